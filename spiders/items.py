@@ -1,0 +1,82 @@
+"""Typed items the spiders yield; the only thing spiders and the rest of the system share.
+
+Spiders fill these from platform responses and nothing else: persistence is the pipelines' job,
+judgement is ``watcher``'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class DiscoveredAccount:
+    """An account found by a keyword search."""
+
+    platform: str
+    account_id: str
+    name: str
+    bio: str = ""
+    avatar_url: str | None = None
+    verified: bool | None = None
+    verified_type: str | None = None
+    verified_reason: str | None = None
+    followers: int | None = None
+    profile_url: str | None = None
+    keyword: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class ProfileSnapshot:
+    """A registered account's profile as one timeline crawl saw it.
+
+    ``status`` is ``ok``, or ``gone`` when the platform positively says the account no longer
+    exists (deleted, banned); a login wall or an error is never ``gone`` — that is a blocked run.
+    """
+
+    platform: str
+    account_id: str
+    name: str | None = None
+    bio: str | None = None
+    avatar_url: str | None = None
+    verified: bool | None = None
+    verified_reason: str | None = None
+    followers: int | None = None
+    following: int | None = None
+    posts_count: int | None = None
+    profile_url: str | None = None
+    status: str = "ok"
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Post:
+    platform: str
+    account_id: str
+    post_id: str
+    text: str = ""
+    created_at: str | None = None  # ISO-8601
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+    url: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class PostCheck:
+    """The answer to "does this one post still exist?", asked before calling a post deleted.
+
+    ``exists`` is True/False only when the platform said so unambiguously; None means the check
+    itself failed (login wall, error) and proves nothing.
+    """
+
+    platform: str
+    account_id: str
+    post_id: str
+    exists: bool | None
+    text: str | None = None
+    reason: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)

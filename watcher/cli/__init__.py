@@ -1,0 +1,36 @@
+"""``watcher`` command line: thin click wrappers over the library.
+
+Each area of the tool has its own module here; ``COMMAND_MODULES`` is the one place they are
+registered, so ``watcher --help`` shows the whole tool.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from watcher.cli.common import main_group
+
+COMMAND_MODULES = (
+    "watcher.cli.config_cmd",
+    "watcher.cli.registry_cmd",
+    "watcher.cli.run_cmd",
+)
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for cmd in module.COMMANDS:
+            main_group.add_command(cmd)
+
+
+_register()
+
+
+def main() -> None:
+    main_group(prog_name="watcher")
+
+
+__all__ = ["main", "main_group", "click"]

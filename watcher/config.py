@@ -1,0 +1,492 @@
+"""The one YAML configuration file, validated at the edge.
+
+Every error names the file, the key path (``platforms.weibo.rate``) and what was expected, so an
+operator can fix the file without reading code. Relative paths in the file are resolved against
+the file's own directory, because systemd starts the daemon from ``/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PLATFORMS: tuple[str, ...] = (
+    "weibo",
+    "bilibili",
+    "wechat",
+    "douyin",
+    "kuaishou",
+    "xiaohongshu",
+    "zhihu",
+    "toutiao",
+    "tieba",
+    "website",
+)
+
+PLATFORM_LABELS: dict[str, str] = {
+    "weibo": "微博",
+    "bilibili": "哔哩哔哩",
+    "wechat": "微信公众号",
+    "douyin": "抖音",
+    "kuaishou": "快手",
+    "xiaohongshu": "小红书",
+    "zhihu": "知乎",
+    "toutiao": "今日头条",
+    "tieba": "百度贴吧",
+    "website": "网站",
+}
+
+# The public endpoints each spider talks to; every one can be overridden per platform in the
+# config (an operator's proxy, or the test suite's local server).
+DEFAULT_BASE_URLS: dict[str, dict[str, str]] = {
+    "weibo": {"api": "https://m.weibo.cn"},
+    "bilibili": {"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com"},
+    "wechat": {"search": "https://weixin.sogou.com", "mp": "https://mp.weixin.qq.com"},
+    "douyin": {"www": "https://www.douyin.com"},
+    "kuaishou": {"www": "https://www.kuaishou.com"},
+    "xiaohongshu": {"www": "https://www.xiaohongshu.com", "api": "https://edith.xiaohongshu.com"},
+    "zhihu": {"www": "https://www.zhihu.com"},
+    "toutiao": {"search": "https://so.toutiao.com", "www": "https://www.toutiao.com"},
+    "tieba": {"www": "https://tieba.baidu.com"},
+    "website": {},
+}
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d)?\s*$")
+
+
+def parse_duration(value: str | int | float) -> int:
+    """Seconds from ``90``, ``"10m"``, ``"6h"`` or ``"1d"``."""
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError("必须是正数")
+        return int(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"无法识别的时长 {value!r}，应为如 90、'10m'、'6h'、'1d'")
+    n, unit = int(m.group(1)), (m.group(2) or "s")
+    if n <= 0:
+        raise ValueError("必须是正数")
+    return n * {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[unit]
+
+
+Duration = Annotated[int, Field(description="seconds")]
+
+
+class _Model(BaseModel):
+    # A misspelt key is the most common config mistake; refusing unknown keys reports it.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SchoolNames(_Model):
+    full: list[str] = Field(min_length=1)
+    short: list[str] = []
+    english: list[str] = []
+    historical: list[str] = []
+    marks: list[str] = []
+
+
+class SchoolConfig(_Model):
+    name: str
+    names: SchoolNames
+    others: list[str] = []
+    allow: list[str] = Field(default_factory=list, description="names reviewed as not impersonation")
+    logos: list[Path] = []
+
+
+class ChannelConfig(_Model):
+    type: Literal["email", "wecom", "dingtalk", "feishu", "webhook"]
+    # email
+    to: list[str] = []
+    # bots and webhooks: the URL itself, or the name of an environment variable holding it,
+    # because a bot URL is a credential and must not sit in a world-readable file.
+    url: str | None = None
+    url_env: str | None = None
+    secret: str | None = None
+    secret_env: str | None = None
+    keyword: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ChannelConfig:
+        if self.type == "email" and not self.to:
+            raise ValueError("email 渠道需要 to（收件人列表）")
+        if self.type != "email" and not (self.url or self.url_env):
+            raise ValueError(f"{self.type} 渠道需要 url 或 url_env（保存 webhook 地址的环境变量名）")
+        return self
+
+    def resolved_url(self) -> str | None:
+        if self.url_env:
+            return os.environ.get(self.url_env) or self.url
+        return self.url
+
+    def resolved_secret(self) -> str | None:
+        if self.secret_env:
+            return os.environ.get(self.secret_env) or self.secret
+        return self.secret
+
+
+class UnitConfig(_Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str
+    parent: str | None = None
+    central: bool = False
+    aliases: list[str] = []
+    channels: list[ChannelConfig] = []
+    policy: Literal["immediate", "digest"] = "immediate"
+    digest_at: time = time(9, 0)
+
+
+class PlatformConfig(_Model):
+    enabled: bool = True
+    base_url: dict[str, str] | str | None = None
+    cookies_file: Path | None = None
+    rate: float = Field(0.5, gt=0, description="requests per second")
+    concurrency: int = Field(1, ge=1, le=16)
+    retries: int = Field(3, ge=0, le=10)
+    timeout: Duration = 30
+    pages: int = Field(3, ge=1, le=50, description="result pages per keyword / timeline")
+    browser: bool | None = None
+    sites: list[dict[str, str]] = Field(default_factory=list, description="website: [{id, url, name}]")
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+    def urls(self, platform: str) -> dict[str, str]:
+        """Base URLs for the platform, defaults overridden by config.
+
+        A single string overrides every base URL of the platform at once, which is what a
+        proxy or a local test server wants.
+        """
+        urls = dict(DEFAULT_BASE_URLS.get(platform, {}))
+        if isinstance(self.base_url, str):
+            urls = {k: self.base_url for k in urls} or {"www": self.base_url}
+        elif isinstance(self.base_url, dict):
+            urls.update(self.base_url)
+        return {k: v.rstrip("/") for k, v in urls.items()}
+
+
+class ScheduleConfig(_Model):
+    discover_every: Duration = 6 * 3600
+    watch_every: Duration = 3600
+    crawl_concurrency: int = Field(2, ge=1, le=8)
+    scan_poll: Duration = 5
+
+    @field_validator("discover_every", "watch_every", "scan_poll", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+
+class MatchingConfig(_Model):
+    suspect_threshold: int = Field(60, ge=0, le=100)
+    logo_max_distance: int = Field(10, ge=0, le=64)
+
+
+class DeadlineConfig(_Model):
+    """When a change to a registered account must have been filed.
+
+    ``working_days_after`` — N working days after the change (BIT 3, HIT 5);
+    ``days_after`` — N calendar days (a week = 7); ``working_days_before`` — filed at least N
+    working days before the change is made (QZMC).
+    """
+
+    mode: Literal["working_days_after", "days_after", "working_days_before"] = "working_days_after"
+    days: int = Field(3, ge=0, le=60)
+
+
+class WatchConfig(_Model):
+    filing_deadline: DeadlineConfig = DeadlineConfig()
+    dormant_days: int = Field(180, ge=1)
+    confirm_deletions: bool = True
+    screenshots: bool = True
+    evidence_retention_days: int = Field(365, ge=1)
+
+
+class PeriodConfig(_Model):
+    name: str
+    start: date | None = None
+    end: date | None = None
+    # Yearly ranges such as "06-01".."06-10" recur without editing the file every year.
+    yearly_start: str | None = Field(None, pattern=r"^\d{2}-\d{2}$")
+    yearly_end: str | None = Field(None, pattern=r"^\d{2}-\d{2}$")
+    platforms: list[str] = []
+    cadence: Duration = 600
+    alert_policy: Literal["immediate", "digest"] = "immediate"
+    spike_factor: float = Field(3.0, gt=1)
+
+    @field_validator("cadence", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+    @model_validator(mode="after")
+    def _range(self) -> PeriodConfig:
+        fixed = self.start is not None and self.end is not None
+        yearly = self.yearly_start is not None and self.yearly_end is not None
+        if fixed == yearly:
+            raise ValueError("敏感期需要 start/end（具体日期）或 yearly_start/yearly_end（每年 MM-DD）之一")
+        if fixed and self.end < self.start:  # type: ignore[operator]
+            raise ValueError("end 早于 start")
+        return self
+
+
+class SentimentConfig(_Model):
+    keywords: list[str] = []
+    negative_words: list[str] = []
+    spike_factor: float = Field(3.0, gt=1)
+    window: Duration = 3600
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+
+class SmtpConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    sender: str = "campus-watcher@localhost"
+    timeout: Duration = 30
+
+
+class AlertsConfig(_Model):
+    smtp: SmtpConfig = SmtpConfig()
+    base_url: str = Field("http://127.0.0.1:8080", description="review site address used in messages")
+    quiet_hours: tuple[time, time] | None = None
+    escalate_after_hours: float = Field(24, gt=0)
+    max_attempts: int = Field(6, ge=1)
+    credentials_file: Path | None = None
+
+
+class WebConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    with_daemon: bool = False
+    secret_key_file: Path | None = None
+    secure_cookies: bool = False
+
+
+class LoggingConfig(_Model):
+    level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    file: Path | None = None
+    rotation: str = "20 MB"
+    retention: str = "30 days"
+
+
+class Config(_Model):
+    school: SchoolConfig
+    registry: Path | None = None
+    data_dir: Path | None = None
+    units: list[UnitConfig] = []
+    platforms: dict[str, PlatformConfig] = {}
+    schedule: ScheduleConfig = ScheduleConfig()
+    matching: MatchingConfig = MatchingConfig()
+    watch: WatchConfig = WatchConfig()
+    periods: list[PeriodConfig] = []
+    sentiment: SentimentConfig = SentimentConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    web: WebConfig = WebConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    # Where the file was read from; set by load_config, not by the file.
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("platforms")
+    @classmethod
+    def _known_platforms(cls, v: dict[str, PlatformConfig]) -> dict[str, PlatformConfig]:
+        unknown = sorted(set(v) - set(PLATFORMS))
+        if unknown:
+            raise ValueError(f"未知平台 {', '.join(unknown)}；可选：{', '.join(PLATFORMS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _units(self) -> Config:
+        ids = [u.id for u in self.units]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"units 中 id 重复：{', '.join(dup)}")
+        for u in self.units:
+            if u.parent and u.parent not in ids:
+                raise ValueError(f"单位 {u.id} 的 parent {u.parent!r} 不在 units 中")
+        if self.units and not any(u.central for u in self.units):
+            raise ValueError("units 中需要一个 central: true 的单位（党委宣传部/全媒体中心），用于兜底告警")
+        return self
+
+    # -- helpers used across the code base --------------------------------------------------
+
+    def platform(self, name: str) -> PlatformConfig:
+        return self.platforms.get(name) or PlatformConfig()
+
+    def enabled_platforms(self) -> list[str]:
+        return [p for p in PLATFORMS if p in self.platforms and self.platforms[p].enabled]
+
+    def central_unit(self) -> UnitConfig | None:
+        return next((u for u in self.units if u.central), None)
+
+    def unit(self, key: str | None) -> UnitConfig | None:
+        """A unit by id, name or alias."""
+        if not key:
+            return None
+        for u in self.units:
+            if key in (u.id, u.name) or key in u.aliases:
+                return u
+        return None
+
+    def resolve_path(self, p: Path | str) -> Path:
+        p = Path(p).expanduser()
+        if p.is_absolute() or self.source is None:
+            return p
+        return (self.source.parent / p).resolve()
+
+    @property
+    def data_path(self) -> Path:
+        if self.data_dir is not None:
+            return self.resolve_path(self.data_dir)
+        return default_data_dir()
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_path / "watcher.db"
+
+    @property
+    def registry_path(self) -> Path | None:
+        return self.resolve_path(self.registry) if self.registry else None
+
+
+def default_data_dir() -> Path:
+    """``$STATE_DIRECTORY`` under systemd, else the XDG data dir of the user."""
+    if os.environ.get("STATE_DIRECTORY"):
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+    if os.environ.get("CAMPUS_WATCHER_DATA"):
+        return Path(os.environ["CAMPUS_WATCHER_DATA"])
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "campus-watcher"
+
+
+DEFAULT_CONFIG_PATHS = (
+    Path("/etc/campus-watcher/watcher.yaml"),
+    Path("config/watcher.yaml"),
+)
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; ``errors`` holds one line per problem."""
+
+    def __init__(self, path: Path | str, errors: list[str]):
+        self.path = Path(path)
+        self.errors = errors
+        super().__init__(f"{path}: " + "; ".join(errors))
+
+    def render(self) -> str:
+        lines = [f"配置文件 {self.path} 有 {len(self.errors)} 处错误："]
+        lines += [f"  - {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(顶层)"
+
+
+_PYDANTIC_HINTS = {
+    "extra_forbidden": "未知的键（拼写错误？）",
+    "missing": "缺少必填项",
+}
+
+
+def _explain(err: dict[str, Any]) -> str:
+    where = _loc(tuple(p for p in err["loc"] if not str(p).startswith("function-")))
+    kind = err.get("type", "")
+    msg = _PYDANTIC_HINTS.get(kind, err.get("msg", ""))
+    msg = msg.removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if kind in ("missing",) or isinstance(got, dict | list) else f"（实际为 {got!r}）"
+    return f"{where}: {msg}{shown}"
+
+
+def resolve_config_path(path: str | Path | None) -> Path:
+    if path:
+        return Path(path)
+    if os.environ.get("CAMPUS_WATCHER_CONFIG"):
+        return Path(os.environ["CAMPUS_WATCHER_CONFIG"])
+    for p in DEFAULT_CONFIG_PATHS:
+        if p.exists():
+            return p
+    raise ConfigError(
+        DEFAULT_CONFIG_PATHS[0],
+        ["找不到配置文件；用 --config 指定，或设置 CAMPUS_WATCHER_CONFIG，"
+         "可参照 config/watcher.example.yaml"],
+    )
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the config; raises ConfigError listing every problem."""
+    p = resolve_config_path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(p, [f"无法读取：{e.strerror or e}"]) from e
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "某处"
+        raise ConfigError(p, [f"YAML 语法错误（{where}）：{getattr(e, 'problem', e)}"]) from e
+    if not isinstance(raw, dict):
+        raise ConfigError(p, ["顶层应为键值映射（school:, units:, platforms: …）"])
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(p, [_explain(err) for err in e.errors()]) from e
+    cfg.source = p.resolve()
+    problems = []
+    for i, logo in enumerate(cfg.school.logos):
+        if not cfg.resolve_path(logo).is_file():
+            problems.append(f"school.logos[{i}]: 文件不存在：{cfg.resolve_path(logo)}")
+    if cfg.registry and not cfg.resolve_path(cfg.registry).is_file():
+        problems.append(f"registry: 文件不存在：{cfg.resolve_path(cfg.registry)}")
+    for name, pc in cfg.platforms.items():
+        if pc.cookies_file and not cfg.resolve_path(pc.cookies_file).is_file():
+            problems.append(f"platforms.{name}.cookies_file: 文件不存在：{cfg.resolve_path(pc.cookies_file)}")
+    if problems:
+        raise ConfigError(p, problems)
+    return cfg
+
+
+def summarize(cfg: Config) -> str:
+    """A human summary for ``watcher check-config``."""
+    n = cfg.school.names
+    lines = [
+        f"学校：{cfg.school.name}",
+        f"  保护名称：全称 {len(n.full)}，简称 {len(n.short)}，英文 {len(n.english)}，"
+        f"曾用名 {len(n.historical)}，校训/标识 {len(n.marks)}；他校相似名 {len(cfg.school.others)}；校徽 {len(cfg.school.logos)}",
+        f"备案台账：{cfg.registry_path or '（未配置）'}",
+        f"数据目录：{cfg.data_path}",
+        f"单位：{len(cfg.units)} 个（兜底：{cfg.central_unit().name if cfg.central_unit() else '无'}）",
+        f"启用平台：{', '.join(PLATFORM_LABELS[p] for p in cfg.enabled_platforms()) or '无'}",
+        f"敏感期：{len(cfg.periods)} 个",
+    ]
+    return "\n".join(lines)

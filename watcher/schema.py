@@ -1,0 +1,266 @@
+"""Forward-only schema migrations, one ordered list per component.
+
+Each component (core, watch, alerts, web) owns its tables and its own version number in
+``schema_version``, so the parts of the system evolve without renumbering each other's steps.
+A migration runs inside one transaction together with its version bump: an interrupted upgrade
+leaves the previous, consistent schema. Never edit a released step; append a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _sql(*statements: str) -> Migration:
+    def run(db: sqlite_utils.Database) -> None:
+        for s in statements:
+            db.execute(s)
+
+    return run
+
+
+# --- core -----------------------------------------------------------------------------------
+
+CORE: list[Migration] = [
+    # 1: registry, filings, discovered accounts, snapshots, posts, findings, evidence,
+    #    review actions, alert deliveries, crawl runs.
+    _sql(
+        """CREATE TABLE registry_accounts (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            account_type TEXT,
+            account_name TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            purpose TEXT,
+            opened_date TEXT,
+            unit TEXT NOT NULL,
+            tier INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+            head_name TEXT, head_title TEXT, head_phone TEXT, head_mobile TEXT, head_email TEXT,
+            operator_name TEXT, operator_title TEXT, operator_phone TEXT, operator_mobile TEXT,
+            operator_email TEXT,
+            followers INTEGER,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'closed')),
+            registered_date TEXT,
+            last_review_date TEXT,
+            closed_date TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (platform, account_id)
+        )""",
+        """CREATE TABLE filings (
+            id INTEGER PRIMARY KEY,
+            registry_id INTEGER NOT NULL REFERENCES registry_accounts(id),
+            kind TEXT NOT NULL CHECK (kind IN ('register', 'change', 'close', 'review')),
+            field TEXT,
+            old_value TEXT,
+            new_value TEXT,
+            filed_date TEXT NOT NULL,
+            note TEXT,
+            actor TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX filings_registry ON filings(registry_id, filed_date)",
+        """CREATE TABLE accounts (
+            platform TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            name TEXT,
+            bio TEXT,
+            avatar_url TEXT,
+            avatar_path TEXT,
+            verified INTEGER,
+            verified_type TEXT,
+            verified_reason TEXT,
+            followers INTEGER,
+            profile_url TEXT,
+            keyword TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            verdict TEXT,
+            score INTEGER,
+            matched TEXT,
+            unit TEXT,
+            reasons TEXT,
+            PRIMARY KEY (platform, account_id)
+        )""",
+        """CREATE TABLE profile_snapshots (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            crawl_run_id INTEGER REFERENCES crawl_runs(id),
+            taken_at TEXT NOT NULL,
+            name TEXT,
+            bio TEXT,
+            avatar_url TEXT,
+            avatar_sha256 TEXT,
+            verified INTEGER,
+            verified_reason TEXT,
+            followers INTEGER,
+            following INTEGER,
+            posts_count INTEGER,
+            status TEXT NOT NULL DEFAULT 'ok',
+            raw_sha256 TEXT
+        )""",
+        "CREATE INDEX snapshots_account ON profile_snapshots(platform, account_id, taken_at)",
+        """CREATE TABLE posts (
+            platform TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            text TEXT,
+            created_at TEXT,
+            reposts INTEGER, comments INTEGER, likes INTEGER,
+            url TEXT,
+            text_sha256 TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            last_crawl_run_id INTEGER,
+            status TEXT NOT NULL DEFAULT 'live',
+            PRIMARY KEY (platform, post_id)
+        )""",
+        "CREATE INDEX posts_account ON posts(platform, account_id, created_at)",
+        """CREATE TABLE post_versions (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            text TEXT,
+            text_sha256 TEXT NOT NULL,
+            UNIQUE (platform, post_id, text_sha256)
+        )""",
+        """CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            target TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'ok', 'partial', 'blocked', 'failed')),
+            reason TEXT,
+            items INTEGER NOT NULL DEFAULT 0,
+            pid INTEGER,
+            scan_request_id INTEGER,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        )""",
+        "CREATE INDEX crawl_runs_platform ON crawl_runs(platform, started_at)",
+        """CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL DEFAULT 'warning' CHECK (severity IN ('info', 'warning', 'critical')),
+            platform TEXT,
+            account_id TEXT,
+            account_name TEXT,
+            unit TEXT,
+            title TEXT NOT NULL,
+            details TEXT,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            fingerprint TEXT NOT NULL,
+            revision INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'open',
+            crawl_run_id INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX findings_status ON findings(status, kind, unit)",
+        """CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER REFERENCES findings(id),
+            kind TEXT NOT NULL,
+            url TEXT,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            content_type TEXT,
+            captured_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX evidence_finding ON evidence(finding_id)",
+        """CREATE TABLE review_actions (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            action TEXT NOT NULL,
+            comment TEXT,
+            reference TEXT,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER REFERENCES findings(id),
+            revision INTEGER NOT NULL DEFAULT 1,
+            unit TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        )""",
+        "CREATE INDEX deliveries_status ON deliveries(status, next_attempt_at)",
+        """CREATE TABLE scan_requests (
+            id INTEGER PRIMARY KEY,
+            params TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            requested_by TEXT,
+            requested_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            progress TEXT,
+            summary TEXT
+        )""",
+    ),
+    # 2: matching results carry the algorithm that produced them, so a later change of method
+    #    never silently reinterprets old scores; name rules learnt from review decisions.
+    _sql(
+        "ALTER TABLE accounts ADD COLUMN match_algo TEXT",
+        """CREATE TABLE name_rules (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
+            name TEXT NOT NULL,
+            note TEXT,
+            actor TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (kind, name)
+        )""",
+    ),
+]
+
+# Components below append their own steps; keep each list in its owner's hands.
+WATCH: list[Migration] = []
+ALERTS: list[Migration] = []
+WEB: list[Migration] = []
+
+COMPONENTS: dict[str, list[Migration]] = {
+    "core": CORE,
+    "watch": WATCH,
+    "alerts": ALERTS,
+    "web": WEB,
+}
+
+
+def migrate(db: sqlite_utils.Database, *, upto: dict[str, int] | None = None) -> dict[str, int]:
+    """Bring every component forward; ``upto`` limits versions (tests build old schemas)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    applied: dict[str, int] = {}
+    for component, steps in COMPONENTS.items():
+        target = len(steps) if upto is None else min(len(steps), upto.get(component, len(steps)))
+        row = db.execute("SELECT version FROM schema_version WHERE component = ?", [component]).fetchone()
+        current = row[0] if row else 0
+        if current > len(steps):
+            raise RuntimeError(
+                f"数据库的 {component} 架构版本 {current} 比本程序支持的 {len(steps)} 新；请升级 campus-watcher"
+            )
+        for version in range(current + 1, target + 1):
+            with db.conn:
+                steps[version - 1](db)
+                db.execute(
+                    "INSERT INTO schema_version (component, version) VALUES (?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                    [component, version],
+                )
+        applied[component] = max(current, target)
+    return applied
