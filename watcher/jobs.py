@@ -1,0 +1,37 @@
+"""What the daemon runs on a schedule, gathered from each area of the system.
+
+Each area (crawling, watch, alerts …) exposes ``scheduled_jobs(cfg) -> list[ScheduledJob]`` in a
+module listed in ``JOB_PROVIDERS``; the daemon asks them again on every config reload, so a
+changed cadence or a newly enabled platform takes effect without a restart.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from watcher.config import Config
+
+JOB_PROVIDERS: list[str] = []
+
+
+@dataclass
+class ScheduledJob:
+    id: str
+    func: Callable[..., Any]
+    # Exactly one of: run every ``seconds``; or a cron spec such as {"hour": 9, "minute": 0}.
+    seconds: int | None = None
+    cron: dict[str, Any] | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    # Run once right after start (after a jitter) instead of waiting a whole interval.
+    run_at_start: bool = False
+    description: str = ""
+
+
+def collect(cfg: Config) -> list[ScheduledJob]:
+    jobs: list[ScheduledJob] = []
+    for name in JOB_PROVIDERS:
+        jobs.extend(importlib.import_module(name).scheduled_jobs(cfg))
+    return jobs
