@@ -1,0 +1,168 @@
+"""``watcher registry …``: the 备案台账 from the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from pydantic import ValidationError
+
+from watcher import registry as reg
+from watcher.cli.common import config_option, echo_json, open_store, table
+from watcher.config import PLATFORM_LABELS, Config
+
+
+@click.group("registry")
+def registry_group() -> None:
+    """备案台账：导入、导出、查询、新增、变更备案、注销。"""
+
+
+@registry_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False), required=False)
+@config_option
+def import_cmd(cfg: Config, path: str | None) -> None:
+    """导入 CSV/XLSX 台账（中英文表头均可）。任何一行有误则全部不导入，并列出每一行的错误。
+
+    不给 PATH 时导入配置文件中 registry 指定的文件。
+    """
+    source = path or cfg.registry_path
+    if not source:
+        raise click.UsageError("请给出台账文件路径，或在配置中设置 registry")
+    try:
+        records = reg.parse_file(source)
+    except reg.RegistryImportError as e:
+        click.echo(e.render(), err=True)
+        sys.exit(1)
+    with open_store(cfg) as store:
+        counts = reg.import_records(store, records)
+    click.echo(f"已导入 {source}：新增 {counts['added']}，更新 {counts['updated']}，未变 {counts['unchanged']}。")
+
+
+@registry_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False))
+@config_option
+def export_cmd(cfg: Config, path: str) -> None:
+    """导出台账为 CSV 或 XLSX（按扩展名），格式与导入一致。"""
+    with open_store(cfg) as store:
+        n = reg.export_file(store, path)
+    click.echo(f"已导出 {n} 条到 {path}")
+
+
+@registry_group.command("list")
+@click.option("--platform", type=click.Choice(list(PLATFORM_LABELS)), help="平台")
+@click.option("--unit", help="开设单位")
+@click.option("--status", type=click.Choice(["active", "closed"]), help="状态")
+@click.option("--search", "-s", help="按名称/ID/单位搜索")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@config_option
+def list_cmd(cfg: Config, platform: str | None, unit: str | None, status: str | None,
+             search: str | None, as_json: bool) -> None:
+    """列出台账中的账号。"""
+    with open_store(cfg) as store:
+        rows = reg.list_accounts(store, platform=platform, unit=unit, status=status, search=search)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        r["platform_label"] = PLATFORM_LABELS.get(r["platform"], r["platform"])
+        r["status_label"] = "正常" if r["status"] == "active" else "已注销"
+    table(rows, [("platform_label", "平台"), ("account_name", "账号名称"), ("account_id", "账号ID"),
+                 ("unit", "开设单位"), ("tier", "级别"), ("status_label", "状态")])
+    click.echo(f"共 {len(rows)} 个账号")
+
+
+@registry_group.command("show")
+@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
+@click.argument("account_id")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@config_option
+def show_cmd(cfg: Config, platform: str, account_id: str, as_json: bool) -> None:
+    """显示一个备案账号及其备案历史。"""
+    with open_store(cfg) as store:
+        row = reg.find_account(store, platform, account_id)
+        if row is None:
+            click.echo(f"台账中没有 {PLATFORM_LABELS[platform]} 账号ID {account_id}", err=True)
+            sys.exit(1)
+        history = reg.filings_for(store, row["id"])
+    if as_json:
+        echo_json({**row, "filings": history})
+        return
+    for field, headers in reg.FIELDS.items():
+        if row.get(field) not in (None, ""):
+            click.echo(f"{headers[0]}：{row[field]}")
+    click.echo("备案历史：")
+    for f in history:
+        what = f"{f['field']}：{f['old_value']} → {f['new_value']}" if f["field"] else ""
+        click.echo(f"  {f['filed_date']}  {f['kind']}  {what}  {f['note'] or ''}".rstrip())
+
+
+@registry_group.command("add")
+@click.option("--platform", required=True, help="平台（微博/weibo…）")
+@click.option("--name", "account_name", required=True, help="账号名称")
+@click.option("--id", "account_id", required=True, help="账号ID")
+@click.option("--unit", required=True, help="开设单位")
+@click.option("--tier", required=True, help="级别 1/2/3")
+@click.option("--type", "account_type", help="账号类型")
+@click.option("--purpose", help="用途")
+@click.option("--head", "head_name", help="负责人姓名")
+@click.option("--head-mobile", help="负责人手机")
+@click.option("--head-email", help="负责人邮箱")
+@click.option("--operator", "operator_name", help="运营人姓名")
+@click.option("--operator-mobile", help="运营人手机")
+@click.option("--operator-email", help="运营人邮箱")
+@click.option("--registered", "registered_date", help="备案日期 YYYY-MM-DD")
+@config_option
+def add_cmd(cfg: Config, **fields: str | None) -> None:
+    """新增一个备案账号。"""
+    try:
+        record = reg.RegistryRecord.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as e:
+        click.echo(f"输入有误：{reg.explain_validation(e)}", err=True)
+        sys.exit(2)
+    with open_store(cfg) as store:
+        try:
+            reg.add_account(store, record)
+        except reg.RegistryError as e:
+            click.echo(str(e), err=True)
+            sys.exit(1)
+    click.echo(f"已备案：{PLATFORM_LABELS[record.platform]}「{record.account_name}」（{record.account_id}）")
+
+
+@registry_group.command("file-change")
+@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
+@click.argument("account_id")
+@click.option("--field", required=True, type=click.Choice(list(reg.CHANGEABLE)), help="变更的字段")
+@click.option("--value", "new_value", required=True, help="新值")
+@click.option("--date", "filed_date", help="备案日期（默认今天）")
+@click.option("--note", help="说明")
+@config_option
+def file_change_cmd(cfg: Config, platform: str, account_id: str, field: str, new_value: str,
+                    filed_date: str | None, note: str | None) -> None:
+    """变更备案：记录旧值、新值与备案日期，并更新台账。"""
+    with open_store(cfg) as store:
+        try:
+            reg.file_change(store, platform, account_id, field, new_value, filed_date=filed_date, note=note)
+        except (reg.RegistryError, ValueError) as e:
+            click.echo(str(e), err=True)
+            sys.exit(1)
+    click.echo(f"已记录变更备案：{field} → {new_value}")
+
+
+@registry_group.command("close")
+@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
+@click.argument("account_id")
+@click.option("--date", "closed_date", help="注销日期（默认今天）")
+@click.option("--note", help="说明")
+@config_option
+def close_cmd(cfg: Config, platform: str, account_id: str, closed_date: str | None, note: str | None) -> None:
+    """注销：账号标记为已注销，历史保留。"""
+    with open_store(cfg) as store:
+        try:
+            reg.close_account(store, platform, account_id, closed_date=closed_date, note=note)
+        except (reg.RegistryError, ValueError) as e:
+            click.echo(str(e), err=True)
+            sys.exit(1)
+    click.echo("已注销。")
+
+
+COMMANDS = [registry_group]

@@ -1,0 +1,179 @@
+"""``watcher run``: the long-running service.
+
+The main thread only waits for signals; jobs run on APScheduler's worker threads, each opening
+its own Store. SIGTERM stops cleanly: no new job starts, running ones are told to stop (they
+check :data:`stopping`) and given a few seconds to finish their current transaction — a
+transaction cut short by the exit is rolled back by SQLite, so nothing half-written remains.
+SIGHUP re-reads the config; a broken new config is logged and the old one kept.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from loguru import logger
+
+from watcher import jobs as job_registry
+from watcher import sdnotify
+from watcher.config import Config, ConfigError, load_config
+from watcher.logs import setup_logging
+from watcher.store import Store
+
+# Set when the daemon is shutting down; long jobs (crawl runners, scans) poll it.
+stopping = threading.Event()
+
+STOP_GRACE_SECONDS = 8.0
+
+
+class Daemon:
+    def __init__(self, config_path: Path | str, cfg: Config) -> None:
+        self.config_path = Path(config_path)
+        self.cfg = cfg
+        self._reload = threading.Event()
+        self._stop = threading.Event()
+        self._running_jobs = 0
+        self._lock = threading.Lock()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            timezone="Asia/Shanghai",
+        )
+
+    # -- signals ------------------------------------------------------------------------------
+
+    def _on_term(self, signum: int, _frame: Any) -> None:
+        self._stop.set()
+
+    def _on_hup(self, signum: int, _frame: Any) -> None:
+        self._reload.set()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def prepare_store(self) -> None:
+        """Create/migrate the database and seed the registry from the config on first start."""
+        with Store.open(self.cfg.db_path) as store:
+            versions = store.schema_versions()
+            logger.info("数据库 {}（架构版本 {}）", self.cfg.db_path, versions)
+            empty = not store.scalar("SELECT COUNT(*) FROM registry_accounts")
+            if empty and self.cfg.registry_path:
+                from watcher import registry
+
+                try:
+                    counts = registry.import_file(store, self.cfg.registry_path, actor="daemon")
+                    logger.info("首次启动：已从 {} 导入备案台账 {} 条", self.cfg.registry_path, counts["added"])
+                except registry.RegistryImportError as e:
+                    logger.error("备案台账导入失败，未导入任何记录：\n{}", e.render())
+
+    def _wrap(self, job: job_registry.ScheduledJob) -> Any:
+        def run() -> None:
+            if stopping.is_set():
+                return
+            with self._lock:
+                self._running_jobs += 1
+            try:
+                job.func(self.cfg, **job.kwargs)
+            except Exception:
+                # A failing job is logged and retried at its next run; it never stops the daemon.
+                logger.exception("任务 {} 出错", job.id)
+            finally:
+                with self._lock:
+                    self._running_jobs -= 1
+
+        return run
+
+    def install_jobs(self) -> list[str]:
+        self.scheduler.remove_all_jobs()
+        ids = []
+        for job in job_registry.collect(self.cfg):
+            kwargs: dict[str, Any] = {"id": job.id, "name": job.description or job.id, "replace_existing": True}
+            if job.cron is not None:
+                self.scheduler.add_job(self._wrap(job), "cron", **job.cron, **kwargs)
+            else:
+                self.scheduler.add_job(self._wrap(job), "interval", seconds=job.seconds or 3600, jitter=min(30, (job.seconds or 60) // 10), **kwargs)
+            if job.run_at_start:
+                self.scheduler.add_job(self._wrap(job), "date", id=job.id + "@start", replace_existing=True)
+            ids.append(job.id)
+        logger.info("已注册 {} 个定时任务：{}", len(ids), ", ".join(ids) or "（无）")
+        return ids
+
+    def reload(self) -> bool:
+        sdnotify.notify("RELOADING=1", f"MONOTONIC_USEC={sdnotify.monotonic_usec()}")
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as e:
+            logger.error("重新加载配置失败，继续使用原配置：\n{}", e.render())
+            sdnotify.notify("READY=1", "STATUS=配置重载失败，沿用原配置")
+            return False
+        self.cfg = new
+        setup_logging(new.logging, component="daemon")
+        self.install_jobs()
+        logger.info("配置已重新加载：{}", self.config_path)
+        sdnotify.notify("READY=1", "STATUS=运行中（配置已重载）")
+        return True
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        self.prepare_store()
+        self.install_jobs()
+        self.scheduler.start()
+        web_thread = self._maybe_start_web()
+        watchdog = sdnotify.watchdog_interval()
+        sdnotify.notify("READY=1", "STATUS=运行中")
+        logger.info("campus-watcher 已启动（配置 {}）", self.config_path)
+        last_ping = 0.0
+        while not self._stop.is_set():
+            self._stop.wait(min(watchdog or 1.0, 1.0))
+            if self._reload.is_set():
+                self._reload.clear()
+                self.reload()
+            if watchdog and time.monotonic() - last_ping >= watchdog:
+                sdnotify.notify("WATCHDOG=1")
+                last_ping = time.monotonic()
+        return self.shutdown(web_thread)
+
+    def shutdown(self, web_thread: Any = None) -> int:
+        logger.info("收到停止信号，正在停止…")
+        sdnotify.notify("STOPPING=1")
+        stopping.set()
+        self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._running_jobs == 0:
+                    break
+            time.sleep(0.1)
+        else:
+            logger.warning("仍有任务未结束，强制退出；未提交的事务由 SQLite 回滚")
+        if web_thread is not None:
+            web_thread.stop()
+        logger.info("campus-watcher 已停止")
+        return 0
+
+    def _maybe_start_web(self) -> Any:
+        if not self.cfg.web.with_daemon:
+            return None
+        try:
+            from watcher.web.server import start_in_thread
+        except ImportError:
+            logger.warning("web.with_daemon 已开启，但复核网站模块不可用")
+            return None
+        return start_in_thread(self.cfg)
+
+
+def run_daemon(config_path: Path | str) -> int:
+    try:
+        cfg = load_config(config_path)
+    except ConfigError as e:
+        setup_logging(component="daemon")
+        logger.error(e.render())
+        return 2
+    setup_logging(cfg.logging, component="daemon")
+    return Daemon(config_path, cfg).run()

@@ -1,0 +1,466 @@
+"""The registry (备案台账) of approved official accounts.
+
+Rows come from the department's spreadsheet, whose headers are Chinese in practice and English
+in exports; both are accepted. An import is all-or-nothing: every bad row is reported with its
+line number and reason, and if there is one, nothing is written — a half-imported registry would
+turn real official accounts into "suspects".
+
+A registered account changes only through filings (变更备案) and closing (注销), both of which
+keep history in ``filings``; the registry row always shows the current state.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from watcher.config import PLATFORM_LABELS, PLATFORMS, Config
+from watcher.store import Store, utcnow
+
+# field name → accepted headers (first is the Chinese one used on export)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "platform": ("平台", "平台名称", "platform"),
+    "account_type": ("账号类型", "类型", "account_type", "type"),
+    "account_name": ("账号名称", "名称", "账号名", "account_name", "name"),
+    "account_id": ("账号ID", "账号id", "账号", "ID", "account_id", "id"),
+    "purpose": ("用途", "开设用途", "主要用途", "purpose"),
+    "opened_date": ("开设日期", "开设时间", "opened_date", "opened"),
+    "unit": ("开设单位", "主办单位", "所属单位", "单位", "unit", "owning_unit"),
+    "tier": ("级别", "等级", "层级", "tier"),
+    "head_name": ("负责人姓名", "负责人", "head_name"),
+    "head_title": ("负责人职务", "head_title"),
+    "head_phone": ("负责人办公电话", "head_phone"),
+    "head_mobile": ("负责人手机", "head_mobile"),
+    "head_email": ("负责人邮箱", "head_email"),
+    "operator_name": ("运营人姓名", "运营人", "运维人", "operator_name"),
+    "operator_title": ("运营人职务", "operator_title"),
+    "operator_phone": ("运营人办公电话", "operator_phone"),
+    "operator_mobile": ("运营人手机", "operator_mobile"),
+    "operator_email": ("运营人邮箱", "operator_email"),
+    "followers": ("粉丝数", "关注数", "followers"),
+    "status": ("状态", "账号状态", "status"),
+    "registered_date": ("备案日期", "备案时间", "registered_date"),
+    "last_review_date": ("最近年审日期", "年审日期", "last_review_date", "last_review"),
+}
+_HEADER_INDEX = {h.strip().lower(): f for f, hs in FIELDS.items() for h in hs}
+
+_PLATFORM_ALIASES: dict[str, str] = {
+    **{p: p for p in PLATFORMS},
+    **{label: p for p, label in PLATFORM_LABELS.items()},
+    "新浪微博": "weibo", "b站": "bilibili", "bilibili": "bilibili", "哔哩哔哩": "bilibili",
+    "微信": "wechat", "公众号": "wechat", "微信公众平台": "wechat", "视频号": "wechat",
+    "头条": "toutiao", "今日头条": "toutiao", "贴吧": "tieba", "百度贴吧": "tieba",
+    "小红书": "xiaohongshu", "快手": "kuaishou", "抖音": "douyin", "知乎": "zhihu",
+    "网站": "website", "网页": "website", "web": "website",
+}
+_TIERS = {"1": 1, "2": 2, "3": 3, "一级": 1, "二级": 2, "三级": 3, "一": 1, "二": 2, "三": 3}
+_STATUSES = {"active": "active", "正常": "active", "在用": "active", "运营中": "active", "": "active",
+             "closed": "closed", "已注销": "closed", "注销": "closed", "关闭": "closed", "已关闭": "closed"}
+
+CHANGEABLE = ("account_name", "account_id", "avatar", "bio", "verified", "unit", "tier", "purpose",
+              "head_name", "head_title", "head_phone", "head_mobile", "head_email",
+              "operator_name", "operator_title", "operator_phone", "operator_mobile", "operator_email",
+              "account_type", "followers")
+# Profile facts that live on the platform rather than in a registry column; a filing about
+# them is kept in history only.
+_PROFILE_ONLY = ("avatar", "bio", "verified")
+
+
+def _date(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    s = str(value).strip()
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", s)
+    if not m:
+        raise ValueError(f"日期 {s!r} 无法识别，应为 YYYY-MM-DD")
+    return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+
+
+class RegistryRecord(BaseModel):
+    """One registered account, as validated from a spreadsheet row, a form or the CLI."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    platform: str
+    account_type: str | None = None
+    account_name: str
+    account_id: str
+    purpose: str | None = None
+    opened_date: str | None = None
+    unit: str
+    tier: int
+    head_name: str | None = None
+    head_title: str | None = None
+    head_phone: str | None = None
+    head_mobile: str | None = None
+    head_email: str | None = None
+    operator_name: str | None = None
+    operator_title: str | None = None
+    operator_phone: str | None = None
+    operator_mobile: str | None = None
+    operator_email: str | None = None
+    followers: int | None = None
+    status: str = "active"
+    registered_date: str | None = None
+    last_review_date: str | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            return None
+        if isinstance(v, float) and v.is_integer():  # spreadsheets store IDs as floats
+            return str(int(v))
+        return v
+
+    @field_validator("account_id", "account_name", "unit", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _platform(cls, v: Any) -> str:
+        key = str(v or "").strip()
+        p = _PLATFORM_ALIASES.get(key) or _PLATFORM_ALIASES.get(key.lower())
+        if not p:
+            raise ValueError(f"平台 {key!r} 无法识别，可填：{'、'.join(PLATFORM_LABELS.values())} 或 {', '.join(PLATFORMS)}")
+        return p
+
+    @field_validator("tier", mode="before")
+    @classmethod
+    def _tier(cls, v: Any) -> int:
+        t = _TIERS.get(str(v).strip().removesuffix(".0")) if v is not None else None
+        if t is None:
+            raise ValueError(f"级别 {v!r} 无法识别，应为 1/2/3 或 一级/二级/三级")
+        return t
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, v: Any) -> str:
+        s = _STATUSES.get(str(v or "").strip().lower())
+        if s is None:
+            raise ValueError(f"状态 {v!r} 无法识别，应为 正常/已注销（active/closed）")
+        return s
+
+    @field_validator("followers", mode="before")
+    @classmethod
+    def _followers(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        s = str(v).replace(",", "").strip()
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(万|w|W)?", s)
+        if not m:
+            raise ValueError(f"粉丝数 {v!r} 应为整数（可写 1.2万）")
+        return int(float(m[1]) * (10000 if m[2] else 1))
+
+    @field_validator("opened_date", "registered_date", "last_review_date", mode="before")
+    @classmethod
+    def _dates(cls, v: Any) -> str | None:
+        return _date(v)
+
+    @field_validator("head_email", "operator_email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
+            raise ValueError(f"邮箱 {v!r} 格式不正确")
+        return v
+
+
+class RegistryImportError(Exception):
+    """Every problem of a rejected import, one line each, with file and line number."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} 处错误")
+
+    def render(self) -> str:
+        head = f"{self.source}：发现 {len(self.problems)} 处错误，未导入任何记录（全部成功才会导入）："
+        return "\n".join([head, *[f"  - {p}" for p in self.problems]])
+
+
+_LABEL = {f: hs[0] for f, hs in FIELDS.items()}
+
+
+def explain_validation(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "必填项为空"
+        parts.append(f"{_LABEL.get(field, field)}：{msg}")
+    return "；".join(parts)
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Header and (line number, cells) of a CSV or XLSX file."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+        wb.close()
+    elif suffix in (".csv", ".txt", ""):
+        raw = path.read_bytes()
+        for enc in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RegistryImportError(str(path), ["文件编码无法识别，请另存为 UTF-8 CSV 或 XLSX"])
+        rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)]
+    else:
+        raise RegistryImportError(str(path), [f"不支持的文件类型 {suffix}，请使用 .csv 或 .xlsx"])
+    rows = [(i, r) for i, r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
+    if not rows:
+        raise RegistryImportError(str(path), ["文件为空"])
+    header = ["" if h is None else str(h).strip() for h in rows[0][1]]
+    return header, rows[1:]
+
+
+def parse_file(path: Path | str) -> list[RegistryRecord]:
+    """Validate a registry spreadsheet; raises RegistryImportError listing every bad row."""
+    path = Path(path)
+    if not path.is_file():
+        raise RegistryImportError(str(path), ["文件不存在"])
+    header, rows = _read_rows(path)
+    mapping: dict[int, str] = {}
+    problems: list[str] = []
+    for col, h in enumerate(header):
+        field = _HEADER_INDEX.get(h.lower())
+        if field:
+            if field in mapping.values():
+                problems.append(f"第 1 行：列 {h!r} 与另一列重复表示 {_LABEL[field]}")
+            mapping[col] = field
+    missing = [f for f in ("platform", "account_name", "account_id", "unit", "tier") if f not in mapping.values()]
+    if missing:
+        problems.append(
+            "第 1 行（表头）：缺少必需列 " + "、".join(_LABEL[f] for f in missing)
+            + f"；现有列：{'、'.join(h for h in header if h)}"
+        )
+        raise RegistryImportError(str(path), problems)
+    records: list[RegistryRecord] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, cells in rows:
+        data = {field: cells[col] if col < len(cells) else None for col, field in mapping.items()}
+        try:
+            rec = RegistryRecord.model_validate(data)
+        except ValidationError as e:
+            problems.append(f"第 {line} 行：{explain_validation(e)}")
+            continue
+        key = (rec.platform, rec.account_id)
+        if key in seen:
+            problems.append(f"第 {line} 行：{PLATFORM_LABELS[rec.platform]} 账号ID {rec.account_id} 与第 {seen[key]} 行重复")
+            continue
+        seen[key] = line
+        records.append(rec)
+    if problems:
+        raise RegistryImportError(str(path), problems)
+    return records
+
+
+def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: str = "import") -> dict[str, int]:
+    """Upsert validated records in one transaction. Existing rows are updated in place and the
+    differences written as filings, so an import never erases history."""
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    now = utcnow()
+    today = date.today().isoformat()
+    with store.transaction():
+        for rec in records:
+            data = rec.model_dump()
+            row = store.one("SELECT * FROM registry_accounts WHERE platform = ? AND account_id = ?",
+                            [rec.platform, rec.account_id])
+            if row is None:
+                cols = [*data, "created_at", "updated_at"]
+                store.conn.execute(
+                    f"INSERT INTO registry_accounts ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    [*data.values(), now, now],
+                )
+                rid = store.scalar("SELECT id FROM registry_accounts WHERE platform = ? AND account_id = ?",
+                                   [rec.platform, rec.account_id])
+                _filing(store, rid, "register", None, None, None, rec.registered_date or today, "导入", actor)
+                counts["added"] += 1
+                continue
+            changed = {k: v for k, v in data.items() if row.get(k) != v and not (v is None and row.get(k) in (None, ""))}
+            if not changed:
+                counts["unchanged"] += 1
+                continue
+            store.conn.execute(
+                f"UPDATE registry_accounts SET {', '.join(f'{k} = ?' for k in changed)}, updated_at = ? WHERE id = ?",
+                [*changed.values(), now, row["id"]],
+            )
+            for k, v in changed.items():
+                _filing(store, row["id"], "change", k, row.get(k), v, today, "导入更新", actor)
+            counts["updated"] += 1
+    return counts
+
+
+def import_file(store: Store, path: Path | str, *, actor: str = "import") -> dict[str, int]:
+    return import_records(store, parse_file(path), actor=actor)
+
+
+def _filing(store: Store, registry_id: int, kind: str, field: str | None, old: Any, new: Any,
+            filed_date: str, note: str | None, actor: str | None) -> None:
+    store.conn.execute(
+        """INSERT INTO filings (registry_id, kind, field, old_value, new_value, filed_date, note, actor, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [registry_id, kind, field, None if old is None else str(old), None if new is None else str(new),
+         filed_date, note, actor, utcnow()],
+    )
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+def list_accounts(store: Store, *, platform: str | None = None, unit: str | None = None,
+                  status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
+    where, params = [], []
+    for col, val in (("platform", platform), ("unit", unit), ("status", status)):
+        if val:
+            where.append(f"{col} = ?")
+            params.append(val)
+    if search:
+        where.append("(account_name LIKE ? OR account_id LIKE ? OR unit LIKE ?)")
+        params += [f"%{search}%"] * 3
+    sql = "SELECT * FROM registry_accounts" + (" WHERE " + " AND ".join(where) if where else "")
+    return store.query(sql + " ORDER BY tier, platform, account_name", params)
+
+
+def active_accounts(store: Store) -> list[dict[str, Any]]:
+    return list_accounts(store, status="active")
+
+
+def find_account(store: Store, platform: str, account_id: str) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM registry_accounts WHERE platform = ? AND account_id = ?", [platform, account_id])
+
+
+def filings_for(store: Store, registry_id: int) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM filings WHERE registry_id = ? ORDER BY filed_date, id", [registry_id])
+
+
+def load_for_matching(cfg: Config, store: Store | None = None) -> list[dict[str, Any]]:
+    """Registry rows for the matcher: the store's, or the config's registry file when the store
+    has none yet (a fresh install, or ``watcher match`` run before any import)."""
+    if store is not None:
+        rows = store.query("SELECT * FROM registry_accounts")
+        if rows:
+            return rows
+    if cfg.registry_path and cfg.registry_path.is_file():
+        return [r.model_dump() for r in parse_file(cfg.registry_path)]
+    return []
+
+
+# -- changes ----------------------------------------------------------------------------------
+
+
+class RegistryError(Exception):
+    """A registry operation that cannot be done as asked (message is for the user)."""
+
+
+def _require(store: Store, platform: str, account_id: str) -> dict[str, Any]:
+    row = find_account(store, platform, account_id)
+    if row is None:
+        raise RegistryError(f"台账中没有 {PLATFORM_LABELS.get(platform, platform)} 账号ID {account_id}")
+    return row
+
+
+def add_account(store: Store, record: RegistryRecord, *, actor: str = "cli") -> int:
+    if find_account(store, record.platform, record.account_id):
+        raise RegistryError(f"{PLATFORM_LABELS[record.platform]} 账号ID {record.account_id} 已在台账中；变更请用 file-change")
+    import_records(store, [record], actor=actor)
+    return int(_require(store, record.platform, record.account_id)["id"])
+
+
+def file_change(store: Store, platform: str, account_id: str, field: str, new_value: str,
+                *, filed_date: str | None = None, note: str | None = None, actor: str = "cli") -> dict[str, Any]:
+    """Record a change filing (变更备案) and apply it to the registry row."""
+    if field not in CHANGEABLE:
+        raise RegistryError(f"字段 {field!r} 不能变更；可选：{', '.join(CHANGEABLE)}")
+    when = _date(filed_date) or date.today().isoformat()
+    with store.transaction():
+        row = _require(store, platform, account_id)
+        if row["status"] != "active":
+            raise RegistryError("账号已注销，不能再做变更备案")
+        old = row.get(field)
+        if field not in _PROFILE_ONLY:
+            value: Any = new_value
+            if field in ("tier", "followers"):
+                probe = RegistryRecord.model_validate({**row, field: new_value})
+                value = getattr(probe, field)
+            if field == "account_id" and find_account(store, platform, new_value):
+                raise RegistryError(f"账号ID {new_value} 已被台账中另一账号使用")
+            store.conn.execute(f"UPDATE registry_accounts SET {field} = ?, updated_at = ? WHERE id = ?",
+                               [value, utcnow(), row["id"]])
+        _filing(store, row["id"], "change", field, old, new_value, when, note, actor)
+    return _require(store, platform, new_value if field == "account_id" else account_id)
+
+
+def close_account(store: Store, platform: str, account_id: str, *, closed_date: str | None = None,
+                  note: str | None = None, actor: str = "cli") -> None:
+    """注销: the row stays (history, and so matching still knows the name), marked closed."""
+    when = _date(closed_date) or date.today().isoformat()
+    with store.transaction():
+        row = _require(store, platform, account_id)
+        if row["status"] == "closed":
+            raise RegistryError("账号已是注销状态")
+        store.conn.execute("UPDATE registry_accounts SET status = 'closed', closed_date = ?, updated_at = ? WHERE id = ?",
+                           [when, utcnow(), row["id"]])
+        _filing(store, row["id"], "close", "status", "active", "closed", when, note, actor)
+
+
+def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:
+    """Header (Chinese) and rows, in the import format, so an export re-imports unchanged."""
+    fields = list(FIELDS)
+    header = [_LABEL[f] for f in fields]
+    rows = []
+    for r in list_accounts(store):
+        out = []
+        for f in fields:
+            v = r.get(f)
+            if f == "platform":
+                v = PLATFORM_LABELS.get(v, v)
+            elif f == "tier":
+                v = {1: "一级", 2: "二级", 3: "三级"}.get(v, v)
+            elif f == "status":
+                v = "正常" if v == "active" else "已注销"
+            out.append("" if v is None else v)
+        rows.append(out)
+    return header, rows
+
+
+def export_file(store: Store, path: Path | str) -> int:
+    path = Path(path)
+    header, rows = export_rows(store)
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "备案台账"
+        ws.append(header)
+        for r in rows:
+            ws.append(r)
+        wb.save(path)
+    else:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+    return len(rows)
