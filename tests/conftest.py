@@ -1,0 +1,50 @@
+"""Shared fixtures: a minimal valid config in a temp dir, and a fresh store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from watcher.config import Config, load_config
+from watcher.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = ROOT / "config" / "watcher.example.yaml"
+EXAMPLE_REGISTRY = ROOT / "config" / "registry.example.csv"
+
+
+def write_config(directory: Path, **overrides: object) -> Path:
+    """The example config, made self-contained in ``directory`` with every platform disabled
+    (tests must never reach the internet); ``overrides`` replace top-level keys."""
+    directory.mkdir(parents=True, exist_ok=True)
+    raw = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    shutil.copy(EXAMPLE_REGISTRY, directory / "registry.csv")
+    (directory / "logos").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "config" / "logos" / "emblem.png", directory / "logos" / "emblem.png")
+    raw["registry"] = "registry.csv"
+    raw["data_dir"] = "data"
+    raw["platforms"] = {p: {**(v or {}), "enabled": False} for p, v in raw.get("platforms", {}).items()}
+    raw.update(overrides)
+    path = directory / "watcher.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_config(tmp_path / "conf")
+
+
+@pytest.fixture
+def cfg(config_path: Path) -> Config:
+    return load_config(config_path)
+
+
+@pytest.fixture
+def store(cfg: Config):
+    s = Store.open(cfg.db_path)
+    yield s
+    s.close()

@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tests.conftest import EXAMPLE_CONFIG
+from watcher.cli import main_group
+from watcher.config import ConfigError, load_config, parse_duration
+
+
+def run(*args: str):
+    return CliRunner().invoke(main_group, list(args))
+
+
+def test_example_config_is_valid():
+    result = run("check-config", "--config", str(EXAMPLE_CONFIG))
+    assert result.exit_code == 0, result.output
+    assert "校验通过" in result.output
+    assert "北京理工大学" in result.output
+
+
+def test_help_lists_commands():
+    result = run("--help")
+    assert result.exit_code == 0
+    for cmd in ("check-config", "registry", "run"):
+        assert cmd in result.output
+
+
+def _broken(tmp_path: Path, mutate) -> Path:
+    raw = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    raw["registry"] = str(EXAMPLE_CONFIG.parent / "registry.example.csv")
+    raw["school"]["logos"] = [str(EXAMPLE_CONFIG.parent / "logos" / "emblem.png")]
+    mutate(raw)
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(
+    "mutate, key_path",
+    [
+        (lambda r: r["platforms"]["weibo"].update(rate="fast"), "platforms.weibo.rate"),
+        (lambda r: r["schedule"].update(crawl_concurrency="two"), "schedule.crawl_concurrency"),
+        (lambda r: r["school"]["names"].update(full="北京理工大学"), "school.names.full"),
+        (lambda r: r["units"][1].update(channels=[{"type": "email"}]), "units[1].channels[0]"),
+        (lambda r: r.update(colour="blue"), "colour"),
+        (lambda r: r["platforms"].update(myspace={}), "platforms"),
+        (lambda r: r["periods"][0].update(yearly_start="June"), "periods[0].yearly_start"),
+    ],
+)
+def test_wrong_values_exit_2_and_name_the_key_path(tmp_path, mutate, key_path):
+    p = _broken(tmp_path, mutate)
+    result = run("check-config", "--config", str(p))
+    assert result.exit_code == 2
+    assert str(p) in result.output
+    assert key_path in result.output
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    p = tmp_path / "syntax.yaml"
+    p.write_text("school:\n  name: [unclosed\nunits: 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "行" in e.value.errors[0]
+
+
+def test_missing_files_are_reported(tmp_path):
+    p = _broken(tmp_path, lambda r: r.update(registry="nope.csv"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert any("registry" in err and "不存在" in err for err in e.value.errors)
+
+
+def test_relative_paths_resolve_against_the_config_file(config_path):
+    cfg = load_config(config_path)
+    assert cfg.registry_path == (config_path.parent / "registry.csv").resolve()
+    assert cfg.data_path == (config_path.parent / "data").resolve()
+
+
+def test_base_url_override(config_path):
+    cfg = load_config(config_path)
+    cfg.platforms["bilibili"].base_url = "http://127.0.0.1:9/"
+    urls = cfg.platform("bilibili").urls("bilibili")
+    assert set(urls.values()) == {"http://127.0.0.1:9"}
+
+
+@pytest.mark.parametrize("value, seconds", [(90, 90), ("10m", 600), ("6h", 21600), ("1d", 86400)])
+def test_durations(value, seconds):
+    assert parse_duration(value) == seconds
+
+
+def test_bad_duration():
+    with pytest.raises(ValueError):
+        parse_duration("soon")

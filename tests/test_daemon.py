@@ -1,0 +1,83 @@
+"""The daemon as systemd runs it: a subprocess, stopped by SIGTERM, reloaded by SIGHUP."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import write_config
+
+
+def _start(config_path, tmp_path):
+    log = open(tmp_path / "daemon.log", "w+")  # noqa: SIM115 - read while the daemon writes it
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("NOTIFY_SOCKET", None)
+    proc = subprocess.Popen([sys.executable, "-m", "watcher", "run", "--config", str(config_path)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    return proc, log
+
+
+def _wait_for(log, text, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log.seek(0)
+        content = log.read()
+        if text in content:
+            return content
+        time.sleep(0.1)
+    log.seek(0)
+    pytest.fail(f"daemon never logged {text!r}:\n{log.read()}")
+
+
+def test_sigterm_stops_cleanly(tmp_path):
+    config_path = write_config(tmp_path / "c")
+    proc, log = _start(config_path, tmp_path)
+    try:
+        _wait_for(log, "已启动")
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - t0 < 10
+        assert "已停止" in _wait_for(log, "已停止")
+    finally:
+        proc.kill()
+
+
+def test_sighup_with_broken_config_keeps_running(tmp_path):
+    config_path = write_config(tmp_path / "c")
+    proc, log = _start(config_path, tmp_path)
+    try:
+        _wait_for(log, "已启动")
+        good = config_path.read_text(encoding="utf-8")
+        config_path.write_text(good.replace("crawl_concurrency: 2", "crawl_concurrency: lots"), encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        out = _wait_for(log, "重新加载配置失败")
+        assert "schedule.crawl_concurrency" in out
+        time.sleep(0.5)
+        assert proc.poll() is None
+        config_path.write_text(good, encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        _wait_for(log, "配置已重新加载")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+
+
+def test_first_start_imports_registry(tmp_path):
+    from watcher.config import load_config
+    from watcher.store import Store
+
+    config_path = write_config(tmp_path / "c")
+    proc, log = _start(config_path, tmp_path)
+    try:
+        _wait_for(log, "已启动")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    finally:
+        proc.kill()
+    with Store.open(load_config(config_path).db_path) as s:
+        assert s.scalar("SELECT COUNT(*) FROM registry_accounts") == 9
