@@ -81,3 +81,29 @@ def test_first_start_imports_registry(tmp_path):
         proc.kill()
     with Store.open(load_config(config_path).db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM registry_accounts") == 9
+
+
+def test_notifies_systemd_ready_and_watchdog(tmp_path):
+    import socket
+
+    sock_path = str(tmp_path / "notify.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(sock_path)
+    server.settimeout(20)
+    config_path = write_config(tmp_path / "c")
+    log = open(tmp_path / "d.log", "w+")  # noqa: SIM115 - read while the daemon writes it
+    env = {**os.environ, "NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "1000000"}
+    env.pop("WATCHDOG_PID", None)
+    proc = subprocess.Popen([sys.executable, "-m", "watcher", "run", "--config", str(config_path)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        seen = set()
+        while not {"READY=1", "WATCHDOG=1"} <= seen:
+            seen.update(server.recv(4096).decode().splitlines())
+        proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in seen:
+            seen.update(server.recv(4096).decode().splitlines())
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        server.close()
