@@ -14,7 +14,9 @@ from typing import Any
 
 from watcher.config import Config
 
-JOB_PROVIDERS: list[str] = []
+JOB_PROVIDERS: list[str] = [
+    "watcher.sentiment",
+]
 
 
 @dataclass

@@ -1,0 +1,58 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from watcher.sentiment import SentimentRules, analyze, is_spike, window_counts
+
+RULES = SentimentRules(["北京理工大学", "北理工", "北理", "BIT"], ["维权", "造假", "事故"])
+
+
+@pytest.mark.parametrize("text, mentions, negative", [
+    ("北理工食堂今天的饭很好吃", ["北理工"], False),
+    ("北京理工大学学生维权", ["北京理工大学"], True),
+    ("BIT 实验室发生事故", ["BIT"], True),
+    ("orbit launch, Bitcoin 暴涨", [], False),
+    ("网传北理工论文造假？学校：并非造假", ["北理工"], True),
+    ("北理工回应：没有造假", ["北理工"], False),
+])
+def test_assess(text, mentions, negative):
+    a = RULES.assess(text)
+    assert a.mentions == mentions
+    assert a.negative is negative
+
+
+def test_longer_name_covers_its_abbreviation():
+    assert RULES.assess("北京理工大学招生").mentions == ["北京理工大学"]
+
+
+def test_spike_rule():
+    assert is_spike([1, 2, 1, 0, 2, 9], factor=3)
+    assert not is_spike([1, 2, 1, 0, 2, 4], factor=3)   # below minimum
+    assert not is_spike([6, 7, 5, 8, 6, 12], factor=3)  # busy baseline
+
+
+def test_window_counts():
+    now = datetime(2026, 6, 7, 12, tzinfo=UTC)
+    times = [now - timedelta(minutes=m) for m in (5, 10, 70, 200)]
+    assert window_counts(times, now, timedelta(hours=1), 4) == [1, 0, 1, 2]
+
+
+def test_analyze_records_negative_mentions_and_spike(store, cfg):
+    now = datetime(2026, 6, 7, 12, tzinfo=UTC)
+    rows = []
+    for i in range(8):  # a burst in the last hour
+        rows.append({"platform": "tieba", "post_id": f"p{i}", "account_id": "forum",
+                     "text": "北理工宿舍停电维权" if i == 0 else "北理工今天怎么了",
+                     "created_at": (now - timedelta(minutes=5 + i)).isoformat(),
+                     "first_seen": now.isoformat(), "last_seen": now.isoformat(), "status": "live"})
+    rows.append({"platform": "tieba", "post_id": "old", "account_id": "forum", "text": "北理工运动会",
+                 "created_at": (now - timedelta(hours=5)).isoformat(), "first_seen": now.isoformat(),
+                 "last_seen": now.isoformat(), "status": "live"})
+    store.db["posts"].insert_all(rows)
+    out = analyze(store, cfg, now=now)
+    assert out == {"posts": 9, "flagged": 1, "spike": 1}
+    kinds = sorted(r["kind"] for r in store.query("SELECT kind FROM findings"))
+    assert kinds == ["sentiment", "sentiment_spike"]
+    # running again records nothing new
+    assert analyze(store, cfg, now=now)["flagged"] == 0
+    assert store.scalar("SELECT COUNT(*) FROM findings") == 2
