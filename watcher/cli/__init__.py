@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "watcher.cli.config_cmd",
     "watcher.cli.registry_cmd",
     "watcher.cli.run_cmd",
+    "watcher.cli.match_cmd",
 )
 
 

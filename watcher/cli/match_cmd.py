@@ -1,0 +1,77 @@
+"""``watcher match``: the matcher as a JSON Lines filter, a stable contract for other tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO
+
+import click
+
+from watcher import registry
+from watcher.cli.common import config_option
+from watcher.config import Config
+from watcher.matching import Candidate, Matcher
+from watcher.store import Store
+
+REQUIRED = ("platform", "account_id", "name")
+
+
+def build_matcher(cfg: Config) -> Matcher:
+    """Registry and reviewer-made name rules from the store when there is one, else the
+    config's registry file."""
+    if cfg.db_path.exists():
+        with Store.open(cfg.db_path) as store:
+            rows = registry.load_for_matching(cfg, store)
+            rules = store.query("SELECT kind, name FROM name_rules")
+    else:
+        rows, rules = registry.load_for_matching(cfg), []
+    return Matcher.from_config(cfg, rows, rules)
+
+
+def _candidate(obj: object) -> Candidate:
+    if not isinstance(obj, dict):
+        raise ValueError("每行应为一个 JSON 对象")
+    missing = [k for k in REQUIRED if not str(obj.get(k) or "").strip()]
+    if missing:
+        raise ValueError(f"缺少字段 {', '.join(missing)}")
+    return Candidate(str(obj["platform"]), str(obj["account_id"]), str(obj["name"]),
+                     str(obj.get("bio") or ""), obj.get("avatar") or None)
+
+
+def run_match(matcher: Matcher, source: IO[str], out: IO[str], err: IO[str]) -> int:
+    bad = 0
+    for lineno, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"不是合法的 JSON（第 {e.colno} 列：{e.msg}）") from e
+            result = matcher.match(_candidate(obj))
+        except (ValueError, OSError) as e:
+            bad += 1
+            err.write(f"第 {lineno} 行：{e}\n")
+            continue
+        r = result.to_dict()
+        out.write(json.dumps({**obj, "verdict": r["verdict"], "score": r["score"], "matched": r["matched"],
+                              "unit": r["unit"], "reasons": r["reasons"], "algo": r["algo"]},
+                             ensure_ascii=False) + "\n")
+    return 1 if bad else 0
+
+
+@click.command("match")
+@click.option("--input", "-i", "input_path", type=click.Path(allow_dash=True), default="-",
+              help="JSON Lines 输入文件，默认标准输入")
+@config_option
+def match_cmd(cfg: Config, input_path: str) -> None:
+    """判定账号是否仿冒：每行输入 {"platform","account_id","name","bio"?,"avatar"?}，
+    每行输出原字段加 verdict（registered/suspect/clear）、score、matched、unit、reasons、algo。"""
+    matcher = build_matcher(cfg)
+    with click.open_file(input_path, encoding="utf-8") as source:
+        code = run_match(matcher, source, sys.stdout, sys.stderr)
+    sys.exit(code)
+
+
+COMMANDS = [match_cmd]

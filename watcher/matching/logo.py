@@ -1,0 +1,115 @@
+"""Does an avatar show the school's emblem? Perceptual hashes, several of them.
+
+An impersonator's avatar is the emblem resized, re-encoded as JPEG, recoloured or greyed,
+slightly rotated, cropped to a circle or padded with a border. Each of those moves a single
+hash a little; so every logo is hashed in several variants (small rotations, centre crops,
+border trimmed) with two hashes that fail differently (pHash: frequency structure; dHash:
+gradients), and an avatar matches when both agree within the threshold for some variant.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import imagehash
+from PIL import Image, ImageChops, ImageOps
+
+ROTATIONS = (-10, -5, 0, 5, 10)
+CROPS = (1.0, 0.9, 0.8)
+
+
+def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
+    if isinstance(source, Image.Image):
+        img = source
+    elif isinstance(source, bytes):
+        img = Image.open(io.BytesIO(source))
+    else:
+        img = Image.open(source)
+    img.load()
+    if img.mode in ("RGBA", "LA", "P"):
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat.alpha_composite(rgba)
+        img = flat
+    return img.convert("RGB")
+
+
+def trim_border(img: Image.Image, tolerance: int = 24) -> Image.Image:
+    """Cut a uniform frame (the colour of the corner pixel) around the picture."""
+    bg = Image.new(img.mode, img.size, img.getpixel((0, 0)))
+    diff = ImageChops.difference(img, bg).convert("L").point(lambda v: 255 if v > tolerance else 0)
+    box = diff.getbbox()
+    if not box or (box[2] - box[0]) < img.width * 0.3 or (box[3] - box[1]) < img.height * 0.3:
+        return img
+    return img.crop(box)
+
+
+def _square(img: Image.Image) -> Image.Image:
+    side = min(img.size)
+    return ImageOps.fit(img, (side, side), centering=(0.5, 0.5))
+
+
+def _centre_crop(img: Image.Image, frac: float) -> Image.Image:
+    if frac >= 1.0:
+        return img
+    w, h = img.size
+    dw, dh = int(w * (1 - frac) / 2), int(h * (1 - frac) / 2)
+    return img.crop((dw, dh, w - dw, h - dh))
+
+
+@dataclass(frozen=True)
+class HashPair:
+    phash: imagehash.ImageHash
+    dhash: imagehash.ImageHash
+
+    @classmethod
+    def of(cls, img: Image.Image) -> HashPair:
+        grey = ImageOps.autocontrast(img.convert("L"))
+        return cls(imagehash.phash(grey), imagehash.dhash(grey))
+
+
+@dataclass(frozen=True)
+class LogoHit:
+    logo: str
+    distance: int       # pHash bits differing (of 64)
+    dhash_distance: int
+
+
+class LogoMatcher:
+    def __init__(self, logos: list[str | Path], max_distance: int = 10) -> None:
+        self.max_distance = max_distance
+        self.variants: list[tuple[str, HashPair]] = []
+        for path in logos:
+            base = _square(trim_border(load_image(path)))
+            for angle in ROTATIONS:
+                rotated = base.rotate(angle, resample=Image.BICUBIC, fillcolor=(255, 255, 255)) if angle else base
+                for frac in CROPS:
+                    self.variants.append((Path(path).name, HashPair.of(_centre_crop(rotated, frac))))
+
+    def __bool__(self) -> bool:
+        return bool(self.variants)
+
+    def _avatar_hashes(self, img: Image.Image) -> list[HashPair]:
+        trimmed = _square(trim_border(img))
+        return [HashPair.of(trimmed), HashPair.of(_square(img))]
+
+    def best(self, avatar: str | Path | bytes | Image.Image) -> LogoHit | None:
+        """The closest logo variant, whether or not it is within the threshold."""
+        if not self.variants:
+            return None
+        best: LogoHit | None = None
+        for h in self._avatar_hashes(load_image(avatar)):
+            for name, v in self.variants:
+                d, dd = h.phash - v.phash, h.dhash - v.dhash
+                # Rank by the sum so that one lucky hash does not win alone.
+                if best is None or d + dd < best.distance + best.dhash_distance:
+                    best = LogoHit(name, d, dd)
+        return best
+
+    def match(self, avatar: str | Path | bytes | Image.Image) -> LogoHit | None:
+        hit = self.best(avatar)
+        if hit and hit.distance <= self.max_distance and hit.dhash_distance <= self.max_distance + 6:
+            return hit
+        return None

@@ -1,0 +1,71 @@
+"""Normalisation that defeats the usual disguises of a name.
+
+Produces three views of one string:
+
+* ``spaced`` — NFKC, case-folded, traditional → simplified, invisible characters dropped,
+  every separator/decoration turned into one space. English words stay apart here.
+* ``compact`` — ``spaced`` without any spaces: "哈 工 大", "哈·工·大", "哈工大丶" all read 哈工大.
+* ``skeleton`` — ``compact`` with look-alike characters folded (see :mod:`confusables`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from watcher.matching.confusables import skeleton
+
+# Characters that are invisible or only decorate: zero-width, joiners, bidi controls, variation
+# selectors, the combining enclosing marks used to box letters, and emoji modifiers.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff\U0001f3fb-\U0001f3ff"
+    "\u20dd-\u20e4]"
+)
+# Everything that is neither a letter, a digit nor a CJK ideograph counts as a separator: spaces,
+# punctuation (· 丶 | _ - / .), brackets, emoji and other symbols.
+_KEEP = re.compile(r"[^\w]|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+# 丶 and friends are CJK "strokes" that \w counts as letters but people use as decoration.
+_DECORATIVE_CJK = str.maketrans({c: " " for c in "丶丿乀乁〆〇々〃ゝゞヽヾ・ㆍ"})
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    if text.isascii():
+        return text
+    return _t2s().convert(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    original: str
+    spaced: str
+    compact: str
+    skeleton: str
+
+
+def fold(text: str) -> str:
+    """NFKC + case fold + simplified Chinese + invisible characters removed."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _INVISIBLE.sub("", text)
+    return to_simplified(text.casefold())
+
+
+def normalize(text: str) -> Normalized:
+    folded = fold(text).translate(_DECORATIVE_CJK)
+    spaced = _SPACES.sub(" ", _KEEP.sub(" ", folded)).strip()
+    compact = spaced.replace(" ", "")
+    return Normalized(text, spaced, compact, skeleton(compact))
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\U00020000" <= ch <= "\U0002ffff"

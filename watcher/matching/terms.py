@@ -1,0 +1,154 @@
+"""Protected terms of one school, compiled once into every form a name search needs.
+
+From the configured names we derive what impersonators actually type: the simplified/skeleton
+forms, the pinyin syllables (for homophones such as 北京里工大学), full pinyin and initials
+(beiligong, bjlgdx), pinyin of the customary abbreviations of the full name (haergongda for
+哈尔工大), and the acronym of each English name (BIT).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from watcher.matching.normalize import is_cjk, normalize
+
+CATEGORY_LABELS = {
+    "full": "全称",
+    "short": "简称",
+    "english": "英文名",
+    "historical": "曾用名",
+    "marks": "校训/标识",
+    "pinyin": "拼音",
+    "initials": "拼音首字母",
+    "acronym": "英文缩写",
+}
+
+BASE_SCORES = {"full": 90, "marks": 90, "historical": 85, "english": 85, "short": 80,
+               "pinyin": 75, "initials": 72, "acronym": 70}
+
+ENGLISH_STOPWORDS = frozenset({"of", "the", "and", "for", "&", "at", "in"})
+
+
+@lru_cache(maxsize=65536)
+def syllable(ch: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")[0] if is_cjk(ch) else ch
+
+
+def syllables(text: str) -> tuple[str, ...]:
+    return tuple(syllable(c) for c in text)
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str          # as configured, for messages
+    category: str
+    compact: str
+    skeleton: str
+    is_ascii: bool
+    syllables: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS[self.category]
+
+    @property
+    def short(self) -> bool:
+        """Short terms only count on a word boundary (see the matcher)."""
+        return len(self.compact) <= (4 if self.is_ascii else 3)
+
+
+@dataclass
+class EnglishName:
+    text: str
+    words: tuple[str, ...]  # significant words, lower case
+    compact: str
+
+
+@dataclass
+class SchoolTerms:
+    name: str
+    full: list[str]
+    short: list[str] = field(default_factory=list)
+    english: list[str] = field(default_factory=list)
+    historical: list[str] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)
+
+    def configured(self) -> list[tuple[str, str]]:
+        return [(c, t) for c in ("full", "historical", "marks", "short", "english")
+                for t in getattr(self, c) if t.strip()]
+
+
+@dataclass
+class CompiledTerms:
+    cjk: list[Term]                  # CJK (or mixed) terms, longest first
+    ascii_short: list[Term]          # BIT, HIT: whole-token, needs corroboration
+    ascii_long: dict[str, Term]      # pinyin forms ≥ 8 letters: substring of the Latin run
+    ascii_tokens: dict[str, Term]    # initials etc.: whole-token equality
+    english: list[EnglishName]
+    chars: frozenset[str]            # every character a CJK hit could start from
+
+
+def _abbreviation_pinyin(full: str) -> set[str]:
+    """Pinyin of the customary abbreviations of a full name: ordered subsets of its characters
+    that keep the first one (哈尔滨工业大学 → 哈工大, 哈尔工大 → hagongda, haergongda)."""
+    chars = [c for c in full if is_cjk(c)]
+    if len(chars) < 4:
+        return set()
+    out = set()
+    rest = range(1, len(chars))
+    for k in (2, 3, 4):
+        for combo in itertools.combinations(rest, k):
+            out.add("".join(syllable(chars[0]) + "".join(syllable(chars[i]) for i in combo)))
+    return {s for s in out if len(s) >= 8}
+
+
+def compile_terms(school: SchoolTerms) -> CompiledTerms:
+    cjk: dict[str, Term] = {}
+    ascii_short: dict[str, Term] = {}
+    ascii_long: dict[str, Term] = {}
+    ascii_tokens: dict[str, Term] = {}
+    english: list[EnglishName] = []
+
+    for category, text in school.configured():
+        n = normalize(text)
+        if not n.compact:
+            continue
+        if n.compact.isascii():
+            words = tuple(w for w in n.spaced.split() if w not in ENGLISH_STOPWORDS)
+            if len(words) >= 2:
+                english.append(EnglishName(text, words, n.compact))
+                acronym = "".join(w[0] for w in words)
+                if len(acronym) >= 3 and acronym not in ascii_short:
+                    ascii_short[acronym] = Term(text, "acronym", acronym, acronym, True)
+            else:
+                ascii_short.setdefault(n.compact, Term(text, category, n.compact, n.skeleton, True))
+            continue
+        term = Term(text, category, n.compact, n.skeleton, False, syllables(n.compact))
+        cjk.setdefault(n.compact, term)
+        if len(n.compact) >= 3 and all(is_cjk(c) for c in n.compact):
+            full_pinyin = "".join(term.syllables)
+            initials = "".join(s[0] for s in term.syllables if s)
+            ascii_long.setdefault(full_pinyin, Term(text, "pinyin", full_pinyin, full_pinyin, True))
+            if len(initials) >= 5:
+                ascii_long.setdefault(initials, Term(text, "initials", initials, initials, True))
+            elif len(initials) >= 3:
+                ascii_tokens.setdefault(initials, Term(text, "initials", initials, initials, True))
+            if category in ("full", "historical"):
+                for form in _abbreviation_pinyin(n.compact):
+                    ascii_long.setdefault(form, Term(text, "pinyin", form, form, True))
+
+    ordered = sorted(cjk.values(), key=lambda t: len(t.compact), reverse=True)
+    chars = frozenset(c for t in ordered for c in t.compact + t.skeleton)
+    return CompiledTerms(ordered, list(ascii_short.values()), ascii_long, ascii_tokens, english, chars)
+
+
+_LATIN_RUN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
+
+
+def latin_runs(spaced: str) -> list[str]:
+    return _LATIN_RUN.findall(spaced)
