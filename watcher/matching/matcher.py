@@ -124,13 +124,22 @@ class Matcher:
         # at the cost of one regex search (most discovered names in a keyword crawl contain none).
         interesting = set(self.terms.chars)
         for r in self.registry_names:
-            interesting.update(r.compact)
+            # A near copy of a registered name that contains a protected term shares that
+            # term's characters already; only names without one add characters of their own.
+            if not any(t.compact in r.compact for t in self.terms.cjk):
+                interesting.update(r.compact)
         from watcher.matching.confusables import SKELETON_TABLE
 
         interesting.update(chr(k) for k, v in SKELETON_TABLE.items() if v in interesting)
         interesting.update(self._traditional_forms(interesting))
         cjk_chars = "".join(sorted(c for c in interesting if not c.isascii()))
         self._interesting = re.compile(f"[A-Za-z\uff21-\uff3a\uff41-\uff5a{re.escape(cjk_chars)}]")
+        skeletons = sorted({t.skeleton for t in self.terms.cjk}, key=len, reverse=True)
+        self._skeleton_re = re.compile("|".join(map(re.escape, skeletons))) if skeletons else None
+        self._term_sets = {t.compact: frozenset(t.compact) for t in self.terms.cjk}
+        self._term_chars = frozenset(c for t in self.terms.cjk for c in t.compact)
+        forms = sorted(self.terms.ascii_long, key=len, reverse=True)
+        self._latin_re = re.compile("|".join(map(re.escape, forms))) if forms else None
 
     @staticmethod
     def _traditional_forms(chars: set[str]) -> set[str]:
@@ -189,8 +198,6 @@ class Matcher:
         for h in sorted(hits, key=lambda h: -h.score)[:3]:
             reasons.append(f"名称含本校{h.term.label}「{h.term.text}」（{h.how}）")
 
-        office = context.find_words(masked.compact, context.OFFICE_WORDS)
-        community = context.find_words(masked.compact, context.COMMUNITY_WORDS)
         unit = self._unit(masked.compact) if hits else None
 
         copy = self._registry_copy(masked)
@@ -209,6 +216,8 @@ class Matcher:
             unit = unit or closed.get("unit")
             matched = matched or closed.get("account_name")
 
+        office = context.find_words(masked.compact, context.OFFICE_WORDS) if score or bio is not None else []
+        community = context.find_words(masked.compact, context.COMMUNITY_WORDS) if score else []
         if score and office:
             score += 8
             reasons.append("含机构/官方用语「" + "、".join(office[:3]) + "」，易被误认为学校官方账号")
@@ -236,7 +245,7 @@ class Matcher:
                 reasons.append(f"头像无法读取：{e}")
             if logo is not None:
                 score = max(score, 70) + (10 if hits else 0)
-                reasons.append(f"头像与校徽相似（感知哈希距离 {logo.distance}/64）")
+                reasons.append(f"头像与校徽相似（差异哈希距离 {logo.dhash_distance}/64，感知哈希距离 {logo.distance}/64）")
                 matched = matched or f"校徽 {logo.logo}"
 
         score = min(score, 100)
@@ -265,12 +274,19 @@ class Matcher:
     def _name_hits(self, n: Normalized, *, for_bio: bool = False) -> list[_Hit]:
         hits: list[_Hit] = []
         taken: list[tuple[int, int]] = []
-        for term in self.terms.cjk:
-            h = self._cjk_hit(term, n, taken)
-            if h:
-                hits.append(h)
-                if h.span:
-                    taken.append(h.span)
+        chars = set(n.compact)
+        exact_possible = self._skeleton_re is not None and self._skeleton_re.search(n.skeleton) is not None
+        # A homophone keeps at least half of a term's characters, so without two of them in the
+        # name no CJK term can be there in any form.
+        if exact_possible or len(chars & self._term_chars) >= 2:
+            for term in self.terms.cjk:
+                if not exact_possible and len(chars & self._term_sets[term.compact]) < math.ceil(len(term.compact) / 2):
+                    continue
+                h = self._cjk_hit(term, n, taken)
+                if h:
+                    hits.append(h)
+                    if h.span:
+                        taken.append(h.span)
         hits += self._latin_hits(n)
         if for_bio:
             # In a bio only distinctive terms count: a two-character abbreviation is too likely
@@ -287,11 +303,11 @@ class Matcher:
             start = text.find(term.compact if how == "精确" else term.skeleton)
             while start >= 0:
                 span = (start, start + length)
-                if not any(a <= start < b or a < span[1] <= b for a, b in taken):
-                    if not term.short or self._on_boundary(n.compact, span, length):
-                        if how != "精确" and n.compact[span[0]:span[1]] == term.compact:
-                            how = "精确"
-                        return _Hit(term, how, base - penalty, span)
+                free = not any(a <= start < b or a < span[1] <= b for a, b in taken)
+                if free and (not term.short or self._on_boundary(n.compact, span, length)):
+                    if how != "精确" and n.compact[span[0]:span[1]] == term.compact:
+                        how = "精确"
+                    return _Hit(term, how, base - penalty, span)
                 start = text.find(term.compact if how == "精确" else term.skeleton, start + 1)
         if length >= 3 and all(is_cjk(ch) for ch in term.compact):
             return self._homophone(term, n, base)
@@ -338,9 +354,13 @@ class Matcher:
                 hits.append(_Hit(term, f"拼音首字母 {form}", BASE_SCORES["initials"] - 10))
         glued = [run.replace(" ", "") for run in runs]
         longest: dict[str, str] = {}
-        for form, term in self.terms.ascii_long.items():
-            if any(form in g for g in glued) and len(form) > len(longest.get(term.text + term.category, "")):
-                longest[term.text + term.category] = form
+        if self._latin_re is not None:
+            for g in glued:
+                for m in self._latin_re.finditer(g):
+                    form = m.group(0)
+                    term = self.terms.ascii_long[form]
+                    if len(form) > len(longest.get(term.text + term.category, "")):
+                        longest[term.text + term.category] = form
         for form in longest.values():
             term = self.terms.ascii_long[form]
             hits.append(_Hit(term, f"{term.label} {form}", BASE_SCORES[term.category]))

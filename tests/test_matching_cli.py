@@ -1,0 +1,42 @@
+import json
+
+from click.testing import CliRunner
+
+from watcher.cli import main_group
+from watcher.config import load_config
+from watcher.store import Store, utcnow
+
+
+def _run(config_path, lines):
+    return CliRunner().invoke(main_group, ["match", "--config", str(config_path)], input="\n".join(lines) + "\n")
+
+
+def test_contract_one_line_out_per_line_in(config_path):
+    r = _run(config_path, [
+        json.dumps({"platform": "weibo", "account_id": "1891724861", "name": "北京理工大学"}),
+        json.dumps({"platform": "douyin", "account_id": "9", "name": "北理工计算机学院", "bio": "", "extra": 1}),
+        json.dumps({"platform": "douyin", "account_id": "10", "name": "南京工业大学"}),
+    ])
+    assert r.exit_code == 0, r.output
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["verdict"] for o in out] == ["registered", "suspect", "clear"]
+    for o in out:
+        assert {"platform", "account_id", "name", "verdict", "score", "matched", "unit", "reasons", "algo"} <= set(o)
+    assert out[1]["unit"] == "计算机学院" and out[1]["extra"] == 1
+
+
+def test_bad_lines_are_reported_and_the_rest_processed(config_path):
+    r = _run(config_path, ["{oops", json.dumps({"platform": "weibo", "name": "x"}),
+                           json.dumps({"platform": "weibo", "account_id": "1", "name": "北理工"})])
+    assert r.exit_code == 1
+    assert "第 1 行" in r.stderr and "第 2 行" in r.stderr and "account_id" in r.stderr
+    assert len(r.stdout.splitlines()) == 1
+
+
+def test_reviewer_allow_rule_is_honoured(config_path):
+    cfg = load_config(config_path)
+    line = json.dumps({"platform": "douyin", "account_id": "77", "name": "北理工摄影爱好者"})
+    assert json.loads(_run(config_path, [line]).stdout)["verdict"] == "suspect"
+    with Store.open(cfg.db_path) as s:
+        s.db["name_rules"].insert({"kind": "allow", "name": "北理工摄影爱好者", "actor": "t", "created_at": utcnow()})
+    assert json.loads(_run(config_path, [line]).stdout)["verdict"] == "clear"
