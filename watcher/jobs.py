@@ -16,6 +16,7 @@ from watcher.config import Config
 
 JOB_PROVIDERS: list[str] = [
     "watcher.sentiment",
+    "alerts.jobs",
 ]
 
 

@@ -229,7 +229,23 @@ CORE: list[Migration] = [
 
 # Components below append their own steps; keep each list in its owner's hands.
 WATCH: list[Migration] = []
-ALERTS: list[Migration] = []
+ALERTS: list[Migration] = [
+    # 1: which finding revisions were planned (and the route chosen), and what each delivery is
+    #    for (immediate, digest, escalation, fallback), whom it copies, what the receiver said.
+    _sql(
+        """CREATE TABLE alert_plans (
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            revision INTEGER NOT NULL,
+            planned_at TEXT NOT NULL,
+            route TEXT,
+            PRIMARY KEY (finding_id, revision)
+        )""",
+        "ALTER TABLE deliveries ADD COLUMN role TEXT",
+        "ALTER TABLE deliveries ADD COLUMN purpose TEXT NOT NULL DEFAULT 'immediate'",
+        "ALTER TABLE deliveries ADD COLUMN confirmation TEXT",
+        "CREATE INDEX deliveries_channel_sent ON deliveries(channel, status, sent_at)",
+    ),
+]
 WEB: list[Migration] = []
 
 COMPONENTS: dict[str, list[Migration]] = {

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "watcher.cli.registry_cmd",
     "watcher.cli.run_cmd",
     "watcher.cli.match_cmd",
+    "watcher.cli.alerts_cmd",
 )
 
 
