@@ -215,6 +215,25 @@ CORE: list[Migration] = [
     #    never silently reinterprets old scores; name rules learnt from review decisions.
     _sql(
         "ALTER TABLE accounts ADD COLUMN match_algo TEXT",
+        # which accounts a discovery run saw (the run's matching works on exactly these), and
+        # the answers of direct post checks (deletion confirmation).
+        """CREATE TABLE crawl_seen (
+            crawl_run_id INTEGER,
+            platform TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            PRIMARY KEY (crawl_run_id, platform, account_id)
+        )""",
+        """CREATE TABLE post_checks (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            crawl_run_id INTEGER,
+            checked_at TEXT NOT NULL,
+            exists_flag INTEGER,
+            reason TEXT
+        )""",
+        "ALTER TABLE crawl_runs ADD COLUMN details TEXT",
         """CREATE TABLE name_rules (
             id INTEGER PRIMARY KEY,
             kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),

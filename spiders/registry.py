@@ -1,0 +1,27 @@
+"""The one place platforms are registered: platform name → spider class."""
+
+from __future__ import annotations
+
+import importlib
+
+from watcher.config import PLATFORM_LABELS
+
+SPIDERS: dict[str, str] = {
+    "weibo": "spiders.weibo:WeiboSpider",
+    "bilibili": "spiders.bilibili:BilibiliSpider",
+    "wechat": "spiders.wechat:WechatSpider",
+    "website": "spiders.website:WebsiteSpider",
+}
+
+
+class NotImplementedPlatform(Exception):
+    pass
+
+
+def spider_class(platform: str) -> type:
+    target = SPIDERS.get(platform)
+    if target is None:
+        raise NotImplementedPlatform(
+            f"{PLATFORM_LABELS.get(platform, platform)}（{platform}）的采集尚未实现；已实现：{', '.join(SPIDERS)}")
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)

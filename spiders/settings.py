@@ -1,0 +1,35 @@
+"""Scrapy settings for one platform, built from the watcher config (the only settings source)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watcher.config import Config
+
+
+def build_settings(cfg: Config, platform: str) -> dict[str, Any]:
+    p = cfg.platform(platform)
+    return {
+        "BOT_NAME": "campus-watcher",
+        # Platform APIs are not pages for search engines; the operator decides what to crawl,
+        # at a rate set per platform below.
+        "ROBOTSTXT_OBEY": False,
+        "DOWNLOAD_DELAY": 1.0 / p.rate,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "CONCURRENT_REQUESTS": p.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": p.concurrency,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 1.0 / p.rate,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(p.concurrency),
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": p.retries,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
+        "DOWNLOAD_TIMEOUT": p.timeout,
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "HTTPERROR_ALLOW_ALL": False,
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
+    }

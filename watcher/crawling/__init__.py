@@ -1,0 +1,1 @@
+"""Running crawls: run records, the subprocess runner, and what follows a crawl."""

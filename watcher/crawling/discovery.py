@@ -1,0 +1,54 @@
+"""After a discovery crawl: judge every account the run saw, and record suspects as findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watcher import registry
+from watcher.config import PLATFORM_LABELS, Config
+from watcher.findings import FindingInput, record
+from watcher.matching import Candidate, Matcher
+from watcher.store import Store, dumps
+
+
+def matcher_for(cfg: Config, store: Store) -> Matcher:
+    return Matcher.from_config(cfg, registry.load_for_matching(cfg, store),
+                               store.query("SELECT kind, name FROM name_rules"))
+
+
+def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int | None = None,
+          matcher: Matcher | None = None) -> dict[str, int]:
+    matcher = matcher or matcher_for(cfg, store)
+    counts = {"registered": 0, "suspect": 0, "clear": 0}
+    for a in accounts:
+        avatar = cfg.resolve_path(a["avatar_path"]) if a.get("avatar_path") else None
+        r = matcher.match(Candidate(a["platform"], a["account_id"], a["name"] or "", a["bio"] or "",
+                                    str(avatar) if avatar and avatar.exists() else None))
+        counts[r.verdict] += 1
+        with store.transaction():
+            store.conn.execute(
+                "UPDATE accounts SET verdict = ?, score = ?, matched = ?, unit = ?, reasons = ?, match_algo = ? "
+                "WHERE platform = ? AND account_id = ?",
+                [r.verdict, r.score, r.matched, r.unit, dumps(r.reasons), r.algo, a["platform"], a["account_id"]],
+            )
+            if r.verdict == "suspect":
+                record(store, FindingInput(
+                    kind="impersonation",
+                    dedupe_key=f"impersonation:{a['platform']}:{a['account_id']}",
+                    title=f"疑似仿冒：{PLATFORM_LABELS.get(a['platform'], a['platform'])}「{a['name']}」",
+                    severity="warning",
+                    platform=a["platform"], account_id=a["account_id"], account_name=a["name"], unit=r.unit,
+                    details={"reasons": r.reasons, "score": r.score, "matched": r.matched, "office": r.office,
+                             "algo": r.algo, "bio": a.get("bio"), "profile_url": a.get("profile_url"),
+                             "avatar_url": a.get("avatar_url"), "followers": a.get("followers"),
+                             "verified_reason": a.get("verified_reason")},
+                    crawl_run_id=run_id,
+                ))
+    return counts
+
+
+def analyse_run(cfg: Config, store: Store, run_id: int) -> dict[str, int]:
+    accounts = store.query(
+        """SELECT a.* FROM accounts a JOIN crawl_seen s ON s.platform = a.platform AND s.account_id = a.account_id
+           WHERE s.crawl_run_id = ?""", [run_id])
+    return judge(cfg, store, accounts, run_id)
