@@ -17,6 +17,7 @@ from watcher.config import Config
 JOB_PROVIDERS: list[str] = [
     "watcher.sentiment",
     "alerts.jobs",
+    "watcher.crawling.jobs",
 ]
 
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "watcher.cli.run_cmd",
     "watcher.cli.match_cmd",
     "watcher.cli.alerts_cmd",
+    "watcher.cli.crawl_cmd",
 )
 
 

@@ -1,0 +1,1 @@
+"""Request signatures that are public algorithms (computed here, no browser needed)."""

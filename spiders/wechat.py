@@ -1,0 +1,71 @@
+"""WeChat official accounts, found through Sogou's WeChat search (weixin.sogou.com).
+
+* discover: ``/weixin?type=1&query=K&ie=utf8&page=N`` — an HTML list (``ul.news-list2 > li``)
+  with the account name, WeChat ID (``label[name=em_weixinhao]``), introduction and the
+  verified entity.
+* timeline/check: WeChat shows an account's article list only inside WeChat (login); this is
+  reported as blocked with that reason, never as an empty timeline.
+
+Sogou's anti-spider answer is a redirect to ``/antispider/`` (a captcha page).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from spiders.base import PlatformSpider
+from spiders.items import DiscoveredAccount
+
+
+class WechatSpider(PlatformSpider):
+    platform = "wechat"
+    modes = ("discover", "timeline", "check")
+
+    def discover(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield self._search(keyword, 1)
+
+    def _search(self, keyword: str, page: int) -> scrapy.Request:
+        q = urllib.parse.urlencode({"type": "1", "query": keyword, "ie": "utf8", "page": str(page)})
+        return self.request(f"{self.urls['search']}/weixin?{q}", self.parse_search,
+                            cb_kwargs={"keyword": keyword, "page": page},
+                            headers={"Referer": f"{self.urls['search']}/"})
+
+    def parse_search(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
+        if "antispider" in response.url or "用户您好，我们的系统检测到您网络中存在异常访问请求" in response.text:
+            raise self.blocked("搜狗微信搜索要求输入验证码（antispider），请降低频率或配置 Cookie")
+        if "<html" not in response.text[:2000].lower():
+            raise self.failed("搜狗微信搜索返回的不是 HTML 页面")
+        items = response.css("ul.news-list2 > li")
+        if not items and not response.css("#noresult_part1_container, .no-sosuo"):
+            raise self.failed("搜狗微信搜索结果页结构异常：没有结果列表也没有“无结果”提示（页面可能已改版）")
+        for li in items:
+            name = "".join(li.css("p.tit a ::text").getall()).strip()
+            wxid = li.css("label[name=em_weixinhao]::text").get(default="").strip()
+            if not name or not wxid:
+                continue
+            fields = {dt.css("::text").get(default="").strip().rstrip("：:"): "".join(dd.css("::text").getall()).strip()
+                      for dt, dd in zip(li.css("dl dt"), li.css("dl dd"), strict=False)}
+            verified = fields.get("微信认证")
+            avatar = li.css("div.img-box img::attr(src)").get()
+            yield DiscoveredAccount(
+                platform="wechat", account_id=wxid, name=name, bio=fields.get("功能介绍", ""),
+                avatar_url=urllib.parse.urljoin(response.url, avatar) if avatar else None,
+                verified=bool(verified), verified_reason=verified or None,
+                profile_url=urllib.parse.urljoin(response.url, li.css("p.tit a::attr(href)").get(default="")) or None,
+                keyword=keyword)
+        self.page_done()
+        if items and page < self.pages and response.css("#sogou_next"):
+            yield self._search(keyword, page + 1)
+
+    def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
+        raise self.blocked("微信公众号的文章列表只在微信内（登录后）可见，无法公开巡检；请用网站/RSS 镜像或人工巡检")
+        yield  # pragma: no cover - makes this a generator
+
+    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        raise self.blocked("微信公众号文章需在微信内访问，无法公开确认是否删除")
+        yield  # pragma: no cover

@@ -1,0 +1,64 @@
+"""The WeChat (Sogou) spider against recorded HTML on 127.0.0.1."""
+
+import pytest
+
+from tests.conftest import write_config
+from tests.fakeplatform import FIXTURES, FakePlatform
+from watcher import registry
+from watcher.config import load_config
+from watcher.crawling.runner import run_crawl
+from watcher.findings import list_findings
+from watcher.store import Store
+
+HTML = "text/html; charset=utf-8"
+
+
+@pytest.fixture
+def fake():
+    f = FakePlatform(FIXTURES / "wechat")
+    with f:
+        yield f
+
+
+def _cfg(tmp_path, fake):
+    return load_config(write_config(tmp_path / "c", platforms={
+        "wechat": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 1, "retries": 0}}))
+
+
+def test_discovery_parses_accounts_and_flags_suspects(tmp_path, fake):
+    fake.route("/weixin", {"type": "1", "query": "北理工"}, "search_p1.html", content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    run = run_crawl(cfg, "wechat", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
+        assert acc["gh_bit_official"]["verdict"] == "registered"
+        assert acc["gh_bit_official"]["verified_reason"] == "北京理工大学"
+        assert acc["bitzszx2026"]["name"] == "北理工招生咨询" and acc["bitzszx2026"]["verdict"] == "suspect"
+        assert acc["dblilg"]["verdict"] == "clear" and acc["dblilg"]["avatar_url"] is None
+        assert [f["account_id"] for f in list_findings(s, kind="impersonation")] == ["bitzszx2026"]
+
+
+def test_no_result_page_is_ok_and_empty(tmp_path, fake):
+    fake.route("/weixin", {}, "noresult.html", content_type=HTML)
+    run = run_crawl(_cfg(tmp_path, fake), "wechat", "discover", keywords=["北理工xyz"])
+    assert run["status"] == "ok" and run["items"] == 0
+
+
+@pytest.mark.parametrize("kw, status", [
+    ({"redirect": "/antispider/?from=%2Fweixin%3Ftype%3D1"}, "blocked"),
+    ({"file": "antispider.html", "content_type": HTML}, "blocked"),
+    ({"body": "<html><body><div>改版了</div></body></html>", "content_type": HTML}, "failed"),
+])
+def test_captcha_and_changed_pages(tmp_path, fake, kw, status):
+    fake.route("/weixin", {}, **kw)
+    fake.route("/antispider/", {}, "antispider.html", content_type=HTML)
+    run = run_crawl(_cfg(tmp_path, fake), "wechat", "discover", keywords=["北理工"])
+    assert run["status"] == status, run
+
+
+def test_timeline_says_why_it_cannot(tmp_path, fake):
+    run = run_crawl(_cfg(tmp_path, fake), "wechat", "timeline", account="gh_bit_official")
+    assert run["status"] == "blocked" and "微信内" in run["reason"]

@@ -1,0 +1,46 @@
+"""Daemon jobs: periodic discovery per enabled platform (keywords = the school's protected names)
+and periodic timeline crawls of every registered account on that platform."""
+
+from __future__ import annotations
+
+from loguru import logger
+
+from spiders.registry import SPIDERS
+from watcher import registry
+from watcher.config import Config
+from watcher.crawling.runner import run_crawl
+from watcher.jobs import ScheduledJob
+from watcher.store import Store
+
+
+def keywords(cfg: Config) -> list[str]:
+    n = cfg.school.names
+    # Full, short and English names are what people search for and what impersonators use;
+    # historical names and mottos are matched but rarely worth a search request of their own.
+    return list(dict.fromkeys([*n.full, *n.short, *n.english]))
+
+
+def discover(cfg: Config, platform: str) -> None:
+    run = run_crawl(cfg, platform, "discover", keywords=keywords(cfg))
+    logger.info("{} 仿冒发现完成：{}", platform, run.get("status"))
+
+
+def watch(cfg: Config, platform: str) -> None:
+    with Store.open(cfg.db_path) as store:
+        accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+    for account in accounts:
+        run_crawl(cfg, platform, "timeline", account=account)
+
+
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
+    jobs = []
+    for p in cfg.enabled_platforms():
+        if p not in SPIDERS:
+            logger.warning("平台 {} 已启用，但其采集尚未实现，已跳过", p)
+            continue
+        jobs.append(ScheduledJob(id=f"discover:{p}", func=discover, seconds=cfg.schedule.discover_every,
+                                 kwargs={"platform": p}, run_at_start=True, description=f"{p} 仿冒发现"))
+        if p != "wechat":
+            jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=cfg.schedule.watch_every,
+                                     kwargs={"platform": p}, description=f"{p} 备案账号巡检"))
+    return jobs
