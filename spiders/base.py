@@ -75,6 +75,7 @@ class PlatformSpider(scrapy.Spider):
         self.run_id = run_id
         self.pages = self.pcfg.pages
         self.problem: Problem | None = None
+        self.on_page_done: Any = None  # set by the store pipeline
         self.details: dict[str, Any] = {"pages_complete": 0}
         path = cfg.resolve_path(self.pcfg.cookies_file) if self.pcfg.cookies_file else None
         self.cookies = load_cookies(path)
@@ -138,7 +139,10 @@ class PlatformSpider(scrapy.Spider):
         return data
 
     def page_done(self) -> None:
+        """Call after yielding a page's items: they are committed before the next page is fetched."""
         self.details["pages_complete"] = self.details.get("pages_complete", 0) + 1
+        if self.on_page_done is not None:
+            self.on_page_done()
 
     def on_error(self, failure: Any) -> None:
         response = getattr(failure.value, "response", None)

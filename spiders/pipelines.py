@@ -1,5 +1,5 @@
-"""The one item pipeline: items into the store, in batched transactions, and the run record
-closed with the spider's verdict."""
+"""The one item pipeline: items into the store, in batched transactions (a page, or 50 items,
+whichever comes first), and the run record closed with the spider's verdict."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class StorePipeline:
         spider = self.crawler.spider
         self.store = Store.open(spider.cfg.db_path)
         self.buffer: list[Any] = []
+        spider.on_page_done = lambda: self.flush(spider)
 
     def process_item(self, item: Any) -> Any:
         spider = self.crawler.spider

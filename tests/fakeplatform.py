@@ -14,6 +14,7 @@ A request whose path and query contain a route's path and parameters gets that r
 from __future__ import annotations
 
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,7 @@ class Route:
     status: int = 200
     content_type: str = "application/json; charset=utf-8"
     redirect: str | None = None
+    delay: float = 0.0  # seconds to wait before answering (a slow platform)
 
 
 class FakePlatform:
@@ -56,6 +58,8 @@ class FakePlatform:
                     self.send_response(404)
                     self.end_headers()
                     return
+                if route.delay:
+                    time.sleep(route.delay)
                 if route.redirect:
                     self.send_response(302)
                     self.send_header("Location", route.redirect)

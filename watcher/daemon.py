@@ -9,6 +9,7 @@ SIGHUP re-reads the config; a broken new config is logged and the old one kept.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -40,7 +41,7 @@ class Daemon:
         self._running_jobs = 0
         self._lock = threading.Lock()
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            executors={"default": ThreadPoolExecutor(max_workers=8)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone="Asia/Shanghai",
         )
@@ -58,6 +59,10 @@ class Daemon:
     def prepare_store(self) -> None:
         """Create/migrate the database and seed the registry from the config on first start."""
         with Store.open(self.cfg.db_path) as store:
+            from watcher.crawling.runs import reap_orphans
+
+            if reap_orphans(store):
+                logger.warning("上次运行中断的采集已记为失败")
             versions = store.schema_versions()
             logger.info("数据库 {}（架构版本 {}）", self.cfg.db_path, versions)
             empty = not store.scalar("SELECT COUNT(*) FROM registry_accounts")
@@ -122,6 +127,8 @@ class Daemon:
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
         self.prepare_store()
+        pidfile = self.cfg.data_path / "daemon.pid"
+        pidfile.write_text(str(os.getpid()))
         self.install_jobs()
         self.scheduler.start()
         web_thread = self._maybe_start_web()
@@ -137,7 +144,9 @@ class Daemon:
             if watchdog and time.monotonic() - last_ping >= watchdog:
                 sdnotify.notify("WATCHDOG=1")
                 last_ping = time.monotonic()
-        return self.shutdown(web_thread)
+        code = self.shutdown(web_thread)
+        pidfile.unlink(missing_ok=True)
+        return code
 
     def shutdown(self, web_thread: Any = None) -> int:
         logger.info("收到停止信号，正在停止…")

@@ -18,6 +18,7 @@ JOB_PROVIDERS: list[str] = [
     "watcher.sentiment",
     "alerts.jobs",
     "watcher.crawling.jobs",
+    "watcher.watch.jobs",
 ]
 
 

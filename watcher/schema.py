@@ -247,7 +247,24 @@ CORE: list[Migration] = [
 ]
 
 # Components below append their own steps; keep each list in its owner's hands.
-WATCH: list[Migration] = []
+WATCH: list[Migration] = [
+    # 1: sensitive periods started by hand (watcher period start/stop).
+    _sql(
+        """CREATE TABLE manual_periods (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            start_date TEXT NOT NULL,
+            end_date TEXT NOT NULL,
+            platforms TEXT,
+            cadence INTEGER NOT NULL,
+            alert_policy TEXT NOT NULL DEFAULT 'immediate',
+            spike_factor REAL NOT NULL DEFAULT 3.0,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            stopped_at TEXT
+        )""",
+    ),
+]
 ALERTS: list[Migration] = [
     # 1: which finding revisions were planned (and the route chosen), and what each delivery is
     #    for (immediate, digest, escalation, fallback), whom it copies, what the receiver said.

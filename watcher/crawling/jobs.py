@@ -25,9 +25,29 @@ def discover(cfg: Config, platform: str) -> None:
     logger.info("{} 仿冒发现完成：{}", platform, run.get("status"))
 
 
+def watch_interval(cfg: Config, store: Store, platform: str) -> int:
+    """Seconds between watch rounds: the normal cadence, or a sensitive period's, if shorter."""
+    from watcher.periods import active_periods
+
+    cadences = [p.cadence for p in active_periods(cfg, store) if p.covers(platform)]
+    return min([cfg.schedule.watch_every, *cadences])
+
+
 def watch(cfg: Config, platform: str) -> None:
+    """Runs every minute and starts a round when one is due, so that a sensitive period that
+    begins (or a period started by hand) raises the cadence without a restart."""
+    from datetime import UTC, datetime, timedelta
+
     with Store.open(cfg.db_path) as store:
-        accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+        interval = watch_interval(cfg, store, platform)
+        last = store.scalar("SELECT MAX(started_at) FROM crawl_runs WHERE platform = ? AND mode = 'timeline' "
+                            "AND scan_request_id IS NULL", [platform])
+        if last and datetime.fromisoformat(last) > datetime.now(UTC) - timedelta(seconds=interval):
+            return
+        if platform == "website":
+            accounts = [s["id"] for s in cfg.platform("website").sites]
+        else:
+            accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
     for account in accounts:
         run_crawl(cfg, platform, "timeline", account=account)
 
@@ -38,9 +58,10 @@ def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
         if p not in SPIDERS:
             logger.warning("平台 {} 已启用，但其采集尚未实现，已跳过", p)
             continue
-        jobs.append(ScheduledJob(id=f"discover:{p}", func=discover, seconds=cfg.schedule.discover_every,
-                                 kwargs={"platform": p}, run_at_start=True, description=f"{p} 仿冒发现"))
-        if p != "wechat":
-            jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=cfg.schedule.watch_every,
+        if p != "website":  # websites have no account search; they are only watched
+            jobs.append(ScheduledJob(id=f"discover:{p}", func=discover, seconds=cfg.schedule.discover_every,
+                                     kwargs={"platform": p}, run_at_start=True, description=f"{p} 仿冒发现"))
+        if p != "wechat":  # WeChat article lists are visible only inside WeChat
+            jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=60,
                                      kwargs={"platform": p}, description=f"{p} 备案账号巡检"))
     return jobs

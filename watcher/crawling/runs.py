@@ -65,3 +65,26 @@ def latest_per_platform(store: Store) -> list[dict[str, Any]]:
         """SELECT r.* FROM crawl_runs r JOIN (SELECT platform, MAX(id) AS id FROM crawl_runs GROUP BY platform) m
            ON m.id = r.id ORDER BY r.platform"""
     )
+
+
+def reap_orphans(store: Store) -> int:
+    """Runs left 'running' by a process that no longer exists (killed -9, power loss) are
+    closed as failed, so they are neither trusted nor waited for."""
+    n = 0
+    for row in store.query("SELECT id, pid FROM crawl_runs WHERE status = 'running'"):
+        try:
+            if row["pid"]:
+                os.kill(row["pid"], 0)
+                continue
+        except OSError:
+            pass
+        finish(store, row["id"], "failed", "采集进程已不存在（被强制终止），本次结果不完整")
+        n += 1
+    with store.transaction():
+        live = {r["scan_request_id"] for r in store.query("SELECT scan_request_id FROM crawl_runs WHERE status = 'running'")}
+        for row in store.query("SELECT id FROM scan_requests WHERE status = 'running'"):
+            if row["id"] in live:
+                continue
+            store.conn.execute("UPDATE scan_requests SET status = 'failed', finished_at = ?, summary = ? WHERE id = ?",
+                               [utcnow(), dumps({"error": "执行扫描的进程已终止"}), row["id"]])
+    return n

@@ -1,0 +1,150 @@
+"""``watcher scan`` and ``watcher period``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date, timedelta
+
+import click
+
+from watcher.cli.common import config_option, echo_json, open_store, table
+from watcher.config import PLATFORMS, Config, parse_duration
+from watcher.crawling.runs import reap_orphans
+from watcher.periods import active_periods
+from watcher.store import loads, utcnow
+from watcher.watch import scans
+
+
+def _summary(s: dict) -> str:
+    runs = "，".join(f"{k} {v}" for k, v in (s.get("runs") or {}).items()) or "无"
+    new = "，".join(f"{k} {v}" for k, v in (s.get("new_findings") or {}).items()) or "无"
+    return f"共 {s.get('crawls', 0)} 次采集（{runs}）；新发现：{new}"
+
+
+@click.command("scan")
+@click.option("--discover", "only_discover", is_flag=True, help="只做仿冒发现")
+@click.option("--watch", "only_watch", is_flag=True, help="只巡检备案账号")
+@click.option("--platform", type=click.Choice(PLATFORMS), help="只扫描该平台")
+@click.option("--account", help="只巡检该账号ID")
+@click.option("--wait/--no-wait", default=True, help="等待扫描完成并显示进度（默认等待）")
+@config_option
+def scan_cmd(cfg: Config, only_discover: bool, only_watch: bool, platform: str | None, account: str | None,
+             wait: bool) -> None:
+    """立即扫描（敏感期手动加密巡检）。守护进程在运行时交给它执行（几秒内开始），否则在本进程执行。"""
+    params = {"discover": not only_watch, "watch": not only_discover, "platform": platform, "account": account}
+    with open_store(cfg) as store:
+        reap_orphans(store)
+        rid = scans.enqueue(store, params)
+    if scans.daemon_running(cfg):
+        click.echo(f"已提交扫描 #{rid}，由运行中的守护进程执行。")
+        if wait:
+            _follow(cfg, rid)
+        return
+    with open_store(cfg) as store:
+        req = scans.claim(store, rid)
+    if req is None:
+        click.echo(f"扫描 #{rid} 已被其他进程领取。")
+        return
+    summary = scans.execute(cfg, req, _progress_printer())
+    click.echo(f"扫描 #{rid} 完成：{_summary(summary)}")
+
+
+def _progress_printer():
+    if not sys.stdout.isatty():
+        return lambda done, total, label: click.echo(f"[{done}/{total}] {label}")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    task = None
+
+    def update(done: int, total: int, label: str) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done, description=label)
+        if done >= total:
+            bar.stop()
+
+    return update
+
+
+def _follow(cfg: Config, rid: int) -> None:
+    show = _progress_printer()
+    last = None
+    while True:
+        with open_store(cfg) as store:
+            row = store.one("SELECT * FROM scan_requests WHERE id = ?", [rid])
+        prog = loads(row["progress"], {}) if row else {}
+        state = (row["status"], prog.get("done"))
+        if prog and state != last:
+            show(prog.get("done", 0), prog.get("total", 0), prog.get("current", ""))
+            last = state
+        if row is None or row["status"] in ("done", "failed"):
+            click.echo(f"扫描 #{rid} {'完成' if row and row['status'] == 'done' else '失败'}：{_summary(loads(row['summary'], {}) if row else {})}")
+            return
+        time.sleep(1)
+
+
+@click.group("period")
+def period_group() -> None:
+    """敏感期：查看、手动开始、结束。"""
+
+
+@period_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+def period_list(cfg: Config, as_json: bool) -> None:
+    """列出当前生效的敏感期（配置中的与手动开始的）。"""
+    with open_store(cfg) as store:
+        periods = active_periods(cfg, store)
+        manual = store.query("SELECT * FROM manual_periods ORDER BY id DESC LIMIT 20")
+    rows = [{"name": p.name, "start": p.start.isoformat(), "end": p.end.isoformat(), "cadence": f"{p.cadence // 60} 分钟",
+             "platforms": ",".join(p.platforms) or "全部", "source": "配置" if p.source == "config" else "手动"} for p in periods]
+    if as_json:
+        echo_json({"active": rows, "manual": manual})
+        return
+    if not rows:
+        click.echo("当前不在敏感期。")
+    else:
+        table(rows, [("name", "名称"), ("start", "开始"), ("end", "结束"), ("cadence", "巡检间隔"),
+                     ("platforms", "平台"), ("source", "来源")])
+
+
+@period_group.command("start")
+@click.argument("name")
+@click.option("--days", default=7, show_default=True, help="持续天数")
+@click.option("--cadence", default="10m", show_default=True, help="巡检间隔，如 10m")
+@click.option("--platform", "platforms", multiple=True, type=click.Choice(PLATFORMS), help="只对这些平台（默认全部）")
+@config_option
+def period_start(cfg: Config, name: str, days: int, cadence: str, platforms: tuple[str, ...]) -> None:
+    """手动开始一个敏感期：立即提高巡检频率，告警改为即时发送。"""
+    try:
+        seconds = parse_duration(cadence)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--cadence") from e
+    today = date.today()
+    with open_store(cfg) as store, store.transaction():
+        store.conn.execute(
+            """INSERT INTO manual_periods (name, start_date, end_date, platforms, cadence, created_by, created_at)
+               VALUES (?, ?, ?, ?, ?, 'cli', ?)""",
+            [name, today.isoformat(), (today + timedelta(days=days - 1)).isoformat(), ",".join(platforms), seconds, utcnow()])
+    click.echo(f"敏感期「{name}」已开始，至 {(today + timedelta(days=days - 1)).isoformat()}，巡检间隔 {seconds // 60} 分钟。")
+
+
+@period_group.command("stop")
+@click.argument("name")
+@config_option
+def period_stop(cfg: Config, name: str) -> None:
+    """结束手动开始的敏感期。"""
+    with open_store(cfg) as store, store.transaction():
+        n = store.conn.execute("UPDATE manual_periods SET stopped_at = ? WHERE name = ? AND stopped_at IS NULL",
+                               [utcnow(), name]).rowcount
+    if not n:
+        click.echo(f"没有进行中的手动敏感期「{name}」（配置文件中的敏感期请修改配置）", err=True)
+        sys.exit(1)
+    click.echo(f"敏感期「{name}」已结束。")
+
+
+COMMANDS = [scan_cmd, period_group]

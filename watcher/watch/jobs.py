@@ -1,0 +1,23 @@
+"""Daemon jobs of the watch: the on-demand scan queue, filing deadlines and dormancy, evidence."""
+
+from __future__ import annotations
+
+from watcher.config import Config
+from watcher.jobs import ScheduledJob
+from watcher.store import Store
+from watcher.watch import scans
+from watcher.watch.filings import check_dormant, check_filings
+
+
+def _deadlines(cfg: Config) -> None:
+    with Store.open(cfg.db_path) as store:
+        check_filings(cfg, store)
+        check_dormant(cfg, store)
+
+
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
+    return [
+        ScheduledJob(id="scan-queue", func=scans.poll, seconds=cfg.schedule.scan_poll, description="手动扫描队列"),
+        ScheduledJob(id="deadlines", func=_deadlines, seconds=3600, run_at_start=True,
+                     description="变更备案时限与僵尸账号"),
+    ]
