@@ -102,7 +102,7 @@ class BilibiliSpider(PlatformSpider):
                 bio=u.get("usign") or "", avatar_url=_https(u.get("upic")),
                 verified=verify.get("type", -1) in (0, 1), verified_type=str(verify.get("type", "")) or None,
                 verified_reason=verify.get("desc") or None, followers=u.get("fans"),
-                profile_url=f"{self.urls['space']}/{u['mid']}", keyword=keyword)
+                profile_url=f"{self.urls['space']}/{u['mid']}", keyword=keyword, raw=u)
         self.page_done()
         if page < min(int(body.get("numPages") or 1), self.pages):
             yield self._search(keyword, page + 1)

@@ -98,7 +98,7 @@ class WeiboSpider(PlatformSpider):
                         bio=user.get("description") or "", avatar_url=user.get("avatar_hd") or user.get("profile_image_url"),
                         verified=bool(user.get("verified")), verified_type=str(user.get("verified_type", "")) or None,
                         verified_reason=user.get("verified_reason"), followers=_int(user.get("followers_count")),
-                        profile_url=f"https://m.weibo.cn/u/{user['id']}", keyword=keyword)
+                        profile_url=f"https://m.weibo.cn/u/{user['id']}", keyword=keyword, raw=user)
         self.page_done()
         next_page = ((data.get("data") or {}).get("cardlistInfo") or {}).get("page")
         if cards and next_page and int(next_page) > page and page < self.pages:

@@ -18,15 +18,15 @@ def save_account(store: Store, a: DiscoveredAccount, run_id: int | None) -> None
     now = utcnow()
     store.conn.execute(
         """INSERT INTO accounts (platform, account_id, name, bio, avatar_url, verified, verified_type, verified_reason,
-               followers, profile_url, keyword, first_seen, last_seen)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               followers, profile_url, keyword, first_seen, last_seen, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(platform, account_id) DO UPDATE SET name = excluded.name, bio = excluded.bio,
                avatar_url = COALESCE(excluded.avatar_url, avatar_url), verified = excluded.verified,
                verified_type = excluded.verified_type, verified_reason = excluded.verified_reason,
                followers = COALESCE(excluded.followers, followers), profile_url = COALESCE(excluded.profile_url, profile_url),
-               keyword = COALESCE(excluded.keyword, keyword), last_seen = excluded.last_seen""",
+               keyword = COALESCE(excluded.keyword, keyword), last_seen = excluded.last_seen, raw = excluded.raw""",
         [a.platform, a.account_id, a.name, a.bio, a.avatar_url, a.verified, a.verified_type, a.verified_reason,
-         a.followers, a.profile_url, a.keyword, now, now],
+         a.followers, a.profile_url, a.keyword, now, now, dumps(a.raw) if a.raw else None],
     )
     store.conn.execute(
         "INSERT OR IGNORE INTO crawl_seen (crawl_run_id, platform, account_id) VALUES (?, ?, ?)",
@@ -37,10 +37,11 @@ def save_account(store: Store, a: DiscoveredAccount, run_id: int | None) -> None
 def save_snapshot(store: Store, s: ProfileSnapshot, run_id: int | None) -> None:
     store.conn.execute(
         """INSERT INTO profile_snapshots (platform, account_id, crawl_run_id, taken_at, name, bio, avatar_url, verified,
-               verified_reason, followers, following, posts_count, status, raw_sha256)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               verified_reason, followers, following, posts_count, status, raw_sha256, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [s.platform, s.account_id, run_id, utcnow(), s.name, s.bio, s.avatar_url, s.verified, s.verified_reason,
-         s.followers, s.following, s.posts_count, s.status, sha256(dumps(s.raw)) if s.raw else None],
+         s.followers, s.following, s.posts_count, s.status, sha256(dumps(s.raw)) if s.raw else None,
+         dumps(s.raw) if s.raw else None],
     )
 
 
@@ -49,14 +50,14 @@ def save_post(store: Store, p: Post, run_id: int | None) -> None:
     digest = sha256(p.text or "")
     store.conn.execute(
         """INSERT INTO posts (platform, post_id, account_id, text, created_at, reposts, comments, likes, url, text_sha256,
-               first_seen, last_seen, last_crawl_run_id, status)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live')
+               first_seen, last_seen, last_crawl_run_id, status, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
            ON CONFLICT(platform, post_id) DO UPDATE SET text = excluded.text, reposts = excluded.reposts,
                comments = excluded.comments, likes = excluded.likes, url = COALESCE(excluded.url, url),
                text_sha256 = excluded.text_sha256, last_seen = excluded.last_seen,
-               last_crawl_run_id = excluded.last_crawl_run_id""",
+               last_crawl_run_id = excluded.last_crawl_run_id, raw = excluded.raw""",
         [p.platform, p.post_id, p.account_id, p.text, p.created_at, p.reposts, p.comments, p.likes, p.url, digest,
-         now, now, run_id],
+         now, now, run_id, dumps(p.raw) if p.raw else None],
     )
     store.conn.execute(
         "INSERT OR IGNORE INTO post_versions (platform, post_id, seen_at, text, text_sha256) VALUES (?, ?, ?, ?, ?)",

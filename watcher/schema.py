@@ -244,6 +244,12 @@ CORE: list[Migration] = [
             UNIQUE (kind, name)
         )""",
     ),
+    # 3: the platform's own record of each account, post and profile, kept as evidence.
+    _sql(
+        "ALTER TABLE accounts ADD COLUMN raw TEXT",
+        "ALTER TABLE posts ADD COLUMN raw TEXT",
+        "ALTER TABLE profile_snapshots ADD COLUMN raw TEXT",
+    ),
 ]
 
 # Components below append their own steps; keep each list in its owner's hands.

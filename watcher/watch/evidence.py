@@ -1,0 +1,131 @@
+"""Evidence for findings: the platform's raw record, its SHA-256, when it was taken, and a PNG
+screenshot of the public page (Playwright driving Debian's chromium).
+
+Files live under ``<data_dir>/evidence/<finding id>/``; each has a row in ``evidence``. They are
+kept while the finding is open, whatever the retention policy; after it is closed they are
+pruned once older than ``watch.evidence_retention_days``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from watcher.config import Config
+from watcher.findings import OPEN_STATUSES
+from watcher.store import Store, dumps, loads, utcnow
+
+CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+def _dir(cfg: Config, finding_id: int) -> Path:
+    d = cfg.data_path / "evidence" / str(finding_id)
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def keep(cfg: Config, store: Store, finding_id: int, kind: str, data: bytes, suffix: str, *,
+         url: str | None = None, content_type: str | None = None) -> dict[str, Any]:
+    """Write one evidence file and its row; the row is committed only after the file is on disk."""
+    path = _dir(cfg, finding_id) / f"{_stamp()}-{kind}{suffix}"
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # never a half-written evidence file under its final name
+    digest = hashlib.sha256(data).hexdigest()
+    row = {"finding_id": finding_id, "kind": kind, "url": url, "path": str(path.relative_to(cfg.data_path)),
+           "sha256": digest, "content_type": content_type, "captured_at": utcnow()}
+    with store.transaction():
+        store.db["evidence"].insert(row)
+    return row
+
+
+def raw_record(store: Store, finding: dict[str, Any]) -> dict[str, Any] | None:
+    """The platform's own data behind a finding, as stored when it was crawled."""
+    d = finding["details"]
+    if d.get("post_id"):
+        row = store.one("SELECT raw, text, url, first_seen, last_seen FROM posts WHERE platform = ? AND post_id = ?",
+                        [finding["platform"], d["post_id"]])
+    elif finding["kind"] in ("profile_change", "account_gone", "unfiled_change"):
+        row = store.one("SELECT raw, taken_at FROM profile_snapshots WHERE platform = ? AND account_id = ? "
+                        "ORDER BY id DESC LIMIT 1", [finding["platform"], finding["account_id"]])
+    else:
+        row = store.one("SELECT raw, name, bio, first_seen, last_seen FROM accounts WHERE platform = ? AND account_id = ?",
+                        [finding["platform"], finding["account_id"]])
+    if row is None:
+        return None
+    return {**{k: v for k, v in row.items() if k != "raw"}, "platform_record": loads(row.get("raw"), None)}
+
+
+def screenshot(url: str, *, width: int = 1280, height: int = 800, timeout_ms: int = 30_000) -> bytes:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+            page.goto(url, timeout=timeout_ms, wait_until="load")
+            return page.screenshot(full_page=False)
+        finally:
+            browser.close()
+
+
+def page_url(finding: dict[str, Any]) -> str | None:
+    d = finding["details"]
+    return d.get("url") or d.get("profile_url")
+
+
+def capture(cfg: Config, store: Store, finding: dict[str, Any], *, shots: bool = True) -> list[dict[str, Any]]:
+    rows = []
+    record = raw_record(store, finding)
+    payload = {"finding": {k: finding[k] for k in ("id", "kind", "platform", "account_id", "account_name", "title",
+                                                    "dedupe_key", "revision", "created_at")},
+               "details": finding["details"], "record": record, "captured_at": utcnow()}
+    rows.append(keep(cfg, store, finding["id"], "raw", dumps(payload).encode(), ".json",
+                     url=page_url(finding), content_type="application/json"))
+    url = page_url(finding)
+    if shots and url and (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        try:
+            rows.append(keep(cfg, store, finding["id"], "screenshot", screenshot(url), ".png", url=url,
+                             content_type="image/png"))
+        except Exception as e:  # noqa: BLE001 - a page that cannot be shot must not stop evidence keeping
+            logger.warning("发现 #{} 截图失败（{}）：{}", finding["id"], url, str(e)[:200])
+    return rows
+
+
+def collect(cfg: Config, store: Store, limit: int = 20) -> int:
+    """Capture evidence for open findings that have none yet."""
+    todo = store.query(
+        f"""SELECT * FROM findings f WHERE status IN ({','.join('?' * len(OPEN_STATUSES))}) AND kind != 'crawl_blocked'
+            AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.finding_id = f.id) ORDER BY id LIMIT ?""",
+        [*OPEN_STATUSES, limit])
+    for f in todo:
+        f["details"] = loads(f["details"], {})
+        capture(cfg, store, f, shots=cfg.watch.screenshots)
+    return len(todo)
+
+
+def prune(cfg: Config, store: Store, now: datetime | None = None) -> int:
+    """Delete evidence of closed findings older than the retention period; open ones are kept."""
+    now = now or datetime.now(UTC)
+    cutoff = (now - timedelta(days=cfg.watch.evidence_retention_days)).isoformat()
+    rows = store.query(
+        f"""SELECT e.* FROM evidence e JOIN findings f ON f.id = e.finding_id
+            WHERE f.status NOT IN ({','.join('?' * len(OPEN_STATUSES))}) AND e.captured_at < ?""",
+        [*OPEN_STATUSES, cutoff])
+    for r in rows:
+        (cfg.data_path / r["path"]).unlink(missing_ok=True)
+        with store.transaction():
+            store.conn.execute("DELETE FROM evidence WHERE id = ?", [r["id"]])
+    return len(rows)
