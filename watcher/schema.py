@@ -288,7 +288,27 @@ ALERTS: list[Migration] = [
         "CREATE INDEX deliveries_channel_sent ON deliveries(channel, status, sent_at)",
     ),
 ]
-WEB: list[Migration] = []
+WEB: list[Migration] = [
+    # 1: reviewers and what they did outside findings (registry edits, scans, users).
+    _sql(
+        """CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'central', 'unit')),
+            unit TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            details TEXT,
+            created_at TEXT NOT NULL
+        )""",
+    ),
+]
 
 COMPONENTS: dict[str, list[Migration]] = {
     "core": CORE,

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "watcher.cli.alerts_cmd",
     "watcher.cli.crawl_cmd",
     "watcher.cli.scan_cmd",
+    "watcher.cli.web_cmd",
 )
 
 
