@@ -27,6 +27,8 @@ def write_config(directory: Path, **overrides: object) -> Path:
     raw["registry"] = "registry.csv"
     raw["data_dir"] = "data"
     raw["platforms"] = {p: {**(v or {}), "enabled": False} for p, v in raw.get("platforms", {}).items()}
+    # Avatars in recorded responses point at the platforms' CDNs: never fetch them in tests.
+    raw["matching"] = {**raw.get("matching", {}), "download_avatars": False}
     raw.update(overrides)
     path = directory / "watcher.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -195,6 +195,7 @@ class ScheduleConfig(_Model):
 class MatchingConfig(_Model):
     suspect_threshold: int = Field(60, ge=0, le=100)
     logo_max_distance: int = Field(10, ge=0, le=64)
+    download_avatars: bool = Field(True, description="download discovered accounts' avatars to compare with the logos")
 
 
 class DeadlineConfig(_Model):

@@ -21,7 +21,7 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
     matcher = matcher or matcher_for(cfg, store)
     counts = {"registered": 0, "suspect": 0, "clear": 0}
     for a in accounts:
-        avatar = cfg.resolve_path(a["avatar_path"]) if a.get("avatar_path") else None
+        avatar = cfg.data_path / a["avatar_path"] if a.get("avatar_path") else None
         r = matcher.match(Candidate(a["platform"], a["account_id"], a["name"] or "", a["bio"] or "",
                                     str(avatar) if avatar and avatar.exists() else None))
         counts[r.verdict] += 1
@@ -51,4 +51,7 @@ def analyse_run(cfg: Config, store: Store, run_id: int) -> dict[str, int]:
     accounts = store.query(
         """SELECT a.* FROM accounts a JOIN crawl_seen s ON s.platform = a.platform AND s.account_id = a.account_id
            WHERE s.crawl_run_id = ?""", [run_id])
+    from watcher.crawling.avatars import download_missing
+
+    download_missing(cfg, store, accounts)
     return judge(cfg, store, accounts, run_id)

@@ -1,0 +1,57 @@
+"""Avatars of discovered accounts, downloaded once and cached for logo matching."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import httpx
+from loguru import logger
+
+from watcher.config import Config
+from watcher.store import Store
+
+MAX_BYTES = 2 * 1024 * 1024
+EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
+
+
+def cache_path(cfg: Config, url: str, content_type: str) -> Path:
+    d = cfg.data_path / "avatars"
+    d.mkdir(parents=True, exist_ok=True)
+    return d / (hashlib.sha1(url.encode()).hexdigest() + EXT.get(content_type, ".img"))
+
+
+def fetch(cfg: Config, url: str, client: httpx.Client) -> Path | None:
+    try:
+        resp = client.get(url)
+    except httpx.HTTPError as e:
+        logger.debug("头像下载失败 {}：{}", url, e)
+        return None
+    ctype = resp.headers.get("content-type", "").split(";")[0].strip()
+    if resp.status_code != 200 or not ctype.startswith("image/") or len(resp.content) > MAX_BYTES:
+        return None
+    path = cache_path(cfg, url, ctype)
+    path.write_bytes(resp.content)
+    return path
+
+
+def download_missing(cfg: Config, store: Store, accounts: list[dict]) -> int:
+    """Fill ``avatar_path`` for accounts with an avatar URL and no cached file."""
+    if not (cfg.matching.download_avatars and cfg.school.logos):
+        return 0
+    done = 0
+    with httpx.Client(timeout=10, follow_redirects=True, headers={"User-Agent": "Mozilla/5.0"}) as client:
+        for a in accounts:
+            url = a.get("avatar_url")
+            if not url or (a.get("avatar_path") and (cfg.data_path / a["avatar_path"]).exists()):
+                continue
+            path = fetch(cfg, url if not url.startswith("//") else "https:" + url, client)
+            if path is None:
+                continue
+            rel = str(path.relative_to(cfg.data_path))
+            a["avatar_path"] = rel
+            with store.transaction():
+                store.conn.execute("UPDATE accounts SET avatar_path = ? WHERE platform = ? AND account_id = ?",
+                                   [rel, a["platform"], a["account_id"]])
+            done += 1
+    return done
