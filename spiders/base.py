@@ -15,6 +15,7 @@ there".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from http.cookiejar import MozillaCookieJar
 from pathlib import Path
@@ -30,6 +31,10 @@ BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHT
               "Chrome/124.0.0.0 Safari/537.36")
 MOBILE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+# Where platforms send a crawler they do not want: login pages and captchas.
+WALLS = re.compile(r"passport|login|signin|captcha|antispider|wappass|verify|security", re.I)
 
 
 class Problem(CloseSpider):
@@ -106,10 +111,29 @@ class PlatformSpider(scrapy.Spider):
 
     # -- helpers for subclasses ------------------------------------------------------------
 
-    def request(self, url: str, callback: Any, **kwargs: Any) -> scrapy.Request:
+    def request(self, url: str, callback: Any, *, follow_redirects: bool = False, **kwargs: Any) -> scrapy.Request:
+        """A request with the platform's headers and cookies. Redirects are not followed by
+        default: platform APIs redirect only to login or captcha pages, which must be reported
+        (and never fetched from wherever they point)."""
         headers = {"User-Agent": self.ua, "Accept-Language": "zh-CN,zh;q=0.9", **kwargs.pop("headers", {})}
-        return scrapy.Request(url, callback=callback, headers=headers, cookies=self.cookies,
-                              errback=self.on_error, **kwargs)
+        meta = kwargs.pop("meta", {})
+        if not follow_redirects:
+            meta = {**meta, "dont_redirect": True,
+                    "handle_httpstatus_list": [*meta.get("handle_httpstatus_list", []), 301, 302, 303, 307, 308]}
+        return scrapy.Request(url, callback=self._guard(callback), headers=headers, cookies=self.cookies,
+                              errback=self.on_error, meta=meta, **kwargs)
+
+    def _guard(self, callback: Any) -> Any:
+        def guarded(response: Response, **kw: Any) -> Any:
+            if 300 <= response.status < 400:
+                location = response.headers.get("Location", b"").decode("latin-1")
+                if WALLS.search(location):
+                    raise self.blocked(f"跳转到登录/验证页（{location[:100]}），需要登录 Cookie 或降低频率："
+                                       f"请检查 platforms.{self.platform}.cookies_file 与 rate")
+                raise self.failed(f"意外的跳转（HTTP {response.status} → {location[:100]}）")
+            return callback(response, **kw)
+
+        return guarded
 
     def blocked(self, reason: str) -> Problem:
         """Stop: the platform refuses us (login wall, captcha, risk control)."""

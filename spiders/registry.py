@@ -11,6 +11,7 @@ SPIDERS: dict[str, str] = {
     "bilibili": "spiders.bilibili:BilibiliSpider",
     "wechat": "spiders.wechat:WechatSpider",
     "website": "spiders.website:WebsiteSpider",
+    "tieba": "spiders.tieba:TiebaSpider",
 }
 
 

@@ -42,7 +42,7 @@ class WebsiteSpider(PlatformSpider):
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
         site = self._site(account_id)
-        yield self.request(site["url"], self.parse_page, cb_kwargs={"site": site})
+        yield self.request(site["url"], self.parse_page, cb_kwargs={"site": site}, follow_redirects=True)
 
     def parse_page(self, response: Response, site: dict[str, str]) -> Iterator[Any]:
         sid = site["id"]
@@ -82,7 +82,7 @@ class WebsiteSpider(PlatformSpider):
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
         yield self.request(post_id, self.parse_check, cb_kwargs={"site": account_id, "url": post_id},
-                           meta={"handle_httpstatus_list": [404, 410]})
+                           meta={"handle_httpstatus_list": [404, 410]}, follow_redirects=True)
 
     def parse_check(self, response: Response, site: str, url: str) -> Iterator[Any]:
         if response.status in (404, 410):

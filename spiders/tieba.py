@@ -1,0 +1,91 @@
+"""Baidu Tieba: the threads of a forum (吧) — the school's own forum is where complaints and
+rumours about it surface first.
+
+* timeline (account = forum name, e.g. 北京理工大学): ``/f?kw=NAME&ie=utf-8&pn=50·(page-1)`` — the
+  thread list is an HTML fragment that Tieba ships inside an HTML comment (rendered by the page's
+  script); each ``li.j_thread_list`` carries a ``data-field`` JSON (id, author_name, reply_num)
+  and the title link ``a.j_th_tit``.
+* check (post = thread id): ``/p/ID`` — "该贴已被删除" / HTTP 404 means gone.
+
+Baidu's security check (``wappass.baidu.com`` redirect, "百度安全验证") is a captcha: blocked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from parsel import Selector
+from scrapy.http import Response
+
+from spiders.base import PlatformSpider
+from spiders.items import Post, PostCheck, ProfileSnapshot
+
+_COMMENTS = re.compile(r"<!--|-->")
+GONE = ("该贴已被删除", "很抱歉，该贴已被删除", "贴子不存在", "该吧被合并")
+
+
+class TiebaSpider(PlatformSpider):
+    platform = "tieba"
+    modes = ("timeline", "check")
+
+    def _captcha(self, response: Response) -> None:
+        if "wappass.baidu.com" in response.url or "百度安全验证" in response.text[:5000]:
+            raise self.blocked("百度安全验证（验证码），请降低频率或配置 Cookie（platforms.tieba.cookies_file）")
+
+    def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
+        yield self._forum(account_id, 1)
+
+    def _forum(self, kw: str, page: int) -> scrapy.Request:
+        q = urllib.parse.urlencode({"kw": kw, "ie": "utf-8", "pn": str(50 * (page - 1))})
+        return self.request(f"{self.urls['www']}/f?{q}", self.parse_forum, cb_kwargs={"kw": kw, "page": page})
+
+    def parse_forum(self, response: Response, kw: str, page: int) -> Iterator[Any]:
+        self._captcha(response)
+        if "<html" not in response.text[:3000].lower():
+            raise self.failed("贴吧返回的不是 HTML 页面")
+        # The thread list arrives commented out; un-comment it to parse it like the browser does.
+        page_html = Selector(text=_COMMENTS.sub("", response.text))
+        threads = page_html.css("li.j_thread_list")
+        if page == 1:
+            name = page_html.css("a.card_title_fname::text").get(default="").strip() or f"{kw}吧"
+            if not threads and ("抱歉，根据相关法律法规" in response.text or "本吧暂不开放" in response.text):
+                yield ProfileSnapshot(platform="tieba", account_id=kw, name=name, status="gone")
+                return
+            if not threads and not page_html.css("#thread_list, .threadlist_bright"):
+                raise self.failed(f"贴吧「{kw}」页面没有帖子列表（页面可能已改版）")
+            yield ProfileSnapshot(platform="tieba", account_id=kw, name=name,
+                                  bio=page_html.css("p.card_slogan::text").get(default="").strip(),
+                                  profile_url=response.url)
+        for li in threads:
+            try:
+                data = json.loads(li.attrib.get("data-field", "{}"))
+            except ValueError:
+                data = {}
+            tid = str(data.get("id") or "")
+            title = li.css("a.j_th_tit::attr(title)").get() or "".join(li.css("a.j_th_tit ::text").getall()).strip()
+            if not tid or not title:
+                continue
+            abstract = " ".join(t.strip() for t in li.css(".threadlist_abs ::text").getall() if t.strip())
+            yield Post(platform="tieba", account_id=kw, post_id=tid, text=f"{title}\n{abstract}".strip(),
+                       comments=data.get("reply_num"), url=f"{self.urls['www']}/p/{tid}", raw=data)
+        self.page_done()
+        if threads and page < self.pages and page_html.css("a.next.pagination-item"):
+            yield self._forum(kw, page + 1)
+
+    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        yield self.request(f"{self.urls['www']}/p/{post_id}", self.parse_check,
+                           cb_kwargs={"kw": account_id, "tid": post_id}, meta={"handle_httpstatus_list": [404]})
+
+    def parse_check(self, response: Response, kw: str, tid: str) -> Iterator[Any]:
+        self._captcha(response)
+        if response.status == 404 or any(g in response.text for g in GONE):
+            yield PostCheck("tieba", kw, tid, False, reason="帖子已被删除")
+        elif "j_l_post" in response.text or "core_title_txt" in response.text:
+            yield PostCheck("tieba", kw, tid, True, response.css("title::text").get(default=""))
+        else:
+            yield PostCheck("tieba", kw, tid, None, reason="页面无法判断帖子是否存在")

@@ -1,0 +1,64 @@
+
+import pytest
+
+from tests.conftest import write_config
+from tests.fakeplatform import FIXTURES, FakePlatform
+from watcher.config import load_config
+from watcher.crawling.runner import run_crawl
+from watcher.sentiment import analyze
+from watcher.store import Store
+
+KW = "北京理工大学"
+HTML = "text/html; charset=utf-8"
+
+
+@pytest.fixture
+def fake():
+    f = FakePlatform(FIXTURES / "tieba")
+    with f:
+        yield f
+
+
+def _cfg(tmp_path, fake):
+    return load_config(write_config(tmp_path / "c", platforms={
+        "tieba": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 3, "retries": 0}}))
+
+
+def test_forum_threads_paginated_and_fed_to_sentiment(tmp_path, fake):
+    fake.route("/f", {"kw": KW, "pn": "0"}, "forum_p1.html", content_type=HTML)
+    fake.route("/f", {"kw": KW, "pn": "50"}, "forum_p2.html", content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "tieba", "timeline", account=KW)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT name FROM profile_snapshots")["name"] == "北京理工大学吧"
+        posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
+        assert set(posts) == {"9012345601", "9012345602", "9012345599"}
+        assert posts["9012345601"]["comments"] == 86 and "良乡校区" in posts["9012345601"]["text"]
+        s.conn.execute("UPDATE posts SET created_at = first_seen")
+        s.conn.execute("UPDATE posts SET text = '北理工' || text WHERE post_id = '9012345601'")
+        assert analyze(s, cfg)["flagged"] == 1  # "北理工…维权"
+
+
+@pytest.mark.parametrize("kw, status", [
+    ({"file": "verify.html", "content_type": HTML}, "blocked"),
+    ({"redirect": "https://wappass.baidu.com/static/captcha/tuxing.html"}, "blocked"),
+    ({"body": "<html><body>改版</body></html>", "content_type": HTML}, "failed"),
+])
+def test_captcha_and_changed_page(tmp_path, fake, kw, status):
+    fake.route("/f", {}, **kw)
+    run = run_crawl(_cfg(tmp_path, fake), "tieba", "timeline", account=KW)
+    assert run["status"] == status, run
+
+
+@pytest.mark.parametrize("body, status, expected", [
+    ("<html><title>很抱歉，该贴已被删除</title><body>很抱歉，该贴已被删除。</body></html>", 200, 0),
+    ("<html><body><h3 class='core_title_txt'>宿舍楼停电</h3><div class='j_l_post'></div></body></html>", 200, 1),
+    ("", 404, 0),
+])
+def test_check_thread(tmp_path, fake, body, status, expected):
+    fake.route("/p/9012345601", {}, body=body, status=status, content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    assert run_crawl(cfg, "tieba", "check", account=KW, post="9012345601")["status"] == "ok"
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
