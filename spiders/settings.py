@@ -28,7 +28,7 @@ def build_settings(cfg: Config, platform: str) -> dict[str, Any]:
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
-        "LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "WARNING",
         "HTTPERROR_ALLOW_ALL": False,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},

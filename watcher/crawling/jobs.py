@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from loguru import logger
 
-from spiders.registry import SPIDERS
+from spiders.registry import SPIDERS, spider_class
 from watcher import registry
 from watcher.config import Config
 from watcher.crawling.runner import run_crawl
@@ -23,6 +23,18 @@ def keywords(cfg: Config) -> list[str]:
 def discover(cfg: Config, platform: str) -> None:
     run = run_crawl(cfg, platform, "discover", keywords=keywords(cfg))
     logger.info("{} 仿冒发现完成：{}", platform, run.get("status"))
+
+
+def watch_targets(cfg: Config, store: Store, platform: str) -> list[str]:
+    """What a watch round crawls: the registered accounts; for websites the configured sites;
+    for Tieba, when no forum is registered, the forums named after the school (where talk
+    about it happens)."""
+    if platform == "website":
+        return [s["id"] for s in cfg.platform("website").sites]
+    accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+    if platform == "tieba" and not accounts:
+        accounts = list(cfg.school.names.full)
+    return accounts
 
 
 def watch_interval(cfg: Config, store: Store, platform: str) -> int:
@@ -44,10 +56,7 @@ def watch(cfg: Config, platform: str) -> None:
                             "AND scan_request_id IS NULL", [platform])
         if last and datetime.fromisoformat(last) > datetime.now(UTC) - timedelta(seconds=interval):
             return
-        if platform == "website":
-            accounts = [s["id"] for s in cfg.platform("website").sites]
-        else:
-            accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+        accounts = watch_targets(cfg, store, platform)
     for account in accounts:
         run_crawl(cfg, platform, "timeline", account=account)
 
@@ -58,10 +67,11 @@ def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
         if p not in SPIDERS:
             logger.warning("平台 {} 已启用，但其采集尚未实现，已跳过", p)
             continue
-        if p != "website":  # websites have no account search; they are only watched
+        modes = spider_class(p).modes
+        if "discover" in modes:
             jobs.append(ScheduledJob(id=f"discover:{p}", func=discover, seconds=cfg.schedule.discover_every,
                                      kwargs={"platform": p}, run_at_start=True, description=f"{p} 仿冒发现"))
-        if p != "wechat":  # WeChat article lists are visible only inside WeChat
+        if p != "wechat":  # WeChat article lists are visible only inside WeChat (the spider says so)
             jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=60,
                                      kwargs={"platform": p}, description=f"{p} 备案账号巡检"))
     return jobs

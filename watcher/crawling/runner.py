@@ -61,10 +61,13 @@ def run_crawl(cfg: Config, platform: str, mode: str, *, keywords: list[str] | No
         run = runs.get(store, run_id)
         if run and run["status"] == "running":
             # The worker died before its pipeline could close the run: record why.
-            tail = " ".join(stderr.strip().splitlines()[-3:])[-300:]
-            why = "守护进程停止" if stopping.is_set() else ("超时" if proc.returncode in (-15, -9) else f"采集进程异常退出（{proc.returncode}）")
-            runs.finish(store, run_id, "failed", f"{why}：{tail}" if tail else why)
-            logger.error("采集 #{} 进程异常：{}", run_id, stderr[-2000:])
+            if stopping.is_set():
+                runs.finish(store, run_id, "failed", "守护进程停止，采集被中断")
+            else:
+                why = "超时" if proc.returncode in (-15, -9) else f"采集进程异常退出（{proc.returncode}）"
+                errors = [ln for ln in stderr.strip().splitlines() if "Error" in ln or "错误" in ln][-2:]
+                runs.finish(store, run_id, "failed", f"{why}：{' '.join(errors)[-300:]}" if errors else why)
+                logger.error("采集 #{} 进程异常：{}", run_id, stderr[-2000:])
         if analyse:
             _after(cfg, store, run_id)
         return runs.get(store, run_id) or {}

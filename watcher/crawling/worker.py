@@ -8,6 +8,7 @@ run record is closed by the item pipeline (ok / blocked / failed with the reason
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from scrapy.crawler import CrawlerProcess
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     setup_logging(cfg.logging, component=f"crawl:{args.platform}")
+    # Scrapy's start-up chatter stays out of the journal; the run record says what happened.
+    logging.getLogger("scrapy").setLevel(logging.WARNING)
     cls = spider_class(args.platform)
     process = CrawlerProcess(build_settings(cfg, args.platform), install_root_handler=False)
     crawler = process.create_crawler(cls)

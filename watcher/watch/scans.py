@@ -15,10 +15,9 @@ from typing import Any
 
 from loguru import logger
 
-from spiders.registry import SPIDERS
-from watcher import registry
+from spiders.registry import SPIDERS, spider_class
 from watcher.config import Config
-from watcher.crawling.jobs import keywords
+from watcher.crawling.jobs import keywords, watch_targets
 from watcher.store import Store, dumps, loads, utcnow
 
 Progress = Callable[[int, int, str], None]
@@ -49,15 +48,12 @@ def plan(cfg: Config, store: Store, params: dict[str, Any]) -> list[tuple[str, s
     steps: list[tuple[str, str, dict[str, Any]]] = []
     if params.get("discover", True) and not params.get("account"):
         steps += [(p, "discover", {"keywords": params.get("keywords") or keywords(cfg)}) for p in platforms
-                  if p != "website"]
+                  if "discover" in spider_class(p).modes]
     if params.get("watch", True):
-        accounts = registry.active_accounts(store)
         for p in platforms:
             if p == "wechat":
                 continue
-            ids = [params["account"]] if params.get("account") else [a["account_id"] for a in accounts if a["platform"] == p]
-            if p == "website" and not params.get("account"):
-                ids = [s["id"] for s in cfg.platform("website").sites]
+            ids = [params["account"]] if params.get("account") else watch_targets(cfg, store, p)
             steps += [(p, "timeline", {"account": i}) for i in ids]
     return steps
 
