@@ -12,6 +12,7 @@ SPIDERS: dict[str, str] = {
     "wechat": "spiders.wechat:WechatSpider",
     "website": "spiders.website:WebsiteSpider",
     "tieba": "spiders.tieba:TiebaSpider",
+    "zhihu": "spiders.zhihu:ZhihuSpider",
 }
 
 

@@ -1,0 +1,121 @@
+"""Zhihu through its web API (www.zhihu.com/api/v4).
+
+* discover: ``/api/v4/search_v3?t=people&q=K&offset=N&limit=20`` → ``data[].object`` (type people:
+  url_token, name, headline, avatar_url, follower_count, badge) and ``paging.is_end``
+* timeline: ``/api/v4/members/TOKEN`` (profile), ``/api/v4/members/TOKEN/articles`` (articles)
+* check: ``/api/v4/articles/ID`` → 404 when gone
+
+Zhihu answers anonymous or unsigned requests on some endpoints with HTTP 401/403 and an
+``error.code`` (40362 abnormal request, 100 needs the x-zse-96 signature of its web client,
+10003 needs login): that is reported as blocked with the code; a login cookie
+(``platforms.zhihu.cookies_file``) usually lifts it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from spiders.base import PlatformSpider
+from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+
+
+class ZhihuSpider(PlatformSpider):
+    platform = "zhihu"
+    modes = ("discover", "timeline", "check")
+
+    def _api(self, path: str, **params: Any) -> str:
+        return f"{self.urls['www']}/api/v4/{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+
+    def _get(self, url: str, callback: Any, **cb: Any) -> scrapy.Request:
+        return self.request(url, callback, cb_kwargs=cb, headers={"Referer": f"{self.urls['www']}/search",
+                                                                    "x-requested-with": "fetch"},
+                            meta={"handle_httpstatus_list": [401, 403, 404]})
+
+    def _data(self, response: Response, what: str) -> dict[str, Any] | None:
+        """The JSON body; None for a 404 (the thing does not exist); Problem for a wall."""
+        if response.status in (401, 403):
+            try:
+                err = json.loads(response.text).get("error", {})
+            except ValueError:
+                err = {}
+            raise self.blocked(f"知乎拒绝访问（HTTP {response.status}，error {err.get('code', '?')}：{err.get('message', '')}），"
+                               f"{what}；需要登录 Cookie 或网页端签名（x-zse-96）：请配置 platforms.zhihu.cookies_file")
+        if response.status == 404:
+            return None
+        return self.json(response)
+
+    def discover(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield self._get(self._api("search_v3", t="people", q=keyword, correction=1, offset=0, limit=20),
+                        self.parse_search, keyword=keyword, page=1)
+
+    def parse_search(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
+        data = self._data(response, f"搜索用户 {keyword}")
+        if data is None:
+            raise self.failed("知乎搜索接口返回 404（接口可能已变更）")
+        for hit in data.get("data") or []:
+            obj = hit.get("object") or {}
+            if obj.get("type") != "people" or not obj.get("url_token"):
+                continue
+            badges = [b.get("description") for b in obj.get("badge") or [] if b.get("description")]
+            yield DiscoveredAccount(platform="zhihu", account_id=obj["url_token"], name=obj.get("name") or "",
+                                    bio=obj.get("headline") or "", avatar_url=obj.get("avatar_url"),
+                                    verified=bool(badges), verified_reason="；".join(badges) or None,
+                                    followers=obj.get("follower_count"),
+                                    profile_url=f"{self.urls['www']}/people/{obj['url_token']}", keyword=keyword, raw=obj)
+        self.page_done()
+        paging = data.get("paging") or {}
+        if not paging.get("is_end", True) and page < self.pages:
+            yield self._get(self._api("search_v3", t="people", q=keyword, correction=1, offset=20 * page, limit=20),
+                            self.parse_search, keyword=keyword, page=page + 1)
+
+    def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
+        yield self._get(self._api(f"members/{account_id}", include="follower_count,headline,description,articles_count"),
+                        self.parse_profile, token=account_id)
+
+    def parse_profile(self, response: Response, token: str) -> Iterator[Any]:
+        d = self._data(response, f"用户 {token} 资料")
+        if d is None:
+            yield ProfileSnapshot(platform="zhihu", account_id=token, status="gone")
+            return
+        yield ProfileSnapshot(platform="zhihu", account_id=token, name=d.get("name"),
+                              bio=d.get("description") or d.get("headline"), avatar_url=d.get("avatar_url"),
+                              followers=d.get("follower_count"), posts_count=d.get("articles_count"),
+                              profile_url=f"{self.urls['www']}/people/{token}", raw=d)
+        yield self._get(self._api(f"members/{token}/articles", offset=0, limit=20, sort_by="created"),
+                        self.parse_articles, token=token, page=1)
+
+    def parse_articles(self, response: Response, token: str, page: int) -> Iterator[Any]:
+        data = self._data(response, f"用户 {token} 文章")
+        if data is None:
+            raise self.failed(f"知乎用户 {token} 的文章列表返回 404")
+        oldest = None
+        for a in data.get("data") or []:
+            created = datetime.fromtimestamp(a["created"], UTC).isoformat() if a.get("created") else None
+            oldest = min(oldest, created) if oldest and created else (created or oldest)
+            yield Post(platform="zhihu", account_id=token, post_id=str(a.get("id")),
+                       text=f"{a.get('title', '')}\n{a.get('excerpt', '')}".strip(), created_at=created,
+                       comments=a.get("comment_count"), likes=a.get("voteup_count"),
+                       url=f"https://zhuanlan.zhihu.com/p/{a.get('id')}", raw=a)
+        self.page_done()
+        if oldest:
+            self.details["oldest_seen"] = oldest
+        if not (data.get("paging") or {}).get("is_end", True) and page < self.pages:
+            yield self._get(self._api(f"members/{token}/articles", offset=20 * page, limit=20, sort_by="created"),
+                            self.parse_articles, token=token, page=page + 1)
+
+    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        yield self._get(self._api(f"articles/{post_id}"), self.parse_check, token=account_id, aid=post_id)
+
+    def parse_check(self, response: Response, token: str, aid: str) -> Iterator[Any]:
+        d = self._data(response, f"文章 {aid}")
+        if d is None:
+            yield PostCheck("zhihu", token, aid, False, reason="文章不存在（404）")
+        else:
+            yield PostCheck("zhihu", token, aid, True, d.get("title"), raw=d)

@@ -1,0 +1,63 @@
+import pytest
+
+from tests.conftest import write_config
+from tests.fakeplatform import FIXTURES, FakePlatform
+from watcher import registry
+from watcher.config import load_config
+from watcher.crawling.runner import run_crawl
+from watcher.findings import list_findings
+from watcher.store import Store
+
+
+@pytest.fixture
+def fake():
+    f = FakePlatform(FIXTURES / "zhihu")
+    with f:
+        yield f
+
+
+def _cfg(tmp_path, fake):
+    return load_config(write_config(tmp_path / "c", platforms={
+        "zhihu": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 5, "retries": 0}}))
+
+
+def test_people_search_paginates_and_flags_suspects(tmp_path, fake):
+    fake.route("/api/v4/search_v3", {"t": "people", "q": "北理工", "offset": "0"}, "search_p1.json")
+    fake.route("/api/v4/search_v3", {"t": "people", "q": "北理工", "offset": "20"}, "search_p2.json")
+    cfg = _cfg(tmp_path, fake)
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    run = run_crawl(cfg, "zhihu", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
+        assert set(acc) == {"bit-official", "bit-zhaosheng-help", "orbit-lab"}   # the topic hit is not an account
+        assert acc["bit-official"]["verdict"] == "registered"
+        assert acc["orbit-lab"]["verdict"] == "clear" and acc["orbit-lab"]["followers"] is None
+        assert [f["account_id"] for f in list_findings(s, kind="impersonation")] == ["bit-zhaosheng-help"]
+
+
+def test_member_and_articles(tmp_path, fake):
+    fake.route("/api/v4/members/bit-official", {}, "member.json")
+    fake.route("/api/v4/members/bit-official/articles", {}, "articles.json")
+    cfg = _cfg(tmp_path, fake)
+    assert run_crawl(cfg, "zhihu", "timeline", account="bit-official")["status"] == "ok"
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT followers FROM profile_snapshots")["followers"] == 45000
+        assert s.scalar("SELECT COUNT(*) FROM posts") == 2
+
+
+def test_forbidden_is_blocked_with_the_code(tmp_path, fake):
+    fake.route("/api/v4/search_v3", {}, "forbidden.json", status=403)
+    run = run_crawl(_cfg(tmp_path, fake), "zhihu", "discover", keywords=["北理工"])
+    assert run["status"] == "blocked" and "40362" in run["reason"] and "cookies_file" in run["reason"]
+
+
+@pytest.mark.parametrize("status, expected", [(200, 1), (404, 0)])
+def test_article_check(tmp_path, fake, status, expected):
+    fake.route("/api/v4/articles/650000000001", {}, body='{"id":650000000001,"title":"x"}' if status == 200
+               else '{"error":{"code":4041,"message":"资源不存在"}}', status=status)
+    cfg = _cfg(tmp_path, fake)
+    assert run_crawl(cfg, "zhihu", "check", account="bit-official", post="650000000001")["status"] == "ok"
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
