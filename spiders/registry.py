@@ -13,6 +13,7 @@ SPIDERS: dict[str, str] = {
     "website": "spiders.website:WebsiteSpider",
     "tieba": "spiders.tieba:TiebaSpider",
     "zhihu": "spiders.zhihu:ZhihuSpider",
+    "douyin": "spiders.douyin:DouyinSpider",
 }
 
 

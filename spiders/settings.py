@@ -7,9 +7,9 @@ from typing import Any
 from watcher.config import Config
 
 
-def build_settings(cfg: Config, platform: str) -> dict[str, Any]:
+def build_settings(cfg: Config, platform: str, *, browser: bool = False) -> dict[str, Any]:
     p = cfg.platform(platform)
-    return {
+    settings = {
         "BOT_NAME": "campus-watcher",
         # Platform APIs are not pages for search engines; the operator decides what to crawl,
         # at a rate set per platform below.
@@ -33,3 +33,8 @@ def build_settings(cfg: Config, platform: str) -> dict[str, Any]:
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
     }
+    if browser:
+        from spiders.browser import browser_settings
+
+        settings.update(browser_settings(p.timeout))
+    return settings

@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     # Scrapy's start-up chatter stays out of the journal; the run record says what happened.
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     cls = spider_class(args.platform)
-    process = CrawlerProcess(build_settings(cfg, args.platform), install_root_handler=False)
+    settings = build_settings(cfg, args.platform, browser=getattr(cls, "browser", False))
+    process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(cls)
     process.crawl(crawler, cfg=cfg, mode=args.mode, keywords=args.keyword, account=args.account,
                   post=args.post, run_id=args.run_id)

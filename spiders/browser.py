@@ -1,0 +1,94 @@
+"""Platforms whose API requests are signed by the page's own JavaScript (Douyin's a_bogus,
+Xiaohongshu's x-s …): the spider opens the platform's public page in a real Chromium through
+scrapy-playwright and reads the JSON the page itself fetched, as a user's browser would.
+
+A page that shows a login panel or a captcha, or that never makes the expected API call, is a
+blocked crawl with that reason — never an empty result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from spiders.base import PlatformSpider
+
+CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_OPTIONS = {
+    "executable_path": CHROMIUM,
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+             "--no-first-run", "--disable-sync"],
+}
+WALL_MARKERS = ("captcha", "verify", "login", "passport", "验证码", "安全验证", "扫码登录", "登录后")
+
+Parser = Callable[[dict[str, Any]], Iterator[Any]]
+
+
+def browser_settings(timeout_s: int) -> dict[str, Any]:
+    return {
+        "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                              "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": LAUNCH_OPTIONS,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_s * 1000,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,
+    }
+
+
+class BrowserSpider(PlatformSpider):
+    browser = True
+    wait_seconds = 12.0
+
+    def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str) -> scrapy.Request:
+        """Open ``url`` and collect the JSON of every response whose URL contains one of the
+        ``expect`` API paths; ``parse`` turns each into items once all of them have arrived."""
+        captured: list[dict[str, Any]] = []
+        seen: set[str] = set()
+
+        async def on_response(resp: Any) -> None:
+            for marker in expect:
+                if marker in resp.url:
+                    seen.add(marker)
+                    try:
+                        captured.append(await resp.json())
+                    except Exception:  # noqa: BLE001 - a cut or non-JSON body is judged below
+                        captured.append({"__unreadable__": resp.url})
+
+        return scrapy.Request(
+            url, callback=self.after_page, errback=self.on_error, dont_filter=True,
+            cookies=self.cookies,
+            meta={"playwright": True, "playwright_include_page": True,
+                  "playwright_page_event_handlers": {"response": on_response}},
+            cb_kwargs={"captured": captured, "seen": seen, "expect": expect, "parse": parse, "what": what},
+        )
+
+    async def after_page(self, response: Response, captured: list[dict[str, Any]], seen: set[str],
+                         expect: tuple[str, ...], parse: Parser, what: str) -> AsyncIterator[Any]:
+        page = response.meta["playwright_page"]
+        try:
+            waited = 0.0
+            while len(seen) < len(expect) and waited < self.wait_seconds:
+                await asyncio.sleep(0.25)
+                waited += 0.25
+            content = (await page.content())[:20000]
+            url = page.url
+        finally:
+            await page.close()
+        missing = [m for m in expect if m not in seen]
+        if missing:
+            if any(m in url.lower() or m in content for m in WALL_MARKERS):
+                raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}），请配置 platforms.{self.platform}.cookies_file")
+            raise self.blocked(f"{what}：页面没有发出 {'、'.join(missing)} 接口请求（可能需要登录 Cookie，或页面已改版）")
+        for data in captured:
+            if "__unreadable__" in data:
+                raise self.failed(f"{what}：接口应答不是完整的 JSON（{data['__unreadable__'][:80]}）")
+            for item in parse(data):
+                yield item
+        self.page_done()

@@ -1,0 +1,78 @@
+"""Douyin (抖音) through its web pages in Chromium; the page's own JS signs the API calls
+(a_bogus / X-Bogus).
+
+* discover: page ``/search/K?type=user`` → the page calls
+  ``/aweme/v1/web/discover/search/?search_channel=aweme_user_web&keyword=K…`` →
+  ``user_list[].user_info`` (sec_uid, nickname, signature, avatar_thumb, follower_count,
+  enterprise_verify_reason / custom_verify)
+* timeline: page ``/user/SEC_UID`` → ``/aweme/v1/web/user/profile/other/`` (``user``) and
+  ``/aweme/v1/web/aweme/post/`` (``aweme_list[]``: aweme_id, desc, create_time, statistics)
+
+``status_code`` ≠ 0 means Douyin refused the call (risk control, login required).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+
+from spiders.browser import BrowserSpider
+from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
+
+
+def _first(urls: dict[str, Any] | None) -> str | None:
+    lst = (urls or {}).get("url_list") or []
+    return lst[0] if lst else None
+
+
+class DouyinSpider(BrowserSpider):
+    platform = "douyin"
+    modes = ("discover", "timeline")
+
+    def _ok(self, data: dict[str, Any], what: str) -> None:
+        if data.get("status_code", 0) != 0:
+            raise self.blocked(f"抖音拒绝了{what}（status_code={data.get('status_code')} {data.get('status_msg', '')}）")
+
+    def discover(self, keyword: str) -> Iterator[scrapy.Request]:
+        url = f"{self.urls['www']}/search/{urllib.parse.quote(keyword)}?type=user"
+        yield self.page(url, ("/aweme/v1/web/discover/search/",), lambda d: self.parse_users(d, keyword),
+                        what=f"搜索用户 {keyword}")
+
+    def parse_users(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
+        self._ok(data, f"搜索用户 {keyword}")
+        for entry in data.get("user_list") or []:
+            u = entry.get("user_info") or {}
+            sec = u.get("sec_uid")
+            if not sec:
+                continue
+            reason = u.get("enterprise_verify_reason") or u.get("custom_verify") or None
+            yield DiscoveredAccount(platform="douyin", account_id=sec, name=u.get("nickname") or "",
+                                    bio=u.get("signature") or "", avatar_url=_first(u.get("avatar_thumb")),
+                                    verified=bool(reason), verified_reason=reason, followers=u.get("follower_count"),
+                                    profile_url=f"{self.urls['www']}/user/{sec}", keyword=keyword, raw=u)
+
+    def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
+        yield self.page(f"{self.urls['www']}/user/{account_id}",
+                        ("/aweme/v1/web/user/profile/other/", "/aweme/v1/web/aweme/post/"),
+                        lambda d: self.parse_user_page(d, account_id), what=f"用户 {account_id} 主页")
+
+    def parse_user_page(self, data: dict[str, Any], sec: str) -> Iterator[Any]:
+        self._ok(data, f"用户 {sec} 的数据")
+        if isinstance(data.get("user"), dict):
+            u = data["user"]
+            reason = u.get("enterprise_verify_reason") or u.get("custom_verify") or None
+            yield ProfileSnapshot(platform="douyin", account_id=sec, name=u.get("nickname"), bio=u.get("signature"),
+                                  avatar_url=_first(u.get("avatar_larger") or u.get("avatar_thumb")),
+                                  verified=bool(reason), verified_reason=reason, followers=u.get("follower_count"),
+                                  following=u.get("following_count"), posts_count=u.get("aweme_count"),
+                                  profile_url=f"{self.urls['www']}/user/{sec}", raw=u)
+        for a in data.get("aweme_list") or []:
+            stats = a.get("statistics") or {}
+            created = datetime.fromtimestamp(a["create_time"], UTC).isoformat() if a.get("create_time") else None
+            yield Post(platform="douyin", account_id=sec, post_id=str(a.get("aweme_id")), text=a.get("desc") or "",
+                       created_at=created, comments=stats.get("comment_count"), likes=stats.get("digg_count"),
+                       reposts=stats.get("share_count"), url=f"{self.urls['www']}/video/{a.get('aweme_id')}", raw=a)

@@ -1,0 +1,73 @@
+"""Douyin in Debian's chromium: the page's own script signs and calls the API, the spider reads it."""
+
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from spiders.browser import CHROMIUM
+from tests.conftest import write_config
+from tests.fakeplatform import FIXTURES, FakePlatform
+from watcher import registry
+from watcher.config import load_config
+from watcher.crawling.runner import run_crawl
+from watcher.findings import list_findings
+from watcher.store import Store
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")]
+HTML = "text/html; charset=utf-8"
+SEARCH = "/search/" + urllib.parse.quote("北理工")
+
+
+@pytest.fixture
+def fake():
+    f = FakePlatform(FIXTURES / "douyin")
+    with f:
+        yield f
+
+
+def _cfg(tmp_path, fake):
+    return load_config(write_config(tmp_path / "c", platforms={
+        "douyin": {"enabled": True, "base_url": fake.base_url, "rate": 50, "retries": 0, "timeout": 30}}))
+
+
+def test_user_search_through_the_page(tmp_path, fake):
+    fake.route(SEARCH, {}, "search_page.html", content_type=HTML)
+    fake.route("/aweme/v1/web/discover/search/", {"search_channel": "aweme_user_web", "keyword": "北理工"}, "user_search.json")
+    cfg = _cfg(tmp_path, fake)
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    run = run_crawl(cfg, "douyin", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    api = [q for path, q, _ in fake.requests if path == "/aweme/v1/web/discover/search/"]
+    assert api and api[0]["a_bogus"].startswith("DFSzswVO")   # signed by the page, not by us
+    with Store.open(cfg.db_path) as s:
+        acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
+        assert acc["MS4wLjABAAAAbitofficial"]["verdict"] == "registered"
+        assert acc["MS4wLjABAAAAclinic"]["verdict"] == "clear"
+        assert [f["account_id"] for f in list_findings(s, kind="impersonation")] == ["MS4wLjABAAAAconfess"]
+
+
+def test_user_page_profile_and_videos(tmp_path, fake):
+    fake.route("/user/MS4wLjABAAAAbitofficial", {}, "user_page.html", content_type=HTML)
+    fake.route("/aweme/v1/web/user/profile/other/", {}, "profile.json")
+    fake.route("/aweme/v1/web/aweme/post/", {}, "posts.json")
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "douyin", "timeline", account="MS4wLjABAAAAbitofficial")
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT followers FROM profile_snapshots")["followers"] == 860000
+        assert s.scalar("SELECT COUNT(*) FROM posts") == 2
+
+
+@pytest.mark.parametrize("page, api, words", [
+    ("login_page.html", None, "登录"),
+    ("search_page.html", '{"status_code":2483,"status_msg":"请登录后再试"}', "2483"),
+])
+def test_login_wall_and_refusal_are_blocked(tmp_path, fake, page, api, words):
+    fake.route(SEARCH, {}, page, content_type=HTML)
+    if api:
+        fake.route("/aweme/v1/web/discover/search/", {}, body=api)
+    run = run_crawl(_cfg(tmp_path, fake), "douyin", "discover", keywords=["北理工"])
+    assert run["status"] == "blocked" and words in run["reason"], run
