@@ -46,9 +46,10 @@ class BrowserSpider(PlatformSpider):
     browser = True
     wait_seconds = 12.0
 
-    def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str) -> scrapy.Request:
+    def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1) -> scrapy.Request:
         """Open ``url`` and collect the JSON of every response whose URL contains one of the
-        ``expect`` API paths; ``parse`` turns each into items once all of them have arrived."""
+        ``expect`` API paths; ``parse`` turns each into items once all of them (and at least
+        ``responses`` responses, for GraphQL pages whose calls share one URL) have arrived."""
         captured: list[dict[str, Any]] = []
         seen: set[str] = set()
 
@@ -66,15 +67,16 @@ class BrowserSpider(PlatformSpider):
             cookies=self.cookies,
             meta={"playwright": True, "playwright_include_page": True,
                   "playwright_page_event_handlers": {"response": on_response}},
-            cb_kwargs={"captured": captured, "seen": seen, "expect": expect, "parse": parse, "what": what},
+            cb_kwargs={"captured": captured, "seen": seen, "expect": expect, "parse": parse, "what": what,
+                       "responses": responses},
         )
 
     async def after_page(self, response: Response, captured: list[dict[str, Any]], seen: set[str],
-                         expect: tuple[str, ...], parse: Parser, what: str) -> AsyncIterator[Any]:
+                         expect: tuple[str, ...], parse: Parser, what: str, responses: int) -> AsyncIterator[Any]:
         page = response.meta["playwright_page"]
         try:
             waited = 0.0
-            while len(seen) < len(expect) and waited < self.wait_seconds:
+            while (len(seen) < len(expect) or len(captured) < responses) and waited < self.wait_seconds:
                 await asyncio.sleep(0.25)
                 waited += 0.25
             content = (await page.content())[:20000]
@@ -82,10 +84,10 @@ class BrowserSpider(PlatformSpider):
         finally:
             await page.close()
         missing = [m for m in expect if m not in seen]
-        if missing:
+        if missing or len(captured) < responses:
             if any(m in url.lower() or m in content for m in WALL_MARKERS):
                 raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}），请配置 platforms.{self.platform}.cookies_file")
-            raise self.blocked(f"{what}：页面没有发出 {'、'.join(missing)} 接口请求（可能需要登录 Cookie，或页面已改版）")
+            raise self.blocked(f"{what}：页面没有发出 {'、'.join(missing or expect)} 接口请求（可能需要登录 Cookie，或页面已改版）")
         for data in captured:
             if "__unreadable__" in data:
                 raise self.failed(f"{what}：接口应答不是完整的 JSON（{data['__unreadable__'][:80]}）")

@@ -14,6 +14,7 @@ SPIDERS: dict[str, str] = {
     "tieba": "spiders.tieba:TiebaSpider",
     "zhihu": "spiders.zhihu:ZhihuSpider",
     "douyin": "spiders.douyin:DouyinSpider",
+    "kuaishou": "spiders.kuaishou:KuaishouSpider",
 }
 
 

@@ -5,6 +5,7 @@
     fake.route("/statuses/show", {"id": "49001"}, status=200, body='{"ok":0,"msg":"该微博已被删除"}')
     fake.route("/api/x", {}, redirect="/signin/login")      # a login wall
     with fake: run spiders against fake.base_url
+    fake.route("/graphql", body_contains='"operationName":"visionSearchUser"', file="search.json")  # POST
     fake.dataset = "second"  # files are looked up in <dir>/second/ first: data that changes
 
 A request whose path and query contain a route's path and parameters gets that route's answer
@@ -33,6 +34,7 @@ class Route:
     content_type: str = "application/json; charset=utf-8"
     redirect: str | None = None
     delay: float = 0.0  # seconds to wait before answering (a slow platform)
+    body_contains: str | None = None  # POST routes: a string the request body must contain
 
 
 class FakePlatform:
@@ -48,11 +50,15 @@ class FakePlatform:
             def log_message(self, *args):
                 pass
 
-            def do_GET(self):  # noqa: N802
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                self.do_GET(self.rfile.read(length).decode("utf-8", "replace"))
+
+            def do_GET(self, body: str | None = None):  # noqa: N802
                 url = urllib.parse.urlparse(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
                 fake.requests.append((url.path, query, dict(self.headers)))
-                route = fake.find(url.path, query)
+                route = fake.find(url.path, query, body)
                 if route is None:
                     fake.unmatched.append(self.path)
                     self.send_response(404)
@@ -80,8 +86,9 @@ class FakePlatform:
         self.routes.append(r)
         return r
 
-    def find(self, path: str, query: dict[str, str]) -> Route | None:
-        fits = [r for r in self.routes if r.path == path and all(query.get(k) == v for k, v in r.params.items())]
+    def find(self, path: str, query: dict[str, str], body: str | None = None) -> Route | None:
+        fits = [r for r in self.routes if r.path == path and all(query.get(k) == v for k, v in r.params.items())
+                and (r.body_contains is None or (body is not None and r.body_contains in body))]
         return max(fits, key=lambda r: len(r.params)) if fits else None
 
     def body(self, route: Route) -> bytes:

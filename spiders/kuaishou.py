@@ -1,0 +1,85 @@
+"""Kuaishou (快手) through its web pages in Chromium; the pages call the GraphQL endpoint
+``/graphql`` with the operations below, carrying the cookies Kuaishou requires.
+
+* discover: page ``/search/author?searchKey=K`` → ``visionSearchUser.users[]`` (user_id, user_name,
+  user_text, headurl, fansCount, verified)
+* timeline: page ``/profile/USER_ID`` → ``visionProfile.userProfile`` and
+  ``visionProfilePhotoList.feeds[].photo`` (id, caption, timestamp, likeCount)
+
+``result`` ≠ 1 is Kuaishou refusing the call (2: login required, 400002: captcha).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+
+from spiders.browser import BrowserSpider
+from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
+
+
+def _count(v: Any) -> int | None:
+    if v in (None, ""):
+        return None
+    s = str(v).replace(",", "")
+    try:
+        return int(float(s[:-1]) * 10000) if s.endswith(("w", "万")) else int(float(s))
+    except ValueError:
+        return None
+
+
+class KuaishouSpider(BrowserSpider):
+    platform = "kuaishou"
+    modes = ("discover", "timeline")
+
+    def _op(self, data: dict[str, Any], name: str) -> dict[str, Any] | None:
+        op = (data.get("data") or {}).get(name)
+        if op is None:
+            return None
+        if op.get("result") != 1:
+            raise self.blocked(f"快手拒绝了 {name}（result={op.get('result')}），可能需要登录 Cookie 或验证码")
+        return op
+
+    def discover(self, keyword: str) -> Iterator[scrapy.Request]:
+        url = f"{self.urls['www']}/search/author?searchKey={urllib.parse.quote(keyword)}"
+        yield self.page(url, ("/graphql",), lambda d: self.parse_search(d, keyword), what=f"搜索用户 {keyword}")
+
+    def parse_search(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
+        op = self._op(data, "visionSearchUser")
+        for u in (op or {}).get("users") or []:
+            if not u.get("user_id"):
+                continue
+            detail = (u.get("verifiedDetail") or {}).get("description")
+            yield DiscoveredAccount(platform="kuaishou", account_id=str(u["user_id"]), name=u.get("user_name") or "",
+                                    bio=u.get("user_text") or "", avatar_url=u.get("headurl"),
+                                    verified=bool(u.get("verified")), verified_reason=detail,
+                                    followers=_count(u.get("fansCount")),
+                                    profile_url=f"{self.urls['www']}/profile/{u['user_id']}", keyword=keyword, raw=u)
+
+    def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
+        yield self.page(f"{self.urls['www']}/profile/{account_id}", ("/graphql",),
+                        lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页", responses=2)
+
+    def parse_profile(self, data: dict[str, Any], uid: str) -> Iterator[Any]:
+        prof = self._op(data, "visionProfile")
+        if prof is not None:
+            up = prof.get("userProfile") or {}
+            p, counts = up.get("profile") or {}, up.get("ownerCount") or {}
+            yield ProfileSnapshot(platform="kuaishou", account_id=uid, name=p.get("user_name"), bio=p.get("user_text"),
+                                  avatar_url=p.get("headurl"), followers=_count(counts.get("fan")),
+                                  following=_count(counts.get("follow")), posts_count=_count(counts.get("photo_public")),
+                                  profile_url=f"{self.urls['www']}/profile/{uid}", raw=up)
+        feeds = self._op(data, "visionProfilePhotoList")
+        for feed in (feeds or {}).get("feeds") or []:
+            photo = feed.get("photo") or {}
+            if not photo.get("id"):
+                continue
+            ts = photo.get("timestamp")
+            yield Post(platform="kuaishou", account_id=uid, post_id=str(photo["id"]), text=photo.get("caption") or "",
+                       created_at=datetime.fromtimestamp(ts / 1000, UTC).isoformat() if ts else None,
+                       likes=_count(photo.get("likeCount")),
+                       url=f"{self.urls['www']}/short-video/{photo['id']}", raw=photo)

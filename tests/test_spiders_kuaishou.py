@@ -1,0 +1,65 @@
+"""Kuaishou in Debian's chromium: the page posts its GraphQL queries, the spider reads the answers."""
+
+from pathlib import Path
+
+import pytest
+
+from spiders.browser import CHROMIUM
+from tests.conftest import write_config
+from tests.fakeplatform import FIXTURES, FakePlatform
+from watcher import registry
+from watcher.config import load_config
+from watcher.crawling.runner import run_crawl
+from watcher.findings import list_findings
+from watcher.store import Store
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")]
+HTML = "text/html; charset=utf-8"
+
+
+@pytest.fixture
+def fake():
+    f = FakePlatform(FIXTURES / "kuaishou")
+    with f:
+        yield f
+
+
+def _cfg(tmp_path, fake):
+    return load_config(write_config(tmp_path / "c", platforms={
+        "kuaishou": {"enabled": True, "base_url": fake.base_url, "rate": 50, "retries": 0, "timeout": 30}}))
+
+
+def test_search_authors(tmp_path, fake):
+    fake.route("/search/author", {"searchKey": "北理工"}, "search_page.html", content_type=HTML)
+    fake.route("/graphql", body_contains='"operationName":"visionSearchUser"', file="search.json")
+    cfg = _cfg(tmp_path, fake)
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    run = run_crawl(cfg, "kuaishou", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
+        assert acc["3xbitofficial"]["followers"] == 312000 and acc["3xbitofficial"]["verified"] == 1
+        # the school has no registered Kuaishou account: both use its name without approval
+        assert {f["account_id"] for f in list_findings(s, kind="impersonation")} == {"3xbitofficial", "3xbitnewbie"}
+
+
+def test_profile_and_photos(tmp_path, fake):
+    fake.route("/profile/3xbitofficial", {}, "profile_page.html", content_type=HTML)
+    fake.route("/graphql", body_contains='"operationName":"visionProfile"', file="profile.json")
+    fake.route("/graphql", body_contains='"operationName":"visionProfilePhotoList"', file="photos.json")
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "kuaishou", "timeline", account="3xbitofficial")
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT name FROM profile_snapshots")["name"] == "北京理工大学"
+        posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
+    assert posts["3xq9abc"]["likes"] == 11000 and posts["3xq9abd"]["likes"] is None
+
+
+def test_refused_query_is_blocked(tmp_path, fake):
+    fake.route("/search/author", {}, "search_page.html", content_type=HTML)
+    fake.route("/graphql", body='{"data":{"visionSearchUser":{"result":2,"users":[]}}}')
+    run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "discover", keywords=["北理工"])
+    assert run["status"] == "blocked" and "result=2" in run["reason"]
