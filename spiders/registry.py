@@ -15,6 +15,7 @@ SPIDERS: dict[str, str] = {
     "zhihu": "spiders.zhihu:ZhihuSpider",
     "douyin": "spiders.douyin:DouyinSpider",
     "kuaishou": "spiders.kuaishou:KuaishouSpider",
+    "xiaohongshu": "spiders.xiaohongshu:XiaohongshuSpider",
 }
 
 
