@@ -40,8 +40,11 @@ Checker = Callable[[Config, str, str, str], bool | None]
 
 def direct_check(cfg: Config, platform: str, account_id: str, post_id: str) -> bool | None:
     """Ask the platform about one post (a crawl in check mode); None when it could not say."""
+    from spiders.registry import spider_class
     from watcher.crawling.runner import run_crawl
 
+    if "check" not in spider_class(platform).modes:
+        return None  # the platform offers no way to ask about one post: never conclude "deleted"
     run = run_crawl(cfg, platform, "check", account=account_id, post=post_id, analyse=False)
     if run.get("status") != "ok":
         return None
