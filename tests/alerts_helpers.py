@@ -52,8 +52,8 @@ class BotServer:
     """Records what each bot received; ``fail`` queues error answers per bot."""
 
     def __init__(self) -> None:
-        self.received: dict[str, list[dict]] = {"dingtalk": [], "wecom": [], "feishu": []}
-        self.fail: dict[str, list[dict]] = {"dingtalk": [], "wecom": [], "feishu": []}
+        self.received: dict[str, list[dict]] = {"dingtalk": [], "wecom": [], "feishu": [], "webhook": []}
+        self.fail: dict[str, list[dict]] = {"dingtalk": [], "wecom": [], "feishu": [], "webhook": []}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -101,6 +101,8 @@ class BotServer:
             if body.get("sign") != expect:
                 return "feishu", {"code": 19021, "msg": "sign match fail or timestamp is not within one hour from current time"}
             return "feishu", self.fail["feishu"].pop(0) if self.fail["feishu"] else {"code": 0, "msg": "success"}
+        if path == "/hook":
+            return "webhook", self.fail["webhook"].pop(0) if self.fail["webhook"] else {"code": 0}
         return None, {"errcode": 404}
 
     def stop(self) -> None:

@@ -253,3 +253,16 @@ def test_cli_test_and_status(tmp_path, smtp, bots):
     assert r.exit_code == 1 and "93000" in r.output and WECOM_KEY not in r.output
     r = CliRunner().invoke(main_group, ["alerts", "status", "--json", "--config", str(cfg.source)])
     assert r.exit_code == 0 and '"counts"' in r.output
+
+
+def test_generic_webhook_checks_the_answer(bots):
+    from alerts.channels import DeliveryError, Outgoing
+    from watcher.config import ChannelConfig, SmtpConfig
+
+    sender = Sender(SmtpConfig(), Credentials())
+    ch = ChannelConfig(type="webhook", url=f"{bots.base}/hook")
+    assert "已接收" in sender.send(ch, Outgoing("标题", "正文"))
+    assert bots.received["webhook"][0] == {"title": "标题", "text": "正文"}
+    bots.fail["webhook"] = [{"code": 7, "msg": "queue full"}]
+    with pytest.raises(DeliveryError, match="code=7"):
+        sender.send(ch, Outgoing("标题", "正文"))
