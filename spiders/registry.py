@@ -16,6 +16,7 @@ SPIDERS: dict[str, str] = {
     "douyin": "spiders.douyin:DouyinSpider",
     "kuaishou": "spiders.kuaishou:KuaishouSpider",
     "xiaohongshu": "spiders.xiaohongshu:XiaohongshuSpider",
+    "toutiao": "spiders.toutiao:ToutiaoSpider",
 }
 
 
