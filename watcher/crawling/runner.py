@@ -30,7 +30,12 @@ def run_crawl(cfg: Config, platform: str, mode: str, *, keywords: list[str] | No
               post: str | None = None, scan_request_id: int | None = None, timeout: float = 1800,
               analyse: bool = True) -> dict[str, Any]:
     """Run one crawl to the end and return its run record (status ok/partial/blocked/failed)."""
-    spider_class(platform)  # fail fast, in the caller, for a platform without a spider
+    cls = spider_class(platform)  # fail fast, in the caller, for a platform without a spider
+    if mode not in cls.modes:
+        from spiders.registry import NotImplementedPlatform
+        from watcher.config import PLATFORM_LABELS
+
+        raise NotImplementedPlatform(f"{PLATFORM_LABELS.get(platform, platform)}不支持 {mode}（支持：{', '.join(cls.modes)}）")
     target = ",".join(keywords or []) if mode == "discover" else (f"{account}/{post}" if post else account)
     with Store.open(cfg.db_path) as store:
         run_id = runs.start(store, platform, mode, target, scan_request_id)
