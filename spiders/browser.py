@@ -56,11 +56,12 @@ class BrowserSpider(PlatformSpider):
         async def on_response(resp: Any) -> None:
             for marker in expect:
                 if marker in resp.url:
-                    seen.add(marker)
                     try:
                         captured.append(await resp.json())
                     except Exception:  # noqa: BLE001 - a cut or non-JSON body is judged below
                         captured.append({"__unreadable__": resp.url})
+                    # Only now: the wait below must not stop before this body is in hand.
+                    seen.add(marker)
 
         return scrapy.Request(
             url, callback=self.after_page, errback=self.on_error, dont_filter=True,

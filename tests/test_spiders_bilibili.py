@@ -6,10 +6,9 @@ import urllib.parse
 import pytest
 
 from spiders.signing import wbi
-from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
+from tests.spider_helpers import platform_config
 from watcher import registry
-from watcher.config import load_config
 from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
@@ -39,8 +38,7 @@ def fake():
 
 
 def _cfg(tmp_path, fake):
-    return load_config(write_config(tmp_path / "c", platforms={
-        "bilibili": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 5, "retries": 0}}))
+    return platform_config(tmp_path, "bilibili", fake.base_url, pages=5)
 
 
 def test_discovery_signed_paginated_and_matched(tmp_path, fake):

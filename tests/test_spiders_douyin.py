@@ -6,10 +6,9 @@ from pathlib import Path
 import pytest
 
 from spiders.browser import CHROMIUM
-from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
+from tests.spider_helpers import platform_config
 from watcher import registry
-from watcher.config import load_config
 from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
@@ -28,8 +27,7 @@ def fake():
 
 
 def _cfg(tmp_path, fake):
-    return load_config(write_config(tmp_path / "c", platforms={
-        "douyin": {"enabled": True, "base_url": fake.base_url, "rate": 50, "retries": 0, "timeout": 30}}))
+    return platform_config(tmp_path, "douyin", fake.base_url, timeout=30)
 
 
 def test_user_search_through_the_page(tmp_path, fake):
@@ -71,3 +69,10 @@ def test_login_wall_and_refusal_are_blocked(tmp_path, fake, page, api, words):
         fake.route("/aweme/v1/web/discover/search/", {}, body=api)
     run = run_crawl(_cfg(tmp_path, fake), "douyin", "discover", keywords=["北理工"])
     assert run["status"] == "blocked" and words in run["reason"], run
+
+
+def test_truncated_api_body_fails_the_run(tmp_path, fake):
+    fake.route(SEARCH, {}, "search_page.html", content_type=HTML)
+    fake.route("/aweme/v1/web/discover/search/", {}, body='{"status_code":0,"user_list":[{"user_info":{"nick')
+    run = run_crawl(_cfg(tmp_path, fake), "douyin", "discover", keywords=["北理工"])
+    assert run["status"] == "failed" and "JSON" in run["reason"], run

@@ -1,9 +1,8 @@
 
 import pytest
 
-from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
-from watcher.config import load_config
+from tests.spider_helpers import platform_config
 from watcher.crawling.runner import run_crawl
 from watcher.sentiment import analyze
 from watcher.store import Store
@@ -20,8 +19,7 @@ def fake():
 
 
 def _cfg(tmp_path, fake):
-    return load_config(write_config(tmp_path / "c", platforms={
-        "tieba": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 3, "retries": 0}}))
+    return platform_config(tmp_path, "tieba", fake.base_url, pages=3)
 
 
 def test_forum_threads_paginated_and_fed_to_sentiment(tmp_path, fake):

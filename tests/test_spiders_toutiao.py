@@ -3,9 +3,8 @@ from pathlib import Path
 import pytest
 
 from spiders.browser import CHROMIUM
-from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
-from watcher.config import load_config
+from tests.spider_helpers import platform_config
 from watcher.crawling.runner import run_crawl
 from watcher.store import Store
 
@@ -19,8 +18,7 @@ def test_account_feed_through_the_page(tmp_path):
     fake.route(f"/c/user/token/{TOKEN}/", {}, "user_page.html", content_type="text/html; charset=utf-8")
     fake.route("/api/pc/list/user/feed", {"token": TOKEN}, "feed.json")
     with fake:
-        cfg = load_config(write_config(tmp_path / "c", platforms={
-            "toutiao": {"enabled": True, "base_url": fake.base_url, "rate": 50, "retries": 0, "timeout": 30}}))
+        cfg = platform_config(tmp_path, "toutiao", fake.base_url, timeout=30)
         run = run_crawl(cfg, "toutiao", "timeline", account=TOKEN)
         signed = [q for path, q, _ in fake.requests if path == "/api/pc/list/user/feed"]
     assert run["status"] == "ok", run

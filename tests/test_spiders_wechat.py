@@ -2,10 +2,9 @@
 
 import pytest
 
-from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
+from tests.spider_helpers import platform_config
 from watcher import registry
-from watcher.config import load_config
 from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
@@ -21,8 +20,7 @@ def fake():
 
 
 def _cfg(tmp_path, fake):
-    return load_config(write_config(tmp_path / "c", platforms={
-        "wechat": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 1, "retries": 0}}))
+    return platform_config(tmp_path, "wechat", fake.base_url, pages=1)
 
 
 def test_discovery_parses_accounts_and_flags_suspects(tmp_path, fake):

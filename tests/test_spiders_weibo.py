@@ -2,9 +2,8 @@
 
 import pytest
 
-from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
-from watcher.config import load_config
+from tests.spider_helpers import platform_config
 from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
@@ -21,8 +20,7 @@ def fake():
 
 
 def _cfg(tmp_path, fake):
-    return load_config(write_config(tmp_path / "c", platforms={
-        "weibo": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 5, "retries": 0}}))
+    return platform_config(tmp_path, "weibo", fake.base_url, pages=5)
 
 
 def test_discovery_paginates_and_finds_the_planted_suspects(tmp_path, fake):

@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 
 from spiders.browser import CHROMIUM
-from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
-from watcher.config import load_config
+from tests.spider_helpers import platform_config
 from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
@@ -27,8 +26,7 @@ def fake():
 
 
 def _cfg(tmp_path, fake):
-    return load_config(write_config(tmp_path / "c", platforms={
-        "xiaohongshu": {"enabled": True, "base_url": fake.base_url, "rate": 50, "retries": 0, "timeout": 30}}))
+    return platform_config(tmp_path, "xiaohongshu", fake.base_url, timeout=30)
 
 
 def test_user_search(tmp_path, fake):
