@@ -56,3 +56,17 @@ def test_analyze_records_negative_mentions_and_spike(store, cfg):
     # running again records nothing new
     assert analyze(store, cfg, now=now)["flagged"] == 0
     assert store.scalar("SELECT COUNT(*) FROM findings") == 2
+
+
+def test_sensitive_period_lowers_the_spike_threshold(store, cfg):
+    now = datetime(2026, 6, 7, 12, tzinfo=UTC)  # inside the example config's 高考招生季 (06-01..07-15)
+    cfg.sentiment.spike_factor = 10
+    cfg.periods[0].spike_factor = 2
+    rows = [{"platform": "tieba", "post_id": f"p{i}", "account_id": "f", "text": "北理工",
+             "created_at": (now - timedelta(minutes=5 + i)).isoformat(), "first_seen": "x", "last_seen": "x"}
+            for i in range(6)]
+    rows += [{"platform": "tieba", "post_id": f"o{i}", "account_id": "f", "text": "北理工",
+              "created_at": (now - timedelta(hours=2 + i)).isoformat(), "first_seen": "x", "last_seen": "x"}
+             for i in range(20)]
+    store.db["posts"].insert_all(rows)
+    assert analyze(store, cfg, now=now)["spike"] == 1   # 6 vs a median of 1: spike at ×2, not at ×10

@@ -169,9 +169,13 @@ def is_spike(counts: list[int], factor: float, minimum: int = 5) -> bool:
 
 
 def _spike(store: Store, cfg: Config, times: list[datetime], now: datetime) -> bool:
+    from watcher.periods import active_periods
+
     window = timedelta(seconds=cfg.sentiment.window)
     counts = window_counts(times, now, window, windows=24)
-    if not is_spike(counts, cfg.sentiment.spike_factor):
+    # A sensitive period may set a lower threshold: react to smaller jumps while it lasts.
+    factor = min([cfg.sentiment.spike_factor, *(p.spike_factor for p in active_periods(cfg, store, now))])
+    if not is_spike(counts, factor):
         return False
     bucket = int(now.timestamp() // window.total_seconds())
     record(store, FindingInput(
