@@ -46,10 +46,15 @@ class BrowserSpider(PlatformSpider):
     browser = True
     wait_seconds = 12.0
 
-    def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1) -> scrapy.Request:
+    def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1,
+             more: Callable[[dict[str, Any]], bool] | None = None) -> scrapy.Request:
         """Open ``url`` and collect the JSON of every response whose URL contains one of the
         ``expect`` API paths; ``parse`` turns each into items once all of them (and at least
-        ``responses`` responses, for GraphQL pages whose calls share one URL) have arrived."""
+        ``responses`` responses, for GraphQL pages whose calls share one URL) have arrived.
+
+        ``more(last_json)`` says whether the platform has another page; the spider then scrolls
+        the page as a reader would, so that the page's own script fetches (and signs) it, up to
+        ``platforms.<p>.pages`` pages."""
         captured: list[dict[str, Any]] = []
         seen: set[str] = set()
 
@@ -69,17 +74,23 @@ class BrowserSpider(PlatformSpider):
             meta={"playwright": True, "playwright_include_page": True,
                   "playwright_page_event_handlers": {"response": on_response}},
             cb_kwargs={"captured": captured, "seen": seen, "expect": expect, "parse": parse, "what": what,
-                       "responses": responses},
+                       "responses": responses, "more": more},
         )
 
     async def after_page(self, response: Response, captured: list[dict[str, Any]], seen: set[str],
-                         expect: tuple[str, ...], parse: Parser, what: str, responses: int) -> AsyncIterator[Any]:
+                         expect: tuple[str, ...], parse: Parser, what: str, responses: int,
+                         more: Callable[[dict[str, Any]], bool] | None) -> AsyncIterator[Any]:
         page = response.meta["playwright_page"]
         try:
-            waited = 0.0
-            while (len(seen) < len(expect) or len(captured) < responses) and waited < self.wait_seconds:
-                await asyncio.sleep(0.25)
-                waited += 0.25
+            await self._wait(lambda: len(seen) == len(expect) and len(captured) >= responses)
+            pages = 1
+            while more is not None and captured and pages < self.pages and more(captured[-1]):
+                before = len(captured)
+                await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+                await page.mouse.wheel(0, 4000)
+                if not await self._wait(lambda before=before: len(captured) > before):
+                    break  # the page did not load more: take what we have
+                pages += 1
             content = (await page.content())[:20000]
             url = page.url
         finally:
@@ -89,9 +100,18 @@ class BrowserSpider(PlatformSpider):
             if any(m in url.lower() or m in content for m in WALL_MARKERS):
                 raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}），请配置 platforms.{self.platform}.cookies_file")
             raise self.blocked(f"{what}：页面没有发出 {'、'.join(missing or expect)} 接口请求（可能需要登录 Cookie，或页面已改版）")
+        self.details["pages_complete"] = len(captured)
         for data in captured:
             if "__unreadable__" in data:
                 raise self.failed(f"{what}：接口应答不是完整的 JSON（{data['__unreadable__'][:80]}）")
             for item in parse(data):
                 yield item
-        self.page_done()
+        if self.on_page_done is not None:
+            self.on_page_done()
+
+    async def _wait(self, done: Callable[[], bool]) -> bool:
+        waited = 0.0
+        while not done() and waited < self.wait_seconds:
+            await asyncio.sleep(0.25)
+            waited += 0.25
+        return done()

@@ -40,7 +40,7 @@ class DouyinSpider(BrowserSpider):
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search/{urllib.parse.quote(keyword)}?type=user"
         yield self.page(url, ("/aweme/v1/web/discover/search/",), lambda d: self.parse_users(d, keyword),
-                        what=f"搜索用户 {keyword}")
+                        what=f"搜索用户 {keyword}", more=lambda d: bool(d.get("has_more")))
 
     def parse_users(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
         self._ok(data, f"搜索用户 {keyword}")

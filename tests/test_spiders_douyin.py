@@ -32,7 +32,9 @@ def _cfg(tmp_path, fake):
 
 def test_user_search_through_the_page(tmp_path, fake):
     fake.route(SEARCH, {}, "search_page.html", content_type=HTML)
-    fake.route("/aweme/v1/web/discover/search/", {"search_channel": "aweme_user_web", "keyword": "北理工"}, "user_search.json")
+    fake.route("/aweme/v1/web/discover/search/", {"search_channel": "aweme_user_web", "keyword": "北理工", "offset": "0"},
+               "user_search.json")
+    fake.route("/aweme/v1/web/discover/search/", {"keyword": "北理工", "offset": "10"}, "user_search_p2.json")
     cfg = _cfg(tmp_path, fake)
     with Store.open(cfg.db_path) as s:
         registry.import_file(s, cfg.registry_path)
@@ -44,7 +46,9 @@ def test_user_search_through_the_page(tmp_path, fake):
         acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
         assert acc["MS4wLjABAAAAbitofficial"]["verdict"] == "registered"
         assert acc["MS4wLjABAAAAclinic"]["verdict"] == "clear"
-        assert [f["account_id"] for f in list_findings(s, kind="impersonation")] == ["MS4wLjABAAAAconfess"]
+        # the second page came from scrolling the page, as a reader would
+        assert {f["account_id"] for f in list_findings(s, kind="impersonation")} == {"MS4wLjABAAAAconfess",
+                                                                                   "MS4wLjABAAAAzhaosheng"}
 
 
 def test_user_page_profile_and_videos(tmp_path, fake):
