@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from watcher.store import Store, dumps, loads, utcnow
+from watcher.store import Store, dumps, loads, utcnow, where
 
 Kind = Literal[
     "impersonation",
@@ -129,20 +129,10 @@ def list_findings(
     limit: int = 200,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
-    if open_only:
-        where.append(f"status IN ({','.join('?' * len(OPEN_STATUSES))})")
-        params += list(OPEN_STATUSES)
-    for col, val in (("status", status), ("kind", kind), ("unit", unit), ("platform", platform)):
-        if val:
-            where.append(f"{col} = ?")
-            params.append(val)
-    if search:
-        where.append("(title LIKE ? OR account_name LIKE ? OR account_id LIKE ?)")
-        params += [f"%{search}%"] * 3
-    sql = "SELECT * FROM findings"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    open_clause = [(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", list(OPEN_STATUSES))] if open_only else []
+    clause, params = where({"status": status, "kind": kind, "unit": unit, "platform": platform}, search=search,
+                           search_columns=("title", "account_name", "account_id"), extra=open_clause)
+    sql = "SELECT * FROM findings" + clause
     sql += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
     rows = store.query(sql, [*params, limit, offset])
     for r in rows:

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from watcher.config import PLATFORM_LABELS, PLATFORMS, Config
-from watcher.store import Store, utcnow
+from watcher.store import Store, utcnow, where
 
 # field name → accepted headers (first is the Chinese one used on export)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -331,16 +331,9 @@ def _filing(store: Store, registry_id: int, kind: str, field: str | None, old: A
 
 def list_accounts(store: Store, *, platform: str | None = None, unit: str | None = None,
                   status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
-    where, params = [], []
-    for col, val in (("platform", platform), ("unit", unit), ("status", status)):
-        if val:
-            where.append(f"{col} = ?")
-            params.append(val)
-    if search:
-        where.append("(account_name LIKE ? OR account_id LIKE ? OR unit LIKE ?)")
-        params += [f"%{search}%"] * 3
-    sql = "SELECT * FROM registry_accounts" + (" WHERE " + " AND ".join(where) if where else "")
-    return store.query(sql + " ORDER BY tier, platform, account_name", params)
+    clause, params = where({"platform": platform, "unit": unit, "status": status}, search=search,
+                           search_columns=("account_name", "account_id", "unit"))
+    return store.query(f"SELECT * FROM registry_accounts{clause} ORDER BY tier, platform, account_name", params)
 
 
 def active_accounts(store: Store) -> list[dict[str, Any]]:

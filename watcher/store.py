@@ -124,6 +124,26 @@ class Store:
         return {r["component"]: r["version"] for r in self.query("SELECT component, version FROM schema_version")}
 
 
+def where(equals: dict[str, Any], *, search: str | None = None, search_columns: tuple[str, ...] = (),
+          extra: list[tuple[str, list[Any]]] | None = None) -> tuple[str, list[Any]]:
+    """A WHERE clause (or "") and its parameters from optional filters: ``equals`` columns with
+    a value must match it, ``search`` must appear in one of ``search_columns``. Column names
+    come from code, never from users; values are always bound parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for sql, values in extra or []:
+        clauses.append(sql)
+        params += values
+    for col, val in equals.items():
+        if val:
+            clauses.append(f"{col} = ?")
+            params.append(val)
+    if search and search_columns:
+        clauses.append("(" + " OR ".join(f"{c} LIKE ?" for c in search_columns) + ")")
+        params += [f"%{search}%"] * len(search_columns)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
 def dumps(value: Any) -> str:
     """JSON for TEXT columns; Chinese stays readable in the sqlite shell."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

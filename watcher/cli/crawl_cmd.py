@@ -12,7 +12,7 @@ from watcher.cli.common import config_option, echo_json, open_store, table
 from watcher.config import PLATFORM_LABELS, PLATFORMS, Config
 from watcher.crawling.jobs import keywords as default_keywords
 from watcher.crawling.runner import run_crawl
-from watcher.store import loads
+from watcher.store import loads, where
 
 
 @click.command("crawl")
@@ -52,16 +52,9 @@ def accounts_group() -> None:
 @config_option
 def accounts_list(cfg: Config, verdict: str | None, platform: str | None, as_json: bool) -> None:
     """列出发现的账号及判定结果。"""
-    where, params = [], []
-    if verdict:
-        where.append("verdict = ?")
-        params.append(verdict)
-    if platform:
-        where.append("platform = ?")
-        params.append(platform)
+    clause, params = where({"verdict": verdict, "platform": platform})
     with open_store(cfg) as store:
-        rows = store.query("SELECT * FROM accounts" + (" WHERE " + " AND ".join(where) if where else "")
-                           + " ORDER BY score DESC, last_seen DESC", params)
+        rows = store.query(f"SELECT * FROM accounts{clause} ORDER BY score DESC, last_seen DESC", params)
     for r in rows:
         r["reasons"] = loads(r["reasons"], [])
     if as_json:
