@@ -90,3 +90,16 @@ def test_dormant_accounts(store, cfg):
     assert check_dormant(cfg, store, today=date(2026, 7, 15)) == 1
     assert check_dormant(cfg, store, today=date(2026, 8, 15)) == 0  # already listed
     assert list_findings(store, kind="dormant")[0]["unit"] == "计算机学院"
+
+
+def test_account_gone(tmp_path, fake):
+    cfg = load_config(write_config(tmp_path / "c", platforms={
+        "weibo": {"enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 1, "retries": 0}}))
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    fake.routes.clear()
+    fake.route("/api/container/getIndex", {"type": "uid", "value": UID}, body='{"ok":0,"msg":"用户不存在"}')
+    assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+    with Store.open(cfg.db_path) as s:
+        gone = list_findings(s, kind="account_gone")
+    assert len(gone) == 1 and gone[0]["severity"] == "critical" and gone[0]["unit"] == "党委宣传部"
