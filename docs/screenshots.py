@@ -48,7 +48,7 @@ def main() -> None:
             out = ROOT / "docs" / "screenshots"
             page.screenshot(path=str(out / "dashboard.png"))
             page.goto(f"{base}/findings/{ids['7712345601']}")
-            page.wait_for_selector("img.shot")
+            page.wait_for_function("() => { const i = document.querySelector('img.shot'); return i && i.complete && i.naturalWidth > 0; }")
             page.screenshot(path=str(out / "finding.png"))
             browser.close()
         web.stop()

@@ -59,7 +59,9 @@ def test_review_false_positive_then_next_match_is_clear(served, page):
     page.wait_for_url(f"{base}/findings")
     page.click("text=北理工表白墙")
     page.wait_for_selector("img.shot")
-    width = page.eval_on_selector("img.shot", "img => img.complete ? img.naturalWidth : 0")
+    # The element exists before its bytes arrive: wait for the image itself to finish loading.
+    page.wait_for_function("() => { const i = document.querySelector('img.shot'); return i.complete && i.naturalWidth > 0; }")
+    width = page.eval_on_selector("img.shot", "img => img.naturalWidth")
     assert width == 640  # the evidence screenshot really loaded
     page.check("input[name=action][value=false_positive]")
     page.select_option("select[name=rule]", "allow")
