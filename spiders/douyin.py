@@ -7,6 +7,8 @@
   enterprise_verify_reason / custom_verify)
 * timeline: page ``/user/SEC_UID`` → ``/aweme/v1/web/user/profile/other/`` (``user``) and
   ``/aweme/v1/web/aweme/post/`` (``aweme_list[]``: aweme_id, desc, create_time, statistics)
+* check: page ``/video/AWEME_ID`` → ``/aweme/v1/web/aweme/detail/``: ``aweme_detail`` for a live
+  video; ``aweme_detail: null`` with ``filter_detail`` ("因作品权限或已被删除…") when it is gone
 
 ``status_code`` ≠ 0 means Douyin refused the call (risk control, login required).
 """
@@ -21,7 +23,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 
 def _first(urls: dict[str, Any] | None) -> str | None:
@@ -31,7 +33,7 @@ def _first(urls: dict[str, Any] | None) -> str | None:
 
 class DouyinSpider(BrowserSpider):
     platform = "douyin"
-    modes = ("discover", "timeline")
+    modes = ("discover", "timeline", "check")
 
     def _ok(self, data: dict[str, Any], what: str) -> None:
         if data.get("status_code", 0) != 0:
@@ -76,3 +78,19 @@ class DouyinSpider(BrowserSpider):
             yield Post(platform="douyin", account_id=sec, post_id=str(a.get("aweme_id")), text=a.get("desc") or "",
                        created_at=created, comments=stats.get("comment_count"), likes=stats.get("digg_count"),
                        reposts=stats.get("share_count"), url=f"{self.urls['www']}/video/{a.get('aweme_id')}", raw=a)
+
+    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        yield self.page(f"{self.urls['www']}/video/{post_id}", ("/aweme/v1/web/aweme/detail/",),
+                        lambda d: self.parse_detail(d, account_id, post_id), what=f"作品 {post_id}")
+
+    def parse_detail(self, data: dict[str, Any], sec: str, aweme_id: str) -> Iterator[Any]:
+        self._ok(data, f"作品 {aweme_id} 的数据")
+        detail = data.get("aweme_detail")
+        if isinstance(detail, dict):
+            yield PostCheck("douyin", sec, aweme_id, True, detail.get("desc"), raw=detail)
+            return
+        reason = (data.get("filter_detail") or {}).get("detail_msg") or (data.get("filter_detail") or {}).get("filter_reason")
+        if reason and ("删除" in reason or "不存在" in reason):
+            yield PostCheck("douyin", sec, aweme_id, False, reason=reason, raw=data)
+        else:
+            yield PostCheck("douyin", sec, aweme_id, None, reason=f"无法判断：{reason or '没有作品数据'}", raw=data)

@@ -80,3 +80,15 @@ def test_truncated_api_body_fails_the_run(tmp_path, fake):
     fake.route("/aweme/v1/web/discover/search/", {}, body='{"status_code":0,"user_list":[{"user_info":{"nick')
     run = run_crawl(_cfg(tmp_path, fake), "douyin", "discover", keywords=["北理工"])
     assert run["status"] == "failed" and "JSON" in run["reason"], run
+
+
+@pytest.mark.parametrize("aweme, file, expected", [("7440000000000000001", "detail_live.json", 1),
+                                                    ("7440000000000000002", "detail_gone.json", 0)])
+def test_video_check(tmp_path, fake, aweme, file, expected):
+    fake.route(f"/video/{aweme}", {}, "video_page.html", content_type=HTML)
+    fake.route("/aweme/v1/web/aweme/detail/", {"aweme_id": aweme}, file)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "douyin", "check", account="MS4wLjABAAAAbitofficial", post=aweme)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
