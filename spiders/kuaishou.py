@@ -46,7 +46,9 @@ class KuaishouSpider(BrowserSpider):
 
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search/author?searchKey={urllib.parse.quote(keyword)}"
-        yield self.page(url, ("/graphql",), lambda d: self.parse_search(d, keyword), what=f"搜索用户 {keyword}")
+        yield self.page(url, ("/graphql",), lambda d: self.parse_search(d, keyword), what=f"搜索用户 {keyword}",
+                        more=lambda d: ((d.get("data") or {}).get("visionSearchUser") or {}).get("pcursor")
+                        not in (None, "", "no_more"))
 
     def parse_search(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
         op = self._op(data, "visionSearchUser")

@@ -34,7 +34,7 @@ class XiaohongshuSpider(BrowserSpider):
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search_result?keyword={urllib.parse.quote(keyword)}&type=user"
         yield self.page(url, ("/api/sns/web/v1/search/usersearch",), lambda d: self.parse_users(d, keyword),
-                        what=f"搜索用户 {keyword}")
+                        what=f"搜索用户 {keyword}", more=lambda d: bool((d.get("data") or {}).get("has_more")))
 
     def parse_users(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
         for u in self._data(data, f"搜索用户 {keyword}").get("users") or []:

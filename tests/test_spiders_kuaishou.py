@@ -30,7 +30,8 @@ def _cfg(tmp_path, fake):
 
 def test_search_authors(tmp_path, fake):
     fake.route("/search/author", {"searchKey": "北理工"}, "search_page.html", content_type=HTML)
-    fake.route("/graphql", body_contains='"operationName":"visionSearchUser"', file="search.json")
+    fake.route("/graphql", body_contains='"pcursor":""', file="search.json")
+    fake.route("/graphql", body_contains='"pcursor":"1"', file="search_p2.json")
     cfg = _cfg(tmp_path, fake)
     with Store.open(cfg.db_path) as s:
         registry.import_file(s, cfg.registry_path)
@@ -40,7 +41,9 @@ def test_search_authors(tmp_path, fake):
         acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
         assert acc["3xbitofficial"]["followers"] == 312000 and acc["3xbitofficial"]["verified"] == 1
         # the school has no registered Kuaishou account: both use its name without approval
-        assert {f["account_id"] for f in list_findings(s, kind="impersonation")} == {"3xbitofficial", "3xbitnewbie"}
+        # the second page was loaded by scrolling the page (pcursor "1")
+        assert {f["account_id"] for f in list_findings(s, kind="impersonation")} == {"3xbitofficial", "3xbitnewbie",
+                                                                                   "3xbitsecond"}
 
 
 def test_profile_and_photos(tmp_path, fake):
@@ -61,3 +64,10 @@ def test_refused_query_is_blocked(tmp_path, fake):
     fake.route("/graphql", body='{"data":{"visionSearchUser":{"result":2,"users":[]}}}')
     run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "discover", keywords=["北理工"])
     assert run["status"] == "blocked" and "result=2" in run["reason"]
+
+
+def test_truncated_answer_fails_the_run(tmp_path, fake):
+    fake.route("/search/author", {}, "search_page.html", content_type=HTML)
+    fake.route("/graphql", body='{"data":{"visionSearchUser":{"result":1,"users":[{"user_id":"3x')
+    run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "discover", keywords=["北理工"])
+    assert run["status"] == "failed" and "JSON" in run["reason"], run

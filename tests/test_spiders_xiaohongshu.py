@@ -30,7 +30,8 @@ def _cfg(tmp_path, fake):
 
 
 def test_user_search(tmp_path, fake):
-    fake.route(API, body_contains='"keyword":"北理工"', file="users.json")
+    fake.route(API, body_contains='"page":1,', file="users.json")
+    fake.route(API, body_contains='"page":2,', file="users_p2.json")
     cfg = _cfg(tmp_path, fake)
     run = run_crawl(cfg, "xiaohongshu", "discover", keywords=["北理工"])
     assert run["status"] == "ok", run
@@ -40,10 +41,17 @@ def test_user_search(tmp_path, fake):
         acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
         assert acc["5f1a2b3c000000000100abcd"]["followers"] == 56000
         found = {f["account_id"] for f in list_findings(s, kind="impersonation")}
-    assert found == {"5f1a2b3c000000000100abcd", "64aa00000000000001ffee11"}
+    # page 2 was requested (and signed) by the page itself when the spider scrolled
+    assert found == {"5f1a2b3c000000000100abcd", "64aa00000000000001ffee11", "65bb00000000000001aa2233"}
 
 
 def test_login_expired_is_blocked(tmp_path, fake):
     fake.route(API, body='{"code":-100,"success":false,"msg":"登录已过期","data":{}}')
     run = run_crawl(_cfg(tmp_path, fake), "xiaohongshu", "discover", keywords=["北理工"])
     assert run["status"] == "blocked" and "-100" in run["reason"]
+
+
+def test_truncated_answer_fails_the_run(tmp_path, fake):
+    fake.route(API, body='{"code":0,"success":true,"data":{"users":[{"id":"5f1a')
+    run = run_crawl(_cfg(tmp_path, fake), "xiaohongshu", "discover", keywords=["北理工"])
+    assert run["status"] == "failed" and "JSON" in run["reason"], run
