@@ -6,6 +6,11 @@ rumours about it surface first.
   script); each ``li.j_thread_list`` carries a ``data-field`` JSON (id, author_name, reply_num)
   and the title link ``a.j_th_tit``.
 * check (post = thread id): ``/p/ID`` — "该贴已被删除" / HTTP 404 means gone.
+* discover: Tieba has no public account search, but a forum named after the school is the
+  account people mistake for an official one. ``/f/search/fm?ie=utf-8&qw=K&pn=N`` (搜索吧) lists
+  ``div.search-forum-list > div.forum-item``: ``a.forum-name`` (data-fid, href ``/f?kw=NAME``),
+  member and post counts after ``.member-icon`` / ``.post-icon``, ``.forum-brief``; the next page
+  is the ``下一页>`` link of ``div.pager-search``; ``div.search_noresult`` means nothing found.
 
 Baidu's security check (``wappass.baidu.com`` redirect, "百度安全验证") is a captcha: blocked.
 """
@@ -23,19 +28,60 @@ from parsel import Selector
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.items import Post, PostCheck, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 _COMMENTS = re.compile(r"<!--|-->")
 GONE = ("该贴已被删除", "很抱歉，该贴已被删除", "贴子不存在", "该吧被合并")
 
 
+def _number(text: str | None) -> int | None:
+    digits = re.sub(r"[^0-9]", "", text or "")
+    return int(digits) if digits else None
+
+
 class TiebaSpider(PlatformSpider):
     platform = "tieba"
-    modes = ("timeline", "check")
+    modes = ("discover", "timeline", "check")
 
     def _captcha(self, response: Response) -> None:
         if "wappass.baidu.com" in response.url or "百度安全验证" in response.text[:5000]:
             raise self.blocked("百度安全验证（验证码），请降低频率或配置 Cookie（platforms.tieba.cookies_file）")
+
+    def discover(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield self._search(keyword, 1)
+
+    def _search(self, keyword: str, page: int) -> scrapy.Request:
+        q = urllib.parse.urlencode({"ie": "utf-8", "qw": keyword, "pn": str(page)})
+        return self.request(f"{self.urls['www']}/f/search/fm?{q}", self.parse_search,
+                            cb_kwargs={"keyword": keyword, "page": page})
+
+    def parse_search(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
+        self._captcha(response)
+        if "<html" not in response.text[:3000].lower():
+            raise self.failed("贴吧搜索返回的不是 HTML 页面")
+        forums = response.css("div.search-forum-list div.forum-item")
+        if not forums:
+            if response.css(".search_noresult") or page > 1:
+                self.page_done()
+                return
+            raise self.failed(f"贴吧搜索「{keyword}」的页面既没有结果也没有“无结果”提示（页面可能已改版）")
+        for f in forums:
+            link = f.css("a.forum-name")
+            name = "".join(link.css("::text").getall()).strip()
+            kw = urllib.parse.parse_qs(urllib.parse.urlparse(link.attrib.get("href", "")).query).get("kw", [name])[0]
+            if not kw:
+                continue
+            yield DiscoveredAccount(
+                platform="tieba", account_id=kw, name=f"{name or kw}吧", bio=" ".join(
+                    t.strip() for t in f.css(".forum-brief ::text").getall() if t.strip()),
+                avatar_url=f.css("a.forum-pic img::attr(src), img::attr(src)").get(),
+                followers=_number(f.css(".member-icon + span::text").get()),
+                profile_url=f"{self.urls['www']}/f?kw={urllib.parse.quote(kw)}", keyword=keyword,
+                raw={"fid": link.attrib.get("data-fid"), "posts": _number(f.css(".post-icon + span::text").get())})
+        self.page_done()
+        nxt = [a for a in response.css("div.pager-search a") if "下一页" in "".join(a.css("::text").getall())]
+        if nxt and page < self.pages:
+            yield self._search(keyword, page + 1)
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
         yield self._forum(account_id, 1)

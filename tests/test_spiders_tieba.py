@@ -4,6 +4,7 @@ import pytest
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config
 from watcher.crawling.runner import run_crawl
+from watcher.findings import list_findings
 from watcher.sentiment import analyze
 from watcher.store import Store
 
@@ -60,3 +61,37 @@ def test_check_thread(tmp_path, fake, body, status, expected):
     assert run_crawl(cfg, "tieba", "check", account=KW, post="9012345601")["status"] == "ok"
     with Store.open(cfg.db_path) as s:
         assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+
+
+def test_forum_search_paginated_into_findings(tmp_path, fake):
+    fake.route("/f/search/fm", {"qw": "北理工", "pn": "1"}, "search_fm_p1.html", content_type=HTML)
+    fake.route("/f/search/fm", {"qw": "北理工", "pn": "2"}, "search_fm_p2.html", content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "tieba", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
+        # the forum name is the account id the timeline crawl takes; <em> highlights are text
+        assert acc["北京理工大学"]["name"] == "北京理工大学吧" and acc["北京理工大学"]["followers"] == 263511
+        assert acc["东北理疗馆"]["verdict"] == "clear"  # page 2, and 北理 there is not our name
+        found = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+    assert found == {"北京理工大学", "北理工招生"}
+
+
+def test_forum_search_without_results_is_ok_and_empty(tmp_path, fake):
+    fake.route("/f/search/fm", {"qw": "北理工xyz"}, "search_fm_none.html", content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "tieba", "discover", keywords=["北理工xyz"])
+    assert run["status"] == "ok", run
+
+
+def test_forum_search_captcha_is_blocked(tmp_path, fake):
+    fake.route("/f/search/fm", {}, "verify.html", content_type=HTML)
+    run = run_crawl(_cfg(tmp_path, fake), "tieba", "discover", keywords=["北理工"])
+    assert run["status"] == "blocked" and "验证" in run["reason"], run
+
+
+def test_forum_search_page_changed_fails(tmp_path, fake):
+    fake.route("/f/search/fm", {}, body="<html><body><div id='new-layout'></div></body></html>", content_type=HTML)
+    run = run_crawl(_cfg(tmp_path, fake), "tieba", "discover", keywords=["北理工"])
+    assert run["status"] == "failed" and "改版" in run["reason"], run
