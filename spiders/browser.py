@@ -47,15 +47,17 @@ class BrowserSpider(PlatformSpider):
     wait_seconds = 12.0
 
     def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1,
-             more: Callable[[dict[str, Any]], bool] | None = None) -> scrapy.Request:
+             more: Callable[[dict[str, Any]], bool] | None = None, paged: str | None = None) -> scrapy.Request:
         """Open ``url`` and collect the JSON of every response whose URL contains one of the
         ``expect`` API paths; ``parse`` turns each into items once all of them (and at least
         ``responses`` responses, for GraphQL pages whose calls share one URL) have arrived.
 
         ``more(last_json)`` says whether the platform has another page; the spider then scrolls
         the page as a reader would, so that the page's own script fetches (and signs) it, up to
-        ``platforms.<p>.pages`` pages."""
+        ``platforms.<p>.pages`` pages. ``paged`` names the API whose answers ``more`` reads
+        (default: the last of ``expect``), for pages that call several."""
         captured: list[dict[str, Any]] = []
+        sources: list[str] = []
         seen: set[str] = set()
 
         async def on_response(resp: Any) -> None:
@@ -65,6 +67,7 @@ class BrowserSpider(PlatformSpider):
                         captured.append(await resp.json())
                     except Exception:  # noqa: BLE001 - a cut or non-JSON body is judged below
                         captured.append({"__unreadable__": resp.url})
+                    sources.append(marker)
                     # Only now: the wait below must not stop before this body is in hand.
                     seen.add(marker)
 
@@ -74,21 +77,27 @@ class BrowserSpider(PlatformSpider):
             meta={"playwright": True, "playwright_include_page": True,
                   "playwright_page_event_handlers": {"response": on_response}},
             cb_kwargs={"captured": captured, "seen": seen, "expect": expect, "parse": parse, "what": what,
-                       "responses": responses, "more": more},
+                       "responses": responses, "more": more, "paged": paged or expect[-1], "sources": sources},
         )
 
     async def after_page(self, response: Response, captured: list[dict[str, Any]], seen: set[str],
                          expect: tuple[str, ...], parse: Parser, what: str, responses: int,
-                         more: Callable[[dict[str, Any]], bool] | None) -> AsyncIterator[Any]:
+                         more: Callable[[dict[str, Any]], bool] | None, paged: str,
+                         sources: list[str]) -> AsyncIterator[Any]:
         page = response.meta["playwright_page"]
         try:
             await self._wait(lambda: len(seen) == len(expect) and len(captured) >= responses)
             pages = 1
-            while more is not None and captured and pages < self.pages and more(captured[-1]):
-                before = len(captured)
+
+            def last_page() -> dict[str, Any] | None:
+                return next((c for c, m in zip(reversed(captured), reversed(sources), strict=True) if m == paged), None)
+
+            while more is not None and (last := last_page()) is not None and pages < self.pages \
+                    and "__unreadable__" not in last and more(last):
+                before = sources.count(paged)
                 await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
                 await page.mouse.wheel(0, 4000)
-                if not await self._wait(lambda before=before: len(captured) > before):
+                if not await self._wait(lambda before=before: sources.count(paged) > before):
                     break  # the page did not load more: take what we have
                 pages += 1
             content = (await page.content())[:20000]

@@ -6,17 +6,21 @@ from spiders.browser import CHROMIUM
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config
 from watcher.crawling.runner import run_crawl
+from watcher.findings import list_findings
 from watcher.store import Store
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")]
+browser = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")
+HTML = "text/html; charset=utf-8"
 TOKEN = "MS4wLjABAAAAtoutiaobit"
 
 
+@pytest.mark.browser
+@browser
 def test_account_feed_through_the_page(tmp_path):
     fake = FakePlatform(FIXTURES / "toutiao")
     fake.route(f"/c/user/token/{TOKEN}/", {}, "user_page.html", content_type="text/html; charset=utf-8")
-    fake.route("/api/pc/list/user/feed", {"token": TOKEN}, "feed.json")
+    fake.route("/api/pc/list/user/feed", {"token": TOKEN, "max_behot_time": "0"}, "feed.json")
+    fake.route("/api/pc/list/user/feed", {"token": TOKEN, "max_behot_time": "1763000000"}, "feed_p2.json")
     with fake:
         cfg = platform_config(tmp_path, "toutiao", fake.base_url, timeout=30)
         run = run_crawl(cfg, "toutiao", "timeline", account=TOKEN)
@@ -27,3 +31,67 @@ def test_account_feed_through_the_page(tmp_path):
         assert s.one("SELECT name FROM profile_snapshots")["name"] == "北京理工大学"
         posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
     assert posts["7440000000000000101"]["comments"] == 23 and posts["7440000000000000100"]["likes"] is None
+    # the second batch came from scrolling: the page itself asked for it with the cursor
+    assert posts["7430000000000000055"]["likes"] == 52
+    assert signed[-1]["max_behot_time"] == "1763000000"
+
+
+@pytest.fixture
+def search():
+    f = FakePlatform(FIXTURES / "toutiao")
+    with f:
+        yield f
+
+
+def _search_cfg(tmp_path, fake):
+    return platform_config(tmp_path, "toutiao", fake.base_url, pages=3)
+
+
+def test_user_search_cards_paginated_into_findings(tmp_path, search):
+    search.route("/search", {"keyword": "北理工", "pd": "user", "source": "input"}, "search_user_p0.html",
+                 content_type=HTML)
+    search.route("/search", {"keyword": "北理工", "pd": "user", "page_num": "1",
+                             "search_id": "202611221030001234ABCD"}, "search_user_p1.html", content_type=HTML)
+    search.route("/search", {"keyword": "北理工", "pd": "user", "page_num": "2"}, "search_none.html", content_type=HTML)
+    cfg = _search_cfg(tmp_path, search)
+    run = run_crawl(cfg, "toutiao", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
+        assert acc[TOKEN]["followers"] == 402311 and acc[TOKEN]["verified"] == 1
+        assert "MS4wLjABAAAAxinsheng" in acc                      # page 2
+        assert acc["MS4wLjABAAAAlliaoguan"]["verdict"] == "clear"   # 东北理疗馆: not our 北理
+        assert acc["MS4wLjABAAAAzhuhai"]["verdict"] == "clear"      # another institution
+        assert len(acc) == 5                                        # the article card is no account
+        found = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+    assert found == {TOKEN, "MS4wLjABAAAAkaoyanxz", "MS4wLjABAAAAxinsheng"}
+
+
+def test_bare_shell_is_retried_then_blocked(tmp_path, search):
+    search.route("/search", {"keyword": "北理工", "pd": "user"}, "search_shell.html", content_type=HTML)
+    run = run_crawl(_search_cfg(tmp_path, search), "toutiao", "discover", keywords=["北理工"])
+    assert run["status"] == "blocked" and "页面框架" in run["reason"], run
+    retried = [q for path, q, _ in search.requests if path == "/search" and q.get("source") == "pagination"]
+    assert retried and retried[0]["search_id"] == "202611221030009999EEEE"
+
+
+def test_no_result_is_ok(tmp_path, search):
+    search.route("/search", {"keyword": "北理工xyz"}, "search_none.html", content_type=HTML)
+    run = run_crawl(_search_cfg(tmp_path, search), "toutiao", "discover", keywords=["北理工xyz"])
+    assert run["status"] == "ok", run
+
+
+def test_captcha_redirect_is_blocked(tmp_path, search):
+    search.route("/search", {}, redirect="/verify/captcha?from=search")
+    run = run_crawl(_search_cfg(tmp_path, search), "toutiao", "discover", keywords=["北理工"])
+    assert run["status"] == "blocked", run
+
+
+@pytest.mark.browser
+@browser
+def test_refused_feed_is_blocked(tmp_path, search):
+    search.route(f"/c/user/token/{TOKEN}/", {}, "user_page.html", content_type=HTML)
+    search.route("/api/pc/list/user/feed", {}, body='{"message":"error","data":[]}')
+    run = run_crawl(platform_config(tmp_path, "toutiao", search.base_url, timeout=30), "toutiao", "timeline",
+                    account=TOKEN)
+    assert run["status"] == "blocked" and "message=error" in run["reason"], run
