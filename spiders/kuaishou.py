@@ -4,7 +4,9 @@
 * discover: page ``/search/author?searchKey=K`` → ``visionSearchUser.users[]`` (user_id, user_name,
   user_text, headurl, fansCount, verified)
 * timeline: page ``/profile/USER_ID`` → ``visionProfile.userProfile`` and
-  ``visionProfilePhotoList.feeds[].photo`` (id, caption, timestamp, likeCount)
+  ``visionProfilePhotoList.feeds[].photo`` (id, caption, timestamp, likeCount); the list's
+  ``pcursor`` ("no_more" at the end) is what the page sends for the next batch as the reader
+  scrolls
 
 ``result`` ≠ 1 is Kuaishou refusing the call (2: login required, 400002: captcha).
 """
@@ -30,6 +32,12 @@ def _count(v: Any) -> int | None:
         return int(float(s[:-1]) * 10000) if s.endswith(("w", "万")) else int(float(s))
     except ValueError:
         return None
+
+
+def _next_cursor(data: dict[str, Any], op: str) -> bool:
+    """Whether the answer to ``op`` says there is a further batch (the last answer captured may
+    be another operation's, which says nothing)."""
+    return ((data.get("data") or {}).get(op) or {}).get("pcursor") not in (None, "", "no_more")
 
 
 class KuaishouSpider(BrowserSpider):
@@ -64,7 +72,8 @@ class KuaishouSpider(BrowserSpider):
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
         yield self.page(f"{self.urls['www']}/profile/{account_id}", ("/graphql",),
-                        lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页", responses=2)
+                        lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页", responses=2,
+                        more=lambda d: _next_cursor(d, "visionProfilePhotoList"))
 
     def parse_profile(self, data: dict[str, Any], uid: str) -> Iterator[Any]:
         prof = self._op(data, "visionProfile")

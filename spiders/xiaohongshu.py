@@ -4,7 +4,9 @@ signature to its calls to edith.xiaohongshu.com.
 * discover: page ``/search_result?keyword=K&type=user`` → ``/api/sns/web/v1/search/usersearch``
   → ``data.users[]`` (id, name, image, red_id, fans, sub_title, red_official_verified)
 * timeline: page ``/user/profile/USER_ID`` → ``/api/sns/web/v1/user/otherinfo`` (basic_info,
-  interactions) and ``/api/sns/web/v1/user_posted`` (notes: note_id, display_title, interact_info)
+  interactions) and ``/api/sns/web/v1/user_posted?num=30&cursor=C&user_id=…`` (notes: note_id,
+  display_title, interact_info, xsec_token; ``cursor`` / ``has_more`` for the next batch, which the
+  page fetches when the reader scrolls)
 
 ``code`` ≠ 0 (−100 login expired, 300012 risky IP, 461 captcha) is a refusal: blocked.
 """
@@ -20,6 +22,13 @@ import scrapy
 from spiders.browser import BrowserSpider
 from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
 from spiders.kuaishou import _count
+
+
+def _note_url(www: str, note: dict[str, Any]) -> str:
+    # Without its xsec_token a note page only says "暂时无法浏览"; keep the token the list gave.
+    token = note.get("xsec_token")
+    q = f"?{urllib.parse.urlencode({'xsec_token': token, 'xsec_source': 'pc_user'})}" if token else ""
+    return f"{www}/explore/{note['note_id']}{q}"
 
 
 class XiaohongshuSpider(BrowserSpider):
@@ -50,7 +59,9 @@ class XiaohongshuSpider(BrowserSpider):
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
         yield self.page(f"{self.urls['www']}/user/profile/{account_id}",
                         ("/api/sns/web/v1/user/otherinfo", "/api/sns/web/v1/user_posted"),
-                        lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页")
+                        lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页",
+                        paged="/api/sns/web/v1/user_posted",
+                        more=lambda d: bool((d.get("data") or {}).get("has_more")))
 
     def parse_profile(self, data: dict[str, Any], uid: str) -> Iterator[Any]:
         d = self._data(data, f"用户 {uid} 的数据")
@@ -66,4 +77,4 @@ class XiaohongshuSpider(BrowserSpider):
                 continue
             yield Post(platform="xiaohongshu", account_id=uid, post_id=str(n["note_id"]),
                        text=n.get("display_title") or "", likes=_count((n.get("interact_info") or {}).get("liked_count")),
-                       url=f"{self.urls['www']}/explore/{n['note_id']}", raw=n)
+                       url=_note_url(self.urls["www"], n), raw=n)

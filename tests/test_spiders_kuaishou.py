@@ -49,7 +49,9 @@ def test_search_authors(tmp_path, fake):
 def test_profile_and_photos(tmp_path, fake):
     fake.route("/profile/3xbitofficial", {}, "profile_page.html", content_type=HTML)
     fake.route("/graphql", body_contains='"operationName":"visionProfile"', file="profile.json")
-    fake.route("/graphql", body_contains='"operationName":"visionProfilePhotoList"', file="photos.json")
+    fake.route("/graphql", body_contains='"operationName":"visionProfilePhotoList","variables":{"userId":"3xbitofficial","pcursor":""',
+               file="photos.json")
+    fake.route("/graphql", body_contains='"pcursor":"1.763e+12"', file="photos_p2.json")
     cfg = _cfg(tmp_path, fake)
     run = run_crawl(cfg, "kuaishou", "timeline", account="3xbitofficial")
     assert run["status"] == "ok", run
@@ -57,6 +59,7 @@ def test_profile_and_photos(tmp_path, fake):
         assert s.one("SELECT name FROM profile_snapshots")["name"] == "北京理工大学"
         posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
     assert posts["3xq9abc"]["likes"] == 11000 and posts["3xq9abd"]["likes"] is None
+    assert posts["3xq9aaa"]["likes"] == 856  # the next batch, fetched by the page on scrolling
 
 
 def test_refused_query_is_blocked(tmp_path, fake):

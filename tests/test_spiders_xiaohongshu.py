@@ -55,3 +55,33 @@ def test_truncated_answer_fails_the_run(tmp_path, fake):
     fake.route(API, body='{"code":0,"success":true,"data":{"users":[{"id":"5f1a')
     run = run_crawl(_cfg(tmp_path, fake), "xiaohongshu", "discover", keywords=["北理工"])
     assert run["status"] == "failed" and "JSON" in run["reason"], run
+
+
+def test_profile_and_notes_paginated_by_scrolling(tmp_path, fake):
+    uid = "5f1a2b3c000000000100abcd"
+    fake.route(f"/user/profile/{uid}", {}, "profile_page.html", content_type=HTML)
+    fake.route("/api/sns/web/v1/user/otherinfo", {"target_user_id": uid}, "otherinfo.json")
+    fake.route("/api/sns/web/v1/user_posted", {"user_id": uid, "cursor": ""}, "posted.json")
+    fake.route("/api/sns/web/v1/user_posted", {"user_id": uid, "cursor": "6740aa000000000007003b1f"}, "posted_p2.json")
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "xiaohongshu", "timeline", account=uid)
+    assert run["status"] == "ok", run
+    signed = [h for path, _, h in fake.requests if path == "/api/sns/web/v1/user_posted"]
+    assert len(signed) == 2 and all(h.get("x-s", "").startswith("XYW_") for h in signed)
+    with Store.open(cfg.db_path) as s:
+        snap = s.one("SELECT * FROM profile_snapshots")
+        assert snap["name"] == "北京理工大学" and snap["followers"] == 56000 and snap["bio"] == "北京理工大学官方小红书"
+        posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
+    assert set(posts) == {"6741bb000000000007001111", "6740aa000000000007003b1f", "673f00000000000007002222"}
+    assert posts["6741bb000000000007001111"]["likes"] == 12000
+    assert posts["6740aa000000000007003b1f"]["likes"] is None          # no count given: unknown, not 0
+    assert "xsec_token=ABx1" in posts["6741bb000000000007001111"]["url"]
+
+
+def test_profile_refusal_is_blocked(tmp_path, fake):
+    uid = "5f1a2b3c000000000100abcd"
+    fake.route(f"/user/profile/{uid}", {}, "profile_page.html", content_type=HTML)
+    fake.route("/api/sns/web/v1/user/otherinfo", {}, body='{"code":300012,"success":false,"msg":"IP存在风险"}')
+    fake.route("/api/sns/web/v1/user_posted", {}, "posted_p2.json")
+    run = run_crawl(_cfg(tmp_path, fake), "xiaohongshu", "timeline", account=uid)
+    assert run["status"] == "blocked" and "300012" in run["reason"], run
