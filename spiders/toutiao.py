@@ -71,7 +71,10 @@ class ToutiaoSpider(BrowserSpider):
             try:
                 card = json.loads(raw)
             except ValueError:
-                continue  # one broken card must not hide the others; counted below
+                # One broken card must not hide the others; it is counted in the run record.
+                self.details["broken_cards"] = self.details.get("broken_cards", 0) + 1
+                self.logger.warning("头条搜索「%s」有一张结果卡片的数据不是完整的 JSON，已跳过", keyword)
+                continue
             if isinstance(card, dict) and isinstance(card.get("data"), dict):
                 cards.append(card["data"])
         search_id = (_SEARCH_ID.search(text) or [None, ""])[1]

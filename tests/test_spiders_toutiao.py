@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,27 @@ def test_refused_feed_is_blocked(tmp_path, search):
     run = run_crawl(platform_config(tmp_path, "toutiao", search.base_url, timeout=30), "toutiao", "timeline",
                     account=TOKEN)
     assert run["status"] == "blocked" and "message=error" in run["reason"], run
+
+
+@pytest.mark.browser
+@browser
+def test_truncated_feed_fails_the_run(tmp_path, search):
+    search.route(f"/c/user/token/{TOKEN}/", {}, "user_page.html", content_type=HTML)
+    search.route("/api/pc/list/user/feed", {}, body='{"message":"success","data":[{"group_id":"74400')
+    run = run_crawl(platform_config(tmp_path, "toutiao", search.base_url, timeout=30), "toutiao", "timeline",
+                    account=TOKEN)
+    assert run["status"] == "failed" and "JSON" in run["reason"], run
+
+
+def test_broken_card_does_not_hide_the_others(tmp_path, search):
+    page = (FIXTURES / "toutiao" / "search_user_p0.html").read_text(encoding="utf-8")
+    broken = page.replace('{"data": {"cell_type": 33, "user_id": "3000000777"', '{"data": {"cell_type": 33, "user_id": "30', 1)
+    search.route("/search", {"keyword": "北理工", "source": "input"}, body=broken, content_type=HTML)
+    search.route("/search", {"keyword": "北理工", "page_num": "1"}, "search_none.html", content_type=HTML)
+    cfg = _search_cfg(tmp_path, search)
+    run = run_crawl(cfg, "toutiao", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        ids = {a["account_id"] for a in s.query("SELECT account_id FROM accounts")}
+    assert TOKEN in ids and "MS4wLjABAAAAkaoyanxz" not in ids
+    assert json.loads(run["details"])["broken_cards"] == 1, run
