@@ -20,16 +20,18 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
           matcher: Matcher | None = None) -> dict[str, int]:
     matcher = matcher or matcher_for(cfg, store)
     counts = {"registered": 0, "suspect": 0, "clear": 0}
+    candidates = []
     for a in accounts:
         avatar = cfg.data_path / a["avatar_path"] if a.get("avatar_path") else None
-        r = matcher.match(Candidate(a["platform"], a["account_id"], a["name"] or "", a["bio"] or "",
+        candidates.append(Candidate(str(a["platform"]), str(a["account_id"]), a["name"] or "", a["bio"] or "",
                                     str(avatar) if avatar and avatar.exists() else None))
+    for a, r in zip(accounts, matcher.match_many(candidates), strict=True):
         counts[r.verdict] += 1
         with store.transaction():
             store.conn.execute(
                 "UPDATE accounts SET verdict = ?, score = ?, matched = ?, unit = ?, reasons = ?, match_algo = ? "
                 "WHERE platform = ? AND account_id = ?",
-                [r.verdict, r.score, r.matched, r.unit, dumps(r.reasons), r.algo, a["platform"], a["account_id"]],
+                [r.verdict, r.score, r.matched, r.unit, dumps(list(r.reasons)), r.algo, a["platform"], a["account_id"]],
             )
             if r.verdict == "suspect":
                 record(store, FindingInput(
@@ -38,7 +40,7 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
                     title=f"疑似仿冒：{PLATFORM_LABELS.get(a['platform'], a['platform'])}「{a['name']}」",
                     severity="warning",
                     platform=a["platform"], account_id=a["account_id"], account_name=a["name"], unit=r.unit,
-                    details={"reasons": r.reasons, "score": r.score, "matched": r.matched, "office": r.office,
+                    details={"reasons": list(r.reasons), "score": r.score, "matched": r.matched, "office": r.office,
                              "algo": r.algo, "bio": a.get("bio"), "profile_url": a.get("profile_url"),
                              "avatar_url": a.get("avatar_url"), "followers": a.get("followers"),
                              "verified_reason": a.get("verified_reason")},

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from watcher.matching.confusables import skeleton
 
@@ -65,6 +66,53 @@ def normalize(text: str) -> Normalized:
     spaced = _SPACES.sub(" ", _KEEP.sub(" ", folded)).strip()
     compact = spaced.replace(" ", "")
     return Normalized(text, spaced, compact, skeleton(compact))
+
+
+# The same steps over a batch joined by newlines, which they keep: one C-level pass over the
+# whole batch instead of a Python round trip per name (see normalize_batch).
+_KEEP_LINES = re.compile(r"[^\w\n]|_|[丶丿乀乁〆〇々〃ゝゞヽヾ・ㆍ]", re.UNICODE)
+_MULTI_SPACE = re.compile(" {2,}")
+
+
+class NormalizedBatch:
+    """Many names normalised at once. The joined ``spaced``/``compact`` strings (one name per
+    line) are what batch searches scan; :meth:`item` builds one name's :class:`Normalized`
+    only when it is needed."""
+
+    __slots__ = ("originals", "spaced", "compact", "spaced_text", "compact_text", "_starts")
+
+    def __init__(self, texts: list[str]) -> None:
+        self.originals = texts
+        flat = [t.replace("\n", " ") if "\n" in t else t for t in texts]
+        # Every step maps a newline to itself and never joins characters across one (NFKC,
+        # case folding, OpenCC's phrase tables), so the lines stay the names.
+        spaced_text = _MULTI_SPACE.sub(" ", _KEEP_LINES.sub(" ", fold("\n".join(flat))))
+        spaced = [line.strip(" ") for line in spaced_text.split("\n")] if texts else []
+        if len(spaced) != len(texts):
+            spaced = [normalize(t).spaced for t in texts]  # cannot happen; be exact regardless
+        self.spaced = spaced
+        self.spaced_text = "\n".join(spaced)
+        self.compact_text = self.spaced_text.replace(" ", "")
+        self.compact = self.compact_text.split("\n") if texts else []
+        self._starts: dict[str, list[int]] = {}
+
+    def line_starts(self, view: str) -> list[int]:
+        """Offsets at which each name starts in ``spaced_text`` / ``compact_text`` (``view``
+        is "spaced" or "compact"), plus the end."""
+        if view not in self._starts:
+            self._starts[view] = [0, *accumulate(len(line) + 1 for line in getattr(self, view))]
+        return self._starts[view]
+
+    def __len__(self) -> int:
+        return len(self.originals)
+
+    def item(self, i: int) -> Normalized:
+        return Normalized(self.originals[i], self.spaced[i], self.compact[i], skeleton(self.compact[i]))
+
+
+def normalize_batch(texts: list[str]) -> NormalizedBatch:
+    """``normalize`` for many texts: ``normalize_batch(ts).item(i) == normalize(ts[i])``."""
+    return NormalizedBatch(texts)
 
 
 def is_cjk(ch: str) -> bool:

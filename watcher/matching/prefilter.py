@@ -1,0 +1,173 @@
+"""Which names of a batch can hold a protected term at all — found in one pass over the batch.
+
+Most accounts a keyword crawl returns are not ours. Running the full judgement (masking, every
+term in every form, boundaries, homophones, reasons) on each costs tens of microseconds in
+Python; instead the whole batch, one name per line, is scanned by a few compiled regular
+expressions, and only the names they flag are judged.
+
+The prefilter is exact in one direction: every name the matcher could score is flagged (a test
+checks this against the unfiltered matcher). It is a superset because each pattern is a looser
+form of a matcher rule:
+
+* a CJK term in its look-alike skeleton: a sequence of character classes, each holding a term
+  character and every character the skeleton folds into it (the skeleton of an exact match is
+  a skeleton match too);
+* a homophone: a sequence of classes of characters with the term character's syllable;
+* Latin forms: full pinyin, initials and English names as substrings of the name without spaces
+  (the matcher's "glued" Latin runs are substrings of it), short terms and the first word of an
+  English name as whole Latin tokens;
+* another institution's name, in its skeleton (the verdict is clear, with that as its reason);
+* a near copy of a registered name: ``rapidfuzz.process.cdist`` over the batch with the matcher's
+  own cut-off, in C.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+
+from watcher.matching.confusables import SKELETON_TABLE
+from watcher.matching.normalize import NormalizedBatch, is_cjk
+from watcher.matching.terms import CompiledTerms, syllable
+
+REGISTRY_CUTOFF = 88  # the matcher's cut-off for "same or near name as a registered account"
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(set(chars))) + "]"
+
+
+def _skeleton_classes() -> dict[str, set[str]]:
+    folded: dict[str, set[str]] = {}
+    for code, rep in SKELETON_TABLE.items():
+        folded.setdefault(rep, set()).add(chr(code))
+    return folded
+
+
+def syllable_classes(needed: set[str]) -> dict[str, set[str]]:
+    """For each syllable in ``needed``, every CJK character the matcher reads with it.
+
+    pypinyin's table gives each character its readings; a cheap tone-stripped comparison picks
+    candidates and :func:`syllable` (what the matcher itself uses) decides."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: dict[str, set[str]] = {s: set() for s in needed}
+    for code, readings in pinyin_dict.items():
+        ch = chr(code)
+        if not is_cjk(ch):
+            continue
+        plain = {"".join(c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c))
+                 for r in readings.split(",")}
+        if not any(p in needed or p.replace("u", "v") in needed for p in plain):
+            continue
+        s = syllable(ch)
+        if s in out:
+            out[s].add(ch)
+    return out
+
+
+class Prefilter:
+    def __init__(self, terms: CompiledTerms, registry_compacts: list[str], others_skeletons: Iterable[str] = ()) -> None:
+        self.registry = registry_compacts
+        folded = _skeleton_classes()
+        # Other institutions' names too: the matcher explains why such a name is not ours.
+        skeletons = [[{c} | folded.get(c, set()) for c in sk] for sk in [*(t.skeleton for t in terms.cjk),
+                                                                         *others_skeletons]]
+        compact_patterns = [_sequences(skeletons)] if skeletons else []
+        # Homophones: every character read with a term syllable is first replaced by one
+        # private-use character for that syllable, so that a term's syllables become a plain
+        # string; an exact spelling still matches it, being read the same way.
+        homophone_terms = [t for t in terms.cjk if len(t.compact) >= 3 and all(is_cjk(c) for c in t.compact)]
+        classes = syllable_classes({s for t in homophone_terms for s in t.syllables})
+        self._homophone_seqs = {t.compact: [classes[s] | {c} for s, c in zip(t.syllables, t.compact, strict=True)]
+                                for t in homophone_terms}
+        codes = {s: chr(0xF0000 + i) for i, s in enumerate(sorted(classes))}
+        self._syllable_table = {ord(ch): codes[s] for s, chars in classes.items() for ch in chars}
+        words = {"".join(codes[s] for s in t.syllables) for t in homophone_terms}
+        self._homophones = re.compile("|".join(sorted(words, key=len, reverse=True))) if words else None
+        # Two scans: the CJK sequences, and the Latin forms as one trie-shaped pattern (a flat
+        # alternation of 150 pinyin spellings would be tried one by one at every letter).
+        latin = trie_pattern([*terms.ascii_long, *(e.compact for e in terms.english)])
+        self._compact = [re.compile(p) for p in compact_patterns]
+        if latin:
+            self._compact.append(re.compile(latin))
+        tokens = {t.compact for t in terms.ascii_short} | set(terms.ascii_tokens) | {e.words[0] for e in terms.english}
+        self._tokens = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(tokens, key=len, reverse=True)))
+                                   + r")(?![a-z0-9])") if tokens else None)
+
+    def homophone_patterns(self) -> dict[str, re.Pattern[str]]:
+        """Per term that can be written as a homophone: a pattern matching its syllables in a
+        row (each position: every character read that way)."""
+        return {term: re.compile("".join(map(_char_class, seq))) for term, seq in self._homophone_seqs.items()}
+
+    def terms(self, batch: NormalizedBatch) -> set[int]:
+        """Indices of the names in ``batch`` that may hold a protected term in some form."""
+        if not len(batch):
+            return set()
+        found = set()
+        for pattern in self._compact:
+            found |= _lines(pattern, batch.compact_text, batch, "compact")
+        if self._homophones is not None:
+            found |= _lines(self._homophones, batch.compact_text.translate(self._syllable_table), batch, "compact")
+        if self._tokens is not None:
+            found |= _lines(self._tokens, batch.spaced_text, batch, "spaced")
+        return found
+
+    def near_registry(self, batch: NormalizedBatch) -> set[int]:
+        """Indices of the names as close to a registered name as the matcher's cut-off."""
+        if not len(batch) or not self.registry:
+            return set()
+        import numpy as np
+
+        scores = process.cdist(batch.compact, self.registry, scorer=fuzz.ratio, score_cutoff=REGISTRY_CUTOFF,
+                               dtype=np.uint8, workers=1)
+        return set(np.flatnonzero(scores.max(axis=1)).tolist())
+
+
+def _sequences(seqs: list[list[set[str]]]) -> str:
+    """One pattern for many character-class sequences. It opens with the union of their first
+    classes, which lets the regex engine skip in C every position where none can start; a
+    look-behind then picks the sequences that fit."""
+    first = set().union(*(seq[0] for seq in seqs))
+    alternatives = sorted({f"(?<={_char_class(seq[0])})" + "".join(map(_char_class, seq[1:])) for seq in seqs},
+                          key=len, reverse=True)
+    return _char_class(first) + "(?:" + "|".join(alternatives) + ")"
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regular expression matching any of ``words``, shaped as their prefix trie."""
+    trie: dict[str, dict] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+def _lines(pattern: re.Pattern[str], text: str, batch: NormalizedBatch, view: str) -> set[int]:
+    """Indices of the names in whose line of ``text`` (``batch``'s ``view``, one name a line, or
+    a same-length translation of it) ``pattern`` matches; patterns never match a newline, so a
+    match lies within one line."""
+    found: set[int] = set()
+    pos = 0
+    search = pattern.search
+    starts: list[int] | None = None
+    while (m := search(text, pos)) is not None:
+        starts = starts or batch.line_starts(view)
+        i = bisect_right(starts, m.start()) - 1
+        found.add(i)
+        pos = starts[i + 1]  # the rest of this line cannot add anything
+    return found
