@@ -63,6 +63,7 @@ def load_cookies(path: Path | None) -> dict[str, str]:
 class PlatformSpider(scrapy.Spider):
     platform: str = ""
     modes: tuple[str, ...] = ("discover", "timeline")
+    check_by_url = False  # check mode takes the post's URL (which carries what the page needs)
     ua = BROWSER_UA
 
     def __init__(self, cfg: Config, mode: str, keywords: list[str] | None = None, account: str | None = None,

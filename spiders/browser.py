@@ -124,3 +124,42 @@ class BrowserSpider(PlatformSpider):
             await asyncio.sleep(0.25)
             waited += 0.25
         return done()
+
+    def inspect(self, url: str, script: str, parse: Parser, *, what: str) -> scrapy.Request:
+        """Open ``url`` and hand ``parse`` what a reader of the page sees: ``{"url": where the
+        page ended up, "state": the value of the JavaScript expression ``script`` (the page's
+        server-rendered data, e.g. ``window.__INITIAL_STATE__``), "text": the start of its
+        visible text}`` — for pages that render from embedded data instead of calling an API."""
+        return scrapy.Request(
+            url, callback=self.after_inspect, errback=self.on_error, dont_filter=True, cookies=self.cookies,
+            meta={"playwright": True, "playwright_include_page": True},
+            cb_kwargs={"script": script, "parse": parse, "what": what},
+        )
+
+    async def after_inspect(self, response: Response, script: str, parse: Parser, what: str) -> AsyncIterator[Any]:
+        page = response.meta["playwright_page"]
+        found: list[Any] = []
+        try:
+            async def state() -> bool:
+                try:
+                    value = await page.evaluate(script)
+                except Exception:  # noqa: BLE001 - a page navigating away (a redirect) mid-evaluation
+                    value = None
+                if value is not None:
+                    found.append(value)
+                return value is not None
+
+            waited = 0.0
+            while not await state() and waited < self.wait_seconds / 3:
+                await asyncio.sleep(0.25)  # the page may still be rendering, or redirecting to an error page
+                waited += 0.25
+            text = await page.evaluate("document.body ? document.body.innerText.slice(0, 5000) : ''")
+            url = page.url
+        finally:
+            await page.close()
+        if not found and any(m in url.lower() for m in WALL_MARKERS):
+            raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}），请配置 platforms.{self.platform}.cookies_file")
+        for item in parse({"url": url, "state": found[-1] if found else None, "text": text}):
+            yield item
+        if self.on_page_done is not None:
+            self.on_page_done()

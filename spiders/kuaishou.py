@@ -8,11 +8,16 @@
   ``pcursor`` ("no_more" at the end) is what the page sends for the next batch as the reader
   scrolls
 
+* check: page ``/short-video/PHOTO_ID`` renders from ``window.__APOLLO_STATE__`` (its
+  ``defaultClient`` holds ``VisionVideoDetailPhoto:PHOTO_ID`` for a live video). Only a page that
+  says the work was deleted / does not exist means deleted; anything else proves nothing.
+
 ``result`` ≠ 1 is Kuaishou refusing the call (2: login required, 400002: captcha).
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +26,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 
 def _count(v: Any) -> int | None:
@@ -34,6 +39,9 @@ def _count(v: Any) -> int | None:
         return None
 
 
+GONE_WORDS = ("作品已删除", "作品已被删除", "该作品已删除", "视频已删除", "作品不存在", "视频不存在")
+
+
 def _next_cursor(data: dict[str, Any], op: str) -> bool:
     """Whether the answer to ``op`` says there is a further batch (the last answer captured may
     be another operation's, which says nothing)."""
@@ -42,7 +50,7 @@ def _next_cursor(data: dict[str, Any], op: str) -> bool:
 
 class KuaishouSpider(BrowserSpider):
     platform = "kuaishou"
-    modes = ("discover", "timeline")
+    modes = ("discover", "timeline", "check")
 
     def _op(self, data: dict[str, Any], name: str) -> dict[str, Any] | None:
         op = (data.get("data") or {}).get(name)
@@ -94,3 +102,20 @@ class KuaishouSpider(BrowserSpider):
                        created_at=datetime.fromtimestamp(ts / 1000, UTC).isoformat() if ts else None,
                        likes=_count(photo.get("likeCount")),
                        url=f"{self.urls['www']}/short-video/{photo['id']}", raw=photo)
+
+    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        script = ("(() => { const s = window.__APOLLO_STATE__; const c = s && s.defaultClient; if (!c) return null;"
+                  f" const p = c['VisionVideoDetailPhoto:' + {json.dumps(post_id)}];"
+                  " return p ? JSON.parse(JSON.stringify(p)) : {}; })()")
+        yield self.inspect(f"{self.urls['www']}/short-video/{post_id}", script,
+                           lambda d: self.parse_video(d, account_id, post_id), what=f"作品 {post_id}")
+
+    def parse_video(self, seen: dict[str, Any], uid: str, photo_id: str) -> Iterator[Any]:
+        photo = seen.get("state") or {}
+        if str(photo.get("id") or "") == photo_id:
+            yield PostCheck("kuaishou", uid, photo_id, True, photo.get("caption"), raw=photo)
+        elif any(w in seen.get("text", "") for w in GONE_WORDS):
+            said = next(w for w in GONE_WORDS if w in seen["text"])
+            yield PostCheck("kuaishou", uid, photo_id, False, reason=f"快手作品页：{said}")
+        else:
+            yield PostCheck("kuaishou", uid, photo_id, None, reason="无法判断：作品页没有该作品的数据，也没有说明已删除")

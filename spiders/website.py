@@ -33,6 +33,7 @@ def _date(value: str | None) -> str | None:
 class WebsiteSpider(PlatformSpider):
     platform = "website"
     modes = ("timeline", "check")
+    check_by_url = True
 
     def _site(self, site_id: str) -> dict[str, str]:
         for s in self.pcfg.sites:

@@ -8,11 +8,17 @@ signature to its calls to edith.xiaohongshu.com.
   display_title, interact_info, xsec_token; ``cursor`` / ``has_more`` for the next batch, which the
   page fetches when the reader scrolls)
 
+* check (post = the note's URL with its ``xsec_token``, or its id): the note page renders from
+  ``window.__INITIAL_STATE__`` (``note.noteDetailMap[NOTE_ID].note``); a note that is gone sends
+  the page to ``/404?…error_code=…&error_msg=…``. Only an explicit "笔记不存在"/deleted answer
+  means deleted; "当前笔记暂时无法浏览" (no token, private, under review) proves nothing.
+
 ``code`` ≠ 0 (−100 login expired, 300012 risky IP, 461 captcha) is a refusal: blocked.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +26,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.kuaishou import _count
 
 
@@ -31,9 +37,15 @@ def _note_url(www: str, note: dict[str, Any]) -> str:
     return f"{www}/explore/{note['note_id']}{q}"
 
 
+# What the note page says when the note itself is gone (not merely hidden from us).
+GONE_CODES = ("-510001",)
+GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
+
+
 class XiaohongshuSpider(BrowserSpider):
     platform = "xiaohongshu"
-    modes = ("discover", "timeline")
+    modes = ("discover", "timeline", "check")
+    check_by_url = True
 
     def _data(self, data: dict[str, Any], what: str) -> dict[str, Any]:
         if data.get("code") not in (0, None) or data.get("success") is False:
@@ -78,3 +90,27 @@ class XiaohongshuSpider(BrowserSpider):
             yield Post(platform="xiaohongshu", account_id=uid, post_id=str(n["note_id"]),
                        text=n.get("display_title") or "", likes=_count((n.get("interact_info") or {}).get("liked_count")),
                        url=_note_url(self.urls["www"], n), raw=n)
+
+    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        if post_id.startswith(("http://", "https://")):
+            url, note_id = post_id, urllib.parse.urlparse(post_id).path.rstrip("/").rsplit("/", 1)[-1]
+        else:
+            url, note_id = f"{self.urls['www']}/explore/{post_id}", post_id
+        script = ("(() => { const s = window.__INITIAL_STATE__; const m = s && s.note && s.note.noteDetailMap;"
+                  f" return m ? JSON.parse(JSON.stringify(m[{json.dumps(note_id)}] || {{}})) : null; }})()")
+        yield self.inspect(url, script, lambda d: self.parse_note(d, account_id, note_id), what=f"笔记 {note_id}")
+
+    def parse_note(self, seen: dict[str, Any], uid: str, note_id: str) -> Iterator[Any]:
+        note = (seen.get("state") or {}).get("note") or {}
+        if note.get("noteId") == note_id:
+            yield PostCheck("xiaohongshu", uid, note_id, True, f"{note.get('title', '')}\n{note.get('desc', '')}".strip(),
+                            raw=note)
+            return
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(seen["url"]).query)
+        code = (query.get("error_code") or [""])[0]
+        message = (query.get("error_msg") or [""])[0] or seen.get("text", "")[:200]
+        if code in GONE_CODES or any(w in message for w in GONE_WORDS):
+            yield PostCheck("xiaohongshu", uid, note_id, False, reason=f"小红书：{message or code}")
+        else:
+            yield PostCheck("xiaohongshu", uid, note_id, None,
+                            reason=f"无法判断：{message or '页面没有笔记数据'}（error_code={code or '无'}）")

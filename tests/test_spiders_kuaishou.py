@@ -74,3 +74,17 @@ def test_truncated_answer_fails_the_run(tmp_path, fake):
     fake.route("/graphql", body='{"data":{"visionSearchUser":{"result":1,"users":[{"user_id":"3x')
     run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "discover", keywords=["北理工"])
     assert run["status"] == "failed" and "JSON" in run["reason"], run
+
+
+@pytest.mark.parametrize("photo, page, expected", [("3xq9abc", "video_page.html", 1), ("3xq9gone", "video_gone.html", 0),
+                                                   ("3xq9what", "video_unknown.html", None)])
+def test_video_check_reads_the_page(tmp_path, fake, photo, page, expected):
+    """Live: the page's embedded data has the work. Gone: the page says so. Anything else
+    proves nothing — a deletion is never concluded from a missing answer."""
+    fake.route(f"/short-video/{photo}", {}, page, content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "kuaishou", "check", account="3xbitofficial", post=photo)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        row = s.one("SELECT exists_flag, reason FROM post_checks")
+    assert row["exists_flag"] == expected, row

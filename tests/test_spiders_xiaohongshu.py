@@ -85,3 +85,34 @@ def test_profile_refusal_is_blocked(tmp_path, fake):
     fake.route("/api/sns/web/v1/user_posted", {}, "posted_p2.json")
     run = run_crawl(_cfg(tmp_path, fake), "xiaohongshu", "timeline", account=uid)
     assert run["status"] == "blocked" and "300012" in run["reason"], run
+
+
+NOTE = "6741bb000000000007001111"
+
+
+@pytest.mark.parametrize("redirect, expected", [
+    (None, 1),
+    ("/404?source=note&error_code=-510001&error_msg=" + "%E7%AC%94%E8%AE%B0%E4%B8%8D%E5%AD%98%E5%9C%A8", 0),  # 笔记不存在
+    ("/404?source=note&error_code=300031&error_msg=" + "%E5%BD%93%E5%89%8D%E7%AC%94%E8%AE%B0%E6%9A%82%E6%97%B6"
+     "%E6%97%A0%E6%B3%95%E6%B5%8F%E8%A7%88", None),  # 当前笔记暂时无法浏览: hidden from us, not proven deleted
+])
+def test_note_check_from_the_page(tmp_path, fake, redirect, expected):
+    if redirect:
+        fake.route(f"/explore/{NOTE}", {}, redirect=redirect)
+        fake.route("/404", {}, "error_page.html", content_type=HTML)
+    else:
+        fake.route(f"/explore/{NOTE}", {"xsec_token": "ABx1"}, "note_page.html", content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    url = f"{fake.base_url}/explore/{NOTE}?xsec_token=ABx1&xsec_source=pc_user"  # as the timeline stored it
+    run = run_crawl(cfg, "xiaohongshu", "check", account="5f1a2b3c000000000100abcd", post=url)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        row = s.one("SELECT post_id, exists_flag, reason FROM post_checks")
+    assert row["post_id"] == NOTE and row["exists_flag"] == expected, row
+
+
+def test_note_check_sent_to_captcha_is_blocked(tmp_path, fake):
+    fake.route(f"/explore/{NOTE}", {}, redirect="/website-login/captcha?redirectPath=%2Fexplore")
+    fake.route("/website-login/captcha", {}, body="<html><body>请完成安全验证</body></html>", content_type=HTML)
+    run = run_crawl(_cfg(tmp_path, fake), "xiaohongshu", "check", account="5f1a2b3c000000000100abcd", post=NOTE)
+    assert run["status"] == "blocked" and "验证码" in run["reason"], run

@@ -142,8 +142,13 @@ def _deletions(cfg: Config, store: Store, run: dict[str, Any], previous_run_id: 
            AND last_crawl_run_id = ?""", [run["platform"], run["target"], previous_run_id])
     made = 0
     in_period = any(p.covers(run["platform"]) for p in active_periods(cfg, store))
+    from spiders.registry import spider_class
+
+    # Some pages need what the post's URL carries (a website's address, Xiaohongshu's xsec_token).
+    check_by_url = getattr(spider_class(run["platform"]), "check_by_url", False)
     for p in missing:
-        exists = checker(cfg, run["platform"], run["target"], p["url"] if run["platform"] == "website" else p["post_id"])
+        by_url = check_by_url and p["url"]
+        exists = checker(cfg, run["platform"], run["target"], p["url"] if by_url else p["post_id"])
         if exists is None:
             logger.warning("无法确认帖子 {} 是否被删除（核查未成功），暂不判定", p["post_id"])
             continue
