@@ -103,3 +103,22 @@ def test_account_gone(tmp_path, fake):
     with Store.open(cfg.db_path) as s:
         gone = list_findings(s, kind="account_gone")
     assert len(gone) == 1 and gone[0]["severity"] == "critical" and gone[0]["unit"] == "党委宣传部"
+
+
+def test_deletion_check_gets_the_post_url_where_the_page_needs_it(store, cfg):
+    """Xiaohongshu's note page needs the xsec_token the timeline gave: the check is asked with
+    the stored URL, and a post the platform confirms deleted becomes a finding."""
+    from watcher.crawling import runs
+    from watcher.watch.analyze import analyse_timeline
+
+    uid, url = "5f1a2b3c000000000100abcd", "https://www.xiaohongshu.com/explore/n1?xsec_token=ABx1&xsec_source=pc_user"
+    first = runs.start(store, "xiaohongshu", "timeline", uid)
+    store.conn.execute("INSERT INTO posts (platform, post_id, account_id, text, url, first_seen, last_seen, "
+                       "last_crawl_run_id) VALUES ('xiaohongshu', 'n1', ?, '北理工初雪', ?, '2026-11-20', '2026-11-20', ?)",
+                       [uid, url, first])
+    runs.finish(store, first, "ok")
+    second = runs.start(store, "xiaohongshu", "timeline", uid)
+    runs.finish(store, second, "ok")
+    asked = []
+    counts = analyse_timeline(cfg, store, second, checker=lambda c, p, a, post: asked.append(post) or False)
+    assert asked == [url] and counts["deletion"] == 1
