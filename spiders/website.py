@@ -49,6 +49,10 @@ class WebsiteSpider(PlatformSpider):
         sid = site["id"]
         body = response.text.lstrip()[:500].lower()
         if body.startswith("<?xml") or "<rss" in body or "<feed" in body:
+            # The XML parser recovers from a cut document and would return its first half as if
+            # it were the whole feed.
+            if not response.text.rstrip().lower().endswith(("</rss>", "</feed>", "</rdf:rdf>")):
+                raise self.failed(f"网站 {site['url']} 的 RSS/Atom 不完整（文档没有结束标记，可能传输中断）")
             response.selector.remove_namespaces()
             title = response.xpath("//channel/title/text() | /feed/title/text()").get(default=site.get("name", ""))
             yield ProfileSnapshot(platform="website", account_id=sid, name=title.strip(),

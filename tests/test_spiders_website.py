@@ -46,3 +46,13 @@ def test_check_article(tmp_path, fake, status, expected):
 def test_unknown_site_is_a_clear_failure(tmp_path, fake):
     run = run_crawl(_cfg(tmp_path, fake, "/"), "website", "timeline", account="nope")
     assert run["status"] == "failed" and "nope" in run["reason"]
+
+
+def test_truncated_feed_fails_and_keeps_what_was_stored(tmp_path, fake):
+    whole = (FIXTURES / "website" / "news.rss").read_text(encoding="utf-8")
+    fake.route("/rss.xml", {}, body=whole[: len(whole) // 2], content_type="application/rss+xml")
+    cfg = _cfg(tmp_path, fake, "/rss.xml")
+    run = run_crawl(cfg, "website", "timeline", account="www")
+    assert run["status"] == "failed" and "不完整" in run["reason"], run
+    with Store.open(cfg.db_path) as s:
+        assert s.scalar("SELECT COUNT(*) FROM posts") == 0  # half a feed is not stored as the feed

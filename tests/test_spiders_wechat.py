@@ -24,8 +24,9 @@ def _cfg(tmp_path, fake):
 
 
 def test_discovery_parses_accounts_and_flags_suspects(tmp_path, fake):
-    fake.route("/weixin", {"type": "1", "query": "北理工"}, "search_p1.html", content_type=HTML)
-    cfg = _cfg(tmp_path, fake)
+    fake.route("/weixin", {"type": "1", "query": "北理工", "page": "1"}, "search_p1.html", content_type=HTML)
+    fake.route("/weixin", {"type": "1", "query": "北理工", "page": "2"}, "search_p2.html", content_type=HTML)
+    cfg = platform_config(tmp_path, "wechat", fake.base_url, pages=3)
     with Store.open(cfg.db_path) as s:
         registry.import_file(s, cfg.registry_path)
     run = run_crawl(cfg, "wechat", "discover", keywords=["北理工"])
@@ -36,7 +37,8 @@ def test_discovery_parses_accounts_and_flags_suspects(tmp_path, fake):
         assert acc["gh_bit_official"]["verified_reason"] == "北京理工大学"
         assert acc["bitzszx2026"]["name"] == "北理工招生咨询" and acc["bitzszx2026"]["verdict"] == "suspect"
         assert acc["dblilg"]["verdict"] == "clear" and acc["dblilg"]["avatar_url"] is None
-        assert [f["account_id"] for f in list_findings(s, kind="impersonation")] == ["bitzszx2026"]
+        assert acc["bitbiaobai"]["name"] == "北理工表白墙"  # page 2, reached by Sogou's "下一页"
+        assert sorted(f["account_id"] for f in list_findings(s, kind="impersonation")) == ["bitbiaobai", "bitzszx2026"]
 
 
 def test_no_result_page_is_ok_and_empty(tmp_path, fake):

@@ -59,3 +59,16 @@ def test_article_check(tmp_path, fake, status, expected):
     assert run_crawl(cfg, "zhihu", "check", account="bit-official", post="650000000001")["status"] == "ok"
     with Store.open(cfg.db_path) as s:
         assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+
+
+@pytest.mark.parametrize("body, status", [
+    ('{"paging":{"is_end":false},"data":[{"type":"search_result","object":{"type":"people","url_token":"bit-', "failed"),
+    ("<html><body>请登录后继续</body></html>", "blocked"),
+])
+def test_cut_body_and_html_instead_of_json_are_never_silent(tmp_path, fake, body, status):
+    fake.route("/api/v4/search_v3", {}, body=body)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "zhihu", "discover", keywords=["北理工"])
+    assert run["status"] == status, run
+    with Store.open(cfg.db_path) as s:
+        assert s.scalar("SELECT COUNT(*) FROM accounts") == 0
