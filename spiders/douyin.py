@@ -6,7 +6,8 @@
   ``user_list[].user_info`` (sec_uid, nickname, signature, avatar_thumb, follower_count,
   enterprise_verify_reason / custom_verify)
 * timeline: page ``/user/SEC_UID`` → ``/aweme/v1/web/user/profile/other/`` (``user``) and
-  ``/aweme/v1/web/aweme/post/`` (``aweme_list[]``: aweme_id, desc, create_time, statistics)
+  ``/aweme/v1/web/aweme/post/`` (``aweme_list[]``: aweme_id, desc, create_time, statistics;
+  ``has_more`` / ``max_cursor``: the page asks for the next batch when the reader scrolls)
 * check: page ``/video/AWEME_ID`` → ``/aweme/v1/web/aweme/detail/``: ``aweme_detail`` for a live
   video; ``aweme_detail: null`` with ``filter_detail`` ("因作品权限或已被删除…") when it is gone
 
@@ -60,7 +61,8 @@ class DouyinSpider(BrowserSpider):
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
         yield self.page(f"{self.urls['www']}/user/{account_id}",
                         ("/aweme/v1/web/user/profile/other/", "/aweme/v1/web/aweme/post/"),
-                        lambda d: self.parse_user_page(d, account_id), what=f"用户 {account_id} 主页")
+                        lambda d: self.parse_user_page(d, account_id), what=f"用户 {account_id} 主页",
+                        paged="/aweme/v1/web/aweme/post/", more=lambda d: bool(d.get("has_more")))
 
     def parse_user_page(self, data: dict[str, Any], sec: str) -> Iterator[Any]:
         self._ok(data, f"用户 {sec} 的数据")

@@ -54,13 +54,15 @@ def test_user_search_through_the_page(tmp_path, fake):
 def test_user_page_profile_and_videos(tmp_path, fake):
     fake.route("/user/MS4wLjABAAAAbitofficial", {}, "user_page.html", content_type=HTML)
     fake.route("/aweme/v1/web/user/profile/other/", {}, "profile.json")
-    fake.route("/aweme/v1/web/aweme/post/", {}, "posts.json")
+    fake.route("/aweme/v1/web/aweme/post/", {"max_cursor": "0"}, "posts.json")
+    fake.route("/aweme/v1/web/aweme/post/", {"max_cursor": "1763000000000"}, "posts_p2.json")
     cfg = _cfg(tmp_path, fake)
     run = run_crawl(cfg, "douyin", "timeline", account="MS4wLjABAAAAbitofficial")
     assert run["status"] == "ok", run
     with Store.open(cfg.db_path) as s:
         assert s.one("SELECT followers FROM profile_snapshots")["followers"] == 860000
-        assert s.scalar("SELECT COUNT(*) FROM posts") == 2
+        assert s.scalar("SELECT COUNT(*) FROM posts") == 3  # the third came from scrolling
+        assert s.one("SELECT likes FROM posts WHERE post_id = '7430000000000000099'")["likes"] == 4321
 
 
 @pytest.mark.parametrize("page, api, words", [
