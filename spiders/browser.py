@@ -95,9 +95,15 @@ class BrowserSpider(PlatformSpider):
             while more is not None and (last := last_page()) is not None and pages < self.pages \
                     and "__unreadable__" not in last and more(last):
                 before = sources.count(paged)
-                await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-                await page.mouse.wheel(0, 4000)
-                if not await self._wait(lambda before=before: sources.count(paged) > before):
+                loaded = False
+                # The page may still be handling the last answer and ignore a scroll that comes
+                # too early, as it would a reader's: scroll again until it loads or time is up.
+                for _ in range(max(1, int(self.wait_seconds))):
+                    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+                    await page.mouse.wheel(0, 4000)
+                    if loaded := await self._wait(lambda before=before: sources.count(paged) > before, 1.0):
+                        break
+                if not loaded:
                     break  # the page did not load more: take what we have
                 pages += 1
             content = (await page.content())[:20000]
@@ -118,9 +124,9 @@ class BrowserSpider(PlatformSpider):
         if self.on_page_done is not None:
             self.on_page_done()
 
-    async def _wait(self, done: Callable[[], bool]) -> bool:
+    async def _wait(self, done: Callable[[], bool], seconds: float | None = None) -> bool:
         waited = 0.0
-        while not done() and waited < self.wait_seconds:
+        while not done() and waited < (self.wait_seconds if seconds is None else seconds):
             await asyncio.sleep(0.25)
             waited += 0.25
         return done()
