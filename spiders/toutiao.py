@@ -14,6 +14,10 @@
   (group_id / item_id, title, abstract, publish_time, comment_count, digg_count), ``has_more``
   and ``next.max_behot_time``; scrolling makes the page fetch the next batch.
 
+* check: the article page ``/article/GROUP_ID/`` renders from ``window._SSR_HYDRATED_DATA``; an
+  article that is there carries its id and title in it. Only a page that says the content was
+  deleted / does not exist means deleted; anything else proves nothing.
+
 ``message`` other than "success" is a refusal: blocked.
 """
 
@@ -30,11 +34,12 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.browser import WALL_MARKERS, BrowserSpider
-from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 _TOKEN = re.compile(r"/c/user/token/([A-Za-z0-9_\-=]+)")
 _SEARCH_ID = re.compile(r'"search_?[iI]d"\s*:\s*"([0-9A-Za-z]+)"')
 NO_RESULT = ("没有找到", "暂无相关", "未找到相关")
+GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该内容不存在", "文章不存在", "内容不存在")
 
 
 def _int(v: Any) -> int | None:
@@ -46,7 +51,7 @@ def _int(v: Any) -> int | None:
 
 class ToutiaoSpider(BrowserSpider):
     platform = "toutiao"
-    modes = ("discover", "timeline")
+    modes = ("discover", "timeline", "check")
 
     # -- discovery (plain HTTP: the results are in the server-rendered page) -------------------
 
@@ -150,3 +155,21 @@ class ToutiaoSpider(BrowserSpider):
                        created_at=datetime.fromtimestamp(int(ts), UTC).isoformat() if ts else None,
                        comments=i.get("comment_count"), likes=i.get("digg_count"),
                        url=f"{self.urls['www']}/article/{gid}/", raw=i)
+
+    # -- check (in the browser: the article page renders from its embedded data) ---------------
+
+    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        script = ("(() => { const s = window._SSR_HYDRATED_DATA; if (!s) return null; const d = s.data || {};"
+                  " return {mentions: JSON.stringify(s).includes(" + json.dumps(post_id) + "),"
+                  " title: d.title || d.articleTitle || ''}; })()")
+        yield self.inspect(f"{self.urls['www']}/article/{post_id}/", script,
+                           lambda d: self.parse_article(d, account_id, post_id), what=f"文章 {post_id}")
+
+    def parse_article(self, seen: dict[str, Any], token: str, gid: str) -> Iterator[Any]:
+        state = seen.get("state") or {}
+        if state.get("mentions") and state.get("title"):
+            yield PostCheck("toutiao", token, gid, True, state["title"])
+        elif said := next((w for w in GONE_WORDS if w in seen.get("text", "")), None):
+            yield PostCheck("toutiao", token, gid, False, reason=f"今日头条文章页：{said}")
+        else:
+            yield PostCheck("toutiao", token, gid, None, reason="无法判断：文章页没有该文章的数据，也没有说明已删除")

@@ -15,8 +15,8 @@ def test_every_platform_has_a_spider_with_modes():
 
 
 def test_unsupported_mode_is_refused_before_anything_runs(cfg):
-    with pytest.raises(NotImplementedPlatform, match="不支持 check"):
-        run_crawl(cfg, "toutiao", "check", account="MS4wLjABAAAAtoutiaobit", post="7440000000000000101")
-    r = CliRunner().invoke(main_group, ["crawl", "toutiao", "check", "--account", "x", "--post", "1",
+    with pytest.raises(NotImplementedPlatform, match="不支持 discover"):
+        run_crawl(cfg, "website", "discover", keywords=["北理工"])
+    r = CliRunner().invoke(main_group, ["crawl", "website", "discover", "--keyword", "北理工",
                                         "--config", str(cfg.source)])
     assert r.exit_code == 2 and "不支持" in r.output

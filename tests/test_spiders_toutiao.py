@@ -90,22 +90,16 @@ def test_captcha_redirect_is_blocked(tmp_path, search):
 
 @pytest.mark.browser
 @browser
-def test_refused_feed_is_blocked(tmp_path, search):
+@pytest.mark.parametrize("body, status, words", [
+    ('{"message":"error","data":[]}', "blocked", "message=error"),              # a refusal
+    ('{"message":"success","data":[{"group_id":"74400', "failed", "JSON"),       # a cut answer
+])
+def test_refused_or_cut_feed_is_never_silent(tmp_path, search, body, status, words):
     search.route(f"/c/user/token/{TOKEN}/", {}, "user_page.html", content_type=HTML)
-    search.route("/api/pc/list/user/feed", {}, body='{"message":"error","data":[]}')
+    search.route("/api/pc/list/user/feed", {}, body=body)
     run = run_crawl(platform_config(tmp_path, "toutiao", search.base_url, timeout=30), "toutiao", "timeline",
                     account=TOKEN)
-    assert run["status"] == "blocked" and "message=error" in run["reason"], run
-
-
-@pytest.mark.browser
-@browser
-def test_truncated_feed_fails_the_run(tmp_path, search):
-    search.route(f"/c/user/token/{TOKEN}/", {}, "user_page.html", content_type=HTML)
-    search.route("/api/pc/list/user/feed", {}, body='{"message":"success","data":[{"group_id":"74400')
-    run = run_crawl(platform_config(tmp_path, "toutiao", search.base_url, timeout=30), "toutiao", "timeline",
-                    account=TOKEN)
-    assert run["status"] == "failed" and "JSON" in run["reason"], run
+    assert run["status"] == status and words in run["reason"], run
 
 
 def test_broken_card_does_not_hide_the_others(tmp_path, search):
@@ -120,3 +114,20 @@ def test_broken_card_does_not_hide_the_others(tmp_path, search):
         ids = {a["account_id"] for a in s.query("SELECT account_id FROM accounts")}
     assert TOKEN in ids and "MS4wLjABAAAAkaoyanxz" not in ids
     assert json.loads(run["details"])["broken_cards"] == 1, run
+
+
+@pytest.mark.browser
+@browser
+@pytest.mark.parametrize("gid, page, expected", [("7440000000000000101", "article_page.html", 1),
+                                                 ("7440000000000000102", "article_gone.html", 0),
+                                                 ("7440000000000000103", "user_page.html", None)])
+def test_article_check_reads_the_page(tmp_path, search, gid, page, expected):
+    """There: the embedded data has the article. Gone: the page says so. Anything else (here an
+    unrelated page) proves nothing."""
+    search.route(f"/article/{gid}/", {}, page, content_type=HTML)
+    search.route("/api/pc/list/user/feed", {}, "feed_p2.json")
+    cfg = platform_config(tmp_path, "toutiao", search.base_url, timeout=30)
+    run = run_crawl(cfg, "toutiao", "check", account=TOKEN, post=gid)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
