@@ -47,12 +47,13 @@ class BrowserSpider(PlatformSpider):
     wait_seconds = 12.0
 
     def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1,
-             more: Callable[[dict[str, Any]], bool] | None = None, paged: str | None = None) -> scrapy.Request:
+             more: Callable[[dict[str, Any]], bool | None] | None = None, paged: str | None = None) -> scrapy.Request:
         """Open ``url`` and collect the JSON of every response whose URL contains one of the
         ``expect`` API paths; ``parse`` turns each into items once all of them (and at least
         ``responses`` responses, for GraphQL pages whose calls share one URL) have arrived.
 
-        ``more(last_json)`` says whether the platform has another page; the spider then scrolls
+        ``more(json)`` says whether the platform has another page (None: this answer is not
+        about pages, e.g. another GraphQL operation on the same URL); the spider then scrolls
         the page as a reader would, so that the page's own script fetches (and signs) it, up to
         ``platforms.<p>.pages`` pages. ``paged`` names the API whose answers ``more`` reads
         (default: the last of ``expect``), for pages that call several."""
@@ -82,18 +83,21 @@ class BrowserSpider(PlatformSpider):
 
     async def after_page(self, response: Response, captured: list[dict[str, Any]], seen: set[str],
                          expect: tuple[str, ...], parse: Parser, what: str, responses: int,
-                         more: Callable[[dict[str, Any]], bool] | None, paged: str,
+                         more: Callable[[dict[str, Any]], bool | None] | None, paged: str,
                          sources: list[str]) -> AsyncIterator[Any]:
         page = response.meta["playwright_page"]
         try:
             await self._wait(lambda: len(seen) == len(expect) and len(captured) >= responses)
             pages = 1
 
-            def last_page() -> dict[str, Any] | None:
-                return next((c for c, m in zip(reversed(captured), reversed(sources), strict=True) if m == paged), None)
+            def has_more() -> bool:
+                # Answers arrive in any order; the newest one that speaks of pages decides.
+                for data, marker in zip(reversed(captured), reversed(sources), strict=True):
+                    if marker == paged and "__unreadable__" not in data and (said := more(data)) is not None:
+                        return said
+                return False
 
-            while more is not None and (last := last_page()) is not None and pages < self.pages \
-                    and "__unreadable__" not in last and more(last):
+            while more is not None and pages < self.pages and has_more():
                 before = sources.count(paged)
                 loaded = False
                 # The page may still be handling the last answer and ignore a scroll that comes

@@ -42,10 +42,13 @@ def _count(v: Any) -> int | None:
 GONE_WORDS = ("作品已删除", "作品已被删除", "该作品已删除", "视频已删除", "作品不存在", "视频不存在")
 
 
-def _next_cursor(data: dict[str, Any], op: str) -> bool:
-    """Whether the answer to ``op`` says there is a further batch (the last answer captured may
-    be another operation's, which says nothing)."""
-    return ((data.get("data") or {}).get(op) or {}).get("pcursor") not in (None, "", "no_more")
+def _next_cursor(data: dict[str, Any], op: str) -> bool | None:
+    """Whether the answer to ``op`` says there is a further batch; None for another operation's
+    answer (they share the URL), which says nothing about it."""
+    answer = (data.get("data") or {}).get(op)
+    if answer is None:
+        return None
+    return answer.get("pcursor") not in (None, "", "no_more")
 
 
 class KuaishouSpider(BrowserSpider):
