@@ -40,3 +40,25 @@ def test_reviewer_allow_rule_is_honoured(config_path):
     with Store.open(cfg.db_path) as s:
         s.db["name_rules"].insert({"kind": "allow", "name": "北理工摄影爱好者", "actor": "t", "created_at": utcnow()})
     assert json.loads(_run(config_path, [line]).stdout)["verdict"] == "clear"
+
+
+def test_a_line_that_breaks_the_matcher_costs_only_itself(config_path):
+    import io
+
+    from watcher.cli.match_cmd import build_matcher, run_match
+
+    matcher = build_matcher(load_config(config_path))
+    judge = matcher._analyse
+
+    def fragile(c, *args, **kw):
+        if "炸" in c.name:
+            raise RuntimeError("boom")
+        return judge(c, *args, **kw)
+
+    matcher._analyse = fragile
+    lines = [json.dumps({"platform": "douyin", "account_id": str(i), "name": n})
+             for i, n in enumerate(["北理工表白墙", "北理工炸了", "北理工二手"])]
+    out, err = io.StringIO(), io.StringIO()
+    assert run_match(matcher, io.StringIO("\n".join(lines) + "\n"), out, err) == 1
+    assert [json.loads(x)["account_id"] for x in out.getvalue().splitlines()] == ["0", "2"]
+    assert "第 2 行" in err.getvalue() and "boom" in err.getvalue()

@@ -127,3 +127,10 @@ def test_reasons_are_chinese_and_name_the_trick():
 
 def test_result_carries_algorithm_version():
     assert BIT.match(Candidate("douyin", "x", "北理工")).algo.startswith("match-v")
+
+
+def test_characters_without_a_known_reading_do_not_break_matching():
+    # Rare CJK characters (extension B, new code points) have no pinyin in pypinyin's table; a
+    # homophone check over a name that contains one must still work.
+    r = BIT.match(Candidate("weibo", "rare", "北京里工大学\U0002A6D6"))
+    assert r.verdict == "suspect" and "谐音" in r.reasons[0]

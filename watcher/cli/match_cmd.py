@@ -13,7 +13,7 @@ import click
 from watcher import registry
 from watcher.cli.common import config_option
 from watcher.config import Config
-from watcher.matching import Candidate, Matcher
+from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store
 
 REQUIRED = ("platform", "account_id", "name")
@@ -56,14 +56,30 @@ def _chunk(source: IO[str]) -> int:
 def run_match(matcher: Matcher, source: IO[str], out: IO[str], err: IO[str]) -> int:
     bad = 0
     chunk = _chunk(source)
-    pending: list[tuple[dict, Candidate]] = []
+    pending: list[tuple[int, dict, Candidate]] = []
+
+    def write(obj: dict, result: MatchResult) -> None:
+        r = result.to_dict()
+        out.write(json.dumps({**obj, "verdict": r["verdict"], "score": r["score"], "matched": r["matched"],
+                              "unit": r["unit"], "reasons": r["reasons"], "algo": r["algo"]},
+                             ensure_ascii=False) + "\n")
 
     def flush() -> None:
-        for obj, result in zip((o for o, _ in pending), matcher.match_many([c for _, c in pending]), strict=True):
-            r = result.to_dict()
-            out.write(json.dumps({**obj, "verdict": r["verdict"], "score": r["score"], "matched": r["matched"],
-                                  "unit": r["unit"], "reasons": r["reasons"], "algo": r["algo"]},
-                                 ensure_ascii=False) + "\n")
+        nonlocal bad
+        try:
+            results = matcher.match_many([c for _, _, c in pending])
+        except Exception:  # noqa: BLE001 - one line must not cost the others: judge them one by one
+            results = []
+            for lineno, _, c in pending:
+                try:
+                    results.append(matcher.match(c))
+                except Exception as e:  # noqa: BLE001 - reported with its line, like bad input
+                    bad += 1
+                    err.write(f"第 {lineno} 行：判定失败（{type(e).__name__}: {e}）\n")
+                    results.append(None)
+        for (_, obj, _), result in zip(pending, results, strict=True):
+            if result is not None:
+                write(obj, result)
         pending.clear()
 
     for lineno, line in enumerate(source, start=1):
@@ -74,7 +90,7 @@ def run_match(matcher: Matcher, source: IO[str], out: IO[str], err: IO[str]) -> 
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
                 raise ValueError(f"不是合法的 JSON（第 {e.colno} 列：{e.msg}）") from e
-            pending.append((obj, _candidate(obj)))
+            pending.append((lineno, obj, _candidate(obj)))
         except (ValueError, OSError) as e:
             bad += 1
             err.write(f"第 {lineno} 行：{e}\n")

@@ -29,7 +29,7 @@ from watcher.matching import context
 from watcher.matching.lexicon import is_word
 from watcher.matching.logo import LogoMatcher
 from watcher.matching.normalize import Normalized, is_cjk, normalize, normalize_batch
-from watcher.matching.prefilter import Prefilter
+from watcher.matching.prefilter import REGISTRY_CUTOFF, Prefilter
 from watcher.matching.terms import (
     BASE_SCORES,
     CompiledTerms,
@@ -425,7 +425,7 @@ class Matcher:
     def _registry_copy(self, name: Normalized) -> tuple[dict[str, Any], float] | None:
         if not self._registry_compacts or not name.compact:
             return None
-        best = process.extractOne(name.compact, self._registry_compacts, scorer=fuzz.ratio, score_cutoff=88)
+        best = process.extractOne(name.compact, self._registry_compacts, scorer=fuzz.ratio, score_cutoff=REGISTRY_CUTOFF)
         if best is None:
             return None
         return self.registry_names[best[2]].row, best[1]

@@ -36,7 +36,11 @@ ENGLISH_STOPWORDS = frozenset({"of", "the", "and", "for", "&", "at", "in"})
 def syllable(ch: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
-    return lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")[0] if is_cjk(ch) else ch
+    if not is_cjk(ch):
+        return ch
+    # A rare character pypinyin has no reading for sounds like nothing else: itself.
+    readings = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
+    return readings[0] if readings else ch
 
 
 def syllables(text: str) -> tuple[str, ...]:
