@@ -31,3 +31,25 @@ def test_avatar_showing_the_emblem_makes_a_suspect(cfg, store, tmp_path):
     f = list_findings(store, kind="impersonation")[0]
     assert f["account_id"] == "1" and any("校徽" in r for r in f["details"]["reasons"])
     assert (cfg.data_path / store.one("SELECT avatar_path FROM accounts WHERE account_id = '1'")["avatar_path"]).exists()
+
+
+def test_an_account_that_breaks_the_matcher_costs_only_itself(cfg, store):
+    from watcher.crawling.discovery import judge, matcher_for
+
+    matcher = matcher_for(cfg, store)
+    analyse = matcher._analyse
+
+    def fragile(c, *args, **kw):
+        if c.account_id == "bad":
+            raise RuntimeError("boom")
+        return analyse(c, *args, **kw)
+
+    matcher._analyse = fragile
+    accounts = [{"platform": "douyin", "account_id": aid, "name": name, "bio": ""}
+                for aid, name in (("ok1", "北理工表白墙"), ("bad", "北理工二手"), ("ok2", "东北理疗馆"))]
+    for a in accounts:
+        store.db["accounts"].insert({**a, "first_seen": "2026-11-22", "last_seen": "2026-11-22"}, alter=False)
+    counts = judge(cfg, store, accounts, matcher=matcher)
+    assert counts == {"registered": 0, "suspect": 1, "clear": 1}
+    verdicts = {r["account_id"]: r["verdict"] for r in store.query("SELECT account_id, verdict FROM accounts")}
+    assert verdicts == {"ok1": "suspect", "bad": None, "ok2": "clear"}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from loguru import logger
+
 from watcher import registry
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import FindingInput, record
-from watcher.matching import Candidate, Matcher
+from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store, dumps
 
 
@@ -25,7 +27,9 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
         avatar = cfg.data_path / a["avatar_path"] if a.get("avatar_path") else None
         candidates.append(Candidate(str(a["platform"]), str(a["account_id"]), a["name"] or "", a["bio"] or "",
                                     str(avatar) if avatar and avatar.exists() else None))
-    for a, r in zip(accounts, matcher.match_many(candidates), strict=True):
+    for a, r in zip(accounts, _judge_all(matcher, candidates), strict=True):
+        if r is None:
+            continue  # logged; the account keeps its previous verdict and is judged again next run
         counts[r.verdict] += 1
         with store.transaction():
             store.conn.execute(
@@ -47,6 +51,20 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
                     crawl_run_id=run_id,
                 ))
     return counts
+
+
+def _judge_all(matcher: Matcher, candidates: list[Candidate]) -> list[MatchResult | None]:
+    try:
+        return list(matcher.match_many(candidates))
+    except Exception:  # noqa: BLE001 - one account must not cost the run's others: one by one
+        results: list[MatchResult | None] = []
+        for c in candidates:
+            try:
+                results.append(matcher.match(c))
+            except Exception:  # noqa: BLE001
+                logger.exception("判定账号 {}:{} 时出错，本次跳过", c.platform, c.account_id)
+                results.append(None)
+        return results
 
 
 def analyse_run(cfg: Config, store: Store, run_id: int) -> dict[str, int]:
