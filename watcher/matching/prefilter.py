@@ -27,6 +27,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -48,11 +49,13 @@ def _skeleton_classes() -> dict[str, set[str]]:
     return folded
 
 
-def syllable_classes(needed: set[str]) -> dict[str, set[str]]:
+@lru_cache(maxsize=16)
+def syllable_classes(needed: frozenset[str]) -> dict[str, frozenset[str]]:
     """For each syllable in ``needed``, every CJK character the matcher reads with it.
 
     pypinyin's table gives each character its readings; a cheap tone-stripped comparison picks
-    candidates and :func:`syllable` (what the matcher itself uses) decides."""
+    candidates and :func:`syllable` (what the matcher itself uses) decides. Cached: a matcher
+    is built for every discovery run, and the school's syllables do not change between them."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     out: dict[str, set[str]] = {s: set() for s in needed}
@@ -67,7 +70,7 @@ def syllable_classes(needed: set[str]) -> dict[str, set[str]]:
         s = syllable(ch)
         if s in out:
             out[s].add(ch)
-    return out
+    return {s: frozenset(chars) for s, chars in out.items()}
 
 
 class Prefilter:
@@ -82,7 +85,7 @@ class Prefilter:
         # private-use character for that syllable, so that a term's syllables become a plain
         # string; an exact spelling still matches it, being read the same way.
         homophone_terms = [t for t in terms.cjk if len(t.compact) >= 3 and all(is_cjk(c) for c in t.compact)]
-        classes = syllable_classes({s for t in homophone_terms for s in t.syllables})
+        classes = syllable_classes(frozenset(s for t in homophone_terms for s in t.syllables))
         self._homophone_seqs = {t.compact: [classes[s] | {c} for s, c in zip(t.syllables, t.compact, strict=True)]
                                 for t in homophone_terms}
         codes = {s: chr(0xF0000 + i) for i, s in enumerate(sorted(classes))}
