@@ -13,6 +13,9 @@ that needed it is reported as "形近字/混淆字符" so the reviewer sees the 
 
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
+
 # Each entry: representative, then characters folded into it.
 _GROUPS: tuple[tuple[str, str], ...] = (
     # Katakana / symbols that impersonate CJK
@@ -94,3 +97,40 @@ SKELETON_TABLE: dict[int, str] = _table()
 def skeleton(text: str) -> str:
     """Fold look-alike characters; ``text`` must already be normalised (NFKC, lower case)."""
     return text.translate(SKELETON_TABLE)
+
+
+def _is_ideograph(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+@lru_cache(maxsize=1)
+def cross_script_table() -> dict[int, str]:
+    """Letters of other scripts that look *identical* to a Latin letter or a CJK ideograph, from
+    Unicode's confusables data (TR39, as shipped by ``confusable_homoglyphs``): Cyrillic and
+    Greek letters in "Rеnmin"/"ΧDU"/"NЈU", CJK radical forms (⻄ for 西), Katakana エ for 工.
+
+    Only one direction is kept — a foreign or radical form to the ordinary letter — and only
+    one-character targets, so that folding never changes a string's length."""
+    from confusable_homoglyphs import utils
+
+    table: dict[int, str] = {}
+    for source, glyphs in utils.load("confusables.json").items():
+        if len(source) != 1 or source.isascii() or _is_ideograph(source):
+            continue
+        radical = "\u2e80" <= source <= "\u2fdf" or "\u30a0" <= source <= "\u30ff" or "\u31c0" <= source <= "\u31ef"
+        if not (radical or unicodedata.category(source).startswith("L")):
+            continue
+        targets = [g["c"] for g in glyphs if len(g["c"]) == 1]
+        latin = [t for t in targets if t.isascii() and t.isalpha()]
+        cjk = [t for t in targets if _is_ideograph(t)]
+        if latin and not radical:
+            table[ord(source)] = latin[0]
+        elif cjk and radical:
+            table[ord(source)] = cjk[0]
+    return table
+
+
+def fold_cross_script(text: str) -> str:
+    """Replace look-alike letters of other scripts by the letter they imitate (see
+    :func:`cross_script_table`)."""
+    return text.translate(cross_script_table())

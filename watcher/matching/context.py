@@ -12,7 +12,7 @@ OFFICE_WORDS: tuple[str, ...] = (
     "官方", "官微", "官号", "官博", "官网", "认证", "招生", "招办", "招考", "教务", "办公室", "校友会",
     "研究生院", "学院", "学部", "团委", "学生会", "研究生会", "党委", "宣传部", "新闻中心", "融媒体",
     "信息公开", "图书馆", "就业", "后勤", "保卫处", "校办", "校长", "书记", "发布", "通知", "本科",
-    "国际交流", "校区", "附属", "附中", "附小", "医院", "出版社", "档案馆", "博物馆", "基金会", "教育",
+    "国际交流", "校区", "附属", "医院", "出版社", "档案馆", "博物馆", "基金会", "教育", "教务处", "研招",
     "official", "admission", "admissions", "office",
 )
 
@@ -27,8 +27,10 @@ COMMUNITY_WORDS: tuple[str, ...] = (
 # A bio that claims to speak for the school makes even a neutral name a suspect ...
 CLAIM_WORDS: tuple[str, ...] = (
     "官方", "授权", "官方账号", "官方认证", "官微", "唯一", "指定", "校方", "代表学校", "官方平台",
-    "官方发布", "官方合作",
+    "官方发布", "官方合作", "official", "authorized", "authorised",
 )
+# ... unless it says the opposite: 非官方账号, not official, unofficial.
+_DISCLAIMER = re.compile(r"(?:非|并非|不是|没有|未经|不代表|不属于|not|un|non)(?:官方|授权|学校|校方|official|authori[sz]ed)")
 # ... while a factual mention (where someone studied or works) does not.
 FACTUAL_WORDS: tuple[str, ...] = (
     "毕业于", "毕业", "校友", "硕士", "博士", "本科", "学士", "就读于", "就读", "在读", "曾就读", "工作于",
@@ -40,6 +42,49 @@ SCHOOL_CONTEXT: tuple[str, ...] = (
     *OFFICE_WORDS, *COMMUNITY_WORDS, "大学", "学校", "研究生", "学院", "校", "university", "college",
     "institute", "school", "univ", "edu",
 )
+
+
+# Evidence that an ambiguous short name (人大, 西电, 南大 — also a legislature, a company, a street)
+# means a school: words of campus life, of a school's offices and of its subjects. Generic words
+# that any organisation uses (交流, 资讯, 发布, 教育) are left out; so is 大学 itself, which every
+# other university's name carries too.
+CAMPUS_WORDS: tuple[str, ...] = (
+    *(w for w in OFFICE_WORDS if w not in ("发布", "通知", "教育", "认证", "医院", "附属", "官网", "official", "office")),
+    *(w for w in COMMUNITY_WORDS if w not in ("生活", "指南", "攻略", "资讯", "交流", "互助", "圈", "墙", "群")),
+    "食堂", "宿舍", "社团", "保研", "读博", "考博", "学弟", "学妹", "校内", "校史", "母校", "选课", "期末", "军训",
+    "迎新", "自习", "留学生", "实验室", "课题组", "新传", "法学", "经管", "计算机", "软件", "金融", "校庆",
+    "录取", "毕业", "研究生", "校友", "本科生", "大学生", "博士生", "硕士",
+)
+# The same for Latin tokens (campus, alumni, CS), the pinyin of the words above is added by
+# :func:`latin_campus_words`.
+LATIN_CAMPUS_WORDS: frozenset[str] = frozenset({
+    "campus", "student", "students", "alumni", "university", "univ", "college", "school", "official", "admission",
+    "admissions", "edu", "cs", "ee", "acm", "bbs", "mba", "phd", "lab", "freshman", "grad",
+})
+# A member of the school: 北大人, 西电人的日常. Taken as campus evidence right after the name.
+MEMBER_SUFFIX = "人"
+
+# Words of another kind of entity: a company, a legislature, a K-12 school. Near an ambiguous
+# short name they say it means that entity (西电集团, 人大常委会, 人大代表, 人大附小).
+ENTITY_WORDS: tuple[str, ...] = (
+    "集团", "公司", "股份", "有限", "常委会", "人民代表大会", "代表", "政协", "委员会", "附中", "附小", "附属中学",
+    "附属小学", "中学", "小学", "幼儿园", "政府",
+)
+
+
+@lru_cache(maxsize=1)
+def latin_campus_words() -> frozenset[str]:
+    from watcher.matching.terms import syllables
+
+    return LATIN_CAMPUS_WORDS | {"".join(syllables(w)) for w in CAMPUS_WORDS if not w.isascii() and len(w) >= 2}
+
+
+def without_disclaimers(text: str) -> str:
+    """``text`` (compact, lower case) with its disclaimers (非官方, unofficial) cut out; a text that
+    says it is unrelated (与本校无关) keeps nothing a claim could be read from."""
+    if "无关" in text or "unaffiliated" in text:
+        return ""
+    return _DISCLAIMER.sub("", text)
 
 
 @lru_cache(maxsize=32)

@@ -5,9 +5,11 @@ Order of judgement (each step explains itself in the reasons):
 1. registered — (platform, account_id) is an active registry row. Never by name.
 2. allow-list — a name a reviewer already judged not to be impersonation.
 3. other institutions' names are masked out (哈尔滨工程大学 is not 哈尔滨工业大学).
-4. protected terms in the name: exact, after normalisation, by look-alike skeleton, by homophone,
-   as pinyin/initials, as an English name or its truncation. Short terms count only on a word
-   boundary; short Latin terms (BIT, HIT — also English words) need corroboration.
+4. protected terms in the name: exact, after normalisation, by look-alike characters, by
+   homophone, as pinyin/initials, as an English name or its truncation. A term counts only where
+   it stands on its own (the rest of the name segments cleanly after it); ambiguous terms (two-
+   character short names, BIT/HIT, renda, an idiom as motto) need evidence for the school and
+   none against it (see :mod:`evidence`).
 5. copies of registered names under another ID, a closed account still in use, a platform where
    the school has no registered account, office vs community words, claims in the bio, the emblem
    as avatar.
@@ -25,14 +27,16 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from watcher.config import PLATFORM_LABELS, Config
-from watcher.matching import context
-from watcher.matching.lexicon import is_word
+from watcher.matching import context, evidence
+from watcher.matching.lexicon import glue_end, is_word, segment_cost
 from watcher.matching.logo import LogoMatcher
-from watcher.matching.normalize import Normalized, is_cjk, normalize, normalize_batch
+from watcher.matching.normalize import Normalized, is_cjk, normalize, normalize_batch, plain
 from watcher.matching.prefilter import REGISTRY_CUTOFF, Prefilter
 from watcher.matching.terms import (
     BASE_SCORES,
+    ENGLISH_STOPWORDS,
     CompiledTerms,
+    EnglishName,
     SchoolTerms,
     Term,
     compile_terms,
@@ -40,7 +44,7 @@ from watcher.matching.terms import (
     syllable,
 )
 
-ALGO = "match-v1"
+ALGO = "match-v2"
 MASK = "\u2588"  # replaces other institutions' names; never part of a term
 
 
@@ -81,6 +85,17 @@ class _Hit:
     how: str           # 精确 | 形近字/混淆字符 | 谐音 | 拼音 | 英文 | …
     score: int
     span: tuple[int, int] | None = None
+    needs_support: bool = False  # ambiguous: counts only with evidence for the school
+    why: str = ""                # that evidence, for the reason
+    form: str | None = None      # the Latin form found
+
+
+@dataclass
+class _BioView:
+    text: Normalized          # others masked, disclaimers cut out
+    claim_text: str
+    hits: list[_Hit]          # our names that count in the bio on the bio's own evidence
+    others_found: list[str]
 
 
 @dataclass
@@ -131,6 +146,13 @@ class Matcher:
         self.logos = LogoMatcher(list(logos), logo_max_distance) if logos else None
         self.prefilter = Prefilter(self.terms, self._registry_compacts, self.others_skeleton)
         self._homophone_res = self.prefilter.homophone_patterns()
+        self._variant_res = self.prefilter.variant_patterns()
+        self._own_names = sorted({t.compact for t in self.terms.cjk if len(t.compact) >= 3 and not t.ambiguous},
+                                 key=len, reverse=True)
+        self._term_chars = {t.compact: frozenset(t.compact) for t in self.terms.cjk}
+        self._term_need = {t.compact: min(len(set(t.compact)), math.ceil(len(t.compact) / 2)) for t in self.terms.cjk}
+        self._full_names = [t.compact for t in self.terms.cjk if t.category == "full"]
+        self._rest_words = frozenset(w for w in context.CAMPUS_WORDS if not w.isascii()) | {context.MEMBER_SUFFIX}
         self._others_re = re.compile("|".join(map(re.escape, self.others_skeleton))) if self.others else None
         unit_forms = sorted({f for _, forms in self.units for f in forms if len(f) >= 2}, key=len, reverse=True)
         self._units_re = re.compile("|".join(map(re.escape, unit_forms))) if unit_forms else None
@@ -199,14 +221,14 @@ class Matcher:
         reasons: list[str] = []
         if other_hits:
             reasons.append("名称中的「" + "、".join(other_hits) + "」是他校/他机构名称，不计为本校")
-        hits = self._name_hits(masked)
-        bio_hits = self._name_hits(self._mask_others(bio)[0], for_bio=True) if bio else []
-        hits = self._corroborate(hits, masked, bio_hits)
+        bio_view = self._bio_view(bio) if bio is not None else None
+        hits, dropped = self._judge(self._name_hits(masked), masked, c.platform, bio_view)
+        reasons += dropped
 
         score = max((h.score for h in hits), default=0)
         matched = max(hits, key=lambda h: h.score).term.text if hits else None
         for h in sorted(hits, key=lambda h: -h.score)[:3]:
-            reasons.append(f"名称含本校{h.term.label}「{h.term.text}」（{h.how}）")
+            reasons.append(f"名称含本校{h.term.label}「{h.term.text}」（{h.how}）" + (f"，{h.why}" if h.why else ""))
 
         unit = self._unit(masked.compact) if hits else None
 
@@ -236,14 +258,16 @@ class Matcher:
         elif score and community:
             reasons.append("含校园社群用语「" + "、".join(community[:3]) + "」，未经批准使用校名")
 
-        if bio is not None and not hits:
-            claims = context.find_words(bio.compact, context.CLAIM_WORDS)
-            facts = context.find_words(bio.compact, context.FACTUAL_WORDS)
-            if bio_hits and claims:
+        if bio_view is not None and not hits:
+            claims = context.find_words(bio_view.claim_text, context.CLAIM_WORDS)
+            facts = context.find_words(bio_view.text.compact, context.FACTUAL_WORDS)
+            if bio_view.hits and claims:
                 score = max(score, 65 + (5 if office else 0))
-                matched = matched or bio_hits[0].term.text
-                reasons.append(f"简介提及「{bio_hits[0].term.text}」并声称「{'、'.join(claims[:2])}」")
-            elif bio_hits and facts:
+                matched = matched or bio_view.hits[0].term.text
+                reasons.append(f"简介提及「{bio_view.hits[0].term.text}」并声称「{'、'.join(claims[:2])}」")
+            elif bio_view.hits and bio_view.claim_text != bio_view.text.compact:
+                reasons.append("简介提及本校但声明非官方，不计为仿冒")
+            elif bio_view.hits and facts:
                 reasons.append(f"简介仅为事实性提及（{'、'.join(facts[:2])}），不计为仿冒")
 
         if score and c.platform not in self.platforms_with_accounts and copy is None and closed is None:
@@ -268,12 +292,17 @@ class Matcher:
     # -- pieces --------------------------------------------------------------------------------
 
     def _mask_others(self, n: Normalized) -> tuple[Normalized, list[str]]:
+        """Other institutions' names blanked out — except where one lies inside one of our own
+        names (a parent 浙江大学 in others must not erase our 浙江大学医学院)."""
         if self._others_re is None or not self._others_re.search(n.skeleton):
             return n, []
         compact, skel, spaced = n.compact, n.skeleton, n.spaced
+        ours = [(i, i + len(t)) for t in self._own_names for i in _find_all(n.compact, t)]
         found = []
         for other, other_skel in zip(self.others, self.others_skeleton, strict=True):
             idx = skel.find(other_skel)
+            while idx >= 0 and any(a <= idx and idx + len(other) <= b for a, b in ours):
+                idx = skel.find(other_skel, idx + 1)
             if idx >= 0:
                 found.append(other)
                 compact = compact[:idx] + MASK * len(other) + compact[idx + len(other):]
@@ -283,72 +312,95 @@ class Matcher:
             return n, []
         return Normalized(n.original, spaced, compact, skel), found
 
-    def _name_hits(self, n: Normalized, *, for_bio: bool = False) -> list[_Hit]:
+    def _bio_view(self, bio: Normalized) -> _BioView:
+        masked, others_found = self._mask_others(bio)
+        claim_text = context.without_disclaimers(masked.compact)
+        text = masked if claim_text == masked.compact else Normalized(bio.original, masked.spaced, claim_text,
+                                                                      masked.skeleton)
+        view = _BioView(masked, claim_text, [], others_found)
+        # A bio's own hits are judged by the bio alone (its campus words, its claims).
+        view.hits, _ = self._judge(self._name_hits(text), text, "", None)
+        return view
+
+    def _name_hits(self, n: Normalized) -> list[_Hit]:
         hits: list[_Hit] = []
         taken: list[tuple[int, int]] = []
+        present = set(n.compact)
         for term in self.terms.cjk:
-            # Only terms present in some form get the full search: their skeleton in the
-            # name's skeleton, or (for homophones) their syllables in a row.
-            if term.skeleton in n.skeleton:
-                h = self._cjk_hit(term, n, taken)
-            elif term.compact in self._homophone_res and self._homophone_res[term.compact].search(n.compact):
-                h = self._homophone(term, n, BASE_SCORES[term.category])
-            else:
+            # Look-alike and homophone hits alike keep at least half of the term's own characters.
+            if len(self._term_chars[term.compact] & present) < self._term_need[term.compact]:
                 continue
+            pattern = self._variant_res[term.compact]
+            homophones = self._homophone_res.get(term.compact)
+            if not pattern.search(n.compact) and not (homophones is not None and homophones.search(n.compact)):
+                continue
+            h = self._cjk_hit(term, n, taken)
             if h:
                 hits.append(h)
                 if h.span:
                     taken.append(h.span)
         hits += self._latin_hits(n)
-        if for_bio:
-            # In a bio only distinctive terms count: a two-character abbreviation is too likely
-            # to be a coincidence in free text.
-            hits = [h for h in hits if not (h.term.short and len(h.term.compact) <= 2)]
         return hits
 
     def _cjk_hit(self, term: Term, n: Normalized, taken: list[tuple[int, int]]) -> _Hit | None:
+        """The first place where the term stands, exactly or by look-alike characters, on its
+        own (see :meth:`_stands_alone`); failing that, the first homophone that does."""
         base = BASE_SCORES[term.category]
+        text = n.compact
         length = len(term.compact)
-        for text, how, penalty in ((n.compact, "精确", 0), (n.skeleton, "形近字/混淆字符", 0)):
-            if how != "精确" and length < 3:
-                continue  # look-alike folding of two characters matches too much by chance
-            start = text.find(term.compact if how == "精确" else term.skeleton)
-            while start >= 0:
-                span = (start, start + length)
-                free = not any(a <= start < b or a < span[1] <= b for a, b in taken)
-                if free and (not term.short or self._on_boundary(n.compact, span, length)):
-                    if how != "精确" and n.compact[span[0]:span[1]] == term.compact:
-                        how = "精确"
-                    return _Hit(term, how, base - penalty, span)
-                start = text.find(term.compact if how == "精确" else term.skeleton, start + 1)
-        if length >= 3 and all(is_cjk(ch) for ch in term.compact):
-            return self._homophone(term, n, base)
-        return None
+        allowed = length // 2  # at least half the characters must be the term's own
+        for m in self._variant_res[term.compact].finditer(text):
+            start = m.start()
+            span = (start, start + length)
+            piece = text[start:start + length]
+            swapped = [(a, b) for a, b in zip(piece, term.compact, strict=True) if a != b]
+            if len(swapped) > allowed or _overlaps(span, taken) or not self._stands_alone(text, span, term):
+                continue
+            if swapped:
+                how = "形近字：" + "、".join(f"{a}→{b}" for a, b in swapped)
+            elif term.compact in n.original or term.compact in plain(n.original):
+                how = "精确"
+            else:
+                how = "形近字/混淆字符"
+            return _Hit(term, how, base, span, term.ambiguous or _everyday(text, span, swapped, piece))
+        return self._homophone(term, n, base, taken)
 
-    @staticmethod
-    def _on_boundary(text: str, span: tuple[int, int], length: int) -> bool:
-        """A short term is there only if its ends are not glued into ordinary words: in
-        东北理疗馆 the 北 of 北理 belongs to 东北; in 南京工业大学 the 京 of 京工 to 南京."""
+    def _stands_alone(self, text: str, span: tuple[int, int], term: Term) -> bool:
+        """Whether the term is a unit of the name and not a piece of other words. On the left, a
+        short term's first character must not close a common word (东北理疗馆: 东北; 达人大赛: 达人).
+        On the right, when a common word would swallow the term's end (大树 in 人大树洞, 大学生 in
+        南京大学生租房), the rest of the name after the term must split into words at least as well
+        as what that word leaves: 人大 | 树洞 beats 大树 | 洞, but 南京大学 | 生 | 租房 loses to
+        大学生 | 租房."""
         start, end = span
-        if start > 0 and is_cjk(text[start - 1]) and is_word(text[start - 1] + text[start]):
+        if term.short and start > 0 and is_cjk(text[start - 1]) and is_word(text[start - 1] + text[start]):
             return False
-        # Three-character abbreviations end where a suffix usually starts (哈工大 + 学生会), so
-        # only two-character terms are checked on the right as well.
-        return not (length <= 2 and end < len(text) and is_cjk(text[end]) and is_word(text[end - 1] + text[end]))
+        glued = glue_end(text, start, end)
+        if glued == end:
+            return True
+        return segment_cost(text[end:], self._rest_words) <= 1 + segment_cost(text[glued:], self._rest_words)
 
-    def _homophone(self, term: Term, n: Normalized, base: int) -> _Hit | None:
+    def _homophone(self, term: Term, n: Normalized, base: int, taken: list[tuple[int, int]]) -> _Hit | None:
+        pattern = self._homophone_res.get(term.compact)
+        if pattern is None:
+            return None
         text = n.compact
         length = len(term.compact)
         need = math.ceil(length / 2)
-        if len(text) < length or len(set(text) & set(term.compact)) < need:
-            return None
-        sylls = [syllable(ch) for ch in text]
-        for i in range(len(text) - length + 1):
-            if tuple(sylls[i:i + length]) == term.syllables:
-                same = sum(a == b for a, b in zip(text[i:i + length], term.compact, strict=True))
-                if same >= need:
-                    swapped = "、".join(f"{a}→{b}" for a, b in zip(text[i:i + length], term.compact, strict=True) if a != b)
-                    return _Hit(term, f"谐音：{swapped}", base - 5, (i, i + length))
+        for m in pattern.finditer(text):
+            i = m.start()
+            span = (i, i + length)
+            piece = text[i:i + length]
+            if tuple(syllable(ch) for ch in piece) != term.syllables:
+                continue
+            swapped = [(a, b) for a, b in zip(piece, term.compact, strict=True) if a != b]
+            # The same characters are not a homophone: that hit already failed as an exact one.
+            if not swapped or length - len(swapped) < need or _overlaps(span, taken):
+                continue
+            if not self._stands_alone(text, span, term):
+                continue
+            how = "谐音：" + "、".join(f"{a}→{b}" for a, b in swapped)
+            return _Hit(term, how, base - 5, span, term.ambiguous or _everyday(text, span, swapped, piece))
         return None
 
     def _latin_hits(self, n: Normalized) -> list[_Hit]:
@@ -356,14 +408,15 @@ class Matcher:
         if not runs:
             return []
         hits: list[_Hit] = []
-        tokens = [t for run in runs for t in run.split()]
+        tokens = [t for run in runs for t in _join_spelled(run.split())]
         token_set = set(tokens)
         for term in self.terms.ascii_short:
             if term.compact in token_set:
-                hits.append(_Hit(term, "完整单词", BASE_SCORES.get(term.category, 70)))
+                hits.append(_Hit(term, "完整单词", BASE_SCORES.get(term.category, 70), None, True, form=term.compact))
         for form, term in self.terms.ascii_tokens.items():
             if form in token_set:
-                hits.append(_Hit(term, f"拼音首字母 {form}", BASE_SCORES["initials"] - 10))
+                label = "拼音" if term.category == "pinyin" else "拼音首字母"
+                hits.append(_Hit(term, f"{label} {form}", BASE_SCORES["initials"] - 10, None, True, form=form))
         glued = [run.replace(" ", "") for run in runs]
         longest: dict[str, str] = {}
         if self._latin_re is not None:
@@ -375,44 +428,82 @@ class Matcher:
                         longest[term.text + term.category] = form
         for form in longest.values():
             term = self.terms.ascii_long[form]
-            hits.append(_Hit(term, f"{term.label} {form}", BASE_SCORES[term.category]))
+            hits.append(_Hit(term, f"{term.label} {form}", BASE_SCORES[term.category], form=form))
         for eng in self.terms.english:
-            how = self._english(eng, tokens, glued)
+            how = _english(eng, [run.split() for run in runs], glued)
             if how:
                 hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how, BASE_SCORES["english"]))
         return hits
 
+    def _judge(self, hits: list[_Hit], n: Normalized, platform: str,
+               bio: _BioView | None) -> tuple[list[_Hit], list[str]]:
+        """Keep the hits that mean the school (see :mod:`evidence`); say why the others do not."""
+        if not hits:
+            return hits, []
+        kept: list[_Hit] = []
+        dropped: list[str] = []
+        strong = [h for h in hits if not h.needs_support]
+        bare_text = n.compact[:-1] if platform == "tieba" and n.compact.endswith("吧") else n.compact
+        for h in hits:
+            against = self._against(h, n, bio)
+            if against:
+                dropped.append(f"名称中的「{self._shown(h, n)}」{against}，不计为本校{h.term.label}")
+                continue
+            if not h.needs_support:
+                kept.append(h)
+                continue
+            why = self._support(h, n, bare_text, [s for s in strong if s is not h], bio)
+            if why:
+                h.why = why
+                kept.append(h)
+            else:
+                dropped.append(f"名称中的「{self._shown(h, n)}」也是常见词或他称，且无指向本校的语境，不计为本校{h.term.label}")
+        return kept, dropped
+
     @staticmethod
-    def _english(eng: Any, tokens: list[str], glued: list[str]) -> str | None:
-        if any(eng.compact in g for g in glued):
-            return "完整英文名"
-        sig = [t for t in tokens if t not in ("of", "the", "and", "for", "at", "in")]
-        k = len(eng.words)
-        for i in range(len(sig) - k + 1):
-            window = sig[i:i + k]
-            if window[0] == eng.words[0] and all(
-                w.startswith(t) and (len(t) >= 3 or t == w) for t, w in zip(window, eng.words, strict=True)
-            ):
-                return "英文名（含缩写/截断）"
+    def _shown(h: _Hit, n: Normalized) -> str:
+        return n.compact[h.span[0]:h.span[1]] if h.span else (h.form or h.term.text)
+
+    def _support(self, h: _Hit, n: Normalized, bare_text: str, strong: list[_Hit], bio: _BioView | None) -> str | None:
+        shown = self._shown(h, n)
+        idiom = h.term.category == "marks"  # an idiom as a whole name is still just the idiom
+        if bare_text == shown and not idiom:
+            return "名称即为该名称本身"
+        if strong:
+            return f"同时含本校{strong[0].term.label}「{strong[0].term.text}」"
+        words = evidence.campus_words(n.compact, h.span) + evidence.latin_campus_tokens(n.spaced)
+        if words:
+            return f"且含学校语境词「{'、'.join(words[:2])}」"
+        if h.span is not None and not idiom and (near := evidence.member_or_first_person(n.compact, h.span)):
+            return f"且{near}"
+        if bio is not None:
+            if bio.hits:
+                return f"且简介指向本校（「{bio.hits[0].term.text}」）"
+            words = evidence.campus_words(bio.claim_text, None) + evidence.latin_campus_tokens(bio.text.spaced)
+            if words and not idiom:
+                return f"且简介含学校语境词「{'、'.join(words[:2])}」"
         return None
 
-    def _corroborate(self, hits: list[_Hit], n: Normalized, bio_hits: list[_Hit]) -> list[_Hit]:
-        """Short Latin terms (BIT, HIT) and three-letter initials are ordinary words too; they
-        count only when the name is exactly the term, or something else points at a school."""
-        weak = [h for h in hits if h.term.is_ascii and (h.term.short or h.term.category == "initials")
-                and h.term.category != "pinyin"]
-        if not weak:
-            return hits
-        strong = [h for h in hits if h not in weak]
-        bare = n.compact in {h.term.compact for h in weak}
-        school_context = context.find_words(n.compact, context.SCHOOL_CONTEXT)
-        if bare or strong or school_context or bio_hits:
-            why = ("名称即为该缩写" if bare else "同时含其他校名" if strong
-                   else f"且含「{school_context[0]}」" if school_context else "且简介提及本校")
-            for h in weak:
-                h.how = f"{h.how}，{why}"
-            return hits
-        return strong
+    def _against(self, h: _Hit, n: Normalized, bio: _BioView | None) -> str | None:
+        term = h.term
+        if term.category == "full" or not (h.needs_support or term.generic or term.category == "historical"):
+            return None
+        if h.needs_support:
+            outside = n.compact if h.span is None else n.compact[:h.span[0]] + MASK + n.compact[h.span[1]:]
+            if found := evidence.entity_words(outside):
+                return f"旁有他类机构用语「{found[0]}」"
+        if h.span is not None and (h.needs_support or term.generic) and (where := evidence.place(n.compact, h.span)):
+            return f"前有地名「{where}」（指当地的同名机构）"
+        if bio is None:
+            return None
+        if h.needs_support and (found := evidence.entity_words(bio.text.compact)):
+            return f"而简介含他类机构用语「{found[0]}」"
+        english_ours = any(x.term.category == "english" for x in bio.hits)
+        other = evidence.other_institution(bio.text, term.compact if not term.is_ascii else "", self._full_names,
+                                           bio.others_found, english_ours)
+        if other:
+            return f"而简介指向另一机构「{other}」"
+        return None
 
     def _unit(self, compact: str) -> str | None:
         if self._units_re is None or not self._units_re.search(compact):
@@ -429,3 +520,86 @@ class Matcher:
         if best is None:
             return None
         return self.registry_names[best[2]].row, best[1]
+
+
+_CONNECTORS = frozenset({"of", "for", "and", "at", "in", "&"})
+
+
+def _english(eng: EnglishName, token_runs: list[list[str]], glued: list[str]) -> str | None:
+    """Our English name, whole or shortened (Renmin Univ. of China), in one of the Latin runs —
+    unless the run goes on with "of …" beyond our name: "Nanjing University of Posts and
+    Telecommunications" is another university that starts like ours."""
+    full = list(eng.tokens)
+    found = False
+    for tokens in token_runs:
+        for i in range(len(tokens) - len(full) + 1):
+            if tokens[i:i + len(full)] == full:
+                if _continues(tokens, i + len(full)):
+                    return None
+                found = True
+        sig = [(j, t) for j, t in enumerate(tokens) if t not in ENGLISH_STOPWORDS]
+        k = len(eng.words)
+        for i in range(len(sig) - k + 1):
+            window = sig[i:i + k]
+            if window[0][1] == eng.words[0] and all(
+                w.startswith(t) and (len(t) >= 3 or t == w) for (_, t), w in zip(window, eng.words, strict=True)
+            ):
+                if _continues(tokens, window[-1][0] + 1):
+                    return None
+                if not found:
+                    return "英文名（含缩写/截断）"
+    if found or any(eng.compact in g for g in glued):
+        return "完整英文名"
+    return None
+
+
+def _continues(tokens: list[str], j: int) -> bool:
+    return j + 1 < len(tokens) and tokens[j] in _CONNECTORS
+
+
+def _join_spelled(tokens: list[str]) -> list[str]:
+    """Letters spelt out one by one (R.U.C, X-D-U, N J U) read as one token."""
+    out: list[str] = []
+    letters: list[str] = []
+    for t in [*tokens, ""]:
+        if len(t) == 1 and t.isalpha():
+            letters.append(t)
+            continue
+        if len(letters) >= 2:
+            out.append("".join(letters))
+        else:
+            out += letters
+        letters = []
+        if t:
+            out.append(t)
+    return out
+
+
+def _everyday(text: str, span: tuple[int, int], swapped: list[tuple[str, str]], piece: str) -> bool:
+    """Whether a substituted character sits inside a common word of the name (大雪 in 南京大雪实况,
+    西点 in 西点烘焙): such a look-alike or homophone may be a coincidence and needs evidence."""
+    if not swapped:
+        return False
+    start = span[0]
+    substituted = {a for a, _ in swapped}
+    for k, ch in enumerate(piece):
+        if ch not in substituted:
+            continue
+        i = start + k
+        for length in (2, 3, 4):
+            for a0 in range(max(0, i - length + 1), i + 1):
+                if a0 + length <= len(text) and is_word(text[a0:a0 + length]):
+                    return True
+    return False
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(a < span[1] and span[0] < b for a, b in taken)
+
+
+def _find_all(text: str, sub: str) -> list[int]:
+    out, i = [], text.find(sub)
+    while i >= 0:
+        out.append(i)
+        i = text.find(sub, i + 1)
+    return out

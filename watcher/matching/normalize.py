@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
-from watcher.matching.confusables import skeleton
+from watcher.matching.confusables import fold_cross_script, skeleton
 
 # Characters that are invisible or only decorate: zero-width, joiners, bidi controls, variation
 # selectors, the combining enclosing marks used to box letters, and emoji modifiers.
@@ -55,10 +55,24 @@ class Normalized:
 
 
 def fold(text: str) -> str:
-    """NFKC + case fold + simplified Chinese + invisible characters removed."""
+    """NFKC + look-alike letters of other scripts (Cyrillic, Greek, CJK radicals) + case fold +
+    simplified Chinese + invisible characters removed. The look-alikes are folded before case
+    folding as well as after it: Greek capital Ν is an N, its lower case ν looks like a v."""
     text = unicodedata.normalize("NFKC", text or "")
     text = _INVISIBLE.sub("", text)
-    return to_simplified(text.casefold())
+    if not text.isascii():
+        text = fold_cross_script(text)
+    text = text.casefold()
+    if not text.isascii():
+        text = fold_cross_script(text)
+    return to_simplified(text)
+
+
+def plain(text: str) -> str:
+    """``normalize(text).compact`` without the look-alike folding: what the name literally says,
+    to tell an exact hit from a disguised one in the reasons."""
+    folded = to_simplified(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text or "")).casefold())
+    return _SPACES.sub("", _KEEP.sub(" ", folded.translate(_DECORATIVE_CJK)))
 
 
 def normalize(text: str) -> Normalized:

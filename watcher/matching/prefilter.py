@@ -9,13 +9,12 @@ The prefilter is exact in one direction: every name the matcher could score is f
 checks this against the unfiltered matcher). It is a superset because each pattern is a looser
 form of a matcher rule:
 
-* a CJK term in its look-alike skeleton: a sequence of character classes, each holding a term
-  character and every character the skeleton folds into it (the skeleton of an exact match is
-  a skeleton match too);
+* a CJK term by look: a sequence of character classes, each holding a term character and every
+  character that may stand for it (:func:`terms.variant_classes`, the matcher's own classes);
 * a homophone: a sequence of classes of characters with the term character's syllable;
 * Latin forms: full pinyin, initials and English names as substrings of the name without spaces
   (the matcher's "glued" Latin runs are substrings of it), short terms and the first word of an
-  English name as whole Latin tokens;
+  English name as whole Latin tokens, and short terms spelt out letter by letter (r u c);
 * another institution's name, in its skeleton (the verdict is clear, with that as its reason);
 * a near copy of a registered name: ``rapidfuzz.process.cdist`` over the batch with the matcher's
   own cut-off, in C.
@@ -33,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from watcher.matching.confusables import SKELETON_TABLE
 from watcher.matching.normalize import NormalizedBatch, is_cjk
-from watcher.matching.terms import CompiledTerms, syllable
+from watcher.matching.terms import CompiledTerms, syllable, variant_classes
 
 REGISTRY_CUTOFF = 88  # the matcher's cut-off for "same or near name as a registered account"
 
@@ -78,13 +77,14 @@ class Prefilter:
         self.registry = registry_compacts
         folded = _skeleton_classes()
         # Other institutions' names too: the matcher explains why such a name is not ours.
-        skeletons = [[{c} | folded.get(c, set()) for c in sk] for sk in [*(t.skeleton for t in terms.cjk),
-                                                                         *others_skeletons]]
-        compact_patterns = [_sequences(skeletons)] if skeletons else []
+        self._variant_seqs = {t.compact: variant_classes(t) for t in terms.cjk}
+        skeletons = [[{c} | folded.get(c, set()) for c in sk] for sk in others_skeletons]
+        seqs = [*map(list, self._variant_seqs.values()), *skeletons]
+        compact_patterns = [_sequences(seqs)] if seqs else []
         # Homophones: every character read with a term syllable is first replaced by one
         # private-use character for that syllable, so that a term's syllables become a plain
         # string; an exact spelling still matches it, being read the same way.
-        homophone_terms = [t for t in terms.cjk if len(t.compact) >= 3 and all(is_cjk(c) for c in t.compact)]
+        homophone_terms = [t for t in terms.cjk if len(t.compact) >= 2 and all(is_cjk(c) for c in t.compact)]
         classes = syllable_classes(frozenset(s for t in homophone_terms for s in t.syllables))
         self._homophone_seqs = {t.compact: [classes[s] | {c} for s, c in zip(t.syllables, t.compact, strict=True)]
                                 for t in homophone_terms}
@@ -98,9 +98,17 @@ class Prefilter:
         self._compact = [re.compile(p) for p in compact_patterns]
         if latin:
             self._compact.append(re.compile(latin))
-        tokens = {t.compact for t in terms.ascii_short} | set(terms.ascii_tokens) | {e.words[0] for e in terms.english}
+        short = {t.compact for t in terms.ascii_short} | set(terms.ascii_tokens)
+        tokens = short | {e.words[0] for e in terms.english}
+        spelled = {" ".join(t) for t in short if len(t) >= 2}
         self._tokens = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(tokens, key=len, reverse=True)))
-                                   + r")(?![a-z0-9])") if tokens else None)
+                                   + r")(?![a-z0-9])" + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else ""))
+                        if tokens else None)
+
+    def variant_patterns(self) -> dict[str, re.Pattern[str]]:
+        """Per CJK term: a pattern whose matches (zero-width, so that they may overlap) start
+        where the term stands by look, each character itself or one that may stand for it."""
+        return {term: re.compile("(?=" + "".join(map(_char_class, seq)) + ")") for term, seq in self._variant_seqs.items()}
 
     def homophone_patterns(self) -> dict[str, re.Pattern[str]]:
         """Per term that can be written as a homophone: a pattern matching its syllables in a

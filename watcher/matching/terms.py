@@ -55,6 +55,12 @@ class Term:
     skeleton: str
     is_ascii: bool
     syllables: tuple[str, ...] = ()
+    # Ambiguous terms are also everyday words or other things' names (人大, 西电, RUC, renda, the
+    # motto 实事求是): they count only with evidence that the school is meant (see the matcher).
+    ambiguous: bool = False
+    # A generic tail of another of our names (人民大学 of 中国人民大学, 中央大学 of 国立中央大学):
+    # with a different place before it, it names a different institution (东北人民大学).
+    generic: bool = False
 
     @property
     def label(self) -> str:
@@ -71,6 +77,7 @@ class EnglishName:
     text: str
     words: tuple[str, ...]  # significant words, lower case
     compact: str
+    tokens: tuple[str, ...] = ()  # every word, as normalised
 
 
 @dataclass
@@ -92,7 +99,7 @@ class CompiledTerms:
     cjk: list[Term]                  # CJK (or mixed) terms, longest first
     ascii_short: list[Term]          # BIT, HIT: whole-token, needs corroboration
     ascii_long: dict[str, Term]      # pinyin forms ≥ 8 letters: substring of the Latin run
-    ascii_tokens: dict[str, Term]    # initials etc.: whole-token equality
+    ascii_tokens: dict[str, Term]    # initials, pinyin of two-character names: whole-token equality
     english: list[EnglishName]
     chars: frozenset[str]            # every character a CJK hit could start from
 
@@ -118,6 +125,9 @@ def compile_terms(school: SchoolTerms) -> CompiledTerms:
     ascii_tokens: dict[str, Term] = {}
     english: list[EnglishName] = []
 
+    from watcher.matching.lexicon import is_word
+
+    cjk_names = [normalize(t).compact for c, t in school.configured() if c in ("full", "historical")]
     for category, text in school.configured():
         n = normalize(text)
         if not n.compact:
@@ -125,15 +135,21 @@ def compile_terms(school: SchoolTerms) -> CompiledTerms:
         if n.compact.isascii():
             words = tuple(w for w in n.spaced.split() if w not in ENGLISH_STOPWORDS)
             if len(words) >= 2:
-                english.append(EnglishName(text, words, n.compact))
+                english.append(EnglishName(text, words, n.compact, tuple(n.spaced.split())))
                 acronym = "".join(w[0] for w in words)
                 if len(acronym) >= 3 and acronym not in ascii_short:
                     ascii_short[acronym] = Term(text, "acronym", acronym, acronym, True)
             else:
                 ascii_short.setdefault(n.compact, Term(text, category, n.compact, n.skeleton, True))
             continue
-        term = Term(text, category, n.compact, n.skeleton, False, syllables(n.compact))
+        ambiguous = (category == "short" and len(n.compact) <= 2) or (category == "marks" and is_word(n.compact))
+        generic = category != "full" and any(o != n.compact and o.endswith(n.compact) for o in cjk_names)
+        term = Term(text, category, n.compact, n.skeleton, False, syllables(n.compact), ambiguous, generic)
         cjk.setdefault(n.compact, term)
+        if len(n.compact) == 2 and category == "short" and all(is_cjk(c) for c in n.compact):
+            # renda, xidian, nanda: whole tokens, and as ambiguous as the name itself (Nanda Devi).
+            spelled = "".join(term.syllables)
+            ascii_tokens.setdefault(spelled, Term(text, "pinyin", spelled, spelled, True, ambiguous=True))
         if len(n.compact) >= 3 and all(is_cjk(c) for c in n.compact):
             full_pinyin = "".join(term.syllables)
             initials = "".join(s[0] for s in term.syllables if s)
@@ -156,3 +172,12 @@ _LATIN_RUN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
 
 def latin_runs(spaced: str) -> list[str]:
     return _LATIN_RUN.findall(spaced)
+
+
+def variant_classes(term: Term) -> list[frozenset[str]]:
+    """For each character of a CJK term, the characters a name may put in its place by their look
+    (itself included). Two-character terms take only the strong look-alikes (see :mod:`shapes`)."""
+    from watcher.matching.shapes import variants
+
+    near = len(term.compact) > 2
+    return [frozenset({c}) | variants(c, near) for c in term.compact]

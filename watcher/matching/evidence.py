@@ -1,0 +1,98 @@
+"""Evidence for and against reading an ambiguous hit as the school.
+
+人大 is also every legislature, 西电 a power-equipment group, 南大 a street, RUC part of "truck",
+renda a Portuguese word, 实事求是 an idiom. Such a hit counts only with evidence *for* the school:
+
+* the name is the term and nothing else (a bare 西电, 西电吧);
+* a campus, office or subject word in the name (表白墙, 考研, 招生办, 新传; CS, campus, kaoyan),
+  "…人" right after the name (南大人, a member of the school), or "我在" before it;
+* a bio that points at the school: one of our names that counts there, or campus words.
+
+and no evidence *against* it, which wins:
+
+* a word of another kind of entity in the name or bio (集团, 有限公司, 常委会, 代表, 附小);
+* a place or administrative unit right before the term (江苏人大, 县人大, 东北人民大学);
+* a bio that names another institution: a name of ``others``, another 大学/学院/集团/公司 whose name
+  holds the term's characters in order (南昌大学 for 南大), or an English university name not ours.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.matching import context
+from watcher.matching.lexicon import is_word, place_before
+from watcher.matching.normalize import Normalized
+
+MASK = "\u2588"
+_ORG_SUFFIX = re.compile("大学|学院|集团|公司")
+_ENGLISH_INSTITUTION = re.compile(r"\b(?:university|college|institute)\b")
+
+
+def campus_words(compact: str, span: tuple[int, int] | None) -> list[str]:
+    """Campus words in ``compact`` outside the hit itself (the 学生 of a term does not vouch for it)."""
+    if span is not None:
+        compact = compact[:span[0]] + MASK * (span[1] - span[0]) + compact[span[1]:]
+    return context.find_words(compact, context.CAMPUS_WORDS)
+
+
+def latin_campus_tokens(spaced: str) -> list[str]:
+    from watcher.matching.terms import latin_runs
+
+    words = context.latin_campus_words()
+    return [t for run in latin_runs(spaced) for t in run.split() if t in words]
+
+
+def member_or_first_person(compact: str, span: tuple[int, int]) -> str | None:
+    """南大人的日常 (a member), 我在西电写代码 (someone there)."""
+    start, end = span
+    if end < len(compact) and compact[end] == context.MEMBER_SUFFIX and not is_word(compact[end:end + 2]):
+        return "后接「人」（指本校师生）"
+    if compact[max(0, start - 2):start] == "我在":
+        return "前为「我在」"
+    return None
+
+
+def entity_words(compact: str) -> list[str]:
+    return context.find_words(compact, context.ENTITY_WORDS)
+
+
+def place(compact: str, span: tuple[int, int]) -> str | None:
+    return place_before(compact, span[0])
+
+
+def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_found: list[str],
+                      english_ours: bool) -> str | None:
+    """The other institution a bio names, if any (see the module docstring)."""
+    compact = bio.compact
+    if any(o in compact for o in ours):
+        return None  # the bio names us; other names beside ours do not say the term is theirs
+    if others_found:
+        return others_found[0]
+    for m in _ORG_SUFFIX.finditer(compact) if term_chars else ():
+        first = max(0, m.start() - 6)
+        window = compact[first:m.end()]
+        at = window.find(term_chars)
+        if at < 0:
+            if _in_order(term_chars, window):
+                return window  # 南昌大学 for 南大: another name that abbreviates the same way
+            continue
+        at += first
+        # The term itself as the institution's name is ours (1948年华北大学) unless something
+        # qualifies it: a place before it (日本中央大学) or a word it is glued into (西南大学).
+        glued = len(term_chars) <= 2 and at > 0 and is_word(compact[at - 1:at + 1])
+        if place_before(compact, at) or glued:
+            return window
+    if not english_ours and _ENGLISH_INSTITUTION.search(bio.spaced):
+        return "英文院校名"
+    return None
+
+
+def _in_order(chars: str, text: str) -> bool:
+    pos = 0
+    for ch in chars:
+        pos = text.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
