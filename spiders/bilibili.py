@@ -26,7 +26,9 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count, https
 from spiders.signing import wbi
 
 RISK = {-352: "风控校验失败（-352）", -412: "请求被拦截（-412）", -101: "需要登录（-101）", -509: "请求过于频繁（-509）",
@@ -35,13 +37,18 @@ GONE = {-404: "稿件不存在（-404）", 62002: "稿件不可见（62002）", 
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def _https(url: str | None) -> str | None:
-    return f"https:{url}" if url and url.startswith("//") else url
+
+
+PLATFORM = Platform(
+    name="bilibili", label="哔哩哔哩", spider="BilibiliSpider", order=2,
+    base_urls={"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com"},
+    modes=("discover", "timeline", "check"), aliases=("b站", "B站", "bilibili", "B 站"),
+    session_hint="登录 bilibili.com 后导出 Cookie（SESSDATA、bili_jct、buvid3）",
+)
 
 
 class BilibiliSpider(PlatformSpider):
-    platform = "bilibili"
-    modes = ("discover", "timeline", "check")
+    info = PLATFORM
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,6 +68,9 @@ class BilibiliSpider(PlatformSpider):
 
     # Every signed call first needs the day's keys from nav.
     def _with_keys(self, then: Any) -> Iterator[scrapy.Request]:
+        if self.keys is not None:  # fetched for an earlier target of this round
+            yield from then()
+            return
         yield self.request(f"{self.urls['api']}/x/web-interface/nav", self.parse_nav, headers=self._headers(),
                            cb_kwargs={"then": then}, dont_filter=True)
 
@@ -99,9 +109,9 @@ class BilibiliSpider(PlatformSpider):
             verify = u.get("official_verify") or {}
             yield DiscoveredAccount(
                 platform="bilibili", account_id=str(u["mid"]), name=html.unescape(_TAGS.sub("", u.get("uname") or "")),
-                bio=u.get("usign") or "", avatar_url=_https(u.get("upic")),
+                bio=u.get("usign") or "", avatar_url=https(u.get("upic")),
                 verified=verify.get("type", -1) in (0, 1), verified_type=str(verify.get("type", "")) or None,
-                verified_reason=verify.get("desc") or None, followers=u.get("fans"),
+                verified_reason=verify.get("desc") or None, followers=count(u.get("fans")),
                 profile_url=f"{self.urls['space']}/{u['mid']}", keyword=keyword, raw=u)
         self.page_done()
         if page < min(int(body.get("numPages") or 1), self.pages):
@@ -124,7 +134,7 @@ class BilibiliSpider(PlatformSpider):
         d = data["data"]
         official = d.get("official") or {}
         yield ProfileSnapshot(platform="bilibili", account_id=mid, name=d.get("name"), bio=d.get("sign"),
-                              avatar_url=_https(d.get("face")), verified=official.get("type", -1) in (0, 1),
+                              avatar_url=https(d.get("face")), verified=official.get("type", -1) in (0, 1),
                               verified_reason=official.get("title") or None, profile_url=f"{self.urls['space']}/{mid}",
                               raw=d)
         yield self._videos(mid, 1)

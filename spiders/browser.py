@@ -73,7 +73,7 @@ class BrowserSpider(PlatformSpider):
                     seen.add(marker)
 
         return scrapy.Request(
-            url, callback=self.after_page, errback=self.on_error, dont_filter=True,
+            url, callback=self.guard(self.after_page), errback=self.on_error, dont_filter=True,
             cookies=self.cookies,
             meta={"playwright": True, "playwright_include_page": True,
                   "playwright_page_event_handlers": {"response": on_response}},
@@ -117,14 +117,15 @@ class BrowserSpider(PlatformSpider):
         missing = [m for m in expect if m not in seen]
         if missing or len(captured) < responses:
             if any(m in url.lower() or m in content for m in WALL_MARKERS):
-                raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}），请配置 platforms.{self.platform}.cookies_file")
+                raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}）。{self.advice()}")
             raise self.blocked(f"{what}：页面没有发出 {'、'.join(missing or expect)} 接口请求（可能需要登录 Cookie，或页面已改版）")
-        self.details["pages_complete"] = len(captured)
         for data in captured:
             if "__unreadable__" in data:
                 raise self.failed(f"{what}：接口应答不是完整的 JSON（{data['__unreadable__'][:80]}）")
             for item in parse(data):
                 yield item
+        # Counted only once every answer parsed: a refusal inside an answer is not a page done.
+        self.details_of(response)["pages_complete"] = len(captured)
         if self.on_page_done is not None:
             self.on_page_done()
 
@@ -141,7 +142,7 @@ class BrowserSpider(PlatformSpider):
         server-rendered data, e.g. ``window.__INITIAL_STATE__``), "text": the start of its
         visible text}`` — for pages that render from embedded data instead of calling an API."""
         return scrapy.Request(
-            url, callback=self.after_inspect, errback=self.on_error, dont_filter=True, cookies=self.cookies,
+            url, callback=self.guard(self.after_inspect), errback=self.on_error, dont_filter=True, cookies=self.cookies,
             meta={"playwright": True, "playwright_include_page": True},
             cb_kwargs={"script": script, "parse": parse, "what": what},
         )
@@ -168,7 +169,7 @@ class BrowserSpider(PlatformSpider):
         finally:
             await page.close()
         if not found and any(m in url.lower() for m in WALL_MARKERS):
-            raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}），请配置 platforms.{self.platform}.cookies_file")
+            raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}）。{self.advice()}")
         for item in parse({"url": url, "state": found[-1] if found else None, "text": text}):
             yield item
         if self.on_page_done is not None:

@@ -24,6 +24,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 
@@ -32,9 +33,16 @@ def _first(urls: dict[str, Any] | None) -> str | None:
     return lst[0] if lst else None
 
 
+PLATFORM = Platform(
+    name="douyin", label="抖音", spider="DouyinSpider", order=4,
+    base_urls={"www": "https://www.douyin.com"},
+    modes=("discover", "timeline", "check"), aliases=("douyin", "抖音号"),
+    browser=True, session_hint="登录 douyin.com 后导出 Cookie（sessionid）",
+)
+
+
 class DouyinSpider(BrowserSpider):
-    platform = "douyin"
-    modes = ("discover", "timeline", "check")
+    info = PLATFORM
 
     def _ok(self, data: dict[str, Any], what: str) -> None:
         if data.get("status_code", 0) != 0:

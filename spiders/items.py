@@ -11,7 +11,25 @@ from typing import Any
 
 
 @dataclass
-class DiscoveredAccount:
+class Item:
+    """Base of every item: ``target`` is the round target (keyword, account, post) whose
+    answer carried it, set by the spider's bookkeeping."""
+
+    target: str | None = field(default=None, kw_only=True, repr=False, compare=False)
+
+
+@dataclass
+class TargetDone(Item):
+    """Yielded after a target's last item: the target's outcome (``ok``, ``partial``,
+    ``blocked``, ``failed``, ``unreachable``), with the reason and what the spider noted."""
+
+    status: str = "ok"
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DiscoveredAccount(Item):
     """An account found by a keyword search."""
 
     platform: str
@@ -29,7 +47,7 @@ class DiscoveredAccount:
 
 
 @dataclass
-class ProfileSnapshot:
+class ProfileSnapshot(Item):
     """A registered account's profile as one timeline crawl saw it.
 
     ``status`` is ``ok``, or ``gone`` when the platform positively says the account no longer
@@ -52,7 +70,7 @@ class ProfileSnapshot:
 
 
 @dataclass
-class Post:
+class Post(Item):
     platform: str
     account_id: str
     post_id: str
@@ -66,7 +84,7 @@ class Post:
 
 
 @dataclass
-class PostCheck:
+class PostCheck(Item):
     """The answer to "does this one post still exist?", asked before calling a post deleted.
 
     ``exists`` is True/False only when the platform said so unambiguously; None means the check

@@ -26,18 +26,9 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
-
-
-def _count(v: Any) -> int | None:
-    if v in (None, ""):
-        return None
-    s = str(v).replace(",", "")
-    try:
-        return int(float(s[:-1]) * 10000) if s.endswith(("w", "万")) else int(float(s))
-    except ValueError:
-        return None
-
+from spiders.parsing import count
 
 GONE_WORDS = ("作品已删除", "作品已被删除", "该作品已删除", "视频已删除", "作品不存在", "视频不存在")
 
@@ -51,9 +42,16 @@ def _next_cursor(data: dict[str, Any], op: str) -> bool | None:
     return answer.get("pcursor") not in (None, "", "no_more")
 
 
+PLATFORM = Platform(
+    name="kuaishou", label="快手", spider="KuaishouSpider", order=5,
+    base_urls={"www": "https://www.kuaishou.com"},
+    modes=("discover", "timeline", "check"), aliases=("快手号",),
+    browser=True, session_hint="登录 kuaishou.com 后导出 Cookie（userId、kuaishou.server.web_st）",
+)
+
+
 class KuaishouSpider(BrowserSpider):
-    platform = "kuaishou"
-    modes = ("discover", "timeline", "check")
+    info = PLATFORM
 
     def _op(self, data: dict[str, Any], name: str) -> dict[str, Any] | None:
         op = (data.get("data") or {}).get(name)
@@ -78,7 +76,7 @@ class KuaishouSpider(BrowserSpider):
             yield DiscoveredAccount(platform="kuaishou", account_id=str(u["user_id"]), name=u.get("user_name") or "",
                                     bio=u.get("user_text") or "", avatar_url=u.get("headurl"),
                                     verified=bool(u.get("verified")), verified_reason=detail,
-                                    followers=_count(u.get("fansCount")),
+                                    followers=count(u.get("fansCount")),
                                     profile_url=f"{self.urls['www']}/profile/{u['user_id']}", keyword=keyword, raw=u)
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
@@ -92,8 +90,8 @@ class KuaishouSpider(BrowserSpider):
             up = prof.get("userProfile") or {}
             p, counts = up.get("profile") or {}, up.get("ownerCount") or {}
             yield ProfileSnapshot(platform="kuaishou", account_id=uid, name=p.get("user_name"), bio=p.get("user_text"),
-                                  avatar_url=p.get("headurl"), followers=_count(counts.get("fan")),
-                                  following=_count(counts.get("follow")), posts_count=_count(counts.get("photo_public")),
+                                  avatar_url=p.get("headurl"), followers=count(counts.get("fan")),
+                                  following=count(counts.get("follow")), posts_count=count(counts.get("photo_public")),
                                   profile_url=f"{self.urls['www']}/profile/{uid}", raw=up)
         feeds = self._op(data, "visionProfilePhotoList")
         for feed in (feeds or {}).get("feeds") or []:
@@ -103,7 +101,7 @@ class KuaishouSpider(BrowserSpider):
             ts = photo.get("timestamp")
             yield Post(platform="kuaishou", account_id=uid, post_id=str(photo["id"]), text=photo.get("caption") or "",
                        created_at=datetime.fromtimestamp(ts / 1000, UTC).isoformat() if ts else None,
-                       likes=_count(photo.get("likeCount")),
+                       likes=count(photo.get("likeCount")),
                        url=f"{self.urls['www']}/short-video/{photo['id']}", raw=photo)
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:

@@ -28,6 +28,7 @@ from parsel import Selector
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 _COMMENTS = re.compile(r"<!--|-->")
@@ -39,9 +40,16 @@ def _number(text: str | None) -> int | None:
     return int(digits) if digits else None
 
 
+PLATFORM = Platform(
+    name="tieba", label="百度贴吧", spider="TiebaSpider", order=9,
+    base_urls={"www": "https://tieba.baidu.com"},
+    modes=("discover", "timeline", "check"), aliases=("贴吧", "百度"),
+    watch="registered_or_school", session_hint="登录 tieba.baidu.com 后导出 Cookie（BDUSS）",
+)
+
+
 class TiebaSpider(PlatformSpider):
-    platform = "tieba"
-    modes = ("discover", "timeline", "check")
+    info = PLATFORM
 
     def _captcha(self, response: Response) -> None:
         if "wappass.baidu.com" in response.url or "百度安全验证" in response.text[:5000]:

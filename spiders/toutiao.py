@@ -34,7 +34,9 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.browser import WALL_MARKERS, BrowserSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count
 
 _TOKEN = re.compile(r"/c/user/token/([A-Za-z0-9_\-=]+)")
 _SEARCH_ID = re.compile(r'"search_?[iI]d"\s*:\s*"([0-9A-Za-z]+)"')
@@ -42,16 +44,18 @@ NO_RESULT = ("没有找到", "暂无相关", "未找到相关")
 GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该内容不存在", "文章不存在", "内容不存在")
 
 
-def _int(v: Any) -> int | None:
-    try:
-        return int(v) if v not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+
+
+PLATFORM = Platform(
+    name="toutiao", label="今日头条", spider="ToutiaoSpider", order=8,
+    base_urls={"search": "https://so.toutiao.com", "www": "https://www.toutiao.com"},
+    modes=("discover", "timeline", "check"), aliases=("头条", "头条号"),
+    browser=True, session_hint="在 toutiao.com 完成验证后导出 Cookie（ttwid、tt_webid）",
+)
 
 
 class ToutiaoSpider(BrowserSpider):
-    platform = "toutiao"
-    modes = ("discover", "timeline", "check")
+    info = PLATFORM
 
     # -- discovery (plain HTTP: the results are in the server-rendered page) -------------------
 
@@ -118,7 +122,7 @@ class ToutiaoSpider(BrowserSpider):
             except ValueError:
                 auth = {}
         reason = user.get("verified_content") or (auth or {}).get("auth_info") or None
-        followers = _int(user.get("follower_count") or user.get("followers_count") or user.get("fans_count"))
+        followers = count(user.get("follower_count") or user.get("followers_count") or user.get("fans_count"))
         return DiscoveredAccount(
             platform="toutiao", account_id=str(account_id), name=str(name), bio=user.get("description") or "",
             avatar_url=user.get("avatar_url"), verified=bool(reason or user.get("user_verified")),

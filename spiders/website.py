@@ -17,6 +17,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
+from spiders.catalog import Platform
 from spiders.items import Post, PostCheck, ProfileSnapshot
 
 
@@ -30,10 +31,16 @@ def _date(value: str | None) -> str | None:
         return value if value[:4].isdigit() else None
 
 
+PLATFORM = Platform(
+    name="website", label="网站", spider="WebsiteSpider", order=10,
+    base_urls={},
+    modes=("timeline", "check"), aliases=("网页", "web", "官网", "RSS"),
+    check_by="url", watch="sites",
+)
+
+
 class WebsiteSpider(PlatformSpider):
-    platform = "website"
-    modes = ("timeline", "check")
-    check_by_url = True
+    info = PLATFORM
 
     def _site(self, site_id: str) -> dict[str, str]:
         for s in self.pcfg.sites:

@@ -19,12 +19,20 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount
+
+PLATFORM = Platform(
+    name="wechat", label="微信公众号", spider="WechatSpider", order=3,
+    base_urls={"search": "https://weixin.sogou.com", "mp": "https://mp.weixin.qq.com"},
+    modes=("discover",),
+    limits="公众号的文章列表只在微信内（登录后）可见，无法公开巡检或核查删帖；请用网站/RSS 镜像或人工巡检", aliases=("微信", "公众号", "微信公众平台", "视频号"),
+    session_hint="在 weixin.sogou.com 完成验证后导出 Cookie（SNUID、SUID）",
+)
 
 
 class WechatSpider(PlatformSpider):
-    platform = "wechat"
-    modes = ("discover", "timeline", "check")
+    info = PLATFORM
 
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         yield self._search(keyword, 1)
@@ -61,11 +69,3 @@ class WechatSpider(PlatformSpider):
         self.page_done()
         if items and page < self.pages and response.css("#sogou_next"):
             yield self._search(keyword, page + 1)
-
-    def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
-        raise self.blocked("微信公众号的文章列表只在微信内（登录后）可见，无法公开巡检；请用网站/RSS 镜像或人工巡检")
-        yield  # pragma: no cover - makes this a generator
-
-    def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
-        raise self.blocked("微信公众号文章需在微信内访问，无法公开确认是否删除")
-        yield  # pragma: no cover

@@ -15,52 +15,36 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
-from spiders.base import MOBILE_UA, PlatformSpider
+from spiders.base import PlatformSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count, html_text, when
 
-_TAGS = re.compile(r"<[^>]+>")
 # What Weibo says of a post that is gone: "此微博已被作者删除", "该微博不存在", "已被删除".
 GONE = re.compile(r"(已|被).{0,3}删除|不存在|deleted")
 
 
-def plain_text(html: str) -> str:
-    text = re.sub(r"<br\s*/?>", "\n", html or "")
-    text = _TAGS.sub("", text)
-    return re.sub(r"&(nbsp|amp|lt|gt|quot);", lambda m: {"nbsp": " ", "amp": "&", "lt": "<", "gt": ">", "quot": '"'}[m[1]], text).strip()
 
 
-def parse_created(value: str | None) -> str | None:
-    """Weibo's ``Sat Nov 21 10:00:00 +0800 2026`` → ISO-8601."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").isoformat()
-    except ValueError:
-        return None
 
 
-def _int(v: Any) -> int | None:
-    if v is None:
-        return None
-    if isinstance(v, int):
-        return v
-    s = str(v).replace(",", "").strip()
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)(万|亿)?", s)
-    if not m:
-        return None
-    return int(float(m[1]) * {"万": 10_000, "亿": 100_000_000}.get(m[2] or "", 1))
+
+
+PLATFORM = Platform(
+    name="weibo", label="微博", spider="WeiboSpider", order=1,
+    base_urls={"api": "https://m.weibo.cn"},
+    modes=("discover", "timeline", "check"), aliases=("新浪微博", "sina"),
+    mobile=True, session_hint="在 m.weibo.cn 登录后导出 Cookie（SUB、SUBP）",
+)
 
 
 class WeiboSpider(PlatformSpider):
-    platform = "weibo"
-    modes = ("discover", "timeline", "check")
-    ua = MOBILE_UA
+    info = PLATFORM
 
     def _api(self, **params: str) -> str:
         return f"{self.urls['api']}/api/container/getIndex?{urllib.parse.urlencode(params)}"
@@ -97,7 +81,7 @@ class WeiboSpider(PlatformSpider):
                         platform="weibo", account_id=str(user["id"]), name=user.get("screen_name") or "",
                         bio=user.get("description") or "", avatar_url=user.get("avatar_hd") or user.get("profile_image_url"),
                         verified=bool(user.get("verified")), verified_type=str(user.get("verified_type", "")) or None,
-                        verified_reason=user.get("verified_reason"), followers=_int(user.get("followers_count")),
+                        verified_reason=user.get("verified_reason"), followers=count(user.get("followers_count")),
                         profile_url=f"https://m.weibo.cn/u/{user['id']}", keyword=keyword, raw=user)
         self.page_done()
         next_page = ((data.get("data") or {}).get("cardlistInfo") or {}).get("page")
@@ -123,8 +107,8 @@ class WeiboSpider(PlatformSpider):
         yield ProfileSnapshot(
             platform="weibo", account_id=uid, name=info.get("screen_name"), bio=info.get("description"),
             avatar_url=info.get("avatar_hd") or info.get("profile_image_url"), verified=bool(info.get("verified")),
-            verified_reason=info.get("verified_reason"), followers=_int(info.get("followers_count")),
-            following=_int(info.get("follow_count")), posts_count=_int(info.get("statuses_count")),
+            verified_reason=info.get("verified_reason"), followers=count(info.get("followers_count")),
+            following=count(info.get("follow_count")), posts_count=count(info.get("statuses_count")),
             profile_url=f"https://m.weibo.cn/u/{uid}", raw=info)
         yield self._posts(uid, 1)
 
@@ -144,12 +128,12 @@ class WeiboSpider(PlatformSpider):
             mblog = card.get("mblog") if card.get("card_type") == 9 else None
             if not isinstance(mblog, dict) or not mblog.get("id"):
                 continue
-            created = parse_created(mblog.get("created_at"))
+            created = when(mblog.get("created_at"))
             oldest = min(oldest, created) if oldest and created else (created or oldest)
             yield Post(platform="weibo", account_id=uid, post_id=str(mblog["id"]),
-                       text=plain_text(mblog.get("text") or ""), created_at=created,
-                       reposts=_int(mblog.get("reposts_count")), comments=_int(mblog.get("comments_count")),
-                       likes=_int(mblog.get("attitudes_count")),
+                       text=html_text(mblog.get("text") or ""), created_at=created,
+                       reposts=count(mblog.get("reposts_count")), comments=count(mblog.get("comments_count")),
+                       likes=count(mblog.get("attitudes_count")),
                        url=f"https://m.weibo.cn/detail/{mblog['id']}", raw=mblog)
         self.page_done()
         if oldest:
@@ -166,7 +150,7 @@ class WeiboSpider(PlatformSpider):
     def parse_check(self, response: Response, uid: str, mid: str) -> Iterator[Any]:
         data = self.json(response)
         if data.get("ok") == 1 and isinstance(data.get("data"), dict):
-            yield PostCheck("weibo", uid, mid, True, plain_text(data["data"].get("text") or ""), raw=data)
+            yield PostCheck("weibo", uid, mid, True, html_text(data["data"].get("text") or ""), raw=data)
         elif data.get("ok") == -100 or "登录" in str(data.get("msg", "")):
             raise self.blocked("微博要求登录，无法确认该微博是否被删除")
         elif GONE.search(str(data.get("msg", ""))):

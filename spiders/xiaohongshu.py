@@ -26,8 +26,9 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
-from spiders.kuaishou import _count
+from spiders.parsing import count
 
 
 def _note_url(www: str, note: dict[str, Any]) -> str:
@@ -42,10 +43,16 @@ GONE_CODES = ("-510001",)
 GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
 
 
+PLATFORM = Platform(
+    name="xiaohongshu", label="小红书", spider="XiaohongshuSpider", order=6,
+    base_urls={"www": "https://www.xiaohongshu.com", "api": "https://edith.xiaohongshu.com"},
+    modes=("discover", "timeline", "check"), aliases=("红书", "xhs", "RED"),
+    browser=True, check_by="url", session_hint="登录 xiaohongshu.com 后导出 Cookie（web_session、a1）",
+)
+
+
 class XiaohongshuSpider(BrowserSpider):
-    platform = "xiaohongshu"
-    modes = ("discover", "timeline", "check")
-    check_by_url = True
+    info = PLATFORM
 
     def _data(self, data: dict[str, Any], what: str) -> dict[str, Any]:
         if data.get("code") not in (0, None) or data.get("success") is False:
@@ -65,7 +72,7 @@ class XiaohongshuSpider(BrowserSpider):
                                     bio=u.get("desc") or u.get("sub_title") or "", avatar_url=u.get("image"),
                                     verified=bool(u.get("red_official_verified")),
                                     verified_reason=u.get("red_official_verify_content") or None,
-                                    followers=_count(u.get("fans")),
+                                    followers=count(u.get("fans")),
                                     profile_url=f"{self.urls['www']}/user/profile/{u['id']}", keyword=keyword, raw=u)
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
@@ -79,7 +86,7 @@ class XiaohongshuSpider(BrowserSpider):
         d = self._data(data, f"用户 {uid} 的数据")
         if "basic_info" in d:
             b = d["basic_info"]
-            counts = {i.get("type"): _count(i.get("count")) for i in d.get("interactions") or []}
+            counts = {i.get("type"): count(i.get("count")) for i in d.get("interactions") or []}
             yield ProfileSnapshot(platform="xiaohongshu", account_id=uid, name=b.get("nickname"), bio=b.get("desc"),
                                   avatar_url=b.get("imageb") or b.get("images"), followers=counts.get("fans"),
                                   following=counts.get("follows"), profile_url=f"{self.urls['www']}/user/profile/{uid}",
@@ -88,7 +95,7 @@ class XiaohongshuSpider(BrowserSpider):
             if not n.get("note_id"):
                 continue
             yield Post(platform="xiaohongshu", account_id=uid, post_id=str(n["note_id"]),
-                       text=n.get("display_title") or "", likes=_count((n.get("interact_info") or {}).get("liked_count")),
+                       text=n.get("display_title") or "", likes=count((n.get("interact_info") or {}).get("liked_count")),
                        url=_note_url(self.urls["www"], n), raw=n)
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:

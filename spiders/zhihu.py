@@ -23,12 +23,19 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
+from spiders.catalog import Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+
+PLATFORM = Platform(
+    name="zhihu", label="知乎", spider="ZhihuSpider", order=7,
+    base_urls={"www": "https://www.zhihu.com"},
+    modes=("discover", "timeline", "check"), aliases=("知乎号",),
+    session_hint="登录 zhihu.com 后导出 Cookie（z_c0、d_c0）",
+)
 
 
 class ZhihuSpider(PlatformSpider):
-    platform = "zhihu"
-    modes = ("discover", "timeline", "check")
+    info = PLATFORM
 
     def _api(self, path: str, **params: Any) -> str:
         return f"{self.urls['www']}/api/v4/{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")

@@ -7,9 +7,8 @@ import pytest
 
 from spiders.signing import wbi
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config
+from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
-from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
 

@@ -2,8 +2,7 @@
 import pytest
 
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config
-from watcher.crawling.runner import run_crawl
+from tests.spider_helpers import platform_config, run_crawl
 from watcher.findings import list_findings
 from watcher.sentiment import analyze
 from watcher.store import Store

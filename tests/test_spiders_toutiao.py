@@ -1,12 +1,10 @@
-import json
 from pathlib import Path
 
 import pytest
 
 from spiders.browser import CHROMIUM
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config
-from watcher.crawling.runner import run_crawl
+from tests.spider_helpers import platform_config, run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
 
@@ -113,7 +111,7 @@ def test_broken_card_does_not_hide_the_others(tmp_path, search):
     with Store.open(cfg.db_path) as s:
         ids = {a["account_id"] for a in s.query("SELECT account_id FROM accounts")}
     assert TOKEN in ids and "MS4wLjABAAAAkaoyanxz" not in ids
-    assert json.loads(run["details"])["broken_cards"] == 1, run
+    assert run["details"]["broken_cards"] == 1, run
 
 
 @pytest.mark.browser

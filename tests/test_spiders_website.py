@@ -2,8 +2,8 @@ import pytest
 
 from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
+from tests.spider_helpers import run_crawl
 from watcher.config import load_config
-from watcher.crawling.runner import run_crawl
 from watcher.store import Store
 
 

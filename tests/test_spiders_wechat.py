@@ -3,10 +3,10 @@
 import pytest
 
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config
+from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
-from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
+from watcher.rounds.engine import RoundError
 from watcher.store import Store
 
 HTML = "text/html; charset=utf-8"
@@ -60,5 +60,5 @@ def test_captcha_and_changed_pages(tmp_path, fake, kw, status):
 
 
 def test_timeline_says_why_it_cannot(tmp_path, fake):
-    run = run_crawl(_cfg(tmp_path, fake), "wechat", "timeline", account="gh_bit_official")
-    assert run["status"] == "blocked" and "微信内" in run["reason"]
+    with pytest.raises(RoundError, match="微信内"):
+        run_crawl(_cfg(tmp_path, fake), "wechat", "timeline", account="gh_bit_official")

@@ -6,9 +6,9 @@ import pytest
 
 from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
+from tests.spider_helpers import run_crawl
 from watcher import registry
 from watcher.config import load_config
-from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
 from watcher.watch.filings import check_dormant, check_filings
@@ -99,7 +99,7 @@ def test_account_gone(tmp_path, fake):
         registry.import_file(s, cfg.registry_path)
     fake.routes.clear()
     fake.route("/api/container/getIndex", {"type": "uid", "value": UID}, body='{"ok":0,"msg":"用户不存在"}')
-    assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+    assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "gone"
     with Store.open(cfg.db_path) as s:
         gone = list_findings(s, kind="account_gone")
     assert len(gone) == 1 and gone[0]["severity"] == "critical" and gone[0]["unit"] == "党委宣传部"
@@ -108,17 +108,21 @@ def test_account_gone(tmp_path, fake):
 def test_deletion_check_gets_the_post_url_where_the_page_needs_it(store, cfg):
     """Xiaohongshu's note page needs the xsec_token the timeline gave: the check is asked with
     the stored URL, and a post the platform confirms deleted becomes a finding."""
-    from watcher.crawling import runs
+    from spiders.base import Target
+    from watcher.rounds import records
     from watcher.watch.analyze import analyse_timeline
 
+    def start() -> int:
+        return records.open_round(store, "xiaohongshu", "timeline", [Target.for_mode("timeline", uid)])[1][uid]
+
     uid, url = "5f1a2b3c000000000100abcd", "https://www.xiaohongshu.com/explore/n1?xsec_token=ABx1&xsec_source=pc_user"
-    first = runs.start(store, "xiaohongshu", "timeline", uid)
+    first = start()
     store.conn.execute("INSERT INTO posts (platform, post_id, account_id, text, url, first_seen, last_seen, "
                        "last_crawl_run_id) VALUES ('xiaohongshu', 'n1', ?, '北理工初雪', ?, '2026-11-20', '2026-11-20', ?)",
                        [uid, url, first])
-    runs.finish(store, first, "ok")
-    second = runs.start(store, "xiaohongshu", "timeline", uid)
-    runs.finish(store, second, "ok")
+    records.close_run(store, first, "ok")
+    second = start()
+    records.close_run(store, second, "ok")
     asked = []
     counts = analyse_timeline(cfg, store, second, checker=lambda c, p, a, post: asked.append(post) or False)
     assert asked == [url] and counts["deletion"] == 1

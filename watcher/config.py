@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,46 +24,27 @@ from pydantic import (
     model_validator,
 )
 
-PLATFORMS: tuple[str, ...] = (
-    "weibo",
-    "bilibili",
-    "wechat",
-    "douyin",
-    "kuaishou",
-    "xiaohongshu",
-    "zhihu",
-    "toutiao",
-    "tieba",
-    "website",
-)
+from spiders import catalog
 
-PLATFORM_LABELS: dict[str, str] = {
-    "weibo": "微博",
-    "bilibili": "哔哩哔哩",
-    "wechat": "微信公众号",
-    "douyin": "抖音",
-    "kuaishou": "快手",
-    "xiaohongshu": "小红书",
-    "zhihu": "知乎",
-    "toutiao": "今日头条",
-    "tieba": "百度贴吧",
-    "website": "网站",
-}
 
-# The public endpoints each spider talks to; every one can be overridden per platform in the
-# config (an operator's proxy, or the test suite's local server).
-DEFAULT_BASE_URLS: dict[str, dict[str, str]] = {
-    "weibo": {"api": "https://m.weibo.cn"},
-    "bilibili": {"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com"},
-    "wechat": {"search": "https://weixin.sogou.com", "mp": "https://mp.weixin.qq.com"},
-    "douyin": {"www": "https://www.douyin.com"},
-    "kuaishou": {"www": "https://www.kuaishou.com"},
-    "xiaohongshu": {"www": "https://www.xiaohongshu.com", "api": "https://edith.xiaohongshu.com"},
-    "zhihu": {"www": "https://www.zhihu.com"},
-    "toutiao": {"search": "https://so.toutiao.com", "www": "https://www.toutiao.com"},
-    "tieba": {"www": "https://tieba.baidu.com"},
-    "website": {},
-}
+class _Labels(Mapping[str, str]):
+    """Platform code → Chinese label, read from the spider modules' descriptors (a view, not a
+    table: :mod:`spiders.catalog` is the only place platforms are declared)."""
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return catalog.get(key).label
+        except catalog.UnknownPlatform:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(catalog.names())
+
+    def __len__(self) -> int:
+        return len(catalog.names())
+
+
+PLATFORM_LABELS: Mapping[str, str] = _Labels()
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d)?\s*$")
 
@@ -172,7 +154,7 @@ class PlatformConfig(_Model):
         A single string overrides every base URL of the platform at once, which is what a
         proxy or a local test server wants.
         """
-        urls = dict(DEFAULT_BASE_URLS.get(platform, {}))
+        urls = dict(catalog.get(platform).base_urls)
         if isinstance(self.base_url, str):
             urls = {k: self.base_url for k in urls} or {"www": self.base_url}
         elif isinstance(self.base_url, dict):
@@ -313,9 +295,9 @@ class Config(_Model):
     @field_validator("platforms")
     @classmethod
     def _known_platforms(cls, v: dict[str, PlatformConfig]) -> dict[str, PlatformConfig]:
-        unknown = sorted(set(v) - set(PLATFORMS))
+        unknown = sorted(set(v) - set(catalog.names()))
         if unknown:
-            raise ValueError(f"未知平台 {', '.join(unknown)}；可选：{', '.join(PLATFORMS)}")
+            raise ValueError(f"未知平台 {', '.join(unknown)}；可选：{', '.join(catalog.names())}")
         return v
 
     @model_validator(mode="after")
@@ -337,7 +319,7 @@ class Config(_Model):
         return self.platforms.get(name) or PlatformConfig()
 
     def enabled_platforms(self) -> list[str]:
-        return [p for p in PLATFORMS if p in self.platforms and self.platforms[p].enabled]
+        return [p for p in catalog.names() if p in self.platforms and self.platforms[p].enabled]
 
     def central_unit(self) -> UnitConfig | None:
         return next((u for u in self.units if u.central), None)
@@ -487,7 +469,7 @@ def summarize(cfg: Config) -> str:
         f"备案台账：{cfg.registry_path or '（未配置）'}",
         f"数据目录：{cfg.data_path}",
         f"单位：{len(cfg.units)} 个（兜底：{cfg.central_unit().name if cfg.central_unit() else '无'}）",
-        f"启用平台：{', '.join(PLATFORM_LABELS[p] for p in cfg.enabled_platforms()) or '无'}",
+        f"启用平台：{', '.join(catalog.label(p) for p in cfg.enabled_platforms()) or '无'}",
         f"敏感期：{len(cfg.periods)} 个",
     ]
     return "\n".join(lines)

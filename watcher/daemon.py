@@ -24,12 +24,14 @@ from watcher import jobs as job_registry
 from watcher import sdnotify
 from watcher.config import Config, ConfigError, load_config
 from watcher.logs import setup_logging
+from watcher.rounds.records import reap_orphans
 from watcher.store import Store
 
 # Set when the daemon is shutting down; long jobs (crawl runners, scans) poll it.
 stopping = threading.Event()
 
-STOP_GRACE_SECONDS = 8.0
+# Long enough for a round's crawl process to record its unfinished targets as interrupted.
+STOP_GRACE_SECONDS = 15.0
 
 
 class Daemon:
@@ -59,10 +61,8 @@ class Daemon:
     def prepare_store(self) -> None:
         """Create/migrate the database and seed the registry from the config on first start."""
         with Store.open(self.cfg.db_path) as store:
-            from watcher.crawling.runs import reap_orphans
-
             if reap_orphans(store):
-                logger.warning("上次运行中断的采集已记为失败")
+                logger.warning("上次运行中断的采集已记为“被中断”")
             versions = store.schema_versions()
             logger.info("数据库 {}（架构版本 {}）", self.cfg.db_path, versions)
             empty = not store.scalar("SELECT COUNT(*) FROM registry_accounts")
@@ -82,7 +82,7 @@ class Daemon:
             with self._lock:
                 self._running_jobs += 1
             try:
-                job.func(self.cfg, **job.kwargs)
+                job.func(self.cfg, **job.kwargs, **({"stop": stopping} if job.stoppable else {}))
             except Exception:
                 # A failing job is logged and retried at its next run; it never stops the daemon.
                 logger.exception("任务 {} 出错", job.id)
@@ -131,7 +131,6 @@ class Daemon:
         pidfile.write_text(str(os.getpid()))
         self.install_jobs()
         self.scheduler.start()
-        web_thread = self._maybe_start_web()
         watchdog = sdnotify.watchdog_interval()
         sdnotify.notify("READY=1", "STATUS=运行中")
         logger.info("campus-watcher 已启动（配置 {}）", self.config_path)
@@ -144,11 +143,11 @@ class Daemon:
             if watchdog and time.monotonic() - last_ping >= watchdog:
                 sdnotify.notify("WATCHDOG=1")
                 last_ping = time.monotonic()
-        code = self.shutdown(web_thread)
+        code = self.shutdown()
         pidfile.unlink(missing_ok=True)
         return code
 
-    def shutdown(self, web_thread: Any = None) -> int:
+    def shutdown(self) -> int:
         logger.info("收到停止信号，正在停止…")
         sdnotify.notify("STOPPING=1")
         stopping.set()
@@ -161,20 +160,8 @@ class Daemon:
             time.sleep(0.1)
         else:
             logger.warning("仍有任务未结束，强制退出；未提交的事务由 SQLite 回滚")
-        if web_thread is not None:
-            web_thread.stop()
         logger.info("campus-watcher 已停止")
         return 0
-
-    def _maybe_start_web(self) -> Any:
-        if not self.cfg.web.with_daemon:
-            return None
-        try:
-            from watcher.web.server import start_in_thread
-        except ImportError:
-            logger.warning("web.with_daemon 已开启，但复核网站模块不可用")
-            return None
-        return start_in_thread(self.cfg)
 
 
 def run_daemon(config_path: Path | str) -> int:

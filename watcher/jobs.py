@@ -17,7 +17,8 @@ from watcher.config import Config
 JOB_PROVIDERS: list[str] = [
     "watcher.sentiment",
     "alerts.jobs",
-    "watcher.crawling.jobs",
+    "watcher.rounds.plan",
+    "watcher.rounds.scans",
     "watcher.watch.jobs",
 ]
 
@@ -32,6 +33,9 @@ class ScheduledJob:
     kwargs: dict[str, Any] = field(default_factory=dict)
     # Run once right after start (after a jitter) instead of waiting a whole interval.
     run_at_start: bool = False
+    # The job runs crawl rounds: the daemon hands it its stop event (``stop=``), which ends a
+    # round in progress as ``interrupted`` when the daemon stops.
+    stoppable: bool = False
     description: str = ""
 
 

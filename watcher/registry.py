@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from watcher.config import PLATFORM_LABELS, PLATFORMS, Config
+from spiders import catalog
+from watcher.config import PLATFORM_LABELS, Config
 from watcher.store import Store, utcnow, where
 
 # field name → accepted headers (first is the Chinese one used on export)
@@ -51,15 +52,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 _HEADER_INDEX = {h.strip().lower(): f for f, hs in FIELDS.items() for h in hs}
 
-_PLATFORM_ALIASES: dict[str, str] = {
-    **{p: p for p in PLATFORMS},
-    **{label: p for p, label in PLATFORM_LABELS.items()},
-    "新浪微博": "weibo", "b站": "bilibili", "bilibili": "bilibili", "哔哩哔哩": "bilibili",
-    "微信": "wechat", "公众号": "wechat", "微信公众平台": "wechat", "视频号": "wechat",
-    "头条": "toutiao", "今日头条": "toutiao", "贴吧": "tieba", "百度贴吧": "tieba",
-    "小红书": "xiaohongshu", "快手": "kuaishou", "抖音": "douyin", "知乎": "zhihu",
-    "网站": "website", "网页": "website", "web": "website",
-}
 _TIERS = {"1": 1, "2": 2, "3": 3, "一级": 1, "二级": 2, "三级": 3, "一": 1, "二": 2, "三": 3}
 _STATUSES = {"active": "active", "正常": "active", "在用": "active", "运营中": "active", "": "active",
              "closed": "closed", "已注销": "closed", "注销": "closed", "关闭": "closed", "已关闭": "closed"}
@@ -132,11 +124,10 @@ class RegistryRecord(BaseModel):
     @field_validator("platform", mode="before")
     @classmethod
     def _platform(cls, v: Any) -> str:
-        key = str(v or "").strip()
-        p = _PLATFORM_ALIASES.get(key) or _PLATFORM_ALIASES.get(key.lower())
-        if not p:
-            raise ValueError(f"平台 {key!r} 无法识别，可填：{'、'.join(PLATFORM_LABELS.values())} 或 {', '.join(PLATFORMS)}")
-        return p
+        try:
+            return catalog.resolve(str(v or ""))
+        except catalog.UnknownPlatform as e:
+            raise ValueError(str(e)) from None
 
     @field_validator("tier", mode="before")
     @classmethod

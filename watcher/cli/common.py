@@ -74,3 +74,34 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
     click.echo("  ".join(pad(h, widths[i]) for i, (_, h) in enumerate(columns)).rstrip())
     for c in cells:
         click.echo("  ".join(pad(v, widths[i]) for i, v in enumerate(c)).rstrip())
+
+
+class PlatformType(click.ParamType):
+    """A platform by its code, its Chinese label or an alias (微博, weibo, 新浪微博 …)."""
+
+    name = "平台"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from spiders import catalog
+
+        try:
+            return catalog.resolve(str(value))
+        except catalog.UnknownPlatform as e:
+            self.fail(str(e), param, ctx)
+
+
+PLATFORM = PlatformType()
+
+
+def local_time(value: str | None) -> str:
+    """A stored UTC time as people read it: China time, to the minute."""
+    if not value:
+        return ""
+    from datetime import datetime
+
+    from spiders.parsing import CHINA
+
+    try:
+        return datetime.fromisoformat(value).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return value

@@ -6,38 +6,83 @@ import sys
 
 import click
 
-from spiders.registry import NotImplementedPlatform
+from spiders import catalog
+from spiders.base import Target
 from watcher import findings as findings_mod
-from watcher.cli.common import config_option, echo_json, open_store, table
-from watcher.config import PLATFORM_LABELS, PLATFORMS, Config
-from watcher.crawling.jobs import keywords as default_keywords
-from watcher.crawling.runner import run_crawl
+from watcher.cli.common import PLATFORM, config_option, echo_json, local_time, open_store, table
+from watcher.config import Config
+from watcher.rounds.engine import RoundError, run_round
+from watcher.rounds.plan import keywords as default_keywords
+from watcher.rounds.records import STATUS_LABELS, latest_per_platform, state
 from watcher.store import loads, where
 
 
 @click.command("crawl")
-@click.argument("platform", type=click.Choice(PLATFORMS))
+@click.argument("platform", type=PLATFORM)
 @click.argument("mode", type=click.Choice(["discover", "timeline", "check"]))
-@click.option("--keyword", "-k", multiple=True, help="搜索关键词（discover；默认用学校的保护名称）")
-@click.option("--account", "-a", help="账号ID（timeline/check）")
-@click.option("--post", "-p", help="帖子ID（check）")
+@click.option("--keyword", "-k", multiple=True, help="搜索关键词（discover；可多次给出；默认用学校的保护名称）")
+@click.option("--account", "-a", multiple=True, help="账号ID（timeline/check；timeline 可多次给出，同一轮采集）")
+@click.option("--post", "-p", help="帖子ID或链接（check）")
 @config_option
-def crawl_cmd(cfg: Config, platform: str, mode: str, keyword: tuple[str, ...], account: str | None,
+def crawl_cmd(cfg: Config, platform: str, mode: str, keyword: tuple[str, ...], account: tuple[str, ...],
               post: str | None) -> None:
-    """手动运行一次采集：discover（仿冒发现）、timeline（账号资料与帖子）、check（确认单条帖子是否存在）。"""
+    """手动运行一轮采集：discover（仿冒发现）、timeline（账号资料与帖子）、check（确认单条帖子是否存在）。"""
     if mode in ("timeline", "check") and not account:
         raise click.UsageError("timeline/check 需要 --account")
-    if mode == "check" and not post:
-        raise click.UsageError("check 需要 --post")
+    if mode == "check" and (not post or len(account) != 1):
+        raise click.UsageError("check 需要一个 --account 和 --post")
+    values = list(keyword) or default_keywords(cfg) if mode == "discover" else list(account)
+    targets = [Target.for_mode(mode, v, post) for v in values]
     try:
-        run = run_crawl(cfg, platform, mode, keywords=list(keyword) or default_keywords(cfg), account=account, post=post)
-    except NotImplementedPlatform as e:
+        result = run_round(cfg, platform, mode, targets)
+    except RoundError as e:
         click.echo(str(e), err=True)
         sys.exit(2)
-    word = {"ok": "完成", "partial": "部分完成", "blocked": "受阻", "failed": "失败"}.get(run["status"], run["status"])
-    click.echo(f"采集 #{run['id']} {PLATFORM_LABELS[platform]} {mode}：{word}，条目 {run['items']}"
-               + (f"；原因：{run['reason']}" if run.get("reason") else ""))
-    sys.exit(0 if run["status"] in ("ok", "partial") else 3)
+    for run in result.runs:
+        click.echo(f"  {run['target']}：{STATUS_LABELS.get(run['status'], run['status'])}，条目 {run['items']}"
+                   + (f"；{run['reason']}" if run.get("reason") else ""))
+    click.echo(f"采集轮次 #{result.round_id} {catalog.label(platform)} {catalog.MODE_LABELS[mode]}："
+               f"{STATUS_LABELS.get(result.status, result.status)}" + (f"；{result.reason}" if result.reason else ""))
+    sys.exit(0 if result.status in ("ok", "partial") else 3)
+
+
+@click.group("platforms")
+def platforms_group() -> None:
+    """各平台：支持的采集、最近一轮、冷却。"""
+
+
+@platforms_group.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+def platforms_status(cfg: Config, as_json: bool) -> None:
+    """各平台最近一轮采集的结果、冷却截止时间与受阻情况。"""
+    enabled = set(cfg.enabled_platforms())
+    with open_store(cfg) as store:
+        latest = {r["platform"]: r for r in latest_per_platform(store)}
+        rows = []
+        for info in catalog.all_platforms():
+            last = latest.get(info.name, {})
+            st = state(store, info.name)
+            rows.append({
+                "platform": info.name, "label": info.label, "enabled": info.name in enabled,
+                "modes": "、".join(catalog.MODE_LABELS[m] for m in info.modes),
+                "browser": info.browser, "last_round": last.get("id"), "last_mode": last.get("mode"),
+                "last_status": last.get("status"), "last_reason": last.get("reason"),
+                "last_started_at": last.get("started_at"),
+                "cooldown_until": st.cooldown_until.isoformat() if st.cooling() and st.cooldown_until else None,
+                "blocked_since": st.blocked_since, "blocked_rounds": st.blocked_rounds, "last_ok_at": st.last_ok_at,
+            })
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        r["enabled_label"] = "启用" if r["enabled"] else "未启用"
+        r["last"] = (f"{local_time(r['last_started_at'])} {catalog.MODE_LABELS.get(r['last_mode'], '')}"
+                     f"{STATUS_LABELS.get(r['last_status'], '')}") if r["last_round"] else "（尚无）"
+        r["cooling"] = f"冷却至 {local_time(r['cooldown_until'])}" if r["cooldown_until"] else ""
+        r["blocked"] = f"自 {local_time(r['blocked_since'])} 受阻 {r['blocked_rounds']} 轮" if r["blocked_since"] else ""
+    table(rows, [("label", "平台"), ("enabled_label", "状态"), ("modes", "支持"), ("last", "最近一轮"),
+                 ("cooling", "冷却"), ("blocked", "受阻")])
 
 
 @click.group("accounts")
@@ -47,7 +92,7 @@ def accounts_group() -> None:
 
 @accounts_group.command("list")
 @click.option("--verdict", type=click.Choice(["registered", "suspect", "clear"]))
-@click.option("--platform", type=click.Choice(PLATFORMS))
+@click.option("--platform", type=PLATFORM)
 @click.option("--json", "as_json", is_flag=True)
 @config_option
 def accounts_list(cfg: Config, verdict: str | None, platform: str | None, as_json: bool) -> None:
@@ -88,4 +133,4 @@ def findings_list(cfg: Config, kind: str | None, status: str | None, unit: str |
     table(rows, [("id", "ID"), ("kind_label", "类型"), ("status_label", "状态"), ("unit", "单位"), ("title", "标题")])
 
 
-COMMANDS = [crawl_cmd, accounts_group, findings_group]
+COMMANDS = [crawl_cmd, platforms_group, accounts_group, findings_group]

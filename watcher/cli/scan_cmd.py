@@ -8,12 +8,12 @@ from datetime import date, timedelta
 
 import click
 
-from watcher.cli.common import config_option, echo_json, open_store, table
-from watcher.config import PLATFORMS, Config, parse_duration
-from watcher.crawling.runs import reap_orphans
+from watcher.cli.common import PLATFORM, config_option, echo_json, open_store, table
+from watcher.config import Config, parse_duration
 from watcher.periods import active_periods
+from watcher.rounds import scans
+from watcher.rounds.records import reap_orphans
 from watcher.store import loads, utcnow
-from watcher.watch import scans
 
 
 def _summary(s: dict) -> str:
@@ -25,7 +25,7 @@ def _summary(s: dict) -> str:
 @click.command("scan")
 @click.option("--discover", "only_discover", is_flag=True, help="只做仿冒发现")
 @click.option("--watch", "only_watch", is_flag=True, help="只巡检备案账号")
-@click.option("--platform", type=click.Choice(PLATFORMS), help="只扫描该平台")
+@click.option("--platform", type=PLATFORM, help="只扫描该平台")
 @click.option("--account", help="只巡检该账号ID")
 @click.option("--wait/--no-wait", default=True, help="等待扫描完成并显示进度（默认等待）")
 @config_option
@@ -116,7 +116,7 @@ def period_list(cfg: Config, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--days", default=7, show_default=True, help="持续天数")
 @click.option("--cadence", default="10m", show_default=True, help="巡检间隔，如 10m")
-@click.option("--platform", "platforms", multiple=True, type=click.Choice(PLATFORMS), help="只对这些平台（默认全部）")
+@click.option("--platform", "platforms", multiple=True, type=PLATFORM, help="只对这些平台（默认全部）")
 @config_option
 def period_start(cfg: Config, name: str, days: int, cadence: str, platforms: tuple[str, ...]) -> None:
     """手动开始一个敏感期：立即提高巡检频率，告警改为即时发送。"""

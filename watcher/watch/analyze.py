@@ -21,6 +21,7 @@ from typing import Any
 
 from loguru import logger
 
+from spiders import catalog
 from watcher import registry
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import FindingInput, record
@@ -38,19 +39,10 @@ PROFILE_FIELDS: dict[str, tuple[str, str]] = {
 Checker = Callable[[Config, str, str, str], bool | None]
 
 
-def direct_check(cfg: Config, platform: str, account_id: str, post_id: str) -> bool | None:
-    """Ask the platform about one post (a crawl in check mode); None when it could not say."""
-    from spiders.registry import spider_class
-    from watcher.crawling.runner import run_crawl
-
-    if "check" not in spider_class(platform).modes:
-        return None  # the platform offers no way to ask about one post: never conclude "deleted"
-    run = run_crawl(cfg, platform, "check", account=account_id, post=post_id, analyse=False)
-    if run.get("status") != "ok":
-        return None
-    with Store.open(cfg.db_path) as store:
-        row = store.one("SELECT exists_flag FROM post_checks WHERE crawl_run_id = ? ORDER BY id DESC LIMIT 1", [run["id"]])
-    return None if row is None or row["exists_flag"] is None else bool(row["exists_flag"])
+def no_check(cfg: Config, platform: str, account_id: str, post_id: str) -> bool | None:
+    """The default: no answer. The round engine checks missing posts itself and calls the
+    analysis again with the platform's answers (:mod:`watcher.rounds.analysis`)."""
+    return None
 
 
 def text_diff(old: str, new: str) -> str:
@@ -63,9 +55,9 @@ def _label(platform: str) -> str:
 
 
 def analyse_timeline(cfg: Config, store: Store, run_id: int, *, today: date | None = None,
-                     checker: Checker = direct_check) -> dict[str, int]:
+                     checker: Checker = no_check) -> dict[str, int]:
     run = store.one("SELECT * FROM crawl_runs WHERE id = ?", [run_id])
-    if run is None or run["status"] != "ok" or run["mode"] != "timeline":
+    if run is None or run["status"] not in ("ok", "gone") or run["mode"] != "timeline":
         return {}
     platform, account = run["platform"], run["target"]
     today = today or date.today()
@@ -142,10 +134,8 @@ def _deletions(cfg: Config, store: Store, run: dict[str, Any], previous_run_id: 
            AND last_crawl_run_id = ?""", [run["platform"], run["target"], previous_run_id])
     made = 0
     in_period = any(p.covers(run["platform"]) for p in active_periods(cfg, store))
-    from spiders.registry import spider_class
-
     # Some pages need what the post's URL carries (a website's address, Xiaohongshu's xsec_token).
-    check_by_url = getattr(spider_class(run["platform"]), "check_by_url", False)
+    check_by_url = catalog.get(run["platform"]).check_by == "url"
     for p in missing:
         by_url = check_by_url and p["url"]
         exists = checker(cfg, run["platform"], run["target"], p["url"] if by_url else p["post_id"])

@@ -1,11 +1,11 @@
-"""Daemon jobs of the watch: the on-demand scan queue, filing deadlines and dormancy, evidence."""
+"""Daemon jobs of the watch: filing deadlines and dormancy, evidence."""
 
 from __future__ import annotations
 
 from watcher.config import Config
 from watcher.jobs import ScheduledJob
 from watcher.store import Store
-from watcher.watch import evidence, scans
+from watcher.watch import evidence
 from watcher.watch.filings import check_dormant, check_filings
 
 
@@ -23,7 +23,6 @@ def _evidence(cfg: Config) -> None:
 
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
     return [
-        ScheduledJob(id="scan-queue", func=scans.poll, seconds=cfg.schedule.scan_poll, description="手动扫描队列"),
         ScheduledJob(id="deadlines", func=_deadlines, seconds=3600, run_at_start=True,
                      description="变更备案时限与僵尸账号"),
         ScheduledJob(id="evidence", func=_evidence, seconds=300, description="证据留存与清理"),

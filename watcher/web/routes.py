@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from watcher import findings as fnd
 from watcher import registry as reg
-from watcher.crawling.runs import latest_per_platform
 from watcher.periods import active_periods
+from watcher.rounds.records import latest_per_platform
 from watcher.store import loads, utcnow
 from watcher.web import auth
 from watcher.web.app import Forbidden, checked_form, current_user, render, store_of
@@ -251,7 +251,7 @@ async def registry_close(request: Request, platform: str, account_id: str) -> Re
 @router.post("/scans")
 async def scan_now(request: Request) -> Response:
     form = await checked_form(request)
-    from watcher.watch import scans
+    from watcher.rounds import scans
 
     with store_of(request) as store:
         user = current_user(request, store)

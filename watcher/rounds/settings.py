@@ -1,4 +1,5 @@
-"""Scrapy settings for one platform, built from the watcher config (the only settings source)."""
+"""Scrapy settings for one platform's round, built from the watcher config (the only settings
+source): the platform's ``rate`` and ``concurrency`` are the budget of the whole round."""
 
 from __future__ import annotations
 
@@ -31,7 +32,11 @@ def build_settings(cfg: Config, platform: str, *, browser: bool = False) -> dict
         "LOG_LEVEL": "WARNING",
         "HTTPERROR_ALLOW_ALL": False,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
-        "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
+        "ITEM_PIPELINES": {"watcher.rounds.pipeline.RoundPipeline": 300},
+        # Identity runs before Scrapy's cookie middleware (700) and its user-agent default (500);
+        # refusals are read before redirects (600) and retries (550) see the answer.
+        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.IdentityMiddleware": 450,
+                                   "spiders.middlewares.RefusalMiddleware": 650},
     }
     if browser:
         from spiders.browser import browser_settings

@@ -1,0 +1,137 @@
+"""The platforms campus-watcher knows, found in the spider modules themselves.
+
+Each platform module (``spiders/weibo.py`` …) declares one :class:`Platform` as ``PLATFORM``
+beside its spider class. This module imports every module of the package and collects them, as
+Scrapy's spider loader does; nothing else keeps a list of platforms. Labels, aliases, base URLs,
+modes and what a watch round targets are all read from here, so adding a platform is one spider
+module (plus its tests and its README row).
+
+Spider modules must not import ``watcher`` at run time (``watcher.config`` imports this module).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+MODES = ("discover", "timeline", "check")
+MODE_LABELS = {"discover": "仿冒发现", "timeline": "备案账号巡检", "check": "帖子核查"}
+
+DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/131.0.0.0 Safari/537.36")
+MOBILE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+             "Version/17.5 Mobile/15E148 Safari/604.1")
+
+# What most platforms answer when they refuse a crawler: 403 forbidden, 412 precondition (Bilibili's
+# and Baidu's risk control), 418 (Weibo/Zhihu anti-bot), 429 too many requests, 432 (m.weibo.cn
+# since late 2025, RSSHub issues #20512 and #20836).
+BLOCK_STATUSES = (403, 412, 418, 429, 432)
+RATE_LIMIT_STATUSES = (418, 429, 432)
+# Short JSON answers that say "slow down", whatever the HTTP status (Weibo ``{"ok":0,"msg":"请求过于频繁"}``,
+# Bilibili −509/−799 "请求过于频繁，请稍后再试").
+RATE_LIMIT_TEXT = r"过于频繁|操作频繁|请求频繁|访问频繁|频率过快|too many requests|rate limit"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One platform, as its spider module declares it."""
+
+    name: str                      # the code used in config, database and CLI: ``weibo``
+    label: str                     # what people read: 微博
+    spider: str                    # the spider class's name in the same module
+    order: int                     # position in lists shown to people
+    base_urls: dict[str, str]      # every one overridable by ``platforms.<name>.base_url``
+    modes: tuple[str, ...]         # the modes the spider truly supports
+    aliases: tuple[str, ...] = ()  # other names people write in registries and CLI input
+    browser: bool = False          # needs a real browser (the page's own script signs requests)
+    check_by: Literal["id", "url"] = "id"  # a post check takes the post's ID, or its stored URL
+    # What a watch round crawls: the registered accounts; the configured sites (website); the
+    # registered forums or, when none, the forums named after the school (Tieba).
+    watch: Literal["registered", "sites", "registered_or_school"] = "registered"
+    mobile: bool = False           # identify as a phone (the API is the mobile site's)
+    block_statuses: tuple[int, ...] = BLOCK_STATUSES
+    rate_limit_statuses: tuple[int, ...] = RATE_LIMIT_STATUSES
+    rate_limit_text: str = RATE_LIMIT_TEXT
+    session_hint: str = field(default="", compare=False)  # what to do when the platform wants a login
+    limits: str = field(default="", compare=False)  # what cannot be done there, and why
+
+    def __post_init__(self) -> None:
+        unknown = set(self.modes) - set(MODES)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown modes {sorted(unknown)}")
+
+    @property
+    def user_agent(self) -> str:
+        return MOBILE_UA if self.mobile else DESKTOP_UA
+
+    def supports(self, mode: str) -> bool:
+        return mode in self.modes
+
+    @property
+    def watchable(self) -> bool:
+        return "timeline" in self.modes
+
+
+class UnknownPlatform(ValueError):
+    """Raised by :func:`get`/:func:`resolve` for a name no spider module declares."""
+
+
+@cache
+def _catalog() -> dict[str, tuple[Platform, str]]:
+    import spiders
+
+    found: dict[str, tuple[Platform, str]] = {}
+    for mod in pkgutil.iter_modules(spiders.__path__):
+        if mod.ispkg or mod.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"spiders.{mod.name}")
+        info = getattr(module, "PLATFORM", None)
+        if isinstance(info, Platform):
+            if info.name in found:
+                raise RuntimeError(f"platform {info.name} declared twice")
+            found[info.name] = (info, module.__name__)
+    return dict(sorted(found.items(), key=lambda kv: kv[1][0].order))
+
+
+def all_platforms() -> list[Platform]:
+    return [info for info, _ in _catalog().values()]
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_catalog())
+
+
+def get(name: str) -> Platform:
+    try:
+        return _catalog()[name][0]
+    except KeyError:
+        raise UnknownPlatform(f"未知平台 {name!r}；可选：{'、'.join(p.label + '（' + p.name + '）' for p in all_platforms())}") from None
+
+
+def label(name: str | None) -> str:
+    if not name:
+        return ""
+    entry = _catalog().get(name)
+    return entry[0].label if entry else name
+
+
+def labels() -> dict[str, str]:
+    return {p.name: p.label for p in all_platforms()}
+
+
+def resolve(text: str) -> str:
+    """A platform's code from what a person wrote: its code, its Chinese label or an alias."""
+    key = (text or "").strip()
+    for p in all_platforms():
+        if key.lower() == p.name or key == p.label or key in p.aliases or key.lower() in (a.lower() for a in p.aliases):
+            return p.name
+    raise UnknownPlatform(f"平台 {text!r} 无法识别，可填：{'、'.join(p.label for p in all_platforms())} 或 "
+                          f"{', '.join(names())}")
+
+
+def spider_class(name: str) -> type:
+    info, module = _catalog()[get(name).name]
+    return getattr(importlib.import_module(module), info.spider)

@@ -1,0 +1,86 @@
+"""Downloader middlewares every platform shares: who we say we are, and how a platform says no.
+
+* :class:`IdentityMiddleware` gives every request the platform's user agent and language, and
+  the operator's session cookies (``platforms.<p>.cookies_file``), so no request ever goes out
+  as ``Scrapy/2.x``.
+* :class:`RefusalMiddleware` turns a platform's refusal into :class:`Refused` before any parser
+  sees it: an HTTP status the platform uses for risk control or rate limiting (its descriptor's
+  ``block_statuses``, unless the request says it reads that status itself), a redirect to a login or captcha page, or a short answer that says "too
+  frequent" (a short JSON body: pages are left to the spiders, which read them whole). The
+  spider's errback records the target as blocked, with advice for the cause.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scrapy.exceptions import IgnoreRequest
+
+# Where platforms send a crawler they do not want: login pages and captchas.
+WALL_URL = re.compile(r"passport|/login|signin|captcha|antispider|wappass|/verify|security-check|sec\.douyin", re.I)
+
+
+class Refused(IgnoreRequest):
+    """Raised by :class:`RefusalMiddleware`; handled by the spider's errback (blocked)."""
+
+    def __init__(self, reason: str, *, rate_limited: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.rate_limited = rate_limited
+
+
+class IdentityMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> IdentityMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Any, spider: Any = None) -> None:
+        spider = self.crawler.spider
+        request.headers["User-Agent"] = spider.info.user_agent
+        request.headers.setdefault("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.6")
+        if spider.cookies and isinstance(request.cookies, dict):
+            # Runs before Scrapy's cookie middleware, which sends what the request carries: the
+            # session from the cookies file goes on every request unless the request set its own.
+            request.cookies = {**spider.cookies, **request.cookies}
+        return None
+
+
+class RefusalMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RefusalMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
+        spider = self.crawler.spider
+        info = spider.info
+        where = response.url[:100]
+        handled = request.meta.get("handle_httpstatus_list") or ()
+        if response.status in info.block_statuses and response.status not in handled:
+            limited = response.status in info.rate_limit_statuses
+            why = "访问过于频繁被限流" if limited else "访问被拒（风控）"
+            raise Refused(f"HTTP {response.status}：{why}（{where}）。{spider.advice(rate_limited=limited)}",
+                          rate_limited=limited)
+        if 300 <= response.status < 400:
+            location = response.headers.get("Location", b"").decode("latin-1")
+            if WALL_URL.search(location):
+                raise Refused(f"跳转到登录或验证码页面（{location[:100]}）。{spider.advice()}")
+        if WALL_URL.search(response.url) and not WALL_URL.search(request.url):
+            raise Refused(f"被带到登录或验证码页面（{where}）。{spider.advice()}")
+        body = (getattr(response, "body", b"") or b"").lstrip()
+        if len(body) < 600 and body[:1] == b"{":
+            text = body.decode("utf-8", "replace")
+            if re.search(info.rate_limit_text, text, re.I):
+                raise Refused(f"平台回答“{_snippet(text)}”（限流）。{spider.advice(rate_limited=True)}", rate_limited=True)
+        return response
+
+
+def _snippet(text: str) -> str:
+    m = re.search(r'"(?:msg|message|status_msg|error_msg)"\s*:\s*"([^"]{1,60})"', text)
+    return m[1] if m else re.sub(r"\s+", " ", text)[:60]

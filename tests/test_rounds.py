@@ -1,0 +1,136 @@
+"""Rounds: many targets in one crawl process, an honest status for each, cool-down after refusal."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from spiders.base import Target
+from tests.fakeplatform import FIXTURES, FakePlatform
+from tests.spider_helpers import platform_config
+from tests.weibo_shapes import serve_accounts, uid
+from watcher.findings import list_findings
+from watcher.rounds import records
+from watcher.rounds.engine import run_round
+from watcher.store import Store
+
+Q = "100103type=3&q=北理工"
+
+
+@pytest.fixture
+def fake():
+    f = FakePlatform(FIXTURES / "weibo")
+    with f:
+        yield f
+
+
+def _timeline(accounts: list[str]) -> list[Target]:
+    return [Target.for_mode("timeline", a) for a in accounts]
+
+
+def test_one_round_many_accounts_each_with_its_own_result(tmp_path, fake):
+    accounts = [uid(i) for i in range(4)]
+    serve_accounts(fake, accounts[:3])
+    fake.route("/api/container/getIndex", {"type": "uid", "value": accounts[3]}, body='{"ok":-100,"msg":"请先登录"}')
+    cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
+    result = run_round(cfg, "weibo", "timeline", _timeline(accounts))
+    by_target = {r["target"]: r for r in result.runs}
+    assert [by_target[a]["status"] for a in accounts] == ["ok", "ok", "ok", "blocked"]
+    assert "登录" in by_target[accounts[3]]["reason"]
+    assert result.status == "partial" and "受阻 1" in result.reason
+    with Store.open(cfg.db_path) as s:
+        assert s.scalar("SELECT COUNT(*) FROM crawl_rounds") == 1
+        assert s.scalar("SELECT COUNT(DISTINCT round_id) FROM crawl_runs") == 1
+        assert s.scalar("SELECT COUNT(*) FROM posts") == 9
+        # one blocked account is not the platform refusing us: no pause, no finding
+        assert not records.state(s, "weibo").cooling()
+        assert not list_findings(s, kind="crawl_blocked")
+    # every request carried a browser identity, never Scrapy's
+    assert all("Scrapy" not in h.get("User-Agent", "") and "Mozilla" in h["User-Agent"] for _, _, h in fake.requests)
+
+
+def test_rate_limit_on_the_first_search_page_is_blocked_and_cools_the_platform(tmp_path, fake):
+    fake.route("/api/container/getIndex", {"containerid": Q}, body='{"ok":0,"msg":"请求过于频繁"}')
+    cfg = platform_config(tmp_path, "weibo", fake.base_url)
+    result = run_round(cfg, "weibo", "discover", [Target.for_mode("discover", "北理工"),
+                                                  Target.for_mode("discover", "北京理工大学")])
+    first = result.runs[0]
+    assert first["status"] == "blocked" and "频繁" in first["reason"] and "rate" in first["reason"]
+    # the round halted: the second keyword was never asked for
+    assert result.status == "blocked" and result.runs[1]["status"] == "blocked"
+    assert "未采集" in result.runs[1]["reason"] and len(fake.requests) == 1
+    with Store.open(cfg.db_path) as s:
+        st = records.state(s, "weibo")
+        assert st.cooling() and st.cooldown_until - datetime.now(UTC) <= timedelta(minutes=15)
+        assert len(list_findings(s, kind="crawl_blocked")) == 1
+
+
+def test_an_episode_is_one_finding_doubling_the_pause_then_resolved_by_an_ok_round(store):
+    now = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    pauses = []
+    for n in range(4):
+        st = records.after_round(store, "weibo", "blocked", "HTTP 432：访问过于频繁被限流", n + 1, refused=True,
+                                 now=now + timedelta(hours=n))
+        pauses.append(st.cooldown_until - (now + timedelta(hours=n)))
+    assert pauses == [timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
+    episode = list_findings(store, kind="crawl_blocked")
+    assert len(episode) == 1 and episode[0]["revision"] == 1 and episode[0]["title"] == "微博采集受阻"
+    records.after_round(store, "weibo", "ok", None, 9, refused=False, now=now + timedelta(hours=5))
+    assert list_findings(store, kind="crawl_blocked")[0]["status"] == "resolved"
+    assert not records.state(store, "weibo").cooling(now + timedelta(hours=5))
+    st = records.after_round(store, "weibo", "blocked", "again", 10, refused=True, now=now + timedelta(hours=6))
+    assert st.cooldown_until == now + timedelta(hours=6, minutes=15)  # a new episode starts small
+    assert len(list_findings(store, kind="crawl_blocked")) == 2
+
+
+def test_a_parser_that_raises_fails_the_target_with_a_reason(tmp_path, fake):
+    fake.route("/api/container/getIndex", {"containerid": Q}, body='{"ok":1,"data":{"cards":[{"card_type":11,"card_group":5}]}}')
+    cfg = platform_config(tmp_path, "weibo", fake.base_url)
+    run = run_round(cfg, "weibo", "discover", [Target.for_mode("discover", "北理工")]).runs[0]
+    assert run["status"] == "failed" and "解析出错" in run["reason"] and "改版" in run["reason"]
+
+
+def test_dns_failure_is_unreachable_with_network_advice(tmp_path):
+    cfg = platform_config(tmp_path, "weibo", "http://m.weibo.invalid")
+    result = run_round(cfg, "weibo", "discover", [Target.for_mode("discover", "北理工")])
+    run = result.runs[0]
+    assert run["status"] == "unreachable" and "域名解析失败" in run["reason"] and "代理" in run["reason"], run
+    with Store.open(cfg.db_path) as s:
+        assert not records.state(s, "weibo").cooling()  # our network, not the platform's refusal
+        finding = list_findings(s, kind="crawl_blocked")[0]
+        assert finding["title"] == "微博无法连接" and "网络" in finding["details"]["remedy"]
+
+
+@pytest.mark.parametrize("how", ["daemon", "timeout"])
+def test_a_round_cut_short_is_interrupted_keeps_what_it_finished_and_raises_nothing(tmp_path, fake, how):
+    accounts = [uid(i) for i in range(6)]
+    serve_accounts(fake, accounts)
+    for r in fake.routes:
+        r.delay = 0.4
+    cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1, rate=50)
+    stop = threading.Event()
+    if how == "daemon":
+        threading.Timer(4.0, stop.set).start()
+    result = run_round(cfg, "weibo", "timeline", _timeline(accounts), stop=stop, timeout=4.0 if how == "timeout" else None)
+    statuses = [r["status"] for r in result.runs]
+    assert result.status == "interrupted" and "interrupted" in statuses and "ok" in statuses, statuses
+    word = "停止" if how == "daemon" else "超时"
+    assert all(word in r["reason"] for r in result.runs if r["status"] == "interrupted")
+    with Store.open(cfg.db_path) as s:
+        assert not list_findings(s) and not records.state(s, "weibo").cooling()
+        done = {r["target"] for r in result.runs if r["status"] == "ok"}
+        # what finished was stored and analysed; what was cut short keeps what it had, unjudged
+        assert done <= {r["account_id"] for r in s.query("SELECT account_id FROM profile_snapshots")}
+
+
+def test_the_round_runs_on_the_config_it_was_given_not_the_file(tmp_path, fake):
+    """A config edit the daemon refused (a broken file after SIGHUP) never reaches a crawl."""
+    serve_accounts(fake, [uid(1)])
+    cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
+    cfg.source.write_text("school: [broken", encoding="utf-8")
+    with pytest.raises(yaml.YAMLError):
+        yaml.safe_load(cfg.source.read_text(encoding="utf-8"))
+    assert run_round(cfg, "weibo", "timeline", _timeline([uid(1)])).status == "ok"

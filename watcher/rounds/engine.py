@@ -1,0 +1,169 @@
+"""Run a round: one crawl process for all targets of one mode on one platform.
+
+:func:`run_round` records the round and one run per target, starts :mod:`watcher.rounds.process`
+with the configuration this process holds, waits (stopping it when ``stop`` is set or the round
+outlives its time), then closes what the process could not: runs it never finished are
+``interrupted`` (a stop or a timeout, which raise no finding) or ``failed`` (a crash). Last, the
+platform's cool-down and 采集受阻 episode follow the round's outcome.
+
+At most ``schedule.crawl_concurrency`` rounds run at once, and one at a time per platform (a
+platform sees one crawler from us, whatever asked for it).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loguru import logger
+
+from spiders import catalog
+from spiders.base import Target
+from watcher.config import Config
+from watcher.rounds import records
+from watcher.rounds.process import payload
+from watcher.store import Store
+
+STOP_GRACE_SECONDS = 20.0
+Progress = Callable[[int, int], None]
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_platform_locks: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+class RoundError(Exception):
+    """A round that cannot be started (a mode the platform does not offer); says why in Chinese."""
+
+
+@dataclass
+class RoundResult:
+    round_id: int
+    platform: str
+    mode: str
+    status: str
+    reason: str | None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.runs:
+            out[r["status"]] = out.get(r["status"], 0) + 1
+        return out
+
+
+def _slot(cfg: Config) -> threading.BoundedSemaphore:
+    with _guard:
+        return _slots.setdefault(cfg.schedule.crawl_concurrency, threading.BoundedSemaphore(cfg.schedule.crawl_concurrency))
+
+
+def _platform_lock(platform: str) -> threading.Lock:
+    with _guard:
+        return _platform_locks.setdefault(platform, threading.Lock())
+
+
+def round_timeout(cfg: Config, platform: str, targets: int) -> float:
+    """Generous: every page of every target at the platform's rate, three times over, plus
+    start-up; a round that takes longer is stuck, not slow."""
+    p = cfg.platform(platform)
+    per_target = (p.pages + 2) / p.rate + p.timeout
+    return 120 + 3 * targets * per_target / max(1, p.concurrency)
+
+
+def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, stop: threading.Event | None = None,
+              scan_request_id: int | None = None, timeout: float | None = None,
+              progress: Progress | None = None) -> RoundResult:
+    info = catalog.get(platform)
+    if not info.supports(mode):
+        raise RoundError(f"{info.label}不支持「{catalog.MODE_LABELS.get(mode, mode)}」"
+                         f"（支持：{'、'.join(catalog.MODE_LABELS[m] for m in info.modes)}）"
+                         + (f"：{info.limits}" if info.limits else ""))
+    targets = list({t.key: t for t in targets}.values())
+    with Store.open(cfg.db_path) as store:
+        round_id, run_ids = records.open_round(store, platform, mode, targets, scan_request_id)
+    if not targets:
+        with Store.open(cfg.db_path) as store:
+            records.close_round(store, round_id, "ok", None, {})
+        return RoundResult(round_id, platform, mode, "ok", None)
+    timeout = timeout or round_timeout(cfg, platform, len(targets))
+    why, code, errors = None, None, ""
+    with _slot(cfg), _platform_lock(platform), tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "watcher.rounds.process"], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=err, text=True, encoding="utf-8")
+        try:
+            proc.stdin.write(payload(cfg, round_id, platform, mode, targets, run_ids))  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass  # the process died at once; its exit code and stderr say why below
+        why = _wait(cfg, proc, round_id, stop, time.monotonic() + timeout, progress)
+        code = proc.returncode
+        err.seek(0)
+        errors = err.read()[-4000:]
+    return _finish(cfg, round_id, platform, mode, why, code, errors)
+
+
+def _wait(cfg: Config, proc: subprocess.Popen, round_id: int, stop: threading.Event | None, deadline: float,
+          progress: Progress | None) -> str | None:
+    last = 0.0
+    while proc.poll() is None:
+        why = "daemon" if stop is not None and stop.is_set() else "timeout" if time.monotonic() > deadline else None
+        if why:
+            with Store.open(cfg.db_path) as store:
+                records.set_stop_reason(store, round_id, why)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            return why
+        if progress is not None and time.monotonic() - last > 1.0:
+            last = time.monotonic()
+            with Store.open(cfg.db_path) as store:
+                progress(*records.progress(store, round_id))
+        time.sleep(0.1)
+    return None
+
+
+def _finish(cfg: Config, round_id: int, platform: str, mode: str, why: str | None, code: int | None,
+            errors: str) -> RoundResult:
+    from watcher.rounds.pipeline import STOP_REASONS
+
+    with Store.open(cfg.db_path) as store:
+        if why:
+            records.close_unfinished(store, round_id, "interrupted", STOP_REASONS[why])
+        elif code != 0:
+            lines = [ln for ln in errors.strip().splitlines() if ln.strip()][-3:]
+            logger.error("{} 采集进程异常退出（退出码 {}）：{}", catalog.label(platform), code, errors[-2000:])
+            records.close_unfinished(store, round_id, "failed", f"采集进程异常退出（退出码 {code}）"
+                                     + (f"：{' '.join(lines)[-300:]}" if lines else ""))
+        else:
+            records.close_unfinished(store, round_id, "failed", "采集进程结束时没有给出结果")
+        runs = records.round_runs(store, round_id)
+        rnd = records.get_round(store, round_id) or {}
+        halted = (rnd.get("details") or {}).get("halted")
+        status, reason = records.summarize(runs, halted)
+        records.close_round(store, round_id, status, reason, rnd.get("details") or {})
+        tried = [r for r in runs if not (r["reason"] or "").startswith("本轮因平台受阻提前结束")]
+        refused = bool(halted) or (bool(tried) and all(r["status"] == "blocked" for r in tried))
+        if status != "interrupted":
+            records.after_round(store, platform, status, reason, round_id, refused=refused)
+        runs = records.round_runs(store, round_id)
+    log = logger.info if status == "ok" else logger.warning
+    log("{} {} 本轮 #{}：{}（{} 个目标{}）", catalog.label(platform), catalog.MODE_LABELS.get(mode, mode), round_id,
+        records.STATUS_LABELS.get(status, status), len(runs), f"；{reason}" if reason else "")
+    return RoundResult(round_id, platform, mode, status, reason, runs)
+
+
+def run_one(cfg: Config, platform: str, mode: str, value: str, post: str | None = None,
+            **kwargs: Any) -> dict[str, Any]:
+    """A round of one target (a keyword, an account or a post); returns that target's run."""
+    result = run_round(cfg, platform, mode, [Target.for_mode(mode, value, post)], **kwargs)
+    return result.runs[0] if result.runs else {}

@@ -1,0 +1,108 @@
+"""What rounds there are: the scheduled discovery and watch rounds of every enabled platform, and
+the rounds an on-demand scan stands for. Everything per platform is read from its descriptor
+(:mod:`spiders.catalog`): the modes it supports and what its watch round targets."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from loguru import logger
+
+from spiders import catalog
+from spiders.base import Target
+from watcher import registry
+from watcher.config import Config
+from watcher.jobs import ScheduledJob
+from watcher.periods import active_periods
+from watcher.rounds import records
+from watcher.rounds.engine import run_round
+from watcher.store import Store
+
+
+def keywords(cfg: Config) -> list[str]:
+    n = cfg.school.names
+    # Full, short and English names are what people search for and what impersonators use;
+    # historical names and mottos are matched but rarely worth a search request of their own.
+    return list(dict.fromkeys([*n.full, *n.short, *n.english]))
+
+
+def watch_targets(cfg: Config, store: Store, platform: str) -> list[str]:
+    """What a watch round crawls, as the platform's descriptor says: the registered accounts; the
+    configured sites; or the registered forums, and when none the forums named after the school
+    (where talk about it happens)."""
+    info = catalog.get(platform)
+    if info.watch == "sites":
+        return [s["id"] for s in cfg.platform(platform).sites]
+    accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+    if info.watch == "registered_or_school" and not accounts:
+        accounts = list(cfg.school.names.full)
+    return accounts
+
+
+def watch_interval(cfg: Config, store: Store, platform: str) -> int:
+    """Seconds between watch rounds: the normal cadence, or a sensitive period's, if shorter."""
+    cadences = [p.cadence for p in active_periods(cfg, store) if p.covers(platform)]
+    return min([cfg.schedule.watch_every, *cadences])
+
+
+def cooling(store: Store, platform: str) -> bool:
+    st = records.state(store, platform)
+    if st.cooling():
+        logger.info("{}在冷却中（至 {}），本轮跳过", catalog.label(platform), st.cooldown_until)
+        return True
+    return False
+
+
+def discover(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
+    with Store.open(cfg.db_path) as store:
+        if cooling(store, platform):
+            return
+    run_round(cfg, platform, "discover", [Target.for_mode("discover", k) for k in keywords(cfg)], stop=stop)
+
+
+def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
+    """Runs every minute and starts a round when one is due, so that a sensitive period that
+    begins (or a period started by hand) raises the cadence without a restart."""
+    with Store.open(cfg.db_path) as store:
+        interval = watch_interval(cfg, store, platform)
+        last = records.last_round_started(store, platform, "timeline")
+        if last and datetime.fromisoformat(last) > datetime.now(UTC) - timedelta(seconds=interval):
+            return
+        if cooling(store, platform):
+            return
+        accounts = watch_targets(cfg, store, platform)
+    if accounts:
+        run_round(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
+
+
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
+    jobs = []
+    for p in cfg.enabled_platforms():
+        info = catalog.get(p)
+        if info.supports("discover"):
+            jobs.append(ScheduledJob(id=f"discover:{p}", func=discover, seconds=cfg.schedule.discover_every,
+                                     kwargs={"platform": p}, run_at_start=True, stoppable=True,
+                                     description=f"{info.label}仿冒发现"))
+        if info.watchable:
+            jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=60, kwargs={"platform": p},
+                                     stoppable=True, description=f"{info.label}备案账号巡检"))
+    return jobs
+
+
+def scan_rounds(cfg: Config, store: Store, params: dict) -> list[tuple[str, str, list[Target]]]:
+    """The rounds an on-demand scan stands for: (platform, mode, targets)."""
+    platforms = [params["platform"]] if params.get("platform") else cfg.enabled_platforms()
+    rounds: list[tuple[str, str, list[Target]]] = []
+    if params.get("discover", True) and not params.get("account"):
+        words = params.get("keywords") or keywords(cfg)
+        rounds += [(p, "discover", [Target.for_mode("discover", k) for k in words]) for p in platforms
+                   if catalog.get(p).supports("discover")]
+    if params.get("watch", True):
+        for p in platforms:
+            if not catalog.get(p).watchable:
+                continue
+            ids = [params["account"]] if params.get("account") else watch_targets(cfg, store, p)
+            if ids:
+                rounds.append((p, "timeline", [Target.for_mode("timeline", i) for i in ids]))
+    return rounds

@@ -1,0 +1,125 @@
+"""On-demand scans: a queue in ``scan_requests`` that the daemon polls every few seconds, or
+that ``watcher scan`` runs itself when no daemon is running.
+
+A request is claimed atomically (queued → running), so the daemon and a terminal never run the
+same one; progress is written as it goes, so a terminal can show a progress bar for a scan the
+daemon is running.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from spiders import catalog
+from watcher.config import Config
+from watcher.jobs import ScheduledJob
+from watcher.rounds.engine import RoundError, run_round
+from watcher.rounds.plan import scan_rounds
+from watcher.store import Store, dumps, loads, utcnow
+
+Progress = Callable[[int, int, str], None]
+
+
+def enqueue(store: Store, params: dict[str, Any], requested_by: str = "cli") -> int:
+    with store.transaction():
+        cur = store.conn.execute(
+            "INSERT INTO scan_requests (params, status, requested_by, requested_at) VALUES (?, 'queued', ?, ?)",
+            [dumps(params), requested_by, utcnow()])
+    return int(cur.lastrowid)
+
+
+def claim(store: Store, request_id: int | None = None) -> dict[str, Any] | None:
+    with store.transaction():
+        row = store.one("SELECT * FROM scan_requests WHERE status = 'queued'" + (" AND id = ?" if request_id else "")
+                        + " ORDER BY id LIMIT 1", [request_id] if request_id else [])
+        if row is None:
+            return None
+        store.conn.execute("UPDATE scan_requests SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+                           [utcnow(), row["id"]])
+    return row
+
+
+def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = None,
+            stop: threading.Event | None = None) -> dict[str, Any]:
+    """Run the rounds a request stands for; progress counts targets (accounts, keywords) done."""
+    params = loads(request["params"], {})
+    with Store.open(cfg.db_path) as store:
+        rounds = scan_rounds(cfg, store, params)
+        before = store.scalar("SELECT COALESCE(MAX(id), 0) FROM findings")
+    total = sum(len(targets) for _, _, targets in rounds)
+    results: dict[str, int] = {}
+    done = 0
+    for platform, mode, targets in rounds:
+        label = f"{catalog.label(platform)}{catalog.MODE_LABELS[mode]}"
+
+        def report(n: int, _total: int, label: str = label, offset: int = done) -> None:
+            _progress(cfg, request["id"], offset + n, total, label)
+            if progress:
+                progress(offset + n, total, label)
+
+        report(0, len(targets))
+        if stop is not None and stop.is_set():
+            break
+        try:
+            result = run_round(cfg, platform, mode, targets, scan_request_id=request["id"], progress=report, stop=stop)
+        except RoundError as e:
+            logger.warning("扫描 #{}：{}", request["id"], e)
+            continue
+        for status, n in result.counts().items():
+            results[status] = results.get(status, 0) + n
+        done += len(targets)
+        _progress(cfg, request["id"], done, total, label)
+    with Store.open(cfg.db_path) as store:
+        new = store.query("SELECT kind, COUNT(*) AS n FROM findings WHERE id > ? AND kind != 'crawl_blocked' "
+                          "GROUP BY kind", [before])
+        summary = {"crawls": total, "rounds": len(rounds), "runs": results,
+                   "new_findings": {r["kind"]: r["n"] for r in new}}
+        failed = sum(n for s, n in results.items() if s not in ("ok", "gone"))
+        with store.transaction():
+            store.conn.execute("UPDATE scan_requests SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
+                               ["done" if failed < total or not total else "failed", utcnow(), dumps(summary),
+                                request["id"]])
+    if progress:
+        progress(total, total, "完成")
+    logger.info("扫描 #{} 完成：{}", request["id"], summary)
+    return summary
+
+
+def _progress(cfg: Config, request_id: int, done: int, total: int, label: str) -> None:
+    with Store.open(cfg.db_path) as store, store.transaction():
+        store.conn.execute("UPDATE scan_requests SET progress = ? WHERE id = ?",
+                           [dumps({"done": done, "total": total, "current": label}), request_id])
+
+
+def poll(cfg: Config, stop: threading.Event | None = None) -> None:
+    """Daemon job: run every queued request, oldest first."""
+    while stop is None or not stop.is_set():
+        with Store.open(cfg.db_path) as store:
+            req = claim(store)
+        if req is None:
+            return
+        execute(cfg, req, stop=stop)
+
+
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
+    return [ScheduledJob(id="scan-queue", func=poll, seconds=cfg.schedule.scan_poll, stoppable=True,
+                         description="手动扫描队列")]
+
+
+def pidfile(cfg: Config) -> Path:
+    return cfg.data_path / "daemon.pid"
+
+
+def daemon_running(cfg: Config) -> bool:
+    try:
+        pid = int(pidfile(cfg).read_text())
+        os.kill(pid, 0)
+        return True
+    except (OSError, ValueError):
+        return False
