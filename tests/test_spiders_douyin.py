@@ -93,3 +93,22 @@ def test_video_check(tmp_path, fake, aweme, file, expected):
     assert run["status"] == "ok", run
     with Store.open(cfg.db_path) as s:
         assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+
+
+def test_a_round_of_several_targets_starts_one_browser(tmp_path, fake):
+    from spiders.base import Target
+    from watcher.rounds.engine import run_round
+
+    live, gone = "7440000000000000001", "7440000000000000002"
+    for aweme, file in ((live, "detail_live.json"), (gone, "detail_gone.json")):
+        fake.route(f"/video/{aweme}", {}, "video_page.html", content_type=HTML)
+        fake.route("/aweme/v1/web/aweme/detail/", {"aweme_id": aweme}, file)
+    cfg = _cfg(tmp_path, fake)
+    result = run_round(cfg, "douyin", "check", [Target.for_mode("check", "MS4wLjABAAAAbitofficial", a) for a in (live, gone)])
+    assert [r["status"] for r in result.runs] == ["ok", "ok"], result.runs
+    with Store.open(cfg.db_path) as s:
+        answers = {r["post_id"]: r["exists_flag"] for r in s.query("SELECT post_id, exists_flag FROM post_checks")}
+        details = s.one("SELECT details FROM crawl_rounds")["details"]
+    assert answers == {live: 1, gone: 0}
+    import json
+    assert json.loads(details)["browsers"] == 1

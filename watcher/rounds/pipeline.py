@@ -155,6 +155,11 @@ class RoundPipeline:
             else:
                 status, reason = "failed", f"采集结束时仍未完成（{self.close_reason}）"
             records.close_run(self.store, run_id, status, reason)
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         details = {"halted": spider.halted.reason if spider.halted else None,
-                   "checks": sum(len(v) for v in self.answers.values()), "close_reason": self.close_reason}
+                   "checks": sum(len(v) for v in self.answers.values()), "close_reason": self.close_reason,
+                   # what the round cost, from Scrapy's own counters
+                   "requests": stats.get("downloader/request_count", 0),
+                   "browsers": stats.get("playwright/browser_count", 0),
+                   "browser_contexts": stats.get("playwright/context_count", 0)}
         records.set_round_details(self.store, spider.round_id, details)
