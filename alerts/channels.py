@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import smtplib
 import ssl
 import time
@@ -26,6 +27,38 @@ import httpx
 
 from alerts.secrets import Credentials, redact, remember, remember_url
 from watcher.config import ChannelConfig, SmtpConfig
+
+# Platform text must stay text in every receiver. ASCII brackets are what links, images,
+# autolinks, HTML tags and Feishu's <at> mentions are made of; their full-width forms read the
+# same to a Chinese reader and no renderer parses them, whether or not it honours backslash
+# escapes. The other markdown marks are backslash-escaped (CommonMark).
+_MARKUP = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞"})
+_MD_MARKS = re.compile(r"([\\`*_~#|])")
+_MD_LINE_START = re.compile(r"(?m)^(\s*)([-+=]|\d+\.)")
+# The text's live links: only allowed hosts are left undefanged by alerts.messages.
+_LIVE_URL = re.compile(r"(?i)\bhttps?://[^\s<>\[\]()\"'`]+")
+
+
+def plain_for_chat(text: str) -> str:
+    """Feishu text messages and DingTalk titles: no markup characters at all."""
+    return text.translate(_MARKUP)
+
+
+def _md_escape(text: str) -> str:
+    text = _MD_MARKS.sub(r"\\\1", text.translate(_MARKUP))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def markdown_for_chat(text: str) -> str:
+    """DingTalk and WeCom markdown: everything escaped except the live links themselves, which
+    the clients link as they are (escaping inside them would break them)."""
+    out: list[str] = []
+    pos = 0
+    for m in _LIVE_URL.finditer(text):
+        out += [_md_escape(text[pos:m.start()]), m.group(0)]
+        pos = m.end()
+    out.append(_md_escape(text[pos:]))
+    return "".join(out)
 
 
 class DeliveryError(Exception):
@@ -147,22 +180,24 @@ class Sender:
             ts = int(self.clock() * 1000)
             sep = "&" if "?" in url else "?"
             url = f"{url}{sep}timestamp={ts}&sign={urllib.parse.quote_plus(dingtalk_sign(secret, ts))}"
-        text = msg.text
+        text = markdown_for_chat(msg.text)
         if ch.keyword and ch.keyword not in text:
             # A DingTalk bot with a keyword rule silently drops messages without it.
-            text = f"{text}\n\n【{ch.keyword}】"
-        data = _post_json(url, {"msgtype": "markdown", "markdown": {"title": msg.title, "text": text}}, self.timeout)
+            text = f"{text}\n\n【{markdown_for_chat(ch.keyword)}】"
+        data = _post_json(url, {"msgtype": "markdown", "markdown": {"title": plain_for_chat(msg.title), "text": text}},
+                          self.timeout)
         _check_code(data, "errcode")
         return "钉钉机器人已接收（errcode=0）"
 
     def _send_wecom(self, ch: ChannelConfig, msg: Outgoing) -> str:
-        data = _post_json(self._url(ch), {"msgtype": "markdown", "markdown": {"content": f"**{msg.title}**\n{msg.text}"}},
+        data = _post_json(self._url(ch), {"msgtype": "markdown", "markdown": {
+            "content": f"**{markdown_for_chat(msg.title)}**\n{markdown_for_chat(msg.text)}"}},
                           self.timeout)
         _check_code(data, "errcode")
         return "企业微信机器人已接收（errcode=0）"
 
     def _send_feishu(self, ch: ChannelConfig, msg: Outgoing) -> str:
-        payload: dict[str, Any] = {"msg_type": "text", "content": {"text": f"{msg.title}\n{msg.text}"}}
+        payload: dict[str, Any] = {"msg_type": "text", "content": {"text": plain_for_chat(f"{msg.title}\n{msg.text}")}}
         secret = self._secret(ch)
         if secret:
             ts = int(self.clock())

@@ -1,12 +1,33 @@
-"""Alert texts in Chinese: what happened, which account, why, what the rules ask, where to look."""
+"""Alert texts in Chinese: what happened, which account, why, what the rules ask, where to look.
+
+Almost everything in an alert comes from a platform: the account's name, its ID, the post's
+text, the reasons quoting them. An impersonator can name itself
+``[北理工官方认证](http://evil.example/login)``; in the staff group chat that must read as the
+odd name it is, never as a link. So the text built here is plain text in which the only live
+links point at known platform hosts or at our own review site; any other address in platform
+text is defanged (``hxxp://evil[.]example/login``), which no chat client or mail reader links.
+Each channel then escapes the text for its own format (:mod:`alerts.channels`).
+"""
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from typing import Any
 
 from alerts.channels import Outgoing
+from spiders import catalog
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
+
+# Hosts (and their subdomains) whose pages an alert may link to: where the platforms show an
+# account or a post. Short links (b23.tv, v.douyin.com …) are left out on purpose: they hide
+# where they lead.
+PLATFORM_HOSTS = ("weibo.com", "weibo.cn", "bilibili.com", "mp.weixin.qq.com", "weixin.sogou.com", "douyin.com",
+                  "kuaishou.com", "xiaohongshu.com", "zhihu.com", "toutiao.com", "tieba.baidu.com")
+
+# An address in free text: a scheme-prefixed URL, or a bare www. host that clients autolink.
+_ADDRESS = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]{1,15}://|\bwww\.)[^\s<>\[\]()\"'`，。；：！？、「」（）【】]+")
 
 # What the school's rules ask the unit to do, per kind of finding.
 ACTIONS: dict[str, str] = {
@@ -24,20 +45,76 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def _account(f: dict[str, Any]) -> str:
+def _host_of(url: str) -> str | None:
+    try:
+        return urllib.parse.urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def allowed_hosts(cfg: Config) -> set[str]:
+    """Our review site, the platforms' own hosts, and any host the config points a platform or
+    a watched website at."""
+    hosts = set(PLATFORM_HOSTS)
+    urls = [cfg.alerts.base_url, *(u for p in catalog.all_platforms() for u in p.base_urls.values())]
+    for name, pc in cfg.platforms.items():
+        urls += list(pc.urls(name).values()) + [site.get("url", "") for site in pc.sites]
+    hosts.update(h for h in map(_host_of, urls) if h)
+    return hosts
+
+
+def safe_link(cfg: Config, url: Any, hosts: set[str] | None = None) -> str | None:
+    """``url`` when it is http(s) to an allowed host (or a subdomain of one), else None."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    parts = urllib.parse.urlsplit(url) if _host_of(url) else None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
+        return None
+    host = (parts.hostname or "").lower()
+    hosts = allowed_hosts(cfg) if hosts is None else hosts
+    if not any(host == h or host.endswith("." + h) for h in hosts):
+        return None
+    # Characters that would end a link early or start markup are percent-encoded.
+    return re.sub(r"[\s<>\[\]()\"'`]", lambda m: urllib.parse.quote(m.group(0)), url)
+
+
+def defang(cfg: Config, text: str, hosts: set[str] | None = None) -> str:
+    """Every address in ``text`` that is not an allowed link, made unclickable the way security
+    reports write them: ``hxxp://evil[.]example/login``."""
+    hosts = allowed_hosts(cfg) if hosts is None else hosts
+
+    def one(m: re.Match[str]) -> str:
+        address = m.group(0)
+        if safe_link(cfg, address, hosts) == address:
+            return address
+        scheme, sep, rest = address.partition("://")
+        if not sep:
+            scheme, rest = "", address
+        host, slash, path = rest.partition("/")
+        defanged_scheme = re.sub(r"(?i)^(h)tt(ps?)$", r"\1xx\2", scheme) if scheme else ""
+        return (defanged_scheme + "://" if sep else "") + host.replace(".", "[.]") + slash + path
+
+    return _ADDRESS.sub(one, text)
+
+
+def _account(cfg: Config, f: dict[str, Any]) -> str:
     platform = PLATFORM_LABELS.get(f.get("platform") or "", f.get("platform") or "")
     d = f.get("details") or {}
     parts = [p for p in (platform, f"「{f['account_name']}」" if f.get("account_name") else "",
                          f"ID {f['account_id']}" if f.get("account_id") else "") if p]
-    link = d.get("profile_url") or d.get("url")
-    return " ".join(parts) + (f"\n链接：{link}" if link else "")
+    raw = d.get("profile_url") or d.get("url")
+    link = safe_link(cfg, raw)
+    if link:
+        return " ".join(parts) + f"\n链接：{link}"
+    return " ".join(parts) + ("\n链接：（不是已知平台的地址，未附链接，请在复核网站查看）" if raw else "")
 
 
 def finding_text(cfg: Config, f: dict[str, Any], role: str = "责任单位") -> str:
     d = f.get("details") or {}
     lines = [f"【{KIND_LABELS.get(f['kind'], f['kind'])}】{f['title']}"]
     if f.get("platform") or f.get("account_name"):
-        lines.append(f"账号：{_account(f)}")
+        lines.append(f"账号：{_account(cfg, f)}")
     reasons = d.get("reasons") or []
     if reasons:
         lines.append("理由：" + "；".join(str(r) for r in reasons))
@@ -50,13 +127,13 @@ def finding_text(cfg: Config, f: dict[str, Any], role: str = "责任单位") -> 
         lines.append("（抄送宣传部）")
     if f.get("revision", 1) > 1:
         lines.append(f"（第 {f['revision']} 版：内容已更新）")
-    return "\n".join(lines)
+    return defang(cfg, "\n".join(lines))
 
 
 def single(cfg: Config, f: dict[str, Any], unit_name: str, role: str) -> Outgoing:
     level = "【紧急】" if f.get("severity") == "critical" else ""
-    return Outgoing(f"{level}campus-watcher：{KIND_LABELS.get(f['kind'], f['kind'])} — {f.get('account_name') or f['title']}",
-                    f"{unit_name}：\n" + finding_text(cfg, f, role))
+    title = f"{level}campus-watcher：{KIND_LABELS.get(f['kind'], f['kind'])} — {f.get('account_name') or f['title']}"
+    return Outgoing(defang(cfg, title), f"{unit_name}：\n" + finding_text(cfg, f, role))
 
 
 def digest(cfg: Config, findings: list[tuple[dict[str, Any], str]], unit_name: str) -> Outgoing:

@@ -134,9 +134,10 @@ def test_scan_button_queues_a_request(site):
 
 def test_users_cli_and_publish(tmp_path, config_path):
     run = CliRunner().invoke
-    assert run(main_group, ["users", "add", "ops", "--role", "admin", "--password", "longenough1",
-                            "--config", str(config_path)]).exit_code == 0
-    r = run(main_group, ["users", "add", "u1", "--role", "unit", "--password", "longenough1", "--config", str(config_path)])
+    assert run(main_group, ["users", "add", "ops", "--role", "admin", "--password-stdin", "--config", str(config_path)],
+               input="longenough1\n").exit_code == 0
+    r = run(main_group, ["users", "add", "u1", "--role", "unit", "--password-stdin", "--config", str(config_path)],
+            input="longenough1\n")
     assert r.exit_code == 2 and "单位" in r.output
     assert "ops" in run(main_group, ["users", "list", "--config", str(config_path)]).output
     assert run(main_group, ["registry", "import", "--config", str(config_path)]).exit_code == 0

@@ -1,16 +1,82 @@
 """Logging: loguru to stderr (journald adds time and unit under systemd) and an optional
-rotating file. Libraries that use the standard ``logging`` module (Scrapy, APScheduler, uvicorn)
-are routed into loguru so there is one format and one place to look."""
+rotating file. Libraries that use the standard ``logging`` module (Scrapy, APScheduler, uvicorn,
+httpx) are routed into loguru so there is one format and one place to look.
+
+Every line is redacted before any sink sees it, at every level: bot webhook URLs carry their
+access token in the path or query (httpx logs ``HTTP Request: POST <url>`` at INFO), signing
+secrets, SMTP passwords and platform cookies must never reach journald or the log file. Two
+nets catch them: patterns for where secrets sit (``access_token=``, ``/hook/<token>``,
+``Cookie:`` …) and the exact values registered with :func:`remember` by whoever loads them.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
+import threading
+import traceback
+from typing import Any
 
 from loguru import logger
 
 from watcher.config import LoggingConfig
+
+_TOKEN_PARAMS = re.compile(
+    r"(?i)(?<![\w-])((?:access_token|token|key|secret|sign|signature|password|passwd|pwd|sessdata|auth)=)[^&\s\"'<>]+")
+_HOOK_PATH = re.compile(r"(?i)(/open-apis/bot/v2/hook/|/webhook/send\?key=|/robot/send\?access_token=|/hooks?/)[^&\s\"'<>/?]+")
+# Cookie and authorization headers, as text ("Cookie: a=1; b=2") or as a dict repr ('cookie': '...').
+_HEADERS = re.compile(r"(?i)(\b(?:set-)?cookie|\bauthorization)([\"']?\s*[:=]\s*[\"']?)[^\"'\n]+")
+_MIN_SECRET = 6
+
+_known: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def remember(*values: str | None) -> None:
+    """Register secret values so that :func:`redact` hides them wherever they appear. Values
+    shorter than 6 characters are ignored: hiding every "1234" would garble ordinary text."""
+    with _known_lock:
+        _known.update(v for v in values if v and len(v) >= _MIN_SECRET)
+
+
+def redact(text: str) -> str:
+    text = _HOOK_PATH.sub(lambda m: m.group(1) + "***", text)
+    text = _TOKEN_PARAMS.sub(lambda m: m.group(1) + "***", text)
+    text = _HEADERS.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+    with _known_lock:
+        known = sorted(_known, key=len, reverse=True)
+    for v in known:
+        text = text.replace(v, "***")
+    return text
+
+
+def _redact_record(record: dict[str, Any]) -> None:
+    """loguru patcher: runs once per message, before any sink formats it."""
+    message = record["message"]
+    exc = record["exception"]
+    if exc is not None and exc.type is not None:
+        # An exception's text (httpx puts the request URL in it) is folded into the message,
+        # redacted, instead of being printed by the sink from the live exception object.
+        message += "\n" + "".join(traceback.format_exception(exc.type, exc.value, exc.traceback)).rstrip()
+        record["exception"] = None
+    record["message"] = redact(message)
+
+
+_original_factory = logging.getLogRecordFactory()
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Standard-library records are redacted where they are made, so that a handler a library
+    installs for itself (Scrapy adds its own) never sees a secret either."""
+    record = _original_factory(*args, **kwargs)
+    try:
+        text = record.getMessage()
+    except Exception:  # noqa: BLE001 - a malformed record is logging's to report, not ours
+        return record
+    record.msg, record.args = redact(text), None
+    return record
 
 
 class _InterceptHandler(logging.Handler):
@@ -31,7 +97,8 @@ def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher
         if under_journald
         else "<green>{time:YYYY-MM-DD HH:mm:ss}</green> <level>{level: <7}</level> {extra[component]}: {message}"
     )
-    logger.configure(extra={"component": component})
+    logger.configure(extra={"component": component}, patcher=_redact_record)
+    logging.setLogRecordFactory(_redacting_factory)
     logger.add(sys.stderr, level=cfg.level, format=fmt, colorize=sys.stderr.isatty() and not under_journald,
                backtrace=False, diagnose=False)
     if cfg.file:

@@ -373,6 +373,36 @@ WEB: list[Migration] = [
             created_at TEXT NOT NULL
         )""",
     ),
+    # 2: security. A per-user session epoch (every session cookie carries the epoch it was
+    #    issued under; bumping it ends every session of that user at once), failed-login
+    #    counters per account and per client address (throttling survives a restart and is
+    #    shared by every web process), and name-rule proposals from unit reviewers, which only
+    #    the central department turns into school-wide rules.
+    _sql(
+        "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE login_throttle (
+            scope TEXT NOT NULL CHECK (scope IN ('account', 'address')),
+            key TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            window_start TEXT NOT NULL,
+            locked_until TEXT,
+            PRIMARY KEY (scope, key)
+        )""",
+        """CREATE TABLE rule_proposals (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
+            name TEXT NOT NULL,
+            finding_id INTEGER REFERENCES findings(id),
+            note TEXT,
+            proposed_by TEXT NOT NULL,
+            proposed_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+            decided_by TEXT,
+            decided_at TEXT,
+            decision_note TEXT
+        )""",
+        "CREATE INDEX rule_proposals_status ON rule_proposals(status, id)",
+    ),
 ]
 
 COMPONENTS: dict[str, list[Migration]] = {

@@ -8,7 +8,9 @@ connection waits on a busy database instead of failing, and every multi-row writ
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +61,29 @@ class _Connection(sqlite3.Connection):
         return False
 
 
+def private_dir(path: Path) -> None:
+    """Make ``path`` (and missing parents) a directory only its owner can enter: the data dir
+    holds phone numbers, e-mail addresses, password hashes and the session signing key.
+    A directory we own that was created looser by an older version is tightened."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    # A shared sticky directory such as /tmp is never ours to close, even when running as root.
+    if st.st_uid == os.getuid() and st.st_mode & 0o077 and not st.st_mode & stat.S_ISVTX:
+        path.chmod(0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    files the database file's mode), or tighten one we own that an older version made 0644."""
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        st = path.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            path.chmod(0o600)
+
+
 class Store:
     """The database of one campus-watcher installation.
 
@@ -68,7 +93,7 @@ class Store:
     def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
         conn = sqlite3.connect(
             str(path),
             factory=_Connection,

@@ -2,37 +2,94 @@
 
 Every state change is a POST carrying the session's CSRF token; a request without it is
 refused before anything is read from the form. Sessions are signed cookies (HttpOnly,
-SameSite=Lax, Secure when ``web.secure_cookies``); the signing key lives in the data dir, made
-on first start, readable by the service user only.
+SameSite=Lax, Secure when ``web.secure_cookies``) that name the user and the session epoch
+they were issued under (see :mod:`watcher.web.auth`); the signing key lives in the data dir,
+made 0600 on first start. Every response carries a Content-Security-Policy without inline
+script or style (the stylesheet is a static file), refuses to be framed, and sends no referrer.
+Messages after a redirect ("已备案…") travel in the session, never in the URL, so nobody can
+put words in the app's mouth with a crafted link.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS, STATUS_LABELS
-from watcher.store import Store
+from watcher.store import Store, private_dir
 from watcher.web import auth
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.globals.update(KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS, PLATFORM_LABELS=PLATFORM_LABELS,
                              ROLES=auth.ROLES)
+# ``{% if url is web_link %}``: only http(s) addresses from platforms become links.
+TEMPLATES.env.tests["web_link"] = lambda url: isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every response, error pages and static files included.
+    A response that set its own CSP (evidence files are sandboxed) keeps it. Pages are never
+    cached: they show personal data to a logged-in reviewer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.decode("latin-1").lower() for k, _ in headers}
+                extra = dict(SECURITY_HEADERS)
+                if not scope["path"].startswith("/static/"):
+                    extra["cache-control"] = "no-store"
+                headers += [(k.encode(), v.encode()) for k, v in extra.items() if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def secret_key(cfg: Config) -> str:
+    """The session signing key, created 0600 (never world-readable, not even for an instant)."""
     path = cfg.resolve_path(cfg.web.secret_key_file) if cfg.web.secret_key_file else cfg.data_path / "web_secret"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        if path.parent == cfg.data_path:
+            private_dir(path.parent)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -46,6 +103,8 @@ def create_app(cfg: Config) -> FastAPI:
     app.state.cfg = cfg
     app.add_middleware(SessionMiddleware, secret_key=secret_key(cfg), session_cookie="cw_session",
                        same_site="lax", https_only=cfg.web.secure_cookies, max_age=12 * 3600)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     Store.open(cfg.db_path).close()  # migrate before the first request
 
     @app.exception_handler(HTTPException)
@@ -53,7 +112,8 @@ def create_app(cfg: Config) -> FastAPI:
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return TEMPLATES.TemplateResponse(request, "error.html", {"user": None, "code": exc.status_code,
-                                                                  "message": exc.detail}, status_code=exc.status_code)
+                                                                  "message": exc.detail, "flashes": []},
+                                          status_code=exc.status_code)
 
     from watcher.web import routes
 
@@ -66,10 +126,18 @@ def store_of(request: Request) -> Store:
 
 
 def current_user(request: Request, store: Store) -> auth.User:
-    user = auth.load_user(store, request.session.get("user"))
+    user = auth.load_user(store, request.session.get("user"), request.session.get("epoch"))
     if user is None:
+        if request.session.get("user"):
+            request.session.clear()  # a revoked session: forget it rather than keep resending it
         raise HTTPException(status_code=401)
     return user
+
+
+def start_session(request: Request, user: auth.User) -> None:
+    """A fresh session (new CSRF token) for a user who just logged in."""
+    request.session.clear()
+    request.session.update({"user": user.username, "epoch": user.epoch})
 
 
 def csrf_token(request: Request) -> str:
@@ -88,6 +156,20 @@ async def checked_form(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in form.items()}
 
 
+def flash(request: Request, kind: str, text: str) -> None:
+    """A message for the next page this session shows (``kind``: ok or err)."""
+    request.session["flash"] = [*request.session.get("flash", []), [kind, text]][-5:]
+
+
+def back(request: Request, path: str, *, ok: str | None = None, error: str | None = None) -> RedirectResponse:
+    if ok:
+        flash(request, "ok", ok)
+    if error:
+        flash(request, "err", error)
+    return RedirectResponse(path, status_code=303)
+
+
 def render(request: Request, template: str, user: auth.User | None, status_code: int = 200, **ctx: Any) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, template, {"user": user, "csrf": csrf_token(request), **ctx},
-                                      status_code=status_code)
+    flashes = request.session.pop("flash", [])
+    return TEMPLATES.TemplateResponse(request, template, {"user": user, "csrf": csrf_token(request),
+                                                          "flashes": flashes, **ctx}, status_code=status_code)

@@ -11,11 +11,13 @@ from pydantic import ValidationError
 
 from watcher import findings as fnd
 from watcher import registry as reg
+from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods
 from watcher.rounds.records import latest_per_platform
-from watcher.store import loads, utcnow
-from watcher.web import auth
-from watcher.web.app import Forbidden, checked_form, current_user, render, store_of
+from watcher.store import loads
+from watcher.web import auth, rules
+from watcher.web.app import Forbidden, back, checked_form, current_user, render, start_session, store_of
+from watcher.web.rules import RULE_LABELS
 
 router = APIRouter()
 
@@ -50,24 +52,38 @@ def login_page(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", None, next=next, error=None)
 
 
+def _client_address(request: Request) -> str:
+    # uvicorn (proxy_headers) has already put the address nginx reports here, and only when the
+    # request came through a trusted proxy (forwarded_allow_ips), so a client cannot pick it.
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await checked_form(request)
+    next_ = form.get("next", "/")
     with store_of(request) as store:
-        user = auth.authenticate(store, form.get("username", ""), form.get("password", ""))
+        try:
+            user = auth.login(store, form.get("username", ""), form.get("password", ""), _client_address(request))
+        except auth.LockedOut as e:
+            return render(request, "login.html", None, status_code=429, next=next_, error=str(e))
         if user is None:
-            return render(request, "login.html", None, status_code=400, next=form.get("next", "/"),
-                          error="用户名或密码错误")
-        auth.audit(store, user.username, "登录")
-    request.session.clear()
-    request.session["user"] = user.username
-    target = form.get("next", "/")
-    return RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", status_code=303)
+            return render(request, "login.html", None, status_code=400, next=next_,
+                          error=f"用户名或密码错误（连续 {auth.MAX_FAILURES} 次错误将锁定 {auth.LOCK_MINUTES} 分钟）")
+    start_session(request, user)
+    return RedirectResponse(next_ if next_.startswith("/") and not next_.startswith(("//", "/\\")) else "/",
+                            status_code=303)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await checked_form(request)
+    with store_of(request) as store:
+        user = auth.load_user(store, request.session.get("user"), request.session.get("epoch"))
+        if user is not None:
+            # Every session of the user ends, including a copy of this cookie kept elsewhere.
+            auth.end_sessions(store, user.username)
+            auth.audit(store, user.username, "退出登录")
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -80,7 +96,8 @@ def dashboard(request: Request) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         rows = [f for f in fnd.list_findings(store, open_only=True, limit=10_000) if user.may_see(f)]
-        crawls = latest_per_platform(store)
+        # Crawl status names the platforms' blocks and cookies: the central department's business.
+        crawls = latest_per_platform(store) if user.central else []
         periods = active_periods(request.app.state.cfg, store)
     return render(request, "dashboard.html", user, total=len(rows),
                   by_kind=Counter(f["kind"] for f in rows).most_common(),
@@ -107,17 +124,26 @@ def findings_list(request: Request, kind: str = "", status: str = "", unit: str 
                   filters={"kind": kind, "status": status, "unit": unit, "platform": platform, "q": q})
 
 
+def _finding_page(request: Request, store: Any, user: auth.User, f: dict[str, Any], *, error: str | None = None,
+                  status_code: int = 200) -> Response:
+    cfg = request.app.state.cfg
+    ev = store.query("SELECT * FROM evidence WHERE finding_id = ? ORDER BY id", [f["id"]])
+    actions = store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC", [f["id"]])
+    deliveries = store.query("SELECT unit, channel, status, sent_at, last_error FROM deliveries WHERE finding_id = ?",
+                             [f["id"]])
+    if not user.central:  # a unit sees its own channels' deliveries, not the copies to others
+        deliveries = [d for d in deliveries if (u := cfg.unit(d["unit"])) is not None and u.name == user.unit]
+    proposals = store.query("SELECT * FROM rule_proposals WHERE finding_id = ? ORDER BY id DESC", [f["id"]])
+    return render(request, "finding.html", user, status_code=status_code, f=f, evidence=ev, actions=actions,
+                  deliveries=deliveries, proposals=proposals, error=error, decisions=DECISIONS, rule_labels=RULE_LABELS)
+
+
 @router.get("/findings/{finding_id}")
-def finding_detail(request: Request, finding_id: int, error: str = "") -> Response:
+def finding_detail(request: Request, finding_id: int) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         f = _see(user, fnd.get(store, finding_id))
-        ev = store.query("SELECT * FROM evidence WHERE finding_id = ? ORDER BY id", [finding_id])
-        actions = store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC", [finding_id])
-        deliveries = store.query("SELECT unit, channel, status, sent_at, last_error FROM deliveries WHERE finding_id = ?",
-                                 [finding_id])
-    return render(request, "finding.html", user, f=f, evidence=ev, actions=actions, deliveries=deliveries,
-                  error=error, decisions=DECISIONS)
+        return _finding_page(request, store, user, f)
 
 
 @router.post("/findings/{finding_id}/decide")
@@ -142,21 +168,25 @@ async def decide(request: Request, finding_id: int) -> Response:
         elif rule and not f.get("account_name"):
             problem = "该发现没有账号名称，无法加入名单"
         if problem:
-            return render(request, "finding.html", user, status_code=400, f=f, error=problem, decisions=DECISIONS,
-                          evidence=store.query("SELECT * FROM evidence WHERE finding_id = ?", [finding_id]),
-                          actions=store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC",
-                                              [finding_id]), deliveries=[])
+            return _finding_page(request, store, user, f, error=problem, status_code=400)
         status, words = DECISIONS[action]
+        note = f"发现 #{finding_id} 复核为误报" + (f"：{comment}" if comment else "")
         with store.transaction():
             fnd.set_status(store, finding_id, status, actor=user.username, action=words, comment=comment,
                            reference=reference)
-            if rule:
-                store.conn.execute(
-                    "INSERT OR IGNORE INTO name_rules (kind, name, note, actor, created_at) VALUES (?, ?, ?, ?, ?)",
-                    [rule, f["account_name"], f"发现 #{finding_id} 复核为误报", user.username, utcnow()])
+            if rule and user.central:
+                rules.add_rule(store, rule, f["account_name"], note, user.username)
+            elif rule:
+                # A name rule changes matching for the whole school: a unit only proposes it.
+                pid = rules.propose(store, rule, f["account_name"], finding_id, note, user.username)
+                auth.audit(store, user.username, "提议名单", f"proposal:{pid}",
+                           {"kind": rule, "name": f["account_name"], "finding": finding_id})
             auth.audit(store, user.username, words, f"finding:{finding_id}",
                        {"comment": comment, "reference": reference, "rule": rule or None})
-    return RedirectResponse(f"/findings/{finding_id}", status_code=303)
+    if rule and not user.central:
+        return back(request, f"/findings/{finding_id}",
+                    ok=f"已提交：把「{f['account_name']}」加入{RULE_LABELS[rule]}须经宣传部审批后生效")
+    return back(request, f"/findings/{finding_id}", ok=f"已记录：{words}")
 
 
 @router.get("/evidence/{evidence_id}")
@@ -168,66 +198,75 @@ def evidence_file(request: Request, evidence_id: int) -> Response:
         if ev is None:
             raise HTTPException(status_code=404, detail="没有这份证据")
         _see(user, fnd.get(store, ev["finding_id"]))
-    root = cfg.data_path.resolve()
-    path = (root / ev["path"]).resolve()
+    # Only the finding's own evidence folder: a row pointing anywhere else (the session key,
+    # the database, another finding's files, a symlink out) is not served.
+    root = (cfg.data_path / "evidence" / str(ev["finding_id"])).resolve()
+    path = (cfg.data_path / ev["path"]).resolve()
     if root not in path.parents or not path.is_file():
         raise HTTPException(status_code=404, detail="证据文件不存在")
-    return FileResponse(path, media_type=ev["content_type"] or "application/octet-stream")
+    media = ev["content_type"] or "application/octet-stream"
+    # A saved page is the platform's HTML: sandboxed, and downloaded rather than shown in our origin.
+    headers = {"content-security-policy": "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"}
+    inline = media.startswith("image/") and media != "image/svg+xml"
+    return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline" if inline else "attachment",
+                        filename=path.name)
 
 
 # -- registry ---------------------------------------------------------------------------------
 
 
 @router.get("/registry")
-def registry_page(request: Request, q: str = "", error: str = "", ok: str = "") -> Response:
+def registry_page(request: Request, q: str = "") -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
-        rows = reg.list_accounts(store, search=q or None)
+        rows = reg.list_accounts(store, search=q or None, unit=None if user.central else user.unit)
     if not user.central:
         rows = [r for r in rows if r["unit"] == user.unit]
-    return render(request, "registry.html", user, rows=rows, q=q, error=error, ok=ok, fields=reg.CHANGEABLE)
-
-
-def _back(path: str, **params: str) -> RedirectResponse:
-    from urllib.parse import urlencode
-
-    return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303)
+    return render(request, "registry.html", user, rows=rows, q=q, fields=reg.CHANGEABLE)
 
 
 @router.post("/registry/add")
 async def registry_add(request: Request) -> Response:
     form = await checked_form(request)
+    cfg = request.app.state.cfg
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)
         data = {k: v for k, v in form.items() if k in reg.RegistryRecord.model_fields and v.strip()}
         try:
+            if "unit" in data:
+                data["unit"] = auth.canonical_unit(cfg, store, data["unit"])
             record = reg.RegistryRecord.model_validate(data)
             reg.add_account(store, record, actor=user.username)
         except ValidationError as e:
-            return _back("/registry", error=f"输入有误：{reg.explain_validation(e)}")
-        except reg.RegistryError as e:
-            return _back("/registry", error=str(e))
+            return back(request, "/registry", error=f"输入有误：{reg.explain_validation(e)}")
+        except (reg.RegistryError, auth.UserError) as e:
+            return back(request, "/registry", error=str(e))
         auth.audit(store, user.username, "新增备案", f"{record.platform}:{record.account_id}", data)
-    return _back("/registry", ok=f"已备案「{record.account_name}」")
+    return back(request, "/registry", ok=f"已备案「{record.account_name}」")
 
 
 @router.post("/registry/{platform}/{account_id}/change")
 async def registry_change(request: Request, platform: str, account_id: str) -> Response:
     form = await checked_form(request)
+    cfg = request.app.state.cfg
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)
         field, value = form.get("field", ""), form.get("value", "").strip()
         if not value:
-            return _back("/registry", error="新值不能为空")
+            return back(request, "/registry", error="新值不能为空")
         try:
+            if field == "unit":
+                value = auth.canonical_unit(cfg, store, value)
             reg.file_change(store, platform, account_id, field, value, filed_date=form.get("filed_date") or None,
                             note=form.get("note") or None, actor=user.username)
-        except (reg.RegistryError, ValueError, ValidationError) as e:
-            return _back("/registry", error=str(e) if not isinstance(e, ValidationError) else reg.explain_validation(e))
+        except ValidationError as e:
+            return back(request, "/registry", error=reg.explain_validation(e))
+        except (reg.RegistryError, auth.UserError, ValueError) as e:
+            return back(request, "/registry", error=str(e))
         auth.audit(store, user.username, "变更备案", f"{platform}:{account_id}", {"field": field, "value": value})
-    return _back("/registry", ok="已记录变更备案")
+    return back(request, "/registry", ok="已记录变更备案")
 
 
 @router.post("/registry/{platform}/{account_id}/close")
@@ -240,9 +279,41 @@ async def registry_close(request: Request, platform: str, account_id: str) -> Re
             reg.close_account(store, platform, account_id, closed_date=form.get("closed_date") or None,
                               note=form.get("note") or None, actor=user.username)
         except (reg.RegistryError, ValueError) as e:
-            return _back("/registry", error=str(e))
+            return back(request, "/registry", error=str(e))
         auth.audit(store, user.username, "注销备案", f"{platform}:{account_id}")
-    return _back("/registry", ok="已注销")
+    return back(request, "/registry", ok="已注销")
+
+
+# -- name rules -------------------------------------------------------------------------------
+
+
+@router.get("/rules")
+def rules_page(request: Request) -> Response:
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+        return render(request, "rules.html", user, pending=rules.pending(store), decided=rules.decided(store),
+                      current=rules.current_rules(store), rule_labels=RULE_LABELS)
+
+
+@router.post("/rules/proposals/{proposal_id}")
+async def rules_decide(request: Request, proposal_id: int) -> Response:
+    form = await checked_form(request)
+    decision = form.get("decision", "")
+    if decision not in ("approve", "reject"):
+        return back(request, "/rules", error="请选择批准或驳回")
+    note = form.get("note", "").strip()[:500] or None
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+        try:
+            p = rules.decide(store, proposal_id, decision == "approve", user.username, note)
+        except rules.ProposalError as e:
+            return back(request, "/rules", error=str(e))
+        words = "批准名单提议" if decision == "approve" else "驳回名单提议"
+        auth.audit(store, user.username, words, f"proposal:{proposal_id}",
+                   {"kind": p["kind"], "name": p["name"], "proposed_by": p["proposed_by"], "note": note})
+    return back(request, "/rules", ok=f"已{'批准' if decision == 'approve' else '驳回'}：{RULE_LABELS[p['kind']]}「{p['name']}」")
 
 
 # -- scans and audit ------------------------------------------------------------------------
@@ -258,8 +329,11 @@ async def scan_now(request: Request) -> Response:
         _central(user)
         mode = form.get("mode", "all")
         if mode not in ("all", "discover", "watch"):
-            return _back("/", error="扫描类型无效")
-        params = {"discover": mode != "watch", "watch": mode != "discover", "platform": form.get("platform") or None}
+            return back(request, "/", error="扫描类型无效")
+        platform = form.get("platform") or None
+        if platform is not None and platform not in PLATFORM_LABELS:
+            return back(request, "/", error="平台无效")
+        params = {"discover": mode != "watch", "watch": mode != "discover", "platform": platform}
         rid = scans.enqueue(store, params, requested_by=user.username)
         auth.audit(store, user.username, "发起扫描", f"scan:{rid}", params)
     return RedirectResponse(f"/scans/{rid}", status_code=303)
@@ -269,6 +343,7 @@ async def scan_now(request: Request) -> Response:
 def scan_page(request: Request, scan_id: int) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
+        _central(user)  # a scan's progress and summary cover every unit
         row = store.one("SELECT * FROM scan_requests WHERE id = ?", [scan_id])
     if row is None:
         raise HTTPException(status_code=404, detail="没有这次扫描")
