@@ -85,3 +85,114 @@ def test_unit_reviewer_gets_403_in_the_browser(served, page):
     page.wait_for_url(f"{base}/")
     response = page.goto(f"{base}/findings/{ids['7712345601']}")
     assert response.status == 403 and "不属于您的单位" in page.content()
+
+
+@pytest.fixture
+def attacker_site():
+    """A same-site page on another port that tries to frame the review app (clickjacking)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    target = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802 - http.server's hook name
+            body = (f'<!doctype html><h1>抽奖</h1><iframe id="victim" src="{target["url"]}" width="900" '
+                    f'height="700"></iframe>').encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", target
+    httpd.shutdown()
+
+
+def _login(page, base, username):
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_decision_form_cannot_be_framed(served, page, attacker_site):
+    base, ids, _ = served
+    _login(page, base, "xcb")
+    victim = f"{base}/findings/{ids['9001']}"
+    page.goto(victim)
+    assert page.locator("form[action$='/decide']").count() == 1       # logged in: the form is there
+    # the stylesheet is a static file, so the strict CSP still lets the page be styled
+    assert page.eval_on_selector("header", "h => getComputedStyle(h).backgroundColor") == "rgb(11, 94, 60)"
+    attacker, target = attacker_site
+    target["url"] = victim
+    page.goto(attacker, wait_until="load")  # "load" waits for the iframe's navigation to end, blocked or not
+    child = [f for f in page.frames if f != page.main_frame]
+    assert child, "the iframe element exists"
+    for frame in child:
+        assert "/decide" not in frame.content() and "处理" not in frame.content()
+
+
+@pytest.fixture
+def alert_receivers():
+    from tests.alerts_helpers import BotServer, start_smtp
+
+    controller, sink = start_smtp()
+    bots = BotServer()
+    yield controller, sink, bots
+    bots.stop()
+    controller.stop()
+
+
+def test_hostile_name_stays_text_in_every_alert_format_as_rendered(tmp_path, alert_receivers, page, monkeypatch):
+    """Each alert as its receiver shows it: markdown rendered (HTML allowed, as in the chat
+    clients), then every bare address autolinked the way chat and mail clients do."""
+    from markdown_it import MarkdownIt
+
+    from alerts import dispatch
+    from alerts.channels import Sender
+    from alerts.secrets import Credentials
+    from tests.test_security import HOSTILE, NOW, _alert_config, _bodies, _hostile
+
+    monkeypatch.delenv("WATCHER_SMTP_PASSWORD", raising=False)
+    receivers = alert_receivers
+    cfg, store = _alert_config(tmp_path, receivers)
+    cfg.alerts.smtp.username = None
+    _hostile(store, profile_url="http://evil.example/login")
+    dispatch.run_once(store, cfg, NOW, Sender(cfg.alerts.smtp, Credentials()))
+    md = MarkdownIt("commonmark", {"html": True})
+    sections = []
+    for fmt, body in _bodies(receivers).items():
+        rendered = md.render(body) if fmt in ("dingtalk", "wecom") else f"<pre>{html_escape(body)}</pre>"
+        sections.append(f'<section id="{fmt}">{rendered}</section>')
+    page.set_content("<!doctype html><meta charset=utf-8>" + "".join(sections))
+    page.evaluate("""() => {
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        const nodes = []; while (walker.nextNode()) nodes.push(walker.currentNode);
+        for (const n of nodes) {
+            if (n.parentElement.closest('a')) continue;
+            const parts = n.textContent.split(/(https?:\\/\\/[^\\s<>"'（）()]+)/);
+            if (parts.length === 1) continue;
+            const frag = document.createDocumentFragment();
+            parts.forEach((p, i) => { if (i % 2) { const a = document.createElement('a'); a.href = p; a.textContent = p;
+                frag.appendChild(a); } else frag.appendChild(document.createTextNode(p)); });
+            n.replaceWith(frag);
+        }
+    }""")
+    for fmt in ("dingtalk", "wecom", "feishu", "webhook", "email"):
+        hrefs = page.eval_on_selector_all(f"#{fmt} a", "as => as.map(a => a.href)")
+        assert hrefs and all(h.startswith("https://watch.example.edu.cn/findings/") for h in hrefs), (fmt, hrefs)
+        text = page.inner_text(f"#{fmt}")
+        assert "北理工官方认证" in text and page.locator(f"#{fmt} img, #{fmt} script").count() == 0, fmt
+        assert HOSTILE not in text or fmt in ("webhook", "email")  # chat formats: brackets made full-width
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
