@@ -196,3 +196,43 @@ def html_escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def test_public_page_search_works_under_a_strict_csp(cfg, tmp_path, page):
+    """The published page needs no inline script or style: served with CSP ``default-src 'self'``
+    its search box still filters."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from watcher import registry
+    from watcher.web.publish import publish
+
+    out = tmp_path / "pub"
+    with Store.open(cfg.db_path) as store:
+        registry.import_file(store, cfg.registry_path)
+        publish(cfg, store, out)
+
+    class Strict(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def end_headers(self):
+            self.send_header("Content-Security-Policy", "default-src 'self'")
+            super().end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Strict, directory=str(out)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        violations = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/index.html")
+        assert page.eval_on_selector("th", "th => getComputedStyle(th).backgroundColor") == "rgb(243, 244, 246)"
+        page.fill("#q", "zzz-不存在的账号")
+        page.wait_for_selector("#none:not([hidden])")
+        page.fill("#q", "1891724861")
+        page.wait_for_selector("#none[hidden]", state="attached")
+        assert page.locator("#rows tr:not([hidden])").count() == 1
+        assert violations == []
+    finally:
+        httpd.shutdown()
