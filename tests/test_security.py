@@ -169,6 +169,12 @@ def test_security_headers_on_every_response(site):
     assert responses[-1].status_code == 404 and responses[2].status_code == 200
 
 
+def test_hsts_only_when_the_site_is_https(cfg):
+    assert "strict-transport-security" not in TestClient(create_app(cfg)).get("/login").headers
+    https_cfg = cfg.model_copy(update={"web": cfg.web.model_copy(update={"secure_cookies": True})})
+    assert TestClient(create_app(https_cfg)).get("/login").headers["strict-transport-security"] == "max-age=31536000"
+
+
 def test_templates_have_no_inline_script_or_style():
     for tpl in (Path(__file__).parent.parent / "watcher" / "web" / "templates").glob("*.html"):
         text = tpl.read_text(encoding="utf-8")

@@ -53,8 +53,11 @@ class SecurityHeaders:
     A response that set its own CSP (evidence files are sandboxed) keeps it. Pages are never
     cached: they show personal data to a logged-in reviewer."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, https_only: bool = False) -> None:
         self.app = app
+        self.headers = dict(SECURITY_HEADERS)
+        if https_only:  # behind HTTPS (web.secure_cookies): browsers must never fall back to http
+            self.headers["strict-transport-security"] = "max-age=31536000"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +68,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.decode("latin-1").lower() for k, _ in headers}
-                extra = dict(SECURITY_HEADERS)
+                extra = dict(self.headers)
                 if not scope["path"].startswith("/static/"):
                     extra["cache-control"] = "no-store"
                 headers += [(k.encode(), v.encode()) for k, v in extra.items() if k not in present]
@@ -103,7 +106,7 @@ def create_app(cfg: Config) -> FastAPI:
     app.state.cfg = cfg
     app.add_middleware(SessionMiddleware, secret_key=secret_key(cfg), session_cookie="cw_session",
                        same_site="lax", https_only=cfg.web.secure_cookies, max_age=12 * 3600)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, https_only=cfg.web.secure_cookies)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     Store.open(cfg.db_path).close()  # migrate before the first request
 
