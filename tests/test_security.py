@@ -340,6 +340,7 @@ def receivers():
 
 SMTP_PASSWORD = "smtp-PASS-word-31337"
 COOKIE = "SUB=_2A25cookieSECRETvalue"
+BILI_COOKIE = "bilisess%2Cdata%2CSECRET"
 
 
 def _alert_config(tmp_path, receivers, **logging_cfg):
@@ -463,6 +464,8 @@ def test_no_secret_reaches_any_log_sink_in_a_full_alert_round(tmp_path, receiver
                                                                       f"Cookie: {COOKIE}")
     logging.getLogger("scrapy.core.engine").info("request headers {'Cookie': '%s'}", COOKIE)
     logging.getLogger("smtplib").warning("login failed for watcher with %s", SMTP_PASSWORD)
+    logging.getLogger("spiders").debug("jar: <Cookie %s for .weibo.com/>, <Cookie SESSDATA=%s for .bilibili.com/>",
+                                       COOKIE, BILI_COOKIE)
     try:
         raise RuntimeError(f"boom at {bots.base}/robot/send?access_token={DING_TOKEN}")
     except RuntimeError:
@@ -475,7 +478,7 @@ def test_no_secret_reaches_any_log_sink_in_a_full_alert_round(tmp_path, receiver
     assert "310000" in text and "dispatch crashed" in text and "RuntimeError" in err
     stored = str(store.query("SELECT last_error, confirmation FROM deliveries"))
     for secret in (DING_TOKEN, DING_SECRET, WECOM_KEY, FEISHU_HOOK, FEISHU_SECRET, SMTP_PASSWORD, COOKIE,
-                   COOKIE.split("=", 1)[1]):
+                   COOKIE.split("=", 1)[1], BILI_COOKIE):
         for name, sink in (("stderr", err), ("file", text), ("deliveries", stored)):
             assert secret not in sink, (secret, name)
 

@@ -26,6 +26,11 @@ from watcher.config import LoggingConfig
 _TOKEN_PARAMS = re.compile(
     r"(?i)(?<![\w-])((?:access_token|token|key|secret|sign|signature|password|passwd|pwd|sessdata|auth)=)[^&\s\"'<>]+")
 _HOOK_PATH = re.compile(r"(?i)(/open-apis/bot/v2/hook/|/webhook/send\?key=|/robot/send\?access_token=|/hooks?/)[^&\s\"'<>/?]+")
+# The platforms' login cookies, wherever they appear as name=value (a cookie jar's repr, a URL).
+_SESSION_COOKIES = re.compile(
+    r"(?<![\w.-])((?:SUB|SUBP|SESSDATA|bili_jct|DedeUserID__ckMd5|sessionid|sessionid_ss|sid_tt|sid_guard|uid_tt|"
+    r"z_c0|web_session|a1|BDUSS|BDUSS_BFESS|STOKEN|passport_csrf_token|kuaishou\.server\.web_st|"
+    r"kuaishou\.server\.web_ph|ttwid|odin_tt)=)[^;&\s\"'<>]+")
 # Cookie and authorization headers, as text ("Cookie: a=1; b=2") or as a dict repr ('cookie': '...').
 _HEADERS = re.compile(r"(?i)(\b(?:set-)?cookie|\bauthorization)([\"']?\s*[:=]\s*[\"']?)[^\"'\n]+")
 _MIN_SECRET = 6
@@ -44,6 +49,7 @@ def remember(*values: str | None) -> None:
 def redact(text: str) -> str:
     text = _HOOK_PATH.sub(lambda m: m.group(1) + "***", text)
     text = _TOKEN_PARAMS.sub(lambda m: m.group(1) + "***", text)
+    text = _SESSION_COOKIES.sub(lambda m: m.group(1) + "***", text)
     text = _HEADERS.sub(lambda m: m.group(1) + m.group(2) + "***", text)
     with _known_lock:
         known = sorted(_known, key=len, reverse=True)
