@@ -16,7 +16,7 @@ from watcher.periods import active_periods
 from watcher.rounds.records import latest_per_platform
 from watcher.store import loads
 from watcher.web import auth, rules
-from watcher.web.app import Forbidden, back, checked_form, current_user, render, start_session, store_of
+from watcher.web.pages import Forbidden, back, checked_form, current_user, render, start_session, store_of
 from watcher.web.rules import RULE_LABELS
 
 router = APIRouter()

@@ -1,0 +1,84 @@
+"""What every page of the review app shares: templates, the store of a request, the signed-in
+user, CSRF-checked forms, flash messages and rendering. The routes use these; :mod:`.app` builds
+the application from the routes."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from watcher.config import PLATFORM_LABELS
+from watcher.findings import KIND_LABELS, STATUS_LABELS
+from watcher.store import Store
+from watcher.web import auth
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+TEMPLATES.env.globals.update(KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS, PLATFORM_LABELS=PLATFORM_LABELS,
+                             ROLES=auth.ROLES)
+# ``{% if url is web_link %}``: only http(s) addresses from platforms become links.
+TEMPLATES.env.tests["web_link"] = lambda url: isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+class Forbidden(HTTPException):
+    def __init__(self, detail: str = "无权访问") -> None:
+        super().__init__(status_code=403, detail=detail)
+
+
+def store_of(request: Request) -> Store:
+    return Store.open(request.app.state.cfg.db_path)
+
+
+def current_user(request: Request, store: Store) -> auth.User:
+    user = auth.load_user(store, request.session.get("user"), request.session.get("epoch"))
+    if user is None:
+        if request.session.get("user"):
+            request.session.clear()  # a revoked session: forget it rather than keep resending it
+        raise HTTPException(status_code=401)
+    return user
+
+
+def start_session(request: Request, user: auth.User) -> None:
+    """A fresh session (new CSRF token) for a user who just logged in."""
+    request.session.clear()
+    request.session.update({"user": user.username, "epoch": user.epoch})
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The submitted form, after the CSRF check; refuses (403) a form without the right token."""
+    form = await request.form()
+    sent = str(form.get("csrf_token") or "")
+    if not sent or not secrets.compare_digest(sent, request.session.get("csrf", "")):
+        raise Forbidden("表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试")
+    return {k: str(v) for k, v in form.items()}
+
+
+def flash(request: Request, kind: str, text: str) -> None:
+    """A message for the next page this session shows (``kind``: ok or err)."""
+    request.session["flash"] = [*request.session.get("flash", []), [kind, text]][-5:]
+
+
+def back(request: Request, path: str, *, ok: str | None = None, error: str | None = None) -> RedirectResponse:
+    if ok:
+        flash(request, "ok", ok)
+    if error:
+        flash(request, "err", error)
+    return RedirectResponse(path, status_code=303)
+
+
+def render(request: Request, template: str, user: auth.User | None, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    flashes = request.session.pop("flash", [])
+    return TEMPLATES.TemplateResponse(request, template, {"user": user, "csrf": csrf_token(request),
+                                                          "flashes": flashes, **ctx}, status_code=status_code)
