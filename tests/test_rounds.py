@@ -7,13 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from spiders.base import Target
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config
 from tests.weibo_shapes import serve_accounts, uid
+from watcher.cli import main_group
 from watcher.findings import list_findings
-from watcher.rounds import records
+from watcher.rounds import plan, records
 from watcher.rounds.engine import run_round
 from watcher.store import Store
 
@@ -66,6 +68,11 @@ def test_rate_limit_on_the_first_search_page_is_blocked_and_cools_the_platform(t
         st = records.state(s, "weibo")
         assert st.cooling() and st.cooldown_until - datetime.now(UTC) <= timedelta(minutes=15)
         assert len(list_findings(s, kind="crawl_blocked")) == 1
+    shown = CliRunner().invoke(main_group, ["platforms", "status", "--config", str(cfg.source)])
+    assert shown.exit_code == 0 and "冷却至" in shown.output and "受阻 1 轮" in shown.output, shown.output
+    # the scheduled round skips a cooling platform: no request reaches it
+    plan.discover(cfg, "weibo")
+    assert len(fake.requests) == 1
 
 
 def test_an_episode_is_one_finding_doubling_the_pause_then_resolved_by_an_ok_round(store):

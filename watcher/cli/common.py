@@ -13,6 +13,7 @@ import click
 from watcher import __version__
 from watcher.config import Config, ConfigError, load_config
 from watcher.store import Store
+from watcher.timefmt import local_time  # noqa: F401 - re-exported for the commands
 
 EXIT_CONFIG = 2
 
@@ -91,17 +92,3 @@ class PlatformType(click.ParamType):
 
 
 PLATFORM = PlatformType()
-
-
-def local_time(value: str | None) -> str:
-    """A stored UTC time as people read it: China time, to the minute."""
-    if not value:
-        return ""
-    from datetime import datetime
-
-    from spiders.parsing import CHINA
-
-    try:
-        return datetime.fromisoformat(value).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return value

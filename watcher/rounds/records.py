@@ -149,8 +149,10 @@ def latest_per_platform(store: Store) -> list[dict[str, Any]]:
         """SELECT r.*, s.cooldown_until, s.blocked_since, s.blocked_rounds, s.last_ok_at
            FROM crawl_rounds r JOIN (SELECT platform, MAX(id) AS id FROM crawl_rounds GROUP BY platform) m ON m.id = r.id
            LEFT JOIN platform_state s ON s.platform = r.platform ORDER BY r.platform""")
+    now = datetime.now(UTC)
     for r in rows:
         r["details"] = loads(r["details"], {})
+        r["cooling"] = bool(r["cooldown_until"]) and datetime.fromisoformat(r["cooldown_until"]) > now
     return rows
 
 

@@ -12,15 +12,20 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from spiders import catalog
 from watcher.config import PLATFORM_LABELS
 from watcher.findings import KIND_LABELS, STATUS_LABELS
+from watcher.rounds.records import STATUS_LABELS as ROUND_STATUS_LABELS
 from watcher.store import Store
+from watcher.timefmt import local_time
 from watcher.web import auth
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.globals.update(KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS, PLATFORM_LABELS=PLATFORM_LABELS,
                              ROLES=auth.ROLES)
+TEMPLATES.env.globals.update(MODE_LABELS=catalog.MODE_LABELS, ROUND_STATUS_LABELS=ROUND_STATUS_LABELS)
+TEMPLATES.env.filters["local"] = local_time
 # ``{% if url is web_link %}``: only http(s) addresses from platforms become links.
 TEMPLATES.env.tests["web_link"] = lambda url: isinstance(url, str) and url.lower().startswith(("http://", "https://"))
 

@@ -103,7 +103,7 @@ def dashboard(request: Request) -> Response:
                   by_kind=Counter(f["kind"] for f in rows).most_common(),
                   by_unit=Counter(f["unit"] or "（未归属）" for f in rows).most_common(),
                   by_platform=Counter(f["platform"] or "—" for f in rows).most_common(),
-                  crawls=crawls, blocked=[c for c in crawls if c["status"] in ("blocked", "failed")],
+                  crawls=crawls, blocked=[c for c in crawls if c["status"] in ("blocked", "failed", "unreachable")],
                   periods=periods, recent=rows[:8])
 
 
