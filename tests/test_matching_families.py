@@ -18,6 +18,8 @@ SYSU = Matcher(
                 []),
     others=["中山大学南方学院"],
 )
+# A school whose name has a character read differently inside it (重 of 重庆: chong, not zhong).
+CQU = Matcher(SchoolTerms("重庆大学", ["重庆大学"], ["重大", "CQU"], ["Chongqing University"], [], []))
 # A school whose motto is an everyday idiom, and whose historical name has a generic tail.
 IDIOM = Matcher(
     SchoolTerms("东方理工学院", ["东方理工学院"], ["东理"], [], ["国立东方学院"], ["自强不息"]),
@@ -61,6 +63,9 @@ AMBIGUOUS_SHORT = [
     (SYSU, "中大集团", "", "clear"),
     (SYSU, "中大", "中大置业有限公司", "clear"),
     (SYSU, "香港中大", "", "clear"),
+    (SYSU, "香港中大", "中大置业", "clear"),
+    (SYSU, "广州中大考研", "", "suspect"),  # a place, but the name speaks of a school
+    (CQU, "重庆重大", "重庆大学学生自营", "suspect"),  # the school's own city is no other place
     (SYSU, "中大", "香港中文大学校友会", "clear"),
     (SYSU, "中大表白墙", "香港中文大学投稿墙", "clear"),
     (SYSU, "中大附中", "", "clear"),
@@ -96,6 +101,11 @@ HOMOPHONES_AND_PINYIN = [
     (ZJU, "Zheda Travel", "", "clear"),
     (SYSU, "Zhongda Steel", "", "clear"),
     (SYSU, "中达电子", "", "clear"),
+    (CQU, "崇大二手", "", "suspect"),
+    (CQU, "chongda_kaoyan", "", "suspect"),
+    (CQU, "chongqingdaxue", "", "suspect"),
+    (CQU, "重大事故通报", "", "clear"),
+    (CQU, "重庆大学城租房", "", "clear"),
     # A homophone that makes an everyday phrase needs the same evidence.
     (ZJU, "浙江大雪预警", "浙江天气实况", "clear"),
 ]
@@ -108,6 +118,8 @@ SHAPES = [
     (SYSU, "中山夫学", "", "suspect"),      # 夫/大
     (ZJU, "浙汪大学研究生", "", "suspect"),  # 汪/江
     (ZJU, "⻄湖浙大", "", "clear"),          # a radical folds to 西; 西湖浙大 alone has no campus word
+    (SYSU, "扩大考研招生", "", "clear"),      # 扩 has 中's shape code, but 扩大 is a word of its own
+    (SYSU, "中犬考研", "", "suspect"),        # 犬/大 from the hand table, no word
 ]
 
 

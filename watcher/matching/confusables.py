@@ -13,6 +13,7 @@ that needed it is reported as "形近字/混淆字符" so the reviewer sees the 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -94,9 +95,13 @@ def _table() -> dict[int, str]:
 SKELETON_TABLE: dict[int, str] = _table()
 
 
+_FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(SKELETON_TABLE)) + "]")
+
+
 def skeleton(text: str) -> str:
     """Fold look-alike characters; ``text`` must already be normalised (NFKC, lower case)."""
-    return text.translate(SKELETON_TABLE)
+    # Most names hold no look-alike at all; one scan in C says so without a translation.
+    return text.translate(SKELETON_TABLE) if _FOLDED.search(text) else text
 
 
 def _is_ideograph(ch: str) -> bool:
@@ -117,6 +122,8 @@ def cross_script_table() -> dict[int, str]:
     for source, glyphs in utils.load("confusables.json").items():
         if len(source) != 1 or source.isascii() or _is_ideograph(source):
             continue
+        if unicodedata.normalize("NFKC", source) != source:
+            continue  # folded before this table is used (styled 𝓡, full-width Ｒ)
         radical = "\u2e80" <= source <= "\u2fdf" or "\u30a0" <= source <= "\u30ff" or "\u31c0" <= source <= "\u31ef"
         if not (radical or unicodedata.category(source).startswith("L")):
             continue
@@ -130,7 +137,29 @@ def cross_script_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _cross_script_re() -> re.Pattern[str]:
+    # Characters of the Basic Multilingual Plane make a bitmap class, scanned fast; a class with
+    # astral characters is scanned slowly, so every astral character (emoji, mostly) is found
+    # by one range and looked up in the table instead.
+    bmp = "".join(re.escape(chr(c)) for c in sorted(cross_script_table()) if c <= 0xFFFF)
+    return re.compile(f"[{bmp}]|[\U00010000-\U0010ffff]")
+
+
 def fold_cross_script(text: str) -> str:
     """Replace look-alike letters of other scripts by the letter they imitate (see
     :func:`cross_script_table`)."""
-    return text.translate(cross_script_table())
+    table = cross_script_table()
+    pieces, last = [], 0
+    for m in _cross_script_re().finditer(text):  # one scan in C; Python only for what it finds
+        ch = m.group()
+        if ord(ch) in table:
+            pieces += (text[last:m.start()], table[ord(ch)])
+            last = m.end()
+    return "".join(pieces) + text[last:] if pieces else text
+
+
+def folded_cross_script(text: str) -> bool:
+    """Whether :func:`fold_cross_script` would change anything in ``text`` (NFKC applied)."""
+    table = cross_script_table()
+    return any(ord(m.group()) in table for m in _cross_script_re().finditer(text))

@@ -51,13 +51,17 @@ def is_word(text: str) -> bool:
 def glue_end(text: str, start: int, end: int) -> int:
     """The furthest end of a common word that begins inside ``text[start:end]`` and reaches past
     ``end`` (大学生 in 南京大学生租房 for 南京大学), or ``end`` if there is none."""
+    if end >= len(text):
+        return end
     lexicon = _lexicon()[0]
     furthest = end
-    for p in range(start, end):
-        for length in range(2, MAX_LEN + 1):
-            k = p + length
-            if k > end and k <= len(text) and text[p:k] in lexicon:
-                furthest = max(furthest, k)
+    # A word of at most MAX_LEN characters that reaches past ``end`` starts at most MAX_LEN - 1
+    # characters before it.
+    for p in range(max(start, end - MAX_LEN + 1), end):
+        for k in range(min(p + MAX_LEN, len(text)), max(end, furthest), -1):
+            if text[p:k] in lexicon:
+                furthest = k
+                break
     return furthest
 
 

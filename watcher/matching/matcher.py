@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.matching import context, evidence
+from watcher.matching.confusables import folded_cross_script
 from watcher.matching.lexicon import glue_end, is_word, segment_cost
 from watcher.matching.logo import LogoMatcher
 from watcher.matching.normalize import Normalized, is_cjk, normalize, normalize_batch, plain
@@ -41,7 +42,6 @@ from watcher.matching.terms import (
     Term,
     compile_terms,
     latin_runs,
-    syllable,
 )
 
 ALGO = "match-v2"
@@ -149,8 +149,18 @@ class Matcher:
         self._variant_res = self.prefilter.variant_patterns()
         self._own_names = sorted({t.compact for t in self.terms.cjk if len(t.compact) >= 3 and not t.ambiguous},
                                  key=len, reverse=True)
-        self._term_chars = {t.compact: frozenset(t.compact) for t in self.terms.cjk}
-        self._term_need = {t.compact: min(len(set(t.compact)), math.ceil(len(t.compact) / 2)) for t in self.terms.cjk}
+        self._ascii_token_forms = frozenset(self.terms.ascii_tokens)
+        # Per term: how many of its characters a hit keeps at least, and one pattern for "by look
+        # or by sound" that says whether the full search can find anything.
+        self._cjk_plan = [(t, min(len(set(t.compact)), math.ceil(len(t.compact) / 2)),
+                           re.compile("|".join(p.pattern for p in (self._variant_res[t.compact],
+                                                                  self._homophone_res.get(t.compact)) if p)))
+                          for t in self.terms.cjk]
+        self._terms_with_char: dict[str, list[int]] = {}
+        for i, t in enumerate(self.terms.cjk):
+            for ch in set(t.compact):
+                self._terms_with_char.setdefault(ch, []).append(i)
+        self._term_char_set = frozenset(self._terms_with_char)
         self._full_names = [t.compact for t in self.terms.cjk if t.category == "full"]
         self._rest_words = frozenset(w for w in context.CAMPUS_WORDS if not w.isascii()) | {context.MEMBER_SUFFIX}
         self._others_re = re.compile("|".join(map(re.escape, self.others_skeleton))) if self.others else None
@@ -325,14 +335,15 @@ class Matcher:
     def _name_hits(self, n: Normalized) -> list[_Hit]:
         hits: list[_Hit] = []
         taken: list[tuple[int, int]] = []
-        present = set(n.compact)
-        for term in self.terms.cjk:
-            # Look-alike and homophone hits alike keep at least half of the term's own characters.
-            if len(self._term_chars[term.compact] & present) < self._term_need[term.compact]:
-                continue
-            pattern = self._variant_res[term.compact]
-            homophones = self._homophone_res.get(term.compact)
-            if not pattern.search(n.compact) and not (homophones is not None and homophones.search(n.compact)):
+        compact = n.compact
+        # Look-alike and homophone hits alike keep at least half of the term's own characters:
+        # count, per term, how many of its characters the name has.
+        counts = [0] * len(self._cjk_plan)
+        for ch in self._term_char_set.intersection(compact):
+            for i in self._terms_with_char[ch]:
+                counts[i] += 1
+        for k, (term, need, either) in zip(counts, self._cjk_plan, strict=True):
+            if k < need or not either.search(compact):
                 continue
             h = self._cjk_hit(term, n, taken)
             if h:
@@ -358,11 +369,14 @@ class Matcher:
                 continue
             if swapped:
                 how = "形近字：" + "、".join(f"{a}→{b}" for a, b in swapped)
-            elif term.compact in n.original or term.compact in plain(n.original):
+            elif term.compact in n.original or not folded_cross_script(n.original) or term.compact in plain(n.original):
                 how = "精确"
             else:
                 how = "形近字/混淆字符"
-            return _Hit(term, how, base, span, term.ambiguous or _everyday(text, span, swapped, piece))
+            everyday = _everyday(text, span, swapped, piece)
+            if everyday and length <= 2:
+                continue  # 八大, 雷电: a word of its own, not a disguised two-character name
+            return _Hit(term, how, base, span, term.ambiguous or everyday)
         return self._homophone(term, n, base, taken)
 
     def _stands_alone(self, text: str, span: tuple[int, int], term: Term) -> bool:
@@ -391,7 +405,7 @@ class Matcher:
             i = m.start()
             span = (i, i + length)
             piece = text[i:i + length]
-            if tuple(syllable(ch) for ch in piece) != term.syllables:
+            if tuple(map(self.terms.read, piece)) != term.syllables:
                 continue
             swapped = [(a, b) for a, b in zip(piece, term.compact, strict=True) if a != b]
             # The same characters are not a homophone: that hit already failed as an exact one.
@@ -400,7 +414,10 @@ class Matcher:
             if not self._stands_alone(text, span, term):
                 continue
             how = "谐音：" + "、".join(f"{a}→{b}" for a, b in swapped)
-            return _Hit(term, how, base - 5, span, term.ambiguous or _everyday(text, span, swapped, piece))
+            everyday = _everyday(text, span, swapped, piece)
+            if everyday and length <= 2:
+                continue  # 西点 for 西电: a word of its own, not a disguised two-character name
+            return _Hit(term, how, base - 5, span, term.ambiguous or everyday)
         return None
 
     def _latin_hits(self, n: Normalized) -> list[_Hit]:
@@ -408,15 +425,15 @@ class Matcher:
         if not runs:
             return []
         hits: list[_Hit] = []
-        tokens = [t for run in runs for t in _join_spelled(run.split())]
-        token_set = set(tokens)
+        split = [run.split() for run in runs]
+        token_set = {t for run in split for t in (_join_spelled(run) if any(len(t) == 1 for t in run) else run)}
         for term in self.terms.ascii_short:
             if term.compact in token_set:
                 hits.append(_Hit(term, "完整单词", BASE_SCORES.get(term.category, 70), None, True, form=term.compact))
-        for form, term in self.terms.ascii_tokens.items():
-            if form in token_set:
-                label = "拼音" if term.category == "pinyin" else "拼音首字母"
-                hits.append(_Hit(term, f"{label} {form}", BASE_SCORES["initials"] - 10, None, True, form=form))
+        for form in token_set & self._ascii_token_forms:
+            term = self.terms.ascii_tokens[form]
+            label = "拼音" if term.category == "pinyin" else "拼音首字母"
+            hits.append(_Hit(term, f"{label} {form}", BASE_SCORES["initials"] - 10, None, True, form=form))
         glued = [run.replace(" ", "") for run in runs]
         longest: dict[str, str] = {}
         if self._latin_re is not None:
@@ -430,7 +447,11 @@ class Matcher:
             term = self.terms.ascii_long[form]
             hits.append(_Hit(term, f"{term.label} {form}", BASE_SCORES[term.category], form=form))
         for eng in self.terms.english:
-            how = _english(eng, [run.split() for run in runs], glued)
+            # Every way of writing it opens with its first word, or has it glued to the next.
+            if eng.tokens[0] not in token_set and eng.words[0] not in token_set and not any(eng.compact in g
+                                                                                            for g in glued):
+                continue
+            how = _english(eng, split, glued)
             if how:
                 hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how, BASE_SCORES["english"]))
         return hits
@@ -446,13 +467,15 @@ class Matcher:
         bare_text = n.compact[:-1] if platform == "tieba" and n.compact.endswith("吧") else n.compact
         for h in hits:
             against = self._against(h, n, bio)
-            if against:
+            why = self._support(h, n, bare_text, [s for s in strong if s is not h], bio) if h.needs_support else ""
+            # A place before a short name (福建厦大) says "the local one" only while nothing else
+            # in the name speaks of a school; 福建厦大考研 is the school.
+            if against and not (against.startswith("前有地名") and why and why.startswith("且含学校语境词")):
                 dropped.append(f"名称中的「{self._shown(h, n)}」{against}，不计为本校{h.term.label}")
                 continue
             if not h.needs_support:
                 kept.append(h)
                 continue
-            why = self._support(h, n, bare_text, [s for s in strong if s is not h], bio)
             if why:
                 h.why = why
                 kept.append(h)
@@ -492,8 +515,9 @@ class Matcher:
             outside = n.compact if h.span is None else n.compact[:h.span[0]] + MASK + n.compact[h.span[1]:]
             if found := evidence.entity_words(outside):
                 return f"旁有他类机构用语「{found[0]}」"
-        if h.span is not None and (h.needs_support or term.generic) and (where := evidence.place(n.compact, h.span)):
-            return f"前有地名「{where}」（指当地的同名机构）"
+        if h.span is not None and (h.needs_support or term.generic) and (where := evidence.place(n.compact, h.span)) \
+                and not any(where in full for full in self._full_names):  # our own city is no other place
+            return f"前有地名「{where}」（{'指当地的同名机构' if h.needs_support else '是另一所同名院校'}）"
         if bio is None:
             return None
         if h.needs_support and (found := evidence.entity_words(bio.text.compact)):
@@ -577,7 +601,8 @@ def _join_spelled(tokens: list[str]) -> list[str]:
 
 def _everyday(text: str, span: tuple[int, int], swapped: list[tuple[str, str]], piece: str) -> bool:
     """Whether a substituted character sits inside a common word of the name (大雪 in 南京大雪实况,
-    西点 in 西点烘焙): such a look-alike or homophone may be a coincidence and needs evidence."""
+    西点 in 西点烘焙): such a look-alike or homophone may be a coincidence and needs evidence; in a
+    two-character name, where the word is half the name or more, it does not count at all."""
     if not swapped:
         return False
     start = span[0]

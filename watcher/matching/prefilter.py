@@ -85,7 +85,11 @@ class Prefilter:
         # private-use character for that syllable, so that a term's syllables become a plain
         # string; an exact spelling still matches it, being read the same way.
         homophone_terms = [t for t in terms.cjk if len(t.compact) >= 2 and all(is_cjk(c) for c in t.compact)]
-        classes = syllable_classes(frozenset(s for t in homophone_terms for s in t.syllables))
+        classes = dict(syllable_classes(frozenset(s for t in homophone_terms for s in t.syllables)))
+        for ch, reading in terms.readings.items():  # read as in our own names (厦 of 厦门: xia)
+            classes = {s: chars - {ch} for s, chars in classes.items()}
+            if reading in classes:
+                classes[reading] = classes[reading] | {ch}
         self._homophone_seqs = {t.compact: [classes[s] | {c} for s, c in zip(t.syllables, t.compact, strict=True)]
                                 for t in homophone_terms}
         codes = {s: chr(0xF0000 + i) for i, s in enumerate(sorted(classes))}

@@ -102,19 +102,29 @@ class CompiledTerms:
     ascii_tokens: dict[str, Term]    # initials, pinyin of two-character names: whole-token equality
     english: list[EnglishName]
     chars: frozenset[str]            # every character a CJK hit could start from
+    # Characters whose reading in our own names differs from their usual one (厦 of 厦门 is xia,
+    # not sha; 重 of 重庆 is chong): homophones and pinyin of our names follow this reading.
+    readings: dict[str, str] = field(default_factory=dict)
+
+    def read(self, ch: str) -> str:
+        return self.readings.get(ch) or syllable(ch)
 
 
-def _abbreviation_pinyin(full: str) -> set[str]:
+def _abbreviation_pinyin(full: str, readings: dict[str, str]) -> set[str]:
     """Pinyin of the customary abbreviations of a full name: ordered subsets of its characters
     that keep the first one (哈尔滨工业大学 → 哈工大, 哈尔工大 → hagongda, haergongda)."""
     chars = [c for c in full if is_cjk(c)]
     if len(chars) < 4:
         return set()
+
+    def read(ch: str) -> str:
+        return readings.get(ch) or syllable(ch)
+
     out = set()
     rest = range(1, len(chars))
     for k in (2, 3, 4):
         for combo in itertools.combinations(rest, k):
-            out.add("".join(syllable(chars[0]) + "".join(syllable(chars[i]) for i in combo)))
+            out.add("".join(read(chars[0]) + "".join(read(chars[i]) for i in combo)))
     return {s for s in out if len(s) >= 8}
 
 
@@ -128,6 +138,7 @@ def compile_terms(school: SchoolTerms) -> CompiledTerms:
     from watcher.matching.lexicon import is_word
 
     cjk_names = [normalize(t).compact for c, t in school.configured() if c in ("full", "historical")]
+    readings = _name_readings(cjk_names)
     for category, text in school.configured():
         n = normalize(text)
         if not n.compact:
@@ -144,7 +155,8 @@ def compile_terms(school: SchoolTerms) -> CompiledTerms:
             continue
         ambiguous = (category == "short" and len(n.compact) <= 2) or (category == "marks" and is_word(n.compact))
         generic = category != "full" and any(o != n.compact and o.endswith(n.compact) for o in cjk_names)
-        term = Term(text, category, n.compact, n.skeleton, False, syllables(n.compact), ambiguous, generic)
+        read = tuple(readings.get(c) or syllable(c) for c in n.compact)
+        term = Term(text, category, n.compact, n.skeleton, False, read, ambiguous, generic)
         cjk.setdefault(n.compact, term)
         if len(n.compact) == 2 and category == "short" and all(is_cjk(c) for c in n.compact):
             # renda, xidian, nanda: whole tokens, and as ambiguous as the name itself (Nanda Devi).
@@ -159,12 +171,27 @@ def compile_terms(school: SchoolTerms) -> CompiledTerms:
             elif len(initials) >= 3:
                 ascii_tokens.setdefault(initials, Term(text, "initials", initials, initials, True))
             if category in ("full", "historical"):
-                for form in _abbreviation_pinyin(n.compact):
+                for form in _abbreviation_pinyin(n.compact, readings):
                     ascii_long.setdefault(form, Term(text, "pinyin", form, form, True))
 
     ordered = sorted(cjk.values(), key=lambda t: len(t.compact), reverse=True)
     chars = frozenset(c for t in ordered for c in t.compact + t.skeleton)
-    return CompiledTerms(ordered, list(ascii_short.values()), ascii_long, ascii_tokens, english, chars)
+    return CompiledTerms(ordered, list(ascii_short.values()), ascii_long, ascii_tokens, english, chars, readings)
+
+
+def _name_readings(names: list[str]) -> dict[str, str]:
+    """The reading of each character as pypinyin reads it within our full and historical names
+    (its phrase table knows 厦门, 重庆), where that differs from the character's usual reading."""
+    from pypinyin import Style, lazy_pinyin
+
+    out: dict[str, str] = {}
+    for name in names:
+        if not all(is_cjk(c) for c in name):
+            continue
+        for ch, reading in zip(name, lazy_pinyin(name, style=Style.NORMAL, errors="ignore"), strict=False):
+            if reading and reading != syllable(ch):
+                out.setdefault(ch, reading)
+    return out
 
 
 _LATIN_RUN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
