@@ -144,6 +144,15 @@ IDIOMS_AND_HISTORY = [
 ]
 
 
+AFFILIATED_SCHOOLS = [
+    # A primary or secondary school named after the university is a school of its own.
+    (ZJU, "浙江大学附属中学", "", "clear"),
+    (ZJU, "浙大附小家长群", "", "clear"),
+    (ZJU, "浙江大学附属第一医院", "", "suspect"),
+    (ZJU, "浙江大学附中校友会", "", "clear"),
+]
+
+
 OTHERS_MASKING = [
     (MEDICAL, "浙江大学医学院附属第一医院", "", "suspect"),
     (MEDICAL, "浙江大学医学院", "", "suspect"),
@@ -154,7 +163,7 @@ OTHERS_MASKING = [
 FAMILIES = {
     "boundary": BOUNDARY, "ambiguous-short": AMBIGUOUS_SHORT, "latin": LATIN,
     "homophones-pinyin": HOMOPHONES_AND_PINYIN, "shapes": SHAPES, "bios": BIOS,
-    "idioms-history": IDIOMS_AND_HISTORY, "others-masking": OTHERS_MASKING,
+    "idioms-history": IDIOMS_AND_HISTORY, "affiliated-schools": AFFILIATED_SCHOOLS, "others-masking": OTHERS_MASKING,
 }
 ROWS = [(family, *row) for family, rows in FAMILIES.items() for row in rows]
 

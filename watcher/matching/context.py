@@ -72,6 +72,12 @@ ENTITY_WORDS: tuple[str, ...] = (
 )
 
 
+# Primary and secondary schools named after a university (人大附中, 北京大学附属小学) are schools
+# of their own, not the university.
+AFFILIATED_SCHOOLS: tuple[str, ...] = ("附属实验学校", "附属幼儿园", "附属中学", "附属小学", "附属学校", "附中", "附小",
+                                       "附幼")
+
+
 @lru_cache(maxsize=1)
 def latin_campus_words() -> frozenset[str]:
     from watcher.matching.terms import syllables

@@ -57,6 +57,12 @@ def entity_words(compact: str) -> list[str]:
     return context.find_words(compact, context.ENTITY_WORDS)
 
 
+def affiliated_school(compact: str, end: int) -> str | None:
+    """The affiliated primary or secondary school right after one of our names (…附中, …附属小学):
+    a school of its own, named after the university."""
+    return next((w for w in context.AFFILIATED_SCHOOLS if compact.startswith(w, end)), None)
+
+
 def place(compact: str, span: tuple[int, int]) -> str | None:
     return place_before(compact, span[0])
 

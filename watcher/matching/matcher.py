@@ -509,6 +509,8 @@ class Matcher:
 
     def _against(self, h: _Hit, n: Normalized, bio: _BioView | None) -> str | None:
         term = h.term
+        if h.span is not None and (school := evidence.affiliated_school(n.compact, h.span[1])):
+            return f"后接「{school}」（附属中小学是另一所学校）"
         if term.category == "full" or not (h.needs_support or term.generic or term.category == "historical"):
             return None
         if h.needs_support:
