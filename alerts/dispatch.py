@@ -2,8 +2,11 @@
 
 Learnt from Prometheus Alertmanager: a finding revision is planned once (``alert_plans``), each
 (finding, revision, unit, channel) becomes one row in ``deliveries`` whose unique
-``dedupe_key`` makes a restart or a second daemon unable to send it twice; a changed finding
-(new revision) is planned again. Delivery honours per-unit policy (immediate or a daily digest),
+``dedupe_key`` makes a restart or a second planner unable to plan it twice; a changed finding
+(new revision) is planned again. A sender claims due rows in one UPDATE (pending → sending,
+under its own token) before sending, so however many senders run (the daemon, ``watcher alerts
+send``), each row goes to one of them; a claim left by a sender that died is released after
+:data:`CLAIM_STALE_AFTER`. Delivery honours per-unit policy (immediate or a daily digest),
 quiet hours (critical findings excepted), per-channel rate limits, retries with exponential
 backoff, falls back to email when a bot keeps failing, and escalates to the central
 department when a finding stays unreviewed.
@@ -13,6 +16,9 @@ Every function takes ``now`` so that tests drive the clock.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -33,6 +39,9 @@ from watcher.store import Store, loads
 # Messages a bot accepts per minute before it starts dropping them (DingTalk documents 20).
 RATE_PER_MINUTE: dict[str, int] = {"dingtalk": 20, "wecom": 20, "feishu": 100}
 FALLBACK_AFTER_ATTEMPTS = 3
+# A claim older than this is a sender that died mid-way; longer than any send takes (SMTP and
+# bot timeouts are under a minute, a long digest is a few parts).
+CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
 def _iso(t: datetime) -> str:
@@ -173,10 +182,53 @@ def _compose(cfg: Config, unit: UnitConfig, rows: list[dict[str, Any]], findings
     return messages.digest(cfg, items, unit.name)
 
 
+def _claim_token() -> str:
+    """Who holds a claim: host, process and a per-call nonce (two threads of one process, or two
+    calls in one thread, never share a token)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def recover_stale_claims(store: Store, now: datetime) -> int:
+    """Claims older than :data:`CLAIM_STALE_AFTER` belong to a sender that died between claiming
+    and recording the outcome: they go back to pending. (If it died after the receiver accepted
+    the message, that message is sent a second time: at least once beats never.)"""
+    with store.transaction():
+        cur = store.conn.execute(
+            """UPDATE deliveries SET status = 'pending', claimed_by = NULL, claimed_at = NULL,
+               last_error = '发送进程中断，已重新排队' WHERE status = 'sending' AND claimed_at <= ?""",
+            [_iso(now - CLAIM_STALE_AFTER)])
+    if cur.rowcount:
+        logger.warning("{} 条告警的发送进程已中断，重新排队", cur.rowcount)
+    return cur.rowcount
+
+
+def claim_due(store: Store, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """Atomically take every due pending delivery for this sender: one UPDATE moves them to
+    'sending' under a fresh token, so a row another sender already took is not taken again."""
+    token = _claim_token()
+    with store.transaction():
+        store.conn.execute(
+            """UPDATE deliveries SET status = 'sending', claimed_by = ?, claimed_at = ?
+               WHERE status = 'pending' AND next_attempt_at <= ?""", [token, _iso(now), _iso(now)])
+    rows = store.query("SELECT * FROM deliveries WHERE status = 'sending' AND claimed_by = ? ORDER BY id", [token])
+    return token, rows
+
+
+def _release(store: Store, token: str, ids: list[int], **values: Any) -> None:
+    """Leave 'sending' for the given rows, only where this sender still holds the claim."""
+    sets = ", ".join(f"{k} = ?" for k in values)
+    with store.transaction():
+        for i in ids:
+            store.conn.execute(
+                f"UPDATE deliveries SET {sets}, claimed_by = NULL, claimed_at = NULL "
+                "WHERE id = ? AND status = 'sending' AND claimed_by = ?", [*values.values(), i, token])
+
+
 def deliver_due(store: Store, cfg: Config, now: datetime, sender: Sender | None = None) -> Result:
     sender = sender or Sender(cfg.alerts.smtp, Credentials(cfg.resolve_path(cfg.alerts.credentials_file)
                                                            if cfg.alerts.credentials_file else None))
-    due = store.query("SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id", [_iso(now)])
+    recover_stale_claims(store, now)
+    token, due = claim_due(store, now)
     result = Result()
     if not due:
         return result
@@ -189,47 +241,49 @@ def deliver_due(store: Store, cfg: Config, now: datetime, sender: Sender | None 
     for r in due:
         f = findings.get(r["finding_id"])
         if f is None or (f["status"] not in OPEN_STATUSES and r["purpose"] != "escalation"):
-            with store.transaction():
-                store.conn.execute("UPDATE deliveries SET status = 'suppressed', last_error = ? WHERE id = ?",
-                                   ["发现已复核关闭，无需再发送", r["id"]])
+            _release(store, token, [r["id"]], status="suppressed", last_error="发现已复核关闭，无需再发送")
             continue
         # Digests combine everything due for one channel; immediate deliveries go one by one.
         batch = "digest" if r["purpose"] == "digest" else f"single{r['id']}"
         groups[(r["channel"], batch)].append(r)
     for (channel, _batch), rows in groups.items():
-        found = _channel(cfg, channel)
-        if found is None:
-            _fail(store, cfg, rows, now, "渠道已从配置中删除", final=True, result=result)
-            continue
-        unit, ch = found
-        limit = RATE_PER_MINUTE.get(ch.type)
-        if limit is not None and _sent_last_minute(store, channel, now) >= limit:
-            with store.transaction():
-                for r in rows:
-                    store.conn.execute("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
-                                       [_iso(now + timedelta(seconds=60)), r["id"]])
-            result.postponed += len(rows)
-            continue
-        msg = _compose(cfg, unit, rows, findings)
-        try:
-            confirmations = [sender.send(ch, Outgoing(msg.title, part))
-                             for part in split_message(msg.text, LIMITS.get(ch.type, 60000))]
-        except DeliveryError as e:
-            _fail(store, cfg, rows, now, str(e), final=False, result=result)
-            continue
-        with store.transaction():
-            for r in rows:
-                store.conn.execute(
-                    "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, confirmation = ?, last_error = NULL WHERE id = ?",
-                    [_iso(now), confirmations[-1], r["id"]],
-                )
-        result.sent += len(rows)
-        logger.info("告警已送达 {} {}（{} 条）：{}", unit.name, ch.type, len(rows), confirmations[-1])
+        _send_group(store, cfg, sender, token, channel, rows, findings, now, result)
     return result
 
 
-def _fail(store: Store, cfg: Config, rows: list[dict[str, Any]], now: datetime, error: str, *, final: bool,
-          result: Result) -> None:
+def _send_group(store: Store, cfg: Config, sender: Sender, token: str, channel: str, rows: list[dict[str, Any]],
+                findings: dict[int, dict[str, Any]], now: datetime, result: Result) -> None:
+    found = _channel(cfg, channel)
+    if found is None:
+        _fail(store, cfg, token, rows, now, "渠道已从配置中删除", final=True, result=result)
+        return
+    unit, ch = found
+    limit = RATE_PER_MINUTE.get(ch.type)
+    if limit is not None and _sent_last_minute(store, channel, now) >= limit:
+        _release(store, token, [r["id"] for r in rows], status="pending",
+                 next_attempt_at=_iso(now + timedelta(seconds=60)))
+        result.postponed += len(rows)
+        return
+    msg = _compose(cfg, unit, rows, findings)
+    try:
+        confirmations = [sender.send(ch, Outgoing(msg.title, part))
+                         for part in split_message(msg.text, LIMITS.get(ch.type, 60000))]
+    except DeliveryError as e:
+        _fail(store, cfg, token, rows, now, str(e), final=False, result=result)
+        return
+    with store.transaction():
+        for r in rows:
+            store.conn.execute(
+                """UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, confirmation = ?,
+                   last_error = NULL, claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ?""",
+                [_iso(now), confirmations[-1], r["id"], token],
+            )
+    result.sent += len(rows)
+    logger.info("告警已送达 {} {}（{} 条）：{}", unit.name, ch.type, len(rows), confirmations[-1])
+
+
+def _fail(store: Store, cfg: Config, token: str, rows: list[dict[str, Any]], now: datetime, error: str, *,
+          final: bool, result: Result) -> None:
     error = redact(error)
     with store.transaction():
         for r in rows:
@@ -237,8 +291,9 @@ def _fail(store: Store, cfg: Config, rows: list[dict[str, Any]], now: datetime, 
             give_up = final or attempts >= cfg.alerts.max_attempts
             delay = timedelta(minutes=min(2 ** attempts, 60))
             store.conn.execute(
-                "UPDATE deliveries SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ? WHERE id = ?",
-                [attempts, error, "failed" if give_up else "pending", _iso(now + delay), r["id"]],
+                """UPDATE deliveries SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ?,
+                   claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ?""",
+                [attempts, error, "failed" if give_up else "pending", _iso(now + delay), r["id"], token],
             )
             if give_up:
                 result.failed += 1
@@ -277,6 +332,6 @@ def status(store: Store) -> dict[str, Any]:
     problems = store.query(
         """SELECT d.id, d.finding_id, d.unit, d.channel, d.status, d.attempts, d.last_error, d.next_attempt_at, f.title
            FROM deliveries d LEFT JOIN findings f ON f.id = d.finding_id
-           WHERE d.status IN ('pending', 'failed') ORDER BY d.status, d.next_attempt_at LIMIT 200"""
+           WHERE d.status IN ('pending', 'sending', 'failed') ORDER BY d.status, d.next_attempt_at LIMIT 200"""
     )
     return {"counts": counts, "deliveries": problems}

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -266,3 +270,82 @@ def test_generic_webhook_checks_the_answer(bots):
     bots.fail["webhook"] = [{"code": 7, "msg": "queue full"}]
     with pytest.raises(DeliveryError, match="code=7"):
         sender.send(ch, Outgoing("标题", "正文"))
+
+
+# -- delivery claims: any number of senders send each row once ----------------------------------
+
+NAMES = ["北理工粉丝团", "北理工吃货联盟", "北理工二手交易", "北理工表白墙", "北理工考研群", "北理工校友会", "北理工跑团"]
+
+
+def _findings(store):
+    for i, name in enumerate(NAMES):
+        _imp(store, name, str(9000 + i))  # no unit in the name → the central department, one email each
+
+
+def test_two_threads_sending_at_once_send_each_delivery_once(tmp_path, smtp, bots):
+    cfg, store = _config(tmp_path, smtp, bots)
+    _findings(store)
+    dispatch.plan(store, cfg, NOW)
+    assert store.scalar("SELECT COUNT(*) FROM deliveries") == len(NAMES)
+    start = threading.Barrier(2)
+    results = []
+
+    def sender_thread():
+        with Store.open(cfg.db_path) as s:
+            start.wait()
+            results.append(dispatch.deliver_due(s, cfg, NOW, Sender(cfg.alerts.smtp, Credentials())))
+
+    threads = [threading.Thread(target=sender_thread) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(r.sent for r in results) == len(NAMES)
+    assert len(smtp[1].messages) == len(NAMES)
+    assert sorted(m["subject"].split(" — ")[-1] for m in smtp[1].messages) == sorted(NAMES)
+    assert store.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND claimed_by IS NULL") == len(NAMES)
+
+
+def test_two_processes_sending_at_once_send_each_delivery_once(tmp_path, smtp, bots):
+    cfg, store = _config(tmp_path, smtp, bots)
+    _findings(store)
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    procs = [subprocess.Popen([sys.executable, "-m", "watcher", "alerts", "send", "--config", str(cfg.source)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert len(smtp[1].messages) == len(NAMES)
+    assert store.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'") == len(NAMES)
+
+
+def test_a_claimed_row_is_not_claimed_again_and_a_dead_senders_claim_is_recovered(tmp_path, smtp, bots):
+    cfg, store = _config(tmp_path, smtp, bots)
+    _findings(store)
+    dispatch.plan(store, cfg, NOW)
+    token, mine = dispatch.claim_due(store, NOW)          # a sender claims, then is killed -9
+    assert len(mine) == len(NAMES)
+    other_token, theirs = dispatch.claim_due(store, NOW)  # a second sender finds nothing to send
+    assert theirs == [] and other_token != token
+    r = dispatch.deliver_due(store, cfg, NOW + timedelta(minutes=5), Sender(cfg.alerts.smtp, Credentials()))
+    assert r.sent == 0 and smtp[1].messages == []         # the claim is still young: maybe still sending
+    r = dispatch.deliver_due(store, cfg, NOW + timedelta(minutes=11), Sender(cfg.alerts.smtp, Credentials()))
+    assert r.sent == len(NAMES) and len(smtp[1].messages) == len(NAMES)
+    r = dispatch.deliver_due(store, cfg, NOW + timedelta(hours=1), Sender(cfg.alerts.smtp, Credentials()))
+    assert r.sent == 0 and len(smtp[1].messages) == len(NAMES)
+
+
+def test_old_delivery_rows_survive_the_table_rebuild(tmp_path):
+    from watcher import schema
+
+    db_path = tmp_path / "old.db"
+    s = Store(db_path, migrate=False)
+    schema.migrate(s.db, upto={"alerts": 1})
+    s.conn.execute("""INSERT INTO deliveries (id, revision, unit, channel, dedupe_key, status, attempts, created_at,
+                      role, purpose, confirmation) VALUES (7, 2, 'cs', 'cs/0:email', 'k7', 'sent', 1, 'x', '责任单位',
+                      'digest', 'SMTP 已接收')""")
+    s.close()
+    with Store.open(db_path) as s:
+        row = s.one("SELECT * FROM deliveries WHERE id = 7")
+        assert (row["revision"], row["status"], row["purpose"], row["confirmation"]) == (2, "sent", "digest", "SMTP 已接收")
+        assert row["claimed_by"] is None
+        s.conn.execute("UPDATE deliveries SET status = 'sending' WHERE id = 7")  # the new status is allowed

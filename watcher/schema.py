@@ -352,6 +352,39 @@ ALERTS: list[Migration] = [
         "ALTER TABLE deliveries ADD COLUMN confirmation TEXT",
         "CREATE INDEX deliveries_channel_sent ON deliveries(channel, status, sent_at)",
     ),
+    # 2: a delivery is claimed before it is sent ('sending', by whom, since when), so that any
+    #    number of senders (the daemon, `watcher alerts send`) send each row once. SQLite cannot
+    #    change a CHECK constraint in place: the table is rebuilt with its rows and indexes.
+    _sql(
+        """CREATE TABLE deliveries_new (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER REFERENCES findings(id),
+            revision INTEGER NOT NULL DEFAULT 1,
+            unit TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'suppressed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            role TEXT,
+            purpose TEXT NOT NULL DEFAULT 'immediate',
+            confirmation TEXT,
+            claimed_by TEXT,
+            claimed_at TEXT
+        )""",
+        """INSERT INTO deliveries_new (id, finding_id, revision, unit, channel, dedupe_key, status, attempts,
+               last_error, next_attempt_at, created_at, sent_at, role, purpose, confirmation)
+           SELECT id, finding_id, revision, unit, channel, dedupe_key, status, attempts, last_error,
+               next_attempt_at, created_at, sent_at, role, purpose, confirmation FROM deliveries""",
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_new RENAME TO deliveries",
+        "CREATE INDEX deliveries_status ON deliveries(status, next_attempt_at)",
+        "CREATE INDEX deliveries_channel_sent ON deliveries(channel, status, sent_at)",
+    ),
 ]
 WEB: list[Migration] = [
     # 1: reviewers and what they did outside findings (registry edits, scans, users).
