@@ -124,5 +124,5 @@ def test_deletion_check_gets_the_post_url_where_the_page_needs_it(store, cfg):
     second = start()
     records.close_run(store, second, "ok")
     asked = []
-    counts = analyse_timeline(cfg, store, second, checker=lambda c, p, a, post: asked.append(post) or False)
+    counts = analyse_timeline(cfg, store, second, checker=lambda p, a, post: asked.append(post) or False)
     assert asked == [url] and counts["deletion"] == 1

@@ -74,6 +74,9 @@ class Daemon:
                     logger.info("首次启动：已从 {} 导入备案台账 {} 条", self.cfg.registry_path, counts["added"])
                 except registry.RegistryImportError as e:
                     logger.error("备案台账导入失败，未导入任何记录：\n{}", e.render())
+            from watcher.watch.analyze import catch_up
+
+            catch_up(self.cfg, store)  # analysis a crash cut short: judged / analysed now
 
     def _wrap(self, job: job_registry.ScheduledJob) -> Any:
         def run() -> None:

@@ -4,6 +4,11 @@ A finding is identified by a ``dedupe_key`` that names *what* it is about (``imp
 weibo:123``, ``deletion:weibo:4890``). Recording the same thing again is a no-op; recording it
 with different content (a new name, a new reason) bumps ``revision``, which is what alerting
 keys on to send a changed finding again and never an unchanged one.
+
+Only what a reviewer acts on makes a new revision (:func:`fingerprint`): title, severity, name,
+unit and the details except :data:`UNREVISED_DETAILS` (follower counts and other metrics, an
+avatar's signed URL), with a score counted by its band. Those still change the stored details,
+silently: what is shown stays current, nothing is re-sent.
 """
 
 from __future__ import annotations
@@ -74,9 +79,29 @@ class Recorded:
     revision: int
 
 
-def fingerprint(f: FindingInput) -> str:
-    material = dumps([f.kind, f.title, f.severity, f.account_name, f.unit, f.details])
+# Details that move without anything to act on: metrics, and avatar URLs whose query carries an
+# expiring signature (the avatar itself is compared by image, see watcher.watch.avatars).
+UNREVISED_DETAILS = frozenset({"followers", "following", "posts_count", "likes", "reposts", "comments",
+                               "avatar_url", "score"})
+SCORE_BAND = 10
+
+
+def acted_on(details: dict[str, Any]) -> dict[str, Any]:
+    """The part of a finding's details that decides its revision."""
+    kept = {k: v for k, v in details.items() if k not in UNREVISED_DETAILS}
+    if isinstance(details.get("score"), int | float):
+        kept["score_band"] = int(details["score"]) // SCORE_BAND * SCORE_BAND
+    return kept
+
+
+def fingerprint_of(kind: str, title: str, severity: str, account_name: str | None, unit: str | None,
+                   details: dict[str, Any]) -> str:
+    material = dumps([kind, title, severity, account_name, unit, acted_on(details)])
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def fingerprint(f: FindingInput) -> str:
+    return fingerprint_of(f.kind, f.title, f.severity, f.account_name, f.unit, f.details)
 
 
 def record(store: Store, f: FindingInput) -> Recorded:
@@ -85,7 +110,8 @@ def record(store: Store, f: FindingInput) -> Recorded:
     fp = fingerprint(f)
     now = utcnow()
     with store.transaction():
-        row = store.one("SELECT id, fingerprint, revision, status FROM findings WHERE dedupe_key = ?", [f.dedupe_key])
+        row = store.one("SELECT id, fingerprint, revision, status, details FROM findings WHERE dedupe_key = ?",
+                        [f.dedupe_key])
         if row is None:
             cur = store.conn.execute(
                 """INSERT INTO findings (kind, severity, platform, account_id, account_name, unit, title,
@@ -96,6 +122,8 @@ def record(store: Store, f: FindingInput) -> Recorded:
             )
             return Recorded(int(cur.lastrowid), True, False, 1)
         if row["fingerprint"] == fp:
+            if row["details"] != dumps(f.details):  # new metrics: shown, not re-sent
+                store.conn.execute("UPDATE findings SET details = ? WHERE id = ?", [dumps(f.details), row["id"]])
             return Recorded(row["id"], False, False, row["revision"])
         revision = row["revision"] + 1
         # A finding closed as resolved that comes back changed needs eyes again; a reviewer's

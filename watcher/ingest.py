@@ -46,18 +46,25 @@ def save_snapshot(store: Store, s: ProfileSnapshot, run_id: int | None) -> None:
 
 
 def save_post(store: Store, p: Post, run_id: int | None) -> None:
+    """A post seen on a timeline: stored (its text kept as a version), and, if it was missing
+    (待核实), back to live — seeing it is the best proof it was not deleted. ``seen_rank`` is its
+    place in this run's feed (where the crawled window ends, see watcher.watch.analyze)."""
     now = utcnow()
     digest = sha256(p.text or "")
+    rank = store.scalar("SELECT COALESCE(MAX(seen_rank), 0) + 1 FROM posts WHERE last_crawl_run_id IS ?", [run_id])
     store.conn.execute(
         """INSERT INTO posts (platform, post_id, account_id, text, created_at, reposts, comments, likes, url, text_sha256,
-               first_seen, last_seen, last_crawl_run_id, status, raw)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
+               first_seen, last_seen, last_crawl_run_id, seen_rank, status, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
            ON CONFLICT(platform, post_id) DO UPDATE SET text = excluded.text, reposts = excluded.reposts,
                comments = excluded.comments, likes = excluded.likes, url = COALESCE(excluded.url, url),
                text_sha256 = excluded.text_sha256, last_seen = excluded.last_seen,
-               last_crawl_run_id = excluded.last_crawl_run_id, raw = excluded.raw""",
+               seen_rank = CASE WHEN last_crawl_run_id IS excluded.last_crawl_run_id THEN seen_rank
+                                ELSE excluded.seen_rank END,
+               last_crawl_run_id = excluded.last_crawl_run_id, raw = excluded.raw,
+               status = 'live', missing_since = NULL, next_check_at = NULL, check_attempts = 0""",
         [p.platform, p.post_id, p.account_id, p.text, p.created_at, p.reposts, p.comments, p.likes, p.url, digest,
-         now, now, run_id, dumps(p.raw) if p.raw else None],
+         now, now, run_id, rank, dumps(p.raw) if p.raw else None],
     )
     store.conn.execute(
         "INSERT OR IGNORE INTO post_versions (platform, post_id, seen_at, text, text_sha256) VALUES (?, ?, ?, ?, ?)",

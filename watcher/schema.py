@@ -23,6 +23,22 @@ def _sql(*statements: str) -> Migration:
     return run
 
 
+def _refingerprint(db: sqlite_utils.Database) -> None:
+    import json
+
+    from watcher.findings import fingerprint_of  # imported here: findings → store → schema
+
+    rows = db.execute("SELECT id, kind, title, severity, account_name, unit, details FROM findings").fetchall()
+    for fid, kind, title, severity, account_name, unit, details in rows:
+        try:
+            parsed = json.loads(details) if details else {}
+        except ValueError:
+            parsed = {}
+        db.execute("UPDATE findings SET fingerprint = ? WHERE id = ?",
+                   [fingerprint_of(kind, title, severity, account_name, unit, parsed if isinstance(parsed, dict) else {}),
+                    fid])
+
+
 # --- core -----------------------------------------------------------------------------------
 
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed", "unreachable", "gone", "interrupted")
@@ -335,6 +351,38 @@ WATCH: list[Migration] = [
             stopped_at TEXT
         )""",
     ),
+    # 2: nothing lost, nothing repeated.
+    #    posts: a post missing from its timeline is 'pending' (待核实) from missing_since until the
+    #    platform confirms it gone or it reappears; unanswered checks back off (next_check_at).
+    #    A post that left the crawled window is asked about once (present_checked_at).
+    #    seen_rank is the post's place in the run that last saw it (the window's end is the last
+    #    place, not the oldest date: a pinned post is old and on top).
+    #    post_versions.reported_at: the version an edit is compared with is the last one analysed,
+    #    whichever run stored it. profile_snapshots: the avatar's perceptual hash and local copy,
+    #    and whether the snapshot was analysed (the baseline of the next comparison).
+    _sql(
+        "ALTER TABLE posts ADD COLUMN seen_rank INTEGER",
+        "ALTER TABLE posts ADD COLUMN missing_since TEXT",
+        "ALTER TABLE posts ADD COLUMN next_check_at TEXT",
+        "ALTER TABLE posts ADD COLUMN check_attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE posts ADD COLUMN last_check_at TEXT",
+        "ALTER TABLE posts ADD COLUMN last_check_reason TEXT",
+        # when the platform last said "still there" (a post that left the window is asked once);
+        # posts stored before this step count as asked.
+        "ALTER TABLE posts ADD COLUMN present_checked_at TEXT",
+        "UPDATE posts SET present_checked_at = last_seen",
+        "CREATE INDEX posts_last_run ON posts(last_crawl_run_id, seen_rank)",
+        "CREATE INDEX posts_pending ON posts(platform, account_id, status, next_check_at)",
+        "ALTER TABLE post_versions ADD COLUMN reported_at TEXT",
+        "UPDATE post_versions SET reported_at = seen_at",
+        "ALTER TABLE profile_snapshots ADD COLUMN avatar_phash TEXT",
+        "ALTER TABLE profile_snapshots ADD COLUMN avatar_path TEXT",
+        "ALTER TABLE profile_snapshots ADD COLUMN analysed_at TEXT",
+        "UPDATE profile_snapshots SET analysed_at = taken_at",
+    ),
+    # 3: findings' fingerprints leave out metrics and signed URLs (watcher.findings.acted_on):
+    #    recomputed once, so the upgrade itself re-sends nothing.
+    lambda db: _refingerprint(db),
 ]
 ALERTS: list[Migration] = [
     # 1: which finding revisions were planned (and the route chosen), and what each delivery is

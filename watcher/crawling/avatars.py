@@ -21,17 +21,40 @@ def cache_path(cfg: Config, url: str, content_type: str) -> Path:
     return d / (hashlib.sha1(url.encode()).hexdigest() + EXT.get(content_type, ".img"))
 
 
-def fetch(cfg: Config, url: str, client: httpx.Client) -> Path | None:
+def _get(url: str, client: httpx.Client) -> tuple[bytes, str] | None:
+    """The image at ``url`` and its content type, or None (error, not an image, too large)."""
     try:
-        resp = client.get(url)
+        resp = client.get(url if not url.startswith("//") else "https:" + url)
     except httpx.HTTPError as e:
         logger.debug("头像下载失败 {}：{}", url, e)
         return None
     ctype = resp.headers.get("content-type", "").split(";")[0].strip()
     if resp.status_code != 200 or not ctype.startswith("image/") or len(resp.content) > MAX_BYTES:
         return None
-    path = cache_path(cfg, url, ctype)
-    path.write_bytes(resp.content)
+    return resp.content, ctype
+
+
+def fetch(cfg: Config, url: str, client: httpx.Client) -> Path | None:
+    got = _get(url, client)
+    if got is None:
+        return None
+    path = cache_path(cfg, url, got[1])
+    path.write_bytes(got[0])
+    return path
+
+
+def fetch_by_content(cfg: Config, url: str, client: httpx.Client) -> Path | None:
+    """Download and keep the image under its content's hash: an avatar served under a new
+    signature every time is one file, not one per answer."""
+    got = _get(url, client)
+    if got is None:
+        return None
+    content, ctype = got
+    d = cfg.data_path / "avatars"
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / (hashlib.sha256(content).hexdigest() + EXT.get(ctype, ".img"))
+    if not path.exists():
+        path.write_bytes(content)
     return path
 
 
@@ -45,7 +68,7 @@ def download_missing(cfg: Config, store: Store, accounts: list[dict]) -> int:
             url = a.get("avatar_url")
             if not url or (a.get("avatar_path") and (cfg.data_path / a["avatar_path"]).exists()):
                 continue
-            path = fetch(cfg, url if not url.startswith("//") else "https:" + url, client)
+            path = fetch(cfg, url, client)
             if path is None:
                 continue
             rel = str(path.relative_to(cfg.data_path))

@@ -11,6 +11,7 @@ from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import FindingInput, record
 from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store, dumps
+from watcher.watch.avatars import avatar_key
 
 
 def matcher_for(cfg: Config, store: Store) -> Matcher:
@@ -44,9 +45,12 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
                     title=f"疑似仿冒：{PLATFORM_LABELS.get(a['platform'], a['platform'])}「{a['name']}」",
                     severity="warning",
                     platform=a["platform"], account_id=a["account_id"], account_name=a["name"], unit=r.unit,
+                    # followers, avatar_url and the exact score are shown but never make a new
+                    # revision (watcher.findings.acted_on); the avatar counts by its upload.
                     details={"reasons": list(r.reasons), "score": r.score, "matched": r.matched, "office": r.office,
                              "algo": r.algo, "bio": a.get("bio"), "profile_url": a.get("profile_url"),
-                             "avatar_url": a.get("avatar_url"), "followers": a.get("followers"),
+                             "avatar_url": a.get("avatar_url"), "avatar": avatar_key(a.get("avatar_url")),
+                             "followers": a.get("followers"), "verified": a.get("verified"),
                              "verified_reason": a.get("verified_reason")},
                     crawl_run_id=run_id,
                 ))
@@ -75,3 +79,13 @@ def analyse_run(cfg: Config, store: Store, run_id: int) -> dict[str, int]:
 
     download_missing(cfg, store, accounts)
     return judge(cfg, store, accounts, run_id)
+
+
+def judge_unjudged(cfg: Config, store: Store) -> dict[str, int]:
+    """Accounts stored by a discovery run that never got to judge them (killed between storing
+    and matching): judged now, at the next start. Their avatars are not downloaded here (start-up
+    must not wait on the network); the next discovery run that sees them judges them again."""
+    accounts = store.query("SELECT * FROM accounts WHERE verdict IS NULL")
+    if not accounts:
+        return {}
+    return judge(cfg, store, accounts)

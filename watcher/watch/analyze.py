@@ -1,14 +1,22 @@
-"""After a complete timeline crawl: what changed since the previous complete one.
+"""After a complete timeline crawl: what changed, reported once, never lost.
 
-* profile changes (name, avatar, bio, verification) → ``profile_change``; whether they were filed
-  in time is :mod:`watcher.watch.filings`' question;
-* a post whose text changed → ``edit`` with old and new text and a diff;
-* a post that was in the previous crawl's window and is not in this one → checked directly on the
-  platform; only the platform's own "it is gone" makes it a ``deletion`` (a post pushed to the
-  next page, a login wall or an error never does);
+* profile changes (name, avatar, bio, verification) against the last *analysed* snapshot →
+  ``profile_change``; avatars are compared by image (:mod:`watcher.watch.avatars`), metrics never;
+  whether a change was filed in time is :mod:`watcher.watch.filings`' question;
+* a post whose current text differs from its last *reported* version, whichever run stored it
+  (a run killed before its analysis loses nothing) → ``edit`` with old and new text and a diff;
+* a stored post inside the window this crawl covered but not in it → ``pending`` (待核实), kept
+  across runs and restarts; :func:`confirm_pending` asks the platform about due pending posts
+  and only the platform's own "it is gone" makes a ``deletion`` (with its time bounds); a check
+  that says nothing (wall, error, cut short) is retried later with back-off; a post pushed to a
+  later page is outside the window and never pending;
 * the platform says the account no longer exists → ``account_gone``.
 
-Only runs that finished ``ok`` are compared: a blocked or partial run proves nothing by absence.
+Only runs that finished ``ok`` are analysed: a blocked or partial run proves nothing by absence.
+
+The round engine calls, per account: :func:`analyse_timeline` (or :func:`analyse_account`),
+then, unless the platform is cooling down, :func:`confirm_pending` with the round's checker on
+the :func:`due_pending` posts.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -25,8 +35,9 @@ from spiders import catalog
 from watcher import registry
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import FindingInput, record
-from watcher.periods import active_periods
+from watcher.periods import active_periods, local_tz
 from watcher.store import Store, utcnow
+from watcher.watch import avatars
 
 PROFILE_FIELDS: dict[str, tuple[str, str]] = {
     # snapshot column → (registry filing field, label)
@@ -34,15 +45,40 @@ PROFILE_FIELDS: dict[str, tuple[str, str]] = {
     "avatar_url": ("avatar", "头像"),
     "bio": ("bio", "简介"),
     "verified": ("verified", "认证状态"),
+    "verified_reason": ("verified", "认证说明"),
 }
 
-Checker = Callable[[Config, str, str, str], bool | None]
+# (platform, account_id, post id or URL) → True exists / False gone / None no conclusion
+Checker = Callable[[str, str, str], bool | None]
+# avatar URL → a local copy of the image, or None when it cannot be fetched
+AvatarFetcher = Callable[[str], Path | None]
+
+CHECK_BACKOFF_FIRST = timedelta(minutes=15)
+CHECK_BACKOFF_MAX = timedelta(hours=12)
+# A post the platform says still exists although the timeline no longer shows it (hidden from
+# the list, pinned elsewhere): not asked about again before this.
+RECHECK_PRESENT_AFTER = timedelta(hours=24)
+CONFIRM_LIMIT = 20
+# Consecutive unanswered checks after which the rest wait for the next round (a wall answers
+# every check the same way; asking more only prolongs it).
+GIVE_UP_AFTER_UNKNOWN = 2
 
 
-def no_check(cfg: Config, platform: str, account_id: str, post_id: str) -> bool | None:
-    """The default: no answer. The round engine checks missing posts itself and calls the
-    analysis again with the platform's answers (:mod:`watcher.rounds.analysis`)."""
-    return None
+def default_avatar_fetcher(cfg: Config) -> AvatarFetcher:
+    """Downloads avatars when ``matching.download_avatars`` allows it; otherwise fetches nothing
+    (avatars are then compared by their normalised URL)."""
+    if not cfg.matching.download_avatars:
+        return lambda url: None
+
+    def fetch(url: str) -> Path | None:
+        import httpx
+
+        from watcher.crawling.avatars import fetch_by_content
+
+        with httpx.Client(timeout=10, follow_redirects=True, headers={"User-Agent": "Mozilla/5.0"}) as client:
+            return fetch_by_content(cfg, url, client)
+
+    return fetch
 
 
 def text_diff(old: str, new: str) -> str:
@@ -54,104 +90,372 @@ def _label(platform: str) -> str:
     return PLATFORM_LABELS.get(platform, platform)
 
 
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _local(iso: str | None) -> str:
+    """A stored UTC time as people read it (Beijing time)."""
+    if not iso:
+        return "未知"
+    t = datetime.fromisoformat(iso)
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class _Account:
+    platform: str
+    account_id: str
+    name: str
+    unit: str | None
+    tier: int | None
+
+
+def _account(store: Store, platform: str, account_id: str) -> _Account:
+    reg = registry.find_account(store, platform, account_id)
+    snap = store.one("SELECT name FROM profile_snapshots WHERE platform = ? AND account_id = ? AND name IS NOT NULL "
+                     "ORDER BY id DESC LIMIT 1", [platform, account_id])
+    name = (snap or {}).get("name") or (reg or {}).get("account_name") or account_id
+    return _Account(platform, account_id, name, reg["unit"] if reg else None, reg["tier"] if reg else None)
+
+
+# -- one analysed run -----------------------------------------------------------------------------
+
+
 def analyse_timeline(cfg: Config, store: Store, run_id: int, *, today: date | None = None,
-                     checker: Checker = no_check) -> dict[str, int]:
+                     checker: Checker | None = None, now: datetime | None = None,
+                     fetch_avatar: AvatarFetcher | None = None) -> dict[str, int]:
+    """Analyse one ``ok`` (or ``gone``) timeline run of one account (``crawl_runs.target``). With a
+    ``checker``, the account's due pending posts are then confirmed through it."""
     run = store.one("SELECT * FROM crawl_runs WHERE id = ?", [run_id])
     if run is None or run["status"] not in ("ok", "gone") or run["mode"] != "timeline":
         return {}
-    platform, account = run["platform"], run["target"]
-    today = today or date.today()
-    reg = registry.find_account(store, platform, account)
-    unit = reg["unit"] if reg else None
-    counts = {"profile_change": 0, "edit": 0, "deletion": 0, "account_gone": 0}
-    current = store.one("SELECT * FROM profile_snapshots WHERE crawl_run_id = ? ORDER BY id DESC LIMIT 1", [run_id])
-    previous_run = store.one(
-        """SELECT id FROM crawl_runs WHERE platform = ? AND target = ? AND mode = 'timeline' AND status = 'ok' AND id < ?
-           ORDER BY id DESC LIMIT 1""", [platform, account, run_id])
-    previous = store.one("SELECT * FROM profile_snapshots WHERE crawl_run_id = ? ORDER BY id DESC LIMIT 1",
-                         [previous_run["id"]]) if previous_run else None
-    name = (current or {}).get("name") or (reg or {}).get("account_name") or account
+    return analyse_account(cfg, store, run["platform"], run["target"], run_id, today=today, checker=checker,
+                           now=now, fetch_avatar=fetch_avatar)
+
+
+def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, run_id: int, *,
+                    today: date | None = None, checker: Checker | None = None,
+                    now: datetime | None = None, fetch_avatar: AvatarFetcher | None = None) -> dict[str, int]:
+    """Analyse what run ``run_id`` stored for one account, whose timeline that run crawled
+    completely (the caller knows: only a complete crawl may conclude anything from absence)."""
+    now = now or datetime.now(UTC)
+    today = today or now.astimezone(local_tz()).date()
+    acc = _account(store, platform, account_id)
+    counts = {"profile_change": 0, "edit": 0, "pending": 0, "deletion": 0, "account_gone": 0}
+    current = store.one("SELECT * FROM profile_snapshots WHERE crawl_run_id = ? AND platform = ? AND account_id = ? "
+                        "ORDER BY id DESC LIMIT 1", [run_id, platform, account_id])
 
     if current and current["status"] == "gone":
         counts["account_gone"] += record(store, FindingInput(
-            kind="account_gone", dedupe_key=f"account_gone:{platform}:{account}",
-            title=f"{_label(platform)}账号「{name}」已无法访问（删除、封禁或注销）",
-            severity="critical" if reg and reg["tier"] == 1 else "warning",
-            platform=platform, account_id=account, account_name=name, unit=unit,
+            kind="account_gone", dedupe_key=f"account_gone:{acc.platform}:{acc.account_id}",
+            title=f"{_label(acc.platform)}账号「{acc.name}」已无法访问（删除、封禁或注销）",
+            severity="critical" if acc.tier == 1 else "warning",
+            platform=acc.platform, account_id=acc.account_id, account_name=acc.name, unit=acc.unit,
             details={"reasons": ["平台返回账号不存在"], "since": today.isoformat()}, crawl_run_id=run_id)).created
+        _mark_analysed(store, current["id"])
         return counts
 
-    if current and previous and previous["status"] == "ok":
-        for col, (field, label) in PROFILE_FIELDS.items():
-            old, new = previous[col], current[col]
-            if (old or None) == (new or None):
-                continue
-            digest = hashlib.sha256(str(new).encode()).hexdigest()[:12]
-            counts["profile_change"] += record(store, FindingInput(
-                kind="profile_change", dedupe_key=f"profile_change:{platform}:{account}:{field}:{digest}",
-                title=f"{_label(platform)}账号「{previous['name'] or name}」{label}变更",
-                severity="warning", platform=platform, account_id=account, account_name=current["name"] or name,
-                unit=unit, crawl_run_id=run_id,
-                details={"field": field, "label": label, "old": old, "new": new, "changed_on": today.isoformat(),
-                         "registered": reg is not None,
-                         "reasons": [f"{label}由「{old}」变为「{new}」"]})).created
-
-    counts["edit"] += _edits(store, run, unit, name)
-    if previous_run:
-        counts["deletion"] += _deletions(cfg, store, run, previous_run["id"], unit, name, checker)
+    if current:
+        counts["profile_change"] += _profile_changes(cfg, store, run_id, current, acc, today,
+                                                     fetch_avatar or default_avatar_fetcher(cfg))
+    counts["edit"] += _report_edits(store, acc, run_id)
+    counts["pending"] += mark_missing(store, platform, account_id, run_id, now)
+    if checker is not None:
+        done = confirm_pending(cfg, store, platform, account_id, checker, now=now)
+        counts["deletion"] += done["deleted"]
     return counts
 
 
-def _edits(store: Store, run: dict[str, Any], unit: str | None, name: str) -> int:
-    made = 0
-    rows = store.query(
-        """SELECT p.post_id, p.text, p.url, p.created_at FROM posts p
-           WHERE p.platform = ? AND p.account_id = ? AND p.last_crawl_run_id = ?
-           AND (SELECT COUNT(*) FROM post_versions v WHERE v.platform = p.platform AND v.post_id = p.post_id) > 1""",
-        [run["platform"], run["target"], run["id"]])
-    for p in rows:
-        versions = store.query("SELECT text, text_sha256, seen_at FROM post_versions WHERE platform = ? AND post_id = ? ORDER BY id",
-                               [run["platform"], p["post_id"]])
-        old, new = versions[-2], versions[-1]
-        if new["seen_at"] < run["started_at"]:
-            continue  # the last change was seen by an earlier run and already reported
-        made += record(store, FindingInput(
-            kind="edit", dedupe_key=f"edit:{run['platform']}:{p['post_id']}:{new['text_sha256'][:12]}",
-            title=f"{_label(run['platform'])}账号「{name}」的帖子被修改", severity="warning",
-            platform=run["platform"], account_id=run["target"], account_name=name, unit=unit, crawl_run_id=run["id"],
-            details={"post_id": p["post_id"], "url": p["url"], "old_text": old["text"], "new_text": new["text"],
-                     "diff": text_diff(old["text"], new["text"]), "created_at": p["created_at"],
-                     "reasons": ["帖子正文与上次采集不同"]})).created
-    return made
+def _mark_analysed(store: Store, snapshot_id: int) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE profile_snapshots SET analysed_at = ? WHERE id = ?", [utcnow(), snapshot_id])
 
 
-def _deletions(cfg: Config, store: Store, run: dict[str, Any], previous_run_id: int, unit: str | None, name: str,
-               checker: Checker) -> int:
-    # In the previous complete crawl's window, missing from this one: deleted, or only pushed
-    # further down the timeline. Only the platform can tell which.
-    missing = store.query(
-        """SELECT * FROM posts WHERE platform = ? AND account_id = ? AND status = 'live'
-           AND last_crawl_run_id = ?""", [run["platform"], run["target"], previous_run_id])
-    made = 0
-    in_period = any(p.covers(run["platform"]) for p in active_periods(cfg, store))
-    # Some pages need what the post's URL carries (a website's address, Xiaohongshu's xsec_token).
-    check_by_url = catalog.get(run["platform"]).check_by == "url"
-    for p in missing:
-        by_url = check_by_url and p["url"]
-        exists = checker(cfg, run["platform"], run["target"], p["url"] if by_url else p["post_id"])
-        if exists is None:
-            logger.warning("无法确认帖子 {} 是否被删除（核查未成功），暂不判定", p["post_id"])
-            continue
-        if exists:
-            continue  # still there: it only fell out of the crawled pages
+# -- profile --------------------------------------------------------------------------------------
+
+
+def _avatar_image(store: Store, snap: dict[str, Any], baseline: dict[str, Any] | None,
+                  fetch: AvatarFetcher) -> dict[str, Any]:
+    """Give the snapshot its avatar's pHash and local copy: the baseline's when the URL names
+    the same upload (no download), else a fresh download when possible."""
+    url = snap["avatar_url"]
+    if not url or snap.get("avatar_phash"):
+        return snap
+    path: str | None = None
+    digest: str | None = None
+    if baseline and baseline.get("avatar_phash") and avatars.avatar_key(baseline["avatar_url"]) == avatars.avatar_key(url):
+        path, digest = baseline["avatar_path"], baseline["avatar_phash"]
+    else:
+        try:
+            local = fetch(url)
+        except Exception:  # noqa: BLE001 - an avatar that cannot be fetched is compared by its URL
+            logger.exception("下载头像 {} 时出错", url)
+            local = None
+        if local is not None:
+            digest = avatars.phash(local)
+            path = str(local)
+    if digest:
         with store.transaction():
-            store.conn.execute("UPDATE posts SET status = 'deleted', last_seen = ? WHERE platform = ? AND post_id = ?",
-                               [p["last_seen"], run["platform"], p["post_id"]])
+            store.conn.execute("UPDATE profile_snapshots SET avatar_phash = ?, avatar_path = ? WHERE id = ?",
+                               [digest, path, snap["id"]])
+    return {**snap, "avatar_phash": digest, "avatar_path": path}
+
+
+def _profile_changes(cfg: Config, store: Store, run_id: int, current: dict[str, Any], acc: _Account, today: date,
+                     fetch: AvatarFetcher) -> int:
+    if current["analysed_at"]:
+        return 0  # analysed already (analysis may be asked twice for one run): nothing new
+    baseline = store.one(
+        """SELECT * FROM profile_snapshots WHERE platform = ? AND account_id = ? AND status = 'ok'
+           AND analysed_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1""",
+        [acc.platform, acc.account_id, current["id"]])
+    current = _avatar_image(store, current, baseline, fetch)
+    made = 0
+    if baseline is not None:
+        for col, (field, label) in PROFILE_FIELDS.items():
+            change = _avatar_change(baseline, current) if col == "avatar_url" else _field_change(baseline, current, col)
+            if change is None:
+                continue
+            identity, reasons, extra = change
+            digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+            old, new = baseline[col], current[col]
             made += record(store, FindingInput(
-                kind="deletion", dedupe_key=f"deletion:{run['platform']}:{p['post_id']}",
-                title=f"{_label(run['platform'])}账号「{name}」删除了帖子", severity="critical" if in_period else "warning",
-                platform=run["platform"], account_id=run["target"], account_name=name, unit=unit, crawl_run_id=run["id"],
-                details={"post_id": p["post_id"], "url": p["url"], "text": p["text"], "created_at": p["created_at"],
-                         "last_seen": p["last_seen"], "confirmed_at": utcnow(), "in_sensitive_period": in_period,
-                         "reasons": ["帖子已不在时间线中，且直接访问确认已被删除"]})).created
+                kind="profile_change", dedupe_key=f"profile_change:{acc.platform}:{acc.account_id}:{col}:{digest}",
+                title=f"{_label(acc.platform)}账号「{baseline['name'] or acc.name}」{label}变更",
+                severity="warning", platform=acc.platform, account_id=acc.account_id,
+                account_name=current["name"] or acc.name, unit=acc.unit, crawl_run_id=run_id,
+                details={"field": field, "label": label, "old": old, "new": new, "changed_on": today.isoformat(),
+                         "registered": acc.unit is not None, "reasons": reasons, **extra})).created
+    _mark_analysed(store, current["id"])
     return made
+
+
+def _field_change(old: dict[str, Any], new: dict[str, Any], col: str) -> tuple[str, list[str], dict[str, Any]] | None:
+    a, b = old[col], new[col]
+    if b is None:
+        return None  # the platform did not say this time: no conclusion
+    if (a if a != "" else None) == (b if b != "" else None):
+        return None
+    label = PROFILE_FIELDS[col][1]
+    if col == "verified":
+        words = {1: "已认证", 0: "未认证", None: "未知"}
+        return str(b), [f"{label}由「{words.get(a, a)}」变为「{words.get(b, b)}」"], {}
+    return str(b), [f"{label}由「{a or '（空）'}」变为「{b or '（空）'}」"], {}
+
+
+def _avatar_change(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, list[str], dict[str, Any]] | None:
+    is_changed, how = avatars.changed(old["avatar_url"], old.get("avatar_phash"), new["avatar_url"], new.get("avatar_phash"))
+    if not is_changed:
+        return None
+    identity = new.get("avatar_phash") or avatars.avatar_key(new["avatar_url"]) or ""
+    images = {"old_image": old.get("avatar_path"), "new_image": new.get("avatar_path"),
+              "old_phash": old.get("avatar_phash"), "new_phash": new.get("avatar_phash"), "compared_by": how}
+    reason = (f"头像图片已更换（{how}）：原头像 {old['avatar_url'] or '（无）'}"
+              f"{'（存档 ' + old['avatar_path'] + '）' if old.get('avatar_path') else ''}；"
+              f"新头像 {new['avatar_url'] or '（无）'}"
+              f"{'（存档 ' + new['avatar_path'] + '）' if new.get('avatar_path') else ''}")
+    return identity, [reason], images
+
+
+# -- edits ----------------------------------------------------------------------------------------
+
+
+def _report_edits(store: Store, acc: _Account, run_id: int | None = None) -> int:
+    """Every post of the account whose current text was never analysed is compared with its
+    last analysed version; the current version then becomes the baseline."""
+    rows = store.query(
+        """SELECT p.post_id, p.url, p.created_at, v.id AS version_id, v.text, v.text_sha256 FROM posts p
+           JOIN post_versions v ON v.platform = p.platform AND v.post_id = p.post_id AND v.text_sha256 = p.text_sha256
+           WHERE p.platform = ? AND p.account_id = ? AND v.reported_at IS NULL""", [acc.platform, acc.account_id])
+    made = 0
+    for p in rows:
+        base = store.one(
+            """SELECT text, text_sha256 FROM post_versions WHERE platform = ? AND post_id = ? AND reported_at IS NOT NULL
+               ORDER BY reported_at DESC, id DESC LIMIT 1""", [acc.platform, p["post_id"]])
+        with store.transaction():
+            if base is not None and base["text_sha256"] != p["text_sha256"]:
+                made += record(store, FindingInput(
+                    kind="edit", dedupe_key=f"edit:{acc.platform}:{p['post_id']}:{p['text_sha256'][:12]}",
+                    title=f"{_label(acc.platform)}账号「{acc.name}」的帖子被修改", severity="warning",
+                    platform=acc.platform, account_id=acc.account_id, account_name=acc.name, unit=acc.unit,
+                    crawl_run_id=run_id,
+                    details={"post_id": p["post_id"], "url": p["url"], "old_text": base["text"], "new_text": p["text"],
+                             "diff": text_diff(base["text"], p["text"]), "created_at": p["created_at"],
+                             "reasons": ["帖子正文与上次分析时不同"]})).created
+            # microseconds: the order of analyses, even two in one second
+            store.conn.execute("UPDATE post_versions SET reported_at = ? WHERE id = ?",
+                               [datetime.now(UTC).isoformat(), p["version_id"]])
+    return made
+
+
+# -- missing posts: pending until the platform says ----------------------------------------------
+
+
+def _parse(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    try:
+        t = datetime.fromisoformat(ts)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _window_start(store: Store, platform: str, account_id: str, run_id: int) -> datetime | None:
+    """The oldest moment this run's pages covered: the date of the last post in feed order (not
+    the oldest date seen — a pinned post is old and on top)."""
+    rows = store.query(
+        """SELECT created_at FROM posts WHERE last_crawl_run_id = ? AND platform = ? AND account_id = ?
+           AND created_at IS NOT NULL ORDER BY seen_rank DESC LIMIT 1""", [run_id, platform, account_id])
+    return _parse(rows[0]["created_at"]) if rows else None
+
+
+def mark_missing(store: Store, platform: str, account_id: str, run_id: int, now: datetime | None = None) -> int:
+    """Posts this complete crawl did not see become ``pending``; returns how many did now.
+
+    Whichever earlier run stored them, two kinds are missing: a post inside this run's window
+    (newer than the last post of its feed) — the timeline should have shown it; and a post that
+    has left the window since it was last seen and was not asked about since — deleted and
+    pushed to a later page look the same from here, so the platform is asked once.
+    """
+    now = now or datetime.now(UTC)
+    can_check = catalog.get(platform).supports("check")
+    candidates = store.query(
+        """SELECT post_id, created_at, last_seen, present_checked_at FROM posts WHERE platform = ? AND account_id = ?
+           AND status = 'live' AND (last_crawl_run_id IS NULL OR last_crawl_run_id != ?)""",
+        [platform, account_id, run_id])
+    start = _window_start(store, platform, account_id, run_id)
+    missing = []
+    for c in candidates:
+        created = _parse(c["created_at"])
+        in_window = start is not None and created is not None and created >= start
+        left_unasked = can_check and (c["present_checked_at"] is None or c["present_checked_at"] < c["last_seen"])
+        if in_window or left_unasked:
+            missing.append(c)
+    with store.transaction():
+        for c in missing:
+            store.conn.execute(
+                """UPDATE posts SET status = 'pending', missing_since = COALESCE(missing_since, ?),
+                   next_check_at = COALESCE(next_check_at, ?) WHERE platform = ? AND post_id = ? AND status = 'live'""",
+                [_iso(now), _iso(now), platform, c["post_id"]])
+    if missing:
+        logger.info("{} {}：{} 条帖子不在本次时间线中，待核实", platform, account_id, len(missing))
+    return len(missing)
+
+
+def due_pending(store: Store, platform: str, account_id: str, now: datetime | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """Pending posts of one account whose next check is due, oldest-missing first."""
+    now = now or datetime.now(UTC)
+    return store.query(
+        """SELECT * FROM posts WHERE platform = ? AND account_id = ? AND status = 'pending'
+           AND (next_check_at IS NULL OR next_check_at <= ?) ORDER BY missing_since, post_id LIMIT ?""",
+        [platform, account_id, _iso(now), -1 if limit is None else limit])
+
+
+def confirm_pending(cfg: Config, store: Store, platform: str, account_id: str, checker: Checker, *,
+                    now: datetime | None = None, limit: int = CONFIRM_LIMIT,
+                    give_up_after: int | None = GIVE_UP_AFTER_UNKNOWN) -> dict[str, int]:
+    """Ask the platform, through ``checker``, about the account's due pending posts (at most
+    ``limit``): gone → ``deletion`` finding; still there → live; no answer → retried later.
+    ``give_up_after`` unanswered checks in a row end the loop (None: a checker that only looks
+    up answers already obtained asks nobody, so it never needs to stop)."""
+    now = now or datetime.now(UTC)
+    counts = {"deleted": 0, "present": 0, "unknown": 0}
+    # Some pages need what the post's URL carries (a website's address, Xiaohongshu's xsec_token).
+    by_url = catalog.get(platform).check_by == "url"
+    acc = _account(store, platform, account_id)
+    unknown_in_a_row = 0
+    for p in due_pending(store, platform, account_id, now, limit):
+        try:
+            exists = checker(platform, account_id, p["url"] if by_url and p["url"] else p["post_id"])
+        except Exception:  # noqa: BLE001 - a broken check proves nothing; the post stays pending
+            logger.exception("核查帖子 {} 时出错", p["post_id"])
+            exists = None
+        if exists is None:
+            counts["unknown"] += 1
+            unknown_in_a_row += 1
+            _back_off(store, p, now)
+            if give_up_after is not None and unknown_in_a_row >= give_up_after:
+                break
+            continue
+        unknown_in_a_row = 0
+        if exists:
+            counts["present"] += 1
+            _still_there(store, p, now)
+        else:
+            counts["deleted"] += _confirm_deleted(cfg, store, acc, p, now)
+    return counts
+
+
+def _back_off(store: Store, p: dict[str, Any], now: datetime) -> None:
+    attempts = (p["check_attempts"] or 0) + 1
+    delay = min(CHECK_BACKOFF_FIRST * 2 ** (attempts - 1), CHECK_BACKOFF_MAX)
+    logger.warning("无法确认帖子 {} 是否被删除（核查未得到结论，第 {} 次），{} 后再试", p["post_id"], attempts, delay)
+    with store.transaction():
+        store.conn.execute(
+            """UPDATE posts SET check_attempts = ?, next_check_at = ?, last_check_at = ?, last_check_reason = ?
+               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
+            [attempts, _iso(now + delay), _iso(now), "核查未得到结论（登录墙、错误或被中断）", p["platform"], p["post_id"]])
+
+
+def _still_there(store: Store, p: dict[str, Any], now: datetime) -> None:
+    with store.transaction():
+        store.conn.execute(
+            """UPDATE posts SET status = 'live', missing_since = NULL, check_attempts = 0, next_check_at = ?,
+               last_check_at = ?, present_checked_at = ?, last_check_reason = '平台确认帖子仍在'
+               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
+            [_iso(now + RECHECK_PRESENT_AFTER), _iso(now), _iso(now), p["platform"], p["post_id"]])
+
+
+def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: dict[str, Any], now: datetime) -> int:
+    in_period = any(x.covers(acc.platform) for x in active_periods(cfg, store, now))
+    confirmed = _iso(now)
+    with store.transaction():
+        cur = store.conn.execute(
+            """UPDATE posts SET status = 'deleted', last_check_at = ?, last_check_reason = '平台确认已删除'
+               WHERE platform = ? AND post_id = ? AND status = 'pending'""", [confirmed, acc.platform, p["post_id"]])
+        if cur.rowcount == 0:
+            return 0  # reappeared (or confirmed by someone else) while we were asking
+        return int(record(store, FindingInput(
+            kind="deletion", dedupe_key=f"deletion:{acc.platform}:{p['post_id']}",
+            title=f"{_label(acc.platform)}账号「{acc.name}」删除了帖子", severity="critical" if in_period else "warning",
+            platform=acc.platform, account_id=acc.account_id, account_name=acc.name, unit=acc.unit,
+            details={"post_id": p["post_id"], "url": p["url"], "text": p["text"], "created_at": p["created_at"],
+                     "last_seen": p["last_seen"], "first_missed": p["missing_since"], "confirmed_at": confirmed,
+                     "in_sensitive_period": in_period,
+                     "reasons": [f"帖子最后一次出现在时间线：{_local(p['last_seen'])}；首次发现不在时间线：{_local(p['missing_since'])}；"
+                                 f"平台确认已删除：{_local(confirmed)}（北京时间）"]})).created)
+
+
+# -- after a crash ---------------------------------------------------------------------------------
+
+
+def catch_up(cfg: Config, store: Store) -> dict[str, int]:
+    """At daemon start: finish what a crash cut short, without touching the network. Accounts a
+    discovery run stored but never judged are judged; the newest timeline run of an account,
+    if it finished ``ok`` but was never analysed, is analysed (its missing posts become pending;
+    confirming them is the next round's job)."""
+    from watcher.crawling.discovery import judge_unjudged
+
+    counts = {"judged": 0, "analysed": 0}
+    try:
+        counts["judged"] = sum(judge_unjudged(cfg, store).values())
+    except Exception:  # noqa: BLE001 - the daemon starts anyway; the next discovery judges them
+        logger.exception("补做未判定账号的判定时出错")
+    rows = store.query(
+        """SELECT r.id FROM crawl_runs r JOIN profile_snapshots s ON s.crawl_run_id = r.id
+           WHERE r.mode = 'timeline' AND r.status = 'ok' AND s.analysed_at IS NULL
+           AND r.id = (SELECT MAX(id) FROM crawl_runs x WHERE x.platform = r.platform AND x.target = r.target
+                       AND x.mode = 'timeline')
+           GROUP BY r.id ORDER BY r.id""")
+    for r in rows:
+        try:
+            analyse_timeline(cfg, store, r["id"], fetch_avatar=lambda url: None)
+            counts["analysed"] += 1
+        except Exception:  # noqa: BLE001 - one broken run must not keep the daemon from starting
+            logger.exception("补做采集 #{} 的分析时出错", r["id"])
+    if counts["judged"] or counts["analysed"]:
+        logger.info("补做上次中断的分析：判定账号 {} 个，巡检分析 {} 次", counts["judged"], counts["analysed"])
+    return counts
