@@ -375,3 +375,31 @@ def test_catch_up_judges_accounts_stored_but_never_judged_and_finishes_a_timelin
         assert catch_up(cfg, store) == {"judged": 0, "analysed": 0}   # the next start has nothing to do
         _round(cfg, store, weibo, platform)
         assert len(_kinds(store, "profile_change")) == 1
+
+
+def test_upgrade_recomputes_fingerprints_so_it_resends_nothing(tmp_path):
+    """A finding recorded before metrics left the fingerprint must not come back as "第 2 版"
+    when the upgraded daemon records it again with a new follower count."""
+    import hashlib
+
+    from watcher import schema
+    from watcher.findings import FindingInput, record
+    from watcher.store import dumps
+
+    details = {"reasons": ["名称含本校简称「北理工」（精确）"], "score": 72, "matched": "北理工", "followers": 12000,
+               "avatar_url": signed(1, "006aBcDely8h0fakeavatarj30")}
+    old_fp = hashlib.sha256(dumps(["impersonation", "疑似仿冒：微博「北理工表白墙」", "warning", "北理工表白墙", None,
+                                   details]).encode()).hexdigest()
+    s = Store(tmp_path / "old.db", migrate=False)
+    schema.migrate(s.db, upto={"watch": 1})
+    s.conn.execute("""INSERT INTO findings (kind, severity, title, details, dedupe_key, fingerprint, revision, status,
+                      account_name, created_at, updated_at) VALUES ('impersonation', 'warning', '疑似仿冒：微博「北理工表白墙」',
+                      ?, 'impersonation:weibo:7788123456', ?, 1, 'open', '北理工表白墙', 'x', 'x')""", [dumps(details), old_fp])
+    s.close()
+    with Store.open(tmp_path / "old.db") as s:
+        again = record(s, FindingInput(kind="impersonation", dedupe_key="impersonation:weibo:7788123456",
+                                       title="疑似仿冒：微博「北理工表白墙」", account_name="北理工表白墙",
+                                       details={**details, "followers": 15200, "score": 74,
+                                                "avatar_url": signed(2, "006aBcDely8h0fakeavatarj30")}))
+        assert (again.changed, again.revision) == (False, 1)
+        assert s.one("SELECT details FROM findings")["details"].count("15200") == 1
