@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from alerts import dispatch
 from tests.conftest import write_config
 from tests.fakeplatform import FakePlatform
+from tests.spider_helpers import run_crawl
 from tests.test_watch_integrity import picture
 from watcher import registry
 from watcher.config import load_config
-from watcher.crawling.runner import run_crawl
 from watcher.findings import list_findings
 from watcher.store import Store
 from watcher.watch.analyze import catch_up

@@ -29,28 +29,19 @@ def after_target(cfg: Config, store: Store, mode: str, run_id: int) -> None:
         if mode == "discover":
             discovery.analyse_run(cfg, store, run_id)
         elif mode == "timeline" and run["status"] in ("ok", "gone"):
-            # No check from inside the analysis: the round checks missing posts itself once
-            # every timeline is in (:func:`checks_due`), and confirms them at its end.
-            analyze.analyse_timeline(cfg, store, run_id, checker=_no_check)
+            # No check from inside the analysis: missing posts become pending; the round checks
+            # them itself once every timeline is in (:func:`checks_due`) and confirms at its end.
+            analyze.analyse_timeline(cfg, store, run_id)
     except Exception:  # noqa: BLE001 - one target's analysis must not cost the round
         logger.exception("分析采集 #{}（{}）时出错，已跳过", run_id, run["target"])
 
 
-def _no_check(*_args: object) -> None:
-    return None
-
-
 def checks_due(store: Store, platform: str, account: str) -> list[str]:
-    """The posts of ``account`` to check this round: in the window of its previous complete
-    crawl, missing from this one. Their ID, or their stored URL where the platform's page needs
-    it (:attr:`spiders.catalog.Platform.check_by`)."""
-    runs = store.query("SELECT id FROM crawl_runs WHERE platform = ? AND target = ? AND mode = 'timeline' "
-                       "AND status = 'ok' ORDER BY id DESC LIMIT 2", [platform, account])
-    if len(runs) < 2:
-        return []
+    """The posts of ``account`` to check this round: its pending (待核实) posts whose next check
+    is due (:func:`watcher.watch.analyze.due_pending`). Their ID, or their stored URL where the
+    platform's page needs it (:attr:`spiders.catalog.Platform.check_by`)."""
     by_url = catalog.get(platform).check_by == "url"
-    rows = store.query("SELECT post_id, url FROM posts WHERE platform = ? AND account_id = ? AND status = 'live' "
-                       "AND last_crawl_run_id = ?", [platform, account, runs[1]["id"]])
+    rows = analyze.due_pending(store, platform, account, limit=analyze.CONFIRM_LIMIT)
     return [(p["url"] if by_url and p["url"] else p["post_id"]) for p in rows]
 
 
@@ -59,7 +50,7 @@ def confirm_checked(cfg: Config, store: Store, platform: str, account: str, answ
     """Conclude from this round's answers about ``account``'s posts (``run_ids``: its runs this
     round): a post the platform says is gone is a deletion; no answer proves nothing."""
     try:
-        for run_id in run_ids:
-            analyze.analyse_timeline(cfg, store, run_id, checker=lambda _c, _p, _a, post: answers.get(post))
+        analyze.confirm_pending(cfg, store, platform, account, lambda _p, _a, post: answers.get(post),
+                                give_up_after=None)
     except Exception:  # noqa: BLE001
         logger.exception("确认 {} 的删帖时出错，已跳过", account)
