@@ -20,6 +20,9 @@ SYSU = Matcher(
 )
 # A school whose name has a character read differently inside it (重 of 重庆: chong, not zhong).
 CQU = Matcher(SchoolTerms("重庆大学", ["重庆大学"], ["重大", "CQU"], ["Chongqing University"], [], []))
+# A school whose English name opens with a generic word.
+USTC = Matcher(SchoolTerms("中国科学技术大学", ["中国科学技术大学"], ["中科大", "USTC"],
+                           ["University of Science and Technology of China"], [], []))
 # A school whose motto is an everyday idiom, and whose historical name has a generic tail.
 IDIOM = Matcher(
     SchoolTerms("东方理工学院", ["东方理工学院"], ["东理"], [], ["国立东方学院"], ["自强不息"]),
@@ -83,6 +86,8 @@ LATIN = [
     # Spelt out letter by letter.
     (ZJU, "Z.J.U 新生", "", "suspect"),
     (SYSU, "S-Y-S-U 校园", "", "suspect"),
+    (USTC, "Univ. of Sci. & Tech. of China", "", "suspect"),
+    (USTC, "University of Science and Technology Beijing", "", "clear"),
     # Other universities whose English names start like ours.
     (ZJU, "Zhejiang University of Technology", "", "clear"),
     (ZJU, "Zhejiang University of Science and Technology", "", "clear"),

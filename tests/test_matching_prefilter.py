@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_matching_families import CQU, IDIOM, MEDICAL, ROWS, SYSU, ZJU
+from tests.test_matching_families import CQU, IDIOM, MEDICAL, ROWS, SYSU, USTC, ZJU
 from tests.test_matching_traps import BIT, CLEAR, QZMC, SUSPECT
 from watcher.matching import Candidate
 from watcher.matching.normalize import normalize, normalize_batch
@@ -20,7 +20,7 @@ POOL = ("北京理工大学里礼李埋工エ丁公功攻学字院珠海业亚�
 # Characters of the family schools, their look-alikes and homophones, campus and entity words.
 POOL_FAMILIES = ("重庆崇虫中钟仲chongda浙江大学中山东方理工学院国立广东求是书院自强不息医学附属第一哲折淅汪孛夫太字达中钟忠山大达学雪"
                  "人的树洞学姐生篮球城型客车集团有限公司香港代表常委会吧考研校园我在读书 zju ZJU sysu zheda zhongda kaoyan "
-                 "xiaoyuan Zhejiang University of Technology Sun Yat sen Univ ·.-丶|_ \u200b ⻄ Ζ Ѕ е")
+                 "xiaoyuan Zhejiang University of Technology Sun Yat sen Univ Univers Sci Tech China 中国科学技术大学中科大 ustc ·.-丶|_ \u200b ⻄ Ζ Ѕ е")
 BIOS = ["", "毕业于北京理工大学", "北理工官方账号", "官方授权", "北京理工大学珠海学院官方", "泉州医高专校友", "BIT official",
         "beiligong 官方", "中山大学学生自营", "香港中文大学校友会", "非官方，浙大在读", "中大置业有限公司",
     "Official account of Zhejiang University", "与浙江大学官方无关", "位于海外，Oriental Institute of Arts"]
@@ -58,8 +58,8 @@ def _candidates(seed: int, n: int, matcher=BIT) -> list[Candidate]:
     return out
 
 
-@pytest.mark.parametrize("matcher", [BIT, QZMC, ZJU, SYSU, CQU, IDIOM, MEDICAL],
-                         ids=["BIT", "QZMC", "ZJU", "SYSU", "CQU", "IDIOM", "MEDICAL"])
+@pytest.mark.parametrize("matcher", [BIT, QZMC, ZJU, SYSU, CQU, USTC, IDIOM, MEDICAL],
+                         ids=["BIT", "QZMC", "ZJU", "SYSU", "CQU", "USTC", "IDIOM", "MEDICAL"])
 def test_batch_verdicts_equal_full_judgement(matcher):
     cands = _candidates(5, 4000, matcher)
     batch = matcher.match_many(cands)

@@ -36,6 +36,7 @@ from watcher.matching.prefilter import REGISTRY_CUTOFF, Prefilter
 from watcher.matching.terms import (
     BASE_SCORES,
     ENGLISH_STOPWORDS,
+    GENERIC_FIRST_WORDS,
     CompiledTerms,
     EnglishName,
     SchoolTerms,
@@ -449,7 +450,9 @@ class Matcher:
         for eng in self.terms.english:
             # Every way of writing it opens with its first word, or has it glued to the next.
             if eng.tokens[0] not in token_set and eng.words[0] not in token_set and not any(eng.compact in g
-                                                                                            for g in glued):
+                                                                                            for g in glued) \
+                    and not (eng.words[0] in GENERIC_FIRST_WORDS and any(len(t) >= 4 and eng.words[0].startswith(t)
+                                                                    for t in token_set)):
                 continue
             how = _english(eng, split, glued)
             if how:
@@ -567,7 +570,10 @@ def _english(eng: EnglishName, token_runs: list[list[str]], glued: list[str]) ->
         k = len(eng.words)
         for i in range(len(sig) - k + 1):
             window = sig[i:i + k]
-            if window[0][1] == eng.words[0] and all(
+            first = window[0][1]
+            # The first word must be whole (nanjing, not nan) unless it is a generic one
+            # (Univ. of Sci. & Tech. of China).
+            if (first == eng.words[0] or (eng.words[0] in GENERIC_FIRST_WORDS and len(first) >= 4)) and all(
                 w.startswith(t) and (len(t) >= 3 or t == w) for (_, t), w in zip(window, eng.words, strict=True)
             ):
                 if _continues(tokens, window[-1][0] + 1):

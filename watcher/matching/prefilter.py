@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from watcher.matching.confusables import SKELETON_TABLE
 from watcher.matching.normalize import NormalizedBatch, is_cjk
-from watcher.matching.terms import CompiledTerms, syllable, variant_classes
+from watcher.matching.terms import GENERIC_FIRST_WORDS, CompiledTerms, syllable, variant_classes
 
 REGISTRY_CUTOFF = 88  # the matcher's cut-off for "same or near name as a registered account"
 
@@ -103,7 +103,9 @@ class Prefilter:
         if latin:
             self._compact.append(re.compile(latin))
         short = {t.compact for t in terms.ascii_short} | set(terms.ascii_tokens)
-        tokens = short | {e.words[0] for e in terms.english}
+        # An English name's first word; a generic one (university) also cut short (univ).
+        firsts = {e.words[0] for e in terms.english}
+        tokens = short | firsts | {w[:k] for w in firsts if w in GENERIC_FIRST_WORDS for k in range(4, len(w))}
         spelled = {" ".join(t) for t in short if len(t) >= 2}
         self._tokens = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(tokens, key=len, reverse=True)))
                                    + r")(?![a-z0-9])" + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else ""))

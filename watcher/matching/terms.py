@@ -30,6 +30,9 @@ BASE_SCORES = {"full": 90, "marks": 90, "historical": 85, "english": 85, "short"
                "pinyin": 75, "initials": 72, "acronym": 70}
 
 ENGLISH_STOPWORDS = frozenset({"of", "the", "and", "for", "&", "at", "in"})
+# First words of English names that say nothing about which school; they may be cut short
+# (Univ. of Sci. & Tech. of China), a distinctive first word (Nanjing) may not.
+GENERIC_FIRST_WORDS = frozenset({"university", "institute", "college", "academy", "school"})
 
 
 @lru_cache(maxsize=65536)
