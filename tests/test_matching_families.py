@@ -73,6 +73,8 @@ AMBIGUOUS_SHORT = [
     (SYSU, "中大表白墙", "香港中文大学投稿墙", "clear"),
     (SYSU, "中大附中", "", "clear"),
     (SYSU, "中大代表团", "", "clear"),
+    (SYSU, "中大医科大学表白墙", "", "clear"),  # the opening of another university's name
+    (SYSU, "我在中大读大学", "", "suspect"),
     (SYSU, "资料站", "江苏省中大常委会官方", "clear"),
 ]
 

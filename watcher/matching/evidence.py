@@ -63,6 +63,19 @@ def affiliated_school(compact: str, end: int) -> str | None:
     return next((w for w in context.AFFILIATED_SCHOOLS if compact.startswith(w, end)), None)
 
 
+_UNIVERSITY_AFTER = re.compile("[\u4e00-\u9fff]{2,6}?大学")
+
+
+def university_named_from(compact: str, span: tuple[int, int], ours: list[str]) -> str | None:
+    """A university whose name opens with the short name and goes on (中南 | 民族 | 大学 for 中南),
+    when it is none of ours."""
+    m = _UNIVERSITY_AFTER.match(compact, span[1])
+    if m is None:
+        return None
+    name = compact[span[0]:m.end()]
+    return None if any(name in o or o in name for o in ours) else name
+
+
 def place(compact: str, span: tuple[int, int]) -> str | None:
     return place_before(compact, span[0])
 

@@ -520,6 +520,8 @@ class Matcher:
             outside = n.compact if h.span is None else n.compact[:h.span[0]] + MASK + n.compact[h.span[1]:]
             if found := evidence.entity_words(outside):
                 return f"旁有他类机构用语「{found[0]}」"
+            if h.span is not None and (other := evidence.university_named_from(n.compact, h.span, self._own_names)):
+                return f"是另一所大学「{other}」名称的开头"
         if h.span is not None and (h.needs_support or term.generic) and (where := evidence.place(n.compact, h.span)) \
                 and not any(where in full for full in self._full_names):  # our own city is no other place
             return f"前有地名「{where}」（{'指当地的同名机构' if h.needs_support else '是另一所同名院校'}）"
