@@ -19,9 +19,9 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 
 from spiders import catalog
-from spiders.base import Target
+from spiders.base import Target, load_cookies
 from watcher.config import Config
-from watcher.logs import setup_logging
+from watcher.logs import remember, setup_logging
 from watcher.rounds.settings import build_settings
 
 
@@ -43,6 +43,10 @@ def main() -> int:
     # Scrapy's start-up chatter stays out of the journal; the run records say what happened.
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     info = catalog.get(platform)
+    pcfg = cfg.platform(platform)
+    if pcfg.cookies_file:
+        # The session's values are secrets: hidden wherever a log line would show them.
+        remember(*load_cookies(cfg.resolve_path(pcfg.cookies_file)).values())
     process = CrawlerProcess(build_settings(cfg, platform, browser=info.browser), install_root_handler=False)
     crawler = process.create_crawler(catalog.spider_class(platform))
     process.crawl(crawler, cfg=cfg, mode=mode, targets=[Target(**t) for t in data["targets"]],
