@@ -80,7 +80,7 @@ CLEAR = MatchResult("clear", 0)
 BATCH = 4096  # names normalised and prefiltered together; bounds the registry score matrix
 
 
-@dataclass
+@dataclass(slots=True)
 class _Hit:
     term: Term
     how: str           # 精确 | 形近字/混淆字符 | 谐音 | 拼音 | 英文 | …
@@ -365,8 +365,9 @@ class Matcher:
             start = m.start()
             span = (start, start + length)
             piece = text[start:start + length]
-            swapped = [(a, b) for a, b in zip(piece, term.compact, strict=True) if a != b]
-            if len(swapped) > allowed or _overlaps(span, taken) or not self._stands_alone(text, span, term):
+            swapped = [] if piece == term.compact else [(a, b) for a, b in zip(piece, term.compact, strict=True)
+                                                         if a != b]
+            if len(swapped) > allowed or (taken and _overlaps(span, taken)) or not self._stands_alone(text, span, term):
                 continue
             if swapped:
                 how = "形近字：" + "、".join(f"{a}→{b}" for a, b in swapped)
