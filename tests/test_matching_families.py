@@ -67,7 +67,8 @@ AMBIGUOUS_SHORT = [
     (SYSU, "中大", "中大置业有限公司", "clear"),
     (SYSU, "香港中大", "", "clear"),
     (SYSU, "香港中大", "中大置业", "clear"),
-    (SYSU, "广州中大考研", "", "suspect"),  # a place, but the name speaks of a school
+    (SYSU, "香港中大表白墙", "", "clear"),  # another place's namesake, whatever the name speaks of
+    (SYSU, "广东中大", "中山大学学生自营", "suspect"),  # 广东 is in our historical name 国立广东大学
     (CQU, "重庆重大", "重庆大学学生自营", "suspect"),  # the school's own city is no other place
     (SYSU, "中大", "香港中文大学校友会", "clear"),
     (SYSU, "中大表白墙", "香港中文大学投稿墙", "clear"),

@@ -471,16 +471,13 @@ class Matcher:
         bare_text = n.compact[:-1] if platform == "tieba" and n.compact.endswith("吧") else n.compact
         for h in hits:
             against = self._against(h, n, bio)
-            why = self._support(h, n, bare_text, [s for s in strong if s is not h], bio) if h.needs_support else ""
-            # A place before a short name (福建厦大) says "the local one" only while nothing else
-            # in the name speaks of a school; 福建厦大考研 is the school.
-            if against and not (against.startswith("前有地名") and why and why.startswith("且含学校语境词")):
+            if against:
                 dropped.append(f"名称中的「{self._shown(h, n)}」{against}，不计为本校{h.term.label}")
                 continue
             if not h.needs_support:
                 kept.append(h)
                 continue
-            if why:
+            if why := self._support(h, n, bare_text, [s for s in strong if s is not h], bio):
                 h.why = why
                 kept.append(h)
             else:
@@ -524,7 +521,7 @@ class Matcher:
             if h.span is not None and (other := evidence.university_named_from(n.compact, h.span, self._own_names)):
                 return f"是另一所大学「{other}」名称的开头"
         if h.span is not None and (h.needs_support or term.generic) and (where := evidence.place(n.compact, h.span)) \
-                and not any(where in full for full in self._full_names):  # our own city is no other place
+                and not any(where in name for name in self._own_names):  # our own city is no other place
             return f"前有地名「{where}」（{'指当地的同名机构' if h.needs_support else '是另一所同名院校'}）"
         if bio is None:
             return None
