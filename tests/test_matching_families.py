@@ -48,6 +48,8 @@ BOUNDARY = [
     (ZJU, "全省浙江大学习会", "", "clear"),
     (SYSU, "广东中山大学生就业", "", "clear"),
     (SYSU, "中大型客车之家", "", "clear"),
+    # A full name, a proper name and a unit word: one of our colleges (学成 is a word, 成贤 a name).
+    (ZJU, "浙江大学成贤学院", "", "suspect"),
     # The short name's first character closes a word on its left.
     (SYSU, "集中大扫除", "", "clear"),
 ]

@@ -394,6 +394,8 @@ class Matcher:
         glued = glue_end(text, start, end)
         if glued == end:
             return True
+        if len(term.compact) >= 4 and _OWN_UNIT.match(text, end):
+            return True  # our name + a proper name + 学院: one of our colleges (…大学成贤学院)
         return segment_cost(text[end:], self._rest_words) <= 1 + segment_cost(text[glued:], self._rest_words)
 
     def _homophone(self, term: Term, n: Normalized, base: int, taken: list[tuple[int, int]]) -> _Hit | None:
@@ -551,6 +553,9 @@ class Matcher:
         return self.registry_names[best[2]].row, best[1]
 
 
+# After a full name, a short proper name and a unit word (成贤 + 学院, 苏州 + 校区) make one of
+# our own units, whatever word the proper name's first character could also start.
+_OWN_UNIT = re.compile("[\u4e00-\u9fff]{1,4}?(?:学院|校区|分校|研究院|医院)")
 _CONNECTORS = frozenset({"of", "for", "and", "at", "in", "&"})
 
 
