@@ -65,6 +65,8 @@ AMBIGUOUS_SHORT = [
     (SYSU, "资料站", "中大官方授权", "suspect"),
     # No evidence, or evidence against: a company, a place before it, a bio naming another one.
     (SYSU, "中大钢铁", "", "clear"),
+    (SYSU, "中大办公室", "", "clear"),  # words any organisation uses are no evidence of a school
+    (SYSU, "中大招生办", "", "suspect"),
     (SYSU, "中大集团", "", "clear"),
     (SYSU, "中大", "中大置业有限公司", "clear"),
     (SYSU, "香港中大", "", "clear"),

@@ -45,11 +45,14 @@ SCHOOL_CONTEXT: tuple[str, ...] = (
 
 
 # Evidence that an ambiguous short name (人大, 西电, 南大 — also a legislature, a company, a street)
-# means a school: words of campus life, of a school's offices and of its subjects. Generic words
-# that any organisation uses (交流, 资讯, 发布, 教育) are left out; so is 大学 itself, which every
-# other university's name carries too.
+# means a school: words of campus life, of a school's offices and of its subjects. Words that any
+# organisation uses (交流, 资讯, 发布, 办公室, 党委, 新闻中心) are left out — a congress has an office
+# and a press centre too —; so is 大学 itself, which every other university's name carries.
+_ANY_ORGANISATION = frozenset({"发布", "通知", "教育", "认证", "医院", "附属", "官网", "official", "office", "办公室", "党委",
+                               "宣传部", "新闻中心", "融媒体", "信息公开", "书记", "团委", "出版社", "博物馆", "基金会",
+                               "档案馆"})
 CAMPUS_WORDS: tuple[str, ...] = (
-    *(w for w in OFFICE_WORDS if w not in ("发布", "通知", "教育", "认证", "医院", "附属", "官网", "official", "office")),
+    *(w for w in OFFICE_WORDS if w not in _ANY_ORGANISATION),
     *(w for w in COMMUNITY_WORDS if w not in ("生活", "指南", "攻略", "资讯", "交流", "互助", "圈", "墙", "群")),
     "食堂", "宿舍", "社团", "保研", "读博", "考博", "学弟", "学妹", "校内", "校史", "母校", "选课", "期末", "军训",
     "迎新", "自习", "留学生", "实验室", "课题组", "新传", "法学", "经管", "计算机", "软件", "金融", "校庆",
