@@ -143,6 +143,10 @@ BIOS = [
     (ZJU, "资料站", "非官方账号，浙江大学在读", "clear"),
     (ZJU, "资料站", "Unofficial fan page of Zhejiang University", "clear"),
     (ZJU, "资料站", "与浙江大学官方无关", "clear"),
+    (ZJU, "资料站", "非学校官方账号，浙江大学同学自建", "clear"),
+    (ZJU, "资料站", "并非浙江大学官方平台", "clear"),
+    (ZJU, "资料站", "This is not an official account of Zhejiang University", "clear"),
+    (ZJU, "资料站", "非常官方的浙江大学资讯，官方授权", "suspect"),
     (ZJU, "资料站", "毕业于浙江大学", "clear"),
 ]
 

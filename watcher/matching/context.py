@@ -30,7 +30,14 @@ CLAIM_WORDS: tuple[str, ...] = (
     "官方发布", "官方合作", "official", "authorized", "authorised",
 )
 # ... unless it says the opposite: 非官方账号, not official, unofficial.
-_DISCLAIMER = re.compile(r"(?:非|并非|不是|没有|未经|不代表|不属于|not|un|non)(?:官方|授权|学校|校方|official|authori[sz]ed)")
+_CLAIMED = r"(?:官方|授权|official|authori[sz]ed)"
+_DISCLAIMER = re.compile(
+    # 非官方, 非本校官方, unofficial, not an official …
+    rf"(?:非|没有|未经|un|non|not(?:an?|the)?)(?:学校|校方|本校|该校)?{_CLAIMED}"
+    # 并非南京大学官方, 不代表学校官方 (an unmistakable negation may stand a few characters off)
+    rf"|(?:并非|不是|不代表|不属于)\w{{0,8}}?{_CLAIMED}"
+    r"|(?:非|并非|不是)(?:学校|校方|本校|该校)"
+)
 # ... while a factual mention (where someone studied or works) does not.
 FACTUAL_WORDS: tuple[str, ...] = (
     "毕业于", "毕业", "校友", "硕士", "博士", "本科", "学士", "就读于", "就读", "在读", "曾就读", "工作于",
