@@ -4,7 +4,7 @@
 VENV ?= .venv
 CONFIG ?= config/watcher.example.yaml
 PYTHON ?= python3
-APT_PACKAGES = chromium fonts-wqy-zenhei
+APT_PACKAGES = chromium fonts-wqy-zenhei redis-server
 
 .PHONY: run test setup system-deps lint bench
 
@@ -17,11 +17,12 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 # Browser tests and evidence screenshots use Debian's chromium (Playwright cannot download its
-# own browser here). Installing needs root; without it the browser tests skip with a reason.
+# own browser here); the several-host tests start Debian's redis-server. Installing needs root;
+# without it those tests skip with a reason.
 system-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi wqy; then :; \
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi wqy && [ -x /usr/bin/redis-server ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
-	else echo "注意：未安装 chromium（需要 root 执行 apt-get install $(APT_PACKAGES)），浏览器相关测试将跳过"; fi
+	else echo "注意：未安装 chromium 或 redis-server（需要 root 执行 apt-get install $(APT_PACKAGES)），浏览器与多主机相关测试将跳过"; fi
 
 run: setup
 	$(VENV)/bin/watcher run --config $(CONFIG)

@@ -174,6 +174,74 @@ class ScheduleConfig(_Model):
         return parse_duration(v)
 
 
+class CrawlConfig(_Model):
+    """Where rounds are crawled. Without ``redis_url`` (the default) each round runs in a crawl
+    process beside the daemon; with it, the daemon queues each round's targets in Redis and
+    ``watcher worker`` processes on any host crawl them (see :mod:`watcher.distributed`)."""
+
+    redis_url: str | None = None
+    # Several schools' daemons share one Redis: each keeps its queues under its own prefix.
+    key_prefix: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    # A worker may serve several schools (the prefixes of their daemons); by default its own.
+    serve: list[str] = []
+    # A worker silent this long is presumed dead: its targets go back to the queue.
+    lease_timeout: Duration = 120
+    heartbeat: Duration = 10
+    # How long a worker refused by a platform stops taking that platform's targets (doubling
+    # while the refusals go on, up to 6 hours); the rest of the fleet carries on.
+    worker_cooldown: Duration = 900
+    # How long a round waits for a worker serving its platform before it gives up.
+    no_worker_timeout: Duration = 300
+
+    @field_validator("lease_timeout", "heartbeat", "worker_cooldown", "no_worker_timeout", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+            raise ValueError(f"Redis 地址应形如 redis://主机:6379/0（TLS 用 rediss://，本机套接字用 unix:///路径），"
+                             f"而不是 {v!r}")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError(f"Redis 地址中的端口不是 1–65535 的数字：{v!r}") from None
+        return v.strip()
+
+    @field_validator("serve")
+    @classmethod
+    def _prefixes(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", p)]
+        if bad:
+            raise ValueError(f"serve 中的前缀只能由字母、数字、- 和 _ 组成：{', '.join(map(repr, bad))}")
+        return v
+
+    @model_validator(mode="after")
+    def _needs_prefix(self) -> CrawlConfig:
+        if self.redis_url and not self.key_prefix:
+            raise ValueError("设置了 redis_url 时必须填写 key_prefix：同一 Redis 上每所学校一个前缀（如 bit），"
+                             "守护进程与采集节点用它找到同一组队列")
+        if self.heartbeat * 2 > self.lease_timeout:
+            raise ValueError(f"heartbeat（{self.heartbeat} 秒）应不超过 lease_timeout（{self.lease_timeout} 秒）的一半，"
+                             "否则健康的采集节点也会被当作失联")
+        return self
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.redis_url)
+
+    def prefixes(self) -> list[str]:
+        """The schools a worker of this config serves."""
+        return list(dict.fromkeys(self.serve or ([self.key_prefix] if self.key_prefix else [])))
+
+
 class MatchingConfig(_Model):
     suspect_threshold: int = Field(60, ge=0, le=100)
     logo_max_distance: int = Field(10, ge=0, le=64)
@@ -281,6 +349,7 @@ class Config(_Model):
     units: list[UnitConfig] = []
     platforms: dict[str, PlatformConfig] = {}
     schedule: ScheduleConfig = ScheduleConfig()
+    crawl: CrawlConfig = CrawlConfig()
     matching: MatchingConfig = MatchingConfig()
     watch: WatchConfig = WatchConfig()
     periods: list[PeriodConfig] = []

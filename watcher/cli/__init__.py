@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "watcher.cli.crawl_cmd",
     "watcher.cli.scan_cmd",
     "watcher.cli.web_cmd",
+    "watcher.cli.worker_cmd",
 )
 
 

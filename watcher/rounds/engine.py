@@ -6,6 +6,9 @@ outlives its time), then closes what the process could not: runs it never finish
 ``interrupted`` (a stop or a timeout, which raise no finding) or ``failed`` (a crash). Last, the
 platform's cool-down and 采集受阻 episode follow the round's outcome.
 
+With ``crawl.redis_url`` set, the round's targets go to the workers through Redis instead of a
+local crawl process (:mod:`watcher.distributed.dispatch`); everything else here is the same.
+
 At most ``schedule.crawl_concurrency`` rounds run at once, and one at a time per platform (a
 platform sees one crawler from us, whatever asked for it).
 """
@@ -93,6 +96,14 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
             records.close_round(store, round_id, "ok", None, {})
         return RoundResult(round_id, platform, mode, "ok", None)
     timeout = timeout or round_timeout(cfg, platform, len(targets))
+    if cfg.crawl.distributed:
+        # The fleet crawls it (watcher.distributed); this process only stores and analyses.
+        from watcher.distributed.dispatch import run_remote
+
+        with _slot(cfg), _platform_lock(platform):
+            why = run_remote(cfg, round_id, platform, mode, targets, run_ids, stop=stop,
+                             deadline=time.monotonic() + timeout, progress=progress)
+        return _finish(cfg, round_id, platform, mode, why, 0, "")
     why, code, errors = None, None, ""
     with _slot(cfg), _platform_lock(platform), tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "watcher.rounds.process"], stdin=subprocess.PIPE,

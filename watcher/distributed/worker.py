@@ -1,0 +1,326 @@
+"""``watcher worker``: crawl the targets a school's daemon queued in Redis, on this host.
+
+One Scrapy crawler per platform this worker serves, each with this host's ``platforms.<p>``
+settings (rate, concurrency, cookies, base URL): rate limits hold per worker and per platform,
+and a platform that refuses this worker (its exit address, its session) pauses only this
+worker's crawler of that platform, from ``crawl.worker_cooldown`` doubling up to 6 hours, while
+the rest of the fleet carries on.
+
+Built on scrapy-redis: the spider is the platform's own spider mixed with scrapy-redis's
+:class:`~scrapy_redis.spiders.RedisMixin` (its ``redis_key`` is the platform's queue, its
+``make_request_from_data`` turns a queued target into the target's first requests), results
+leave through a :class:`~scrapy_redis.pipelines.RedisPipeline`, and every request is recorded in
+the round's fleet-wide :class:`~scrapy_redis.dupefilter.RFPDupeFilter`. What differs from
+scrapy-redis's defaults, and why: targets are *leased* (moved atomically to this worker's lease
+list, not popped), so a worker killed mid-request loses nothing; a target's items are pushed
+together with its verdict, in the same Redis step that ends the lease, so a target is delivered
+whole and once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from loguru import logger
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.pipelines import RedisPipeline
+from scrapy_redis.spiders import RedisMixin
+from twisted.internet.task import LoopingCall, deferLater
+
+from spiders import catalog
+from spiders.items import Item, TargetDone
+from watcher.config import Config
+from watcher.distributed import messages
+from watcher.distributed.keys import COMPLETE, RELEASE, RESULT_TTL, Keys, connect
+from watcher.logs import setup_logging
+from watcher.rounds.settings import build_settings
+
+POLL_SECONDS = 0.1
+COOLDOWN_MAX = 6 * 3600
+
+
+class WorkerSpiderMixin(RedisMixin):
+    """Mixed in before a platform's spider class: takes targets from the school queues."""
+
+    def __init__(self, *args: Any, worker: str, prefixes: list[str], cooldown: int, **kwargs: Any) -> None:
+        info = self.info  # type: ignore[attr-defined]
+        super().__init__(*args, mode=info.modes[0], targets=[], run_ids={}, round_id=0, **kwargs)
+        self.worker = worker
+        self.schools = [Keys(p) for p in prefixes]
+        self.redis_key = self.schools[0].queue(info.name)
+        self.cooldown = cooldown
+        self.cooling_until = 0.0
+        self.cooldown_level = 0
+        self.leased: dict[str, tuple[Keys, str, dict[str, Any]]] = {}  # spider key → (school, raw, message)
+        self.modes: dict[str, str] = {}
+        self.requests_of: dict[str, int] = defaultdict(int)
+        self.duplicates_of: dict[str, int] = defaultdict(int)
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
+        spider.setup_redis(crawler)
+        # setup_redis points fetch_data at its own pop; this class's lease is what we want.
+        spider.__dict__.pop("fetch_data", None)
+        crawler.signals.connect(spider._release_all, signal=signals.spider_closed)
+        return spider
+
+    # -- taking targets -----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        from twisted.internet import reactor
+
+        while not self.stopping:
+            took = False
+            for raw, school in self._take():
+                took = True
+                for out in self._start_target(raw, school):
+                    yield out
+            if not took:
+                await maybe_deferred_to_future(deferLater(reactor, POLL_SECONDS, lambda: None))
+
+    def _take(self) -> list[tuple[str, Keys]]:
+        """As many targets as this crawler has free slots for, from each school in turn."""
+        if self.halted is not None:
+            self._cool_down()
+        if time.time() < self.cooling_until:
+            return []
+        free = self.pcfg.concurrency - len(self._open)
+        taken: list[tuple[str, Keys]] = []
+        for school in self.schools:
+            if free <= len(taken):
+                break
+            for raw in self.fetch_data(school.queue(self.platform), free - len(taken), school):
+                taken.append((raw, school))
+        return taken
+
+    def fetch_data(self, redis_key: str, batch_size: int, school: Keys | None = None) -> list[str]:  # type: ignore[override]
+        """scrapy-redis pops queue entries; a lease moves them to this worker's list instead,
+        in one Redis step, so a worker that dies holding them loses nothing."""
+        school = school or self.schools[0]
+        out = []
+        for _ in range(batch_size):
+            raw = self.server.lmove(redis_key, school.leases(self.worker, self.platform), "LEFT", "RIGHT")
+            if raw is None:
+                break
+            out.append(raw)
+        return out
+
+    def _start_target(self, raw: str, school: Keys) -> list[Any]:
+        try:
+            msg, target = messages.read_target(raw)
+        except messages.BadMessage as e:
+            logger.warning("{}：丢弃一个无法识别的队列条目：{}", self.info.label, e)
+            self.server.lrem(school.leases(self.worker, self.platform), 1, raw)
+            return []
+        if self.server.exists(school.closed(msg["round"])):
+            # The daemon has finished (or stopped) that round: nobody would read the result.
+            self.server.lrem(school.leases(self.worker, self.platform), 1, raw)
+            return []
+        self.leased[target.key] = (school, raw, msg)
+        self.modes[target.key] = msg["mode"]
+        self.by_key[target.key] = target
+        return self.make_request_from_data(target)
+
+    def make_request_from_data(self, data: Any) -> list[Any]:  # type: ignore[override]
+        """A target's first requests (and, when it fails at once, its verdict)."""
+        return list(self._begin(data, self.modes[data.key]))
+
+    def spider_idle(self) -> None:
+        """A worker waits for work; it does not close when the queue is empty."""
+        if not self.stopping:
+            raise DontCloseSpider
+
+    # -- a target's end -----------------------------------------------------------------------------
+
+    def outcome(self, key: str) -> TargetDone:
+        # One crawler serves every mode; outcome() reads the mode of the target at hand.
+        self.mode = self.modes.get(key, self.mode)
+        done = super().outcome(key)  # type: ignore[misc]
+        if done.status == "ok":
+            self.cooldown_level = 0
+            self._blocked = 0  # "two blocked targets halt" counts refusals in a row, not for ever
+        return done
+
+    def forget(self, key: str) -> None:
+        """A delivered target leaves this spider's bookkeeping (a worker runs for months)."""
+        for table in (self.leased, self.modes, self.by_key, self.problems, self._details, self.requests_of,
+                      self.duplicates_of):
+            table.pop(key, None)
+        self.started.discard(key)
+
+    def _cool_down(self) -> None:
+        problem, self.halted, self._blocked = self.halted, None, 0
+        self.cooldown_level += 1
+        pause = min(self.cooldown * 2 ** (self.cooldown_level - 1), COOLDOWN_MAX)
+        self.cooling_until = time.time() + pause
+        logger.warning("{}拒绝了本采集节点（{}），本节点暂停该平台 {} 分钟，其他节点照常采集：{}", self.info.label,
+                       self.worker, max(1, pause // 60), problem.reason if problem else "")
+
+    def _release_all(self, spider: Any = None, reason: str = "") -> None:
+        """On the way out, every lease goes back to the queue for the rest of the fleet."""
+        self.stopping = True
+        for school in self.schools:
+            n = self.server.eval(RELEASE, 2, school.leases(self.worker, self.platform), school.queue(self.platform))
+            if n:
+                logger.info("{}：{} 个未完成的目标已退回队列", self.info.label, n)
+
+
+class ResultPipeline(RedisPipeline):
+    """Each target's items, held until its verdict, then pushed with it to the school's results
+    list in the step that ends the lease (scrapy-redis's RedisPipeline pushes item by item)."""
+
+    def __init__(self, server: Any, crawler: Any) -> None:
+        super().__init__(server)
+        self.crawler = crawler
+        self.pending: dict[str, list[Item]] = defaultdict(list)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ResultPipeline:
+        return cls(connect(crawler.settings["REDIS_URL"]), crawler)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        spider = self.crawler.spider
+        key = item.target or ""
+        if key not in spider.leased:
+            return item
+        if not isinstance(item, TargetDone):
+            self.pending[key].append(item)
+            return item
+        school, raw, msg = spider.leased[key]
+        items = self.pending.pop(key, [])
+        if spider.duplicates_of.get(key):
+            item.details = {**item.details, "duplicate_requests": spider.duplicates_of[key]}
+        body = messages.result_message(msg, spider.worker, items, item, spider.requests_of.get(key, 0))
+        delivered = self.server.eval(COMPLETE, 3, school.leases(spider.worker, spider.platform),
+                                     self.item_key(msg, spider), school.worker(spider.worker), raw, body, RESULT_TTL)
+        if not delivered:
+            logger.info("{}：目标 {} 已被收回（本节点曾失联），结果不再送回", spider.info.label, msg.get("key"))
+        spider.forget(key)
+        return item
+
+    def item_key(self, item: Any, spider: Any) -> str:
+        school, _, msg = spider.leased[item["id"]]
+        return school.results(msg["round"])
+
+
+class FleetRequestMiddleware:
+    """Counts each target's requests and records every request in the round's fleet-wide
+    scrapy-redis dupefilter: a request another worker (or an earlier lease) already made is
+    counted as a duplicate in the target's result."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.filters: dict[tuple[str, int], RFPDupeFilter] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FleetRequestMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Any, spider: Any = None) -> None:
+        spider = self.crawler.spider
+        key = request.meta.get("target")
+        if key not in spider.leased:
+            return None
+        school, _, msg = spider.leased[key]
+        df = self.filters.get((school.prefix, msg["round"]))
+        if df is None:
+            df = self.filters[(school.prefix, msg["round"])] = RFPDupeFilter(spider.server, school.seen(msg["round"]))
+            spider.server.expire(df.key, RESULT_TTL)
+        spider.requests_of[key] += 1
+        if df.request_seen(request):
+            spider.duplicates_of[key] += 1
+        return None
+
+
+# -- the process -------------------------------------------------------------------------------------
+
+
+def worker_name(given: str | None = None) -> str:
+    return given or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def crawler_settings(cfg: Config, platform: str) -> dict[str, Any]:
+    settings = build_settings(cfg, platform, browser=catalog.get(platform).browser)
+    settings["ITEM_PIPELINES"] = {"watcher.distributed.worker.ResultPipeline": 300}
+    settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
+                                          "watcher.distributed.worker.FleetRequestMiddleware": 900}
+    settings["REDIS_URL"] = cfg.crawl.redis_url
+    settings["REDIS_PARAMS"] = {"decode_responses": True}
+    settings["REDIS_START_URLS_KEY"] = "unused:%(name)s"  # every spider sets its own redis_key
+    return settings
+
+
+class Heartbeat:
+    """Every ``crawl.heartbeat`` seconds: this worker's state, under each school it serves."""
+
+    def __init__(self, cfg: Config, name: str, crawlers: dict[str, Crawler]) -> None:
+        self.server = connect(cfg.crawl.redis_url or "")
+        self.schools = [Keys(p) for p in cfg.crawl.prefixes()]
+        self.name = name
+        self.crawlers = crawlers
+        self.started = time.time()
+        self.ttl = max(86400, cfg.crawl.lease_timeout * 10)
+
+    def beat(self, state: str = "running") -> None:
+        served, cooling, leased = {}, {}, 0
+        for platform, crawler in self.crawlers.items():
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            served[platform] = int(stats.get("downloader/response_count", 0))
+            spider = crawler.spider
+            if spider is not None:
+                leased += len(spider.leased)
+                if spider.cooling_until > time.time():
+                    cooling[platform] = spider.cooling_until
+        fields = {"host": socket.gethostname(), "pid": os.getpid(), "platforms": ",".join(self.crawlers),
+                  "beat": time.time(), "started": self.started, "state": state, "leased": leased,
+                  "served": json.dumps(served), "cooling": json.dumps(cooling)}
+        try:
+            with self.server.pipeline() as pipe:
+                for school in self.schools:
+                    pipe.sadd(school.workers(), self.name)
+                    pipe.hset(school.worker(self.name), mapping=fields)
+                    pipe.expire(school.worker(self.name), self.ttl)
+                pipe.execute()
+        except Exception as e:  # noqa: BLE001 - a missed beat is retried; the worker keeps crawling
+            logger.warning("心跳写入 Redis 失败（{}）：{}", type(e).__name__, e)
+
+
+def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
+    """Run until SIGTERM/SIGINT; every unfinished lease then goes back to the queue."""
+    setup_logging(cfg.logging, component=f"worker:{name}")
+    logging.getLogger("scrapy").setLevel(logging.WARNING)
+    logging.getLogger("scrapy_redis").setLevel(logging.WARNING)
+    connect(cfg.crawl.redis_url or "").ping()
+    process = CrawlerProcess(crawler_settings(cfg, platforms[0]), install_root_handler=False)
+    crawlers: dict[str, Crawler] = {}
+    for n, platform in enumerate(platforms):
+        cls = catalog.spider_class(platform)
+        spider_cls = type(f"Worker{cls.__name__}", (WorkerSpiderMixin, cls), {})
+        # One crawler a platform, each with its own settings (rate, concurrency); the first
+        # installs the reactor, as CrawlerProcess does for its own first crawler.
+        crawler = Crawler(spider_cls, crawler_settings(cfg, platform), init_reactor=n == 0)
+        crawlers[platform] = crawler
+        process.crawl(crawler, cfg=cfg, worker=name, prefixes=cfg.crawl.prefixes(), cooldown=cfg.crawl.worker_cooldown)
+    heartbeat = Heartbeat(cfg, name, crawlers)
+    beats = LoopingCall(heartbeat.beat)
+    beats.start(cfg.crawl.heartbeat, now=True)
+    logger.info("采集节点 {} 已启动：{}；学校前缀 {}；Redis {}", name, "、".join(catalog.label(p) for p in platforms),
+                ", ".join(cfg.crawl.prefixes()), cfg.crawl.redis_url)
+    process.start()
+    if beats.running:
+        beats.stop()
+    heartbeat.beat("stopped")
+    return 0
