@@ -1,5 +1,5 @@
-"""A real Redis for tests: Debian's ``redis-server`` on 127.0.0.1, a free port, a temp dir;
-stopped after. Tests that need it skip with a reason when the binary is absent."""
+"""A real Redis for tests and benchmarks: Debian's ``redis-server`` on 127.0.0.1, a free port, a
+temp dir; stopped after. Tests that need it skip with a reason when the binary is absent."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+
+
+class RedisMissing(RuntimeError):
+    """No redis-server binary on this machine."""
 
 
 def _free_port() -> int:
@@ -26,7 +28,7 @@ def _free_port() -> int:
 def redis_server(directory: Path) -> Iterator[str]:
     """Start a throwaway redis-server; yields its URL."""
     if REDIS_SERVER is None:
-        pytest.skip("未安装 redis-server（Debian 包 redis-server；make system-deps 会安装）")
+        raise RedisMissing("未安装 redis-server（Debian 包 redis-server；make system-deps 会安装）")
     directory.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     proc = subprocess.Popen([REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory),

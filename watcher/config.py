@@ -180,6 +180,9 @@ class CrawlConfig(_Model):
     ``watcher worker`` processes on any host crawl them (see :mod:`watcher.distributed`)."""
 
     redis_url: str | None = None
+    # The Redis password is a credential: the name of an environment variable holding it
+    # (systemd's credentials.env), rather than in a URL in a world-readable file.
+    redis_password_env: str | None = None
     # Several schools' daemons share one Redis: each keeps its queues under its own prefix.
     key_prefix: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
     # A worker may serve several schools (the prefixes of their daemons); by default its own.
@@ -236,6 +239,13 @@ class CrawlConfig(_Model):
     @property
     def distributed(self) -> bool:
         return bool(self.redis_url)
+
+    def redis_password(self) -> str | None:
+        return os.environ.get(self.redis_password_env) if self.redis_password_env else None
+
+    def redis_shown(self) -> str:
+        """The Redis URL as logs and messages show it: without its password."""
+        return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", self.redis_url or "")
 
     def prefixes(self) -> list[str]:
         """The schools a worker of this config serves."""

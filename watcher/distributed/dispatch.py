@@ -38,7 +38,7 @@ class Fleet:
     def __init__(self, cfg: Config) -> None:
         self.crawl = cfg.crawl
         self.keys = Keys(cfg.crawl.key_prefix or "")
-        self.server = connect(cfg.crawl.redis_url or "")
+        self.server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
 
     def workers(self) -> list[dict[str, Any]]:
         """Every worker that has beaten under this school, with its decoded heartbeat."""

@@ -28,9 +28,9 @@ return n
 RESULT_TTL = 86400  # results and round markers no daemon reads any more expire after a day
 
 
-def connect(url: str) -> Any:
+def connect(url: str, password: str | None = None) -> Any:
     """A client as scrapy-redis makes it (its connection defaults), answering in text."""
-    return get_redis(url=url, decode_responses=True, socket_timeout=30, socket_connect_timeout=10,
+    return get_redis(url=url, password=password, decode_responses=True, socket_timeout=30, socket_connect_timeout=10,
                      retry_on_timeout=True, health_check_interval=30)
 
 

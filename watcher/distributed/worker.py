@@ -189,7 +189,8 @@ class ResultPipeline(RedisPipeline):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ResultPipeline:
-        return cls(connect(crawler.settings["REDIS_URL"]), crawler)
+        return cls(connect(crawler.settings["REDIS_URL"], crawler.settings.get("REDIS_PARAMS", {}).get("password")),
+                   crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         spider = self.crawler.spider
@@ -258,7 +259,7 @@ def crawler_settings(cfg: Config, platform: str) -> dict[str, Any]:
     settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
                                           "watcher.distributed.worker.FleetRequestMiddleware": 900}
     settings["REDIS_URL"] = cfg.crawl.redis_url
-    settings["REDIS_PARAMS"] = {"decode_responses": True}
+    settings["REDIS_PARAMS"] = {"decode_responses": True, "password": cfg.crawl.redis_password()}
     settings["REDIS_START_URLS_KEY"] = "unused:%(name)s"  # every spider sets its own redis_key
     return settings
 
@@ -267,7 +268,7 @@ class Heartbeat:
     """Every ``crawl.heartbeat`` seconds: this worker's state, under each school it serves."""
 
     def __init__(self, cfg: Config, name: str, crawlers: dict[str, Crawler]) -> None:
-        self.server = connect(cfg.crawl.redis_url or "")
+        self.server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
         self.schools = [Keys(p) for p in cfg.crawl.prefixes()]
         self.name = name
         self.crawlers = crawlers
@@ -298,12 +299,23 @@ class Heartbeat:
             logger.warning("心跳写入 Redis 失败（{}）：{}", type(e).__name__, e)
 
 
+def _return_predecessors_leases(cfg: Config, platforms: list[str], name: str) -> None:
+    """A worker restarted under the same name (systemd uses the host name) would otherwise keep
+    its crashed predecessor's leases alive with its own heartbeat: they go back to the queue."""
+    server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
+    for school in (Keys(p) for p in cfg.crawl.prefixes()):
+        for platform in platforms:
+            n = server.eval(RELEASE, 2, school.leases(name, platform), school.queue(platform))
+            if n:
+                logger.warning("上次以 {} 运行的采集节点留下 {} 个未完成的{}目标，已退回队列", name, n, catalog.label(platform))
+
+
 def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
     """Run until SIGTERM/SIGINT; every unfinished lease then goes back to the queue."""
     setup_logging(cfg.logging, component=f"worker:{name}")
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     logging.getLogger("scrapy_redis").setLevel(logging.WARNING)
-    connect(cfg.crawl.redis_url or "").ping()
+    _return_predecessors_leases(cfg, platforms, name)
     process = CrawlerProcess(crawler_settings(cfg, platforms[0]), install_root_handler=False)
     crawlers: dict[str, Crawler] = {}
     for n, platform in enumerate(platforms):
@@ -318,7 +330,7 @@ def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
     beats = LoopingCall(heartbeat.beat)
     beats.start(cfg.crawl.heartbeat, now=True)
     logger.info("采集节点 {} 已启动：{}；学校前缀 {}；Redis {}", name, "、".join(catalog.label(p) for p in platforms),
-                ", ".join(cfg.crawl.prefixes()), cfg.crawl.redis_url)
+                ", ".join(cfg.crawl.prefixes()), cfg.crawl.redis_shown())
     process.start()
     if beats.running:
         beats.stop()
