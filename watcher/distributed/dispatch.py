@@ -53,13 +53,18 @@ class Fleet:
                 "leased": int(h.get("leased") or 0), "targets": int(h.get("targets") or 0)})
         return out
 
+    def now(self) -> float:
+        """Redis's clock, which every worker's heartbeat is written in."""
+        secs, micros = self.server.time()
+        return secs + micros / 1e6
+
     def alive(self, worker: dict[str, Any], now: float | None = None) -> bool:
-        now = now or time.time()
+        now = now or self.now()
         return worker["state"] == "running" and worker["beat"] is not None and now - worker["beat"] <= self.crawl.lease_timeout
 
     def serving(self, platform: str) -> list[str]:
         """Live workers that take ``platform``'s targets now (not cooling down)."""
-        now = time.time()
+        now = self.now()
         return [w["name"] for w in self.workers() if self.alive(w, now) and platform in w["platforms"]
                 and float(w["cooling"].get(platform, 0)) <= now]
 
@@ -67,7 +72,7 @@ class Fleet:
         """Move the leases of every silent worker back to the head of their queue; returns the
         messages moved (a worker that stopped cleanly has returned its own already)."""
         moved: list[str] = []
-        now = time.time()
+        now = self.now()
         for w in self.workers():
             if self.alive(w, now):
                 continue

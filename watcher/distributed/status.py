@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ def _local(ts: float | None) -> str:
 
 def worker_rows(cfg: Config) -> list[dict[str, Any]]:
     fleet = Fleet(cfg)
-    now = time.time()
+    now = fleet.now()
     rows = []
     for w in fleet.workers():
         if fleet.alive(w, now):

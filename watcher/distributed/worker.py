@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
+import redis
 from loguru import logger
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -47,6 +48,7 @@ from watcher.logs import setup_logging
 from watcher.rounds.settings import build_settings
 
 POLL_SECONDS = 0.1
+REDIS_RETRY_SECONDS = 2.0
 COOLDOWN_MAX = 6 * 3600
 
 
@@ -84,7 +86,14 @@ class WorkerSpiderMixin(RedisMixin):
 
         while not self.stopping:
             took = False
-            for raw, school in self._take():
+            try:
+                taken = self._take()
+            except redis.RedisError as e:
+                # Redis away for a moment: wait and take again (the start loop must not end).
+                logger.warning("{}：从 Redis 领取目标失败（{}），{} 秒后重试", self.info.label, e, REDIS_RETRY_SECONDS)
+                await maybe_deferred_to_future(deferLater(reactor, REDIS_RETRY_SECONDS, lambda: None))
+                continue
+            for raw, school in taken:
                 took = True
                 for out in self._start_target(raw, school):
                     yield out
@@ -186,6 +195,18 @@ class ResultPipeline(RedisPipeline):
         super().__init__(server)
         self.crawler = crawler
         self.pending: dict[str, list[Item]] = defaultdict(list)
+        # Results Redis could not take (a moment without Redis): retried until it does, since
+        # their leases keep their targets from anyone else while this worker lives.
+        self.undelivered: list[tuple[list[str], list[Any], str]] = []
+        self.retry = LoopingCall(self._redeliver)
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.retry.start(REDIS_RETRY_SECONDS, now=False)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.retry.running:
+            self.retry.stop()
+        self._redeliver()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ResultPipeline:
@@ -205,12 +226,28 @@ class ResultPipeline(RedisPipeline):
         if spider.duplicates_of.get(key):
             item.details = {**item.details, "duplicate_requests": spider.duplicates_of[key]}
         body = messages.result_message(msg, spider.worker, items, item, spider.requests_of.get(key, 0))
-        delivered = self.server.eval(COMPLETE, 3, school.leases(spider.worker, spider.platform),
-                                     self.item_key(msg, spider), school.worker(spider.worker), raw, body, RESULT_TTL)
-        if not delivered:
-            logger.info("{}：目标 {} 已被收回（本节点曾失联），结果不再送回", spider.info.label, msg.get("key"))
+        keys = [school.leases(spider.worker, spider.platform), self.item_key(msg, spider), school.worker(spider.worker)]
         spider.forget(key)
+        self._deliver(keys, [raw, body, RESULT_TTL], str(msg.get("key")))
         return item
+
+    def _deliver(self, keys: list[str], args: list[Any], what: str) -> bool:
+        try:
+            delivered = self.server.eval(COMPLETE, len(keys), *keys, *args)
+        except redis.RedisError as e:
+            logger.warning("送回目标 {} 的结果失败（{}），稍后重试", what, e)
+            self.undelivered.append((keys, args, what))
+            return False
+        if not delivered:
+            logger.info("目标 {} 已被收回（本节点曾失联），结果不再送回", what)
+        return True
+
+    def _redeliver(self) -> None:
+        waiting, self.undelivered = self.undelivered, []
+        for n, (keys, args, what) in enumerate(waiting):
+            if not self._deliver(keys, args, what):
+                self.undelivered.extend(waiting[n + 1:])
+                return
 
     def item_key(self, item: Any, spider: Any) -> str:
         school, _, msg = spider.leased[item["id"]]
@@ -276,19 +313,23 @@ class Heartbeat:
         self.ttl = max(86400, cfg.crawl.lease_timeout * 10)
 
     def beat(self, state: str = "running") -> None:
-        served, cooling, leased = {}, {}, 0
-        for platform, crawler in self.crawlers.items():
-            stats = crawler.stats.get_stats() if crawler.stats else {}
-            served[platform] = int(stats.get("downloader/response_count", 0))
-            spider = crawler.spider
-            if spider is not None:
-                leased += len(spider.leased)
-                if spider.cooling_until > time.time():
-                    cooling[platform] = spider.cooling_until
-        fields = {"host": socket.gethostname(), "pid": os.getpid(), "platforms": ",".join(self.crawlers),
-                  "beat": time.time(), "started": self.started, "state": state, "leased": leased,
-                  "served": json.dumps(served), "cooling": json.dumps(cooling)}
         try:
+            # Times in Redis are Redis's own clock: hosts' clocks may disagree, and a worker whose
+            # clock is behind must not look silent to the daemon.
+            secs, micros = self.server.time()
+            now, local = secs + micros / 1e6, time.time()
+            served, cooling, leased = {}, {}, 0
+            for platform, crawler in self.crawlers.items():
+                stats = crawler.stats.get_stats() if crawler.stats else {}
+                served[platform] = int(stats.get("downloader/response_count", 0))
+                spider = crawler.spider
+                if spider is not None:
+                    leased += len(spider.leased)
+                    if spider.cooling_until > local:
+                        cooling[platform] = now + spider.cooling_until - local
+            fields = {"host": socket.gethostname(), "pid": os.getpid(), "platforms": ",".join(self.crawlers),
+                      "beat": now, "started": self.started, "state": state, "leased": leased,
+                      "served": json.dumps(served), "cooling": json.dumps(cooling)}
             with self.server.pipeline() as pipe:
                 for school in self.schools:
                     pipe.sadd(school.workers(), self.name)
