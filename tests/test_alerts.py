@@ -335,7 +335,7 @@ def test_a_claimed_row_is_not_claimed_again_and_a_dead_senders_claim_is_recovere
 
 
 def test_old_delivery_rows_survive_the_table_rebuild(tmp_path):
-    from watcher import schema
+    from watcher.store import schema
 
     db_path = tmp_path / "old.db"
     s = Store(db_path, migrate=False)

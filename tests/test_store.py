@@ -2,8 +2,7 @@ import sqlite3
 
 import pytest
 
-from watcher import schema
-from watcher.store import Store
+from watcher.store import Store, schema
 
 
 def test_wal_and_versions(tmp_path):

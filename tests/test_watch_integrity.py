@@ -382,7 +382,7 @@ def test_upgrade_recomputes_fingerprints_so_it_resends_nothing(tmp_path):
     when the upgraded daemon records it again with a new follower count."""
     import hashlib
 
-    from watcher import schema
+    from watcher.store import schema
     from watcher.findings import FindingInput, record
     from watcher.store import dumps
 

@@ -6,18 +6,18 @@ with different content (a new name, a new reason) bumps ``revision``, which is w
 keys on to send a changed finding again and never an unchanged one.
 
 Only what a reviewer acts on makes a new revision (:func:`fingerprint`): title, severity, name,
-unit and the details except :data:`UNREVISED_DETAILS` (follower counts and other metrics, an
+unit and the details except :data:`watcher.store.fingerprint.UNREVISED_DETAILS` (follower counts and other metrics, an
 avatar's signed URL), with a score counted by its band. Those still change the stored details,
 silently: what is shown stays current, nothing is re-sent.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from watcher.store import Store, dumps, loads, utcnow, where
+from watcher.store.fingerprint import fingerprint_of
 
 Kind = Literal[
     "impersonation",
@@ -77,27 +77,6 @@ class Recorded:
     created: bool
     changed: bool
     revision: int
-
-
-# Details that move without anything to act on: metrics, and avatar URLs whose query carries an
-# expiring signature (the avatar itself is compared by image, see watcher.watch.avatars).
-UNREVISED_DETAILS = frozenset({"followers", "following", "posts_count", "likes", "reposts", "comments",
-                               "avatar_url", "score"})
-SCORE_BAND = 10
-
-
-def acted_on(details: dict[str, Any]) -> dict[str, Any]:
-    """The part of a finding's details that decides its revision."""
-    kept = {k: v for k, v in details.items() if k not in UNREVISED_DETAILS}
-    if isinstance(details.get("score"), int | float):
-        kept["score_band"] = int(details["score"]) // SCORE_BAND * SCORE_BAND
-    return kept
-
-
-def fingerprint_of(kind: str, title: str, severity: str, account_name: str | None, unit: str | None,
-                   details: dict[str, Any]) -> str:
-    material = dumps([kind, title, severity, account_name, unit, acted_on(details)])
-    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def fingerprint(f: FindingInput) -> str:

@@ -46,7 +46,7 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
                     severity="warning",
                     platform=a["platform"], account_id=a["account_id"], account_name=a["name"], unit=r.unit,
                     # followers, avatar_url and the exact score are shown but never make a new
-                    # revision (watcher.findings.acted_on); the avatar counts by its upload.
+                    # revision (watcher.store.fingerprint.acted_on); the avatar counts by its upload.
                     details={"reasons": list(r.reasons), "score": r.score, "matched": r.matched, "office": r.office,
                              "algo": r.algo, "bio": a.get("bio"), "profile_url": a.get("profile_url"),
                              "avatar_url": a.get("avatar_url"), "avatar": avatar_key(a.get("avatar_url")),

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from watcher.store.fingerprint import fingerprint_of
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 
@@ -25,8 +27,6 @@ def _sql(*statements: str) -> Migration:
 
 def _refingerprint(db: sqlite_utils.Database) -> None:
     import json
-
-    from watcher.findings import fingerprint_of  # imported here: findings → store → schema
 
     rows = db.execute("SELECT id, kind, title, severity, account_name, unit, details FROM findings").fetchall()
     for fid, kind, title, severity, account_name, unit, details in rows:
@@ -380,7 +380,7 @@ WATCH: list[Migration] = [
         "ALTER TABLE profile_snapshots ADD COLUMN analysed_at TEXT",
         "UPDATE profile_snapshots SET analysed_at = taken_at",
     ),
-    # 3: findings' fingerprints leave out metrics and signed URLs (watcher.findings.acted_on):
+    # 3: findings' fingerprints leave out metrics and signed URLs (watcher.store.fingerprint.acted_on):
     #    recomputed once, so the upgrade itself re-sends nothing.
     lambda db: _refingerprint(db),
 ]

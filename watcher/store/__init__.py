@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
-from watcher import schema
+from watcher.store import schema
 
 
 def utcnow() -> str:

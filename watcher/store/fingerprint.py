@@ -1,0 +1,32 @@
+"""A finding's fingerprint: what decides whether recording it again makes a new revision (and
+sends its alerts again). Only what a reviewer acts on counts; metrics never do.
+
+Pure functions, shared by :mod:`watcher.findings` and the migration that recomputes stored
+fingerprints when this rule changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+# Details that move without anything to act on: metrics, and avatar URLs whose query carries an
+# expiring signature (the avatar itself is compared by image, see watcher.watch.avatars).
+UNREVISED_DETAILS = frozenset({"followers", "following", "posts_count", "likes", "reposts", "comments",
+                               "avatar_url", "score"})
+SCORE_BAND = 10
+
+
+def acted_on(details: dict[str, Any]) -> dict[str, Any]:
+    """The part of a finding's details that decides its revision."""
+    kept = {k: v for k, v in details.items() if k not in UNREVISED_DETAILS}
+    if isinstance(details.get("score"), int | float):
+        kept["score_band"] = int(details["score"]) // SCORE_BAND * SCORE_BAND
+    return kept
+
+
+def fingerprint_of(kind: str, title: str, severity: str, account_name: str | None, unit: str | None,
+                   details: dict[str, Any]) -> str:
+    material = json.dumps([kind, title, severity, account_name, unit, acted_on(details)], ensure_ascii=False,
+                          sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
