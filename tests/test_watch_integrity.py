@@ -382,9 +382,8 @@ def test_upgrade_recomputes_fingerprints_so_it_resends_nothing(tmp_path):
     when the upgraded daemon records it again with a new follower count."""
     import hashlib
 
-    from watcher.store import schema
     from watcher.findings import FindingInput, record
-    from watcher.store import dumps
+    from watcher.store import dumps, schema
 
     details = {"reasons": ["名称含本校简称「北理工」（精确）"], "score": 72, "matched": "北理工", "followers": 12000,
                "avatar_url": signed(1, "006aBcDely8h0fakeavatarj30")}
