@@ -92,6 +92,8 @@ LATIN = [
     (ZJU, "Ζhejiang Univеrsity", "", "suspect"),
     (ZJU, "ΖJU校园", "", "suspect"),
     (SYSU, "ЅYSU官方", "", "suspect"),
+    (ZJU, "Zhèjiāng Dàxué", "", "suspect"),  # pinyin with tone marks
+    (ZJU, "Zhéjiang Univérsity", "", "suspect"),
     # Spelt out letter by letter.
     (ZJU, "Z.J.U 新生", "", "suspect"),
     (SYSU, "S-Y-S-U 校园", "", "suspect"),

@@ -134,6 +134,12 @@ def cross_script_table() -> dict[int, str]:
             table[ord(source)] = latin[0]
         elif cjk and radical:
             table[ord(source)] = cjk[0]
+    # Latin letters with diacritics read as the bare letter: pinyin with tone marks (Nánjīng),
+    # accented look-alikes (Rénmin).
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        base = unicodedata.normalize("NFD", chr(code))[0]
+        if base != chr(code) and base.isascii() and base.isalpha():
+            table.setdefault(code, base)
     return table
 
 
