@@ -11,7 +11,7 @@ from watcher.matching import Candidate, Matcher, SchoolTerms
 ZJU = Matcher(
     SchoolTerms("浙江大学", ["浙江大学"], ["浙大", "ZJU"], ["Zhejiang University"], ["求是书院", "国立浙江大学"], ["求是创新"]),
     registry=[{"platform": "weibo", "account_id": "z1", "account_name": "浙江大学", "unit": "党委宣传部", "status": "active"}],
-    others=["浙江工业大学", "浙江理工大学"],
+    others=["浙江工业大学", "浙江理工大学", "Zhejiang University City College"],
 )
 SYSU = Matcher(
     SchoolTerms("中山大学", ["中山大学"], ["中大", "SYSU"], ["Sun Yat-sen University"], ["国立中山大学", "国立广东大学"],
@@ -104,6 +104,7 @@ LATIN = [
     (ZJU, "Zhejiang University of Science and Technology", "", "clear"),
     # Acronyms inside words, and longer acronyms.
     (ZJU, "ZJUT浙工大", "", "clear"),
+    (ZJU, "Zhejiang University City College", "", "clear"),  # in others, in English
     (SYSU, "sysuite软件", "", "clear"),
 ]
 

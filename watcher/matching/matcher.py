@@ -143,6 +143,8 @@ class Matcher:
                                     key=len, reverse=True)) for name, aliases in units]
         self.others = sorted({n.compact for n in map(normalize, others) if n.compact}, key=len, reverse=True)
         self.others_skeleton = [normalize(o).skeleton for o in self.others]
+        # English names of other institutions are masked in the spaced view, words apart.
+        self._others_spaced = {n.compact: n.spaced for n in map(normalize, others) if n.compact}
         self.allow = {normalize(a).compact for a in allow if normalize(a).compact}
         self.logos = LogoMatcher(list(logos), logo_max_distance) if logos else None
         self.prefilter = Prefilter(self.terms, self._registry_compacts, self.others_skeleton)
@@ -318,7 +320,8 @@ class Matcher:
                 found.append(other)
                 compact = compact[:idx] + MASK * len(other) + compact[idx + len(other):]
                 skel = skel[:idx] + MASK * len(other) + skel[idx + len(other):]
-                spaced = spaced.replace(other, MASK) if other in spaced else spaced
+                words = self._others_spaced.get(other, other)
+                spaced = spaced.replace(words, MASK) if words in spaced else spaced
         if not found:
             return n, []
         return Normalized(n.original, spaced, compact, skel), found
