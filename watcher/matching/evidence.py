@@ -11,9 +11,13 @@ renda a Portuguese word, 实事求是 an idiom. Such a hit counts only with evid
 and no evidence *against* it, which wins:
 
 * a word of another kind of entity in the name or bio (集团, 有限公司, 常委会, 代表, 附小);
-* a place or administrative unit right before the term (江苏人大, 县人大, 东北人民大学);
+* a place or administrative unit right before the term (江苏人大, 县人大, 东北人民大学), unless the
+  place is in one of our own names;
+* the term only opening another university's full name in the name (中南 of 中南民族大学);
 * a bio that names another institution: a name of ``others``, another 大学/学院/集团/公司 whose name
   holds the term's characters in order (南昌大学 for 南大), or an English university name not ours.
+
+Whatever the term, a primary or secondary school named after it (…附中, …附属小学) is another school.
 """
 
 from __future__ import annotations

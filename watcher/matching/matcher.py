@@ -497,7 +497,7 @@ class Matcher:
         shown = self._shown(h, n)
         idiom = h.term.category == "marks"  # an idiom as a whole name is still just the idiom
         if bare_text == shown and not idiom:
-            return "名称即为该名称本身"
+            return f"名称仅为「{shown}」，别无他词"
         if strong:
             return f"同时含本校{strong[0].term.label}「{strong[0].term.text}」"
         words = evidence.campus_words(n.compact, h.span) + evidence.latin_campus_tokens(n.spaced)
