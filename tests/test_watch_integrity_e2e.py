@@ -1,11 +1,16 @@
 """End to end against a fake Weibo that re-signs avatar URLs and moves follower counts ("152.3万")
 on every answer, answers 503 in the middle of a round, and confirms deletions on /statuses/show.
-Real crawl processes, real analysis, the alert plan; kept to one test (crawls are slow)."""
+Real crawl processes, real analysis, the alert plan; kept to two tests (crawls are slow)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from alerts import dispatch
 from tests.conftest import write_config
@@ -68,7 +73,7 @@ class ResigningWeibo(FakePlatform):
         return '{"ok":0,"msg":"抱歉，此微博已被作者删除。","errno":"20101"}'
 
 
-def test_resigned_answers_a_503_and_a_restart(tmp_path):
+def _fake(tmp_path) -> ResigningWeibo:
     picture(tmp_path / "avatar.jpg", "emblem")
     fake = ResigningWeibo(tmp_path)
     fake.route("/api/container/getIndex", {"type": "uid", "value": UID}, body=fake.profile)
@@ -80,12 +85,22 @@ def test_resigned_answers_a_503_and_a_restart(tmp_path):
         fake.route(f"/{size}/{AVATAR}.jpg", {}, "avatar.jpg", content_type="image/jpeg")
     for i in range(1, 13):
         fake.route("/statuses/show", {"id": str(i)}, body=lambda i=i: fake.check(str(i)))
+    return fake
+
+
+def _config(tmp_path, fake):
+    cfg = load_config(write_config(tmp_path / "c", platforms={"weibo": {
+        "enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 2, "retries": 0}},
+        matching={"download_avatars": True}))
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    return cfg
+
+
+def test_resigned_answers_a_503_and_a_restart(tmp_path):
+    fake = _fake(tmp_path)
     with fake:
-        cfg = load_config(write_config(tmp_path / "c", platforms={"weibo": {
-            "enabled": True, "base_url": fake.base_url, "rate": 50, "pages": 2, "retries": 0}},
-            matching={"download_avatars": True}))
-        with Store.open(cfg.db_path) as s:
-            registry.import_file(s, cfg.registry_path)
+        cfg = _config(tmp_path, fake)
 
         def round_():
             assert run_crawl(cfg, "weibo", "discover", keywords=["北理工"])["status"] == "ok"
@@ -122,3 +137,50 @@ def test_resigned_answers_a_503_and_a_restart(tmp_path):
         assert later >= 2 and kinds <= {"deletion", "edit", "crawl_blocked"}
         snaps = s.query("SELECT followers, avatar_url FROM profile_snapshots ORDER BY id")
         assert len({r["avatar_url"] for r in snaps}) == len(snaps) and len({r["followers"] for r in snaps}) == len(snaps)
+
+
+def _crawl_process() -> int | None:
+    """The round's crawl process: our child running watcher.rounds.process."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"watcher.rounds.process" in cmdline:
+            return int(stat.parent.name)
+    return None
+
+
+def test_a_round_killed_9_after_page_one_loses_neither_the_deletion_nor_the_edit(tmp_path):
+    fake = _fake(tmp_path)
+    with fake:
+        cfg = _config(tmp_path, fake)
+        assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+        fake.posts = [p for p in fake.posts if p[0] != "11"]
+        fake.posts = [(p, c, "北理工通知第9号（更正）" if p == "9" else t) for p, c, t in fake.posts]
+        page2 = fake.find("/api/container/getIndex", {"type": "uid", "value": UID, "containerid": f"107603{UID}", "page": "2"})
+        page2.delay = 30  # the round is killed while it waits for page 2
+        result: dict = {}
+        crawl = threading.Thread(target=lambda: result.update(run_crawl(cfg, "weibo", "timeline", account=UID)))
+        crawl.start()
+        deadline = time.monotonic() + 60
+        with Store.open(cfg.db_path) as s:
+            while not s.scalar("SELECT COUNT(*) FROM posts WHERE text = '北理工通知第9号（更正）'"):
+                assert time.monotonic() < deadline, "page 1 never stored"
+                time.sleep(0.1)
+        pid = _crawl_process()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        crawl.join(60)
+        assert result["status"] not in ("ok", "running")
+        page2.delay = 0
+        with Store.open(cfg.db_path) as s:  # the edit is stored, nothing is reported yet
+            assert list_findings(s, kind="edit") == [] and list_findings(s, kind="deletion") == []
+        for _ in range(2):
+            assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+    with Store.open(cfg.db_path) as s:
+        assert [f["details"]["post_id"] for f in list_findings(s, kind="deletion")] == ["11"]
+        edits = list_findings(s, kind="edit")
+        assert [f["details"]["post_id"] for f in edits] == ["9"] and edits[0]["revision"] == 1
+        assert edits[0]["details"]["old_text"] == "北理工通知第9号"
