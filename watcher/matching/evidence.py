@@ -27,9 +27,11 @@ import re
 from watcher.matching import context
 from watcher.matching.lexicon import is_word, place_before
 from watcher.matching.normalize import Normalized
+from watcher.matching.terms import latin_runs
 
 MASK = "\u2588"
 _ORG_SUFFIX = re.compile("大学|学院|集团|公司")
+_LATIN = re.compile("[a-z0-9]")
 _ENGLISH_INSTITUTION = re.compile(r"\b(?:university|college|institute)\b")
 
 
@@ -41,8 +43,8 @@ def campus_words(compact: str, span: tuple[int, int] | None) -> list[str]:
 
 
 def latin_campus_tokens(spaced: str) -> list[str]:
-    from watcher.matching.terms import latin_runs
-
+    if not _LATIN.search(spaced):
+        return []
     words = context.latin_campus_words()
     return [t for run in latin_runs(spaced) for t in run.split() if t in words]
 
@@ -64,6 +66,8 @@ def entity_words(compact: str) -> list[str]:
 def affiliated_school(compact: str, end: int) -> str | None:
     """The affiliated primary or secondary school right after one of our names (…附中, …附属小学):
     a school of its own, named after the university."""
+    if compact[end:end + 1] != "附":  # every such word opens with 附; most names have none
+        return None
     return next((w for w in context.AFFILIATED_SCHOOLS if compact.startswith(w, end)), None)
 
 
