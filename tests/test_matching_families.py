@@ -10,7 +10,8 @@ from watcher.matching import Candidate, Matcher, SchoolTerms
 
 ZJU = Matcher(
     SchoolTerms("浙江大学", ["浙江大学"], ["浙大", "ZJU"], ["Zhejiang University"], ["求是书院", "国立浙江大学"], ["求是创新"]),
-    registry=[{"platform": "weibo", "account_id": "z1", "account_name": "浙江大学", "unit": "党委宣传部", "status": "active"}],
+    registry=[{"platform": "weibo", "account_id": "z1", "account_name": "浙江大学", "unit": "党委宣传部", "status": "active"},
+              {"platform": "wechat", "account_id": "z2", "account_name": "启真湖畔", "unit": "校团委", "status": "active"}],
     others=["浙江工业大学", "浙江理工大学", "Zhejiang University City College"],
 )
 SYSU = Matcher(
@@ -174,6 +175,15 @@ AFFILIATED_SCHOOLS = [
 ]
 
 
+REGISTRY_COPIES = [
+    # A registered name without any protected name in it, copied whole or inside a longer name.
+    (ZJU, "启真湖畔", "", "suspect"),
+    (ZJU, "启真湖畔表白墙", "", "suspect"),
+    (ZJU, "启真湖畔民宿", "", "suspect"),
+    (ZJU, "启真教育", "", "clear"),
+]
+
+
 OTHERS_MASKING = [
     (MEDICAL, "浙江大学医学院附属第一医院", "", "suspect"),
     (MEDICAL, "浙江大学医学院", "", "suspect"),
@@ -184,7 +194,8 @@ OTHERS_MASKING = [
 FAMILIES = {
     "boundary": BOUNDARY, "ambiguous-short": AMBIGUOUS_SHORT, "latin": LATIN,
     "homophones-pinyin": HOMOPHONES_AND_PINYIN, "shapes": SHAPES, "bios": BIOS,
-    "idioms-history": IDIOMS_AND_HISTORY, "affiliated-schools": AFFILIATED_SCHOOLS, "others-masking": OTHERS_MASKING,
+    "idioms-history": IDIOMS_AND_HISTORY, "affiliated-schools": AFFILIATED_SCHOOLS, "registry-copies": REGISTRY_COPIES,
+    "others-masking": OTHERS_MASKING,
 }
 ROWS = [(family, *row) for family, rows in FAMILIES.items() for row in rows]
 

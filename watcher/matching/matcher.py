@@ -248,6 +248,12 @@ class Matcher:
         # Masking only removes characters, so a name not near a registered one unmasked is not
         # near one masked either; the prefilter already knows which names are.
         copy = self._registry_copy(masked) if near_registry else None
+        # A registered name with none of our protected names in it (一勺池畔), inside a longer name.
+        if copy is None and not hits and (inside := self._registry_inside(masked)) is not None:
+            reasons.append(f"名称包含已备案账号「{inside['account_name']}」（{_plabel(inside['platform'])}）的名称，但账号ID不同")
+            score = max(score, 75) + 5
+            unit = unit or inside.get("unit")
+            matched = matched or inside.get("account_name")
         if copy is not None:
             row, similarity = copy
             same = "相同" if similarity >= 100 else f"近似（相似度 {similarity:.0f}）"
@@ -546,6 +552,13 @@ class Matcher:
             if any(f in compact for f in forms if len(f) >= 2):
                 return unit_name
         return None
+
+    def _registry_inside(self, name: Normalized) -> dict[str, Any] | None:
+        within = self.prefilter.registry_within
+        m = within.search(name.compact) if within is not None else None
+        if m is None:
+            return None
+        return next(r.row for r in self.registry_names if r.compact == m.group(0))
 
     def _registry_copy(self, name: Normalized) -> tuple[dict[str, Any], float] | None:
         if not self._registry_compacts or not name.compact:

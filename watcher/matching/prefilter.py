@@ -17,7 +17,7 @@ form of a matcher rule:
   English name as whole Latin tokens, and short terms spelt out letter by letter (r u c);
 * another institution's name, in its skeleton (the verdict is clear, with that as its reason);
 * a near copy of a registered name: ``rapidfuzz.process.cdist`` over the batch with the matcher's
-  own cut-off, in C.
+  own cut-off, in C; a registered name of four characters or more inside the name.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from watcher.matching.normalize import NormalizedBatch, is_cjk
 from watcher.matching.terms import GENERIC_FIRST_WORDS, CompiledTerms, syllable, variant_classes
 
 REGISTRY_CUTOFF = 88  # the matcher's cut-off for "same or near name as a registered account"
+REGISTRY_WITHIN_MIN = 4  # a registered name this long, inside another name, is a copy too
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -75,6 +76,13 @@ def syllable_classes(needed: frozenset[str]) -> dict[str, frozenset[str]]:
 class Prefilter:
     def __init__(self, terms: CompiledTerms, registry_compacts: list[str], others_skeletons: Iterable[str] = ()) -> None:
         self.registry = registry_compacts
+        # Registered names of four characters or more that hold none of our protected names (those
+        # are judged by the terms, boundaries included), found inside a longer name (一勺池畔表白墙).
+        forms = [t.compact for t in terms.cjk] + [t.compact for t in terms.ascii_short] + [*terms.ascii_tokens,
+                                                                                           *terms.ascii_long]
+        within = sorted({r for r in registry_compacts if len(r) >= REGISTRY_WITHIN_MIN and not any(f in r for f in forms)},
+                        key=len, reverse=True)
+        self.registry_within = re.compile("|".join(map(re.escape, within))) if within else None
         folded = _skeleton_classes()
         # Other institutions' names too: the matcher explains why such a name is not ours.
         self._variant_seqs = {t.compact: variant_classes(t) for t in terms.cjk}
@@ -102,6 +110,8 @@ class Prefilter:
         self._compact = [re.compile(p) for p in compact_patterns]
         if latin:
             self._compact.append(re.compile(latin))
+        if self.registry_within is not None:
+            self._compact.append(self.registry_within)
         short = {t.compact for t in terms.ascii_short} | set(terms.ascii_tokens)
         # An English name's first word; a generic one (university) also cut short (univ).
         firsts = {e.words[0] for e in terms.english}
