@@ -18,6 +18,7 @@ from tests.weibo_shapes import serve_accounts, uid
 from watcher.cli import main_group
 from watcher.distributed.dispatch import Fleet
 from watcher.distributed.keys import connect
+from watcher.findings import list_findings
 from watcher.rounds import analysis, records
 from watcher.rounds.engine import run_round
 from watcher.store import Store
@@ -164,16 +165,37 @@ def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_ur
         finally:
             stop(workers)
         refused = len(wall.requests)
-    counts = result.counts()
-    # the refused worker tried one account, was told to slow down, and took no other
-    assert refused == 1 and counts == {"ok": 39, "blocked": 1}, counts
-    blocked = next(r for r in result.runs if r["status"] == "blocked")
-    assert "限流" in blocked["reason"] and "rate" in blocked["reason"]
+    # the refused worker tried one account, was told to slow down, took no other, and handed that
+    # one over to the worker the platform still serves: every account crawled
+    assert refused == 1 and result.counts() == {"ok": 40}, result.counts()
     with Store.open(cfg.db_path) as s:
         assert not records.state(s, "weibo").cooling()  # the fleet was not refused: no pause for the school
+        assert records.get_round(s, result.round_id)["details"]["handed_over"] == 1
     rows = {r["name"]: r for r in json.loads(status.output)}
     assert rows["walled"]["state"] == "在线" and rows["walled"]["cooling"].startswith("微博至 ")
-    assert rows["free"]["cooling"] == "" and rows["free"]["targets"] == 39
+    assert rows["free"]["cooling"] == "" and rows["free"]["targets"] == 40 and rows["walled"]["targets"] == 0
+
+
+def test_when_the_platform_refuses_every_worker_the_round_is_blocked_and_the_school_cools(tmp_path, redis_url):
+    accounts = [uid(i) for i in range(5)]
+    with FakePlatform(FIXTURES / "weibo") as wall:
+        wall.route("/api/container/getIndex", {}, status=432, body='{"ok":0,"msg":"请求过于频繁"}')
+        cfg = fleet_config(tmp_path / "c", wall.base_url, redis_url, concurrency=1, worker_cooldown="10m")
+        workers = [start_worker(cfg, name, tmp_path / f"{name}.log") for name in ("a", "b")]
+        try:
+            wait_until_serving(cfg, "weibo", ["a", "b"], workers)
+            result = run_round(cfg, "weibo", "timeline", [Target.for_mode("timeline", a) for a in accounts])
+        finally:
+            stop(workers)
+        tried = len(wall.requests)
+    # each worker was refused once and took nothing more; the accounts no worker could take are
+    # blocked with the fleet's reason, never sent to a platform refusing everyone
+    assert tried == 2 and result.status == "blocked" and result.counts() == {"blocked": 5}
+    assert all("全部 2 个采集节点都被微博拒绝" in r["reason"] or "限流" in r["reason"] for r in result.runs)
+    assert sum("全部 2 个采集节点都被微博拒绝" in r["reason"] for r in result.runs) >= 3
+    with Store.open(cfg.db_path) as s:
+        assert records.state(s, "weibo").cooling()
+        assert len(list_findings(s, kind="crawl_blocked")) == 1
 
 
 def test_one_redis_two_schools_each_its_own_queues_and_a_worker_serving_both(tmp_path, fake, redis_url):

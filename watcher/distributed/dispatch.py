@@ -35,9 +35,9 @@ Progress = Callable[[int, int], None]
 class Fleet:
     """One school's view of the shared Redis: its queues, its workers, their leases."""
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, prefix: str | None = None) -> None:
         self.crawl = cfg.crawl
-        self.keys = Keys(cfg.crawl.key_prefix or "")
+        self.keys = Keys(prefix or cfg.crawl.key_prefix or "")
         self.server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
 
     def workers(self) -> list[dict[str, Any]]:
@@ -62,11 +62,15 @@ class Fleet:
         now = now or self.now()
         return worker["state"] == "running" and worker["beat"] is not None and now - worker["beat"] <= self.crawl.lease_timeout
 
+    def live(self, platform: str) -> list[dict[str, Any]]:
+        """Live workers of ``platform``, cooling down or not."""
+        now = self.now()
+        return [w for w in self.workers() if self.alive(w, now) and platform in w["platforms"]]
+
     def serving(self, platform: str) -> list[str]:
         """Live workers that take ``platform``'s targets now (not cooling down)."""
         now = self.now()
-        return [w["name"] for w in self.workers() if self.alive(w, now) and platform in w["platforms"]
-                and float(w["cooling"].get(platform, 0)) <= now]
+        return [w["name"] for w in self.live(platform) if float(w["cooling"].get(platform, 0)) <= now]
 
     def reap(self) -> list[str]:
         """Move the leases of every silent worker back to the head of their queue; returns the
@@ -115,6 +119,14 @@ class Fleet:
             pipe.execute()
 
 
+def _local_hm(ts: float) -> str:
+    from datetime import datetime
+
+    from spiders.parsing import CHINA
+
+    return datetime.fromtimestamp(ts, CHINA).strftime("%H:%M")
+
+
 def _json(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
@@ -143,6 +155,7 @@ class RemoteRound:
         self.requests = 0
         self.duplicates = 0
         self.requeued: list[str] = []
+        self.handed_over = 0
 
     def push(self, targets: list[Target], mode: str) -> None:
         ids = self.fleet.push(self.sink.platform, self.sink.round_id, mode, targets, self.sent)
@@ -161,6 +174,7 @@ class RemoteRound:
         if self.pending.pop(env.get("id"), None) is None:
             return  # not this round's, or already taken
         self.workers[str(env.get("worker"))] += 1
+        self.handed_over += bool(env.get("refused_by"))
         self.requests += int(env.get("requests") or 0)
         self.duplicates += int(items[-1].details.get("duplicate_requests", 0)) if items[-1].details else 0
         for item in items:
@@ -189,13 +203,13 @@ def run_remote(cfg: Config, round_id: int, platform: str, mode: str, targets: li
         sink = RoundSink(cfg, store, platform, mode, round_id, run_ids, by_key)
         state = RemoteRound(fleet, sink, by_key)
         why: str | None = None
-        failure: str | None = None
+        failure: tuple[str, str] | None = None
         try:
             why, failure = _drive(cfg, state, mode, stop, deadline, progress)
         except redis.RedisError as e:
-            failure = (f"与 Redis 的连接出错（crawl.redis_url = {cfg.crawl.redis_url}）：{type(e).__name__}: {e}；"
-                       "请检查 Redis 服务与网络，下一轮重试")
-            logger.error("{} 本轮 #{}：{}", catalog.label(platform), round_id, failure)
+            failure = ("failed", f"与 Redis 的连接出错（crawl.redis_url = {cfg.crawl.redis_shown()}）：{type(e).__name__}: "
+                                 f"{e}；请检查 Redis 服务与网络，下一轮重试")
+            logger.error("{} 本轮 #{}：{}", catalog.label(platform), round_id, failure[1])
         if why:
             records.set_stop_reason(store, round_id, why)
         sink.conclude_checks()
@@ -203,11 +217,12 @@ def run_remote(cfg: Config, round_id: int, platform: str, mode: str, targets: li
             if why:
                 sink.close(key, "interrupted", STOP_REASONS[why])
             else:
-                sink.close(key, "failed", failure or "采集结束时仍未完成")
+                sink.close(key, *(failure or ("failed", "采集结束时仍未完成")))
         records.set_round_details(store, round_id, {
             "distributed": True, "halted": None, "checks": sink.checks(), "workers": dict(state.workers),
             "requests": state.requests, "duplicate_requests": state.duplicates, "requeued": state.requeued,
-            "close_reason": why or ("failed" if failure else "finished")})
+            "handed_over": state.handed_over,
+            "close_reason": why or (failure[0] if failure else "finished")})
     try:
         fleet.close_round(round_id, platform)
     except redis.RedisError as e:
@@ -216,9 +231,10 @@ def run_remote(cfg: Config, round_id: int, platform: str, mode: str, targets: li
 
 
 def _drive(cfg: Config, state: RemoteRound, mode: str, stop: threading.Event | None, deadline: float,
-           progress: Progress | None) -> tuple[str | None, str | None]:
+           progress: Progress | None) -> tuple[str | None, tuple[str, str] | None]:
     """Until every target (and then every post check the round added) is delivered, or the round
-    is stopped, or no worker has served its platform for ``crawl.no_worker_timeout``."""
+    is stopped, or no worker has served its platform for ``crawl.no_worker_timeout`` — or, when
+    every live worker is cooling down after the platform refused it, for a few heartbeats."""
     sink, fleet = state.sink, state.fleet
     label = catalog.label(sink.platform)
     state.reap()
@@ -238,14 +254,20 @@ def _drive(cfg: Config, state: RemoteRound, mode: str, stop: threading.Event | N
         if now - last_reap >= min(cfg.crawl.heartbeat, 5):
             last_reap = now
             state.reap()
+            live = fleet.live(sink.platform)
             if fleet.serving(sink.platform):
                 unserved_since = None
             elif unserved_since is None:
                 unserved_since = now
-            elif now - unserved_since > cfg.crawl.no_worker_timeout:
-                return None, (f"{cfg.crawl.no_worker_timeout} 秒内没有在线的采集节点可采集{label}：请在采集主机上运行 "
-                              f"watcher worker（配置 crawl.key_prefix: {fleet.keys.prefix}，并启用 platforms."
-                              f"{sink.platform}），或去掉 crawl.redis_url 改回本机采集")
+            elif live and now - unserved_since > 3 * cfg.crawl.heartbeat:
+                until = min(float(w["cooling"].get(sink.platform, 0)) for w in live)
+                return None, ("blocked", f"全部 {len(live)} 个采集节点都被{label}拒绝，正在冷却（最早 "
+                                         f"{_local_hm(until)} 恢复）；请检查各节点的 platforms.{sink.platform}."
+                                         "cookies_file 与 rate，或增加采集节点（出口地址）")
+            elif not live and now - unserved_since > cfg.crawl.no_worker_timeout:
+                return None, ("failed", f"{cfg.crawl.no_worker_timeout} 秒内没有在线的采集节点可采集{label}：请在采集主机上运行 "
+                                        f"watcher worker（配置 crawl.key_prefix: {fleet.keys.prefix}，并启用 platforms."
+                                        f"{sink.platform}），或去掉 crawl.redis_url 改回本机采集")
         if progress is not None and now - last_progress > 1.0:
             last_progress = now
             progress(*records.progress(sink.store, sink.round_id))

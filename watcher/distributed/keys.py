@@ -19,6 +19,23 @@ if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
 end
 return 0
 """
+# A target this worker was refused on goes back to the head of the queue, for a worker the
+# platform has not refused yet (its message now names the workers that were).
+HAND_BACK = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+# A target taken by a worker it was refused to goes to the tail of the queue, for the others.
+PASS_ON = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
 # Every lease of a list back to the head of the queue, in order (a dead or stopping worker).
 RELEASE = """
 local n = 0

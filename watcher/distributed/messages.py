@@ -24,6 +24,11 @@ def target_message(msg_id: str, round_id: int, mode: str, target: Target) -> str
                        "keyword": target.keyword, "post": target.post}, ensure_ascii=False)
 
 
+def handed_back(msg: dict[str, Any], worker: str) -> str:
+    """The message again, naming ``worker`` among those the platform refused it to."""
+    return json.dumps({**msg, "refused": [*(msg.get("refused") or []), worker]}, ensure_ascii=False)
+
+
 def read_target(raw: str) -> tuple[dict[str, Any], Target]:
     """The message and the target a worker crawls under the message's id (unique in the fleet)."""
     try:
@@ -56,7 +61,8 @@ def decode_item(data: Any, target: str) -> Item:
 
 def result_message(msg: dict[str, Any], worker: str, items: list[Item], done: TargetDone, requests: int) -> str:
     return json.dumps({"id": msg["id"], "key": msg["key"], "round": msg["round"], "worker": worker,
-                       "requests": requests, "items": [encode_item(i) for i in items], "done": encode_item(done)},
+                       "requests": requests, "refused_by": msg.get("refused") or [],
+                       "items": [encode_item(i) for i in items], "done": encode_item(done)},
                       ensure_ascii=False, default=str)
 
 

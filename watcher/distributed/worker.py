@@ -43,7 +43,7 @@ from spiders import catalog
 from spiders.items import Item, TargetDone
 from watcher.config import Config
 from watcher.distributed import messages
-from watcher.distributed.keys import COMPLETE, RELEASE, RESULT_TTL, Keys, connect
+from watcher.distributed.keys import COMPLETE, HAND_BACK, PASS_ON, RELEASE, RESULT_TTL, Keys, connect
 from watcher.logs import setup_logging
 from watcher.rounds.settings import build_settings
 
@@ -138,10 +138,19 @@ class WorkerSpiderMixin(RedisMixin):
             # The daemon has finished (or stopped) that round: nobody would read the result.
             self.server.lrem(school.leases(self.worker, self.platform), 1, raw)
             return []
+        if self.worker in (msg.get("refused") or []) and self._others_serve(school):
+            # The platform refused this worker that target; another worker should take it.
+            self.server.eval(PASS_ON, 2, school.leases(self.worker, self.platform), school.queue(self.platform), raw)
+            return []
         self.leased[target.key] = (school, raw, msg)
         self.modes[target.key] = msg["mode"]
         self.by_key[target.key] = target
         return self.make_request_from_data(target)
+
+    def _others_serve(self, school: Keys) -> bool:
+        from watcher.distributed.dispatch import Fleet
+
+        return any(w != self.worker for w in Fleet(self.cfg, school.prefix).serving(self.platform))
 
     def make_request_from_data(self, data: Any) -> list[Any]:  # type: ignore[override]
         """A target's first requests (and, when it fails at once, its verdict)."""
@@ -223,6 +232,9 @@ class ResultPipeline(RedisPipeline):
             return item
         school, raw, msg = spider.leased[key]
         items = self.pending.pop(key, [])
+        if item.status == "blocked" and self._hand_over(spider, school, raw, msg, item):
+            spider.forget(key)
+            return item
         if spider.duplicates_of.get(key):
             item.details = {**item.details, "duplicate_requests": spider.duplicates_of[key]}
         body = messages.result_message(msg, spider.worker, items, item, spider.requests_of.get(key, 0))
@@ -230,6 +242,25 @@ class ResultPipeline(RedisPipeline):
         spider.forget(key)
         self._deliver(keys, [raw, body, RESULT_TTL], str(msg.get("key")))
         return item
+
+    def _hand_over(self, spider: Any, school: Keys, raw: str, msg: dict[str, Any], done: TargetDone) -> bool:
+        """A target the platform refused this worker goes to a live worker it has not refused
+        yet (another exit address, another session); only when there is none is it reported
+        blocked. The refused worker cools down alone."""
+        from watcher.distributed.dispatch import Fleet
+
+        refused = {spider.worker, *(msg.get("refused") or [])}
+        try:
+            others = [w for w in Fleet(spider.cfg, school.prefix).serving(spider.platform) if w not in refused]
+            if not others:
+                return False
+            moved = self.server.eval(HAND_BACK, 2, school.leases(spider.worker, spider.platform),
+                                     school.queue(spider.platform), raw, messages.handed_back(msg, spider.worker))
+        except redis.RedisError:
+            return False  # deliver the verdict as it is (or retry it) rather than lose the target
+        if moved:
+            logger.info("{}拒绝了本节点对 {} 的采集（{}），已转交其他节点", spider.info.label, msg.get("key"), done.reason)
+        return True
 
     def _deliver(self, keys: list[str], args: list[Any], what: str) -> bool:
         try:
