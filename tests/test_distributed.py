@@ -269,3 +269,16 @@ def test_a_round_stopped_by_the_daemon_is_interrupted_and_leaves_nothing_queued(
     assert r.llen(keys.queue("weibo")) == 0 and r.exists(keys.closed(result.round_id))
     with Store.open(cfg.db_path) as s:
         assert not records.state(s, "weibo").cooling()
+
+
+def test_targets_of_a_round_whose_daemon_died_are_dropped_from_the_queue(tmp_path, fake, redis_url):
+    """kill -9 of the daemon leaves its round's targets queued; the next round drops them."""
+    from watcher.distributed.messages import target_message
+
+    serve_accounts(fake, [uid(1)])
+    cfg = fleet_config(tmp_path / "c", fake.base_url, redis_url, no_worker_timeout=2)
+    r = connect(redis_url)
+    keys = Fleet(cfg).keys
+    r.rpush(keys.queue("weibo"), target_message("bit:77:0", 77, "timeline", Target.for_mode("timeline", uid(9))))
+    run_round(cfg, "weibo", "timeline", [Target.for_mode("timeline", uid(1))])
+    assert r.llen(keys.queue("weibo")) == 0 and r.exists(keys.closed(77))

@@ -107,6 +107,18 @@ class Fleet:
         got = self.server.blpop([self.keys.results(round_id)], timeout=timeout)
         return got[1] if got else None
 
+    def drop_stale(self, platform: str, running: Callable[[int], bool]) -> int:
+        """Drop queued targets of rounds that are no longer running (their daemon was killed):
+        no worker should spend the platform's patience on a round nobody will read."""
+        queue = self.keys.queue(platform)
+        stale = [raw for raw in self.server.lrange(queue, 0, -1) if not running(_round_of(raw) or 0)]
+        with self.server.pipeline() as pipe:
+            for raw in stale:
+                pipe.lrem(queue, 1, raw)
+                pipe.set(self.keys.closed(_round_of(raw) or 0), 1, ex=RESULT_TTL)
+            pipe.execute()
+        return len(stale)
+
     def close_round(self, round_id: int, platform: str) -> None:
         """The round is over: workers drop its targets still queued, and its keys go."""
         queue = self.keys.queue(platform)
@@ -238,6 +250,10 @@ def _drive(cfg: Config, state: RemoteRound, mode: str, stop: threading.Event | N
     sink, fleet = state.sink, state.fleet
     label = catalog.label(sink.platform)
     state.reap()
+    dropped = fleet.drop_stale(sink.platform, lambda rid: (records.get_round(sink.store, rid) or {}).get("status")
+                               == "running")
+    if dropped:
+        logger.warning("{}：队列中有 {} 个目标属于已结束的轮次（上次服务被强制终止），已丢弃", label, dropped)
     state.push(list(state.targets.values()), mode)
     checks_added = False
     last_reap = last_progress = time.monotonic()
