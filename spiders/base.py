@@ -37,6 +37,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from spiders import identity
 from spiders.catalog import Platform
 from spiders.items import Item, TargetDone
 from spiders.middlewares import Refused
@@ -129,7 +130,10 @@ class PlatformSpider(scrapy.Spider):
         self.targets = list(targets)
         self.by_key: dict[str, Target] = {t.key: t for t in self.targets}
         self.pages = self.pcfg.pages
-        self.cookies = load_cookies(cfg.resolve_path(self.pcfg.cookies_file) if self.pcfg.cookies_file else None)
+        self.pace = self.pcfg.pace(self.info.name)
+        # The operator's exported cookies, and over them the session saved by ``watcher login``.
+        self.configured_cookies = load_cookies(cfg.resolve_path(self.pcfg.cookies_file) if self.pcfg.cookies_file else None)
+        self.cookies = identity.session_values(cfg.data_path, self.info.name, self.configured_cookies)
         self.on_page_done: Callable[[], None] | None = None  # set by the round's pipeline
         # The round's pipeline may hand over more targets once the first ones are done (the post
         # checks that confirm deletions): called once, when the crawler runs out of work.
@@ -335,6 +339,9 @@ class PlatformSpider(scrapy.Spider):
         p = self.info.name
         if rate_limited:
             return f"请降低 platforms.{p}.rate（当前 {self.pcfg.rate}/秒），平台冷却结束后会自动重试"
+        if self.info.session is not None:
+            return (f"需要有效的登录会话：请运行 watcher login {p} 扫码登录，或导入导出的 Cookie"
+                    f"（watcher login {p} --cookies 文件，或 platforms.{p}.cookies_file）；仍受阻请降低采集频率")
         hint = self.info.session_hint or "在浏览器中登录后导出 Cookie"
         return f"需要有效的登录会话：请检查 platforms.{p}.cookies_file（{hint}），或降低采集频率"
 

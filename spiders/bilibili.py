@@ -26,7 +26,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https
 from spiders.signing import wbi
@@ -44,6 +44,8 @@ PLATFORM = Platform(
     base_urls={"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com"},
     modes=("discover", "timeline", "check"), aliases=("b站", "B站", "bilibili", "B 站"),
     session_hint="登录 bilibili.com 后导出 Cookie（SESSDATA、bili_jct、buvid3）",
+    # Ours: MediaCrawler issue #834 reports HTTP 412 after bursts even when logged in.
+    pace=Pace(interval=2.0, per_minute=30, daily=2000),
 )
 
 

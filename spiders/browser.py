@@ -4,6 +4,13 @@ scrapy-playwright and reads the JSON the page itself fetched, as a user's browse
 
 A page that shows a login panel or a captcha, or that never makes the expected API call, is a
 blocked crawl with that reason — never an empty result.
+
+The browser is the platform's own persistent profile (:mod:`spiders.identity`) with the
+descriptor's user agent set on the context — so ``navigator.userAgent`` and every request the
+page makes say the same, and none says Scrapy or HeadlessChrome — the session's cookies added to
+it, and automation hidden (``navigator.webdriver`` false). Scrapy's own headers are not laid over
+the browser's (``PLAYWRIGHT_PROCESS_REQUEST_HEADERS: None``): the page's requests are the
+browser's, as a reader's would be.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from spiders import identity
 from spiders.base import PlatformSpider
+from spiders.catalog import Platform
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_OPTIONS = {
@@ -30,7 +39,9 @@ WALL_MARKERS = ("captcha", "verify", "login", "passport", "验证码", "安全�
 Parser = Callable[[dict[str, Any]], Iterator[Any]]
 
 
-def browser_settings(timeout_s: int) -> dict[str, Any]:
+def browser_settings(timeout_s: int, *, info: Platform, data_dir: Any) -> dict[str, Any]:
+    profile = identity.profile_dir(data_dir, info.name)
+    profile.mkdir(parents=True, exist_ok=True)
     return {
         "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
                               "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"},
@@ -39,12 +50,42 @@ def browser_settings(timeout_s: int) -> dict[str, Any]:
         "PLAYWRIGHT_LAUNCH_OPTIONS": LAUNCH_OPTIONS,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_s * 1000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,
+        # One persistent context: the platform's profile, with its identity (a persistent
+        # context is its own browser, so it carries the launch options too).
+        "PLAYWRIGHT_CONTEXTS": {"default": identity.context_options(
+            user_agent=info.user_agent, mobile=info.mobile, profile=profile, launch=LAUNCH_OPTIONS)},
+        "PLAYWRIGHT_PROCESS_REQUEST_HEADERS": None,
     }
 
 
 class BrowserSpider(PlatformSpider):
     browser = True
     wait_seconds = 12.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data = self.cfg.data_path
+        # Held until this crawl process ends: a second round of this platform (the CLI's while
+        # the daemon's runs) waits here rather than open the same profile twice.
+        self._profile_lock = identity.hold_profile(data, self.platform)
+        self.browser_cookies = identity.browser_cookies(data, self.platform, self.configured_cookies,
+                                                        list(self.urls.values()))
+        self._context_ready = False
+        self._stealth = identity.stealth_script(self.info.user_agent)
+
+    async def init_page(self, page: Any, request: Any) -> None:
+        """Before the page's first navigation: the session into the context (once), and the
+        script that hides automation into every page of it."""
+        if not self._context_ready:
+            self._context_ready = True
+            await page.context.add_init_script(self._stealth)
+            if self.browser_cookies:
+                await page.context.add_cookies(self.browser_cookies)
+        await page.add_init_script(self._stealth)
+
+    def _meta(self, **more: Any) -> dict[str, Any]:
+        return {"playwright": True, "playwright_include_page": True, "playwright_page_init_callback": self.init_page,
+                **more}
 
     def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1,
              more: Callable[[dict[str, Any]], bool | None] | None = None, paged: str | None = None) -> scrapy.Request:
@@ -74,9 +115,7 @@ class BrowserSpider(PlatformSpider):
 
         return scrapy.Request(
             url, callback=self.guard(self.after_page), errback=self.on_error, dont_filter=True,
-            cookies=self.cookies,
-            meta={"playwright": True, "playwright_include_page": True,
-                  "playwright_page_event_handlers": {"response": on_response}},
+            meta=self._meta(playwright_page_event_handlers={"response": on_response}),
             cb_kwargs={"captured": captured, "seen": seen, "expect": expect, "parse": parse, "what": what,
                        "responses": responses, "more": more, "paged": paged or expect[-1], "sources": sources},
         )
@@ -142,8 +181,8 @@ class BrowserSpider(PlatformSpider):
         server-rendered data, e.g. ``window.__INITIAL_STATE__``), "text": the start of its
         visible text}`` — for pages that render from embedded data instead of calling an API."""
         return scrapy.Request(
-            url, callback=self.guard(self.after_inspect), errback=self.on_error, dont_filter=True, cookies=self.cookies,
-            meta={"playwright": True, "playwright_include_page": True},
+            url, callback=self.guard(self.after_inspect), errback=self.on_error, dont_filter=True,
+            meta=self._meta(),
             cb_kwargs={"script": script, "parse": parse, "what": what},
         )
 

@@ -36,6 +36,37 @@ RATE_LIMIT_TEXT = r"过于频繁|操作频繁|请求频繁|访问频繁|频率�
 
 
 @dataclass(frozen=True)
+class Pace:
+    """A reader's pace on one platform. ``interval``: seconds between requests on average
+    (Scrapy spreads each wait over 0.5–1.5× of it: 4 s means 2–6 s); ``per_minute`` and
+    ``daily``: at most that many requests a minute / a day (0: no cap). The operator's
+    ``platforms.<p>.rate`` can only make it slower."""
+
+    interval: float = 0.0
+    per_minute: int = 0
+    daily: int = 0
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """How a platform says whether we are logged in, and how a person logs in.
+
+    ``probe``: ``("api", base, path, field)`` — GET ``base_urls[base] + path``; the dotted
+    ``field`` of the JSON answer is true when logged in — or ``("cookie", name)`` — the session
+    holds an unexpired cookie ``name`` (platforms whose check endpoint is itself signed).
+    ``login``: the platform's own login page, as ``(base_urls key, path)``; ``qr``: the CSS
+    selector of its QR code image; ``done_cookie``: the cookie the platform sets once the scan is
+    confirmed. ``loses``: what stops working without a session (Chinese, for the operator)."""
+
+    probe: tuple[str, ...]
+    login: tuple[str, str]
+    qr: str
+    done_cookie: str
+    loses: str
+    required: bool = False  # the platform's main modes do not work anonymously at all
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform, as its spider module declares it."""
 
@@ -57,6 +88,8 @@ class Platform:
     rate_limit_text: str = RATE_LIMIT_TEXT
     session_hint: str = field(default="", compare=False)  # what to do when the platform wants a login
     limits: str = field(default="", compare=False)  # what cannot be done there, and why
+    pace: Pace = Pace()
+    session: SessionSpec | None = field(default=None, compare=False)  # None: nothing to log in to
 
     def __post_init__(self) -> None:
         unknown = set(self.modes) - set(MODES)

@@ -24,7 +24,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 
@@ -38,6 +38,8 @@ PLATFORM = Platform(
     base_urls={"www": "https://www.douyin.com"},
     modes=("discover", "timeline", "check"), aliases=("douyin", "抖音号"),
     browser=True, session_hint="登录 douyin.com 后导出 Cookie（sessionid）",
+    # The public record (issue #19, docs/platforms.md): about 4 s ± 2 between requests, ≤ 10 a minute.
+    pace=Pace(interval=4.0, per_minute=10, daily=300),
 )
 
 

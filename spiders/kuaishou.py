@@ -26,7 +26,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count
 
@@ -47,6 +47,8 @@ PLATFORM = Platform(
     base_urls={"www": "https://www.kuaishou.com"},
     modes=("discover", "timeline", "check"), aliases=("快手号",),
     browser=True, session_hint="登录 kuaishou.com 后导出 Cookie（userId、kuaishou.server.web_st）",
+    # As Douyin (same reader-pace advice in MediaCrawler's CRAWLER_MAX_SLEEP_SEC).
+    pace=Pace(interval=4.0, per_minute=10, daily=300),
 )
 
 

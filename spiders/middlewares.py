@@ -3,6 +3,9 @@
 * :class:`IdentityMiddleware` gives every request the platform's user agent and language, and
   the operator's session cookies (``platforms.<p>.cookies_file``), so no request ever goes out
   as ``Scrapy/2.x``.
+* :class:`PacingMiddleware` keeps a reader's pace beyond Scrapy's spacing: at most
+  ``per_minute`` requests in any minute, and no more than the day's budget (counted per
+  platform across processes under the data dir); a spent budget ends the round as blocked.
 * :class:`RefusalMiddleware` turns a platform's refusal into :class:`Refused` before any parser
   sees it: an HTTP status the platform uses for risk control or rate limiting (its descriptor's
   ``block_statuses``, unless the request says it reads that status itself), a redirect to a login or captcha page, or a short answer that says "too
@@ -13,9 +16,15 @@
 from __future__ import annotations
 
 import re
+import time
+from collections import deque
 from typing import Any
 
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
+
+from spiders import identity
 
 # Where platforms send a crawler they do not want: login pages and captchas.
 WALL_URL = re.compile(r"passport|/login|signin|captcha|antispider|wappass|/verify|security-check|sec\.douyin", re.I)
@@ -46,6 +55,41 @@ class IdentityMiddleware:
             # Runs before Scrapy's cookie middleware, which sends what the request carries: the
             # session from the cookies file goes on every request unless the request set its own.
             request.cookies = {**spider.cookies, **request.cookies}
+        return None
+
+
+class PacingMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.recent: deque[float] = deque()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PacingMiddleware:
+        return cls(crawler)
+
+    def wait_for(self, now: float, per_minute: int) -> float:
+        """Seconds to wait before the next request so that no minute holds more than
+        ``per_minute`` of them (0 when it may go now)."""
+        while self.recent and now - self.recent[0] >= 60.0:
+            self.recent.popleft()
+        if not per_minute or len(self.recent) < per_minute:
+            return 0.0
+        return 60.0 - (now - self.recent[0])
+
+    async def process_request(self, request: Any, spider: Any = None) -> None:
+        spider = self.crawler.spider
+        pace = spider.pace
+        while (wait := self.wait_for(time.monotonic(), pace.per_minute)) > 0:
+            from twisted.internet import reactor
+
+            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+        self.recent.append(time.monotonic())
+        if pace.daily:
+            used = identity.spend(spider.cfg.data_path, spider.info.name)
+            if used > pace.daily:
+                raise Refused(f"今日对{spider.info.label}的请求已达预算上限（{pace.daily} 次/天，"
+                              f"platforms.{spider.info.name}.daily_budget），明天自动恢复；如确需更多，请调高预算",
+                              rate_limited=True)
         return None
 
 

@@ -28,7 +28,7 @@ from parsel import Selector
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 _COMMENTS = re.compile(r"<!--|-->")
@@ -45,6 +45,8 @@ PLATFORM = Platform(
     base_urls={"www": "https://tieba.baidu.com"},
     modes=("discover", "timeline", "check"), aliases=("贴吧", "百度"),
     watch="registered_or_school", session_hint="登录 tieba.baidu.com 后导出 Cookie（BDUSS）",
+    # Ours: Baidu's security check follows bursts.
+    pace=Pace(interval=2.0, per_minute=20, daily=1000),
 )
 
 

@@ -34,7 +34,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.browser import WALL_MARKERS, BrowserSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count
 
@@ -51,6 +51,8 @@ PLATFORM = Platform(
     base_urls={"search": "https://so.toutiao.com", "www": "https://www.toutiao.com"},
     modes=("discover", "timeline", "check"), aliases=("头条", "头条号"),
     browser=True, session_hint="在 toutiao.com 完成验证后导出 Cookie（ttwid、tt_webid）",
+    # Ours: a reader's pace.
+    pace=Pace(interval=3.0, per_minute=15, daily=500),
 )
 
 

@@ -19,7 +19,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount
 
 PLATFORM = Platform(
@@ -28,6 +28,8 @@ PLATFORM = Platform(
     modes=("discover",),
     limits="公众号的文章列表只在微信内（登录后）可见，无法公开巡检或核查删帖；请用网站/RSS 镜像或人工巡检", aliases=("微信", "公众号", "微信公众平台", "视频号"),
     session_hint="在 weixin.sogou.com 完成验证后导出 Cookie（SNUID、SUID）",
+    # Ours: Sogou serves its antispider page after a handful of quick searches.
+    pace=Pace(interval=6.0, per_minute=8, daily=200),
 )
 
 

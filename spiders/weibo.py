@@ -2,12 +2,23 @@
 
 * discover: ``/api/container/getIndex?containerid=100103type=3&q=K&page_type=searchall&page=N``
   → ``data.cards[].card_group[].user`` (card_type 10)
-* timeline: ``/api/container/getIndex?type=uid&value=UID`` → ``data.userInfo`` (profile), then
-  ``containerid=107603UID&page=N`` → ``data.cards[].mblog`` (card_type 9)
+* timeline: ``/api/container/getIndex?type=uid&value=UID`` → ``data.userInfo`` (profile) and
+  ``data.tabsInfo.tabs[]``, whose ``weibo`` tab names the container of the posts (usually
+  ``107603UID``, sometimes ``230413UID…``: read, never assumed — DIYgod/RSSHub
+  ``lib/routes/weibo/user.ts`` does the same), then ``containerid=C&page=N`` →
+  ``data.cards[].mblog`` (card_type 9). ``created_at`` comes in every form the mobile site
+  writes (``Sat Nov 21 …``, ``11-20``, ``今天 09:00``, ``昨天 21:30``, ``5分钟前``, ``刚刚``):
+  :func:`spiders.parsing.when` reads them all.
+* a cancelled account answers the profile with ``ok: 0`` and "这里还没有内容" / "用户不存在"
+  (dataabc/weibo-crawler ``weibo.py`` treats it as 账号已注销): the account is gone.
 * check: ``/statuses/show?id=MID`` → ``data`` for a live post; ``ok: 0`` with a "deleted /
   not found" message for a post that is gone.
 
 Login walls: a redirect to passport.weibo.cn, ``ok: -100`` ("请先登录"), or HTML instead of JSON.
+Since late 2025 m.weibo.cn answers anonymous API calls with HTTP 432 (DIYgod/RSSHub issues
+#20512 and #20836): :class:`spiders.middlewares.RefusalMiddleware` reports it as blocked with the
+advice to log in (``watcher login weibo``). Whether the session is still logged in is what
+``/api/config`` says (``data.login``), checked before each round (:mod:`watcher.sessions`).
 """
 
 from __future__ import annotations
@@ -21,26 +32,41 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, html_text, when
 
 # What Weibo says of a post that is gone: "此微博已被作者删除", "该微博不存在", "已被删除".
 GONE = re.compile(r"(已|被).{0,3}删除|不存在|deleted")
-
-
-
-
-
-
-
+# What it says of an account that is gone (cancelled, banned, never existed).
+ACCOUNT_GONE = ("这里还没有内容", "用户不存在", "不存在", "已注销", "注销", "封")
 
 PLATFORM = Platform(
     name="weibo", label="微博", spider="WeiboSpider", order=1,
-    base_urls={"api": "https://m.weibo.cn"},
+    base_urls={"api": "https://m.weibo.cn", "passport": "https://passport.weibo.com"},
     modes=("discover", "timeline", "check"), aliases=("新浪微博", "sina"),
-    mobile=True, session_hint="在 m.weibo.cn 登录后导出 Cookie（SUB、SUBP）",
+    # 432 is how m.weibo.cn turns away a visitor without a session, not a "slow down".
+    rate_limit_statuses=(418, 429),
+    mobile=True, session_hint="运行 watcher login weibo 扫码登录，或在 m.weibo.cn 登录后导出 Cookie（SUB、SUBP）",
+    # m.weibo.cn's own config call says whether the visitor is logged in (data.login).
+    session=SessionSpec(probe=("api", "api", "/api/config", "data.login"),
+                        # The SSO page with the QR code MediaCrawler's weibo/login.py also uses.
+                        login=("passport", "/sso/signin?entry=miniblog&source=miniblog"),
+                        qr="img[src*='qrcode'], img.w-full.h-full, canvas", done_cookie="SUB",
+                        loses="搜索仿冒账号、巡检备案账号、核查删帖（未登录时 m.weibo.cn 的接口返回 HTTP 432 或要求登录）",
+                        required=True),
+    # A conservative pace of ours (the public record gives none for m.weibo.cn; 432s come in bursts).
+    pace=Pace(interval=3.0, per_minute=20, daily=1500),
 )
+
+
+def posts_container(profile: dict[str, Any]) -> str | None:
+    """The container id of the account's posts, from the profile answer's tabs."""
+    tabs = (((profile.get("data") or {}).get("tabsInfo") or {}).get("tabs")) or []
+    for tab in tabs if isinstance(tabs, list) else []:
+        if isinstance(tab, dict) and "weibo" in (tab.get("tabKey"), tab.get("tab_type")) and tab.get("containerid"):
+            return str(tab["containerid"])
+    return None
 
 
 class WeiboSpider(PlatformSpider):
@@ -97,7 +123,7 @@ class WeiboSpider(PlatformSpider):
         data = self.json(response)
         if not self._check_ok(data, response):
             msg = str(data.get("msg", ""))
-            if any(h in msg for h in ("不存在", "封", "注销")):
+            if any(h in msg for h in ACCOUNT_GONE):
                 yield ProfileSnapshot(platform="weibo", account_id=uid, status="gone", raw=data)
                 return
             raise self.failed(f"获取微博用户 {uid} 资料失败：ok={data.get('ok')} {msg}")
@@ -110,13 +136,16 @@ class WeiboSpider(PlatformSpider):
             verified_reason=info.get("verified_reason"), followers=count(info.get("followers_count")),
             following=count(info.get("follow_count")), posts_count=count(info.get("statuses_count")),
             profile_url=f"https://m.weibo.cn/u/{uid}", raw=info)
-        yield self._posts(uid, 1)
+        container = posts_container(data)
+        if container is None:
+            raise self.failed(f"微博用户 {uid} 的资料中没有“微博”标签页（data.tabsInfo），无法找到微博列表；接口可能已改版")
+        yield self._posts(uid, container, 1)
 
-    def _posts(self, uid: str, page: int) -> scrapy.Request:
-        return self.request(self._api(type="uid", value=uid, containerid=f"107603{uid}", page=str(page)),
-                            self.parse_posts, cb_kwargs={"uid": uid, "page": page})
+    def _posts(self, uid: str, container: str, page: int) -> scrapy.Request:
+        return self.request(self._api(type="uid", value=uid, containerid=container, page=str(page)),
+                            self.parse_posts, cb_kwargs={"uid": uid, "container": container, "page": page})
 
-    def parse_posts(self, response: Response, uid: str, page: int) -> Iterator[Any]:
+    def parse_posts(self, response: Response, uid: str, container: str, page: int) -> Iterator[Any]:
         data = self.json(response)
         if not self._check_ok(data, response):
             if page == 1:
@@ -139,7 +168,7 @@ class WeiboSpider(PlatformSpider):
         if oldest:
             self.details["oldest_seen"] = oldest
         if cards and page < self.pages:
-            yield self._posts(uid, page + 1)
+            yield self._posts(uid, container, page + 1)
 
     # -- check ------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Platform
+from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 PLATFORM = Platform(
@@ -31,6 +31,8 @@ PLATFORM = Platform(
     base_urls={"www": "https://www.zhihu.com"},
     modes=("discover", "timeline", "check"), aliases=("知乎号",),
     session_hint="登录 zhihu.com 后导出 Cookie（z_c0、d_c0）",
+    # Ours: a reader's pace.
+    pace=Pace(interval=3.0, per_minute=20, daily=1000),
 )
 
 

@@ -1,5 +1,7 @@
 """The real Weibo spider, end to end, against recorded responses served on 127.0.0.1."""
 
+import json
+
 import pytest
 
 from tests.fakeplatform import FIXTURES, FakePlatform
@@ -109,3 +111,62 @@ def test_blocked_timeline_touches_nothing_already_stored(tmp_path, fake):
     with Store.open(cfg.db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM profile_snapshots") == 1
         assert s.scalar("SELECT COUNT(*) FROM posts WHERE status = 'live'") == 4
+
+
+def test_anonymous_432_is_blocked_with_the_way_to_log_in(tmp_path, fake):
+    # m.weibo.cn since late 2025 (DIYgod/RSSHub #20512, #20836): HTTP 432 with an empty body
+    fake.route("/api/container/getIndex", {"type": "uid", "value": UID}, body="", status=432)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "weibo", "timeline", account=UID)
+    assert run["status"] == "blocked" and "432" in run["reason"], run
+    assert "watcher login weibo" in run["reason"]
+
+
+def test_the_posts_container_comes_from_the_profile_tabs(tmp_path, fake):
+    profile = json.loads((FIXTURES / "weibo" / "profile.json").read_text(encoding="utf-8"))
+    container = f"230413{UID}_-_WEIBO_SECOND_PROFILE_WEIBO"
+    profile["data"]["tabsInfo"]["tabs"][1]["containerid"] = container
+    fake.route("/api/container/getIndex", {"type": "uid", "value": UID}, body=json.dumps(profile, ensure_ascii=False))
+    fake.route("/api/container/getIndex", {"value": UID, "containerid": container, "page": "1"}, "posts_p1.json")
+    cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
+    run = run_crawl(cfg, "weibo", "timeline", account=UID)
+    assert run["status"] == "ok", (run["reason"], fake.unmatched)
+    assert not [u for u in fake.unmatched if "107603" in u]
+
+
+def _post(pid: str, created: str) -> dict:
+    return {"card_type": 9, "itemid": f"107603{UID}_-_{pid}", "mblog": {
+        "created_at": created, "id": pid, "mid": pid, "text": f"第 {pid} 条", "user": {"id": int(UID)},
+        "reposts_count": 1, "comments_count": 2, "attitudes_count": "1.2万"}}
+
+
+def test_every_date_form_of_the_mobile_site_is_read(tmp_path, fake):
+    forms = {"4990000000000101": "Sat Nov 21 10:00:00 +0800 2026", "4990000000000102": "11-20",
+             "4990000000000103": "今天 09:00", "4990000000000104": "昨天 21:30", "4990000000000105": "5分钟前",
+             "4990000000000106": "3小时前", "4990000000000107": "刚刚", "4990000000000108": "2024-12-31"}
+    page = {"ok": 1, "data": {"cardlistInfo": {"containerid": f"107603{UID}", "page": None},
+                              "cards": [_post(pid, c) for pid, c in forms.items()]}}
+    fake.route("/api/container/getIndex", {"type": "uid", "value": UID}, "profile.json")
+    fake.route("/api/container/getIndex", {"value": UID, "containerid": f"107603{UID}", "page": "1"},
+               body=json.dumps(page, ensure_ascii=False))
+    cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
+    run = run_crawl(cfg, "weibo", "timeline", account=UID)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        created = {r["post_id"]: r["created_at"] for r in s.query("SELECT post_id, created_at FROM posts")}
+        likes = s.scalar("SELECT likes FROM posts WHERE post_id = '4990000000000101'")
+    assert set(created) == set(forms) and all(created.values()), created
+    assert created["4990000000000101"].startswith("2026-11-21T10:00:00+08:00")
+    assert created["4990000000000108"].startswith("2024-12-31T00:00:00+08:00")
+    assert "-11-20T00:00:00+08:00" in created["4990000000000102"]
+    assert created["4990000000000103"].endswith("T09:00:00+08:00")
+    assert likes == 12000
+
+
+@pytest.mark.parametrize("msg", ["这里还没有内容", "用户不存在"])
+def test_a_cancelled_account_is_gone_not_failed(tmp_path, fake, msg):
+    # dataabc/weibo-crawler reads "这里还没有内容" on the profile as 账号已注销
+    fake.route("/api/container/getIndex", {"type": "uid", "value": UID},
+               body=json.dumps({"ok": 0, "msg": msg, "data": {"cards": []}}, ensure_ascii=False))
+    run = run_crawl(_cfg(tmp_path, fake), "weibo", "timeline", account=UID)
+    assert run["status"] == "gone", run

@@ -141,12 +141,23 @@ class PlatformConfig(_Model):
     timeout: Duration = 30
     pages: int = Field(3, ge=1, le=50, description="result pages per keyword / timeline")
     browser: bool | None = None
+    # A reader's pace (spiders.catalog.Pace); unset: the platform's defaults from the public record.
+    interval: float | None = Field(None, ge=0, le=600, description="seconds between requests on average (±50%)")
+    per_minute: int | None = Field(None, ge=0, le=600, description="at most this many requests a minute (0: no cap)")
+    daily_budget: int | None = Field(None, ge=0, description="at most this many requests a day (0: no budget)")
     sites: list[dict[str, str]] = Field(default_factory=list, description="website: [{id, url, name}]")
 
     @field_validator("timeout", mode="before")
     @classmethod
     def _dur(cls, v: Any) -> int:
         return parse_duration(v)
+
+    def pace(self, platform: str) -> catalog.Pace:
+        """The platform's pace: its defaults, each overridden by what the operator set."""
+        d = catalog.get(platform).pace
+        return catalog.Pace(interval=d.interval if self.interval is None else self.interval,
+                            per_minute=d.per_minute if self.per_minute is None else self.per_minute,
+                            daily=d.daily if self.daily_budget is None else self.daily_budget)
 
     def urls(self, platform: str) -> dict[str, str]:
         """Base URLs for the platform, defaults overridden by config.

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "watcher.cli.match_cmd",
     "watcher.cli.alerts_cmd",
     "watcher.cli.crawl_cmd",
+    "watcher.cli.login_cmd",
     "watcher.cli.scan_cmd",
     "watcher.cli.web_cmd",
     "watcher.cli.worker_cmd",

@@ -6,9 +6,10 @@ import sys
 
 import click
 
-from spiders import catalog
+from spiders import catalog, identity
 from spiders.base import Target
 from watcher import findings as findings_mod
+from watcher import sessions
 from watcher.cli.common import PLATFORM, config_option, echo_json, local_time, open_store, table
 from watcher.config import Config
 from watcher.rounds.engine import RoundError, run_round
@@ -55,7 +56,7 @@ def platforms_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @config_option
 def platforms_status(cfg: Config, as_json: bool) -> None:
-    """各平台最近一轮采集的结果、冷却截止时间与受阻情况。"""
+    """各平台：登录会话的状态与时长、最近一轮与最近成功的采集、冷却、受阻情况与今日请求数。"""
     enabled = set(cfg.enabled_platforms())
     with open_store(cfg) as store:
         latest = {r["platform"]: r for r in latest_per_platform(store)}
@@ -71,6 +72,9 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
                 "last_started_at": last.get("started_at"),
                 "cooldown_until": st.cooldown_until.isoformat() if st.cooling() and st.cooldown_until else None,
                 "blocked_since": st.blocked_since, "blocked_rounds": st.blocked_rounds, "last_ok_at": st.last_ok_at,
+                **_session_columns(cfg, info),
+                "requests_today": identity.requests_today(cfg.data_path, info.name),
+                "daily_budget": cfg.platform(info.name).pace(info.name).daily or None,
             })
     if as_json:
         echo_json(rows)
@@ -81,8 +85,22 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
                      f"{STATUS_LABELS.get(r['last_status'], '')}") if r["last_round"] else "（尚无）"
         r["cooling"] = f"冷却至 {local_time(r['cooldown_until'])}" if r["cooldown_until"] else ""
         r["blocked"] = f"自 {local_time(r['blocked_since'])} 受阻 {r['blocked_rounds']} 轮" if r["blocked_since"] else ""
-    table(rows, [("label", "平台"), ("enabled_label", "状态"), ("modes", "支持"), ("last", "最近一轮"),
-                 ("cooling", "冷却"), ("blocked", "受阻")])
+        r["last_ok"] = local_time(r["last_ok_at"])
+        r["session"] = r["session_label"] + (f"（已用 {r['session_age']}）" if r["session_age"] else "")
+        r["today"] = f"{r['requests_today']}/{r['daily_budget']}" if r["daily_budget"] else str(r["requests_today"])
+    table(rows, [("label", "平台"), ("enabled_label", "状态"), ("session", "登录会话"), ("last", "最近一轮"),
+                 ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"), ("today", "今日请求")])
+
+
+def _session_columns(cfg: Config, info: catalog.Platform) -> dict[str, object]:
+    """The session as last checked (no request to the platform: status is read often)."""
+    if info.session is None:
+        return {"session_state": None, "session_label": "无需登录", "session_age": None, "session_checked_at": None,
+                "session_detail": None}
+    st = sessions.saved_status(cfg, info.name)
+    return {"session_state": st.state, "session_label": sessions.STATE_LABELS[st.state],
+            "session_age": st.age_text() if st.saved_at else None, "session_checked_at": st.checked_at,
+            "session_detail": st.detail or None}
 
 
 @click.group("accounts")

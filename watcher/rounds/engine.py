@@ -106,6 +106,7 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
         return _finish(cfg, round_id, platform, mode, why, 0, "")
     why, code, errors = None, None, ""
     with _slot(cfg), _platform_lock(platform), tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        _check_session(cfg, platform)
         proc = subprocess.Popen([sys.executable, "-m", "watcher.rounds.process"], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=err, text=True, encoding="utf-8")
         try:
@@ -118,6 +119,17 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
         err.seek(0)
         errors = err.read()[-4000:]
     return _finish(cfg, round_id, platform, mode, why, code, errors)
+
+
+def _check_session(cfg: Config, platform: str) -> None:
+    """The platform's own word on our session, before the round (see :mod:`watcher.sessions`)."""
+    from watcher import sessions
+
+    try:
+        with Store.open(cfg.db_path) as store:
+            sessions.before_round(cfg, platform, store)
+    except Exception:  # noqa: BLE001 - a failed check must not cost the round; the round says the rest
+        logger.opt(exception=True).warning("{}登录状态检查出错", catalog.label(platform))
 
 
 def _wait(cfg: Config, proc: subprocess.Popen, round_id: int, stop: threading.Event | None, deadline: float,

@@ -83,6 +83,8 @@ class RoundPipeline:
                    "checks": self.sink.checks(), "close_reason": self.close_reason,
                    # what the round cost, from Scrapy's own counters
                    "requests": stats.get("downloader/request_count", 0),
-                   "browsers": stats.get("playwright/browser_count", 0),
+                   # a persistent context (the platform's profile) is a browser of its own
+                   "browsers": stats.get("playwright/browser_count", 0)
+                   + stats.get("playwright/context_count/persistent/True", 0),
                    "browser_contexts": stats.get("playwright/context_count", 0)}
         records.set_round_details(self.store, spider.round_id, details)
