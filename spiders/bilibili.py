@@ -9,12 +9,26 @@
 * check: ``/x/web-interface/view?bvid=BV…`` → code 0 live; −404 / 62002 gone; 62004 under review.
 
 Risk control: −352 (风控校验失败), −412 (请求被拦截), −101 on endpoints that need a login,
-HTTP 412. A ``buvid3`` cookie (from the cookies file, or any value) avoids most −352s.
+HTTP 412 (MediaCrawler issue #834: even when logged in, after bursts).
+
+What the public record says a visitor must carry (SocialSisterYi/bilibili-API-collect):
+
+* ``buvid3`` / ``buvid4`` device cookies, from ``/x/frontend/finger/spi`` (``data.b_3`` /
+  ``data.b_4``; ``docs/misc/buvid3_4.md``), fetched once a round unless the session has them;
+* on the space endpoints (``acc/info``, ``arc/search``) the ``dm_img_list`` / ``dm_img_str`` /
+  ``dm_cover_img_str`` / ``dm_img_inter`` parameters the web page adds (the WebGL version and
+  renderer, base64 without its last two characters): without them ``arc/search`` answers −352
+  (issue #868);
+* ``acc/info`` needs a session (SESSDATA with bili_jct, DedeUserID and buvid3; ``docs/user/info.md``):
+  without one its refusal is reported as "needs a session", with the way to log in.
+  Whether the session still logs us in is ``nav``'s ``data.isLogin`` (:mod:`watcher.sessions`).
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 import urllib.parse
 import uuid
@@ -26,7 +40,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https
 from spiders.signing import wbi
@@ -35,15 +49,35 @@ RISK = {-352: "风控校验失败（-352）", -412: "请求被拦截（-412）",
         -799: "请求过于频繁（-799）"}
 GONE = {-404: "稿件不存在（-404）", 62002: "稿件不可见（62002）", 62012: "稿件仅 UP 主自己可见（62012）"}
 _TAGS = re.compile(r"<[^>]+>")
+SPACE_PATHS = ("/x/space/wbi/acc/info", "/x/space/wbi/arc/search")
 
 
+def _webgl(text: str) -> str:
+    # The page sends the WebGL strings base64-encoded with the last two characters cut off.
+    return base64.b64encode(text.encode()).decode()[:-2]
 
+
+# What a desktop Chrome on Windows reports through WebGL (bilibili-API-collect issue #868).
+DM_PARAMS = {
+    "dm_img_list": "[]",
+    "dm_img_str": _webgl("WebGL 1.0 (OpenGL ES 2.0 Chromium)"),
+    "dm_cover_img_str": _webgl("ANGLE (Intel, Intel(R) UHD Graphics 620 (0x00003EA0) Direct3D11 vs_5_0 ps_5_0, "
+                               "D3D11)Google Inc. (Intel)"),
+    "dm_img_inter": json.dumps({"ds": [], "wh": [0, 0, 0], "of": [0, 0, 0]}, separators=(",", ":")),
+}
 
 PLATFORM = Platform(
     name="bilibili", label="哔哩哔哩", spider="BilibiliSpider", order=2,
-    base_urls={"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com"},
+    base_urls={"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com",
+               "passport": "https://passport.bilibili.com"},
     modes=("discover", "timeline", "check"), aliases=("b站", "B站", "bilibili", "B 站"),
-    session_hint="登录 bilibili.com 后导出 Cookie（SESSDATA、bili_jct、buvid3）",
+    session_hint="运行 watcher login bilibili 扫码登录，或登录 bilibili.com 后导出 Cookie（SESSDATA、bili_jct、buvid3）",
+    session=SessionSpec(probe=("api", "api", "/x/web-interface/nav", "data.isLogin"),
+                        # The QR panel of the passport page (MediaCrawler bilibili/login.py reads the same one).
+                        login=("passport", "/login"),
+                        qr="div.login-scan-box img, .login-scan__qrcode img, img[src*='qrcode'], canvas",
+                        done_cookie="SESSDATA",
+                        loses="备案账号巡检（用户资料接口 acc/info 需要登录）；搜索与删帖核查在未登录时通常仍可用"),
     # Ours: MediaCrawler issue #834 reports HTTP 412 after bursts even when logged in.
     pace=Pace(interval=2.0, per_minute=30, daily=2000),
 )
@@ -54,27 +88,51 @@ class BilibiliSpider(PlatformSpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.cookies.setdefault("buvid3", f"{uuid.uuid4()}infoc".upper())
         self.keys: tuple[str, str] | None = None
+        self.logged_in = bool(self.cookies.get("SESSDATA"))
 
     def _headers(self) -> dict[str, str]:
         return {"Referer": f"{self.urls['www']}/", "Origin": self.urls["www"]}
 
-    def _code(self, data: dict[str, Any], what: str) -> int:
+    def _code(self, data: dict[str, Any], what: str, *, needs_session: bool = False) -> int:
         code = data.get("code")
+        if code in RISK and needs_session and not self.logged_in:
+            raise self.blocked(f"哔哩哔哩{what}需要登录会话（SESSDATA），未登录时接口回答{RISK[code]}：{data.get('message', '')}。"
+                               f"{self.advice()}")
         if code in RISK:
             raise self.blocked(f"哔哩哔哩{RISK[code]}：{data.get('message', '')}（{what}）")
         if not isinstance(code, int):
             raise self.failed(f"哔哩哔哩应答缺少 code（{what}）")
         return code
 
-    # Every signed call first needs the day's keys from nav.
+    # Every signed call first needs the device cookies and the day's keys from nav.
     def _with_keys(self, then: Any) -> Iterator[scrapy.Request]:
         if self.keys is not None:  # fetched for an earlier target of this round
             yield from then()
             return
-        yield self.request(f"{self.urls['api']}/x/web-interface/nav", self.parse_nav, headers=self._headers(),
-                           cb_kwargs={"then": then}, dont_filter=True)
+        if "buvid3" not in self.cookies:
+            yield self.request(f"{self.urls['api']}/x/frontend/finger/spi", self.parse_finger, headers=self._headers(),
+                               cb_kwargs={"then": then}, meta={"handle_httpstatus_list": [404]})
+            return
+        yield self._nav(then)
+
+    def _nav(self, then: Any) -> scrapy.Request:
+        return self.request(f"{self.urls['api']}/x/web-interface/nav", self.parse_nav, headers=self._headers(),
+                            cb_kwargs={"then": then}, dont_filter=True)
+
+    def parse_finger(self, response: Response, then: Any) -> Iterator[Any]:
+        """The device ids a browser gets on its first visit; every later call carries them."""
+        data = self.json(response) if response.status == 200 else {}
+        ids = data.get("data") or {}
+        if data.get("code") == 0 and ids.get("b_3"):
+            self.cookies["buvid3"] = ids["b_3"]
+            if ids.get("b_4"):
+                self.cookies["buvid4"] = ids["b_4"]
+        else:
+            # The endpoint moved or refused: a locally made id of the same shape still avoids most −352s.
+            self.logger.warning("哔哩哔哩 finger/spi 没有给出 buvid3（HTTP %s），改用本地生成的设备号", response.status)
+            self.cookies["buvid3"] = f"{uuid.uuid4()}{int(uuid.uuid4().int % 100000):05d}infoc".upper()
+        yield self._nav(then)
 
     def parse_nav(self, response: Response, then: Any) -> Iterator[Any]:
         data = self.json(response)
@@ -87,6 +145,8 @@ class BilibiliSpider(PlatformSpider):
 
     def signed(self, path: str, params: dict[str, Any], callback: Any, **cb: Any) -> scrapy.Request:
         assert self.keys is not None
+        if path in SPACE_PATHS:
+            params = {**params, **DM_PARAMS}
         query = urllib.parse.urlencode(wbi.sign(params, *self.keys), quote_via=urllib.parse.quote)
         return self.request(f"{self.urls['api']}{path}?{query}", callback, headers=self._headers(), cb_kwargs=cb)
 
@@ -127,7 +187,7 @@ class BilibiliSpider(PlatformSpider):
 
     def parse_profile(self, response: Response, mid: str) -> Iterator[Any]:
         data = self.json(response)
-        code = self._code(data, f"用户 {mid} 资料")
+        code = self._code(data, f"用户 {mid} 资料", needs_session=True)
         if code == -404:
             yield ProfileSnapshot(platform="bilibili", account_id=mid, status="gone", raw=data)
             return

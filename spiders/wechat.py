@@ -6,7 +6,9 @@
 * timeline/check: WeChat shows an account's article list only inside WeChat (login); this is
   reported as blocked with that reason, never as an empty timeline.
 
-Sogou's anti-spider answer is a redirect to ``/antispider/`` (a captcha page).
+Sogou's anti-spider answer is a redirect to ``/antispider/`` (a captcha page), or the same
+captcha page served in place of the results with HTTP 200 (docs/platforms.md; the page carries
+the ``seccodeImage`` captcha and a "异常访问请求" / "访问过于频繁" notice): both are blocked.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ PLATFORM = Platform(
 )
 
 
+# What the captcha page says and carries, whatever its URL and status.
+ANTISPIDER = ("seccodeImage", "seccodeInput", "异常访问请求", "您的访问过于频繁", "antispider/util/seccode")
+
+
 class WechatSpider(PlatformSpider):
     info = PLATFORM
 
@@ -46,8 +52,11 @@ class WechatSpider(PlatformSpider):
                             headers={"Referer": f"{self.urls['search']}/"})
 
     def parse_search(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
-        if "antispider" in response.url or "用户您好，我们的系统检测到您网络中存在异常访问请求" in response.text:
-            raise self.blocked("搜狗微信搜索要求输入验证码（antispider），请降低频率或配置 Cookie")
+        head = response.text[:20000]
+        if "antispider" in response.url or any(m in head for m in ANTISPIDER):
+            raise self.blocked("搜狗微信搜索要求输入验证码（antispider 验证页），本轮停止；平台冷却后自动重试。"
+                               "如频繁出现，请降低 platforms.wechat 的频率，或在浏览器中完成验证后导出 Cookie（SNUID、SUID）"
+                               "到 platforms.wechat.cookies_file")
         if "<html" not in response.text[:2000].lower():
             raise self.failed("搜狗微信搜索返回的不是 HTML 页面")
         items = response.css("ul.news-list2 > li")

@@ -5,10 +5,17 @@
 * timeline: ``/api/v4/members/TOKEN`` (profile), ``/api/v4/members/TOKEN/articles`` (articles)
 * check: ``/api/v4/articles/ID`` → 404 when gone
 
-Zhihu answers anonymous or unsigned requests on some endpoints with HTTP 401/403 and an
-``error.code`` (40362 abnormal request, 100 needs the x-zse-96 signature of its web client,
-10003 needs login): that is reported as blocked with the code; a login cookie
-(``platforms.zhihu.cookies_file``) usually lifts it.
+Zhihu answers anonymous or unsigned requests with HTTP 401/403 and an ``error.code``. What
+each means, and what lifts it, per the public record (MediaCrawler ``media_platform/zhihu``
+signs every ``api/v4`` call with ``x-zse-96`` computed by the page's script over the URL and the
+``d_c0`` cookie; unsigned calls get 403 / 10003 even with a login):
+
+* 10003 / 10001 / 100 — the call lacks the web client's signature: blocked "需要签名"; a
+  session alone does not lift it, so the advice says so (search_v3 is such an endpoint);
+* 40362 / 40352 — "abnormal request" risk control: blocked, slow down and log in;
+* 401 — needs a login: blocked "需要登录", with ``watcher login zhihu``.
+
+Whether the session still logs us in is ``/api/v4/me`` (401 when not, :mod:`watcher.sessions`).
 """
 
 from __future__ import annotations
@@ -23,17 +30,24 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 PLATFORM = Platform(
     name="zhihu", label="知乎", spider="ZhihuSpider", order=7,
     base_urls={"www": "https://www.zhihu.com"},
     modes=("discover", "timeline", "check"), aliases=("知乎号",),
-    session_hint="登录 zhihu.com 后导出 Cookie（z_c0、d_c0）",
+    session_hint="运行 watcher login zhihu 扫码登录，或登录 zhihu.com 后导出 Cookie（z_c0、d_c0）",
+    session=SessionSpec(probe=("api", "www", "/api/v4/me", "id"), login=("www", "/signin"),
+                        qr="canvas.Qrcode-qrcode, .Qrcode-img img, img[src*='qrcode'], canvas", done_cookie="z_c0",
+                        loses="备案账号巡检与文章核查（资料与文章接口对未登录访问常返回 401/403）"),
     # Ours: a reader's pace.
     pace=Pace(interval=3.0, per_minute=20, daily=1000),
 )
+
+
+NEEDS_SIGNATURE = (10003, 10001, 100)
+NEEDS_LOGIN = (40362, 40352, 10002)
 
 
 class ZhihuSpider(PlatformSpider):
@@ -54,8 +68,14 @@ class ZhihuSpider(PlatformSpider):
                 err = json.loads(response.text).get("error", {})
             except ValueError:
                 err = {}
-            raise self.blocked(f"知乎拒绝访问（HTTP {response.status}，error {err.get('code', '?')}：{err.get('message', '')}），"
-                               f"{what}；需要登录 Cookie 或网页端签名（x-zse-96）：请配置 platforms.zhihu.cookies_file")
+            code = err.get("code", "?")
+            said = f"（HTTP {response.status}，error {code}：{err.get('message', '')[:60]}），{what}"
+            if code in NEEDS_SIGNATURE:
+                raise self.blocked(f"知乎接口需要网页端签名{said}。该接口要求知乎网页脚本计算的 x-zse-96 签名，"
+                                   "仅有登录会话也无法解除；此模式暂不可用，请关注 campus-watcher 的更新")
+            if response.status == 401 or code in NEEDS_LOGIN:
+                raise self.blocked(f"知乎需要登录{said}。{self.advice()}")
+            raise self.blocked(f"知乎风控拒绝访问{said}。{self.advice()}")
         if response.status == 404:
             return None
         return self.json(response)

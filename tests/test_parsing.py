@@ -79,9 +79,11 @@ def test_weibo_profile_and_posts_parsed_in_process(tmp_path):
                                               profile("5600000001", "北理工测试"), "5600000001"), uid="5600000001"))
     snap = next(o for o in out if isinstance(o, ProfileSnapshot))
     assert snap.followers == 1_523_000 and "ssig=" in snap.avatar_url
+    nxt = next(o for o in out if not isinstance(o, ProfileSnapshot))
+    assert "containerid=1076035600000001" in nxt.url  # the profile's 微博 tab, not a guess
     items = list(spider.parse_posts(_response("https://m.weibo.cn/api/container/getIndex",
                                               posts("5600000001", ["56000000010001"]), "5600000001"),
-                                    uid="5600000001", page=1))
+                                    uid="5600000001", container="1076035600000001", page=1))
     post = next(o for o in items if isinstance(o, Post))
     assert post.comments == 12_000 and post.likes == 1_000_000 and post.created_at == "2026-11-22T09:00:00+08:00"
     assert "<br" not in post.text and json.loads(json.dumps(post.raw))["id"] == "56000000010001"

@@ -1,5 +1,6 @@
 """The real Bilibili spider (wbi-signed requests) against recorded responses on 127.0.0.1."""
 
+import base64
 import hashlib
 import urllib.parse
 
@@ -32,6 +33,7 @@ def _verify(query: dict[str, str]) -> bool:
 def fake():
     f = FakePlatform(FIXTURES / "bilibili")
     f.route("/x/web-interface/nav", {}, "nav.json")
+    f.route("/x/frontend/finger/spi", {}, "finger_spi.json")
     with f:
         yield f
 
@@ -73,6 +75,24 @@ def test_timeline_profile_and_videos(tmp_path, fake):
         posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
     assert set(posts) == {"BV1Ab411c7Xa", "BV1Xy411c7Xb"}
     assert posts["BV1Ab411c7Xa"]["comments"] == 120 and posts["BV1Xy411c7Xb"]["comments"] is None
+    # the space endpoints carry the WebGL parameters the page adds (bilibili-API-collect #868),
+    # signed with the rest, and the device ids finger/spi gave
+    space = [(q, h) for path, q, h in fake.requests if path.startswith("/x/space/wbi/")]
+    assert len(space) == 2
+    for query, headers in space:
+        assert _verify(query) and query["dm_img_list"] == "[]" and query["dm_img_inter"].startswith('{"ds"')
+        assert base64.b64decode(query["dm_img_str"] + "==").startswith(b"WebGL 1.0")
+        assert base64.b64decode(query["dm_cover_img_str"] + "==").startswith(b"ANGLE (")
+        assert "buvid3=9E1C5A2B-7D4F-4B11-8C3E-6F0A1D2B3C4D58231infoc" in headers["Cookie"]
+        assert "buvid4=A1B2C3D4" in headers["Cookie"]
+    assert [p for p, _, _ in fake.requests].count("/x/frontend/finger/spi") == 1
+
+
+def test_profile_without_a_session_is_blocked_with_the_way_to_log_in(tmp_path, fake):
+    fake.route("/x/space/wbi/acc/info", {"mid": MID}, "risk_352.json")
+    run = run_crawl(_cfg(tmp_path, fake), "bilibili", "timeline", account=MID)
+    assert run["status"] == "blocked" and "需要登录会话（SESSDATA）" in run["reason"], run
+    assert "watcher login bilibili" in run["reason"]
 
 
 @pytest.mark.parametrize("file, expected", [("view_live.json", 1), ("view_gone.json", 0)])

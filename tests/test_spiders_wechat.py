@@ -50,6 +50,11 @@ def test_no_result_page_is_ok_and_empty(tmp_path, fake):
 @pytest.mark.parametrize("kw, status", [
     ({"redirect": "/antispider/?from=%2Fweixin%3Ftype%3D1"}, "blocked"),
     ({"file": "antispider.html", "content_type": HTML}, "blocked"),
+    # the 2025–26 variant: served in place with HTTP 200, another notice, the captcha form
+    ({"body": '<!DOCTYPE html><html><head><title>搜狗搜索</title></head><body><div class="main">'
+              '<p>用户您好，您的访问过于频繁，为确认本次访问为正常用户行为，需要您协助验证。</p>'
+              '<form name="authform"><input id="seccodeInput" name="c"><img id="seccodeImage" '
+              'src="/antispider/util/seccode.php?tc=1"></form></div></body></html>', "content_type": HTML}, "blocked"),
     ({"body": "<html><body><div>改版了</div></body></html>", "content_type": HTML}, "failed"),
 ])
 def test_captcha_and_changed_pages(tmp_path, fake, kw, status):

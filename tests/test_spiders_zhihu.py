@@ -44,10 +44,18 @@ def test_member_and_articles(tmp_path, fake):
         assert s.scalar("SELECT COUNT(*) FROM posts") == 2
 
 
-def test_forbidden_is_blocked_with_the_code(tmp_path, fake):
-    fake.route("/api/v4/search_v3", {}, "forbidden.json", status=403)
+@pytest.mark.parametrize("kw, words", [
+    ({"file": "forbidden.json", "status": 403}, ("40362", "watcher login zhihu")),
+    # an unsigned call (MediaCrawler signs every api/v4 call with x-zse-96): a session does not lift it
+    ({"body": '{"error":{"message":"请求参数异常，请升级客户端后重试。","code":10003}}', "status": 403},
+     ("需要网页端签名", "10003", "仅有登录会话也无法解除")),
+    ({"body": '{"error":{"message":"请登录后再进行操作","code":100,"name":"AuthenticationInvalidRequest"}}',
+      "status": 401}, ("签名",)),
+])
+def test_forbidden_is_blocked_with_what_lifts_it(tmp_path, fake, kw, words):
+    fake.route("/api/v4/search_v3", {}, **kw)
     run = run_crawl(_cfg(tmp_path, fake), "zhihu", "discover", keywords=["北理工"])
-    assert run["status"] == "blocked" and "40362" in run["reason"] and "cookies_file" in run["reason"]
+    assert run["status"] == "blocked" and all(w in run["reason"] for w in words), run
 
 
 @pytest.mark.parametrize("status, expected", [(200, 1), (404, 0)])
