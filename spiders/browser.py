@@ -16,6 +16,7 @@ browser's, as a reader's would be.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -37,6 +38,26 @@ LAUNCH_OPTIONS = {
 WALL_MARKERS = ("captcha", "verify", "login", "passport", "验证码", "安全验证", "扫码登录", "登录后")
 
 Parser = Callable[[dict[str, Any]], Iterator[Any]]
+
+
+def _post_data(resp: Any) -> str:
+    try:
+        return resp.request.post_data or ""
+    except Exception:  # noqa: BLE001 - a binary body is no GraphQL call
+        return ""
+
+
+def _matches(marker: str, url: str, body: str) -> bool:
+    """Whether a response answers ``marker`` (see :meth:`BrowserSpider.page`)."""
+    for alternative in marker.split("|"):
+        path, _, operation = alternative.partition("#")
+        if path in url and (not operation or f'"operationName":"{operation}"' in body.replace(" ", "")):
+            return True
+    return False
+
+
+def _label(marker: str) -> str:
+    return "或".join(a.replace("#", " ") for a in marker.split("|"))
 
 
 def browser_settings(timeout_s: int, *, info: Platform, data_dir: Any) -> dict[str, Any]:
@@ -88,45 +109,86 @@ class BrowserSpider(PlatformSpider):
                 **more}
 
     def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1,
-             more: Callable[[dict[str, Any]], bool | None] | None = None, paged: str | None = None) -> scrapy.Request:
-        """Open ``url`` and collect the JSON of every response whose URL contains one of the
-        ``expect`` API paths; ``parse`` turns each into items once all of them (and at least
-        ``responses`` responses, for GraphQL pages whose calls share one URL) have arrived.
+             more: Callable[[dict[str, Any]], bool | None] | None = None, paged: str | None = None,
+             state: tuple[str, tuple[str, ...]] | None = None, tab: str | None = None) -> scrapy.Request:
+        """Open ``url`` and collect the JSON of every response the page's own script fetched
+        that matches one of the ``expect`` markers; ``parse`` turns each into items once all of
+        them (and at least ``responses`` answers) have arrived.
+
+        A marker is an API path (``/aweme/v1/web/aweme/post/``); ``path#operation`` matches a
+        GraphQL call by its ``operationName`` (a shared ``/graphql`` URL carries many
+        operations: any answer is not the one wanted); ``a|b`` accepts either (a platform
+        moving an API, as Kuaishou moved its works list to ``/rest/v/profile/feed``).
+
+        ``state = (script, markers)``: pages that render from embedded data (Xiaohongshu's
+        ``__INITIAL_STATE__``, Douyin's ``RENDER_DATA``) no longer call those APIs; the value of
+        ``script`` stands in for them, handed to ``parse`` as ``{"__state__": value}``.
+        ``tab``: the text of a tab a reader clicks to make the page fetch what is wanted
+        (Xiaohongshu's search ignores ``type=user`` until 用户 is clicked).
 
         ``more(json)`` says whether the platform has another page (None: this answer is not
-        about pages, e.g. another GraphQL operation on the same URL); the spider then scrolls
-        the page as a reader would, so that the page's own script fetches (and signs) it, up to
-        ``platforms.<p>.pages`` pages. ``paged`` names the API whose answers ``more`` reads
-        (default: the last of ``expect``), for pages that call several."""
+        about pages); the spider then scrolls as a reader would, so that the page's own script
+        fetches (and signs) it, up to ``platforms.<p>.pages`` pages. ``paged`` names the marker
+        whose answers ``more`` reads (default: the last of ``expect``)."""
         captured: list[dict[str, Any]] = []
         sources: list[str] = []
         seen: set[str] = set()
 
         async def on_response(resp: Any) -> None:
-            for marker in expect:
-                if marker in resp.url:
-                    try:
-                        captured.append(await resp.json())
-                    except Exception:  # noqa: BLE001 - a cut or non-JSON body is judged below
-                        captured.append({"__unreadable__": resp.url})
-                    sources.append(marker)
-                    # Only now: the wait below must not stop before this body is in hand.
-                    seen.add(marker)
+            marker = next((m for m in expect if _matches(m, resp.url, _post_data(resp))), None)
+            if marker is None:
+                return
+            try:
+                captured.append(await resp.json())
+            except Exception:  # noqa: BLE001 - a cut or non-JSON body is judged below
+                captured.append({"__unreadable__": resp.url})
+            sources.append(marker)
+            # Only now: the wait below must not stop before this body is in hand.
+            seen.add(marker)
 
         return scrapy.Request(
             url, callback=self.guard(self.after_page), errback=self.on_error, dont_filter=True,
             meta=self._meta(playwright_page_event_handlers={"response": on_response}),
             cb_kwargs={"captured": captured, "seen": seen, "expect": expect, "parse": parse, "what": what,
-                       "responses": responses, "more": more, "paged": paged or expect[-1], "sources": sources},
+                       "responses": responses, "more": more, "paged": paged or expect[-1], "sources": sources,
+                       "state": state, "tab": tab},
         )
+
+    async def _arrive(self, page: Any, expect: tuple[str, ...], seen: set[str], captured: list[dict[str, Any]],
+                      sources: list[str], responses: int, state: tuple[str, tuple[str, ...]] | None,
+                      tab: str | None) -> None:
+        """Wait for the expected answers, clicking ``tab`` if they do not come by themselves and
+        taking the embedded state for the markers it stands for once only those are missing."""
+        waited, clicked = 0.0, tab is None
+        while waited < self.wait_seconds:
+            missing = [m for m in expect if m not in seen]
+            if not missing and len(captured) >= responses:
+                return
+            if not clicked and waited >= 1.5:
+                clicked = True
+                with contextlib.suppress(Exception):  # no such tab: the page says why below
+                    await page.get_by_text(tab, exact=True).first.click(timeout=3000)
+            if state is not None and missing and set(missing) <= set(state[1]) and waited >= 1.0:
+                try:
+                    value = await page.evaluate(state[0])
+                except Exception:  # noqa: BLE001 - a page navigating away (a redirect) mid-evaluation
+                    value = None
+                if value is not None:
+                    captured.append({"__state__": value})
+                    sources.append("__state__")
+                    seen.update(missing)
+                    return
+            await asyncio.sleep(0.25)
+            waited += 0.25
 
     async def after_page(self, response: Response, captured: list[dict[str, Any]], seen: set[str],
                          expect: tuple[str, ...], parse: Parser, what: str, responses: int,
                          more: Callable[[dict[str, Any]], bool | None] | None, paged: str,
-                         sources: list[str]) -> AsyncIterator[Any]:
+                         sources: list[str], state: tuple[str, tuple[str, ...]] | None = None,
+                         tab: str | None = None) -> AsyncIterator[Any]:
         page = response.meta["playwright_page"]
         try:
-            await self._wait(lambda: len(seen) == len(expect) and len(captured) >= responses)
+            await self._arrive(page, expect, seen, captured, sources, responses, state, tab)
             pages = 1
 
             def has_more() -> bool:
@@ -157,7 +219,9 @@ class BrowserSpider(PlatformSpider):
         if missing or len(captured) < responses:
             if any(m in url.lower() or m in content for m in WALL_MARKERS):
                 raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}）。{self.advice()}")
-            raise self.blocked(f"{what}：页面没有发出 {'、'.join(missing or expect)} 接口请求（可能需要登录 Cookie，或页面已改版）")
+            names = "、".join(_label(m) for m in (missing or expect))
+            raise self.blocked(f"{what}：页面没有发出 {names} 接口请求，页面中也没有可读的内嵌数据"
+                               f"（可能需要登录会话，或页面已改版）。{self.advice()}")
         for data in captured:
             if "__unreadable__" in data:
                 raise self.failed(f"{what}：接口应答不是完整的 JSON（{data['__unreadable__'][:80]}）")

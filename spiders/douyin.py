@@ -24,7 +24,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 
@@ -40,6 +40,10 @@ PLATFORM = Platform(
     browser=True, session_hint="登录 douyin.com 后导出 Cookie（sessionid）",
     # The public record (issue #19, docs/platforms.md): about 4 s ± 2 between requests, ≤ 10 a minute.
     pace=Pace(interval=4.0, per_minute=10, daily=300),
+    session=SessionSpec(probe=("cookie", "sessionid"), login=("www", "/"),
+                        # The login panel's QR (MediaCrawler media_platform/douyin/login.py reads the same one).
+                        qr="#animate_qrcode_container img, img[aria-label='二维码'], canvas", done_cookie="sessionid",
+                        loses="搜索与主页常被要求登录或验证（未登录时页面不发出接口请求）"),
 )
 
 

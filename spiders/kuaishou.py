@@ -3,10 +3,15 @@
 
 * discover: page ``/search/author?searchKey=K`` → ``visionSearchUser.users[]`` (user_id, user_name,
   user_text, headurl, fansCount, verified)
-* timeline: page ``/profile/USER_ID`` → ``visionProfile.userProfile`` and
-  ``visionProfilePhotoList.feeds[].photo`` (id, caption, timestamp, likeCount); the list's
-  ``pcursor`` ("no_more" at the end) is what the page sends for the next batch as the reader
-  scrolls
+* timeline: page ``/profile/USER_ID`` → ``visionProfile.userProfile`` (or, where the page
+  renders it without the call, its embedded ``window.INIT_STATE``) and the works list: since
+  2026-08 the page's signed ``POST /rest/v/profile/feed`` ({user_id, pcursor, page: profile} →
+  ``{result, pcursor, feeds[].photo}``; ``result`` 50 = an unsigned call; MediaCrawler 2e558f1,
+  ``media_platform/kuaishou/client.py``), before it ``visionProfilePhotoList`` over GraphQL —
+  either is read. ``pcursor`` ("no_more" at the end) is what the page sends for the next batch
+  as the reader scrolls.
+* GraphQL answers share one URL: each is matched by its ``operationName`` (any ``/graphql``
+  answer is not the one wanted).
 
 * check: page ``/short-video/PHOTO_ID`` renders from ``window.__APOLLO_STATE__`` (its
   ``defaultClient`` holds ``VisionVideoDetailPhoto:PHOTO_ID`` for a live video). Only a page that
@@ -26,7 +31,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count
 
@@ -34,21 +39,45 @@ GONE_WORDS = ("作品已删除", "作品已被删除", "该作品已删除", "�
 
 
 def _next_cursor(data: dict[str, Any], op: str) -> bool | None:
-    """Whether the answer to ``op`` says there is a further batch; None for another operation's
-    answer (they share the URL), which says nothing about it."""
-    answer = (data.get("data") or {}).get(op)
+    """Whether the answer (GraphQL ``op``, or the REST list) says there is a further batch; None
+    for an answer that says nothing about it."""
+    answer = (data.get("data") or {}).get(op) if "data" in data else data if "feeds" in data else None
     if answer is None:
         return None
-    return answer.get("pcursor") not in (None, "", "no_more")
+    return bool(answer.get("feeds")) and answer.get("pcursor") not in (None, "", "no_more")
+
+
+WORKS = "/rest/v/profile/feed|/graphql#visionProfilePhotoList"
+# The profile the page rendered from its embedded state: the object that carries the user's
+# profile (user_id) and counts, wherever the state keeps it.
+PROFILE_STATE = """(() => {
+  const uid = %s;
+  const roots = [window.INIT_STATE, window.__APOLLO_STATE__].filter(Boolean);
+  const seen = new Set();
+  const find = (o, depth) => {
+    if (!o || typeof o !== 'object' || depth > 8 || seen.has(o)) return null;
+    seen.add(o);
+    const p = o.profile;
+    if (p && typeof p === 'object' && String(p.user_id || p.userId || '') === uid) return o;
+    for (const k of Object.keys(o)) { const r = find(o[k], depth + 1); if (r) return r; }
+    return null;
+  };
+  for (const r of roots) { const hit = find(r, 0); if (hit) return JSON.parse(JSON.stringify(hit)); }
+  return null;
+})()"""
 
 
 PLATFORM = Platform(
     name="kuaishou", label="快手", spider="KuaishouSpider", order=5,
-    base_urls={"www": "https://www.kuaishou.com"},
+    base_urls={"www": "https://www.kuaishou.com", "passport": "https://passport.kuaishou.com"},
     modes=("discover", "timeline", "check"), aliases=("快手号",),
     browser=True, session_hint="登录 kuaishou.com 后导出 Cookie（userId、kuaishou.server.web_st）",
     # As Douyin (same reader-pace advice in MediaCrawler's CRAWLER_MAX_SLEEP_SEC).
     pace=Pace(interval=4.0, per_minute=10, daily=300),
+    session=SessionSpec(probe=("cookie", "userId"),
+                        login=("passport", "/pc/account/login/?sid=kuaishou.server.web"),
+                        qr="img.qrcode-img, .qrcode img, canvas", done_cookie="userId",
+                        loses="搜索与作品列表（未登录时接口返回 result 2 或要求验证）"),
 )
 
 
@@ -65,7 +94,8 @@ class KuaishouSpider(BrowserSpider):
 
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search/author?searchKey={urllib.parse.quote(keyword)}"
-        yield self.page(url, ("/graphql",), lambda d: self.parse_search(d, keyword), what=f"搜索用户 {keyword}",
+        yield self.page(url, ("/graphql#visionSearchUser",), lambda d: self.parse_search(d, keyword),
+                        what=f"搜索用户 {keyword}",
                         more=lambda d: ((d.get("data") or {}).get("visionSearchUser") or {}).get("pcursor")
                         not in (None, "", "no_more"))
 
@@ -82,12 +112,13 @@ class KuaishouSpider(BrowserSpider):
                                     profile_url=f"{self.urls['www']}/profile/{u['user_id']}", keyword=keyword, raw=u)
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
-        yield self.page(f"{self.urls['www']}/profile/{account_id}", ("/graphql",),
-                        lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页", responses=2,
-                        more=lambda d: _next_cursor(d, "visionProfilePhotoList"))
+        yield self.page(f"{self.urls['www']}/profile/{account_id}", ("/graphql#visionProfile", WORKS),
+                        lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页",
+                        paged=WORKS, more=lambda d: _next_cursor(d, "visionProfilePhotoList"),
+                        state=(PROFILE_STATE % json.dumps(account_id), ("/graphql#visionProfile",)))
 
     def parse_profile(self, data: dict[str, Any], uid: str) -> Iterator[Any]:
-        prof = self._op(data, "visionProfile")
+        prof = {"userProfile": data["__state__"]} if "__state__" in data else self._op(data, "visionProfile")
         if prof is not None:
             up = prof.get("userProfile") or {}
             p, counts = up.get("profile") or {}, up.get("ownerCount") or {}
@@ -95,7 +126,14 @@ class KuaishouSpider(BrowserSpider):
                                   avatar_url=p.get("headurl"), followers=count(counts.get("fan")),
                                   following=count(counts.get("follow")), posts_count=count(counts.get("photo_public")),
                                   profile_url=f"{self.urls['www']}/profile/{uid}", raw=up)
-        feeds = self._op(data, "visionProfilePhotoList")
+        if "data" not in data and "result" in data:  # the REST list
+            if data.get("result") != 1:
+                raise self.blocked(f"快手拒绝了作品列表（/rest/v/profile/feed result={data.get('result')}"
+                                   f"{'，未签名的请求' if data.get('result') == 50 else ''}），可能需要登录会话或验证码。"
+                                   f"{self.advice()}")
+            feeds: dict[str, Any] | None = data
+        else:
+            feeds = self._op(data, "visionProfilePhotoList")
         for feed in (feeds or {}).get("feeds") or []:
             photo = feed.get("photo") or {}
             if not photo.get("id"):

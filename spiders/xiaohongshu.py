@@ -26,7 +26,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count
 
@@ -50,6 +50,10 @@ PLATFORM = Platform(
     browser=True, check_by="url", session_hint="登录 xiaohongshu.com 后导出 Cookie（web_session、a1）",
     # The public record: 4 s ± 2, ≤ 10 a minute; about six searches an hour on one keyword trips its risk control.
     pace=Pace(interval=4.0, per_minute=10, daily=300),
+    session=SessionSpec(probe=("cookie", "web_session"), login=("www", "/explore"),
+                        # The QR of the login dialog (MediaCrawler media_platform/xhs/login.py: img.qrcode-img).
+                        qr="img.qrcode-img, .qrcode img, canvas", done_cookie="web_session",
+                        loses="搜索、主页与笔记（未登录时返回 code -100 或跳转登录）", required=True),
 )
 
 

@@ -61,6 +61,30 @@ def test_profile_and_photos(tmp_path, fake):
     assert posts["3xq9aaa"]["likes"] == 856  # the next batch, fetched by the page on scrolling
 
 
+def test_profile_from_init_state_and_works_from_the_rest_list(tmp_path, fake):
+    """The 2026 page (MediaCrawler 2e558f1): no visionProfile call — the profile is in INIT_STATE —
+    and the works come from the page's signed /rest/v/profile/feed, next batch on scrolling."""
+    fake.route("/profile/3xbitofficial", {}, "profile_rest_page.html", content_type=HTML)
+    fake.route("/rest/v/profile/feed", {"caver": "2"}, body_contains='"pcursor":""', file="rest_feed.json")
+    fake.route("/rest/v/profile/feed", {"caver": "2"}, body_contains='"pcursor":"1.763e+12"', file="rest_feed_p2.json")
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "kuaishou", "timeline", account="3xbitofficial")
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        snap = s.one("SELECT * FROM profile_snapshots")
+        posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
+    assert snap["name"] == "北京理工大学" and snap["followers"] == 312000 and snap["posts_count"] == 1203
+    assert set(posts) == {"3xr7rest1", "3xr7rest2"} and posts["3xr7rest1"]["likes"] == 11000
+    assert all(q["__NS_hxfalcon"].startswith("SIG") for p, q, _ in fake.requests if p == "/rest/v/profile/feed")
+
+
+def test_unsigned_rest_list_is_blocked(tmp_path, fake):
+    fake.route("/profile/3xbitofficial", {}, "profile_rest_page.html", content_type=HTML)
+    fake.route("/rest/v/profile/feed", {}, body='{"result":50,"error_msg":"请求签名校验失败"}')
+    run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "timeline", account="3xbitofficial")
+    assert run["status"] == "blocked" and "result=50" in run["reason"], run
+
+
 def test_refused_query_is_blocked(tmp_path, fake):
     fake.route("/search/author", {}, "search_page.html", content_type=HTML)
     fake.route("/graphql", body='{"data":{"visionSearchUser":{"result":2,"users":[]}}}')
