@@ -8,6 +8,9 @@
 * timeline: page ``/user/SEC_UID`` → ``/aweme/v1/web/user/profile/other/`` (``user``) and
   ``/aweme/v1/web/aweme/post/`` (``aweme_list[]``: aweme_id, desc, create_time, statistics;
   ``has_more`` / ``max_cursor``: the page asks for the next batch when the reader scrolls)
+  The 2025–26 page streams the profile in its own data (Next.js ``self.__pace_f`` chunks, earlier
+  the URL-encoded ``<script id="RENDER_DATA">``) instead of calling ``profile/other``: the spider
+  then reads the user (``secUid``, ``nickname``, ``desc``, ``followerCount`` …) from there.
 * check: page ``/video/AWEME_ID`` → ``/aweme/v1/web/aweme/detail/``: ``aweme_detail`` for a live
   video; ``aweme_detail: null`` with ``filter_detail`` ("因作品权限或已被删除…") when it is gone
 
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +30,7 @@ import scrapy
 from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count
 
 
 def _first(urls: dict[str, Any] | None) -> str | None:
@@ -45,6 +50,32 @@ PLATFORM = Platform(
                         qr="#animate_qrcode_container img, img[aria-label='二维码'], canvas", done_cookie="sessionid",
                         loses="搜索与主页常被要求登录或验证（未登录时页面不发出接口请求）"),
 )
+
+
+# The user object the page streamed or embedded, found by its secUid wherever the data keeps it.
+USER_STATE = """(() => {
+  const sec = %s;
+  const roots = [];
+  const rd = document.getElementById('RENDER_DATA');
+  if (rd) { try { roots.push(JSON.parse(decodeURIComponent(rd.textContent))); } catch (e) {} }
+  for (const chunk of [...(self.__pace_f || []), ...(self.__next_f || [])]) {
+    if (!Array.isArray(chunk) || typeof chunk[1] !== 'string' || !chunk[1].includes(sec)) continue;
+    for (const line of chunk[1].split('\\n')) {
+      const at = line.search(/[\\[{]/);
+      if (at >= 0 && line.includes(sec)) { try { roots.push(JSON.parse(line.slice(at))); } catch (e) {} }
+    }
+  }
+  const seen = new Set();
+  const find = (o, depth) => {
+    if (!o || typeof o !== 'object' || depth > 12 || seen.has(o)) return null;
+    seen.add(o);
+    if (o.secUid === sec && o.nickname !== undefined) return o;
+    for (const k of Object.keys(o)) { const r = find(o[k], depth + 1); if (r) return r; }
+    return null;
+  };
+  for (const r of roots) { const u = find(r, 0); if (u) return JSON.parse(JSON.stringify(u)); }
+  return null;
+})()"""
 
 
 class DouyinSpider(BrowserSpider):
@@ -76,9 +107,19 @@ class DouyinSpider(BrowserSpider):
         yield self.page(f"{self.urls['www']}/user/{account_id}",
                         ("/aweme/v1/web/user/profile/other/", "/aweme/v1/web/aweme/post/"),
                         lambda d: self.parse_user_page(d, account_id), what=f"用户 {account_id} 主页",
-                        paged="/aweme/v1/web/aweme/post/", more=lambda d: bool(d.get("has_more")))
+                        paged="/aweme/v1/web/aweme/post/", more=lambda d: bool(d.get("has_more")),
+                        state=(USER_STATE % json.dumps(account_id), ("/aweme/v1/web/user/profile/other/",)))
 
     def parse_user_page(self, data: dict[str, Any], sec: str) -> Iterator[Any]:
+        if "__state__" in data:
+            u = data["__state__"]
+            reason = u.get("enterpriseVerifyReason") or u.get("customVerify") or None
+            yield ProfileSnapshot(platform="douyin", account_id=sec, name=u.get("nickname"), bio=u.get("desc"),
+                                  avatar_url=u.get("avatarUrl") or u.get("avatar300Url"), verified=bool(reason),
+                                  verified_reason=reason, followers=count(u.get("followerCount")),
+                                  following=count(u.get("followingCount")), posts_count=count(u.get("awemeCount")),
+                                  profile_url=f"{self.urls['www']}/user/{sec}", raw=u)
+            return
         self._ok(data, f"用户 {sec} 的数据")
         if isinstance(data.get("user"), dict):
             u = data["user"]

@@ -13,6 +13,14 @@ rumours about it surface first.
   is the ``下一页>`` link of ``div.pager-search``; ``div.search_noresult`` means nothing found.
 
 Baidu's security check (``wappass.baidu.com`` redirect, "百度安全验证") is a captcha: blocked.
+
+In 2026 the PC site moved forum lists, search and thread pages to signed JSON APIs fetched by the
+page's script (``/c/f/frs/page_pc``, ``/c/s/pc/search``, ``/c/f/pb/page_pc``: a ``tbs`` token
+from the logged-in ``/c/s/pc/sync`` and an MD5 ``sign`` over the sorted parameters; MediaCrawler
+f328ee3, ``media_platform/tieba/client.py``). Where Tieba still serves the HTML lists, this
+spider reads them; a page that is only the new script-driven shell is reported as failed with
+that reason (never as an empty forum) — reading those APIs needs a logged-in browser session and
+is not done here yet.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
 
 _COMMENTS = re.compile(r"<!--|-->")
 GONE = ("该贴已被删除", "很抱歉，该贴已被删除", "贴子不存在", "该吧被合并")
+# What the 2026 script-driven pages carry instead of the HTML lists.
+JSON_SHELL = ("/c/f/frs/page_pc", "/c/s/pc/", "/c/f/pb/page_pc", "frs/page_pc", "tb-pc-frs", "__NEXT_DATA__")
 
 
 def _number(text: str | None) -> int | None:
@@ -57,6 +67,15 @@ class TiebaSpider(PlatformSpider):
         if "wappass.baidu.com" in response.url or "百度安全验证" in response.text[:5000]:
             raise self.blocked("百度安全验证（验证码），请降低频率或配置 Cookie（platforms.tieba.cookies_file）")
 
+    @staticmethod
+    def _rewritten(what: str, text: str) -> str:
+        """Why a page without the HTML list cannot be read, for the operator."""
+        if any(m in text for m in JSON_SHELL):
+            return (f"{what}已改为由页面脚本调用签名 JSON 接口加载内容（/c/f/frs/page_pc 等，2026 年改版；"
+                    "见 MediaCrawler f328ee3），其中没有可读的 HTML 列表；读取这些接口需要登录会话与签名，"
+                    "本版本尚不支持：请关注 campus-watcher 的更新，期间请人工巡检贴吧")
+        return f"{what}没有帖子/结果列表，也没有“无结果”提示（页面可能已改版）"
+
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         yield self._search(keyword, 1)
 
@@ -74,7 +93,7 @@ class TiebaSpider(PlatformSpider):
             if response.css(".search_noresult") or page > 1:
                 self.page_done()
                 return
-            raise self.failed(f"贴吧搜索「{keyword}」的页面既没有结果也没有“无结果”提示（页面可能已改版）")
+            raise self.failed(self._rewritten(f"贴吧搜索「{keyword}」的页面", response.text))
         for f in forums:
             link = f.css("a.forum-name")
             name = "".join(link.css("::text").getall()).strip()
@@ -113,7 +132,7 @@ class TiebaSpider(PlatformSpider):
                 yield ProfileSnapshot(platform="tieba", account_id=kw, name=name, status="gone")
                 return
             if not threads and not page_html.css("#thread_list, .threadlist_bright"):
-                raise self.failed(f"贴吧「{kw}」页面没有帖子列表（页面可能已改版）")
+                raise self.failed(self._rewritten(f"贴吧「{kw}」的页面", response.text))
             yield ProfileSnapshot(platform="tieba", account_id=kw, name=name,
                                   bio=page_html.css("p.card_slogan::text").get(default="").strip(),
                                   profile_url=response.url)

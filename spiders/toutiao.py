@@ -14,8 +14,9 @@
   (group_id / item_id, title, abstract, publish_time, comment_count, digg_count), ``has_more``
   and ``next.max_behot_time``; scrolling makes the page fetch the next batch.
 
-* check: the article page ``/article/GROUP_ID/`` renders from ``window._SSR_HYDRATED_DATA``; an
-  article that is there carries its id and title in it. Only a page that says the content was
+* check: the article page ``/article/GROUP_ID/`` renders from its embedded data —
+  ``window._SSR_HYDRATED_DATA``, or in the 2026 pages the URL-encoded ``<script id="RENDER_DATA">``
+  (public 2026 notes; docs/platforms.md) — an article that is there carries its id and title in it. Only a page that says the content was
   deleted / does not exist means deleted; anything else proves nothing.
 
 ``message`` other than "success" is a refusal: blocked.
@@ -165,9 +166,11 @@ class ToutiaoSpider(BrowserSpider):
     # -- check (in the browser: the article page renders from its embedded data) ---------------
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
-        script = ("(() => { const s = window._SSR_HYDRATED_DATA; if (!s) return null; const d = s.data || {};"
+        script = ("(() => { let s = window._SSR_HYDRATED_DATA; const rd = document.getElementById('RENDER_DATA');"
+                  " if (!s && rd) { try { s = JSON.parse(decodeURIComponent(rd.textContent)); } catch (e) {} }"
+                  " if (!s) return null; const d = s.data || s.articleInfo || {};"
                   " return {mentions: JSON.stringify(s).includes(" + json.dumps(post_id) + "),"
-                  " title: d.title || d.articleTitle || ''}; })()")
+                  " title: d.title || d.articleTitle || (d.articleInfo || {}).title || ''}; })()")
         yield self.inspect(f"{self.urls['www']}/article/{post_id}/", script,
                            lambda d: self.parse_article(d, account_id, post_id), what=f"文章 {post_id}")
 

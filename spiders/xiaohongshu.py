@@ -2,11 +2,16 @@
 signature to its calls to edith.xiaohongshu.com.
 
 * discover: page ``/search_result?keyword=K&type=user`` → ``/api/sns/web/v1/search/usersearch``
-  → ``data.users[]`` (id, name, image, red_id, fans, sub_title, red_official_verified)
+  → ``data.users[]`` (id, name, image, red_id, fans, sub_title, red_official_verified). The 2026
+  page ignores ``type=user`` and searches notes; the user search fires only once the reader
+  clicks the 用户 tab, which the spider does.
 * timeline: page ``/user/profile/USER_ID`` → ``/api/sns/web/v1/user/otherinfo`` (basic_info,
   interactions) and ``/api/sns/web/v1/user_posted?num=30&cursor=C&user_id=…`` (notes: note_id,
   display_title, interact_info, xsec_token; ``cursor`` / ``has_more`` for the next batch, which the
-  page fetches when the reader scrolls)
+  page fetches when the reader scrolls). The 2026 page renders the profile and the first notes
+  from ``window.__INITIAL_STATE__`` (``user.userPageData``, ``user.notes``; MediaCrawler
+  ``media_platform/xhs/extractor.py`` reads the same) without calling those APIs: the state is
+  read then; notes links keep their ``xsec_token``.
 
 * check (post = the note's URL with its ``xsec_token``, or its id): the note page renders from
   ``window.__INITIAL_STATE__`` (``note.noteDetailMap[NOTE_ID].note``); a note that is gone sends
@@ -38,6 +43,15 @@ def _note_url(www: str, note: dict[str, Any]) -> str:
     return f"{www}/explore/{note['note_id']}{q}"
 
 
+# The profile page's embedded state (Vue reactive objects: copied out as plain JSON).
+PROFILE_STATE = """(() => {
+  const u = window.__INITIAL_STATE__ && window.__INITIAL_STATE__.user;
+  const page = u && (u.userPageData && (u.userPageData._rawValue || u.userPageData._value || u.userPageData));
+  if (!page || !page.basicInfo) return null;
+  const notes = u.notes && (u.notes._rawValue || u.notes._value || u.notes);
+  return JSON.parse(JSON.stringify({page: page, notes: Array.isArray(notes) ? (notes[0] || []) : []}));
+})()"""
+
 # What the note page says when the note itself is gone (not merely hidden from us).
 GONE_CODES = ("-510001",)
 GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
@@ -68,7 +82,8 @@ class XiaohongshuSpider(BrowserSpider):
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search_result?keyword={urllib.parse.quote(keyword)}&type=user"
         yield self.page(url, ("/api/sns/web/v1/search/usersearch",), lambda d: self.parse_users(d, keyword),
-                        what=f"搜索用户 {keyword}", more=lambda d: bool((d.get("data") or {}).get("has_more")))
+                        what=f"搜索用户 {keyword}", more=lambda d: bool((d.get("data") or {}).get("has_more")),
+                        tab="用户")
 
     def parse_users(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
         for u in self._data(data, f"搜索用户 {keyword}").get("users") or []:
@@ -86,9 +101,13 @@ class XiaohongshuSpider(BrowserSpider):
                         ("/api/sns/web/v1/user/otherinfo", "/api/sns/web/v1/user_posted"),
                         lambda d: self.parse_profile(d, account_id), what=f"用户 {account_id} 主页",
                         paged="/api/sns/web/v1/user_posted",
-                        more=lambda d: bool((d.get("data") or {}).get("has_more")))
+                        more=lambda d: bool((d.get("data") or {}).get("has_more")),
+                        state=(PROFILE_STATE, ("/api/sns/web/v1/user/otherinfo", "/api/sns/web/v1/user_posted")))
 
     def parse_profile(self, data: dict[str, Any], uid: str) -> Iterator[Any]:
+        if "__state__" in data:
+            yield from self.parse_state(data["__state__"], uid)
+            return
         d = self._data(data, f"用户 {uid} 的数据")
         if "basic_info" in d:
             b = d["basic_info"]
@@ -103,6 +122,25 @@ class XiaohongshuSpider(BrowserSpider):
             yield Post(platform="xiaohongshu", account_id=uid, post_id=str(n["note_id"]),
                        text=n.get("display_title") or "", likes=count((n.get("interact_info") or {}).get("liked_count")),
                        url=_note_url(self.urls["www"], n), raw=n)
+
+    def parse_state(self, state: dict[str, Any], uid: str) -> Iterator[Any]:
+        """The profile and first notes as the page rendered them (camelCase keys)."""
+        page = state.get("page") or {}
+        b = page.get("basicInfo") or {}
+        counts = {i.get("type"): count(i.get("count")) for i in page.get("interactions") or []}
+        yield ProfileSnapshot(platform="xiaohongshu", account_id=uid, name=b.get("nickname"), bio=b.get("desc"),
+                              avatar_url=b.get("imageb") or b.get("images"), followers=counts.get("fans"),
+                              following=counts.get("follows"), profile_url=f"{self.urls['www']}/user/profile/{uid}",
+                              raw=page)
+        for entry in state.get("notes") or []:
+            card = entry.get("noteCard") or entry
+            note_id = card.get("noteId") or entry.get("id")
+            if not note_id:
+                continue
+            token = card.get("xsecToken") or entry.get("xsecToken")
+            yield Post(platform="xiaohongshu", account_id=uid, post_id=str(note_id),
+                       text=card.get("displayTitle") or "", likes=count((card.get("interactInfo") or {}).get("likedCount")),
+                       url=_note_url(self.urls["www"], {"note_id": note_id, "xsec_token": token}), raw=entry)
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
         if post_id.startswith(("http://", "https://")):

@@ -64,6 +64,21 @@ def test_user_page_profile_and_videos(tmp_path, fake):
         assert s.one("SELECT likes FROM posts WHERE post_id = '7430000000000000099'")["likes"] == 4321
 
 
+def test_profile_streamed_in_the_page_data(tmp_path, fake):
+    """The 2025–26 page streams the profile (self.__pace_f) and calls only aweme/post."""
+    fake.route("/user/MS4wLjABAAAAbitofficial", {}, "user_page_2026.html", content_type=HTML)
+    fake.route("/aweme/v1/web/aweme/post/", {}, "posts_p2.json")
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "douyin", "timeline", account="MS4wLjABAAAAbitofficial")
+    assert run["status"] == "ok", run
+    assert not [p for p, _, _ in fake.requests if "profile/other" in p]
+    with Store.open(cfg.db_path) as s:
+        snap = s.one("SELECT * FROM profile_snapshots")
+        assert s.scalar("SELECT COUNT(*) FROM posts") >= 1
+    assert snap["name"] == "北京理工大学" and snap["followers"] == 860000 and snap["posts_count"] == 520
+    assert snap["verified_reason"] == "北京理工大学官方账号"
+
+
 @pytest.mark.parametrize("page, api, words", [
     ("login_page.html", None, "登录"),
     ("search_page.html", '{"status_code":2483,"status_msg":"请登录后再试"}', "2483"),

@@ -90,6 +90,14 @@ def test_forum_search_captcha_is_blocked(tmp_path, fake):
     assert run["status"] == "blocked" and "验证" in run["reason"], run
 
 
+def test_the_2026_script_driven_forum_page_fails_with_the_reason(tmp_path, fake):
+    """The PC site moved the thread list to signed JSON APIs (MediaCrawler f328ee3): the page has
+    no HTML list — a failure that says so, never an empty forum."""
+    fake.route("/f", {}, "forum_2026_shell.html", content_type=HTML)
+    run = run_crawl(_cfg(tmp_path, fake), "tieba", "timeline", account=KW)
+    assert run["status"] == "failed" and "签名 JSON 接口" in run["reason"] and "f328ee3" in run["reason"], run
+
+
 def test_forum_search_page_changed_fails(tmp_path, fake):
     fake.route("/f/search/fm", {}, body="<html><body><div id='new-layout'></div></body></html>", content_type=HTML)
     run = run_crawl(_cfg(tmp_path, fake), "tieba", "discover", keywords=["北理工"])

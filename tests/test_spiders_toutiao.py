@@ -118,7 +118,8 @@ def test_broken_card_does_not_hide_the_others(tmp_path, search):
 @browser
 @pytest.mark.parametrize("gid, page, expected", [("7440000000000000101", "article_page.html", 1),
                                                  ("7440000000000000102", "article_gone.html", 0),
-                                                 ("7440000000000000103", "user_page.html", None)])
+                                                 ("7440000000000000103", "user_page.html", None),
+                                                 ("7440000000000000104", "article_render_data.html", 1)])
 def test_article_check_reads_the_page(tmp_path, search, gid, page, expected):
     """There: the embedded data has the article. Gone: the page says so. Anything else (here an
     unrelated page) proves nothing."""

@@ -77,6 +77,35 @@ def test_profile_and_notes_paginated_by_scrolling(tmp_path, fake):
     assert "xsec_token=ABx1" in posts["6741bb000000000007001111"]["url"]
 
 
+def test_user_search_fires_after_the_user_tab_is_clicked(tmp_path, fake):
+    """The 2026 page searches notes and ignores type=user until the reader clicks 用户."""
+    fake.routes.clear()
+    fake.route("/search_result", {"keyword": "北理工"}, "search_page_2026.html", content_type=HTML)
+    fake.route("/api/sns/web/v1/search/notes", {}, body='{"code":0,"success":true,"data":{"items":[],"has_more":false}}')
+    fake.route(API, body_contains='"page":1,', file="users_p2.json")  # the last page: nothing to scroll for
+    run = run_crawl(_cfg(tmp_path, fake), "xiaohongshu", "discover", keywords=["北理工"])
+    assert run["status"] == "ok", run
+    paths = [p for p, _, _ in fake.requests]
+    assert paths.index("/api/sns/web/v1/search/notes") < paths.index(API)
+    assert run["items"] >= 1
+
+
+def test_profile_and_first_notes_from_the_embedded_state(tmp_path, fake):
+    """The 2026 profile page renders from __INITIAL_STATE__ and calls neither otherinfo nor
+    user_posted on load (MediaCrawler xhs/extractor.py reads the same state)."""
+    uid = "5f1a2b3c000000000100abcd"
+    fake.route(f"/user/profile/{uid}", {}, "profile_state_page.html", content_type=HTML)
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "xiaohongshu", "timeline", account=uid)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        snap = s.one("SELECT * FROM profile_snapshots")
+        posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
+    assert snap["name"] == "北京理工大学" and snap["followers"] == 56000 and snap["following"] == 3
+    assert posts["6741bb000000000007001111"]["likes"] == 12000 and posts["6740aa000000000007003b1f"]["likes"] == 856
+    assert "xsec_token=ABx1state" in posts["6741bb000000000007001111"]["url"]
+
+
 def test_profile_refusal_is_blocked(tmp_path, fake):
     uid = "5f1a2b3c000000000100abcd"
     fake.route(f"/user/profile/{uid}", {}, "profile_page.html", content_type=HTML)
