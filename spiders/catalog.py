@@ -64,6 +64,9 @@ class SessionSpec:
     done_cookie: str
     loses: str
     required: bool = False  # the platform's main modes do not work anonymously at all
+    # A page that hands a browser visitor cookies, fetched before a round without a session
+    # (``(base_urls key, path)``; Weibo's m.weibo.cn since its 432s, DIYgod/RSSHub PR #20534).
+    visitor: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

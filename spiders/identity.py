@@ -70,6 +70,11 @@ def state_path(data_dir: Path, platform: str) -> Path:
     return session_dir(data_dir, platform) / "state.json"
 
 
+def visitor_path(data_dir: Path, platform: str) -> Path:
+    """Visitor cookies a platform hands any browser (not a login; see :func:`session_values`)."""
+    return session_dir(data_dir, platform) / "visitor.json"
+
+
 def meta_path(data_dir: Path, platform: str) -> Path:
     return session_dir(data_dir, platform) / "meta.json"
 
@@ -113,16 +118,25 @@ def cookie_values(cookies: list[dict[str, Any]]) -> dict[str, str]:
     return {str(c["name"]): str(c["value"]) for c in cookies}
 
 
+def visitor_cookies(data_dir: Path, platform: str) -> list[dict[str, Any]]:
+    cookies = read_json(visitor_path(data_dir, platform)).get("cookies") or []
+    return [c for c in cookies if isinstance(c, dict) and c.get("name") and "value" in c]
+
+
 def session_values(data_dir: Path, platform: str, configured: dict[str, str]) -> dict[str, str]:
-    """The cookies an HTTP request carries: ``cookies_file`` first, the saved session over it
-    (``watcher login`` is how a session is renewed, so it is the newer one)."""
-    return {**configured, **cookie_values(saved_cookies(data_dir, platform))}
+    """The cookies an HTTP request carries: visitor cookies first, ``cookies_file`` over them,
+    the saved session over both (``watcher login`` is how a session is renewed, so it is the
+    newest)."""
+    return {**cookie_values(visitor_cookies(data_dir, platform)), **configured,
+            **cookie_values(saved_cookies(data_dir, platform))}
 
 
 def browser_cookies(data_dir: Path, platform: str, configured: dict[str, str], urls: list[str]) -> list[dict[str, Any]]:
     """Cookies for the browser context: the saved session as saved (with its domains), and the
     ``cookies_file`` values — which carry no domain — for every host the platform is crawled on."""
     saved = saved_cookies(data_dir, platform)
+    names = {c["name"] for c in saved}
+    saved = saved + [c for c in visitor_cookies(data_dir, platform) if c["name"] not in names and c["name"] not in configured]
     names = {c["name"] for c in saved}
     out = [{k: v for k, v in c.items() if k in ("name", "value", "domain", "path", "expires", "httpOnly", "secure",
                                                   "sameSite")} for c in saved]

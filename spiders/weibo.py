@@ -54,7 +54,7 @@ PLATFORM = Platform(
                         login=("passport", "/sso/signin?entry=miniblog&source=miniblog"),
                         qr="img[src*='qrcode'], img.w-full.h-full, canvas", done_cookie="SUB",
                         loses="搜索仿冒账号、巡检备案账号、核查删帖（未登录时 m.weibo.cn 的接口返回 HTTP 432 或要求登录）",
-                        required=True),
+                        required=True, visitor=("api", "/")),
     # A conservative pace of ours (the public record gives none for m.weibo.cn; 432s come in bursts).
     pace=Pace(interval=3.0, per_minute=20, daily=1500),
 )

@@ -30,11 +30,13 @@ def write_config(directory: Path, **overrides: object) -> Path:
     # Avatars in recorded responses point at the platforms' CDNs: never fetch them in tests.
     raw["matching"] = {**raw.get("matching", {}), "download_avatars": False}
     raw.update(overrides)
-    # Tests crawl local servers: no reader's pace between requests (tests/test_pacing.py tests it).
+    # Tests crawl local servers: no reader's pace between requests (tests/test_pacing.py tests it),
     for options in (raw.get("platforms") or {}).values():
         if isinstance(options, dict):
             options.setdefault("interval", 0)
             options.setdefault("per_minute", 0)
+            # nor a browser started for visitor cookies before each round (test_sessions tests it)
+            options.setdefault("visitor_cookies", False)
     path = directory / "watcher.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -172,6 +172,25 @@ def test_a_lapsed_session_raises_one_finding_resolved_once_it_works(tmp_path, si
     assert [f["status"] for f in _session_findings(cfg)] == ["resolved"]
 
 
+@needs_chromium
+def test_without_a_session_the_round_takes_visitor_cookies_first(tmp_path, site):
+    """m.weibo.cn answers 432 to a client without visitor cookies; like RSSHub (PR #20534) the
+    round first lets a browser take the ones the site hands any visitor, and carries them."""
+    site.route("/", {}, "visitor_root.html", content_type="text/html; charset=utf-8")
+    shutil.copy(FIXTURES / "weibo" / "visitor_root.html", site.directory / "visitor_root.html")
+    path = write_config(tmp_path / "c", platforms={"weibo": {
+        "enabled": True, "base_url": site.base_url, "rate": 50, "retries": 0, "pages": 1, "visitor_cookies": True}})
+    cfg = load_config(path)
+    run = run_one(cfg, "weibo", "timeline", UID)
+    assert run["status"] == "ok", run
+    api = [h for p, _, h in site.requests if p == "/api/container/getIndex"]
+    assert api and all("SUB=_2AkMvisitor0001" in h.get("Cookie", "") for h in api)
+    # not a login: no session to check, no 登录失效 finding, and the next round reuses them
+    assert sessions.saved_status(cfg, "weibo").state == "none" and not _session_findings(cfg)
+    run_one(cfg, "weibo", "timeline", UID)
+    assert [p for p, _, _ in site.requests].count("/") == 1
+
+
 def test_importing_a_broken_cookies_file_says_why(tmp_path, site):
     path, _ = _config(tmp_path, site)
     bad = tmp_path / "cookies.json"

@@ -145,6 +145,8 @@ class PlatformConfig(_Model):
     interval: float | None = Field(None, ge=0, le=600, description="seconds between requests on average (±50%)")
     per_minute: int | None = Field(None, ge=0, le=600, description="at most this many requests a minute (0: no cap)")
     daily_budget: int | None = Field(None, ge=0, description="at most this many requests a day (0: no budget)")
+    visitor_cookies: bool = Field(True, description="without a session, take the visitor cookies the platform "
+                                                    "hands a browser before each round (Weibo)")
     sites: list[dict[str, str]] = Field(default_factory=list, description="website: [{id, url, name}]")
 
     @field_validator("timeout", mode="before")

@@ -30,6 +30,7 @@ Kind = Literal[
     "sentiment",
     "sentiment_spike",
     "crawl_blocked",
+    "session_lapsed",
 ]
 Severity = Literal["info", "warning", "critical"]
 
@@ -44,6 +45,7 @@ KIND_LABELS: dict[str, str] = {
     "sentiment": "舆情关注",
     "sentiment_spike": "舆情激增",
     "crawl_blocked": "平台采集受阻",
+    "session_lapsed": "登录失效",
 }
 
 STATUS_LABELS: dict[str, str] = {

@@ -222,10 +222,44 @@ def _with(base: SessionStatus, state: State, detail: str) -> SessionStatus:
     return SessionStatus(base.platform, state, detail, base.saved_at, base.source, _now())
 
 
+VISITOR_TTL = 3600.0      # visitor cookies are taken again after an hour
+VISITOR_SPACING = 600.0   # and not more often than every ten minutes, whatever happens
+
+
+def ensure_visitor(cfg: Config, platform: str) -> bool:
+    """Fresh visitor cookies for a platform that needs them and has no session; whether there
+    are some. A failure costs nothing but the cookies: the round then reports the refusal."""
+    from watcher.login import fetch_visitor
+
+    path = identity.visitor_path(cfg.data_path, platform)
+    held = identity.read_json(path)
+    age = datetime.now(UTC).timestamp() - float(held.get("fetched_at") or 0)
+    tried = datetime.now(UTC).timestamp() - float(held.get("tried_at") or 0)
+    if held.get("cookies") and age < VISITOR_TTL or tried < VISITOR_SPACING:
+        return bool(held.get("cookies"))
+    try:
+        cookies = fetch_visitor(cfg, platform)
+    except Exception as e:  # noqa: BLE001 - no browser, no network: the round says the rest
+        logger.warning("{}访客 Cookie 获取失败：{}", catalog.label(platform), str(e).splitlines()[0][:160])
+        cookies = []
+    now = datetime.now(UTC).timestamp()
+    if cookies:
+        identity.write_json(path, {"cookies": cookies, "fetched_at": now, "tried_at": now})
+        logger.info("{}已获取 {} 个访客 Cookie", catalog.label(platform), len(cookies))
+    else:
+        identity.write_json(path, {**held, "tried_at": now})
+    return bool(cookies or held.get("cookies"))
+
+
 def before_round(cfg: Config, platform: str, store: Store) -> SessionStatus | None:
     """Check the platform's session before a round; keep the result and tell people when it
-    lapsed (or that it works again). None when the platform has nothing to check."""
-    if catalog.get(platform).session is None or not has_session(cfg, platform):
+    lapsed (or that it works again). Without a session, take the visitor cookies the platform
+    hands any browser, where it needs them. None when there is no session to check."""
+    spec = catalog.get(platform).session
+    if (spec is not None and spec.visitor is not None and cfg.platform(platform).visitor_cookies
+            and not has_session(cfg, platform)):
+        ensure_visitor(cfg, platform)
+    if spec is None or not has_session(cfg, platform):
         return None
     status = check(cfg, platform)
     if status.state == "unknown":
@@ -267,12 +301,16 @@ def note(cfg: Config, platform: str, store: Store, status: SessionStatus) -> Non
     age = (SessionStatus(platform, "lapsed", saved_at=status.saved_at).age_text(datetime.fromisoformat(lapsed_at))
            if status.saved_at else "未知（来自 cookies_file）")
     central = cfg.central_unit()
+    signal = status.detail.split("（")[0]
+    remedy = (f"在服务器上运行 watcher login {platform}，用部门账号的手机 App 扫描终端中的二维码（也保存为 PNG）；"
+              f"或在浏览器中登录后导出 Cookie，运行 watcher login {platform} --cookies 文件")
     record(store, FindingInput(
         kind=KIND, dedupe_key=f"{KIND}:{platform}:{status.saved_at or 'cookies_file'}",
         title=f"{label}登录失效", severity="warning", platform=platform,
         unit=central.id if central else None,
-        details={"platform": label, "session_age": age, "saved_at": status.saved_at, "since": lapsed_at,
-                 "signal": status.detail.split("（")[0], "loses": spec.loses,
-                 "remedy": f"在服务器上运行 watcher login {platform}，用部门账号的手机 App 扫描终端中的二维码"
-                           f"（也保存为 PNG）；或在浏览器中登录后导出 Cookie，运行 watcher login {platform} --cookies 文件"}))
+        # ``reasons`` is what an alert lists; the rest is for the review site.
+        details={"reasons": [f"登录会话已失效（{signal}），会话已使用 {age}", f"受影响的采集：{spec.loses}",
+                             f"续期方法：{remedy}"],
+                 "platform": label, "session_age": age, "saved_at": status.saved_at, "since": lapsed_at,
+                 "signal": signal, "loses": spec.loses, "remedy": remedy}))
     logger.warning("{}登录会话已失效（{}）：{}", label, status.detail, spec.loses)
