@@ -144,6 +144,46 @@ def test_qr_login_saves_the_session_the_next_round_uses(tmp_path, site):
     assert not _session_findings(cfg)
 
 
+@needs_chromium
+def test_qr_login_on_a_browser_platform_and_its_next_round(tmp_path):
+    """Douyin: the login panel's QR, the scan, the session (sessionid) in the next round's browser."""
+    files = tmp_path / "site"
+    files.mkdir()
+    for name in ("login_panel.html", "identity_page.html", "profile.json", "posts_p2.json"):
+        shutil.copy(FIXTURES / "douyin" / name, files / name)
+    modules = qr_modules(11)
+    (files / "qr.png").write_bytes(qr_png(modules, scale=5))
+    fake = FakePlatform(files)
+    fake.route("/", {}, "login_panel.html", content_type="text/html; charset=utf-8")
+    fake.route("/qr.png", {}, "qr.png", content_type="image/png")
+    scan = fake.route("/passport/web/check_qrconnect/", {}, body='{"data":{"status":"1"}}')
+    fake.route("/user/MS4wLjABAAAAbitofficial", {}, "identity_page.html", content_type="text/html; charset=utf-8")
+    fake.route("/aweme/v1/web/user/profile/other/", {}, "profile.json")
+    fake.route("/aweme/v1/web/aweme/post/", {}, "posts_p2.json")
+    with fake:
+        path = write_config(tmp_path / "c", platforms={"douyin": {"enabled": True, "base_url": fake.base_url,
+                                                                  "rate": 50, "retries": 0, "timeout": 30}})
+        cfg = load_config(path)
+        png = qr_png_path(cfg, "douyin")
+
+        def confirm() -> None:
+            deadline = time.monotonic() + 60
+            while not png.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            scan.body = '{"data":{"status":"3","sessionid":"dysess0001"}}'
+
+        threading.Thread(target=confirm, daemon=True).start()
+        result = CliRunner().invoke(main_group, ["login", "douyin", "--config", str(path), "--timeout", "60"])
+        assert result.exit_code == 0, result.output
+        art = "\n".join(line for line in result.output.splitlines() if line and set(line) <= set("█▀▄ "))
+        assert read_back(art) == modules and "有效" in result.output
+        run = run_one(cfg, "douyin", "timeline", "MS4wLjABAAAAbitofficial")
+    assert run["status"] == "ok", run
+    api = [h for p, _, h in fake.requests if p.startswith("/aweme/")]
+    assert api and all("sessionid=dysess0001" in h.get("Cookie", "") for h in api)
+    assert sessions.saved_status(cfg, "douyin").state == "valid"
+
+
 def test_a_lapsed_session_raises_one_finding_resolved_once_it_works(tmp_path, site):
     path, cfg = _config(tmp_path, site)
     cookies = tmp_path / "weibo-cookies.txt"
