@@ -46,6 +46,16 @@ _STEALTH = """
   define(Navigator.prototype, 'appVersion', ua.replace(/^Mozilla\\//, ''));
   define(Navigator.prototype, 'platform', platform);
   define(Navigator.prototype, 'languages', ['zh-CN', 'zh', 'en']);
+  // Client hints must tell the same story as the user agent (headless Chromium says HeadlessChrome).
+  if (%(brands)s && navigator.userAgentData) {
+    const brands = %(brands)s;
+    const data = {brands: brands, mobile: false, platform: 'Windows',
+      getHighEntropyValues: () => Promise.resolve({brands: brands, mobile: false, platform: 'Windows',
+        platformVersion: '10.0.0', architecture: 'x86', bitness: '64', model: '',
+        uaFullVersion: brands[1].version + '.0.0.0', fullVersionList: brands}),
+      toJSON: () => ({brands: brands, mobile: false, platform: 'Windows'})};
+    define(Navigator.prototype, 'userAgentData', data);
+  }
   if (!window.chrome) { window.chrome = {runtime: {}}; }
 })();
 """
@@ -56,7 +66,26 @@ def stealth_script(user_agent: str) -> str:
     agent to requests but a persistent profile's pages can still read the headless one from
     ``navigator``; the script makes the two agree, and reports no automation."""
     platform = "iPhone" if "iPhone" in user_agent else "Win32" if "Windows" in user_agent else "MacIntel"
-    return _STEALTH % {"ua": json.dumps(user_agent), "platform": json.dumps(platform)}
+    version = _chrome_version(user_agent)
+    brands = ([{"brand": "Google Chrome", "version": version}, {"brand": "Chromium", "version": version},
+               {"brand": "Not_A Brand", "version": "24"}] if version else None)
+    return _STEALTH % {"ua": json.dumps(user_agent), "platform": json.dumps(platform), "brands": json.dumps(brands)}
+
+
+def _chrome_version(user_agent: str) -> str | None:
+    import re
+
+    m = re.search(r"Chrome/(\d+)", user_agent)
+    return m[1] if m else None
+
+
+def client_hints(user_agent: str) -> dict[str, str]:
+    """The ``sec-ch-ua*`` headers a Chrome with this user agent sends (none for other browsers)."""
+    version = _chrome_version(user_agent)
+    if not version:
+        return {}
+    return {"sec-ch-ua": f'"Google Chrome";v="{version}", "Chromium";v="{version}", "Not_A Brand";v="24"',
+            "sec-ch-ua-mobile": "?0", "sec-ch-ua-platform": '"Windows"' if "Windows" in user_agent else '"macOS"'}
 
 
 HIDE_AUTOMATION_ARG = "--disable-blink-features=AutomationControlled"
@@ -157,7 +186,7 @@ def context_options(*, user_agent: str, mobile: bool, profile: Path, launch: dic
     options: dict[str, Any] = {
         **launch, "args": args, "user_data_dir": str(profile), "user_agent": user_agent,
         "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
-        "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6"},
+        "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6", **client_hints(user_agent)},
         # Playwright adds --enable-automation by default, which shows the "controlled by
         # automated software" state that pages can read.
         "ignore_default_args": ["--enable-automation"],

@@ -40,9 +40,13 @@ def test_the_page_s_own_api_call_carries_the_session_and_a_browser_identity(tmp_
     for query, headers in calls:
         sent = {k.lower(): v for k, v in headers.items()}
         assert "ttwid=1%7Cfromfile" in sent["cookie"] and "sessionid=sess-from-login" in sent["cookie"]
-        assert sent["user-agent"] == ua and query["nav_ua"] == ua
+        assert sent["user-agent"] == ua, sent
+        assert query["nav_ua"] == ua, query
         assert query["webdriver"] == "false"
         assert query["lang"] == "zh-CN"
+        # client hints agree with the user agent: a Chrome, not HeadlessChrome
+        assert "Google Chrome" in query["brands"] and "Headless" not in query["brands"]
+        assert 'v="131"' in sent["sec-ch-ua"] and "Headless" not in sent["sec-ch-ua"]
         assert not [v for v in sent.values() if "Scrapy" in v or "HeadlessChrome" in v or "Headless" in v], sent
     # the page itself was fetched by the browser too, with the same identity
     page = next(h for path, _, h in fake.requests if path == f"/user/{SEC}")
