@@ -26,7 +26,6 @@ from scrapy.http import Response
 
 from spiders import identity
 from spiders.base import PlatformSpider
-from spiders.catalog import Platform
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_OPTIONS = {
@@ -60,9 +59,7 @@ def _label(marker: str) -> str:
     return "或".join(a.replace("#", " ") for a in marker.split("|"))
 
 
-def browser_settings(timeout_s: int, *, info: Platform, data_dir: Any) -> dict[str, Any]:
-    profile = identity.profile_dir(data_dir, info.name)
-    profile.mkdir(parents=True, exist_ok=True)
+def browser_settings(timeout_s: int) -> dict[str, Any]:
     return {
         "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
                               "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"},
@@ -71,10 +68,9 @@ def browser_settings(timeout_s: int, *, info: Platform, data_dir: Any) -> dict[s
         "PLAYWRIGHT_LAUNCH_OPTIONS": LAUNCH_OPTIONS,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_s * 1000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,
-        # One persistent context: the platform's profile, with its identity (a persistent
-        # context is its own browser, so it carries the launch options too).
-        "PLAYWRIGHT_CONTEXTS": {"default": identity.context_options(
-            user_agent=info.user_agent, mobile=info.mobile, profile=profile, launch=LAUNCH_OPTIONS)},
+        # The context is made by the first page's request (BrowserSpider._meta), not at start-up:
+        # scrapy-playwright creates start-up contexts outside the lock its requests take, so a
+        # request arriving first (a slow start) would get a plain browser without our identity.
         "PLAYWRIGHT_PROCESS_REQUEST_HEADERS": None,
     }
 
@@ -93,6 +89,12 @@ class BrowserSpider(PlatformSpider):
                                                         list(self.urls.values()))
         self._context_ready = False
         self._stealth = identity.stealth_script(self.info.user_agent)
+        # One persistent context: the platform's profile, with its identity (a persistent
+        # context is its own browser, so it carries the launch options too).
+        profile = identity.profile_dir(data, self.platform)
+        profile.mkdir(parents=True, exist_ok=True)
+        self.context_options = identity.context_options(user_agent=self.info.user_agent, mobile=self.info.mobile,
+                                                        profile=profile, launch=LAUNCH_OPTIONS)
 
     async def init_page(self, page: Any, request: Any) -> None:
         """Before the page's first navigation: the session into the context (once), and the
@@ -106,7 +108,7 @@ class BrowserSpider(PlatformSpider):
 
     def _meta(self, **more: Any) -> dict[str, Any]:
         return {"playwright": True, "playwright_include_page": True, "playwright_page_init_callback": self.init_page,
-                **more}
+                "playwright_context": "profile", "playwright_context_kwargs": self.context_options, **more}
 
     def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1,
              more: Callable[[dict[str, Any]], bool | None] | None = None, paged: str | None = None,

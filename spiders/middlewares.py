@@ -51,6 +51,10 @@ class IdentityMiddleware:
         spider = self.crawler.spider
         request.headers["User-Agent"] = spider.info.user_agent
         request.headers.setdefault("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.6")
+        # A Chrome sends client hints that agree with its user agent; the browser spiders' pages
+        # send the same ones (spiders.identity).
+        for name, value in identity.client_hints(spider.info.user_agent).items():
+            request.headers.setdefault(name, value)
         if spider.cookies and isinstance(request.cookies, dict):
             # Runs before Scrapy's cookie middleware, which sends what the request carries: the
             # session from the cookies file goes on every request unless the request set its own.

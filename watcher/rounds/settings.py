@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from spiders import catalog
 from watcher.config import Config
 
 
@@ -45,5 +44,5 @@ def build_settings(cfg: Config, platform: str, *, browser: bool = False) -> dict
     if browser:
         from spiders.browser import browser_settings
 
-        settings.update(browser_settings(p.timeout, info=catalog.get(platform), data_dir=cfg.data_path))
+        settings.update(browser_settings(p.timeout))
     return settings
