@@ -86,7 +86,8 @@ def test_timeline_profile_and_videos(tmp_path, fake):
         assert "buvid3=9E1C5A2B-7D4F-4B11-8C3E-6F0A1D2B3C4D58231infoc" in headers["Cookie"]
         assert "buvid4=A1B2C3D4" in headers["Cookie"]
         # the same browser identity as the browser spiders: a Chrome, with client hints to match
-        assert "Chrome/131" in headers["User-Agent"] and 'v="131"' in headers["sec-ch-ua"]
+        sent = {k.lower(): v for k, v in headers.items()}
+        assert "Chrome/131" in sent["user-agent"] and 'v="131"' in sent["sec-ch-ua"]
     assert [p for p, _, _ in fake.requests].count("/x/frontend/finger/spi") == 1
 
 
