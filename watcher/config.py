@@ -350,6 +350,66 @@ class AlertsConfig(_Model):
     credentials_file: Path | None = None
 
 
+def _month_day(value: str) -> str:
+    m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", str(value).strip())
+    try:
+        if not m:
+            raise ValueError
+        date(2001, int(m[1]), int(m[2]))  # a year without 29 February: the date must exist every year
+    except ValueError:
+        raise ValueError(f"日期 {value!r} 应为“月-日”，如 12-31（不接受 02-29）") from None
+    return f"{int(m[1]):02d}-{int(m[2]):02d}"
+
+
+class AssessWeights(_Model):
+    """考核权重：各项指标（按对数归一到 0–100）在总分中的权重，总和须大于 0。"""
+
+    posts: float = Field(0.25, ge=0, description="发帖数")
+    followers: float = Field(0.15, ge=0, description="期末粉丝数")
+    growth: float = Field(0.15, ge=0, description="粉丝增长")
+    reposts: float = Field(0.15, ge=0, description="转发")
+    comments: float = Field(0.15, ge=0, description="评论")
+    likes: float = Field(0.15, ge=0, description="点赞")
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> AssessWeights:
+        if sum(self.as_dict().values()) <= 0:
+            raise ValueError("考核权重之和必须大于 0")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(getattr(self, k)) for k in type(self).model_fields}
+
+
+class ReviewConfig(_Model):
+    """年审与考核（北理工第14条、泉州医专第16–17条）。"""
+
+    notice_on: str = Field("11-20", description="每年发出年审通知的日期（月-日）")
+    deadline: str = Field("12-31", description="年审材料提交截止日（月-日）；早于通知日表示次年")
+    reminder_weekday: int = Field(1, ge=1, le=7, description="每周催交提醒在星期几（1=周一）")
+    report_address: str | None = Field(None, description="公示页上“举报疑似仿冒账号”的网址或邮箱")
+    weights: AssessWeights = AssessWeights()
+    finding_penalty: float = Field(5, ge=0, le=100, description="考核期内每条问题发现扣分")
+    commend_top: int = Field(3, ge=0, le=50, description="表彰名单最多几个单位")
+    commend_min_score: float = Field(60, ge=0, le=100, description="表彰所需的最低单位平均分")
+    leaderboard_mail: bool = Field(False, description="每周一把上周榜单发给宣传部（central 单位）的邮箱")
+
+    @field_validator("notice_on", "deadline", mode="before")
+    @classmethod
+    def _md(cls, v: object) -> str:
+        return _month_day(str(v))
+
+    @field_validator("report_address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = v.strip()
+        if not (re.fullmatch(r"https?://\S+", v) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v)):
+            raise ValueError(f"举报地址 {v!r} 应为 http(s):// 网址或邮箱地址")
+        return v
+
+
 class WebConfig(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -379,6 +439,7 @@ class Config(_Model):
     sentiment: SentimentConfig = SentimentConfig()
     alerts: AlertsConfig = AlertsConfig()
     web: WebConfig = WebConfig()
+    review: ReviewConfig = ReviewConfig()
     logging: LoggingConfig = LoggingConfig()
 
     # Where the file was read from; set by load_config, not by the file.

@@ -19,11 +19,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spiders import catalog
 from watcher.config import PLATFORM_LABELS, Config
-from watcher.store import Store, utcnow, where
+from watcher.store import Store, reviews, utcnow, where
 
 # field name → accepted headers (first is the Chinese one used on export)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -50,7 +50,15 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "registered_date": ("备案日期", "备案时间", "registered_date"),
     "last_review_date": ("最近年审日期", "年审日期", "last_review_date", "last_review"),
 }
-_HEADER_INDEX = {h.strip().lower(): f for f, hs in FIELDS.items() for h in hs}
+# The annual review (年审) of one year travels with the registry: a department fills these columns
+# in the same spreadsheet; an export carries each account's most recent review.
+REVIEW_FIELDS: dict[str, tuple[str, ...]] = {
+    "review_year": ("年审年度", "年审年份", "review_year"),
+    "review_status": ("年审状态", "年审结果", "review_status"),
+    "review_date": ("年审状态日期", "年审结论日期", "review_date"),
+    "review_note": ("年审备注", "年审说明", "review_note"),
+}
+_HEADER_INDEX = {h.strip().lower(): f for f, hs in (FIELDS | REVIEW_FIELDS).items() for h in hs}
 
 _TIERS = {"1": 1, "2": 2, "3": 3, "一级": 1, "二级": 2, "三级": 3, "一": 1, "二": 2, "三": 3}
 _STATUSES = {"active": "active", "正常": "active", "在用": "active", "运营中": "active", "": "active",
@@ -77,6 +85,11 @@ def _date(value: Any) -> str | None:
     if not m:
         raise ValueError(f"日期 {s!r} 无法识别，应为 YYYY-MM-DD")
     return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+
+
+def parse_date(value: Any) -> str | None:
+    """A date as people write it (2026-12-01, 2026/12/1, 2026年12月1日) → ISO; raises ValueError."""
+    return _date(value)
 
 
 class RegistryRecord(BaseModel):
@@ -106,6 +119,11 @@ class RegistryRecord(BaseModel):
     status: str = "active"
     registered_date: str | None = None
     last_review_date: str | None = None
+    # not registry columns: the annual review of ``review_year`` (excluded from model_dump)
+    review_year: int | None = Field(None, exclude=True)
+    review_status: str | None = Field(None, exclude=True)
+    review_date: str | None = Field(None, exclude=True)
+    review_note: str | None = Field(None, exclude=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -156,7 +174,25 @@ class RegistryRecord(BaseModel):
             raise ValueError(f"粉丝数 {v!r} 应为整数（可写 1.2万）")
         return int(float(m[1]) * (10000 if m[2] else 1))
 
-    @field_validator("opened_date", "registered_date", "last_review_date", mode="before")
+    @field_validator("review_year", mode="before")
+    @classmethod
+    def _review_year(cls, v: Any) -> int | None:
+        return None if v is None or not str(v).strip() else reviews.parse_year(v)
+
+    @field_validator("review_status", mode="before")
+    @classmethod
+    def _review_status(cls, v: Any) -> str | None:
+        return None if v is None or not str(v).strip() else reviews.parse_status(str(v))
+
+    @model_validator(mode="after")
+    def _review_complete(self) -> RegistryRecord:
+        if (self.review_date or self.review_note) and not self.review_status:
+            raise ValueError("填写了年审日期或备注，但年审状态为空")
+        if self.review_status and self.review_year is None:
+            raise ValueError("填写了年审状态，但年审年度为空")
+        return self
+
+    @field_validator("opened_date", "registered_date", "last_review_date", "review_date", mode="before")
     @classmethod
     def _dates(cls, v: Any) -> str | None:
         return _date(v)
@@ -182,7 +218,7 @@ class RegistryImportError(Exception):
         return "\n".join([head, *[f"  - {p}" for p in self.problems]])
 
 
-_LABEL = {f: hs[0] for f, hs in FIELDS.items()}
+_LABEL = {f: hs[0] for f, hs in (FIELDS | REVIEW_FIELDS).items()}
 
 
 def explain_validation(e: ValidationError) -> str:
@@ -270,7 +306,7 @@ def parse_file(path: Path | str) -> list[RegistryRecord]:
 def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: str = "import") -> dict[str, int]:
     """Upsert validated records in one transaction. Existing rows are updated in place and the
     differences written as filings, so an import never erases history."""
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    counts = {"added": 0, "updated": 0, "unchanged": 0, "reviews": 0}
     now = utcnow()
     today = date.today().isoformat()
     with store.transaction():
@@ -288,7 +324,9 @@ def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: st
                                    [rec.platform, rec.account_id])
                 _filing(store, rid, "register", None, None, None, rec.registered_date or today, "导入", actor)
                 counts["added"] += 1
+                counts["reviews"] += _import_review(store, rid, rec, actor)
                 continue
+            counts["reviews"] += _import_review(store, row["id"], rec, actor)
             changed = {k: v for k, v in data.items() if row.get(k) != v and not (v is None and row.get(k) in (None, ""))}
             if not changed:
                 counts["unchanged"] += 1
@@ -301,6 +339,19 @@ def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: st
                 _filing(store, row["id"], "change", k, row.get(k), v, today, "导入更新", actor)
             counts["updated"] += 1
     return counts
+
+
+def _import_review(store: Store, registry_id: int, rec: RegistryRecord, actor: str) -> int:
+    """Record the row's annual review when it says something new; 1 if it did."""
+    if not rec.review_status or rec.review_year is None:
+        return 0
+    old = reviews.get_review(store, registry_id, rec.review_year)
+    if old and (old.status, old.reviewed_date, old.note) == (rec.review_status, rec.review_date or old.reviewed_date,
+                                                            rec.review_note):
+        return 0
+    reviews.set_review(store, registry_id, rec.review_year, rec.review_status, reviewed_date=rec.review_date,
+                       note=rec.review_note, actor=actor)
+    return 1
 
 
 def import_file(store: Store, path: Path | str, *, actor: str = "import") -> dict[str, int]:
@@ -412,7 +463,8 @@ def close_account(store: Store, platform: str, account_id: str, *, closed_date: 
 def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:
     """Header (Chinese) and rows, in the import format, so an export re-imports unchanged."""
     fields = list(FIELDS)
-    header = [_LABEL[f] for f in fields]
+    header = [_LABEL[f] for f in fields] + [_LABEL[f] for f in REVIEW_FIELDS]
+    latest = reviews.latest_reviews(store)
     rows = []
     for r in list_accounts(store):
         out = []
@@ -425,6 +477,8 @@ def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:
             elif f == "status":
                 v = "正常" if v == "active" else "已注销"
             out.append("" if v is None else v)
+        rv = latest.get(r["id"])
+        out += [rv.year, rv.label, rv.reviewed_date or "", rv.note or ""] if rv else ["", "", "", ""]
         rows.append(out)
     return header, rows
 

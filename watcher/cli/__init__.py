@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "watcher.cli.scan_cmd",
     "watcher.cli.web_cmd",
     "watcher.cli.worker_cmd",
+    "watcher.cli.report_cmd",
 )
 
 

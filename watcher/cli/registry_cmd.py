@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from watcher import registry as reg
 from watcher.cli.common import config_option, echo_json, open_store, table
 from watcher.config import PLATFORM_LABELS, Config
+from watcher.store import reviews
 
 
 @click.group("registry")
 def registry_group() -> None:
-    """备案台账：导入、导出、查询、新增、变更备案、注销。"""
+    """备案台账：导入、导出、查询、新增、变更备案、注销、年审。"""
 
 
 @registry_group.command("import")
@@ -35,7 +36,8 @@ def import_cmd(cfg: Config, path: str | None) -> None:
         sys.exit(1)
     with open_store(cfg) as store:
         counts = reg.import_records(store, records)
-    click.echo(f"已导入 {source}：新增 {counts['added']}，更新 {counts['updated']}，未变 {counts['unchanged']}。")
+    click.echo(f"已导入 {source}：新增 {counts['added']}，更新 {counts['updated']}，未变 {counts['unchanged']}，"
+               f"年审状态 {counts['reviews']} 条。")
 
 
 @registry_group.command("export")
@@ -163,6 +165,59 @@ def close_cmd(cfg: Config, platform: str, account_id: str, closed_date: str | No
             click.echo(str(e), err=True)
             sys.exit(1)
     click.echo("已注销。")
+
+
+@registry_group.command("review")
+@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
+@click.argument("account_id")
+@click.option("--year", required=True, type=int, help="年审年度，如 2026")
+@click.option("--status", required=True, help="未提交/已提交/合格/不合格/限期整改")
+@click.option("--date", "reviewed_date", help="日期（默认今天）YYYY-MM-DD")
+@click.option("--note", help="说明（如整改要求、期限）")
+@config_option
+def review_cmd(cfg: Config, platform: str, account_id: str, year: int, status: str, reviewed_date: str | None,
+               note: str | None) -> None:
+    """记录一个账号某年度的年审状态（历史保留）。"""
+    try:
+        code = reviews.parse_status(status)
+        reviews.parse_year(year)
+        when = reg.parse_date(reviewed_date)
+    except ValueError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+    with open_store(cfg) as store:
+        row = reg.find_account(store, platform, account_id)
+        if row is None:
+            click.echo(f"台账中没有 {PLATFORM_LABELS[platform]} 账号ID {account_id}", err=True)
+            sys.exit(1)
+        r = reviews.set_review(store, row["id"], year, code, reviewed_date=when, note=note)
+    click.echo(f"已记录：{row['account_name']} {year} 年审 {r.label}（{r.reviewed_date}）")
+
+
+@registry_group.command("reviews")
+@click.option("--year", required=True, type=int, help="年审年度")
+@click.option("--unit", help="只看一个单位")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@config_option
+def reviews_cmd(cfg: Config, year: int, unit: str | None, as_json: bool) -> None:
+    """列出某年度每个正常账号的年审状态（未记录的显示为 未提交）。"""
+    with open_store(cfg) as store:
+        rows = reg.list_accounts(store, unit=unit, status="active")
+        by_id = reviews.reviews_for_year(store, year)
+    out = []
+    for r in rows:
+        rv = by_id.get(r["id"])
+        out.append({"platform": r["platform"], "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"]),
+                    "account_name": r["account_name"], "account_id": r["account_id"], "unit": r["unit"],
+                    "status": rv.status if rv else "pending", "status_label": rv.label if rv else "未提交",
+                    "date": rv.reviewed_date if rv else "", "note": rv.note if rv else ""})
+    if as_json:
+        echo_json(out)
+        return
+    table(out, [("platform_label", "平台"), ("account_name", "账号名称"), ("unit", "开设单位"),
+                ("status_label", f"{year} 年审"), ("date", "日期"), ("note", "说明")])
+    pending = sum(1 for o in out if o["status"] == "pending")
+    click.echo(f"共 {len(out)} 个账号，未提交 {pending} 个")
 
 
 COMMANDS = [registry_group]

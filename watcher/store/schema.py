@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from watcher.store import reviews
 from watcher.store.fingerprint import fingerprint_of
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -491,6 +492,7 @@ COMPONENTS: dict[str, list[Migration]] = {
     "watch": WATCH,
     "alerts": ALERTS,
     "web": WEB,
+    "reviews": reviews.MIGRATIONS,
 }
 
 

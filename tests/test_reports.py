@@ -1,0 +1,103 @@
+"""Annual report and assessment: every figure checked against a hand computation of the seeded
+year (tests/report_helpers.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from tests.report_helpers import seed_year
+from watcher.cli import main_group
+from watcher.reports import annual
+
+TODAY = date(2026, 1, 10)
+
+
+@pytest.fixture
+def seeded(cfg, store):
+    seed_year(store)
+    return cfg, store
+
+
+def _by_id(report):
+    return {f.account.account_id: f for f in report.accounts}
+
+
+def test_annual_figures_per_account(seeded):
+    cfg, store = seeded
+    r = annual.build(cfg, store, 2025, today=TODAY)
+    f = _by_id(r)
+    assert set(f) == {"A1", "A2", "B1", "B2"}  # B2 closed in June 2025: still part of 2025
+    a1, a2, b1, b2 = f["A1"], f["A2"], f["B1"], f["B2"]
+    # A1: p1 (07:30 on 1 January, China time), p2, p3 (23:30 on 31 December); not p0 (2024) nor p4 (2026)
+    assert (a1.posts, a1.reposts, a1.comments, a1.likes) == (3, 10 + 20 + 0, 5 + 10 + 0, 100 + 200 + 30)
+    assert (a1.per_post(a1.reposts), a1.per_post(a1.comments), a1.per_post(a1.likes)) == (10, 5, 110)
+    assert a1.days_since_post == 0  # last post on 31 December
+    assert (a1.followers_start, a1.followers_end, a1.growth, a1.growth_rate) == (1000, 2000, 1000, 1.0)
+    assert a1.filings == 1 and a1.unfiled == 0
+    assert dict(a1.findings) == {"deletion": 1, "edit": 2}  # the edit at 01:00 on 1 January counts
+    assert a1.review.label == "合格" and a1.review.reviewed_date == "2025-12-20"
+    assert dict(a1.monthly_posts) == {"2025-01": 1, "2025-03": 1, "2025-12": 1}
+    # A2 (WeChat): one post, no counts observed; 1 May → 31 December = 244 days: dormant
+    assert (a2.posts, a2.interactions, a2.per_post(a2.likes)) == (1, 0, 0)
+    assert a2.days_since_post == (date(2025, 12, 31) - date(2025, 5, 1)).days == 244
+    assert a2.dormant(cfg.watch.dormant_days)
+    assert (a2.followers_start, a2.followers_end, a2.growth, a2.growth_rate) == (None, None, None, None)
+    assert dict(a2.findings) == {"dormant": 1} and a2.review.label == "限期整改"
+    # B1: three posts; first snapshot of the year is the start; the 2024 filing does not count
+    assert (b1.posts, b1.reposts, b1.comments, b1.likes) == (3, 4, 6, 18)
+    assert b1.days_since_post == (date(2025, 12, 31) - date(2025, 11, 1)).days == 60
+    assert (b1.followers_start, b1.followers_end, b1.growth, b1.growth_rate) == (500, 450, -50, -0.1)
+    assert b1.filings == 1 and b1.unfiled == 1 and dict(b1.findings) == {"unfiled_change": 1}
+    assert b1.review is None and annual.review_label(b1) == "未提交"
+    # B2: closed (the close filing is its 2025 filing); its 2024 snapshot is both start and end
+    assert b2.account.status == "closed" and b2.posts == 0 and b2.filings == 1
+    assert (b2.followers_start, b2.followers_end, b2.growth) == (300, 300, 0)
+    assert b2.days_since_post == (date(2025, 12, 31) - date(2024, 6, 1)).days
+
+
+def test_annual_units_and_lists(seeded):
+    cfg, store = seeded
+    r = annual.build(cfg, store, 2025, today=TODAY)
+    units = {u.unit: u for u in r.units}
+    a, b = units["党委宣传部"], units["计算机学院"]
+    assert (a.accounts, a.active, a.closed, dict(a.reviews)) == (2, 2, 0, {"合格": 1, "限期整改": 1})
+    assert (a.posts, a.followers_end, a.growth, a.reposts, a.comments, a.likes) == (4, 2000, 1000, 30, 15, 330)
+    assert (a.findings, a.unfiled, a.dormant) == (4, 0, 1)
+    assert (b.accounts, b.active, b.closed, dict(b.reviews)) == (2, 1, 1, {"未提交": 1})
+    assert (b.posts, b.followers_end, b.growth, b.reposts, b.comments, b.likes) == (3, 750, -50, 4, 6, 18)
+    assert (b.findings, b.unfiled, b.dormant) == (1, 1, 0)
+    assert [u.unit for u in r.not_submitted] == ["计算机学院"]
+    assert [u.unit for u in r.failing_units] == ["党委宣传部"]
+    assert [f.account.account_id for f in r.dormant] == ["A2"]  # B2 is closed: not listed to close again
+    t = r.total
+    assert (t.accounts, t.posts, t.growth, t.likes, t.findings) == (4, 7, 950, 348, 5)
+    most, least = annual.most_and_least_active(r)
+    assert [f.account.account_id for f in most] == ["A1", "B1", "A2"]
+
+
+def test_annual_cli_writes_xlsx_html(seeded, config_path, tmp_path):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main_group, ["report", "annual", "--year", "2025", "--out", str(out), "--no-pdf",
+                                          "--config", str(config_path)])
+    assert res.exit_code == 0, res.output
+    assert "4 个账号（2 个单位），发帖 7，粉丝净增长 950，未提交年审的单位 1 个，僵尸账号 1 个" in res.output
+    wb = load_workbook(out / "年度报告-2025.xlsx")
+    assert wb.sheetnames == ["汇总", "党委宣传部", "计算机学院"]
+    summary = list(wb["汇总"].iter_rows(values_only=True))
+    header = summary[3]
+    rows = {row[0]: dict(zip(header, row, strict=True)) for row in summary[4:]}
+    assert rows["计算机学院"]["年审：未提交"] == 1 and rows["计算机学院"]["粉丝增长合计"] == -50
+    assert rows["全校合计"]["发帖数"] == 7 and rows["全校合计"]["点赞"] == 348
+    sheet = list(wb["党委宣传部"].iter_rows(values_only=True))
+    acc = {row[2]: dict(zip(sheet[0], row, strict=True)) for row in sheet[1:]}
+    assert acc["A1"]["年审状态"] == "合格" and acc["A1"]["发现：帖子被修改"] == 2 and acc["A1"]["篇均点赞"] == 110
+    assert acc["A1"]["粉丝增长率"] == 1.0 and acc["A2"]["距最近发帖天数"] == 244 and acc["A2"]["年初粉丝"] is None
+    html = (out / "年度报告-2025.html").read_text(encoding="utf-8")
+    assert (out / "report.css").is_file() and "<style" not in html and "<script" not in html
+    assert html.count("<svg") == 4 and "各单位每月发帖数" in html and "僵尸账号（建议注销）" in html
+    # nothing personal in a report meant for circulation
+    assert "13800000001" not in html and "张明" not in html

@@ -1,0 +1,76 @@
+"""Annual review status (年审): the CLI, and the registry import/export that carries it."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from watcher import registry as reg
+from watcher.cli import main_group
+from watcher.store import reviews
+
+
+def _run(config_path, *args):
+    return CliRunner().invoke(main_group, [*args, "--config", str(config_path)])
+
+
+def test_review_cli_sets_lists_and_keeps_history(config_path, cfg, store):
+    reg.import_file(store, cfg.registry_path)
+    res = _run(config_path, "registry", "review", "weibo", "1891724861", "--year", "2025", "--status", "已提交",
+               "--date", "2025/12/5")
+    assert res.exit_code == 0, res.output
+    assert "2025 年审 已提交（2025-12-05）" in res.output
+    res = _run(config_path, "registry", "review", "weibo", "1891724861", "--year", "2025", "--status", "passed",
+               "--note", "材料齐全")
+    assert res.exit_code == 0, res.output
+    res = _run(config_path, "registry", "reviews", "--year", "2025", "--json")
+    rows = {r["account_id"]: r for r in json.loads(res.output)}
+    assert rows["1891724861"]["status_label"] == "合格" and rows["1891724861"]["note"] == "材料齐全"
+    assert rows["gh_bit_official"]["status_label"] == "未提交"  # nothing recorded yet
+    rid = reg.find_account(store, "weibo", "1891724861")["id"]
+    assert [(h["old_status"], h["new_status"]) for h in reviews.history(store, rid)] == [(None, "submitted"),
+                                                                                        ("submitted", "passed")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--status", "优秀"], "年审状态 '优秀' 无法识别"),
+    (["--status", "合格", "--date", "12月5日"], "无法识别，应为 YYYY-MM-DD"),
+])
+def test_review_cli_refuses_bad_input_in_chinese(config_path, cfg, store, args, message):
+    reg.import_file(store, cfg.registry_path)
+    res = _run(config_path, "registry", "review", "weibo", "1891724861", "--year", "2025", *args)
+    assert res.exit_code == 2 and message in res.output
+    assert "Traceback" not in res.output
+
+
+def test_export_carries_reviews_and_reimports_them(cfg, store, tmp_path):
+    reg.import_file(store, cfg.registry_path)
+    rid = reg.find_account(store, "weibo", "1891724861")["id"]
+    reviews.set_review(store, rid, 2024, "passed", reviewed_date="2024-12-20")
+    reviews.set_review(store, rid, 2025, "rectify", reviewed_date="2025-12-20", note="限期一个月")
+    out = tmp_path / "out.csv"
+    reg.export_file(store, out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    row = next(r for r in rows if r["账号ID"] == "1891724861")
+    assert (row["年审年度"], row["年审状态"], row["年审状态日期"], row["年审备注"]) == ("2025", "限期整改", "2025-12-20",
+                                                                              "限期一个月")
+    assert reg.import_file(store, out)["reviews"] == 0  # an export re-imports unchanged
+    # a department fills in the column and imports it back
+    row["年审状态"] = "合格"
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert reg.import_file(store, out)["reviews"] == 1
+    assert reviews.get_review(store, rid, 2025).label == "合格"
+
+
+def test_import_refuses_a_review_without_year(cfg, store, tmp_path):
+    src = tmp_path / "r.csv"
+    src.write_text("平台,账号名称,账号ID,开设单位,级别,年审状态\n微博,北理工,123,党委宣传部,一级,合格\n", encoding="utf-8")
+    with pytest.raises(reg.RegistryImportError) as e:
+        reg.import_file(store, src)
+    assert "第 2 行" in e.value.render() and "年审年度为空" in e.value.render()

@@ -1,0 +1,1 @@
+"""Reports for the department: the annual review, the periodic assessment, the influence leaderboards."""

@@ -1,0 +1,81 @@
+"""Reports as HTML pages (charts inline as SVG, style in ``report.css``) and as PDF.
+
+The same page serves three readers: the web app shows it under its CSP (stylesheet from
+/static), ``watcher report`` writes it next to a copy of the stylesheet, and Debian's chromium
+prints that file to PDF (``--print-to-pdf``), where the print rules of the stylesheet apply.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from watcher.config import PLATFORM_LABELS
+from watcher.timefmt import local_time
+from watcher.watch.evidence import CHROMIUM, CHROMIUM_ARGS
+
+HERE = Path(__file__).parent
+STYLESHEET = HERE.parent / "web" / "static" / "report.css"
+ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
+ENV.globals.update(PLATFORM_LABELS=PLATFORM_LABELS)
+ENV.filters["local"] = local_time
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+ENV.filters["n"] = fmt
+ENV.filters["pct"] = pct
+
+
+class PdfError(RuntimeError):
+    """Chromium could not print the page (message is for the operator)."""
+
+
+def render(template: str, *, css_href: str = "report.css", **ctx: Any) -> str:
+    return ENV.get_template(template).render(css_href=css_href, **ctx)
+
+
+def write_html(html: str, path: Path) -> Path:
+    """The page and, next to it, the stylesheet it links."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    shutil.copyfile(STYLESHEET, path.parent / "report.css")
+    return path
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+def print_pdf(html_path: Path, pdf_path: Path, *, timeout: int = 120) -> Path:
+    """Print a written report page to PDF with headless chromium."""
+    if not chromium_available():
+        raise PdfError(f"未找到 chromium（{CHROMIUM}），无法生成 PDF；请 apt install chromium，或在浏览器中打开 HTML 后打印")
+    with tempfile.TemporaryDirectory(prefix="cw-pdf-") as profile:
+        cmd = [CHROMIUM, "--headless", *CHROMIUM_ARGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise PdfError(f"chromium 打印 PDF 超时（{timeout} 秒）") from None
+    if done.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise PdfError(f"chromium 打印 PDF 失败（退出码 {done.returncode}）：{tail[0][:300]}")
+    return pdf_path
