@@ -3,6 +3,7 @@ year (tests/report_helpers.py)."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from openpyxl import load_workbook
 
 from tests.report_helpers import seed_year
 from watcher.cli import main_group
-from watcher.reports import annual
+from watcher.reports import annual, assess
 
 TODAY = date(2026, 1, 10)
 
@@ -101,3 +102,84 @@ def test_annual_cli_writes_xlsx_html(seeded, config_path, tmp_path):
     assert html.count("<svg") == 4 and "各单位每月发帖数" in html and "僵尸账号（建议注销）" in html
     # nothing personal in a report meant for circulation
     assert "13800000001" not in html and "张明" not in html
+
+
+def _n(x, top):  # the log scale of watcher.reports.assess, written out
+    return 100 * math.log(1 + x) / math.log(1 + top)
+
+
+def test_assessment_full_year_scores_flags(seeded):
+    cfg, store = seeded
+    r = assess.build(cfg, store, date(2025, 1, 1), date(2025, 12, 31), today=TODAY)
+    s = {a.figures.account.account_id: a for a in r.accounts}
+    assert set(s) == {"A1", "A2", "B1"}  # B2 is closed
+    # best of the table: posts 3, followers 2000, growth 1000, reposts 30, comments 15, likes 330 — all A1's
+    assert s["A1"].score == pytest.approx(100.0) and s["A1"].problems == 0
+    # A2: one post of the best three; its dormant finding costs 5 points
+    assert s["A2"].score == pytest.approx(0.25 * _n(1, 3) - 5) == pytest.approx(7.5)
+    # B1: followers 450 (growth −50 counts as 0), reposts 4, comments 6, likes 18; one unfiled change
+    b1 = (0.25 * 100 + 0.15 * _n(450, 2000) + 0.15 * 0 + 0.15 * _n(4, 30) + 0.15 * _n(6, 15)
+          + 0.15 * _n(18, 330)) - 5
+    assert s["B1"].score == pytest.approx(b1)
+    assert [a.figures.account.account_id for a in r.accounts] == ["A1", "B1", "A2"]
+    units = {u.unit: u for u in r.units}
+    assert units["党委宣传部"].score == pytest.approx((100 + 7.5) / 2)
+    assert units["计算机学院"].score == pytest.approx(b1)
+    assert units["党委宣传部"].reasons == ["微信公众号「北理工公众号」 244 天未更新（僵尸账号）",
+                                      "微信公众号「北理工公众号」 2025 年审限期整改"]
+    assert units["计算机学院"].reasons == ["微博「计院微博」 有 1 项变更未按时备案"]
+    assert r.commended == []
+
+
+def test_assessment_first_half_commends_and_weights_come_from_config(seeded):
+    cfg, store = seeded
+    r = assess.build(cfg, store, date(2025, 1, 1), date(2025, 6, 30), today=TODAY)
+    s = {a.figures.account.account_id: a for a in r.accounts}
+    # H1 best: posts 2, followers 1500 (A1 on 1 June), growth 500, reposts 30, comments 15, likes 300
+    assert s["A1"].values == {"posts": 2, "followers": 1500, "growth": 500, "reposts": 30, "comments": 15,
+                              "likes": 300}
+    assert s["B1"].values == {"posts": 2, "followers": 500, "growth": 0, "reposts": 4, "comments": 6, "likes": 8}
+    b1 = 0.25 * 100 + 0.15 * _n(500, 1500) + 0.15 * _n(4, 30) + 0.15 * _n(6, 15) + 0.15 * _n(8, 300)
+    assert s["B1"].score == pytest.approx(b1) and b1 > 60
+    assert s["A2"].score == pytest.approx(0.25 * _n(1, 2))
+    units = {u.unit: u for u in r.units}
+    assert units["党委宣传部"].reasons == ["微信公众号「北理工公众号」 2025 年审限期整改"]  # 60 days idle: not dormant
+    assert [u.unit for u in r.commended] == ["计算机学院"]
+    # only posts count: B1 equals A1
+    cfg.review.weights = cfg.review.weights.model_copy(update={"followers": 0, "growth": 0, "reposts": 0,
+                                                               "comments": 0, "likes": 0})
+    r = assess.build(cfg, store, date(2025, 1, 1), date(2025, 6, 30), today=TODAY)
+    assert {a.figures.account.account_id: round(a.score, 6) for a in r.accounts} == {
+        "A1": 100.0, "B1": 100.0, "A2": round(_n(1, 2), 6)}
+
+
+def test_assessment_cli_and_unit_filter(seeded, config_path, tmp_path):
+    out = tmp_path / "a"
+    res = CliRunner().invoke(main_group, ["report", "assess", "--from", "2025-01-01", "--to", "2025-12-31",
+                                          "--unit", "计算机学院", "--out", str(out), "--config", str(config_path)])
+    assert res.exit_code == 0, res.output
+    assert "1. 计算机学院" in res.output and "通报 1 个单位，表彰 0 个单位" in res.output
+    wb = load_workbook(out / "考核-2025-01-01-2025-12-31-计算机学院.xlsx")
+    assert wb.sheetnames == ["账号排名", "单位排名", "通报", "表彰", "计分方法"]
+    rows = list(wb["账号排名"].iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][2] == "计院微博" and rows[1][-1] == 85.0 - 5
+    # alone it is the best of its table in all but growth, which nobody has (0 of weight 0.15); one unfiled change
+    bad = CliRunner().invoke(main_group, ["report", "assess", "--from", "2025-13-01", "--to", "2025-12-31",
+                                          "--config", str(config_path)])
+    assert bad.exit_code == 2 and "不是日期" in bad.output
+
+
+@pytest.mark.parametrize("review, message", [
+    ({"weights": {"posts": 0, "followers": 0, "growth": 0, "reposts": 0, "comments": 0, "likes": 0}},
+     "考核权重之和必须大于 0"),
+    ({"deadline": "02-30"}, "应为“月-日”"),
+    ({"report_address": "打电话"}, "应为 http(s):// 网址或邮箱地址"),
+    ({"weights": {"views": 1}}, "未知的键"),
+])
+def test_review_config_errors_are_chinese(tmp_path, review, message):
+    from tests.conftest import write_config
+    from watcher.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as e:
+        load_config(write_config(tmp_path, review=review))
+    assert message in e.value.render()

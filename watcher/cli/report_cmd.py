@@ -10,7 +10,7 @@ import click
 
 from watcher.cli.common import config_option, open_store
 from watcher.config import Config
-from watcher.reports import annual, render
+from watcher.reports import annual, assess, render
 
 
 @click.group("report")
@@ -50,6 +50,45 @@ def annual_cmd(cfg: Config, year: int, out_dir: str, pdf: bool) -> None:
     t = r.total
     click.echo(f"{year} 年度：{t.accounts} 个账号（{len(r.units)} 个单位），发帖 {t.posts}，粉丝净增长 {t.growth}，"
                f"未提交年审的单位 {len(r.not_submitted)} 个，僵尸账号 {len(r.dormant)} 个")
+    click.echo(f"XLSX：{xlsx}\nHTML：{html}")
+    _pdf(html, pdf)
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value.strip().replace("/", "-"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} 不是日期，应为 YYYY-MM-DD", param_hint=name) from None
+
+
+@report_group.command("assess")
+@click.option("--from", "first", required=True, help="开始日期 YYYY-MM-DD（含）")
+@click.option("--to", "last", required=True, help="结束日期 YYYY-MM-DD（含）")
+@click.option("--unit", help="只考核一个单位")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True,
+              help="输出目录")
+@click.option("--pdf/--no-pdf", default=False, show_default=True, help="用 chromium 打印 PDF")
+@config_option
+def assess_cmd(cfg: Config, first: str, last: str, unit: str | None, out_dir: str, pdf: bool) -> None:
+    """定期考核：账号与单位排名（权重见配置 review.weights）、通报与表彰名单。"""
+    start, end = _day(first, "--from"), _day(last, "--to")
+    if end < start:
+        raise click.BadParameter(f"结束日期 {end} 早于开始日期 {start}", param_hint="--to")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with open_store(cfg) as store:
+        r = assess.build(cfg, store, start, end, unit=unit)
+    if not r.accounts:
+        click.echo(f"考核期间内没有{('单位「' + unit + '」的') if unit else ''}正常账号", err=True)
+        sys.exit(1)
+    stem = f"考核-{start}-{end}" + (f"-{unit}" if unit else "")
+    xlsx = out / f"{stem}.xlsx"
+    assess.write_xlsx(r, xlsx)
+    html = render.write_html(assess.render_html(r), out / f"{stem}.html")
+    for u in r.units:
+        mark = "通报" if u.reasons else ("表彰" if u in r.commended else "")
+        click.echo(f"{u.rank:>3}. {u.unit}  {u.score:.1f} 分  {len(u.accounts)} 个账号  {mark}".rstrip())
+    click.echo(f"通报 {len(r.flagged)} 个单位，表彰 {len(r.commended)} 个单位")
     click.echo(f"XLSX：{xlsx}\nHTML：{html}")
     _pdf(html, pdf)
 

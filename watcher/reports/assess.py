@@ -1,0 +1,177 @@
+"""定期考核 (``watcher report assess --from --to [--unit]``): accounts and units ranked by the
+criteria of 泉州医专 art. 17 — number of posts, followers and their growth, reposts, comments
+and likes — with content problems deducted, and the units to name (通报) or commend (表彰).
+
+Score of an account (0–100):
+  each criterion x is put on a log scale against the best account of the table,
+      n(x) = 100 · ln(1 + x) / ln(1 + max x)        (0 when nobody has any),
+  so one viral account does not flatten everybody else (the same reason 清博 indexes use ln);
+  score = Σ wᵢ · nᵢ / Σ wᵢ − penalty × problems, never below 0,
+  weights and penalty from the config (``review.weights``, ``review.finding_penalty``);
+  growth below zero counts as 0; problems are the period's findings of kinds in PROBLEM_KINDS.
+A unit's score is the mean of its accounts' scores. A unit is named (通报) when one of its
+accounts is dormant (no post for ``watch.dormant_days`` at the end of the period), had a change
+not filed in time, or failed its annual review (不合格/限期整改 in the year the period ends);
+units without any of these, with a score of at least ``review.commend_min_score``, are commended
+(表彰), best first, at most ``review.commend_top``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from spiders.parsing import CHINA
+from watcher.config import PLATFORM_LABELS, Config
+from watcher.findings import KIND_LABELS
+from watcher.reports import charts, render
+from watcher.reports.figures import AccountFigures, Period, account_figures
+from watcher.reports.sheets import add_sheet, sheet_title
+from watcher.store import Store
+
+CRITERIA: dict[str, str] = {"posts": "发帖数", "followers": "期末粉丝", "growth": "粉丝增长", "reposts": "转发",
+                            "comments": "评论", "likes": "点赞"}
+PROBLEM_KINDS = ("unfiled_change", "dormant", "account_gone")
+
+
+def criteria_of(f: AccountFigures) -> dict[str, float]:
+    return {"posts": f.posts, "followers": f.followers_end or 0, "growth": max(f.growth or 0, 0),
+            "reposts": f.reposts, "comments": f.comments, "likes": f.likes}
+
+
+def log_scale(x: float, top: float) -> float:
+    return 100 * math.log1p(x) / math.log1p(top) if top > 0 else 0.0
+
+
+@dataclass
+class AccountScore:
+    figures: AccountFigures
+    values: dict[str, float]
+    normalized: dict[str, float]
+    problems: int
+    score: float
+    rank: int = 0
+
+
+@dataclass
+class UnitScore:
+    unit: str
+    accounts: list[AccountScore]
+    score: float
+    reasons: list[str] = field(default_factory=list)  # why the unit is named (通报)
+    rank: int = 0
+
+
+@dataclass
+class Assessment:
+    school: str
+    period: Period
+    unit: str | None
+    generated: datetime
+    weights: dict[str, float]
+    penalty: float
+    accounts: list[AccountScore]
+    units: list[UnitScore]
+    commended: list[UnitScore]
+
+    @property
+    def flagged(self) -> list[UnitScore]:
+        return [u for u in self.units if u.reasons]
+
+
+def build(cfg: Config, store: Store, first: date, last: date, *, unit: str | None = None,
+          today: date | None = None) -> Assessment:
+    period = Period(first, last)
+    figs = [f for f in account_figures(store, period, review_year=last.year, today=today, unit=unit)
+            if f.account.status == "active"]
+    weights = cfg.review.weights.as_dict()
+    total_w = sum(weights.values())
+    values = [criteria_of(f) for f in figs]
+    tops = {k: max([v[k] for v in values], default=0) for k in CRITERIA}
+    scores: list[AccountScore] = []
+    for f, v in zip(figs, values, strict=True):
+        norm = {k: log_scale(v[k], tops[k]) for k in CRITERIA}
+        problems = sum(f.findings.get(k, 0) for k in PROBLEM_KINDS)
+        raw = sum(weights[k] * norm[k] for k in CRITERIA) / total_w - cfg.review.finding_penalty * problems
+        scores.append(AccountScore(figures=f, values=v, normalized=norm, problems=problems, score=max(raw, 0.0)))
+    scores.sort(key=lambda s: (-s.score, s.figures.account.account_name))
+    for i, s in enumerate(scores, start=1):
+        s.rank = i
+    units: dict[str, list[AccountScore]] = {}
+    for s in scores:
+        units.setdefault(s.figures.account.unit, []).append(s)
+    unit_scores = [UnitScore(unit=u, accounts=acc, score=sum(a.score for a in acc) / len(acc),
+                             reasons=_reasons(acc, cfg.watch.dormant_days)) for u, acc in units.items()]
+    unit_scores.sort(key=lambda u: (-u.score, u.unit))
+    for i, u in enumerate(unit_scores, start=1):
+        u.rank = i
+    commended = [u for u in unit_scores if not u.reasons and u.score >= cfg.review.commend_min_score]
+    return Assessment(school=cfg.school.name, period=period, unit=unit, generated=datetime.now(CHINA),
+                      weights=weights, penalty=cfg.review.finding_penalty, accounts=scores, units=unit_scores,
+                      commended=commended[: cfg.review.commend_top])
+
+
+def _reasons(accounts: list[AccountScore], dormant_days: int) -> list[str]:
+    out = []
+    for a in accounts:
+        f = a.figures
+        name = f"{PLATFORM_LABELS.get(f.account.platform, f.account.platform)}「{f.account.account_name}」"
+        if f.dormant(dormant_days):
+            out.append(f"{name} {f.days_since_post} 天未更新（僵尸账号）")
+        if f.unfiled:
+            out.append(f"{name} 有 {f.unfiled} 项变更未按时备案")
+        if f.review and f.review.status in ("failed", "rectify"):
+            out.append(f"{name} {f.review.year} 年审{f.review.label}")
+    return out
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+ACCOUNT_COLUMNS = ["排名", "平台", "账号名称", "开设单位", *CRITERIA.values(), "扣分项（问题发现）", "得分"]
+UNIT_COLUMNS = ["排名", "开设单位", "参评账号", "平均得分", "通报事由"]
+
+
+def account_row(s: AccountScore) -> list[Any]:
+    a = s.figures.account
+    return [s.rank, PLATFORM_LABELS.get(a.platform, a.platform), a.account_name, a.unit,
+            *[s.values[k] for k in CRITERIA], s.problems, round(s.score, 2)]
+
+
+def unit_row(u: UnitScore) -> list[Any]:
+    return [u.rank, u.unit, len(u.accounts), round(u.score, 2), "；".join(u.reasons)]
+
+
+def method_lines(r: Assessment) -> list[str]:
+    w = "，".join(f"{CRITERIA[k]} {v:g}" for k, v in r.weights.items())
+    return [f"考核期间：{r.period.label()}（北京时间）",
+            "每项指标按对数归一：n(x) = 100 × ln(1+x) ÷ ln(1+本表最高值)；粉丝负增长按 0 计",
+            f"得分 = Σ 权重×n ÷ Σ 权重 − {r.penalty:g} × 问题发现数（最低 0 分）；权重：{w}",
+            "问题发现：" + "、".join(KIND_LABELS[k] for k in PROBLEM_KINDS),
+            "单位得分为其参评账号得分的平均；有僵尸账号、未按时备案或年审不合格/限期整改的单位列入通报，"
+            "其余达到表彰分数线的单位按得分列入表彰"]
+
+
+def write_xlsx(r: Assessment, path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "账号排名"
+    add_sheet(ws, ACCOUNT_COLUMNS, [account_row(s) for s in r.accounts])
+    used = {"账号排名"}
+    add_sheet(wb.create_sheet(sheet_title("单位排名", used)), UNIT_COLUMNS, [unit_row(u) for u in r.units])
+    add_sheet(wb.create_sheet(sheet_title("通报", used)), ["开设单位", "事由"],
+              [[u.unit, reason] for u in r.flagged for reason in u.reasons])
+    add_sheet(wb.create_sheet(sheet_title("表彰", used)), ["开设单位", "平均得分"],
+              [[u.unit, round(u.score, 2)] for u in r.commended])
+    add_sheet(wb.create_sheet(sheet_title("计分方法", used)), ["说明"], [[line] for line in method_lines(r)])
+    wb.save(path)
+
+
+def render_html(r: Assessment, *, css_href: str = "report.css") -> str:
+    chart = charts.hbar("单位平均得分", [(u.unit, round(u.score, 1)) for u in r.units])
+    return render.render("assess.html", css_href=css_href, r=r, criteria=CRITERIA, account_columns=ACCOUNT_COLUMNS,
+                         account_rows=[account_row(s) for s in r.accounts], method=method_lines(r), chart=chart)
