@@ -74,3 +74,40 @@ def test_import_refuses_a_review_without_year(cfg, store, tmp_path):
     with pytest.raises(reg.RegistryImportError) as e:
         reg.import_file(store, src)
     assert "第 2 行" in e.value.render() and "年审年度为空" in e.value.render()
+
+
+def test_public_page_shows_reviews_closed_accounts_and_nothing_personal(tmp_path):
+    from tests.conftest import write_config
+    from watcher.config import load_config
+    from watcher.store import Store
+    from watcher.web.publish import publish
+
+    cfg = load_config(write_config(tmp_path / "c", review={"report_address": "jubao@example.edu.cn"}))
+    with Store.open(cfg.db_path) as store:
+        reg.import_file(store, cfg.registry_path)
+        ids = {r["account_id"]: r["id"] for r in reg.list_accounts(store)}
+        reviews.set_review(store, ids["1891724861"], 2025, "passed", note="负责人张明已签字")
+        reviews.set_review(store, ids["gh_bit_official"], 2025, "failed")
+        reviews.set_review(store, ids["gh_bit_official"], 2024, "passed")
+        publish(cfg, store, tmp_path / "pub")
+        registry_text = " ".join(str(v) for r in reg.list_accounts(store) for v in r.values() if v)
+        active_units = {r["unit"] for r in reg.active_accounts(store)}
+    page = (tmp_path / "pub" / "index.html").read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "pub" / "accounts.json").read_text(encoding="utf-8"))
+    accounts = {a["account_id"]: a for a in data["accounts"]}
+    assert (accounts["1891724861"]["review_year"], accounts["1891724861"]["review"]) == (2025, "合格")
+    assert (accounts["gh_bit_official"]["review_year"], accounts["gh_bit_official"]["review"]) == (2025, "不合格")
+    closed = accounts["2200000456"]
+    assert closed["status"] == "已注销" and closed["review"] is None
+    assert "<td>北理工招生</td>" in page and '<td class="status">已注销' in page
+    # every other unit's accounts have no 2025 record: 未提交; 党委宣传部 has one 不合格 and the rest 未提交
+    assert "2025 年度年审未提交或不合格的单位" in page
+    assert set(data["units_flagged"]) == active_units
+    assert data["units_flagged"]["党委宣传部"].count("不合格") == 1 and "合格" not in data["units_flagged"]["党委宣传部"]
+    assert "不合格 1 个" in page and "未提交" in page
+    assert 'href="mailto:jubao@example.edu.cn"' in page and "举报疑似仿冒账号" in page
+    # nothing personal: no phone, e-mail or name of a person from the registry, no reviewer's note
+    for secret in ("13800000001", "010-68910000", "xcb@example.edu.cn", "张明", "李华", "王芳", "已签字"):
+        assert secret in registry_text + "负责人张明已签字"
+        assert secret not in page and secret not in json.dumps(data, ensure_ascii=False)
+    assert "<style" not in page and "<script>" not in page  # CSP: style and script in files

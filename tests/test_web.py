@@ -144,5 +144,6 @@ def test_users_cli_and_publish(tmp_path, config_path):
     out = tmp_path / "pub"
     assert run(main_group, ["publish", "--out", str(out), "--config", str(config_path)]).exit_code == 0
     data = json.loads((out / "accounts.json").read_text(encoding="utf-8"))
-    assert len(data["accounts"]) == 8 and {"platform", "name", "account_id", "unit", "tier"} <= set(data["accounts"][0])
-    assert "北理工招生" not in (out / "index.html").read_text(encoding="utf-8")  # closed accounts are not public
+    assert len(data["accounts"]) == 9 and {"platform", "name", "account_id", "unit", "tier"} <= set(data["accounts"][0])
+    # a closed account stays listed, as 已注销, rather than reading as "not an official account"
+    assert [a["status"] for a in data["accounts"] if a["name"] == "北理工招生"] == ["已注销"]
