@@ -20,6 +20,7 @@ JOB_PROVIDERS: list[str] = [
     "watcher.rounds.plan",
     "watcher.rounds.scans",
     "watcher.watch.jobs",
+    "watcher.reports.reminders",
 ]
 
 

@@ -10,7 +10,7 @@ import click
 
 from watcher.cli.common import config_option, open_store
 from watcher.config import Config
-from watcher.reports import annual, assess, render
+from watcher.reports import annual, assess, influence, render
 
 
 @click.group("report")
@@ -91,6 +91,28 @@ def assess_cmd(cfg: Config, first: str, last: str, unit: str | None, out_dir: st
     click.echo(f"通报 {len(r.flagged)} 个单位，表彰 {len(r.commended)} 个单位")
     click.echo(f"XLSX：{xlsx}\nHTML：{html}")
     _pdf(html, pdf)
+
+
+@report_group.command("leaderboard")
+@click.option("--kind", type=click.Choice(list(influence.KINDS)), default="week", show_default=True,
+              help="week 周榜（上一个完整的周一至周日）/ month 月榜（上一个完整自然月）")
+@click.option("--date", "day", default=None, help="以此日期为准（默认今天）YYYY-MM-DD")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True,
+              help="输出目录")
+@config_option
+def leaderboard_cmd(cfg: Config, kind: str, day: str | None, out_dir: str) -> None:
+    """传播指数榜单：每个平台一张榜，另有单位榜（公式见 HTML/XLSX 的“计算方法”）。"""
+    when = _day(day, "--date") if day else date.today()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with open_store(cfg) as store:
+        b = influence.build(cfg, store, kind, when)
+    stem = f"{influence.KINDS[kind]}-{b.period.first}-{b.period.last}"
+    xlsx = out / f"{stem}.xlsx"
+    influence.write_xlsx(b, xlsx)
+    html = render.write_html(influence.render_html(b), out / f"{stem}.html")
+    click.echo(influence.summary_text(b, cfg.alerts.base_url, top=3))
+    click.echo(f"XLSX：{xlsx}\nHTML：{html}")
 
 
 COMMANDS = [report_group]

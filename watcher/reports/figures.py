@@ -60,6 +60,9 @@ def post_time(text: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=CHINA)
 
 
+METRICS = ("reposts", "comments", "likes")
+
+
 @dataclass
 class AccountFigures:
     account: q.RegisteredAccount
@@ -75,7 +78,8 @@ class AccountFigures:
     reposts: int = 0
     comments: int = 0
     likes: int = 0
-    peak: int = 0  # interactions of the post with the most
+    peak: dict[str, int] = field(default_factory=lambda: dict.fromkeys(METRICS, 0))  # best single post
+    observed: set[str] = field(default_factory=set)  # metrics the platform showed on some post
     monthly_posts: Counter[str] = field(default_factory=Counter)  # "2026-03" → posts
 
     @property
@@ -134,10 +138,13 @@ def account_figures(store: Store, period: Period, *, review_year: int | None = N
         if fig is None or when is None or when not in period:
             continue
         fig.posts += 1
-        fig.reposts += p.reposts
-        fig.comments += p.comments
-        fig.likes += p.likes
-        fig.peak = max(fig.peak, p.reposts + p.comments + p.likes)
+        for name in METRICS:
+            value = getattr(p, name)
+            if value is None:
+                continue
+            fig.observed.add(name)
+            setattr(fig, name, getattr(fig, name) + value)
+            fig.peak[name] = max(fig.peak[name], value)
         fig.monthly_posts[when.astimezone(CHINA).strftime("%Y-%m")] += 1
     cutoff = datetime.combine(asof + timedelta(days=1), time(0), CHINA)
     for key, text in q.post_times_until(store, asof):

@@ -40,9 +40,9 @@ class PostRow:
     account_id: str
     post_id: str
     created_at: str
-    reposts: int
-    comments: int
-    likes: int
+    reposts: int | None  # None: the platform did not show it
+    comments: int | None
+    likes: int | None
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,7 @@ def registered_accounts(store: Store) -> list[RegisteredAccount]:
 def posts_around(store: Store, first: date, last: date) -> list[PostRow]:
     """Posts whose date is within [first - 1 day, last + 1 day]; the caller keeps the exact range."""
     lo, hi = (first - timedelta(days=1)).isoformat(), (last + timedelta(days=1)).isoformat()
-    rows = store.query("""SELECT platform, account_id, post_id, created_at, COALESCE(reposts, 0) AS reposts,
-                          COALESCE(comments, 0) AS comments, COALESCE(likes, 0) AS likes FROM posts
+    rows = store.query("""SELECT platform, account_id, post_id, created_at, reposts, comments, likes FROM posts
                           WHERE created_at IS NOT NULL AND substr(created_at, 1, 10) BETWEEN ? AND ?""", [lo, hi])
     return [PostRow(**r) for r in rows]
 

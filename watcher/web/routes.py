@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -13,8 +14,9 @@ from watcher import findings as fnd
 from watcher import registry as reg
 from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods
+from watcher.reports.calendar import review_year
 from watcher.rounds.records import latest_per_platform
-from watcher.store import loads
+from watcher.store import loads, reviews
 from watcher.web import auth, rules
 from watcher.web.pages import Forbidden, back, checked_form, current_user, render, start_session, store_of
 from watcher.web.rules import RULE_LABELS
@@ -220,9 +222,12 @@ def registry_page(request: Request, q: str = "") -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         rows = reg.list_accounts(store, search=q or None, unit=None if user.central else user.unit)
+        year = review_year(request.app.state.cfg, date.today())
+        year_reviews = reviews.reviews_for_year(store, year)
     if not user.central:
         rows = [r for r in rows if r["unit"] == user.unit]
-    return render(request, "registry.html", user, rows=rows, q=q, fields=reg.CHANGEABLE)
+    return render(request, "registry.html", user, rows=rows, q=q, fields=reg.CHANGEABLE, review_year=year,
+                  reviews=year_reviews, review_statuses=reviews.REVIEW_STATUSES)
 
 
 @router.post("/registry/add")
