@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from tests.report_helpers import seed_year
 from tests.web_helpers import PASSWORD, csrf
 from watcher import registry as reg
+from watcher.reports import calendar
 from watcher.store import Store, reviews
 from watcher.web import auth
 from watcher.web.app import create_app
@@ -37,7 +38,8 @@ def login(client, username):
 def test_central_records_a_review_on_the_registry_page_with_audit(site):
     client, cfg = site
     token = login(client, "xcb")
-    year = date.today().year if date.today() >= date(date.today().year, 11, 20) else date.today().year - 1
+    today = calendar.china_today()
+    year = today.year if today >= date(today.year, 11, 20) else today.year - 1  # notice_on 11-20
     page = client.get("/registry").text
     assert f"{year} 年审" in page and 'action="/registry/weibo/B1/review"' in page
     r = client.post("/registry/weibo/B1/review", data={"csrf_token": token, "year": "2025", "status": "rectify",

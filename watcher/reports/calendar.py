@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from spiders.parsing import CHINA
 from watcher.config import Config
+
+
+def china_today() -> date:
+    """Today as the department counts days (the server may run on UTC)."""
+    return datetime.now(CHINA).date()
 
 
 def _on(year: int, month_day: str) -> date:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -14,7 +13,7 @@ from watcher import findings as fnd
 from watcher import registry as reg
 from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods
-from watcher.reports.calendar import review_year
+from watcher.reports.calendar import china_today, review_year
 from watcher.rounds.records import latest_per_platform
 from watcher.store import loads, reviews
 from watcher.web import auth, rules
@@ -222,7 +221,7 @@ def registry_page(request: Request, q: str = "") -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         rows = reg.list_accounts(store, search=q or None, unit=None if user.central else user.unit)
-        year = review_year(request.app.state.cfg, date.today())
+        year = review_year(request.app.state.cfg, china_today())
         year_reviews = reviews.reviews_for_year(store, year)
     if not user.central:
         rows = [r for r in rows if r["unit"] == user.unit]
