@@ -111,3 +111,23 @@ def test_public_page_shows_reviews_closed_accounts_and_nothing_personal(tmp_path
         assert secret in registry_text + "负责人张明已签字"
         assert secret not in page and secret not in json.dumps(data, ensure_ascii=False)
     assert "<style" not in page and "<script>" not in page  # CSP: style and script in files
+
+
+def test_review_a_whole_unit_at_once_and_show_it(config_path, cfg, store):
+    reg.import_file(store, cfg.registry_path)
+    active = [r for r in reg.list_accounts(store, unit="党委宣传部", status="active")]
+    res = _run(config_path, "registry", "review", "--unit", "党委宣传部", "--year", "2025", "--status", "已提交",
+               "--date", "2025-12-10")
+    assert res.exit_code == 0, res.output
+    assert res.output.count("2025 年审 已提交（2025-12-10）") == len(active) > 1
+    by_id = reviews.reviews_for_year(store, 2025)
+    assert {r["id"] for r in active} == set(by_id)
+    shown = _run(config_path, "registry", "show", "weibo", "1891724861")
+    assert "年审：" in shown.output and "2025  已提交  2025-12-10" in shown.output
+    data = json.loads(_run(config_path, "registry", "show", "weibo", "1891724861", "--json").output)
+    assert data["reviews"][0]["label"] == "已提交"
+    for args in ([], ["weibo", "1891724861", "--unit", "党委宣传部"], ["weibo"]):
+        bad = _run(config_path, "registry", "review", *args, "--year", "2025", "--status", "合格")
+        assert bad.exit_code == 2 and "二者选一" in bad.output
+    assert _run(config_path, "registry", "review", "--unit", "不存在的单位", "--year", "2025",
+                "--status", "合格").exit_code == 1

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from watcher import registry as reg
 from watcher.cli.common import config_option, echo_json, open_store, table
 from watcher.config import PLATFORM_LABELS, Config
+from watcher.reports.calendar import china_today
 from watcher.store import reviews
 
 
@@ -86,8 +87,9 @@ def show_cmd(cfg: Config, platform: str, account_id: str, as_json: bool) -> None
             click.echo(f"台账中没有 {PLATFORM_LABELS[platform]} 账号ID {account_id}", err=True)
             sys.exit(1)
         history = reg.filings_for(store, row["id"])
+        yearly = reviews.reviews_of(store, row["id"])
     if as_json:
-        echo_json({**row, "filings": history})
+        echo_json({**row, "filings": history, "reviews": [vars(r) | {"label": r.label} for r in yearly]})
         return
     for field, headers in reg.FIELDS.items():
         if row.get(field) not in (None, ""):
@@ -96,6 +98,9 @@ def show_cmd(cfg: Config, platform: str, account_id: str, as_json: bool) -> None
     for f in history:
         what = f"{f['field']}：{f['old_value']} → {f['new_value']}" if f["field"] else ""
         click.echo(f"  {f['filed_date']}  {f['kind']}  {what}  {f['note'] or ''}".rstrip())
+    click.echo("年审：" + ("" if yearly else "无记录"))
+    for r in yearly:
+        click.echo(f"  {r.year}  {r.label}  {r.reviewed_date or ''}  {r.note or ''}".rstrip())
 
 
 @registry_group.command("add")
@@ -168,30 +173,43 @@ def close_cmd(cfg: Config, platform: str, account_id: str, closed_date: str | No
 
 
 @registry_group.command("review")
-@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
-@click.argument("account_id")
+@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)), required=False)
+@click.argument("account_id", required=False)
+@click.option("--unit", help="不给账号时：该单位的全部在用账号（如单位一次提交了全部材料）")
 @click.option("--year", required=True, type=int, help="年审年度，如 2026")
 @click.option("--status", required=True, help="未提交/已提交/合格/不合格/限期整改")
-@click.option("--date", "reviewed_date", help="日期（默认今天）YYYY-MM-DD")
+@click.option("--date", "reviewed_date", help="日期（默认今天，北京时间）YYYY-MM-DD")
 @click.option("--note", help="说明（如整改要求、期限）")
 @config_option
-def review_cmd(cfg: Config, platform: str, account_id: str, year: int, status: str, reviewed_date: str | None,
-               note: str | None) -> None:
-    """记录一个账号某年度的年审状态（历史保留）。"""
+def review_cmd(cfg: Config, platform: str | None, account_id: str | None, unit: str | None, year: int, status: str,
+               reviewed_date: str | None, note: str | None) -> None:
+    """记录一个账号（PLATFORM ACCOUNT_ID）或一个单位全部在用账号（--unit）某年度的年审状态（历史保留）。"""
+    if bool(platform and account_id) == bool(unit) or bool(platform) != bool(account_id):
+        click.echo("请给出一个账号（平台 账号ID），或用 --unit 指定单位，二者选一", err=True)
+        sys.exit(2)
     try:
         code = reviews.parse_status(status)
         reviews.parse_year(year)
-        when = reg.parse_date(reviewed_date)
+        when = reg.parse_date(reviewed_date) or china_today().isoformat()
     except ValueError as e:
         click.echo(str(e), err=True)
         sys.exit(2)
     with open_store(cfg) as store:
-        row = reg.find_account(store, platform, account_id)
-        if row is None:
-            click.echo(f"台账中没有 {PLATFORM_LABELS[platform]} 账号ID {account_id}", err=True)
-            sys.exit(1)
-        r = reviews.set_review(store, row["id"], year, code, reviewed_date=when, note=note)
-    click.echo(f"已记录：{row['account_name']} {year} 年审 {r.label}（{r.reviewed_date}）")
+        if unit:
+            rows = reg.list_accounts(store, unit=unit, status="active")
+            if not rows:
+                click.echo(f"台账中没有单位「{unit}」的在用账号", err=True)
+                sys.exit(1)
+        else:
+            row = reg.find_account(store, str(platform), str(account_id))
+            if row is None:
+                click.echo(f"台账中没有 {PLATFORM_LABELS[str(platform)]} 账号ID {account_id}", err=True)
+                sys.exit(1)
+            rows = [row]
+        with store.transaction():  # a unit's accounts all together, or none
+            done = [reviews.set_review(store, r["id"], year, code, reviewed_date=when, note=note) for r in rows]
+    for r, rv in zip(rows, done, strict=True):
+        click.echo(f"已记录：{r['account_name']} {year} 年审 {rv.label}（{rv.reviewed_date}）")
 
 
 @registry_group.command("reviews")

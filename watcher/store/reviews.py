@@ -9,10 +9,13 @@ reminder twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import sqlite_utils
+
+# Dates people read are China dates (the server may run on UTC).
+_CHINA = timezone(timedelta(hours=8))
 
 if TYPE_CHECKING:  # the schema runner imports this module's migrations while the store loads
     from watcher.store import Store
@@ -121,7 +124,7 @@ def set_review(store: Store, registry_id: int, year: int, status: str, *, review
     """Record the year's status of one account (inside the caller's transaction, if any)."""
     if status not in REVIEW_STATUSES:
         raise ReviewError(f"年审状态 {status!r} 无效")
-    when = reviewed_date or date.today().isoformat()
+    when = reviewed_date or datetime.now(_CHINA).date().isoformat()
     now = utcnow()
     with store.transaction():
         old = get_review(store, registry_id, year)
@@ -157,6 +160,12 @@ def latest_reviews(store: Store) -> dict[int, Review]:
                           JOIN (SELECT registry_id, MAX(year) AS year FROM annual_reviews GROUP BY registry_id) m
                             ON m.registry_id = r.registry_id AND m.year = r.year""")
     return {int(r["registry_id"]): _review(r) for r in rows}  # type: ignore[misc]
+
+
+def reviews_of(store: Store, registry_id: int) -> list[Review]:
+    """One account's status of every reviewed year, newest first."""
+    rows = store.query("SELECT * FROM annual_reviews WHERE registry_id = ? ORDER BY year DESC", [registry_id])
+    return [r for r in map(_review, rows) if r is not None]
 
 
 def history(store: Store, registry_id: int) -> list[dict[str, object]]:
