@@ -131,3 +131,18 @@ def test_review_a_whole_unit_at_once_and_show_it(config_path, cfg, store):
         assert bad.exit_code == 2 and "二者选一" in bad.output
     assert _run(config_path, "registry", "review", "--unit", "不存在的单位", "--year", "2025",
                 "--status", "合格").exit_code == 1
+
+
+def test_xlsx_export_carries_reviews_and_reimports_unchanged(cfg, store, tmp_path):
+    from openpyxl import load_workbook
+
+    reg.import_file(store, cfg.registry_path)
+    rid = reg.find_account(store, "weibo", "1891724861")["id"]
+    reviews.set_review(store, rid, 2025, "failed", reviewed_date="2025-12-21", note="发布差错未更正")
+    out = tmp_path / "out.xlsx"
+    reg.export_file(store, out)
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    row = dict(zip(rows[0], next(r for r in rows if r[3] == "1891724861"), strict=True))
+    assert (row["年审年度"], row["年审状态"], row["年审状态日期"]) == (2025, "不合格", "2025-12-21")
+    counts = reg.import_file(store, out)
+    assert counts["reviews"] == 0 and counts["updated"] == 0

@@ -14,11 +14,11 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 from watcher import registry
 from watcher.config import PLATFORM_LABELS, Config
+from watcher.reports.calendar import china_today
 from watcher.store import Store, reviews
 
 TIERS = {1: "一级", 2: "二级", 3: "三级"}
@@ -42,7 +42,7 @@ PAGE = """<!doctype html>
 # Script and style live in files next to the page, so the school's web server can serve it under
 # a Content-Security-Policy without 'unsafe-inline'.
 STYLE = """body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#1f2937}
-h1{font-size:22px}input{width:100%;padding:8px;font-size:16px;margin:8px 0 14px}table{width:100%;border-collapse:collapse}
+h1{font-size:22px}input{box-sizing:border-box;width:100%;padding:8px;font-size:16px;margin:8px 0 14px}table{width:100%;border-collapse:collapse}
 th,td{text-align:left;border-bottom:1px solid #e5e7eb;padding:7px}th{background:#f3f4f6}.muted{color:#6b7280}
 tr.closed td{color:#9ca3af}tr.closed td.status{color:#b91c1c;font-weight:bold}.flag{color:#b45309;font-weight:bold}
 .report{background:#fef3c7;border:1px solid #f59e0b;border-radius:6px;padding:8px 12px}
@@ -118,7 +118,7 @@ def publish(cfg: Config, store: Store, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = public_rows(store)
     year, units = flagged_units(store)
-    today = date.today().isoformat()
+    today = china_today().isoformat()
     (out / "accounts.json").write_text(json.dumps(
         {"school": cfg.school.name, "updated": today, "accounts": rows, "review_year": year,
          "units_flagged": units, "report_address": cfg.review.report_address},
