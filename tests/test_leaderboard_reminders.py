@@ -116,3 +116,19 @@ def test_monday_leaderboard_mail_to_central(cfg, store):
     (rcpt, title, text), = s.sent
     assert rcpt == ["xcb@example.edu.cn"] and "周榜（2025-03-10 至 2025-03-16）" in title
     assert "1. 北理工微博（党委宣传部）" in text and "/reports" in text
+
+
+def test_leaderboard_cli(cfg, store, config_path, tmp_path):
+    from click.testing import CliRunner
+
+    from watcher.cli import main_group
+
+    seed_year(store)
+    res = CliRunner().invoke(main_group, ["report", "leaderboard", "--kind", "month", "--date", "2025-04-02",
+                                          "--out", str(tmp_path), "--config", str(config_path)])
+    assert res.exit_code == 0, res.output
+    assert "月榜（2025-03-01 至 2025-03-31）" in res.output and "1. 北理工微博（党委宣传部）" in res.output
+    assert (tmp_path / "月榜-2025-03-01-2025-03-31.xlsx").is_file()
+    assert (tmp_path / "月榜-2025-03-01-2025-03-31.html").is_file() and (tmp_path / "report.css").is_file()
+    bad = CliRunner().invoke(main_group, ["report", "leaderboard", "--kind", "year", "--config", str(config_path)])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

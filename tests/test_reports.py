@@ -183,3 +183,8 @@ def test_review_config_errors_are_chinese(tmp_path, review, message):
     with pytest.raises(ConfigError) as e:
         load_config(write_config(tmp_path, review=review))
     assert message in e.value.render()
+
+
+def test_annual_cli_refuses_an_impossible_year(config_path):
+    res = CliRunner().invoke(main_group, ["report", "annual", "--year", "1999", "--no-pdf", "--config", str(config_path)])
+    assert res.exit_code == 2 and "年度 1999 超出范围" in res.output
