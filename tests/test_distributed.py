@@ -149,6 +149,21 @@ def test_redis_unreachable_is_reported_not_a_traceback(tmp_path):
         assert "s3cret" not in out.output and "//:***@127.0.0.1:1/0" in out.output
 
 
+def _next_heartbeats(cfg, n: int = 2) -> None:
+    """Wait until every live worker has beaten ``n`` more times (status shows beats, not now)."""
+    import time
+
+    fleet = Fleet(cfg)
+    first = {w["name"]: w["beat"] for w in fleet.workers() if fleet.alive(w)}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        beats = {w["name"]: w["beat"] for w in fleet.workers()}
+        if all(beats[k] - first[k] >= (n - 0.5) * cfg.crawl.heartbeat for k in first):
+            return
+        time.sleep(0.1)
+    raise AssertionError("workers stopped beating")
+
+
 def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_url):
     """Two exit addresses: the platform rate-limits one worker and serves the other."""
     accounts = [uid(i) for i in range(40)]
@@ -161,6 +176,7 @@ def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_ur
         try:
             wait_until_serving(cfg, "weibo", ["walled", "free"], workers)
             result = run_round(cfg, "weibo", "timeline", [Target.for_mode("timeline", a) for a in accounts])
+            _next_heartbeats(cfg)
             status = CliRunner().invoke(main_group, ["workers", "status", "--json", "--config", str(cfg.source)])
         finally:
             stop(workers)
@@ -174,6 +190,14 @@ def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_ur
     rows = {r["name"]: r for r in json.loads(status.output)}
     assert rows["walled"]["state"] == "在线" and rows["walled"]["cooling"].startswith("微博至 ")
     assert rows["free"]["cooling"] == "" and rows["free"]["targets"] == 40 and rows["walled"]["targets"] == 0
+    assert rows["free"]["served"] == 80 and rows["walled"]["served"] == 1
+    # the last heartbeat as people here read it: China time (a UTC time would be 8 hours off)
+    from datetime import datetime
+
+    from spiders.parsing import CHINA
+
+    beat = datetime.strptime(rows["free"]["last_beat"], "%Y-%m-%d %H:%M:%S")
+    assert abs((datetime.now(CHINA).replace(tzinfo=None) - beat).total_seconds()) < 600
 
 
 def test_when_the_platform_refuses_every_worker_the_round_is_blocked_and_the_school_cools(tmp_path, redis_url):

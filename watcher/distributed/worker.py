@@ -55,7 +55,8 @@ COOLDOWN_MAX = 6 * 3600
 class WorkerSpiderMixin(RedisMixin):
     """Mixed in before a platform's spider class: takes targets from the school queues."""
 
-    def __init__(self, *args: Any, worker: str, prefixes: list[str], cooldown: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, worker: str, prefixes: list[str], cooldown: int,
+                 on_cooling: Any = None, **kwargs: Any) -> None:
         info = self.info  # type: ignore[attr-defined]
         super().__init__(*args, mode=info.modes[0], targets=[], run_ids={}, round_id=0, **kwargs)
         self.worker = worker
@@ -64,6 +65,8 @@ class WorkerSpiderMixin(RedisMixin):
         self.cooldown = cooldown
         self.cooling_until = 0.0
         self.cooldown_level = 0
+        # Tells the fleet at once (a heartbeat now), so that no target is handed to this worker.
+        self.on_cooling = on_cooling
         self.leased: dict[str, tuple[Keys, str, dict[str, Any]]] = {}  # spider key → (school, raw, message)
         self.modes: dict[str, str] = {}
         self.requests_of: dict[str, int] = defaultdict(int)
@@ -186,6 +189,8 @@ class WorkerSpiderMixin(RedisMixin):
         self.cooling_until = time.time() + pause
         logger.warning("{}拒绝了本采集节点（{}），本节点暂停该平台 {} 分钟，其他节点照常采集：{}", self.info.label,
                        self.worker, max(1, pause // 60), problem.reason if problem else "")
+        if self.on_cooling is not None:
+            self.on_cooling()
 
     def _release_all(self, spider: Any = None, reason: str = "") -> None:
         """On the way out, every lease goes back to the queue for the rest of the fleet."""
@@ -390,6 +395,7 @@ def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
     _return_predecessors_leases(cfg, platforms, name)
     process = CrawlerProcess(crawler_settings(cfg, platforms[0]), install_root_handler=False)
     crawlers: dict[str, Crawler] = {}
+    heartbeat = Heartbeat(cfg, name, crawlers)
     for n, platform in enumerate(platforms):
         cls = catalog.spider_class(platform)
         spider_cls = type(f"Worker{cls.__name__}", (WorkerSpiderMixin, cls), {})
@@ -397,8 +403,8 @@ def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
         # installs the reactor, as CrawlerProcess does for its own first crawler.
         crawler = Crawler(spider_cls, crawler_settings(cfg, platform), init_reactor=n == 0)
         crawlers[platform] = crawler
-        process.crawl(crawler, cfg=cfg, worker=name, prefixes=cfg.crawl.prefixes(), cooldown=cfg.crawl.worker_cooldown)
-    heartbeat = Heartbeat(cfg, name, crawlers)
+        process.crawl(crawler, cfg=cfg, worker=name, prefixes=cfg.crawl.prefixes(), cooldown=cfg.crawl.worker_cooldown,
+                      on_cooling=heartbeat.beat)
     beats = LoopingCall(heartbeat.beat)
     beats.start(cfg.crawl.heartbeat, now=True)
     logger.info("采集节点 {} 已启动：{}；学校前缀 {}；Redis {}", name, "、".join(catalog.label(p) for p in platforms),
