@@ -169,7 +169,7 @@ def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_ur
     accounts = [uid(i) for i in range(40)]
     serve_accounts(fake, accounts)
     with FakePlatform(FIXTURES / "weibo") as wall:
-        wall.route("/api/container/getIndex", {}, status=432, body='{"ok":0,"msg":"请求过于频繁"}')
+        wall.route("/api/container/getIndex", {}, body='{"ok":0,"msg":"请求过于频繁"}')  # a rate limit, by its words
         cfg = fleet_config(tmp_path / "c", fake.base_url, redis_url, concurrency=2)
         walled = fleet_config(tmp_path / "w", wall.base_url, redis_url, concurrency=1, worker_cooldown="10m")
         workers = [start_worker(walled, "walled", tmp_path / "walled.log"), start_worker(cfg, "free", tmp_path / "free.log")]
@@ -203,7 +203,7 @@ def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_ur
 def test_when_the_platform_refuses_every_worker_the_round_is_blocked_and_the_school_cools(tmp_path, redis_url):
     accounts = [uid(i) for i in range(5)]
     with FakePlatform(FIXTURES / "weibo") as wall:
-        wall.route("/api/container/getIndex", {}, status=432, body='{"ok":0,"msg":"请求过于频繁"}')
+        wall.route("/api/container/getIndex", {}, body='{"ok":0,"msg":"请求过于频繁"}')  # a rate limit, by its words
         cfg = fleet_config(tmp_path / "c", wall.base_url, redis_url, concurrency=1, worker_cooldown="10m")
         workers = [start_worker(cfg, name, tmp_path / f"{name}.log") for name in ("a", "b")]
         try:
