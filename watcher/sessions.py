@@ -34,6 +34,7 @@ from spiders.base import load_cookies
 from watcher.config import Config
 from watcher.findings import FindingInput, record, set_status
 from watcher.store import Store
+from watcher.visitor import fetch_visitor
 
 State = Literal["none", "valid", "lapsed", "unknown"]
 STATE_LABELS = {"none": "未登录", "valid": "有效", "lapsed": "已失效", "unknown": "无法确认"}
@@ -229,8 +230,6 @@ VISITOR_SPACING = 600.0   # and not more often than every ten minutes, whatever 
 def ensure_visitor(cfg: Config, platform: str) -> bool:
     """Fresh visitor cookies for a platform that needs them and has no session; whether there
     are some. A failure costs nothing but the cookies: the round then reports the refusal."""
-    from watcher.login import fetch_visitor
-
     path = identity.visitor_path(cfg.data_path, platform)
     held = identity.read_json(path)
     age = datetime.now(UTC).timestamp() - float(held.get("fetched_at") or 0)
