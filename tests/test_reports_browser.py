@@ -67,3 +67,60 @@ def test_annual_report_pdf_has_the_charts(report_html, tmp_path):
     # the charts are vectors: 5 grid lines of the monthly chart and the zero axis of each of the 3 bar
     # charts (the tables draw their borders as rectangles, so a page without charts has no lines)
     assert lines >= 8 and curves >= 2
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_report_in_the_web_app_under_its_csp(cfg, store, tmp_path):
+    """The 报表 page's HTML report in chromium, served by the app with its strict CSP: the
+    stylesheet and the SVG charts load without one violation."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.web_helpers import PASSWORD
+    from watcher.web import auth
+    from watcher.web.server import WebThread, server
+
+    seed_year(store)
+    auth.add_user(store, "xcb", PASSWORD, "central")
+    port = _free_port()
+    srv = server(cfg, "127.0.0.1", port)
+    srv.install_signal_handlers = lambda: None
+    web = WebThread(srv)
+    web.thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
+            missing: list[str] = []
+            page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+            page.goto(f"{base}/reports")
+            page.fill("input[name=username]", "xcb")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/reports")
+            page.fill("form[action='/reports/annual'] input[name=year]", "2025")
+            page.click("form[action='/reports/annual'] button")
+            page.wait_for_selector("svg.chart")
+            assert len(page.query_selector_all("svg.chart")) == 4
+            assert page.eval_on_selector("body", "b => getComputedStyle(b).maxWidth") == "1100px"
+            page.screenshot(path=str(tmp_path / "web-annual.png"), full_page=True)
+            browser.close()
+    finally:
+        web.stop()
+    assert not errors, errors  # a CSP violation is reported on the console
+    assert all(u.endswith("/favicon.ico") for u in missing), missing  # the browser's own guess, not ours
+    assert (tmp_path / "web-annual.png").stat().st_size > 30_000
