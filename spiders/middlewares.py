@@ -111,7 +111,9 @@ class RefusalMiddleware:
         where = response.url[:100]
         handled = request.meta.get("handle_httpstatus_list") or ()
         if response.status in info.block_statuses and response.status not in handled:
-            limited = response.status in info.rate_limit_statuses
+            # A refusal that says "too frequent" is a rate limit whatever its status (Weibo's 432
+            # is both: bare for a visitor without cookies, "请求过于频繁" for one going too fast).
+            limited = response.status in info.rate_limit_statuses or _says_slow_down(response, info)
             why = "访问过于频繁被限流" if limited else "访问被拒（风控）"
             raise Refused(f"HTTP {response.status}：{why}（{where}）。{spider.advice(rate_limited=limited)}",
                           rate_limited=limited)
@@ -121,12 +123,18 @@ class RefusalMiddleware:
                 raise Refused(f"跳转到登录或验证码页面（{location[:100]}）。{spider.advice()}")
         if WALL_URL.search(response.url) and not WALL_URL.search(request.url):
             raise Refused(f"被带到登录或验证码页面（{where}）。{spider.advice()}")
-        body = (getattr(response, "body", b"") or b"").lstrip()
-        if len(body) < 600 and body[:1] == b"{":
-            text = body.decode("utf-8", "replace")
-            if re.search(info.rate_limit_text, text, re.I):
-                raise Refused(f"平台回答“{_snippet(text)}”（限流）。{spider.advice(rate_limited=True)}", rate_limited=True)
+        if _says_slow_down(response, info):
+            text = (response.body or b"").decode("utf-8", "replace")
+            raise Refused(f"平台回答“{_snippet(text)}”（限流）。{spider.advice(rate_limited=True)}", rate_limited=True)
         return response
+
+
+def _says_slow_down(response: Any, info: Any) -> bool:
+    """A short JSON answer that says "too frequent" (pages are left to the spiders)."""
+    body = (getattr(response, "body", b"") or b"").lstrip()
+    if len(body) >= 600 or body[:1] != b"{":
+        return False
+    return bool(re.search(info.rate_limit_text, body.decode("utf-8", "replace"), re.I))
 
 
 def _snippet(text: str) -> str:
