@@ -16,4 +16,4 @@ def _dispatch(cfg: Config) -> None:
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
     if not cfg.units:
         return []
-    return [ScheduledJob(id="alerts", func=_dispatch, seconds=30, description="告警：分派、升级与发送")]
+    return [ScheduledJob(id="alerts", func=_dispatch, seconds=cfg.schedule.alerts_every, description="告警：分派、升级与发送")]

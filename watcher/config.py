@@ -180,8 +180,10 @@ class ScheduleConfig(_Model):
     watch_every: Duration = 3600
     crawl_concurrency: int = Field(2, ge=1, le=8)
     scan_poll: Duration = 5
+    sentiment_every: Duration = 600  # keyword and spike analysis of the stored posts
+    alerts_every: Duration = 30  # planning and sending alerts
 
-    @field_validator("discover_every", "watch_every", "scan_poll", mode="before")
+    @field_validator("discover_every", "watch_every", "scan_poll", "sentiment_every", "alerts_every", mode="before")
     @classmethod
     def _dur(cls, v: Any) -> int:
         return parse_duration(v)

@@ -199,4 +199,4 @@ def _job(cfg: Config) -> None:
 def scheduled_jobs(cfg: Config) -> list:
     from watcher.jobs import ScheduledJob
 
-    return [ScheduledJob(id="sentiment", func=_job, seconds=600, description="舆情关键词与激增检测")]
+    return [ScheduledJob(id="sentiment", func=_job, seconds=cfg.schedule.sentiment_every, description="舆情关键词与激增检测")]

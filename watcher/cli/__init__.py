@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "watcher.cli.web_cmd",
     "watcher.cli.worker_cmd",
     "watcher.cli.report_cmd",
+    "watcher.cli.demo_cmd",
 )
 
 

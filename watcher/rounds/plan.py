@@ -85,7 +85,10 @@ def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
                                      kwargs={"platform": p}, run_at_start=True, stoppable=True,
                                      description=f"{info.label}仿冒发现"))
         if info.watchable:
-            jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=60, kwargs={"platform": p},
+            # Polls every minute (or more often when rounds are due more often) so that a
+            # sensitive period's cadence takes effect without a restart.
+            jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=min(60, cfg.schedule.watch_every),
+                                     kwargs={"platform": p},
                                      stoppable=True, description=f"{info.label}备案账号巡检"))
     return jobs
 
