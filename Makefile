@@ -1,15 +1,30 @@
-# campus-watcher — 两条命令完成全部准备：
+# campus-watcher — 一条命令看到产品，两条命令完成全部准备：
+#   make demo   安装（首次）并启动本机演示环境（模拟平台、监测服务、告警邮箱、复核网站）
 #   make run    安装（首次）并以示例配置启动监测服务
 #   make test   安装（首次，含 Debian 的 chromium 与中文字体）并运行全部测试
+# Python 不是 3.11 以上时用 PYTHON= 指定，例如 make demo PYTHON=python3.12
 VENV ?= .venv
 CONFIG ?= config/watcher.example.yaml
 PYTHON ?= python3
 APT_PACKAGES = chromium fonts-wqy-zenhei redis-server
+# The target the user typed, for the PYTHON= hint ("make demo PYTHON=python3.12").
+GOAL ?= $(or $(firstword $(MAKECMDGOALS)),setup)
 
-.PHONY: run test setup system-deps lint bench
+.PHONY: run demo test setup python-check system-deps lint bench screenshots
+
+# Python ≥ 3.11 with venv (Debian/Ubuntu ship venv separately, as python3-venv / python3.X-venv):
+# installed when root, otherwise the exact apt-get command is printed.
+python-check:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "错误：找不到 $(PYTHON)。请先安装：sudo apt-get install -y python3 python3-venv；或用 PYTHON= 指定解释器，如 make $(GOAL) PYTHON=python3.12"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "错误：campus-watcher 需要 Python ≥ 3.11，而 $(PYTHON) 是 $$($(PYTHON) -V 2>&1)。请安装更新的 Python（如 sudo apt-get install -y python3.11 python3.11-venv），再用 PYTHON= 指定：make $(GOAL) PYTHON=python3.11"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  pkg="python$$($(PYTHON) -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv"; \
+	  if [ "$$(id -u)" = 0 ]; then echo "安装 $$pkg（创建虚拟环境所需）…"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg python3-venv; \
+	  else echo "错误：$(PYTHON) 缺少 venv 模块。请先安装：sudo apt-get install -y $$pkg"; exit 1; fi; }
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(MAKE) --no-print-directory python-check PYTHON=$(PYTHON) GOAL=$(GOAL)
+	@test -x $(VENV)/bin/pip || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
@@ -24,6 +39,9 @@ system-deps:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	else echo "注意：未安装 chromium 或 redis-server（需要 root 执行 apt-get install $(APT_PACKAGES)），浏览器与多主机相关测试将跳过"; fi
 
+demo: setup
+	$(VENV)/bin/watcher demo
+
 run: setup
 	$(VENV)/bin/watcher run --config $(CONFIG)
 
@@ -32,6 +50,9 @@ test: setup system-deps
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+screenshots: setup system-deps
+	$(VENV)/bin/python docs/screenshots.py
 
 bench: setup
 	$(VENV)/bin/python benchmarks/match_eval.py ../shared/eval/cases_hit.jsonl ../shared/eval/school_hit.json

@@ -1,57 +1,89 @@
-"""Regenerate the README screenshots (1280×800) from seeded demo data.
+"""Regenerate the README screenshots (1280×800) from ``watcher demo``, as a newcomer sees it.
 
-    .venv/bin/python docs/screenshots.py
+    make screenshots            # or: .venv/bin/python docs/screenshots.py
+
+Starts the demo on a free port (temporary directory), logs in with the printed demo login, waits
+for the story's findings and mails, screenshots the pages with Debian's chromium, then ends the
+demo with Ctrl-C (SIGINT) so that it removes its directory.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import select
+import signal
 import socket
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from watcher.watch.evidence import CHROMIUM, CHROMIUM_ARGS
 
-from tests.conftest import write_config  # noqa: E402
-from tests.web_helpers import PASSWORD, seed  # noqa: E402
-from watcher.config import load_config  # noqa: E402
-from watcher.watch.evidence import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from watcher.web.server import WebThread, server  # noqa: E402
+OUT = Path(__file__).resolve().parent / "screenshots"
+STORY_KINDS = ["疑似仿冒账号", "删帖", "帖子被修改", "账号资料变更", "舆情关注", "舆情激增"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def banner(proc: subprocess.Popen[str]) -> str:
+    out, deadline = "", time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if select.select([proc.stdout], [], [], 1)[0]:
+            line = proc.stdout.readline()
+            out += line
+            if "Ctrl-C" in line:
+                return out
+    raise SystemExit(f"watcher demo 未能启动：\n{out}")
+
+
+def shoot(base: str, password: str) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "demo")
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            page.goto(f"{base}/findings")
+            if all(k in page.inner_text("main > table") for k in STORY_KINDS):
+                break
+            time.sleep(2)
+        time.sleep(12)  # the alerts of the last findings are on their way
+        page.goto(f"{base}/")
+        page.screenshot(path=str(OUT / "dashboard.png"))
+        page.goto(f"{base}/findings")
+        page.screenshot(path=str(OUT / "findings.png"))
+        page.goto(f"{base}/findings?kind=deletion")
+        page.click("main > table a >> nth=0")
+        page.screenshot(path=str(OUT / "finding.png"))
+        page.goto(f"{base}/demo/mail")
+        page.click("table.mails a >> nth=-1")
+        page.screenshot(path=str(OUT / "mail.png"))
+        browser.close()
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = load_config(write_config(Path(tmp)))
-        ids = seed(cfg)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        srv = server(cfg, "127.0.0.1", port)
-        srv.install_signal_handlers = lambda: None
-        web = WebThread(srv)
-        web.thread.start()
-        while not srv.started:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-            page.goto(f"{base}/login")
-            page.fill("input[name=username]", "xcb")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/")
-            out = ROOT / "docs" / "screenshots"
-            page.screenshot(path=str(out / "dashboard.png"))
-            page.goto(f"{base}/findings/{ids['7712345601']}")
-            page.wait_for_function("() => { const i = document.querySelector('img.shot'); return i && i.complete && i.naturalWidth > 0; }")
-            page.screenshot(path=str(out / "finding.png"))
-            browser.close()
-        web.stop()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "watcher", "demo", "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        password = re.search(r"密码：(\S+)", banner(proc)).group(1)
+        shoot(f"http://127.0.0.1:{port}", password)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    print(f"截图已写入 {OUT}")
 
 
 if __name__ == "__main__":

@@ -57,3 +57,14 @@ def store(cfg: Config):
     s = Store.open(cfg.db_path)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _default_time_zone():
+    """The zone people read times in is process-wide (set by load_config): every test starts and
+    ends with the default, whatever zone a test's config named."""
+    from watcher import timefmt
+
+    timefmt.set_zone(timefmt.DEFAULT_ZONE)
+    yield
+    timefmt.set_zone(timefmt.DEFAULT_ZONE)

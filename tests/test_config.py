@@ -93,3 +93,17 @@ def test_durations(value, seconds):
 def test_bad_duration():
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda r: r["platforms"]["weibo"].update(rate="fast"), "platforms.weibo.rate: 应为数字（实际为 'fast'）"),
+    (lambda r: r["platforms"]["weibo"].update(pages=99), "platforms.weibo.pages: 应不大于 50"),
+    (lambda r: r["platforms"]["weibo"].update(enabled="maybe"), "platforms.weibo.enabled: 应为 true 或 false"),
+    (lambda r: r["units"][1].update(policy="weekly"), "units[1].policy: 应为以下之一：'immediate' or 'digest'"),
+    (lambda r: r["platforms"]["weibo"].update(proxy="socks5://10.0.0.2:1080"), "platforms.weibo.proxy: 格式不符"),
+])
+def test_validation_errors_in_chinese_with_key_path_and_expectation(tmp_path, mutate, expected):
+    with pytest.raises(ConfigError) as e:
+        load_config(_broken(tmp_path, mutate))
+    assert any(line.startswith(expected) for line in e.value.errors), e.value.errors
+    assert not any("Input should" in line or "String should" in line for line in e.value.errors)

@@ -7,6 +7,7 @@ the file's own directory, because systemd starts the daemon from ``/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,7 @@ from pydantic import (
 )
 
 from spiders import catalog
+from watcher import timefmt
 
 
 class _Labels(Mapping[str, str]):
@@ -135,6 +137,8 @@ class PlatformConfig(_Model):
     enabled: bool = True
     base_url: dict[str, str] | str | None = None
     cookies_file: Path | None = None
+    # An HTTP(S) proxy for this platform's crawl process only ("http://user:pass@10.0.0.2:3128").
+    proxy: str | None = Field(None, pattern=r"^https?://[^\s/]+/?$")
     rate: float = Field(0.5, gt=0, description="requests per second")
     concurrency: int = Field(1, ge=1, le=16)
     retries: int = Field(3, ge=0, le=10)
@@ -443,9 +447,17 @@ class Config(_Model):
     web: WebConfig = WebConfig()
     review: ReviewConfig = ReviewConfig()
     logging: LoggingConfig = LoggingConfig()
+    # Where people read a time (pages, tables, alerts, logs); storage stays UTC.
+    timezone: str = timefmt.DEFAULT_ZONE
 
     # Where the file was read from; set by load_config, not by the file.
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        timefmt.check_zone(v)
+        return v
 
     @field_validator("platforms")
     @classmethod
@@ -552,6 +564,36 @@ def _loc(loc: tuple[Any, ...]) -> str:
 _PYDANTIC_HINTS = {
     "extra_forbidden": "未知的键（拼写错误？）",
     "missing": "缺少必填项",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数（不能有小数）",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表（[a, b] 或每行“- 项”）",
+    "dict_type": "应为键值映射",
+    "model_type": "应为键值映射",
+    "time_parsing": "应为时间，如 \"09:00\"",
+    "time_type": "应为时间，如 \"09:00\"",
+    "date_parsing": "应为日期，如 2026-06-01",
+    "date_from_datetime_parsing": "应为日期，如 2026-06-01",
+    "url_parsing": "应为网址",
+}
+# Messages that need the constraint from the error's context.
+_PYDANTIC_CONTEXT = {
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符（应匹配 {pattern}）",
+    "literal_error": "应为以下之一：{expected}",
+    "enum": "应为以下之一：{expected}",
 }
 
 
@@ -559,6 +601,9 @@ def _explain(err: dict[str, Any]) -> str:
     where = _loc(tuple(p for p in err["loc"] if not str(p).startswith("function-")))
     kind = err.get("type", "")
     msg = _PYDANTIC_HINTS.get(kind, err.get("msg", ""))
+    if kind in _PYDANTIC_CONTEXT:
+        with contextlib.suppress(KeyError, IndexError):
+            msg = _PYDANTIC_CONTEXT[kind].format(**(err.get("ctx") or {}))
     msg = msg.removeprefix("Value error, ")
     got = err.get("input")
     shown = "" if kind in ("missing",) or isinstance(got, dict | list) else f"（实际为 {got!r}）"
@@ -600,6 +645,7 @@ def load_config(path: str | Path | None = None) -> Config:
     except ValidationError as e:
         raise ConfigError(p, [_explain(err) for err in e.errors()]) from e
     cfg.source = p.resolve()
+    timefmt.set_zone(cfg.timezone)
     problems = []
     for i, logo in enumerate(cfg.school.logos):
         if not cfg.resolve_path(logo).is_file():

@@ -45,7 +45,7 @@ class Daemon:
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=8)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
-            timezone="Asia/Shanghai",
+            timezone=cfg.timezone,
         )
 
     # -- signals ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 from loguru import logger
 
 from watcher.config import LoggingConfig
+from watcher.timefmt import local_time
 
 _TOKEN_PARAMS = re.compile(
     r"(?i)(?<![\w-])((?:access_token|token|key|secret|sign|signature|password|passwd|pwd|sessdata|auth)=)[^&\s\"'<>]+")
@@ -68,6 +69,8 @@ def _redact_record(record: dict[str, Any]) -> None:
         message += "\n" + "".join(traceback.format_exception(exc.type, exc.value, exc.traceback)).rstrip()
         record["exception"] = None
     record["message"] = redact(message)
+    # Log lines show the configured zone's time, whatever the machine's own zone is.
+    record["extra"]["local"] = local_time(record["time"], seconds=True)
 
 
 _original_factory = logging.getLogRecordFactory()
@@ -101,7 +104,7 @@ def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher
     fmt = (
         "<level>{level: <7}</level> {extra[component]}: {message}"
         if under_journald
-        else "<green>{time:YYYY-MM-DD HH:mm:ss}</green> <level>{level: <7}</level> {extra[component]}: {message}"
+        else "<green>{extra[local]}</green> <level>{level: <7}</level> {extra[component]}: {message}"
     )
     logger.configure(extra={"component": component}, patcher=_redact_record)
     logging.setLogRecordFactory(_redacting_factory)
@@ -110,7 +113,7 @@ def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher
     if cfg.file:
         logger.add(str(cfg.file), level=cfg.level, rotation=cfg.rotation, retention=cfg.retention,
                    encoding="utf-8", enqueue=True, backtrace=False, diagnose=False,
-                   format="{time:YYYY-MM-DD HH:mm:ss} {level: <7} {extra[component]}: {message}")
+                   format="{extra[local]} {level: <7} {extra[component]}: {message}")
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for noisy in ("apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -7,20 +7,17 @@ file) and, for ad-hoc periods started by hand, from the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
+from watcher import timefmt
 from watcher.config import Config, PeriodConfig
 
 
 def local_tz() -> tzinfo:
-    """China Standard Time; the fixed offset is exact (no DST) if the tz database is missing."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Shanghai")
-    except Exception:  # noqa: BLE001 - any failure to load the database falls back the same way
-        return timezone(timedelta(hours=8), "CST")
+    """The configured time zone (``timezone``, Asia/Shanghai by default): where the day of a
+    sensitive period, a digest hour or quiet hours begin."""
+    return timefmt.zone()
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,60 @@
-"""Times as people read them: stored times are UTC ISO-8601; people see China time."""
+"""Times as people read them: stored times are UTC ISO-8601; people see them in the configured
+time zone (``timezone`` in the config, Asia/Shanghai by default), with the zone named.
+
+The zone is process-wide: :func:`watcher.config.load_config` sets it for every process that
+reads the config (daemon, crawl processes, CLI, web), so that pages, tables, alerts and log lines
+agree.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from spiders.parsing import CHINA
+DEFAULT_ZONE = "Asia/Shanghai"
+# Names people use for China Standard Time.
+_CHINA_NAMES = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "Asia/Urumqi", "PRC"}
+
+_zone_name = DEFAULT_ZONE
+_zone: tzinfo = ZoneInfo(DEFAULT_ZONE)
 
 
-def local_time(value: str | datetime | None) -> str:
-    """``2026-11-20T02:00:00+00:00`` → ``2026-11-20 10:00``; empty for nothing."""
+def check_zone(name: str) -> tzinfo:
+    """The zone called ``name`` (IANA, e.g. Asia/Shanghai); ValueError in Chinese otherwise."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"未知的时区 {name!r}，应为 IANA 时区名，如 Asia/Shanghai、Asia/Hong_Kong") from e
+
+
+def set_zone(name: str) -> None:
+    global _zone, _zone_name
+    _zone, _zone_name = check_zone(name), name
+
+
+def zone() -> tzinfo:
+    return _zone
+
+
+def zone_label() -> str:
+    """``北京时间`` for China Standard Time, else the zone's name."""
+    return "北京时间" if _zone_name in _CHINA_NAMES else _zone_name
+
+
+def local_time(value: str | datetime | None, *, seconds: bool = False) -> str:
+    """``2026-11-20T02:00:00+00:00`` → ``2026-11-20 10:00``; empty for nothing. A time without an
+    offset is shown as it is (a date, or a time already local)."""
     if not value:
         return ""
     try:
         dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    if dt.tzinfo is None:
-        return dt.strftime("%Y-%m-%d %H:%M")
-    return dt.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    fmt = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return (dt if dt.tzinfo is None else dt.astimezone(_zone)).strftime(fmt)
+
+
+def local_time_zoned(value: str | datetime | None) -> str:
+    """:func:`local_time` followed by the zone: ``2026-11-20 10:00（北京时间）``."""
+    shown = local_time(value)
+    return f"{shown}（{zone_label()}）" if shown else ""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from watcher.cli.common import config_option, echo_json, open_store, table
+from watcher.cli.common import config_option, echo_json, local_time, open_store, table
 from watcher.config import Config
 
 
@@ -141,7 +141,11 @@ def users_list(cfg: Config, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        table(rows, [("username", "用户名"), ("role", "角色"), ("unit", "单位"), ("disabled", "停用"), ("created_at", "创建")])
+        from watcher.web.auth import ROLES
+
+        shown = [{**r, "role": ROLES.get(r["role"], r["role"]), "disabled": "已停用" if r["disabled"] else "",
+                  "created_at": local_time(r["created_at"])} for r in rows]
+        table(shown, [("username", "用户名"), ("role", "角色"), ("unit", "单位"), ("disabled", "停用"), ("created_at", "创建")])
 
 
 @click.command("publish")

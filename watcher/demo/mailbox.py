@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import socket
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from watcher.timefmt import local_time
 
 
 def free_port() -> int:
@@ -64,7 +67,14 @@ def _read(path: Path) -> Mail:
     part = msg.get_body(preferencelist=("plain", "html"))
     body = part.get_content() if part is not None else ""
     return Mail(number=int(path.stem), subject=str(msg.get("Subject", "")), sender=str(msg.get("From", "")),
-                to=str(msg.get("To", "")), date=str(msg.get("Date", "")), body=body)
+                to=str(msg.get("To", "")), date=_local(msg.get("Date")), body=body)
+
+
+def _local(header: object) -> str:
+    try:
+        return local_time(email.utils.parsedate_to_datetime(str(header)))
+    except (TypeError, ValueError):
+        return str(header or "")
 
 
 def messages(directory: Path) -> list[Mail]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from scrapy.crawler import CrawlerProcess
 
 from spiders import catalog
 from spiders.base import Target, load_cookies
+from watcher import timefmt
 from watcher.config import Config
 from watcher.logs import remember, setup_logging
 from watcher.rounds.settings import build_settings
@@ -38,6 +41,7 @@ def main() -> int:
     data: dict[str, Any] = json.loads(sys.stdin.read())
     cfg = Config.model_validate(data["config"])
     cfg.source = Path(data["source"]) if data.get("source") else None
+    timefmt.set_zone(cfg.timezone)
     platform, mode = data["platform"], data["mode"]
     setup_logging(cfg.logging, component=f"crawl:{platform}")
     # Scrapy's start-up chatter stays out of the journal; the run records say what happened.
@@ -47,6 +51,11 @@ def main() -> int:
     if pcfg.cookies_file:
         # The session's values are secrets: hidden wherever a log line would show them.
         remember(*load_cookies(cfg.resolve_path(pcfg.cookies_file)).values())
+    if pcfg.proxy:
+        # One crawl process per platform: the proxy in its environment is this platform's alone
+        # (Scrapy's HttpProxyMiddleware reads it, credentials in the URL included).
+        remember(urllib.parse.urlsplit(pcfg.proxy).password)
+        os.environ["http_proxy"] = os.environ["https_proxy"] = pcfg.proxy
     process = CrawlerProcess(build_settings(cfg, platform, browser=info.browser), install_root_handler=False)
     crawler = process.create_crawler(catalog.spider_class(platform))
     process.crawl(crawler, cfg=cfg, mode=mode, targets=[Target(**t) for t in data["targets"]],

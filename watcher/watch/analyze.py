@@ -32,7 +32,7 @@ from typing import Any
 from loguru import logger
 
 from spiders import catalog
-from watcher import registry
+from watcher import registry, timefmt
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import FindingInput, record
 from watcher.periods import active_periods, local_tz
@@ -95,7 +95,7 @@ def _iso(t: datetime) -> str:
 
 
 def _local(iso: str | None) -> str:
-    """A stored UTC time as people read it (Beijing time)."""
+    """A stored UTC time as people read it (the configured zone)."""
     if not iso:
         return "未知"
     t = datetime.fromisoformat(iso)
@@ -426,7 +426,7 @@ def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: dict[str, Any]
                      "last_seen": p["last_seen"], "first_missed": p["missing_since"], "confirmed_at": confirmed,
                      "in_sensitive_period": in_period,
                      "reasons": [f"帖子最后一次出现在时间线：{_local(p['last_seen'])}；首次发现不在时间线：{_local(p['missing_since'])}；"
-                                 f"平台确认已删除：{_local(confirmed)}（北京时间）"]})).created)
+                                 f"平台确认已删除：{_local(confirmed)}（{timefmt.zone_label()}）"]})).created)
 
 
 # -- after a crash ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from watcher import timefmt
 from watcher.config import Config
 from watcher.periods import local_tz
 from watcher.store import Store, dumps, utcnow
@@ -49,7 +50,7 @@ class LockedOut(Exception):
     def __init__(self, until: datetime) -> None:
         self.until = until
         local = until.astimezone(local_tz())
-        super().__init__(f"登录失败次数过多，已暂时锁定；请于 {local:%H:%M}（北京时间）后再试，"
+        super().__init__(f"登录失败次数过多，已暂时锁定；请于 {local:%H:%M}（{timefmt.zone_label()}）后再试，"
                          f"或联系管理员")
 
 
