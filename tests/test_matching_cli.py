@@ -62,3 +62,27 @@ def test_a_line_that_breaks_the_matcher_costs_only_itself(config_path):
     assert run_match(matcher, io.StringIO("\n".join(lines) + "\n"), out, err) == 1
     assert [json.loads(x)["account_id"] for x in out.getvalue().splitlines()] == ["0", "2"]
     assert "第 2 行" in err.getvalue() and "boom" in err.getvalue()
+
+
+def _run_bytes(config_path, data: bytes):
+    return CliRunner().invoke(main_group, ["match", "--config", str(config_path)], input=data)
+
+
+def test_platform_in_chinese_and_an_unknown_platform_is_a_line_error(config_path):
+    r = _run(config_path, [json.dumps({"platform": "微博", "account_id": "1891724861", "name": "北京理工大学"}, ensure_ascii=False),
+                           json.dumps({"platform": "脸书", "account_id": "1", "name": "北理工"}, ensure_ascii=False),
+                           json.dumps({"platform": "B站", "account_id": "2", "name": "北理工表白墙"}, ensure_ascii=False)])
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["verdict"] for o in out] == ["registered", "suspect"] and out[0]["platform"] == "微博"
+    assert r.exit_code == 1 and "第 2 行" in r.stderr and "脸书" in r.stderr and "无法识别" in r.stderr
+
+
+def test_bytes_that_are_not_utf8_a_bom_and_deep_nesting_cost_only_their_line(config_path):
+    good = json.dumps({"platform": "weibo", "account_id": "1891724861", "name": "北京理工大学"}, ensure_ascii=False)
+    data = ("\ufeff" + good + "\n").encode() + '{"platform":"weibo","account_id":"3","name":"北理工"}\n'.encode("gbk") \
+        + ("[" * 100_000 + "]" * 100_000 + "\n").encode() + (good + "\n").encode()
+    r = _run_bytes(config_path, data)
+    assert r.exit_code == 1
+    assert [json.loads(x)["verdict"] for x in r.stdout.splitlines()] == ["registered", "registered"]
+    assert "第 2 行：不是 UTF-8 编码" in r.stderr and "第 3 行：JSON 嵌套层数过多" in r.stderr
+    assert "Traceback" not in r.output

@@ -61,3 +61,18 @@ def test_log_lines_carry_the_configured_zones_time(tmp_path):
     stamp = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d):\d\d 时区测试", line)
     assert stamp, line
     assert stamp.group(1) in {timefmt.local_time(before), timefmt.local_time(datetime.now(UTC))}
+
+
+def test_apschedulers_skipped_run_warnings_are_gone(tmp_path):
+    import logging
+
+    setup_logging()
+    out = io.StringIO()
+    sink = logger.add(out, format="{message}")
+    try:
+        log = logging.getLogger("apscheduler.scheduler")
+        log.warning('Execution of job "watch" skipped: maximum number of running instances reached (1)')
+        log.warning('Run time of job "watch" was missed by 0:00:05')
+    finally:
+        logger.remove(sink)
+    assert "maximum number" not in out.getvalue() and "was missed by" in out.getvalue()

@@ -74,6 +74,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _no_blank_names(v: list[str]) -> list[str]:
+    blank = [i for i, name in enumerate(v) if not str(name).strip()]
+    if blank:
+        raise ValueError(f"第 {blank[0] + 1} 个名称为空：空名称会匹配任何账号，请删除或填写")
+    return v
+
+
 class SchoolNames(_Model):
     full: list[str] = Field(min_length=1)
     short: list[str] = []
@@ -81,9 +88,11 @@ class SchoolNames(_Model):
     historical: list[str] = []
     marks: list[str] = []
 
+    _blank = field_validator("full", "short", "english", "historical", "marks")(_no_blank_names)
+
 
 class SchoolConfig(_Model):
-    name: str
+    name: str = Field(min_length=1, pattern=r"\S")
     names: SchoolNames
     others: list[str] = []
     allow: list[str] = Field(default_factory=list, description="names reviewed as not impersonation")
@@ -589,9 +598,9 @@ _PYDANTIC_CONTEXT = {
     "less_than_equal": "应不大于 {le}",
     "too_short": "至少需要 {min_length} 项",
     "too_long": "最多 {max_length} 项",
-    "string_too_short": "至少 {min_length} 个字符",
     "string_too_long": "最多 {max_length} 个字符",
     "string_pattern_mismatch": "格式不符（应匹配 {pattern}）",
+    "string_too_short": "不能为空",
     "literal_error": "应为以下之一：{expected}",
     "enum": "应为以下之一：{expected}",
 }
@@ -625,15 +634,44 @@ def resolve_config_path(path: str | Path | None) -> Path:
     )
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate the config; raises ConfigError listing every problem."""
-    p = resolve_config_path(path)
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key written twice in one mapping is an error: the
+    second silently replacing the first is how a config edit gets lost."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"键 {key!r} 重复（第 {seen[key] + 1} 行与第 {key_node.start_mark.line + 1} 行），"
+                    "后者会覆盖前者；请合并为一处", key_node.start_mark)
+            if isinstance(key, str | int | float | bool):
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_text(p: Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
+    except IsADirectoryError as e:
+        raise ConfigError(p, ["这是一个目录，不是配置文件"]) from e
     except OSError as e:
         raise ConfigError(p, [f"无法读取：{e.strerror or e}"]) from e
     try:
-        raw = yaml.safe_load(text)
+        return data.decode("utf-8-sig")  # a BOM (Windows Notepad) is harmless
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ConfigError(p, [f"不是 UTF-8 编码（第 {line} 行起无法解码，可能是用 GBK 保存的）；"
+                              f"请另存为 UTF-8，例如：iconv -f GBK -t UTF-8 {p} -o {p}.utf8"]) from e
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the config; raises ConfigError listing every problem."""
+    p = resolve_config_path(path)
+    text = _read_text(p)
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "某处"
@@ -650,6 +688,11 @@ def load_config(path: str | Path | None = None) -> Config:
     for i, logo in enumerate(cfg.school.logos):
         if not cfg.resolve_path(logo).is_file():
             problems.append(f"school.logos[{i}]: 文件不存在：{cfg.resolve_path(logo)}")
+        elif (why := _not_an_image(cfg.resolve_path(logo))) is not None:
+            problems.append(f"school.logos[{i}]: 不是可读取的图片（{why}）：{cfg.resolve_path(logo)}")
+    creds = cfg.alerts.credentials_file
+    if creds and not cfg.resolve_path(creds).is_file():
+        problems.append(f"alerts.credentials_file: 文件不存在：{cfg.resolve_path(creds)}")
     if cfg.registry and not cfg.resolve_path(cfg.registry).is_file():
         problems.append(f"registry: 文件不存在：{cfg.resolve_path(cfg.registry)}")
     for name, pc in cfg.platforms.items():
@@ -658,6 +701,55 @@ def load_config(path: str | Path | None = None) -> Config:
     if problems:
         raise ConfigError(p, problems)
     return cfg
+
+
+def _not_an_image(path: Path) -> str | None:
+    """Why the file cannot serve as a logo, or None when it is an image Pillow can read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        return type(e).__name__ if isinstance(e, UnidentifiedImageError) else str(e) or type(e).__name__
+    return None
+
+
+def _credential_names(path: Path | None) -> set[str]:
+    """The names a credentials file (``KEY=value`` lines) defines; their values are not kept."""
+    if path is None or not path.is_file():
+        return set()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line.split("=", 1)[0].strip() for line in lines
+            if "=" in line and not line.strip().startswith("#") and line.split("=", 1)[1].strip()}
+
+
+def secret_problems(cfg: Config) -> list[str]:
+    """Secrets the config names (``url_env``, ``secret_env``, ``password_env``) that neither the
+    environment nor the credentials file provides: the channel could never send. Checked by
+    ``watcher check-config`` and logged by the daemon at start, not by every command (an
+    operator's shell rarely holds the service's secrets)."""
+    known = _credential_names(cfg.resolve_path(cfg.alerts.credentials_file) if cfg.alerts.credentials_file else None)
+
+    def missing(name: str | None, fallback: str | None = None) -> bool:
+        return bool(name) and not os.environ.get(name or "") and name not in known and not fallback
+
+    where = (f"环境变量中没有，凭据文件 {cfg.resolve_path(cfg.alerts.credentials_file)} 中也没有"
+             if cfg.alerts.credentials_file else "环境变量中没有（也未配置 alerts.credentials_file）")
+    problems = []
+    for i, unit in enumerate(cfg.units):
+        for j, ch in enumerate(unit.channels):
+            for key, fallback in (("url_env", ch.url), ("secret_env", ch.secret)):
+                name = getattr(ch, key)
+                if missing(name, fallback):
+                    problems.append(f"units[{i}].channels[{j}].{key}: {name} 未设置（{where}）")
+    smtp = cfg.alerts.smtp
+    if missing(smtp.password_env):
+        problems.append(f"alerts.smtp.password_env: {smtp.password_env} 未设置（{where}）")
+    return problems
 
 
 def summarize(cfg: Config) -> str:

@@ -22,7 +22,7 @@ from loguru import logger
 
 from watcher import jobs as job_registry
 from watcher import sdnotify
-from watcher.config import Config, ConfigError, load_config
+from watcher.config import Config, ConfigError, load_config, secret_problems
 from watcher.logs import setup_logging
 from watcher.rounds.records import reap_orphans
 from watcher.store import Store
@@ -175,4 +175,6 @@ def run_daemon(config_path: Path | str) -> int:
         logger.error(e.render())
         return 2
     setup_logging(cfg.logging, component="daemon")
+    for problem in secret_problems(cfg):
+        logger.error("告警凭据缺失，相应渠道将无法发送：{}", problem)
     return Daemon(config_path, cfg).run()

@@ -117,3 +117,28 @@ def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for noisy in ("apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _SkippedRunFilter) for f in scheduler.filters):
+        scheduler.addFilter(_SkippedRunFilter())
+
+
+_LEVELS_ZH = {"WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重错误"}
+
+
+def setup_cli_logging() -> None:
+    """For the short commands: no log lines in their output, only warnings and errors, worded
+    for the operator (``警告：…``). ``run``, ``web`` and ``demo`` set up full logging instead."""
+    logger.remove()
+    logger.configure(extra={"component": "cli", "local": ""}, patcher=_redact_record)
+    logging.setLogRecordFactory(_redacting_factory)
+    logger.add(sys.stderr, level="WARNING", colorize=False, backtrace=False, diagnose=False,
+               format=lambda r: _LEVELS_ZH.get(r["level"].name, r["level"].name) + "：{message}\n")
+    logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
+
+
+class _SkippedRunFilter(logging.Filter):
+    """A poll that finds its previous run still going (a long round) is skipped by design
+    (``max_instances: 1``); APScheduler warns about each one, which says nothing to an operator."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()

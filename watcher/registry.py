@@ -232,16 +232,32 @@ def explain_validation(e: ValidationError) -> str:
     return "；".join(parts)
 
 
+def _read_xlsx(path: Path) -> list[tuple[int, list[Any]]]:
+    """The first sheet's rows; a file that is not a readable workbook (damaged, renamed from .xls
+    or .csv, password-protected) is a RegistryImportError saying so."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            return [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+        finally:
+            wb.close()
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, IndexError, EOFError) as e:
+        raise RegistryImportError(str(path), [
+            f"无法读取该 XLSX 文件（{type(e).__name__}）：文件可能已损坏、加密，或其实是 .xls/.csv 改了扩展名；"
+            "请用 Excel/WPS 打开后另存为 .xlsx 或 UTF-8 CSV"]) from e
+
+
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     """Header and (line number, cells) of a CSV or XLSX file."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
-        wb.close()
+        rows = _read_xlsx(path)
     elif suffix in (".csv", ".txt", ""):
         raw = path.read_bytes()
         for enc in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK

@@ -10,7 +10,10 @@ import importlib
 
 import click
 
+from watcher.cli import zh
 from watcher.cli.common import main_group
+
+zh.install()
 
 COMMAND_MODULES = (
     "watcher.cli.config_cmd",

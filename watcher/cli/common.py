@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -12,20 +14,72 @@ import click
 
 from watcher import __version__
 from watcher.config import Config, ConfigError, load_config
+from watcher.logs import setup_cli_logging
 from watcher.store import Store
 from watcher.timefmt import local_time  # noqa: F401 - re-exported for the commands
 
 EXIT_CONFIG = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="campus-watcher")
+EXIT_ENVIRONMENT = 4  # the data dir or the database cannot be used (full, read-only, locked …)
+
+
+def environment_error(e: BaseException) -> str | None:
+    """What an operator should read for an error of the machine rather than of the program: a
+    full disk, a read-only or missing data dir, a file where a directory should be, a database
+    locked longer than the wait. None for anything else (a bug, shown as one)."""
+    text = str(e).lower()
+    if isinstance(e, sqlite3.OperationalError):
+        if "locked" in text or "busy" in text:
+            return ("数据库被占用，等待超时（另一进程——守护进程、网站或另一条命令——长时间持有写锁）；"
+                    "请稍后重试，或检查是否有卡住的进程")
+        if "full" in text:
+            return "磁盘已满，数据库无法写入：请清理数据目录所在的磁盘后重试"
+        if "readonly" in text or "read-only" in text:
+            return "数据库只读，无法写入：请检查数据目录及数据库文件的权限，或所在文件系统是否只读挂载"
+        if "unable to open" in text or "disk i/o" in text:
+            return f"无法打开数据库（{e}）：请检查数据目录是否存在、是否为目录、是否可写"
+        return None
+    if isinstance(e, OSError):
+        where = f"：{e.filename}" if e.filename else ""
+        reasons = {
+            errno.ENOSPC: "磁盘已满，无法写入", errno.EDQUOT: "磁盘配额已用完，无法写入",
+            errno.EROFS: "文件系统只读，无法写入", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+            errno.ENOTDIR: "路径中有一段是文件而不是目录", errno.EEXIST: "已存在同名文件（此处应是目录）",
+            errno.ENOENT: "路径不存在", errno.EISDIR: "这是一个目录，不是文件",
+        }
+        reason = reasons.get(e.errno or 0, f"系统错误（{e.strerror or e}）")
+        return f"{reason}{where}；请检查配置中的 data_dir 与该目录的权限和磁盘空间"
+    return None
+
+
+class WatcherGroup(click.Group):
+    """The top-level group: a machine problem (disk, permissions, a locked database) ends the
+    command with a Chinese message and exit code 4 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # the reader of our output went away (… | head): nothing to say
+            sys.stderr.close()
+            sys.exit(1)
+        except (OSError, sqlite3.Error) as e:
+            message = environment_error(e)
+            if message is None:
+                raise
+            click.echo(f"错误：{message}", err=True)
+            sys.exit(EXIT_ENVIRONMENT)
+
+
+@click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="campus-watcher", help="显示版本并退出。")
 def main_group() -> None:
     """campus-watcher：高校新媒体账号备案监测（仿冒发现、备案账号巡检、舆情、告警、复核）。
 
     大多数命令需要 --config 指定配置文件（默认读取环境变量 CAMPUS_WATCHER_CONFIG、
     /etc/campus-watcher/watcher.yaml 或 ./config/watcher.yaml）。
     """
+    setup_cli_logging()
 
 
 def load_or_exit(path: str | None) -> Config:

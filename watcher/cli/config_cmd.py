@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from watcher.cli.common import config_option
-from watcher.config import Config, summarize
+from watcher.cli.common import EXIT_CONFIG, config_option
+from watcher.config import Config, ConfigError, secret_problems, summarize
 
 
 @click.command("check-config")
 @config_option
 def check_config(cfg: Config) -> None:
-    """校验配置文件；正确则打印摘要，错误则列出每一处（键路径与期望值）并以状态 2 退出。"""
+    """校验配置文件；正确则打印摘要，错误则列出每一处（键路径与期望值）并以状态 2 退出。
+
+    除格式外还检查引用的凭据：url_env、secret_env、password_env 指向的环境变量或凭据文件中的项
+    必须存在（请在与服务相同的环境中运行，如 sudo -u campus-watcher env $(cat credentials.env) …）。
+    """
+    problems = secret_problems(cfg)
+    if problems:
+        click.echo(ConfigError(cfg.source or "配置", problems).render(), err=True)
+        sys.exit(EXIT_CONFIG)
     click.echo(f"配置文件 {cfg.source} 校验通过。")
     click.echo(summarize(cfg))
 

@@ -135,12 +135,20 @@ def findings_group() -> None:
 @findings_group.command("list")
 @click.option("--kind", type=click.Choice(list(findings_mod.KIND_LABELS)))
 @click.option("--status", type=click.Choice(list(findings_mod.STATUS_LABELS)))
-@click.option("--unit")
+@click.option("--unit", help="单位：名称、id 或别名（如 计算机学院、cs）")
 @click.option("--json", "as_json", is_flag=True)
 @config_option
 def findings_list(cfg: Config, kind: str | None, status: str | None, unit: str | None, as_json: bool) -> None:
     """列出监测发现。"""
+    from watcher.web import auth
+
     with open_store(cfg) as store:
+        if unit:  # findings carry the unit's name; people also write its id or an alias
+            try:
+                unit = auth.canonical_unit(cfg, store, unit)
+            except auth.UserError as e:
+                click.echo(f"错误：{e}", err=True)
+                sys.exit(2)
         rows = findings_mod.list_findings(store, kind=kind, status=status, unit=unit)
     if as_json:
         echo_json(rows)

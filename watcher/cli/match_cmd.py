@@ -10,6 +10,7 @@ from typing import IO
 
 import click
 
+from spiders import catalog
 from watcher import registry
 from watcher.cli.common import config_option
 from watcher.config import Config
@@ -37,7 +38,11 @@ def _candidate(obj: object) -> Candidate:
     missing = [k for k in REQUIRED if not str(obj.get(k) or "").strip()]
     if missing:
         raise ValueError(f"缺少字段 {', '.join(missing)}")
-    return Candidate(str(obj["platform"]), str(obj["account_id"]), str(obj["name"]),
+    try:  # 微博, weibo, 新浪微博 … all name one platform; anything else is this line's error
+        platform = catalog.resolve(str(obj["platform"]))
+    except catalog.UnknownPlatform as e:
+        raise ValueError(str(e)) from e
+    return Candidate(platform, str(obj["account_id"]), str(obj["name"]),
                      str(obj.get("bio") or ""), obj.get("avatar") or None)
 
 
@@ -53,7 +58,25 @@ def _chunk(source: IO[str]) -> int:
         return CHUNK  # an in-memory stream: all of it is already there
 
 
-def run_match(matcher: Matcher, source: IO[str], out: IO[str], err: IO[str]) -> int:
+def _parse(line: str | bytes, lineno: int) -> object:
+    """One input line as JSON; a ValueError in Chinese for anything that is not (bytes that are
+    not UTF-8, nesting too deep for the parser, bad syntax). A BOM opening the input is ignored."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"不是 UTF-8 编码（第 {e.start + 1} 个字节起无法解码），请把输入转为 UTF-8") from e
+    if lineno == 1:
+        line = line.removeprefix("\ufeff")
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"不是合法的 JSON（第 {e.colno} 列：{e.msg}）") from e
+    except RecursionError as e:
+        raise ValueError("JSON 嵌套层数过多，无法解析（每行应为一个账号对象）") from e
+
+
+def run_match(matcher: Matcher, source: IO[str] | IO[bytes], out: IO[str], err: IO[str]) -> int:
     bad = 0
     chunk = _chunk(source)
     pending: list[tuple[int, dict, Candidate]] = []
@@ -86,11 +109,8 @@ def run_match(matcher: Matcher, source: IO[str], out: IO[str], err: IO[str]) -> 
         if not line.strip():
             continue
         try:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"不是合法的 JSON（第 {e.colno} 列：{e.msg}）") from e
-            pending.append((lineno, obj, _candidate(obj)))
+            obj = _parse(line, lineno)
+            pending.append((lineno, obj, _candidate(obj)))  # type: ignore[arg-type]
         except (ValueError, OSError) as e:
             bad += 1
             err.write(f"第 {lineno} 行：{e}\n")
@@ -110,7 +130,8 @@ def match_cmd(cfg: Config, input_path: str) -> None:
     """判定账号是否仿冒：每行输入 {"platform","account_id","name","bio"?,"avatar"?}，
     每行输出原字段加 verdict（registered/suspect/clear）、score、matched、unit、reasons、algo。"""
     matcher = build_matcher(cfg)
-    with click.open_file(input_path, encoding="utf-8") as source:
+    # Bytes in: a line that is not UTF-8 is that line's error, not the end of the input.
+    with click.open_file(input_path, "rb") as source:
         code = run_match(matcher, source, sys.stdout, sys.stderr)
     sys.exit(code)
 

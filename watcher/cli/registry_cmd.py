@@ -8,7 +8,7 @@ import click
 from pydantic import ValidationError
 
 from watcher import registry as reg
-from watcher.cli.common import config_option, echo_json, open_store, table
+from watcher.cli.common import PLATFORM, config_option, echo_json, open_store, table
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.reports.calendar import china_today
 from watcher.store import reviews
@@ -52,7 +52,7 @@ def export_cmd(cfg: Config, path: str) -> None:
 
 
 @registry_group.command("list")
-@click.option("--platform", type=click.Choice(list(PLATFORM_LABELS)), help="平台")
+@click.option("--platform", type=PLATFORM, help="平台")
 @click.option("--unit", help="开设单位")
 @click.option("--status", type=click.Choice(["active", "closed"]), help="状态")
 @click.option("--search", "-s", help="按名称/ID/单位搜索")
@@ -75,7 +75,7 @@ def list_cmd(cfg: Config, platform: str | None, unit: str | None, status: str | 
 
 
 @registry_group.command("show")
-@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
+@click.argument("platform", type=PLATFORM)
 @click.argument("account_id")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @config_option
@@ -136,7 +136,7 @@ def add_cmd(cfg: Config, **fields: str | None) -> None:
 
 
 @registry_group.command("file-change")
-@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
+@click.argument("platform", type=PLATFORM)
 @click.argument("account_id")
 @click.option("--field", required=True, type=click.Choice(list(reg.CHANGEABLE)), help="变更的字段")
 @click.option("--value", "new_value", required=True, help="新值")
@@ -156,7 +156,7 @@ def file_change_cmd(cfg: Config, platform: str, account_id: str, field: str, new
 
 
 @registry_group.command("close")
-@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)))
+@click.argument("platform", type=PLATFORM)
 @click.argument("account_id")
 @click.option("--date", "closed_date", help="注销日期（默认今天）")
 @click.option("--note", help="说明")

@@ -1,0 +1,56 @@
+"""The command line speaks Chinese: click's usage, help and errors; platforms by any name."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from watcher import registry
+from watcher.cli import main_group
+from watcher.store import Store
+
+
+def run(*args: str, **kw):
+    return CliRunner().invoke(main_group, list(args), **kw)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["nosuch"], "错误：没有命令 'nosuch'。"),
+    (["demo", "--port", "abc"], "错误：'--port' 的值无效：'abc' 不是有效的整数。"),
+    (["users", "add", "x", "--role", "nope"], "'nope' 不是以下之一：'admin', 'central', 'unit'"),
+    (["users", "add", "x"], "错误：缺少选项 '--role'"),
+    (["registry", "show", "脸书", "1"], "平台 '脸书' 无法识别"),
+    (["match", "--nope"], "错误：没有选项 '--nope'。"),
+])
+def test_usage_errors_in_chinese(args, expected):
+    r = run(*args)
+    assert r.exit_code == 2 and expected in r.output, r.output
+    assert "用法:" in r.output and "查看帮助" in r.output
+    assert not any(w in r.output for w in ("Error:", "Usage:", "Try '", "Invalid value", "No such"))
+
+
+def test_help_in_chinese():
+    r = run("--help")
+    assert r.exit_code == 0 and "选项" in r.output and "显示此帮助并退出" in r.output and "显示版本并退出" in r.output
+    assert "Show this message" not in r.output and "Show the version" not in r.output
+
+
+def test_registry_show_takes_the_platform_in_chinese(cfg):
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    for name in ("微博", "weibo", "新浪微博"):
+        r = run("registry", "show", name, "1891724861", "-c", str(cfg.source))
+        assert r.exit_code == 0 and "北京理工大学" in r.output, r.output
+
+
+def test_findings_list_takes_the_units_name_id_or_alias(cfg):
+    from watcher.findings import FindingInput, record
+
+    with Store.open(cfg.db_path) as s:
+        record(s, FindingInput(kind="edit", dedupe_key="edit:1", title="学院的帖子被修改", unit="计算机学院"))
+        record(s, FindingInput(kind="edit", dedupe_key="edit:2", title="研究生院的帖子被修改", unit="研究生院"))
+    for unit in ("计算机学院", "cs", "计算机"):
+        r = run("findings", "list", "--unit", unit, "-c", str(cfg.source))
+        assert r.exit_code == 0 and "学院的帖子被修改" in r.output and "研究生院的" not in r.output, r.output
+    r = run("findings", "list", "--unit", "不存在的学院", "-c", str(cfg.source))
+    assert r.exit_code == 2 and "没有单位「不存在的学院」" in r.output and "计算机学院" in r.output
