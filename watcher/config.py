@@ -195,8 +195,10 @@ class ScheduleConfig(_Model):
     scan_poll: Duration = 5
     sentiment_every: Duration = 600  # keyword and spike analysis of the stored posts
     alerts_every: Duration = 30  # planning and sending alerts
+    evidence_every: Duration = 300  # keeping evidence of new findings
 
-    @field_validator("discover_every", "watch_every", "scan_poll", "sentiment_every", "alerts_every", mode="before")
+    @field_validator("discover_every", "watch_every", "scan_poll", "sentiment_every", "alerts_every",
+                     "evidence_every", mode="before")
     @classmethod
     def _dur(cls, v: Any) -> int:
         return parse_duration(v)

@@ -9,6 +9,7 @@ pruned once older than ``watch.evidence_retention_days``.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -61,7 +62,8 @@ def raw_record(store: Store, finding: dict[str, Any]) -> dict[str, Any] | None:
         row = store.one("SELECT raw, taken_at FROM profile_snapshots WHERE platform = ? AND account_id = ? "
                         "ORDER BY id DESC LIMIT 1", [finding["platform"], finding["account_id"]])
     else:
-        row = store.one("SELECT raw, name, bio, first_seen, last_seen FROM accounts WHERE platform = ? AND account_id = ?",
+        row = store.one("SELECT raw, name, bio, avatar_path, first_seen, last_seen FROM accounts "
+                        "WHERE platform = ? AND account_id = ?",
                         [finding["platform"], finding["account_id"]])
     if row is None:
         return None
@@ -94,6 +96,11 @@ def capture(cfg: Config, store: Store, finding: dict[str, Any], *, shots: bool =
                "details": finding["details"], "record": record, "captured_at": utcnow()}
     rows.append(keep(cfg, store, finding["id"], "raw", dumps(payload).encode(), ".json",
                      url=page_url(finding), content_type="application/json"))
+    avatar = cfg.data_path / record["avatar_path"] if record and record.get("avatar_path") else None
+    if finding["kind"] == "impersonation" and avatar is not None and avatar.is_file():
+        # The suspect's avatar as it was when found: shown beside the school's emblem.
+        rows.append(keep(cfg, store, finding["id"], "avatar", avatar.read_bytes(), avatar.suffix or ".img",
+                         content_type=mimetypes.guess_type(avatar.name)[0] or "image/jpeg"))
     url = page_url(finding)
     if shots and url and (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
         try:

@@ -25,5 +25,5 @@ def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
     return [
         ScheduledJob(id="deadlines", func=_deadlines, seconds=3600, run_at_start=True,
                      description="变更备案时限与僵尸账号"),
-        ScheduledJob(id="evidence", func=_evidence, seconds=300, description="证据留存与清理"),
+        ScheduledJob(id="evidence", func=_evidence, seconds=cfg.schedule.evidence_every, description="证据留存与清理"),
     ]

@@ -104,6 +104,11 @@ def _check_password(password: str) -> None:
         raise UserError("密码至少 8 位")
 
 
+def has_users(store: Store) -> bool:
+    """Whether anyone could log in at all (the first-run page says how to add the first user)."""
+    return store.scalar("SELECT EXISTS (SELECT 1 FROM users)") == 1
+
+
 def add_user(store: Store, username: str, password: str, role: str, unit: str | None = None,
              cfg: Config | None = None) -> None:
     """Add a user; with ``cfg`` the unit must be a known one (stored by its canonical name,

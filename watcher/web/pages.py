@@ -17,7 +17,7 @@ from watcher.config import PLATFORM_LABELS
 from watcher.findings import KIND_LABELS, STATUS_LABELS
 from watcher.rounds.records import STATUS_LABELS as ROUND_STATUS_LABELS
 from watcher.store import Store
-from watcher.timefmt import local_time
+from watcher.timefmt import local_time, zone_label
 from watcher.web import auth
 
 HERE = Path(__file__).parent
@@ -26,6 +26,8 @@ TEMPLATES.env.globals.update(KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABEL
                              ROLES=auth.ROLES)
 TEMPLATES.env.globals.update(MODE_LABELS=catalog.MODE_LABELS, ROUND_STATUS_LABELS=ROUND_STATUS_LABELS)
 TEMPLATES.env.filters["local"] = local_time
+TEMPLATES.env.globals.update(ZONE_LABEL=zone_label, EVIDENCE_LABELS={
+    "screenshot": "页面截图", "raw": "原始应答", "response": "原始应答", "page": "保存的网页", "avatar": "头像"})
 # ``{% if url is web_link %}``: only http(s) addresses from platforms become links.
 TEMPLATES.env.tests["web_link"] = lambda url: isinstance(url, str) and url.lower().startswith(("http://", "https://"))
 

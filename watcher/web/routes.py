@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -16,6 +18,7 @@ from watcher.periods import active_periods
 from watcher.reports.calendar import china_today, review_year
 from watcher.rounds.records import latest_per_platform
 from watcher.store import loads, reviews
+from watcher.watch.workdays import filing_window
 from watcher.web import auth, rules
 from watcher.web.pages import Forbidden, back, checked_form, current_user, render, start_session, store_of
 from watcher.web.rules import RULE_LABELS
@@ -30,6 +33,49 @@ DECISIONS: dict[str, tuple[str, str]] = {
     "resolved": ("resolved", "已解决"),
     "reopen": ("open", "重新打开"),
 }
+
+
+# What a reviewer can decide depends on what was found: only an impersonator is confirmed as
+# one or reported to the platform; a deletion, an edit or a mention is dealt with or a mistake.
+_IMPERSONATION_KINDS = ("impersonation",)
+_OTHER_DECISIONS = ("resolved", "false_positive", "reopen")
+
+
+def decisions_for(kind: str) -> dict[str, tuple[str, str]]:
+    if kind in _IMPERSONATION_KINDS:
+        return DECISIONS
+    return {k: DECISIONS[k] for k in _OTHER_DECISIONS}
+
+
+EVIDENCE_PREVIEW_BYTES = 256 * 1024
+
+
+def _evidence_preview(cfg: Any, ev: dict[str, Any]) -> str | None:
+    """A saved JSON answer, indented for reading (the first 20 000 characters); None for other
+    evidence, or a file outside the finding's own folder."""
+    media = (ev.get("content_type") or "").lower()
+    if "json" not in media and not str(ev.get("path", "")).endswith(".json"):
+        return None
+    root = (cfg.data_path / "evidence" / str(ev["finding_id"])).resolve()
+    path = (cfg.data_path / ev["path"]).resolve()
+    if root not in path.parents or not path.is_file() or path.stat().st_size > EVIDENCE_PREVIEW_BYTES:
+        return None
+    try:
+        text = json.dumps(json.loads(path.read_bytes()), ensure_ascii=False, indent=2)
+    except (ValueError, RecursionError, OSError):
+        return None
+    return text[:20_000]
+
+
+def _filing_deadline(cfg: Any, f: dict[str, Any]) -> str | None:
+    """For a profile change: the last day to file it (the configured rule from the change day)."""
+    changed = (f.get("details") or {}).get("changed_on")
+    if f["kind"] != "profile_change" or not changed:
+        return None
+    try:
+        return filing_window(date.fromisoformat(changed), cfg.watch.filing_deadline)[1].isoformat()
+    except ValueError:
+        return None
 
 
 def _see(user: auth.User, finding: dict[str, Any] | None) -> dict[str, Any]:
@@ -50,6 +96,11 @@ def _central(user: auth.User) -> None:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
+    with store_of(request) as store:
+        first_run = not auth.has_users(store)
+    if first_run:  # nobody can log in yet: say how to make the first user
+        cfg = request.app.state.cfg
+        return render(request, "first_run.html", None, config=cfg.source or "（配置文件）")
     return render(request, "login.html", None, next=next, error=None)
 
 
@@ -126,7 +177,7 @@ def findings_list(request: Request, kind: str = "", status: str = "", unit: str 
 
 
 def _finding_page(request: Request, store: Any, user: auth.User, f: dict[str, Any], *, error: str | None = None,
-                  status_code: int = 200) -> Response:
+                  status_code: int = 200, values: dict[str, str] | None = None) -> Response:
     cfg = request.app.state.cfg
     ev = store.query("SELECT * FROM evidence WHERE finding_id = ? ORDER BY id", [f["id"]])
     actions = store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC", [f["id"]])
@@ -135,8 +186,12 @@ def _finding_page(request: Request, store: Any, user: auth.User, f: dict[str, An
     if not user.central:  # a unit sees its own channels' deliveries, not the copies to others
         deliveries = [d for d in deliveries if (u := cfg.unit(d["unit"])) is not None and u.name == user.unit]
     proposals = store.query("SELECT * FROM rule_proposals WHERE finding_id = ? ORDER BY id DESC", [f["id"]])
+    previews = {e["id"]: p for e in ev if (p := _evidence_preview(cfg, e)) is not None}
+    avatar = next((e for e in ev if e["kind"] == "avatar"), None)
     return render(request, "finding.html", user, status_code=status_code, f=f, evidence=ev, actions=actions,
-                  deliveries=deliveries, proposals=proposals, error=error, decisions=DECISIONS, rule_labels=RULE_LABELS)
+                  deliveries=deliveries, proposals=proposals, error=error, decisions=decisions_for(f["kind"]),
+                  rule_labels=RULE_LABELS, previews=previews, deadline=_filing_deadline(cfg, f),
+                  values=values or {}, avatar=avatar, logos=len(cfg.school.logos), evidence_json=json.dumps(f.get("details") or {}, ensure_ascii=False, indent=2))
 
 
 @router.get("/findings/{finding_id}")
@@ -160,6 +215,8 @@ async def decide(request: Request, finding_id: int) -> Response:
         problem = None
         if action not in DECISIONS:
             problem = "请选择一个处理决定"
+        elif action not in decisions_for(f["kind"]):
+            problem = f"“{DECISIONS[action][1]}”不适用于{fnd.KIND_LABELS.get(f['kind'], f['kind'])}"
         elif action == "reported" and not reference:
             problem = "“已向平台举报”需要填写举报编号或回执"
         elif rule not in ("", "allow", "other"):
@@ -168,8 +225,8 @@ async def decide(request: Request, finding_id: int) -> Response:
             problem = "只有标记为误报时才能把名称加入白名单或他校名单"
         elif rule and not f.get("account_name"):
             problem = "该发现没有账号名称，无法加入名单"
-        if problem:
-            return _finding_page(request, store, user, f, error=problem, status_code=400)
+        if problem:  # what the reviewer typed stays in the form
+            return _finding_page(request, store, user, f, error=problem, status_code=400, values=form)
         status, words = DECISIONS[action]
         note = f"发现 #{finding_id} 复核为误报" + (f"：{comment}" if comment else "")
         with store.transaction():
@@ -211,6 +268,18 @@ def evidence_file(request: Request, evidence_id: int) -> Response:
     inline = media.startswith("image/") and media != "image/svg+xml"
     return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline" if inline else "attachment",
                         filename=path.name)
+
+
+@router.get("/logo/{index}")
+def logo_file(request: Request, index: int) -> Response:
+    """The school's emblem from the config (``school.logos``), to compare with a suspect's avatar."""
+    cfg = request.app.state.cfg
+    with store_of(request) as store:
+        current_user(request, store)
+    logos = cfg.school.logos
+    if not 0 <= index < len(logos) or not cfg.resolve_path(logos[index]).is_file():
+        raise HTTPException(status_code=404, detail="没有这个校徽文件")
+    return FileResponse(cfg.resolve_path(logos[index]))
 
 
 # -- registry ---------------------------------------------------------------------------------
@@ -351,8 +420,11 @@ def scan_page(request: Request, scan_id: int) -> Response:
         row = store.one("SELECT * FROM scan_requests WHERE id = ?", [scan_id])
     if row is None:
         raise HTTPException(status_code=404, detail="没有这次扫描")
+    from watcher.rounds import scans
+
     return render(request, "scan.html", user, scan=row, progress=loads(row["progress"], {}),
-                  summary=loads(row["summary"], {}))
+                  summary=loads(row["summary"], {}), daemon=scans.daemon_running(request.app.state.cfg),
+                  config=request.app.state.cfg.source)
 
 
 @router.get("/audit")

@@ -1,0 +1,99 @@
+"""The review site for daily work: a first-run page, decisions by kind, a note kept on error,
+what a finding page shows for each kind, the scan page without a daemon."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.test_web import login, site  # noqa: F401 - the fixture
+from tests.web_helpers import screenshot_png
+from watcher.findings import FindingInput, record
+from watcher.store import Store
+from watcher.watch.evidence import keep
+from watcher.web.app import create_app
+
+
+def test_first_run_page_explains_how_to_add_a_user(cfg):
+    page = TestClient(create_app(cfg)).get("/findings").text
+    assert "还没有任何用户" in page and "watcher users add" in page and str(cfg.source) in page
+
+
+def test_an_edit_offers_no_report_and_refuses_one(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    page = client.get(f"/findings/{ids['edit']}").text
+    assert 'value="resolved"' in page and 'value="reported"' not in page and 'value="confirm"' not in page
+    assert 'name="reference"' not in page
+    r = client.post(f"/findings/{ids['edit']}/decide", data={"action": "reported", "reference": "x", "csrf_token": token})
+    assert r.status_code == 400 and "不适用于帖子被修改" in r.text
+    imp = client.get(f"/findings/{ids['9001']}").text
+    assert 'value="reported"' in imp and 'value="confirm"' in imp
+
+
+def test_the_typed_note_survives_a_form_error_and_success_says_so(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    r = client.post(f"/findings/{ids['9001']}/decide",
+                    data={"action": "reported", "comment": "已电话联系平台客服", "csrf_token": token})
+    assert r.status_code == 400 and "举报编号" in r.text
+    assert "已电话联系平台客服</textarea>" in r.text and 'value="reported" checked' in r.text
+    r = client.post(f"/findings/{ids['9001']}/decide",
+                    data={"action": "reported", "reference": "JB-1", "comment": "已举报", "csrf_token": token})
+    assert r.status_code == 200 and "已记录：已向平台举报" in r.text
+
+
+def test_a_deletion_shows_its_time_bounds_and_the_post_link(site):  # noqa: F811
+    client, ids, cfg = site
+    with Store.open(cfg.db_path) as s:
+        fid = record(s, FindingInput(
+            kind="deletion", dedupe_key="deletion:weibo:49", title="微博账号「北京理工大学」删除了帖子", platform="weibo",
+            account_id="1891724861", details={"post_id": "49", "url": "https://m.weibo.cn/detail/49", "text": "通知",
+                                              "last_seen": "2026-11-20T02:00:00+00:00",
+                                              "first_missed": "2026-11-20T03:00:00+00:00",
+                                              "confirmed_at": "2026-11-20T03:05:00+00:00"})).id
+    login(client, "xcb")
+    page = client.get(f"/findings/{fid}").text
+    assert "2026-11-20 10:00" in page and "2026-11-20 11:00" in page and "2026-11-20 11:05" in page
+    assert 'href="https://m.weibo.cn/detail/49"' in page and "北京时间" in page
+
+
+def test_a_profile_change_shows_its_filing_deadline_and_a_way_to_file(site):  # noqa: F811
+    client, ids, cfg = site
+    with Store.open(cfg.db_path) as s:
+        fid = record(s, FindingInput(
+            kind="profile_change", dedupe_key="profile_change:weibo:1891724861:name:x", title="名称变更",
+            platform="weibo", account_id="1891724861", account_name="北理工新名",
+            details={"field": "account_name", "label": "名称", "old": "北京理工大学", "new": "北理工新名",
+                     "changed_on": "2026-11-20"})).id  # a Friday: 3 working days → Wednesday
+    login(client, "xcb")
+    page = client.get(f"/findings/{fid}").text
+    assert "变更备案期限：2026-11-25" in page and 'href="/registry?q=1891724861#change"' in page
+
+
+def test_evidence_json_is_formatted_and_the_avatar_is_beside_the_emblem(site):  # noqa: F811
+    client, ids, cfg = site
+    with Store.open(cfg.db_path) as s:
+        keep(cfg, s, ids["9001"], "raw", b'{"finding":{"id":1,"name":"\\u5317\\u7406\\u5de5"}}', ".json",
+             content_type="application/json")
+        keep(cfg, s, ids["9001"], "avatar", screenshot_png("avatar"), ".png", content_type="image/png")
+    login(client, "xcb")
+    page = client.get(f"/findings/{ids['9001']}").text
+    assert '{\n  &#34;finding&#34;: {\n    &#34;id&#34;: 1,\n    &#34;name&#34;: &#34;北理工&#34;' in page
+    assert 'alt="疑似仿冒账号的头像"' in page and 'src="/logo/0"' in page
+    logo = client.get("/logo/0")
+    assert logo.status_code == 200 and logo.headers["content-type"] == "image/png"
+    assert client.get("/logo/5").status_code == 404
+
+
+def test_the_scan_page_says_when_no_daemon_is_running(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    r = client.post("/scans", data={"mode": "all", "platform": "", "csrf_token": token})
+    assert r.status_code == 200 and "没有正在运行的监测服务" in r.text and "watcher scan" in r.text
+
+
+@pytest.mark.parametrize("path", ["/logo/0"])
+def test_the_emblem_needs_a_login(site, path):  # noqa: F811
+    client, _, _ = site
+    assert client.get(path, follow_redirects=False).status_code == 303
