@@ -97,3 +97,71 @@ def test_the_scan_page_says_when_no_daemon_is_running(site):  # noqa: F811
 def test_the_emblem_needs_a_login(site, path):  # noqa: F811
     client, _, _ = site
     assert client.get(path, follow_redirects=False).status_code == 303
+
+
+def test_dashboard_chart_of_findings_per_day_by_kind(site):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from watcher.web import charts
+
+    client, ids, cfg = site
+    login(client, "xcb")
+    page = client.get("/").text
+    assert '<svg class="chart"' in page and "最近 14 天每日发现" in page
+    assert "疑似仿冒账号" in page.split('<svg class="chart"')[1].split("</svg>")[0]
+    assert "<script" not in page and "style=" not in page  # the CSP allows neither
+    # counted by the local day: 23:30 UTC on the 19th is the 20th in China
+    series = charts.per_day([{"created_at": "2026-11-19T23:30:00+00:00", "kind": "edit"},
+                             {"created_at": "2026-11-20T01:00:00+00:00", "kind": "edit"},
+                             {"created_at": "2026-11-18T01:00:00+00:00", "kind": "deletion"}],
+                            datetime(2026, 11, 20, tzinfo=UTC).date(), days=3)
+    assert [(d.isoformat(), dict(c)) for d, c in series] == [
+        ("2026-11-18", {"deletion": 1}), ("2026-11-19", {}), ("2026-11-20", {"edit": 2})]
+
+
+def _many(cfg, n: int) -> list[int]:
+    with Store.open(cfg.db_path) as s:
+        return [record(s, FindingInput(kind="sentiment", dedupe_key=f"sentiment:weibo:{i}", title=f"舆情第{i:03d}条",
+                                       platform="weibo", account_id="1891724861")).id for i in range(n)]
+
+
+def test_findings_pages_sorting_and_date_range(site):  # noqa: F811
+    client, ids, cfg = site
+    _many(cfg, 60)
+    login(client, "xcb")
+    first = client.get("/findings?kind=sentiment&sort=created&order=asc").text
+    assert "共 60 条，第 1/2 页" in first and "舆情第000条" in first and "舆情第059条" not in first
+    second = client.get("/findings?kind=sentiment&sort=created&order=asc&page=2").text
+    assert "舆情第059条" in second and "舆情第000条" not in second and "上一页" in second
+    assert "没有符合条件的发现" in client.get("/findings?kind=sentiment&until=2020-01-01").text
+    assert "共 60 条" in client.get("/findings?kind=sentiment&since=2020-01-01").text
+    assert "日期 &#39;yesterday&#39; 无效" in client.get("/findings?since=yesterday").text
+
+
+def test_bulk_decision_changes_only_what_fits(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    r = client.post("/findings/bulk", data={"ids": [str(ids["edit"]), str(ids["9001"])], "action": "confirm",
+                                             "comment": "批量", "csrf_token": token, "back": "kind="})
+    assert r.status_code == 200 and "已记录：确认仿冒，共 1 条" in r.text and f"#{ids['edit']}" in r.text
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT status FROM findings WHERE id = ?", [ids["9001"]])["status"] == "confirmed"
+        assert s.one("SELECT status FROM findings WHERE id = ?", [ids["edit"]])["status"] == "open"
+    r = client.post("/findings/bulk", data={"ids": [str(ids["edit"])], "action": "resolved", "csrf_token": token})
+    assert "已记录：已解决，共 1 条" in r.text
+    assert client.post("/findings/bulk", data={"ids": [str(ids["edit"])], "action": "resolved"}).status_code == 403
+
+
+def test_export_to_xlsx_is_the_listed_selection(site):  # noqa: F811
+    import io
+
+    from openpyxl import load_workbook
+
+    client, ids, cfg = site
+    _many(cfg, 3)
+    login(client, "xcb")
+    r = client.get("/findings/export.xlsx?kind=sentiment")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("编号", "类型", "严重程度", "标题") and "北京时间" in rows[0][9]
+    assert len(rows) == 4 and {row[1] for row in rows[1:]} == {"舆情关注"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -18,12 +19,15 @@ from watcher.periods import active_periods
 from watcher.reports.calendar import china_today, review_year
 from watcher.rounds.records import latest_per_platform
 from watcher.store import loads, reviews
+from watcher.timefmt import zone
 from watcher.watch.workdays import filing_window
-from watcher.web import auth, rules
+from watcher.web import auth, charts, rules
+from watcher.web import listing as listing_mod
 from watcher.web.pages import Forbidden, back, checked_form, current_user, render, start_session, store_of
 from watcher.web.rules import RULE_LABELS
 
 router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 DECISIONS: dict[str, tuple[str, str]] = {
     # form action → (new status, audit wording)
@@ -151,7 +155,9 @@ def dashboard(request: Request) -> Response:
         # Crawl status names the platforms' blocks and cookies: the central department's business.
         crawls = latest_per_platform(store) if user.central else []
         periods = active_periods(request.app.state.cfg, store)
-    return render(request, "dashboard.html", user, total=len(rows),
+        recent_all = [f for f in fnd.list_findings(store, limit=10_000) if user.may_see(f)]
+    chart = charts.stacked_bars(charts.per_day(recent_all, datetime.now(UTC).astimezone(zone()).date()))
+    return render(request, "dashboard.html", user, total=len(rows), chart=chart,
                   by_kind=Counter(f["kind"] for f in rows).most_common(),
                   by_unit=Counter(f["unit"] or "（未归属）" for f in rows).most_common(),
                   by_platform=Counter(f["platform"] or "—" for f in rows).most_common(),
@@ -162,18 +168,69 @@ def dashboard(request: Request) -> Response:
 # -- findings -------------------------------------------------------------------------------
 
 
+def _listed(request: Request, store: Any, user: auth.User, listing: listing_mod.Listing) -> list[dict[str, Any]]:
+    rows = fnd.list_findings(store, kind=listing.kind or None, status=listing.status or None,
+                             platform=listing.platform or None,
+                             unit=(listing.unit or None) if user.central else user.unit, search=listing.q or None,
+                             open_only=not listing.status, limit=10_000)
+    return listing_mod.select([r for r in rows if user.may_see(r)], listing)
+
+
 @router.get("/findings")
-def findings_list(request: Request, kind: str = "", status: str = "", unit: str = "", platform: str = "",
-                  q: str = "") -> Response:
+def findings_list(request: Request) -> Response:
+    listing = listing_mod.Listing.from_query(dict(request.query_params))
     with store_of(request) as store:
         user = current_user(request, store)
-        rows = fnd.list_findings(store, kind=kind or None, status=status or None, platform=platform or None,
-                                 unit=(unit or None) if user.central else user.unit, search=q or None,
-                                 open_only=not status, limit=500)
+        rows = _listed(request, store, user, listing)
         units = [r["unit"] for r in store.query("SELECT DISTINCT unit FROM findings WHERE unit IS NOT NULL")]
-    rows = [r for r in rows if user.may_see(r)]
-    return render(request, "findings.html", user, rows=rows, units=units,
-                  filters={"kind": kind, "status": status, "unit": unit, "platform": platform, "q": q})
+    shown, pages = listing_mod.page(rows, listing)
+    return render(request, "findings.html", user, rows=shown, total=len(rows), pages=pages, units=units,
+                  listing=listing, filters=listing.query(), sorts=listing_mod.SORTS, urlencode=urlencode,
+                  bulk_decisions={k: DECISIONS[k] for k in _OTHER_DECISIONS} | {"confirm": DECISIONS["confirm"]})
+
+
+@router.get("/findings/export.xlsx")
+def findings_export(request: Request) -> Response:
+    """The listed findings (every page), as a workbook."""
+    listing = listing_mod.Listing.from_query(dict(request.query_params))
+    with store_of(request) as store:
+        user = current_user(request, store)
+        rows = _listed(request, store, user, listing)
+        auth.audit(store, user.username, "导出发现", None, {"count": len(rows), **listing.query()})
+    name = f"监测发现-{datetime.now(UTC).astimezone(zone()):%Y%m%d-%H%M}.xlsx"
+    return Response(listing_mod.to_xlsx(rows), media_type=XLSX,
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@router.post("/findings/bulk")
+async def findings_bulk(request: Request) -> Response:
+    """One decision for several findings; each is checked as if decided alone (visible to the
+    reviewer, the decision offered for its kind); the others are named, not changed."""
+    form = await checked_form(request)
+    ids = [int(i) for i in (await request.form()).getlist("ids") if str(i).isdigit()]
+    action = form.get("action", "")
+    comment = form.get("comment", "").strip()[:2000] or None
+    back_to = "/findings?" + form.get("back", "")
+    if not ids:
+        return back(request, back_to, error="请先勾选要处理的发现")
+    if action not in DECISIONS or action == "reported":
+        return back(request, back_to, error="请选择一个处理决定（批量处理不含“已向平台举报”，举报需逐条填写回执）")
+    status, words = DECISIONS[action]
+    done, skipped = [], []
+    with store_of(request) as store:
+        user = current_user(request, store)
+        for fid in ids:
+            f = fnd.get(store, fid)
+            if f is None or not user.may_see(f) or action not in decisions_for(f["kind"]):
+                skipped.append(f"#{fid}")
+                continue
+            with store.transaction():
+                fnd.set_status(store, fid, status, actor=user.username, action=words, comment=comment)
+                auth.audit(store, user.username, words, f"finding:{fid}", {"comment": comment, "bulk": True})
+            done.append(fid)
+    note = f"；{len(skipped)} 条不适用或无权处理，未改动：{'、'.join(skipped)}" if skipped else ""
+    return back(request, back_to, ok=f"已记录：{words}，共 {len(done)} 条{note}" if done else None,
+                error=None if done else f"没有可以{words}的发现{note}")
 
 
 def _finding_page(request: Request, store: Any, user: auth.User, f: dict[str, Any], *, error: str | None = None,
