@@ -165,3 +165,23 @@ def test_export_to_xlsx_is_the_listed_selection(site):  # noqa: F811
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("编号", "类型", "严重程度", "标题") and "北京时间" in rows[0][9]
     assert len(rows) == 4 and {row[1] for row in rows[1:]} == {"舆情关注"}
+
+
+def test_name_rules_are_listed_and_removable(site):  # noqa: F811
+    from watcher.crawling.discovery import matcher_for
+    from watcher.matching import Candidate
+    from watcher.web import rules
+
+    client, ids, cfg = site
+    with Store.open(cfg.db_path) as s:
+        rules.add_rule(s, "allow", "北理工表白墙", "学生自发", "xcb")
+        rid = s.scalar("SELECT id FROM name_rules")
+        assert matcher_for(cfg, s).match(Candidate("douyin", "x", "北理工表白墙")).verdict == "clear"
+    token = login(client, "xcb")
+    page = client.get("/rules").text
+    assert "北理工表白墙" in page and f'action="/rules/{rid}/remove"' in page and "北京工业大学" in page  # config others
+    r = client.post(f"/rules/{rid}/remove", data={"csrf_token": token})
+    assert r.status_code == 200 and "已从白名单移除「北理工表白墙」" in r.text
+    with Store.open(cfg.db_path) as s:
+        assert matcher_for(cfg, s).match(Candidate("douyin", "x", "北理工表白墙")).verdict == "suspect"
+        assert s.one("SELECT action FROM audit_log WHERE target = ?", [f"rule:{rid}"])["action"] == "移除名单"

@@ -422,8 +422,25 @@ def rules_page(request: Request) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)
+        school = request.app.state.cfg.school
         return render(request, "rules.html", user, pending=rules.pending(store), decided=rules.decided(store),
-                      current=rules.current_rules(store), rule_labels=RULE_LABELS)
+                      current=rules.current_rules(store), rule_labels=RULE_LABELS,
+                      configured=[("allow", n) for n in school.allow] + [("other", n) for n in school.others],
+                      config=request.app.state.cfg.source)
+
+
+@router.post("/rules/{rule_id}/remove")
+async def rules_remove(request: Request, rule_id: int) -> Response:
+    await checked_form(request)
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+        row = rules.remove_rule(store, rule_id)
+        if row is None:
+            return back(request, "/rules", error="该名单条目已不存在")
+        auth.audit(store, user.username, "移除名单", f"rule:{rule_id}", {"kind": row["kind"], "name": row["name"]})
+    return back(request, "/rules", ok=f"已从{RULE_LABELS.get(row['kind'], row['kind'])}移除「{row['name']}」，"
+                                      "此后同名账号按常规判定")
 
 
 @router.post("/rules/proposals/{proposal_id}")

@@ -25,6 +25,16 @@ def add_rule(store: Store, kind: str, name: str, note: str | None, actor: str) -
                            [kind, name, note, actor, utcnow()])
 
 
+def remove_rule(store: Store, rule_id: int) -> dict[str, Any] | None:
+    """Delete one rule (accounts with that name are judged normally again); the removed row, or
+    None when there was none."""
+    with store.transaction():
+        row = store.one("SELECT * FROM name_rules WHERE id = ?", [rule_id])
+        if row is not None:
+            store.conn.execute("DELETE FROM name_rules WHERE id = ?", [rule_id])
+    return row
+
+
 def propose(store: Store, kind: str, name: str, finding_id: int | None, note: str | None, actor: str) -> int:
     """A pending proposal (the same pending one again is not duplicated); returns its id."""
     with store.transaction():
