@@ -68,7 +68,7 @@ def test_a_profile_change_shows_its_filing_deadline_and_a_way_to_file(site):  # 
                      "changed_on": "2026-11-20"})).id  # a Friday: 3 working days → Wednesday
     login(client, "xcb")
     page = client.get(f"/findings/{fid}").text
-    assert "变更备案期限：2026-11-25" in page and 'href="/registry?q=1891724861#change"' in page
+    assert "变更备案期限：2026-11-25" in page and 'href="/registry/weibo/1891724861#change"' in page
 
 
 def test_evidence_json_is_formatted_and_the_avatar_is_beside_the_emblem(site):  # noqa: F811
@@ -185,3 +185,39 @@ def test_name_rules_are_listed_and_removable(site):  # noqa: F811
     with Store.open(cfg.db_path) as s:
         assert matcher_for(cfg, s).match(Candidate("douyin", "x", "北理工表白墙")).verdict == "suspect"
         assert s.one("SELECT action FROM audit_log WHERE target = ?", [f"rule:{rid}"])["action"] == "移除名单"
+
+
+def test_registry_record_page_shows_every_field_and_the_history(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    r = client.post("/registry/weibo/1891724861/change", data={"field": "account_name", "value": "北京理工大学官微",
+                                                               "filed_date": "2026-11-20", "csrf_token": token})
+    assert r.status_code == 200
+    page = client.get("/registry/weibo/1891724861").text
+    for label in ("账号类型", "用途", "开设日期", "负责人办公电话", "运营人邮箱", "粉丝数", "备案日期", "最近年审日期"):
+        assert f"<th>{label}</th>" in page, label
+    assert "010-68910000" in page and "变更备案" in page and "北京理工大学官微" in page and "2026-11-20" in page
+    assert client.get("/registry/weibo/nope").status_code == 404
+    assert 'href="/registry/weibo/1891724861"' in client.get("/registry").text
+
+
+def test_registry_import_and_export_through_the_site(site):  # noqa: F811
+    import io
+
+    from openpyxl import load_workbook
+
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    exported = client.get("/registry/export.xlsx")
+    assert exported.status_code == 200
+    rows = list(load_workbook(io.BytesIO(exported.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "平台" and len(rows) > 5
+    bad = "平台,账号名称,账号ID,开设单位,级别\n脸书,某号,1,党委宣传部,一级\n微博,新号,77,党委宣传部,四级\n".encode()
+    r = client.post("/registry/import", data={"csrf_token": token}, files={"file": ("台账.csv", bad, "text/csv")})
+    assert r.status_code == 200 and "台账.csv：发现 2 处错误" in r.text and "第 2 行" in r.text and "第 3 行" in r.text
+    good = "平台,账号名称,账号ID,开设单位,级别\n微博,北理工新号,7788,党委宣传部,一级\n".encode()
+    r = client.post("/registry/import", data={"csrf_token": token}, files={"file": ("新台账.csv", good, "text/csv")})
+    assert "已导入 新台账.csv：新增 1 条" in r.text
+    assert "北理工新号" in client.get("/registry?q=7788").text
+    r = client.post("/registry/import", data={"csrf_token": token}, files={"file": ("x.xlsx", b"PK\x03\x04no", "application/zip")})
+    assert "无法读取该 XLSX 文件" in r.text

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tempfile
 from collections import Counter
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -353,6 +356,85 @@ def registry_page(request: Request, q: str = "") -> Response:
         rows = [r for r in rows if r["unit"] == user.unit]
     return render(request, "registry.html", user, rows=rows, q=q, fields=reg.CHANGEABLE, review_year=year,
                   reviews=year_reviews, review_statuses=reviews.REVIEW_STATUSES)
+
+
+FIELD_LABELS = {f: labels[0] for f, labels in reg.FIELDS.items()} | {
+    "avatar": "头像", "bio": "简介", "verified": "认证信息"}
+FILING_KINDS = {"register": "备案", "change": "变更备案", "close": "注销", "review": "年审"}
+
+
+@router.get("/registry/export.xlsx")
+def registry_export(request: Request) -> Response:
+    """The whole registry in the import format (it re-imports unchanged); holds staff phone
+    numbers, so the central department's."""
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+        header, rows = reg.export_rows(store)
+        auth.audit(store, user.username, "导出台账", None, {"count": len(rows)})
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "备案台账"
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    name = f"备案台账-{datetime.now(UTC).astimezone(zone()):%Y%m%d}.xlsx"
+    return Response(out.getvalue(), media_type=XLSX,
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@router.post("/registry/import")
+async def registry_import(request: Request) -> Response:
+    """A CSV or XLSX in the registry's format: all rows or none, every bad row named."""
+    await checked_form(request)
+    upload = (await request.form()).get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return back(request, "/registry", error="请选择要导入的 CSV 或 XLSX 文件")
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        return back(request, "/registry", error=f"不支持的文件类型 {suffix or '（无扩展名）'}，请上传 .csv 或 .xlsx")
+    data = await upload.read(IMPORT_MAX_BYTES + 1)
+    if len(data) > IMPORT_MAX_BYTES:
+        return back(request, "/registry", error="文件超过 10 MB，请拆分后导入")
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"upload{suffix}"
+            path.write_bytes(data)
+            try:
+                records = reg.parse_file(path)
+            except reg.RegistryImportError as e:
+                e.source = upload.filename
+                return back(request, "/registry", error=e.render())
+        counts = reg.import_records(store, records, actor=user.username)
+        auth.audit(store, user.username, "导入台账", upload.filename, counts)
+    words = {"added": "新增", "updated": "更新", "unchanged": "未变"}
+    return back(request, "/registry", ok=f"已导入 {upload.filename}：" + "，".join(
+        f"{words.get(k, k)} {v} 条" for k, v in counts.items()))
+
+
+@router.get("/registry/{platform}/{account_id}")
+def registry_record(request: Request, platform: str, account_id: str) -> Response:
+    """One registered account: every field of the filing form and its history."""
+    with store_of(request) as store:
+        user = current_user(request, store)
+        row = reg.find_account(store, platform, account_id)
+        if row is None:
+            raise HTTPException(status_code=404, detail="台账中没有这个账号")
+        if not user.central and row["unit"] != user.unit:
+            raise Forbidden("该账号不属于您的单位")
+        history = reg.filings_for(store, row["id"])
+    return render(request, "registry_record.html", user, r=row, history=history, field_labels=FIELD_LABELS,
+                  form_fields=[f for f in reg.FIELDS if f not in ("platform", "account_id", "status")],
+                  filing_kinds=FILING_KINDS, fields=reg.CHANGEABLE)
 
 
 @router.post("/registry/add")
