@@ -56,7 +56,7 @@ def shoot(base: str, password: str) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             page.goto(f"{base}/findings")
-            if all(k in page.inner_text("main > table") for k in STORY_KINDS):
+            if all(k in page.inner_text("form.bulk table") for k in STORY_KINDS):
                 break
             time.sleep(2)
         time.sleep(12)  # the alerts of the last findings are on their way
@@ -64,9 +64,13 @@ def shoot(base: str, password: str) -> None:
         page.screenshot(path=str(OUT / "dashboard.png"))
         page.goto(f"{base}/findings")
         page.screenshot(path=str(OUT / "findings.png"))
-        page.goto(f"{base}/findings?kind=deletion")
-        page.click("main > table a >> nth=0")
+        page.goto(f"{base}/findings?kind=impersonation")
+        page.click("text=北理工招生办")
+        page.wait_for_function("() => [...document.querySelectorAll('img.avatar')].every(i => i.complete && i.naturalWidth > 0)")
         page.screenshot(path=str(OUT / "finding.png"))
+        page.goto(f"{base}/findings?kind=deletion")
+        page.click("main table a >> nth=0")
+        page.screenshot(path=str(OUT / "deletion.png"))
         page.goto(f"{base}/demo/mail")
         page.click("table.mails a >> nth=-1")
         page.screenshot(path=str(OUT / "mail.png"))

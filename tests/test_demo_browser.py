@@ -63,7 +63,7 @@ def test_demo_from_start_to_a_decision(tmp_path):
             page.wait_for_url(f"{base}/findings")
             deadline = time.monotonic() + 75
             while True:  # the story unfolds over the daemon's first rounds
-                text = page.inner_text("main > table")
+                text = page.inner_text("form.bulk table")
                 missing = [k for k in STORY_KINDS if k not in text]
                 if not missing or time.monotonic() > deadline:
                     break
