@@ -37,7 +37,9 @@ DEMO_USER = "demo"
 def demo_config(platforms_url: str, smtp_port: int, web_port: int) -> dict[str, Any]:
     """The example school, its units and registry; Weibo and Bilibili at the local platforms;
     rounds, analysis and alerts every few seconds so that the story unfolds in a minute."""
-    local = {"enabled": True, "base_url": platforms_url, "rate": 20, "retries": 0, "pages": 1, "timeout": 10}
+    # Local answers need neither a reader's pace between requests nor a browser for visitor cookies.
+    local = {"enabled": True, "base_url": platforms_url, "rate": 20, "retries": 0, "pages": 1, "timeout": 10,
+             "interval": 0, "per_minute": 0, "visitor_cookies": False}
     unit = {"policy": "immediate"}
     return {
         "school": {"name": "北京理工大学",

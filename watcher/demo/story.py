@@ -182,6 +182,9 @@ class Story:
     # -- Bilibili ---------------------------------------------------------------------------
 
     def bilibili(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        if path.endswith("/finger/spi"):  # the device ids a browser gets on its first visit
+            return {"code": 0, "message": "ok", "data": {"b_3": "D3M0D3M0-0000-4000-8000-000000000000demoinfoc",
+                                                         "b_4": "D3M0D3M0-0000-4000-8000-000000000000-demo"}}
         if path.endswith("/nav"):
             return {"code": -101, "message": "账号未登录", "data": {"isLogin": False, "wbi_img": WBI}}
         if path.endswith("/search/type"):
