@@ -2,9 +2,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from watcher.opinion.rules import default_rules
 from watcher.sentiment import SentimentRules, analyze, is_spike, window_counts
 
-RULES = SentimentRules(["北京理工大学", "北理工", "北理", "BIT"], ["维权", "造假", "事故"])
+RULES = SentimentRules(default_rules(["北京理工大学"], ["北理工", "北理"], ["BIT"]))
 
 
 @pytest.mark.parametrize("text, mentions, negative", [

@@ -27,6 +27,7 @@ from pydantic import (
 
 from spiders import catalog
 from watcher import timefmt
+from watcher.opinion.rules import RuleError, load_rules
 
 
 class _Labels(Mapping[str, str]):
@@ -339,6 +340,9 @@ class PeriodConfig(_Model):
 class SentimentConfig(_Model):
     keywords: list[str] = []
     negative_words: list[str] = []
+    # A rules file (watcher.opinion.rules): keyword groups with +required, !excluded and /regex/,
+    # each with a severity and a responsible unit. None: one group of the school's names.
+    rules: Path | None = None
     spike_factor: float = Field(3.0, gt=1)
     window: Duration = 3600
 
@@ -700,6 +704,11 @@ def load_config(path: str | Path | None = None) -> Config:
     for name, pc in cfg.platforms.items():
         if pc.cookies_file and not cfg.resolve_path(pc.cookies_file).is_file():
             problems.append(f"platforms.{name}.cookies_file: 文件不存在：{cfg.resolve_path(pc.cookies_file)}")
+    if cfg.sentiment.rules:
+        try:
+            load_rules(cfg.resolve_path(cfg.sentiment.rules))
+        except RuleError as e:
+            problems.append(f"sentiment.rules: {e}")
     if problems:
         raise ConfigError(p, problems)
     return cfg

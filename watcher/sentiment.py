@@ -1,8 +1,9 @@
 """Sentiment watch (舆情关注): posts that mention the school, by keyword rules, and spikes.
 
-Deliberately rule-based: staff must be able to read *why* a post was flagged ("提及「北理工」且含
-负面词「维权」"), tune the word lists in the config, and trust that the same post is judged the
-same way tomorrow. A statistical model would be opaque and would need data we do not have.
+Deliberately rule-based: staff must be able to read *why* a post was flagged ("规则组「本校提及」：
+提及「北理工」；负面（得分 -3.0）：风险词「维权」"), write the rules themselves
+(:mod:`watcher.opinion.rules`, ``sentiment.rules``), and trust that the same post is judged the
+same way tomorrow. Polarity comes from a named lexicon (:mod:`watcher.opinion.polarity`).
 
 Input is the ``posts`` table (timelines of registered accounts, forum threads, site feeds);
 output is ``sentiment`` findings for negative mentions and ``sentiment_spike`` findings when the
@@ -11,96 +12,71 @@ number of mentions in a window jumps well above the recent baseline.
 
 from __future__ import annotations
 
-import re
 import statistics
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from watcher.config import Config
 from watcher.findings import FindingInput, record
+from watcher.opinion import polarity
+from watcher.opinion.polarity import Polarity
+from watcher.opinion.rules import SEVERITIES, RuleGroup, RuleMatch, RuleSet, default_rules, load_rules
 from watcher.store import Store
-
-# Used when the config gives no list of its own: words that, next to the school's name, usually
-# mean a complaint or an incident rather than news.
-DEFAULT_NEGATIVE = (
-    "举报", "曝光", "维权", "投诉", "造假", "学术不端", "抄袭", "事故", "死亡", "自杀", "坠楼", "火灾",
-    "爆炸", "中毒", "泄露", "诈骗", "骗局", "黑幕", "丑闻", "性骚扰", "猥亵", "霸凌", "体罚", "打人",
-    "欺压", "克扣", "拖欠", "退费", "乱收费", "停课", "罢课", "抗议", "辞退", "通报批评", "处分",
-)
-# A negation right before a negative word ("没有造假", "并非事故") flips it off.
-_NEGATIONS = ("不是", "没有", "并非", "并未", "未发生", "辟谣", "不存在")
-
-_ASCII_WORD = re.compile(r"^[A-Za-z0-9 .&'-]+$")
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").lower()
+from watcher.store import mentions as mentions_store
 
 
 @dataclass
 class Assessment:
-    mentions: list[str] = field(default_factory=list)
-    negatives: list[str] = field(default_factory=list)
+    """A post's verdict: the rule groups it matched and its polarity, each with its reason."""
+
+    matches: list[RuleMatch] = field(default_factory=list)
+    polarity: Polarity | None = None
 
     @property
     def mentioned(self) -> bool:
-        return bool(self.mentions)
+        return bool(self.matches)
+
+    @property
+    def mentions(self) -> list[str]:
+        return list(dict.fromkeys(w for m in self.matches for w in m.words))
 
     @property
     def negative(self) -> bool:
-        return bool(self.mentions and self.negatives)
+        return bool(self.matches and self.polarity and self.polarity.negative)
+
+    @property
+    def group(self) -> RuleGroup | None:
+        """The most severe group matched: it names the finding's severity and responsible unit."""
+        if not self.matches:
+            return None
+        return max((m.group for m in self.matches), key=lambda g: SEVERITIES.index(g.severity))
 
     def reason(self) -> str:
-        said = "、".join(f"「{m}」" for m in self.mentions)
-        if self.negatives:
-            return f"提及{said}，且含负面词" + "、".join(f"「{n}」" for n in self.negatives)
-        return f"提及{said}"
+        said = "；".join(m.reason() for m in self.matches)
+        return f"{said}；{self.polarity.reason()}" if self.polarity else said
 
 
 class SentimentRules:
-    """Compiled keyword rules. ASCII names (BIT) only count as whole words, so "orbit" and
-    "Bitcoin" are not mentions; Chinese names count as substrings."""
+    """The rule groups (from ``sentiment.rules`` or the school's names) and the polarity lexicon."""
 
-    def __init__(self, keywords: list[str], negative_words: list[str]) -> None:
-        self.keywords = sorted({k for k in keywords if k.strip()}, key=len, reverse=True)
-        self.negative_words = sorted({w for w in negative_words if w.strip()}, key=len, reverse=True)
-        self._patterns = [
-            (k, re.compile(rf"(?<![a-z0-9]){re.escape(_fold(k))}(?![a-z0-9])")) for k in self.keywords
-            if _ASCII_WORD.match(k)
-        ]
-        self._cjk = [(k, _fold(k)) for k in self.keywords if not _ASCII_WORD.match(k)]
+    def __init__(self, rules: RuleSet, extra_risk: tuple[str, ...] = ()) -> None:
+        self.rules = rules
+        self.extra_risk = extra_risk
 
     @classmethod
     def from_config(cls, cfg: Config) -> SentimentRules:
-        n = cfg.school.names
-        keywords = cfg.sentiment.keywords or [*n.full, *n.short, *n.english]
-        return cls(list(keywords), list(cfg.sentiment.negative_words or DEFAULT_NEGATIVE))
+        if cfg.sentiment.rules:
+            rules = load_rules(cfg.resolve_path(cfg.sentiment.rules))
+        else:
+            n = cfg.school.names
+            rules = default_rules(n.full, [*n.short, *cfg.sentiment.keywords], n.english)
+        return cls(rules, tuple(cfg.sentiment.negative_words))
 
     def assess(self, text: str) -> Assessment:
-        folded = _fold(text)
-        result = Assessment()
-        covered: list[tuple[int, int]] = []
-        for k, folded_k in self._cjk:
-            start = folded.find(folded_k)
-            # A longer name already found covers its own abbreviations (北京理工大学 ⊃ 北理).
-            if start >= 0 and not any(a <= start < b for a, b in covered):
-                result.mentions.append(k)
-                covered.append((start, start + len(folded_k)))
-        for k, pattern in self._patterns:
-            if pattern.search(folded):
-                result.mentions.append(k)
-        if not result.mentions:
-            return result
-        for w in self.negative_words:
-            idx = folded.find(_fold(w))
-            if idx < 0:
-                continue
-            before = folded[max(0, idx - 4):idx]
-            if any(neg in before for neg in _NEGATIONS):
-                continue
-            result.negatives.append(w)
-        return result
+        matches = self.rules.matches(text)
+        if not matches:
+            return Assessment()
+        return Assessment(matches, polarity.assess(text, self.extra_risk))
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -118,32 +94,33 @@ def analyze(store: Store, cfg: Config, *, now: datetime | None = None, lookback_
     now = now or datetime.now(UTC)
     rules = SentimentRules.from_config(cfg)
     since = (now - timedelta(hours=lookback_hours)).isoformat()
-    posts = store.query(
-        "SELECT platform, post_id, account_id, text, created_at, url, first_seen FROM posts "
-        "WHERE COALESCE(created_at, first_seen) >= ? AND status = 'live'",
-        [since],
-    )
+    posts = mentions_store.recent_posts(store, since)
     flagged = 0
     mention_times: list[datetime] = []
     for p in posts:
-        a = rules.assess(p["text"] or "")
+        a = rules.assess(p.text)
         if not a.mentioned:
             continue
-        t = _parse_time(p["created_at"]) or _parse_time(p["first_seen"])
+        t = _parse_time(p.created_at) or _parse_time(p.first_seen)
         if t:
             mention_times.append(t)
-        if not a.negative:
+        if not a.negative or a.polarity is None or a.group is None:
             continue
+        pol = a.polarity
         rec = record(store, FindingInput(
             kind="sentiment",
-            dedupe_key=f"sentiment:{p['platform']}:{p['post_id']}",
-            title=f"舆情关注：{a.reason()}",
-            severity="warning",
-            platform=p["platform"],
-            account_id=p["account_id"],
-            details={"post_id": p["post_id"], "text": (p["text"] or "")[:500], "url": p["url"],
-                     "mentions": a.mentions, "negatives": a.negatives, "reasons": [a.reason()],
-                     "created_at": p["created_at"]},
+            dedupe_key=f"sentiment:{p.platform}:{p.post_id}",
+            title=f"舆情关注（{a.group.name}）：提及" + "、".join(f"「{m}」" for m in a.mentions)
+                  + "，含" + "、".join(f"「{w}」" for w in [*pol.risk_words, *pol.negative_words][:4]),
+            severity=a.group.severity,
+            platform=p.platform,
+            account_id=p.account_id,
+            unit=a.group.unit,
+            details={"post_id": p.post_id, "text": p.text[:500], "url": p.url,
+                     "mentions": a.mentions, "groups": [m.group.name for m in a.matches],
+                     "negatives": [*pol.risk_words, *pol.negative_words], "score": round(pol.score, 2),
+                     "lexicon": polarity.LEXICON, "reasons": [m.reason() for m in a.matches] + [pol.reason()],
+                     "created_at": p.created_at},
         ))
         flagged += rec.created
     spiked = _spike(store, cfg, mention_times, now)

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "watcher.cli.worker_cmd",
     "watcher.cli.report_cmd",
     "watcher.cli.demo_cmd",
+    "watcher.cli.sentiment_cmd",
 )
 
 

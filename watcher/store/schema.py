@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from watcher.store import reviews
+from watcher.store import mentions, reviews
 from watcher.store.fingerprint import fingerprint_of
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -493,6 +493,7 @@ COMPONENTS: dict[str, list[Migration]] = {
     "alerts": ALERTS,
     "web": WEB,
     "reviews": reviews.MIGRATIONS,
+    "sentiment": mentions.MIGRATIONS,
 }
 
 

@@ -1,0 +1,230 @@
+"""Sentiment (舆情) data: the posts sentiment reads, the clusters of near-duplicate posts (one
+incident, one finding) and the reviewers' decisions on them.
+
+Owns the ``sentiment_clusters`` and ``sentiment_cluster_posts`` tables (component ``sentiment``
+in :data:`watcher.store.schema.COMPONENTS`). Reads ``posts``, which the crawl writes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+if TYPE_CHECKING:
+    from watcher.store import Store
+
+DECISIONS = {"judged": "已研判", "handled": "已处置", "false_positive": "误报"}
+
+
+def _clusters(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE sentiment_clusters (
+            id INTEGER PRIMARY KEY,
+            group_name TEXT NOT NULL,
+            representative TEXT NOT NULL,
+            url TEXT,
+            size INTEGER NOT NULL DEFAULT 0,
+            platforms TEXT NOT NULL DEFAULT '[]',
+            negative INTEGER NOT NULL DEFAULT 0,
+            score REAL,
+            reason TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            finding_id INTEGER,
+            decision TEXT CHECK (decision IN ('judged', 'handled', 'false_positive')),
+            decided_by TEXT,
+            decided_at TEXT
+        )""")
+    db.execute("CREATE INDEX sentiment_clusters_seen ON sentiment_clusters(last_seen)")
+    db.execute("""CREATE TABLE sentiment_cluster_posts (
+            cluster_id INTEGER NOT NULL REFERENCES sentiment_clusters(id),
+            platform TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (platform, post_id)
+        )""")
+    db.execute("CREATE INDEX sentiment_cluster_posts_cluster ON sentiment_cluster_posts(cluster_id)")
+
+
+MIGRATIONS = [_clusters]
+
+
+@dataclass
+class PostText:
+    """A stored post as sentiment reads it."""
+
+    platform: str
+    post_id: str
+    account_id: str
+    text: str
+    created_at: str | None
+    first_seen: str | None
+    url: str | None
+
+    @property
+    def seen(self) -> str | None:
+        return self.created_at or self.first_seen
+
+
+@dataclass
+class Cluster:
+    id: int
+    group_name: str
+    representative: str
+    url: str | None
+    size: int
+    platforms: list[str]
+    negative: bool
+    score: float | None
+    reason: str | None
+    first_seen: str
+    last_seen: str
+    finding_id: int | None = None
+    decision: str | None = None
+    decided_by: str | None = None
+    decided_at: str | None = None
+    posts: list[str] = field(default_factory=list)
+
+    @property
+    def decision_label(self) -> str:
+        return DECISIONS.get(self.decision or "", "待研判")
+
+
+def recent_posts(store: Store, since: str, *, limit: int | None = None) -> list[PostText]:
+    """Live posts created (or first seen) since ``since`` (ISO UTC), newest first."""
+    sql = ("SELECT platform, post_id, account_id, text, created_at, first_seen, url FROM posts "
+           "WHERE COALESCE(created_at, first_seen) >= ? AND status = 'live' "
+           "ORDER BY COALESCE(created_at, first_seen) DESC")
+    params: list[Any] = [since]
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [PostText(r["platform"], r["post_id"], r["account_id"], r["text"] or "", r["created_at"],
+                     r["first_seen"], r["url"]) for r in store.query(sql, params)]
+
+
+def _cluster(row: dict[str, Any]) -> Cluster:
+    return Cluster(id=row["id"], group_name=row["group_name"], representative=row["representative"],
+                   url=row["url"], size=row["size"], platforms=json.loads(row["platforms"] or "[]"),
+                   negative=bool(row["negative"]), score=row["score"], reason=row["reason"],
+                   first_seen=row["first_seen"], last_seen=row["last_seen"], finding_id=row["finding_id"],
+                   decision=row["decision"], decided_by=row["decided_by"], decided_at=row["decided_at"])
+
+
+def clusters_since(store: Store, since: str) -> list[Cluster]:
+    """Clusters still growing since ``since``: the ones a new post may join."""
+    rows = store.query("SELECT * FROM sentiment_clusters WHERE last_seen >= ? ORDER BY id", [since])
+    return [_cluster(r) for r in rows]
+
+
+def clustered_posts(store: Store, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Which of these (platform, post_id) already belong to a cluster, and to which."""
+    out: dict[tuple[str, str], int] = {}
+    for platform, post_id in keys:
+        row = store.one("SELECT cluster_id FROM sentiment_cluster_posts WHERE platform = ? AND post_id = ?",
+                        [platform, post_id])
+        if row:
+            out[(platform, post_id)] = row["cluster_id"]
+    return out
+
+
+def create_cluster(store: Store, group_name: str, post: PostText, *, negative: bool, score: float,
+                   reason: str, now: str) -> int:
+    seen = post.seen or now
+    with store.transaction():
+        cur = store.conn.execute(
+            """INSERT INTO sentiment_clusters (group_name, representative, url, size, platforms, negative, score,
+               reason, first_seen, last_seen) VALUES (?, ?, ?, 0, '[]', ?, ?, ?, ?, ?)""",
+            [group_name, post.text[:1000], post.url, int(negative), score, reason, seen, seen])
+        cluster_id = int(cur.lastrowid or 0)
+        add_post(store, cluster_id, post, now=now)
+    return cluster_id
+
+
+def add_post(store: Store, cluster_id: int, post: PostText, *, now: str) -> None:
+    """Add a post to a cluster (once) and bring its size, platforms and first/last seen up to date."""
+    with store.transaction():
+        cur = store.conn.execute(
+            "INSERT OR IGNORE INTO sentiment_cluster_posts (cluster_id, platform, post_id, added_at) "
+            "VALUES (?, ?, ?, ?)", [cluster_id, post.platform, post.post_id, now])
+        if not cur.rowcount:
+            return
+        row = store.one("SELECT platforms, first_seen, last_seen FROM sentiment_clusters WHERE id = ?", [cluster_id])
+        if row is None:
+            return
+        platforms = sorted({*json.loads(row["platforms"] or "[]"), post.platform})
+        seen = post.seen or now
+        store.conn.execute(
+            "UPDATE sentiment_clusters SET size = size + 1, platforms = ?, first_seen = MIN(first_seen, ?), "
+            "last_seen = MAX(last_seen, ?) WHERE id = ?",
+            [json.dumps(platforms), seen, seen, cluster_id])
+
+
+def set_finding(store: Store, cluster_id: int, finding_id: int) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE sentiment_clusters SET finding_id = ? WHERE id = ?", [finding_id, cluster_id])
+
+
+def get_cluster(store: Store, cluster_id: int) -> Cluster | None:
+    row = store.one("SELECT * FROM sentiment_clusters WHERE id = ?", [cluster_id])
+    if row is None:
+        return None
+    c = _cluster(row)
+    c.posts = [f"{r['platform']}:{r['post_id']}" for r in store.query(
+        "SELECT platform, post_id FROM sentiment_cluster_posts WHERE cluster_id = ? ORDER BY added_at, post_id",
+        [cluster_id])]
+    return c
+
+
+def cluster_posts(store: Store, cluster_id: int) -> list[PostText]:
+    rows = store.query(
+        """SELECT p.platform, p.post_id, p.account_id, p.text, p.created_at, p.first_seen, p.url
+           FROM sentiment_cluster_posts c JOIN posts p ON p.platform = c.platform AND p.post_id = c.post_id
+           WHERE c.cluster_id = ? ORDER BY COALESCE(p.created_at, p.first_seen)""", [cluster_id])
+    return [PostText(r["platform"], r["post_id"], r["account_id"], r["text"] or "", r["created_at"],
+                     r["first_seen"], r["url"]) for r in rows]
+
+
+def list_clusters(store: Store, *, since: str | None = None, until: str | None = None, group: str | None = None,
+                  platform: str | None = None, negative: bool | None = None, limit: int = 200) -> list[Cluster]:
+    clauses, params = [], []
+    if since:
+        clauses.append("last_seen >= ?")
+        params.append(since)
+    if until:
+        clauses.append("first_seen < ?")
+        params.append(until)
+    if group:
+        clauses.append("group_name = ?")
+        params.append(group)
+    if platform:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(platforms) WHERE value = ?)")
+        params.append(platform)
+    if negative is not None:
+        clauses.append("negative = ?")
+        params.append(int(negative))
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = store.query(f"SELECT * FROM sentiment_clusters{where} ORDER BY negative DESC, size DESC, last_seen DESC "
+                       "LIMIT ?", [*params, limit])
+    return [_cluster(r) for r in rows]
+
+
+def decide(store: Store, cluster_id: int, decision: str, user: str, now: str) -> bool:
+    if decision not in DECISIONS:
+        raise ValueError(f"研判结论应为 {'、'.join(DECISIONS.values())} 之一")
+    with store.transaction():
+        cur = store.conn.execute("UPDATE sentiment_clusters SET decision = ?, decided_by = ?, decided_at = ? "
+                                 "WHERE id = ?", [decision, user, now, cluster_id])
+    return bool(cur.rowcount)
+
+
+def mentions_by_day(store: Store, since: str, until: str) -> list[tuple[str, str, int]]:
+    """(day in China time, platform, number of clustered posts first seen that day)."""
+    rows = store.query(
+        """SELECT date(COALESCE(p.created_at, p.first_seen), '+8 hours') AS day, p.platform, COUNT(*) AS n
+           FROM sentiment_cluster_posts c JOIN posts p ON p.platform = c.platform AND p.post_id = c.post_id
+           WHERE COALESCE(p.created_at, p.first_seen) >= ? AND COALESCE(p.created_at, p.first_seen) < ?
+           GROUP BY day, p.platform ORDER BY day, p.platform""", [since, until])
+    return [(r["day"], r["platform"], r["n"]) for r in rows]
