@@ -13,16 +13,20 @@ number of mentions in a window jumps well above the recent baseline.
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from watcher.config import Config
 from watcher.findings import FindingInput, record
 from watcher.opinion import polarity
+from watcher.opinion.clusters import ALGORITHM, Clusterer
 from watcher.opinion.polarity import Polarity
 from watcher.opinion.rules import SEVERITIES, RuleGroup, RuleMatch, RuleSet, default_rules, load_rules
+from watcher.periods import active_periods
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
+from watcher.store.mentions import Cluster, PostText
 
 
 @dataclass
@@ -89,42 +93,109 @@ def _parse_time(value: str | None) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+@dataclass
+class _Touched:
+    """A cluster this run added to or saw again, and its mentions in the latest window."""
+
+    cluster_id: int
+    group: str
+    latest: int = 0
+
+
 def analyze(store: Store, cfg: Config, *, now: datetime | None = None, lookback_hours: int = 48) -> dict[str, int]:
-    """Flag negative mentions among recent posts and detect a spike in the latest window."""
+    """Cluster recent mentions (one incident, one cluster), record one finding per negative or
+    spiking cluster, and one spike finding for a group whose spike no single cluster explains."""
     now = now or datetime.now(UTC)
+    now_iso = now.replace(microsecond=0).isoformat()
     rules = SentimentRules.from_config(cfg)
     since = (now - timedelta(hours=lookback_hours)).isoformat()
-    posts = mentions_store.recent_posts(store, since)
-    flagged = 0
-    mention_times: list[datetime] = []
+    window = timedelta(seconds=cfg.sentiment.window)
+    posts = list(reversed(mentions_store.recent_posts(store, since)))  # oldest first: the first copy opens
+    clusterer = Clusterer()
+    for c in mentions_store.clusters_since(store, since):
+        clusterer.add(c.id, c.representative)
+    known = mentions_store.clustered_posts(store, [(p.platform, p.post_id) for p in posts])
+    times: dict[str, list[datetime]] = defaultdict(list)
+    touched: dict[int, _Touched] = {}
     for p in posts:
         a = rules.assess(p.text)
-        if not a.mentioned:
+        if not a.mentioned or a.group is None or a.polarity is None:
             continue
-        t = _parse_time(p.created_at) or _parse_time(p.first_seen)
-        if t:
-            mention_times.append(t)
-        if not a.negative or a.polarity is None or a.group is None:
+        t = _parse_time(p.created_at) or _parse_time(p.first_seen) or now
+        for m in a.matches:
+            times[m.group.name].append(t)
+        cid = known.get((p.platform, p.post_id)) or _place(store, clusterer, p, a, now_iso)
+        entry = touched.setdefault(cid, _Touched(cid, a.group.name))
+        entry.latest += int(now - window <= t < now)
+    spiking = _spikes(store, cfg, times, now)
+    flagged = spiked = 0
+    explained: set[str] = set()
+    for entry in touched.values():
+        cluster = mentions_store.get_cluster(store, entry.cluster_id)
+        if cluster is None:
             continue
-        pol = a.polarity
-        rec = record(store, FindingInput(
-            kind="sentiment",
-            dedupe_key=f"sentiment:{p.platform}:{p.post_id}",
-            title=f"舆情关注（{a.group.name}）：提及" + "、".join(f"「{m}」" for m in a.mentions)
-                  + "，含" + "、".join(f"「{w}」" for w in [*pol.risk_words, *pol.negative_words][:4]),
-            severity=a.group.severity,
-            platform=p.platform,
-            account_id=p.account_id,
-            unit=a.group.unit,
-            details={"post_id": p.post_id, "text": p.text[:500], "url": p.url,
-                     "mentions": a.mentions, "groups": [m.group.name for m in a.matches],
-                     "negatives": [*pol.risk_words, *pol.negative_words], "score": round(pol.score, 2),
-                     "lexicon": polarity.LEXICON, "reasons": [m.reason() for m in a.matches] + [pol.reason()],
-                     "created_at": p.created_at},
-        ))
-        flagged += rec.created
-    spiked = _spike(store, cfg, mention_times, now)
-    return {"posts": len(posts), "flagged": flagged, "spike": int(spiked)}
+        counts = spiking.get(cluster.group_name)
+        # The cluster is the spike when it holds at least half of the group's latest window.
+        spike = counts if counts and entry.latest * 2 >= counts[-1] else None
+        spike = cluster.spike or spike
+        if not cluster.negative and spike is None:
+            continue
+        if spike is not None:
+            explained.add(cluster.group_name)
+        rec = record(store, _cluster_finding(cfg, rules, cluster, spike))
+        mentions_store.set_finding(store, cluster.id, rec.id, spike)
+        flagged += rec.created and spike is None
+        spiked += spike is not None
+    for group, counts in spiking.items():
+        if group not in explained:
+            _group_spike(cfg, store, rules, group, counts, now)
+            spiked += 1
+    return {"posts": len(posts), "flagged": flagged, "spike": int(spiked > 0)}
+
+
+def _place(store: Store, clusterer: Clusterer, post: PostText, a: Assessment, now: str) -> int:
+    """The cluster a new mention belongs to: the nearest near-duplicate's, or a new one."""
+    assert a.group is not None and a.polarity is not None
+    reason = a.reason()
+    cid = clusterer.nearest(post.text)
+    if cid is None:
+        cid = mentions_store.create_cluster(store, a.group.name, post, negative=a.negative,
+                                            score=round(a.polarity.score, 2), reason=reason, now=now)
+        clusterer.add(cid, post.text)
+        return cid
+    mentions_store.add_post(store, cid, post, now=now)
+    if a.negative:
+        mentions_store.mark_negative(store, cid, round(a.polarity.score, 2), reason)
+    return cid
+
+
+def _cluster_finding(cfg: Config, rules: SentimentRules, cluster: Cluster, spike: list[int] | None) -> FindingInput:
+    group = next((g for g in rules.rules.groups if g.name == cluster.group_name), None)
+    snippet = cluster.representative.replace("\n", " ")[:40]
+    severity = "critical" if spike is not None else (group.severity if group else "warning")
+    what = "舆情激增" if spike is not None else "舆情关注"
+    reasons = [cluster.reason or ""]
+    if spike is not None:
+        reasons.append(_spike_reason(cfg, spike))
+    return FindingInput(
+        kind="sentiment_spike" if spike is not None and not cluster.negative else "sentiment",
+        dedupe_key=f"sentiment:cluster:{cluster.id}",
+        title=f"{what}（{cluster.group_name}）：{snippet}",
+        severity=severity,
+        platform=cluster.platforms[0] if len(cluster.platforms) == 1 else None,
+        unit=group.unit if group else None,
+        details={"cluster_id": cluster.id, "group": cluster.group_name, "text": cluster.representative[:500],
+                 "url": cluster.url, "negative": cluster.negative, "score": cluster.score,
+                 "reasons": [r for r in reasons if r], "lexicon": polarity.LEXICON, "algorithm": ALGORITHM,
+                 "cluster_size": cluster.size, "cluster_platforms": cluster.platforms,
+                 "cluster_first_seen": cluster.first_seen, "cluster_last_seen": cluster.last_seen,
+                 "window_counts": spike},
+    )
+
+
+def _spike_reason(cfg: Config, counts: list[int]) -> str:
+    return (f"最近 {cfg.sentiment.window // 60} 分钟提及 {counts[-1]} 条，为此前 {len(counts) - 1} 个窗口中位数 "
+            f"{statistics.median(counts[:-1])} 的 {counts[-1] / max(statistics.median(counts[:-1]), 1):.1f} 倍")
 
 
 def window_counts(times: list[datetime], now: datetime, window: timedelta, windows: int) -> list[int]:
@@ -145,27 +216,33 @@ def is_spike(counts: list[int], factor: float, minimum: int = 5) -> bool:
     return latest >= minimum and latest >= factor * max(baseline, 1)
 
 
-def _spike(store: Store, cfg: Config, times: list[datetime], now: datetime) -> bool:
-    from watcher.periods import active_periods
-
+def _spikes(store: Store, cfg: Config, times: dict[str, list[datetime]], now: datetime) -> dict[str, list[int]]:
+    """The groups whose latest window is a spike against their own recent baseline, with the
+    window counts. A sensitive period may set a lower threshold: react to smaller jumps while it lasts."""
     window = timedelta(seconds=cfg.sentiment.window)
-    counts = window_counts(times, now, window, windows=24)
-    # A sensitive period may set a lower threshold: react to smaller jumps while it lasts.
     factor = min([cfg.sentiment.spike_factor, *(p.spike_factor for p in active_periods(cfg, store, now))])
-    if not is_spike(counts, factor):
-        return False
-    bucket = int(now.timestamp() // window.total_seconds())
+    out = {}
+    for group, group_times in times.items():
+        counts = window_counts(group_times, now, window, windows=24)
+        if is_spike(counts, factor):
+            out[group] = counts
+    return out
+
+
+def _group_spike(cfg: Config, store: Store, rules: SentimentRules, group: str, counts: list[int],
+                 now: datetime) -> None:
+    """A spike spread over many clusters: one finding for the group and the window."""
+    info = next((g for g in rules.rules.groups if g.name == group), None)
+    bucket = int(now.timestamp() // cfg.sentiment.window)
     record(store, FindingInput(
         kind="sentiment_spike",
-        dedupe_key=f"sentiment_spike:{bucket}",
-        title=f"舆情激增：最近 {cfg.sentiment.window // 60} 分钟提及本校 {counts[-1]} 条，"
-              f"为此前中位数的 {counts[-1] / max(statistics.median(counts[:-1]), 1):.1f} 倍",
+        dedupe_key=f"sentiment_spike:{group}:{bucket}",
+        title=f"舆情激增（{group}）：最近 {cfg.sentiment.window // 60} 分钟提及 {counts[-1]} 条",
         severity="critical",
-        details={"counts": counts, "window_seconds": cfg.sentiment.window,
-                 "reasons": [f"最近窗口 {counts[-1]} 条，此前 {len(counts) - 1} 个窗口中位数 "
-                             f"{statistics.median(counts[:-1])}"]},
+        unit=info.unit if info else None,
+        details={"group": group, "window_counts": counts, "window_seconds": cfg.sentiment.window,
+                 "reasons": [_spike_reason(cfg, counts)]},
     ))
-    return True
 
 
 def _job(cfg: Config) -> None:

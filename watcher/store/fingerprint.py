@@ -13,7 +13,10 @@ from typing import Any
 # Details that move without anything to act on: metrics, and avatar URLs whose query carries an
 # expiring signature (the avatar itself is compared by image, see watcher.watch.avatars).
 UNREVISED_DETAILS = frozenset({"followers", "following", "posts_count", "likes", "reposts", "comments",
-                               "avatar_url", "score"})
+                               "avatar_url", "score",
+                               # a sentiment cluster growing: one incident, one alert, not one per repost
+                               "cluster_size", "cluster_platforms", "cluster_posts", "cluster_first_seen",
+                               "cluster_last_seen", "window_counts"})
 SCORE_BAND = 10
 
 

@@ -33,6 +33,7 @@ def _clusters(db: sqlite_utils.Database) -> None:
             first_seen TEXT NOT NULL,
             last_seen TEXT NOT NULL,
             finding_id INTEGER,
+            spike TEXT,
             decision TEXT CHECK (decision IN ('judged', 'handled', 'false_positive')),
             decided_by TEXT,
             decided_at TEXT
@@ -82,6 +83,7 @@ class Cluster:
     first_seen: str
     last_seen: str
     finding_id: int | None = None
+    spike: list[int] | None = None   # the window counts when the cluster was a spike (it stays one)
     decision: str | None = None
     decided_by: str | None = None
     decided_at: str | None = None
@@ -110,7 +112,7 @@ def _cluster(row: dict[str, Any]) -> Cluster:
                    url=row["url"], size=row["size"], platforms=json.loads(row["platforms"] or "[]"),
                    negative=bool(row["negative"]), score=row["score"], reason=row["reason"],
                    first_seen=row["first_seen"], last_seen=row["last_seen"], finding_id=row["finding_id"],
-                   decision=row["decision"], decided_by=row["decided_by"], decided_at=row["decided_at"])
+                   spike=json.loads(row["spike"]) if row["spike"] else None, decision=row["decision"], decided_by=row["decided_by"], decided_at=row["decided_at"])
 
 
 def clusters_since(store: Store, since: str) -> list[Cluster]:
@@ -162,9 +164,19 @@ def add_post(store: Store, cluster_id: int, post: PostText, *, now: str) -> None
             [json.dumps(platforms), seen, seen, cluster_id])
 
 
-def set_finding(store: Store, cluster_id: int, finding_id: int) -> None:
+def mark_negative(store: Store, cluster_id: int, score: float, reason: str) -> None:
+    """A cluster that opened neutral turns negative when a negative post joins it (never back)."""
     with store.transaction():
-        store.conn.execute("UPDATE sentiment_clusters SET finding_id = ? WHERE id = ?", [finding_id, cluster_id])
+        store.conn.execute("UPDATE sentiment_clusters SET negative = 1, score = ?, reason = ? "
+                           "WHERE id = ? AND negative = 0", [score, reason, cluster_id])
+
+
+def set_finding(store: Store, cluster_id: int, finding_id: int, spike: list[int] | None) -> None:
+    """The cluster's finding, and the window counts of its first spike (kept: a cluster that spiked
+    stays a spike, so its finding is not downgraded, and re-sent, when the burst ends)."""
+    with store.transaction():
+        store.conn.execute("UPDATE sentiment_clusters SET finding_id = ?, spike = COALESCE(spike, ?) WHERE id = ?",
+                           [finding_id, json.dumps(spike) if spike else None, cluster_id])
 
 
 def get_cluster(store: Store, cluster_id: int) -> Cluster | None:
