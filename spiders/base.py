@@ -93,7 +93,7 @@ class Target:
 
     @classmethod
     def for_mode(cls, mode: str, value: str, post: str | None = None) -> Target:
-        if mode == "discover":
+        if mode in ("discover", "mentions"):
             return cls(key=value, keyword=value)
         if mode == "check":
             return cls(key=f"{value}/{post}", account=value, post=post)
@@ -167,6 +167,10 @@ class PlatformSpider(scrapy.Spider):
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
         raise NotImplementedError
 
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        """Other people's content about ``keyword`` (舆情提及): :class:`~spiders.items.Mention` items."""
+        raise NotImplementedError
+
     # -- the round ------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
@@ -192,6 +196,8 @@ class PlatformSpider(scrapy.Spider):
         try:
             if mode == "discover":
                 made = self.discover(target.keyword or key)
+            elif mode == "mentions":
+                made = self.mentions(target.keyword or key)
             elif mode == "timeline":
                 made = self.timeline(target.account or key)
             else:

@@ -41,7 +41,7 @@ from scrapy.http import Response
 
 from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https
 from spiders.signing import wbi
 
@@ -70,7 +70,7 @@ PLATFORM = Platform(
     name="bilibili", label="哔哩哔哩", spider="BilibiliSpider", order=2,
     base_urls={"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com",
                "passport": "https://passport.bilibili.com"},
-    modes=("discover", "timeline", "check"), aliases=("b站", "B站", "bilibili", "B 站"),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("b站", "B站", "bilibili", "B 站"),
     session_hint="运行 watcher login bilibili 扫码登录，或登录 bilibili.com 后导出 Cookie（SESSDATA、bili_jct、buvid3）",
     session=SessionSpec(probe=("api", "api", "/x/web-interface/nav", "data.isLogin"),
                         # The QR panel of the passport page (MediaCrawler bilibili/login.py reads the same one).
@@ -242,3 +242,41 @@ class BilibiliSpider(PlatformSpider):
             yield PostCheck("bilibili", mid, bvid, False, reason=GONE[code], raw=data)
         else:
             yield PostCheck("bilibili", mid, bvid, None, reason=f"无法判断：code={code} {data.get('message', '')}", raw=data)
+
+    # -- mentions ---------------------------------------------------------------------------
+    # Videos about the school: ``/x/web-interface/wbi/search/type?search_type=video&keyword=K&page=N``
+    # (signed) → ``data.result[]`` (bvid, aid, mid, author, title with <em> highlights,
+    # description, pubdate, play, review = comments, like, favorites); ``data.numPages``.
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield from self._with_keys(lambda: [self._video_search(keyword, 1)])
+
+    def _video_search(self, keyword: str, page: int) -> scrapy.Request:
+        return self.signed("/x/web-interface/wbi/search/type",
+                           {"search_type": "video", "keyword": keyword, "page": page, "order": "pubdate"},
+                           self.parse_mentions, keyword=keyword, page=page)
+
+    def parse_mentions(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
+        data = self.json(response)
+        if self._code(data, f"搜索视频 {keyword}") != 0:
+            raise self.failed(f"哔哩哔哩视频搜索失败：code={data.get('code')} {data.get('message', '')}")
+        body = data.get("data") or {}
+        for v in body.get("result") or []:
+            if v.get("type", "video") != "video" or not (v.get("bvid") or v.get("aid")):
+                continue
+            mid = str(v.get("mid") or "")
+            author = html.unescape(v.get("author") or "")
+            if mid:
+                yield DiscoveredAccount(platform="bilibili", account_id=mid, name=author,
+                                        avatar_url=https(v.get("upic")),
+                                        profile_url=f"{self.urls['space']}/{mid}", keyword=keyword, raw={"mid": mid})
+            bvid = v.get("bvid") or str(v.get("aid"))
+            yield Mention(platform="bilibili", post_id=bvid, author_id=mid, author_name=author,
+                          title=html.unescape(_TAGS.sub("", v.get("title") or "")),
+                          text=html.unescape(v.get("description") or ""),
+                          created_at=datetime.fromtimestamp(v["pubdate"], UTC).isoformat() if v.get("pubdate") else None,
+                          comments=count(v.get("review")), likes=count(v.get("like")), views=count(v.get("play")),
+                          url=f"{self.urls['www']}/video/{bvid}", keyword=keyword, kind="video", raw=v)
+        self.page_done()
+        if page < min(int(body.get("numPages") or 1), self.pages):
+            yield self._video_search(keyword, page + 1)

@@ -98,3 +98,26 @@ class PostCheck(Item):
     text: str | None = None
     reason: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Mention(Item):
+    """Someone else's content that a keyword search found (舆情提及): a post, video, article or
+    answer, with its author (who also goes through impersonation matching, as a
+    :class:`DiscoveredAccount` the spider yields beside it) and its engagement at this crawl."""
+
+    platform: str
+    post_id: str
+    author_id: str
+    author_name: str = ""
+    title: str = ""
+    text: str = ""
+    created_at: str | None = None  # ISO-8601
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+    views: int | None = None
+    url: str | None = None
+    keyword: str | None = None
+    kind: str = "post"  # post, video, article, answer, comment
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)

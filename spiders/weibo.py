@@ -34,7 +34,7 @@ from scrapy.http import Response
 
 from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, html_text, when
 
 # What Weibo says of a post that is gone: "此微博已被作者删除", "该微博不存在", "已被删除".
@@ -45,7 +45,7 @@ ACCOUNT_GONE = ("这里还没有内容", "用户不存在", "不存在", "已注
 PLATFORM = Platform(
     name="weibo", label="微博", spider="WeiboSpider", order=1,
     base_urls={"api": "https://m.weibo.cn", "passport": "https://passport.weibo.com"},
-    modes=("discover", "timeline", "check"), aliases=("新浪微博", "sina"),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("新浪微博", "sina"),
     # 432 is how m.weibo.cn turns away a visitor without a session, not a "slow down".
     rate_limit_statuses=(418, 429),
     mobile=True, session_hint="运行 watcher login weibo 扫码登录，或在 m.weibo.cn 登录后导出 Cookie（SUB、SUBP）",
@@ -190,3 +190,50 @@ class WeiboSpider(PlatformSpider):
             yield PostCheck("weibo", uid, mid, False, reason=str(data.get("msg")), raw=data)
         else:
             yield PostCheck("weibo", uid, mid, None, reason=f"无法判断：ok={data.get('ok')} {data.get('msg', '')}", raw=data)
+
+    # -- mentions ---------------------------------------------------------------------------
+    # Posts that mention the school: the mobile search container for posts
+    # (``containerid=100103type=1&q=K``) → ``data.cards[]``: a post card (card_type 9) or a group
+    # (card_type 11) of them; the next page is ``data.cardlistInfo.page``. The authors are yielded
+    # as discovered accounts, so a post signed "北理工招生办" is judged like any other account.
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield self._mention_search(keyword, 1)
+
+    def _mention_search(self, keyword: str, page: int) -> scrapy.Request:
+        url = self._api(containerid=f"100103type=1&q={keyword}", page_type="searchall", page=str(page))
+        return self.request(url, self.parse_mentions, cb_kwargs={"keyword": keyword, "page": page},
+                            headers={"Referer": f"{self.urls['api']}/search", "X-Requested-With": "XMLHttpRequest"})
+
+    def parse_mentions(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
+        data = self.json(response)
+        if not self._check_ok(data, response):
+            if page == 1 and data.get("msg") and "没有" not in str(data.get("msg")):
+                raise self.failed(f"微博搜索 {keyword} 失败：ok={data.get('ok')} {data.get('msg', '')}")
+            return  # ok: 0 "这里还没有内容": no (more) posts, an answer
+        cards = (data.get("data") or {}).get("cards") or []
+        for card in cards:
+            for item in card.get("card_group") or [card]:
+                mblog = item.get("mblog") if item.get("card_type") == 9 else None
+                if isinstance(mblog, dict) and mblog.get("id"):
+                    yield from self._mention(mblog, keyword)
+        self.page_done()
+        next_page = ((data.get("data") or {}).get("cardlistInfo") or {}).get("page")
+        if cards and next_page and int(next_page) > page and page < self.pages:
+            yield self._mention_search(keyword, int(next_page))
+
+    def _mention(self, mblog: dict[str, Any], keyword: str) -> Iterator[Any]:
+        user = mblog.get("user") if isinstance(mblog.get("user"), dict) else {}
+        uid = str(user.get("id") or "")
+        if uid:
+            yield DiscoveredAccount(
+                platform="weibo", account_id=uid, name=user.get("screen_name") or "",
+                bio=user.get("description") or "", avatar_url=user.get("avatar_hd") or user.get("profile_image_url"),
+                verified=bool(user.get("verified")), verified_type=str(user.get("verified_type", "")) or None,
+                verified_reason=user.get("verified_reason"), followers=count(user.get("followers_count")),
+                profile_url=f"https://m.weibo.cn/u/{uid}", keyword=keyword, raw=user)
+        yield Mention(platform="weibo", post_id=str(mblog["id"]), author_id=uid,
+                      author_name=user.get("screen_name") or "", text=html_text(mblog.get("text") or ""),
+                      created_at=when(mblog.get("created_at")), reposts=count(mblog.get("reposts_count")),
+                      comments=count(mblog.get("comments_count")), likes=count(mblog.get("attitudes_count")),
+                      url=f"https://m.weibo.cn/detail/{mblog['id']}", keyword=keyword, raw=mblog)

@@ -343,10 +343,11 @@ class SentimentConfig(_Model):
     # A rules file (watcher.opinion.rules): keyword groups with +required, !excluded and /regex/,
     # each with a severity and a responsible unit. None: one group of the school's names.
     rules: Path | None = None
+    mentions_every: Duration = 3600  # a mentions round (search for the school's names) per platform
     spike_factor: float = Field(3.0, gt=1)
     window: Duration = 3600
 
-    @field_validator("window", mode="before")
+    @field_validator("window", "mentions_every", mode="before")
     @classmethod
     def _dur(cls, v: Any) -> int:
         return parse_duration(v)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from watcher.store import Store, dumps, utcnow
+from watcher.store.mentions import save_mention
 
 
 def sha256(text: str | bytes) -> str:
@@ -85,6 +86,7 @@ SAVERS: dict[type, Any] = {
     ProfileSnapshot: save_snapshot,
     Post: save_post,
     PostCheck: save_check,
+    Mention: save_mention,
 }
 
 

@@ -1,7 +1,8 @@
 """What follows each target of a round, in the crawl process: the one place that joins crawling
 to analysis.
 
-* a discovery target (keyword) → every account it found is judged (matching, findings);
+* a discovery target (keyword) → every account it found is judged (matching, findings); a mentions
+  target (keyword) likewise, for the authors of what it found (sentiment reads the mentions later);
 * a watch target (account) that ended ``ok``/``gone`` → change analysis (profile, edits, account
   gone; posts missing from the timeline wait for a check);
 * the post checks the round made → deletions confirmed or cleared.
@@ -26,7 +27,9 @@ def after_target(cfg: Config, store: Store, mode: str, run_id: int) -> None:
     if run is None:
         return
     try:
-        if mode == "discover":
+        if mode in ("discover", "mentions"):
+            # A mention's author is judged like a discovered account: "北理工招生办" posting
+            # about the school is an impersonation lead.
             discovery.analyse_run(cfg, store, run_id)
         elif mode == "timeline" and run["status"] in ("ok", "gone"):
             # No check from inside the analysis: missing posts become pending; the round checks

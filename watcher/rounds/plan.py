@@ -76,6 +76,14 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
         run_round(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
 
 
+def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
+    """A mentions round: other people's content about the school, one target per school name."""
+    with Store.open(cfg.db_path) as store:
+        if cooling(store, platform):
+            return
+    run_round(cfg, platform, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)], stop=stop)
+
+
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
     jobs = []
     for p in cfg.enabled_platforms():
@@ -84,6 +92,9 @@ def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
             jobs.append(ScheduledJob(id=f"discover:{p}", func=discover, seconds=cfg.schedule.discover_every,
                                      kwargs={"platform": p}, run_at_start=True, stoppable=True,
                                      description=f"{info.label}仿冒发现"))
+        if info.supports("mentions"):
+            jobs.append(ScheduledJob(id=f"mentions:{p}", func=mentions, seconds=cfg.sentiment.mentions_every,
+                                     kwargs={"platform": p}, stoppable=True, description=f"{info.label}舆情提及"))
         if info.watchable:
             # Polls every minute (or more often when rounds are due more often) so that a
             # sensitive period's cadence takes effect without a restart.

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 if TYPE_CHECKING:
+    from spiders.items import Mention
     from watcher.store import Store
+
+
+def _utcnow() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 DECISIONS = {"judged": "已研判", "handled": "已处置", "false_positive": "误报"}
 
@@ -49,7 +55,37 @@ def _clusters(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX sentiment_cluster_posts_cluster ON sentiment_cluster_posts(cluster_id)")
 
 
-MIGRATIONS = [_clusters]
+def _mentions(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE mentions (
+            platform TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            author_name TEXT,
+            kind TEXT NOT NULL DEFAULT 'post',
+            title TEXT,
+            text TEXT,
+            created_at TEXT,
+            url TEXT,
+            keyword TEXT,
+            reposts INTEGER, comments INTEGER, likes INTEGER, views INTEGER,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            last_crawl_run_id INTEGER,
+            PRIMARY KEY (platform, post_id)
+        )""")
+    db.execute("CREATE INDEX mentions_seen ON mentions(created_at, first_seen)")
+    # Engagement over time: one row a crawl that saw the mention, to tell a complaint that keeps
+    # spreading from one that died down.
+    db.execute("""CREATE TABLE mention_metrics (
+            platform TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            reposts INTEGER, comments INTEGER, likes INTEGER, views INTEGER,
+            PRIMARY KEY (platform, post_id, seen_at)
+        )""")
+
+
+MIGRATIONS = [_clusters, _mentions]
 
 
 @dataclass
@@ -94,17 +130,108 @@ class Cluster:
         return DECISIONS.get(self.decision or "", "待研判")
 
 
+def _utc(value: str | None) -> str | None:
+    """Stored times are UTC, so that they compare as strings (spiders give the platform's offset)."""
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def save_mention(store: Store, m: Mention, run_id: int | None) -> None:
+    """A mention as this crawl saw it: stored (text and counts brought up to date) and its
+    engagement added to its history."""
+    now = _utcnow()
+    store.conn.execute(
+        """INSERT INTO mentions (platform, post_id, author_id, author_name, kind, title, text, created_at, url, keyword,
+               reposts, comments, likes, views, first_seen, last_seen, last_crawl_run_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(platform, post_id) DO UPDATE SET author_name = excluded.author_name, title = excluded.title,
+               text = excluded.text, url = COALESCE(excluded.url, url), reposts = excluded.reposts,
+               comments = excluded.comments, likes = excluded.likes, views = excluded.views,
+               last_seen = excluded.last_seen, last_crawl_run_id = excluded.last_crawl_run_id""",
+        [m.platform, m.post_id, m.author_id, m.author_name, m.kind, m.title, m.text, _utc(m.created_at), m.url, m.keyword,
+         m.reposts, m.comments, m.likes, m.views, now, now, run_id])
+    store.conn.execute(
+        "INSERT OR IGNORE INTO mention_metrics (platform, post_id, seen_at, reposts, comments, likes, views) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        # to the microsecond: two crawls within one second are two observations
+        [m.platform, m.post_id, datetime.now(UTC).isoformat(), m.reposts, m.comments, m.likes, m.views])
+
+
+@dataclass
+class Metric:
+    seen_at: str
+    reposts: int | None
+    comments: int | None
+    likes: int | None
+    views: int | None
+
+
+def metrics(store: Store, platform: str, post_id: str) -> list[Metric]:
+    rows = store.query("SELECT seen_at, reposts, comments, likes, views FROM mention_metrics "
+                       "WHERE platform = ? AND post_id = ? ORDER BY seen_at", [platform, post_id])
+    return [Metric(**r) for r in rows]
+
+
+@dataclass
+class StoredMention:
+    platform: str
+    post_id: str
+    author_id: str
+    author_name: str | None
+    kind: str
+    title: str | None
+    text: str | None
+    created_at: str | None
+    url: str | None
+    keyword: str | None
+    reposts: int | None
+    comments: int | None
+    likes: int | None
+    views: int | None
+    first_seen: str
+    last_seen: str
+    last_crawl_run_id: int | None
+
+
+def get_mention(store: Store, platform: str, post_id: str) -> StoredMention | None:
+    row = store.one("SELECT * FROM mentions WHERE platform = ? AND post_id = ?", [platform, post_id])
+    return StoredMention(**row) if row else None
+
+
+def run_mentions(store: Store, run_id: int) -> list[StoredMention]:
+    return [StoredMention(**r) for r in store.query("SELECT * FROM mentions WHERE last_crawl_run_id = ? "
+                                                     "ORDER BY created_at DESC", [run_id])]
+
+
 def recent_posts(store: Store, since: str, *, limit: int | None = None) -> list[PostText]:
-    """Live posts created (or first seen) since ``since`` (ISO UTC), newest first."""
-    sql = ("SELECT platform, post_id, account_id, text, created_at, first_seen, url FROM posts "
+    """What sentiment reads, newest first: live posts of the watched accounts and forums and the
+    mentions found by search, created (or first seen) since ``since`` (ISO UTC). A post that is
+    both (an official post found by search) is read once."""
+    sql = ("SELECT platform, post_id, account_id, text, created_at, first_seen, url, "
+           "COALESCE(created_at, first_seen) AS seen FROM posts "
            "WHERE COALESCE(created_at, first_seen) >= ? AND status = 'live' "
-           "ORDER BY COALESCE(created_at, first_seen) DESC")
-    params: list[Any] = [since]
+           "UNION ALL SELECT platform, post_id, author_id, TRIM(COALESCE(title, '') || ' ' || COALESCE(text, '')), "
+           "created_at, first_seen, url, COALESCE(created_at, first_seen) FROM mentions m "
+           "WHERE COALESCE(created_at, first_seen) >= ? AND NOT EXISTS "
+           "(SELECT 1 FROM posts p WHERE p.platform = m.platform AND p.post_id = m.post_id) ORDER BY seen DESC")
+    params: list[Any] = [since, since]
     if limit:
         sql += " LIMIT ?"
         params.append(limit)
     return [PostText(r["platform"], r["post_id"], r["account_id"], r["text"] or "", r["created_at"],
                      r["first_seen"], r["url"]) for r in store.query(sql, params)]
+
+
+# Every text sentiment reads, as one relation: timeline posts, and mentions not also a timeline post.
+_TEXTS = ("(SELECT platform, post_id, account_id, text, created_at, first_seen, url FROM posts UNION ALL "
+          "SELECT platform, post_id, author_id, TRIM(COALESCE(title, '') || ' ' || COALESCE(text, '')), created_at, "
+          "first_seen, url FROM mentions m WHERE NOT EXISTS "
+          "(SELECT 1 FROM posts p WHERE p.platform = m.platform AND p.post_id = m.post_id))")
 
 
 def _cluster(row: dict[str, Any]) -> Cluster:
@@ -193,7 +320,7 @@ def get_cluster(store: Store, cluster_id: int) -> Cluster | None:
 def cluster_posts(store: Store, cluster_id: int) -> list[PostText]:
     rows = store.query(
         """SELECT p.platform, p.post_id, p.account_id, p.text, p.created_at, p.first_seen, p.url
-           FROM sentiment_cluster_posts c JOIN posts p ON p.platform = c.platform AND p.post_id = c.post_id
+           FROM sentiment_cluster_posts c JOIN """ + _TEXTS + """ p ON p.platform = c.platform AND p.post_id = c.post_id
            WHERE c.cluster_id = ? ORDER BY COALESCE(p.created_at, p.first_seen)""", [cluster_id])
     return [PostText(r["platform"], r["post_id"], r["account_id"], r["text"] or "", r["created_at"],
                      r["first_seen"], r["url"]) for r in rows]
@@ -236,7 +363,7 @@ def mentions_by_day(store: Store, since: str, until: str) -> list[tuple[str, str
     """(day in China time, platform, number of clustered posts first seen that day)."""
     rows = store.query(
         """SELECT date(COALESCE(p.created_at, p.first_seen), '+8 hours') AS day, p.platform, COUNT(*) AS n
-           FROM sentiment_cluster_posts c JOIN posts p ON p.platform = c.platform AND p.post_id = c.post_id
+           FROM sentiment_cluster_posts c JOIN """ + _TEXTS + """ p ON p.platform = c.platform AND p.post_id = c.post_id
            WHERE COALESCE(p.created_at, p.first_seen) >= ? AND COALESCE(p.created_at, p.first_seen) < ?
            GROUP BY day, p.platform ORDER BY day, p.platform""", [since, until])
     return [(r["day"], r["platform"], r["n"]) for r in rows]
