@@ -73,6 +73,9 @@ class Outgoing:
     title: str
     text: str          # markdown-ish plain text, Chinese
     recipients_hint: str = ""
+    # E-mail only (the 舆情日报): an HTML body beside the text one, and files as (name, bytes, MIME type).
+    html: str | None = None
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
 def _post(url: str, payload: dict[str, Any], timeout: float) -> tuple[httpx.Response, dict[str, Any] | None]:
@@ -150,6 +153,11 @@ class Sender:
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = make_msgid(domain="campus-watcher")
         mail.set_content(msg.text, charset="utf-8")
+        if msg.html:
+            mail.add_alternative(msg.html, subtype="html", charset="utf-8")
+        for name, data, mime in msg.attachments:
+            maintype, _, subtype = mime.partition("/")
+            mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
         password = self.credentials.get(cfg.password_env)
         remember(password)
         try:

@@ -344,6 +344,10 @@ class SentimentConfig(_Model):
     # each with a severity and a responsible unit. None: one group of the school's names.
     rules: Path | None = None
     mentions_every: Duration = 3600  # a mentions round (search for the school's names) per platform
+    # The 舆情日报 to the central unit's e-mail channels at this China time (yesterday's), and the
+    # 周报 (the last seven days) on Mondays at the same time; None: no brief is sent.
+    brief_at: time | None = time(8, 0)
+    weekly_brief: bool = True
     spike_factor: float = Field(3.0, gt=1)
     window: Duration = 3600
 

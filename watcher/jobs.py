@@ -17,6 +17,7 @@ from watcher.config import Config
 JOB_PROVIDERS: list[str] = [
     "watcher.sentiment",
     "alerts.jobs",
+    "alerts.brief",
     "watcher.rounds.plan",
     "watcher.rounds.scans",
     "watcher.watch.jobs",

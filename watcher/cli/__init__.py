@@ -33,10 +33,21 @@ COMMAND_MODULES = (
 
 
 def _register() -> None:
+    nested: list[tuple[str, click.Command]] = []
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
         for cmd in module.COMMANDS:
             main_group.add_command(cmd)
+        # ``SUBCOMMANDS = {"report": [cmd]}``: a command that belongs in another module's group
+        # (``watcher report sentiment``), added once every group is registered.
+        for group, cmds in getattr(module, "SUBCOMMANDS", {}).items():
+            nested += [(group, c) for c in cmds]
+    for group_name, cmd in nested:
+        group = main_group.commands.get(group_name)
+        if not isinstance(group, click.Group):
+            group = click.Group(group_name, help="报表。")
+            main_group.add_command(group)
+        group.add_command(cmd)
 
 
 _register()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from watcher.cli.common import config_option, local_time, open_store
 from watcher.config import Config, ConfigError, parse_duration
+from watcher.opinion import brief
 from watcher.opinion.rules import RuleError, load_rules
 from watcher.sentiment import SentimentRules
 from watcher.store import mentions as mentions_store
@@ -78,4 +79,31 @@ def test_cmd(cfg: Config, rules_file: Path, texts: tuple[str, ...], since: str |
         click.echo(f"最近 {since} 共 {len(posts)} 条帖子，命中 {hits} 条。")
 
 
+def _day(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期 {value!r} 应写成 YYYY-MM-DD（北京时间的日期）", param_hint=what) from None
+
+
+@click.command("sentiment")
+@click.option("--from", "start", required=True, help="开始日期 YYYY-MM-DD（北京时间，含）")
+@click.option("--to", "end", required=True, help="结束日期 YYYY-MM-DD（北京时间，含）")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="输出目录")
+@config_option
+def report_sentiment_cmd(cfg: Config, start: str, end: str, out_dir: Path) -> None:
+    """舆情报告：每日提及（按平台，SVG 图）、负面舆情簇（链接与依据）、新仿冒线索；写出 HTML 与 XLSX（与舆情日报相同）。"""
+    first, last = _day(start, "--from"), _day(end, "--to")
+    if last < first:
+        raise click.BadParameter(f"结束日期 {last} 早于开始日期 {first}", param_hint="--to")
+    with open_store(cfg) as store:
+        b = brief.build(store, first, last)
+    html_path, xlsx_path = brief.write_files(b, cfg, out_dir)
+    click.echo(f"{b.title}：提及 {b.total} 条，负面簇 {len(b.clusters)} 个，新仿冒线索 {len(b.leads)} 条")
+    click.echo(f"HTML：{html_path}")
+    click.echo(f"XLSX：{xlsx_path}")
+
+
 COMMANDS = [sentiment_group]
+SUBCOMMANDS = {"report": [report_sentiment_cmd]}
