@@ -16,8 +16,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from datasketch import MinHash, MinHashLSH
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+
+def _datasketch() -> Any:
+    # Imported when a clustering runs, not when this module is: datasketch's package imports
+    # scipy.integrate (for LSH parameters), seconds on a busy host, which every ``watcher``
+    # command and the daemon's start-up would otherwise pay.
+    import datasketch
+
+    return datasketch
 
 NUM_PERM = 64
 THRESHOLD = 0.6
@@ -47,7 +58,7 @@ def shingles(text: str) -> set[str]:
 
 
 def signature(text: str) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM)
+    m = _datasketch().MinHash(num_perm=NUM_PERM)
     for sh in sorted(shingles(text)):
         m.update(sh.encode("utf-8"))
     return m
@@ -57,7 +68,7 @@ def signature(text: str) -> MinHash:
 class Clusterer:
     """Assigns texts to clusters: ``key`` is the caller's cluster ID (the store's row ID)."""
 
-    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM))
+    lsh: Any = field(default_factory=lambda: _datasketch().MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM))
     signatures: dict[int, MinHash] = field(default_factory=dict)
 
     def add(self, key: int, text: str) -> None:
