@@ -95,7 +95,7 @@ class Target:
     def for_mode(cls, mode: str, value: str, post: str | None = None) -> Target:
         if mode in ("discover", "mentions"):
             return cls(key=value, keyword=value)
-        if mode == "check":
+        if mode in ("check", "comments"):
             return cls(key=f"{value}/{post}", account=value, post=post)
         return cls(key=value, account=value)
 
@@ -171,6 +171,10 @@ class PlatformSpider(scrapy.Spider):
         """Other people's content about ``keyword`` (舆情提及): :class:`~spiders.items.Mention` items."""
         raise NotImplementedError
 
+    def comments(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        """The public comments under a registered account's post: ``Mention`` items of kind comment."""
+        raise NotImplementedError
+
     # -- the round ------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
@@ -198,6 +202,8 @@ class PlatformSpider(scrapy.Spider):
                 made = self.discover(target.keyword or key)
             elif mode == "mentions":
                 made = self.mentions(target.keyword or key)
+            elif mode == "comments":
+                made = self.comments(target.account or "", target.post or "")
             elif mode == "timeline":
                 made = self.timeline(target.account or key)
             else:

@@ -70,7 +70,7 @@ PLATFORM = Platform(
     name="bilibili", label="哔哩哔哩", spider="BilibiliSpider", order=2,
     base_urls={"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com",
                "passport": "https://passport.bilibili.com"},
-    modes=("discover", "timeline", "check", "mentions"), aliases=("b站", "B站", "bilibili", "B 站"),
+    modes=("discover", "timeline", "check", "mentions", "comments"), aliases=("b站", "B站", "bilibili", "B 站"),
     session_hint="运行 watcher login bilibili 扫码登录，或登录 bilibili.com 后导出 Cookie（SESSDATA、bili_jct、buvid3）",
     session=SessionSpec(probe=("api", "api", "/x/web-interface/nav", "data.isLogin"),
                         # The QR panel of the passport page (MediaCrawler bilibili/login.py reads the same one).
@@ -280,3 +280,46 @@ class BilibiliSpider(PlatformSpider):
         self.page_done()
         if page < min(int(body.get("numPages") or 1), self.pages):
             yield self._video_search(keyword, page + 1)
+
+    # -- comments ---------------------------------------------------------------------------
+    # Comments under a registered account's video: the video's aid from
+    # ``/x/web-interface/view?bvid=BV…``, then ``/x/v2/reply/main?type=1&oid=AID&mode=3&next=N``
+    # → ``data.replies[]`` (rpid, mid, member.uname, content.message, ctime, like) and
+    # ``data.cursor`` (is_end, next).
+
+    def comments(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        yield self.request(f"{self.urls['api']}/x/web-interface/view?bvid={post_id}", self.parse_comment_video,
+                           headers=self._headers(), cb_kwargs={"mid": account_id, "bvid": post_id})
+
+    def parse_comment_video(self, response: Response, mid: str, bvid: str) -> Iterator[Any]:
+        data = self.json(response)
+        if self._code(data, f"稿件 {bvid}") != 0 or not (data.get("data") or {}).get("aid"):
+            raise self.failed(f"获取稿件 {bvid} 失败：code={data.get('code')} {data.get('message', '')}")
+        yield self._replies(mid, bvid, int(data["data"]["aid"]), 0, 1)
+
+    def _replies(self, mid: str, bvid: str, aid: int, cursor: int, page: int) -> scrapy.Request:
+        return self.request(f"{self.urls['api']}/x/v2/reply/main?type=1&oid={aid}&mode=3&next={cursor}",
+                            self.parse_replies, headers=self._headers(),
+                            cb_kwargs={"mid": mid, "bvid": bvid, "aid": aid, "page": page})
+
+    def parse_replies(self, response: Response, mid: str, bvid: str, aid: int, page: int) -> Iterator[Any]:
+        data = self.json(response)
+        code = self._code(data, f"稿件 {bvid} 的评论")
+        if code == 12002:  # 评论区已关闭: an answer, no comments
+            return
+        if code != 0:
+            raise self.failed(f"获取稿件 {bvid} 的评论失败：code={code} {data.get('message', '')}")
+        body = data.get("data") or {}
+        for r in body.get("replies") or []:
+            if not r.get("rpid"):
+                continue
+            member = r.get("member") or {}
+            yield Mention(platform="bilibili", post_id=f"reply:{r['rpid']}", author_id=str(r.get("mid") or ""),
+                          author_name=member.get("uname") or "", text=(r.get("content") or {}).get("message") or "",
+                          created_at=datetime.fromtimestamp(r["ctime"], UTC).isoformat() if r.get("ctime") else None,
+                          likes=count(r.get("like")), comments=count(r.get("rcount")),
+                          url=f"{self.urls['www']}/video/{bvid}", kind="comment", raw=r)
+        self.page_done()
+        cursor = body.get("cursor") or {}
+        if not cursor.get("is_end", True) and cursor.get("next") and page < self.pages:
+            yield self._replies(mid, bvid, aid, int(cursor["next"]), page + 1)

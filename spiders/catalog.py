@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-MODES = ("discover", "timeline", "check", "mentions")
-MODE_LABELS = {"discover": "仿冒发现", "timeline": "备案账号巡检", "check": "帖子核查", "mentions": "舆情提及"}
+MODES = ("discover", "timeline", "check", "mentions", "comments")
+MODE_LABELS = {"discover": "仿冒发现", "timeline": "备案账号巡检", "check": "帖子核查", "mentions": "舆情提及",
+               "comments": "评论舆情"}
 
 DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/131.0.0.0 Safari/537.36")

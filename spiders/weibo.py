@@ -45,7 +45,7 @@ ACCOUNT_GONE = ("这里还没有内容", "用户不存在", "不存在", "已注
 PLATFORM = Platform(
     name="weibo", label="微博", spider="WeiboSpider", order=1,
     base_urls={"api": "https://m.weibo.cn", "passport": "https://passport.weibo.com"},
-    modes=("discover", "timeline", "check", "mentions"), aliases=("新浪微博", "sina"),
+    modes=("discover", "timeline", "check", "mentions", "comments"), aliases=("新浪微博", "sina"),
     # 432 is how m.weibo.cn turns away a visitor without a session, not a "slow down".
     rate_limit_statuses=(418, 429),
     mobile=True, session_hint="运行 watcher login weibo 扫码登录，或在 m.weibo.cn 登录后导出 Cookie（SUB、SUBP）",
@@ -237,3 +237,35 @@ class WeiboSpider(PlatformSpider):
                       created_at=when(mblog.get("created_at")), reposts=count(mblog.get("reposts_count")),
                       comments=count(mblog.get("comments_count")), likes=count(mblog.get("attitudes_count")),
                       url=f"https://m.weibo.cn/detail/{mblog['id']}", keyword=keyword, raw=mblog)
+
+    # -- comments ---------------------------------------------------------------------------
+    # The hot comments under a registered account's post: ``/comments/hotflow?id=MID&mid=MID&max_id_type=0``
+    # → ``data.data[]`` (id, created_at, text, like_count, user); the next page passes
+    # ``data.max_id`` (0: the last page). A post without comments answers ``ok: 0``.
+
+    def comments(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        yield self._comment_page(account_id, post_id, None, 1)
+
+    def _comment_page(self, uid: str, mid: str, max_id: int | None, page: int) -> scrapy.Request:
+        params = {"id": mid, "mid": mid, "max_id_type": "0", **({"max_id": str(max_id)} if max_id else {})}
+        return self.request(f"{self.urls['api']}/comments/hotflow?{urllib.parse.urlencode(params)}",
+                            self.parse_comments, cb_kwargs={"uid": uid, "mid": mid, "page": page},
+                            headers={"Referer": f"{self.urls['api']}/detail/{mid}", "X-Requested-With": "XMLHttpRequest"})
+
+    def parse_comments(self, response: Response, uid: str, mid: str, page: int) -> Iterator[Any]:
+        data = self.json(response)
+        if not self._check_ok(data, response):
+            return  # ok: 0 without a login message: no (more) comments
+        body = data.get("data") or {}
+        for c in body.get("data") or []:
+            user = c.get("user") if isinstance(c.get("user"), dict) else {}
+            if not c.get("id"):
+                continue
+            yield Mention(platform="weibo", post_id=f"comment:{c['id']}", author_id=str(user.get("id") or ""),
+                          author_name=user.get("screen_name") or "", text=html_text(c.get("text") or ""),
+                          created_at=when(c.get("created_at")), likes=count(c.get("like_count")),
+                          url=f"https://m.weibo.cn/detail/{mid}", kind="comment", raw=c)
+        self.page_done()
+        max_id = body.get("max_id")
+        if max_id and page < self.pages:
+            yield self._comment_page(uid, mid, int(max_id), page + 1)

@@ -344,6 +344,7 @@ class SentimentConfig(_Model):
     # each with a severity and a responsible unit. None: one group of the school's names.
     rules: Path | None = None
     mentions_every: Duration = 3600  # a mentions round (search for the school's names) per platform
+    comments_every: Duration = 3 * 3600  # a round over the comments under the registered accounts' recent posts
     # The 舆情日报 to the central unit's e-mail channels at this China time (yesterday's), and the
     # 周报 (the last seven days) on Mondays at the same time; None: no brief is sent.
     brief_at: time | None = time(8, 0)
@@ -351,7 +352,7 @@ class SentimentConfig(_Model):
     spike_factor: float = Field(3.0, gt=1)
     window: Duration = 3600
 
-    @field_validator("window", "mentions_every", mode="before")
+    @field_validator("window", "mentions_every", "comments_every", mode="before")
     @classmethod
     def _dur(cls, v: Any) -> int:
         return parse_duration(v)

@@ -18,6 +18,7 @@ from watcher.periods import active_periods
 from watcher.rounds import records
 from watcher.rounds.engine import run_round
 from watcher.store import Store
+from watcher.store import mentions as mentions_store
 
 
 def keywords(cfg: Config) -> list[str]:
@@ -84,6 +85,28 @@ def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) ->
     run_round(cfg, platform, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)], stop=stop)
 
 
+COMMENT_POSTS = 30      # the newest posts of the registered accounts whose comments a round reads
+COMMENT_DAYS = 3
+
+
+def comment_targets(cfg: Config, store: Store, platform: str) -> list[Target]:
+    """The registered accounts' posts of the last few days: complaints about a unit surface
+    first in the comments under its own posts."""
+    accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+    since = (datetime.now(UTC) - timedelta(days=COMMENT_DAYS)).isoformat()
+    posts = mentions_store.recent_account_posts(store, platform, accounts, since, COMMENT_POSTS)
+    return [Target.for_mode("comments", account, post) for account, post in posts]
+
+
+def comments(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
+    with Store.open(cfg.db_path) as store:
+        if cooling(store, platform):
+            return
+        targets = comment_targets(cfg, store, platform)
+    if targets:
+        run_round(cfg, platform, "comments", targets, stop=stop)
+
+
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
     jobs = []
     for p in cfg.enabled_platforms():
@@ -95,6 +118,9 @@ def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
         if info.supports("mentions"):
             jobs.append(ScheduledJob(id=f"mentions:{p}", func=mentions, seconds=cfg.sentiment.mentions_every,
                                      kwargs={"platform": p}, stoppable=True, description=f"{info.label}舆情提及"))
+        if info.supports("comments"):
+            jobs.append(ScheduledJob(id=f"comments:{p}", func=comments, seconds=cfg.sentiment.comments_every,
+                                     kwargs={"platform": p}, stoppable=True, description=f"{info.label}评论舆情"))
         if info.watchable:
             # Polls every minute (or more often when rounds are due more often) so that a
             # sensitive period's cadence takes effect without a restart.

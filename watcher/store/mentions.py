@@ -203,6 +203,18 @@ def get_mention(store: Store, platform: str, post_id: str) -> StoredMention | No
     return StoredMention(**row) if row else None
 
 
+def recent_account_posts(store: Store, platform: str, accounts: list[str], since: str, limit: int) -> list[tuple[str, str]]:
+    """(account, post) of the newest live posts of these accounts since ``since``: whose
+    comments a comments round reads."""
+    if not accounts:
+        return []
+    marks = ",".join("?" * len(accounts))
+    rows = store.query(f"SELECT account_id, post_id FROM posts WHERE platform = ? AND account_id IN ({marks}) "
+                       "AND status = 'live' AND COALESCE(created_at, first_seen) >= ? "
+                       "ORDER BY COALESCE(created_at, first_seen) DESC LIMIT ?", [platform, *accounts, since, limit])
+    return [(r["account_id"], r["post_id"]) for r in rows]
+
+
 def run_mentions(store: Store, run_id: int) -> list[StoredMention]:
     return [StoredMention(**r) for r in store.query("SELECT * FROM mentions WHERE last_crawl_run_id = ? "
                                                      "ORDER BY created_at DESC", [run_id])]
