@@ -86,3 +86,15 @@ def test_a_login_wall_is_blocked_never_no_mentions(tmp_path, fake):
     runs = _round(cfg, "北理工", "京工")
     assert runs["北理工"]["status"] == "blocked" and "登录" in runs["北理工"]["reason"]
     assert runs["京工"]["status"] == "blocked"
+
+
+def test_a_fleet_worker_carries_mentions_rounds_and_items():
+    import json
+
+    from spiders.items import Mention
+    from watcher.distributed.messages import decode_item, encode_item, read_target
+
+    msg, target = read_target(json.dumps({"id": "t1", "round": 3, "mode": "mentions", "keyword": "北理工"}))
+    assert target.keyword == "北理工" and msg["mode"] == "mentions"
+    m = Mention(platform="weibo", post_id="1", author_id="2", text="北理工", likes=3, target="t1")
+    assert decode_item(json.loads(json.dumps(encode_item(m))), "北理工") == m

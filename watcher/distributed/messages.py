@@ -9,9 +9,10 @@ import json
 from typing import Any
 
 from spiders.base import Target
-from spiders.items import DiscoveredAccount, Item, Post, PostCheck, ProfileSnapshot, TargetDone
+from spiders.catalog import MODES
+from spiders.items import DiscoveredAccount, Item, Mention, Post, PostCheck, ProfileSnapshot, TargetDone
 
-ITEM_TYPES: dict[str, type[Item]] = {c.__name__: c for c in (DiscoveredAccount, ProfileSnapshot, Post, PostCheck,
+ITEM_TYPES: dict[str, type[Item]] = {c.__name__: c for c in (DiscoveredAccount, ProfileSnapshot, Post, PostCheck, Mention,
                                                              TargetDone)}
 
 
@@ -35,8 +36,7 @@ def read_target(raw: str) -> tuple[dict[str, Any], Target]:
         msg = json.loads(raw)
     except ValueError as e:
         raise BadMessage(f"队列中的目标不是 JSON：{raw[:80]!r}") from e
-    if not isinstance(msg, dict) or not isinstance(msg.get("id"), str) or msg.get("mode") not in (
-            "discover", "timeline", "check") or not isinstance(msg.get("round"), int):
+    if not isinstance(msg, dict) or not isinstance(msg.get("id"), str) or msg.get("mode") not in MODES or not isinstance(msg.get("round"), int):
         raise BadMessage(f"队列中的目标缺少 id/round/mode：{raw[:80]!r}")
     return msg, Target(key=msg["id"], account=msg.get("account"), keyword=msg.get("keyword"), post=msg.get("post"))
 
