@@ -20,7 +20,9 @@ Whether the session still logs us in is ``/api/v4/me`` (401 when not, :mod:`watc
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -31,12 +33,12 @@ from scrapy.http import Response
 
 from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 
 PLATFORM = Platform(
     name="zhihu", label="知乎", spider="ZhihuSpider", order=7,
     base_urls={"www": "https://www.zhihu.com"},
-    modes=("discover", "timeline", "check"), aliases=("知乎号",),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("知乎号",),
     session_hint="运行 watcher login zhihu 扫码登录，或登录 zhihu.com 后导出 Cookie（z_c0、d_c0）",
     session=SessionSpec(probe=("api", "www", "/api/v4/me", "id"), login=("www", "/signin"),
                         qr="canvas.Qrcode-qrcode, .Qrcode-img img, img[src*='qrcode'], canvas", done_cookie="z_c0",
@@ -148,3 +150,62 @@ class ZhihuSpider(PlatformSpider):
             yield PostCheck("zhihu", token, aid, False, reason="文章不存在（404）")
         else:
             yield PostCheck("zhihu", token, aid, True, d.get("title"), raw=d)
+
+    # -- mentions ---------------------------------------------------------------------------
+    # Content about the school: ``/api/v4/search_v3?t=general&q=K&offset=N&limit=20`` →
+    # ``data[]`` of type search_result whose ``object`` is an answer (question.name, excerpt),
+    # an article (title, excerpt) or a zvideo (title, description), with author (url_token, name),
+    # created_time and voteup/comment counts; ``paging.is_end``. Other cards (one_box, related
+    # queries) are skipped.
+
+    MENTION_TYPES = {"answer": "answer", "article": "article", "zvideo": "video"}
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield self._general(keyword, 0, 1)
+
+    def _general(self, keyword: str, offset: int, page: int) -> scrapy.Request:
+        return self._get(self._api("search_v3", t="general", q=keyword, correction=1, offset=offset, limit=20),
+                         self.parse_mentions, keyword=keyword, offset=offset, page=page)
+
+    def parse_mentions(self, response: Response, keyword: str, offset: int, page: int) -> Iterator[Any]:
+        data = self._data(response, f"搜索内容 {keyword}")
+        if data is None:
+            raise self.failed("知乎综合搜索接口返回 404（接口可能已变更）")
+        hits = data.get("data") or []
+        for hit in hits:
+            obj = hit.get("object") or {}
+            kind = self.MENTION_TYPES.get(obj.get("type", ""))
+            if hit.get("type") != "search_result" or kind is None or not obj.get("id"):
+                continue
+            author = obj.get("author") or {}
+            token = author.get("url_token") or ""
+            title = _plain(obj.get("title") or (obj.get("question") or {}).get("name") or "")
+            if token:
+                yield DiscoveredAccount(platform="zhihu", account_id=token, name=author.get("name") or "",
+                                        bio=author.get("headline") or "", avatar_url=author.get("avatar_url"),
+                                        profile_url=f"{self.urls['www']}/people/{token}", keyword=keyword, raw=author)
+            created = obj.get("created_time") or obj.get("created_at")
+            yield Mention(platform="zhihu", post_id=f"{obj['type']}:{obj['id']}", author_id=token,
+                          author_name=author.get("name") or "", title=title,
+                          text=_plain(obj.get("excerpt") or obj.get("description") or ""),
+                          created_at=datetime.fromtimestamp(int(created), UTC).isoformat() if created else None,
+                          likes=obj.get("voteup_count"), comments=obj.get("comment_count"), url=_zhihu_url(obj),
+                          keyword=keyword, kind=kind, raw=obj)
+        self.page_done()
+        paging = data.get("paging") or {}
+        if hits and not paging.get("is_end", True) and page < self.pages:
+            yield self._general(keyword, offset + len(hits), page + 1)
+
+
+def _plain(text: str) -> str:
+    """Search results mark the keyword with <em>…</em>."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text or "")).strip()
+
+
+def _zhihu_url(obj: dict[str, Any]) -> str:
+    if obj.get("type") == "answer":
+        qid = (obj.get("question") or {}).get("id")
+        return f"https://www.zhihu.com/question/{qid}/answer/{obj['id']}" if qid else f"https://www.zhihu.com/answer/{obj['id']}"
+    if obj.get("type") == "article":
+        return f"https://zhuanlan.zhihu.com/p/{obj['id']}"
+    return f"https://www.zhihu.com/zvideo/{obj['id']}"
