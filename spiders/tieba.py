@@ -37,7 +37,8 @@ from scrapy.http import Response
 
 from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import when
 
 _COMMENTS = re.compile(r"<!--|-->")
 GONE = ("该贴已被删除", "很抱歉，该贴已被删除", "贴子不存在", "该吧被合并")
@@ -53,7 +54,7 @@ def _number(text: str | None) -> int | None:
 PLATFORM = Platform(
     name="tieba", label="百度贴吧", spider="TiebaSpider", order=9,
     base_urls={"www": "https://tieba.baidu.com"},
-    modes=("discover", "timeline", "check"), aliases=("贴吧", "百度"),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("贴吧", "百度"),
     watch="registered_or_school", session_hint="登录 tieba.baidu.com 后导出 Cookie（BDUSS）",
     # Ours: Baidu's security check follows bursts.
     pace=Pace(interval=2.0, per_minute=20, daily=1000),
@@ -164,3 +165,49 @@ class TiebaSpider(PlatformSpider):
             yield PostCheck("tieba", kw, tid, True, response.css("title::text").get(default=""))
         else:
             yield PostCheck("tieba", kw, tid, None, reason="页面无法判断帖子是否存在")
+
+    # -- mentions ---------------------------------------------------------------------------
+    # Posts about the school in any forum: the post search ``/f/search/res?ie=utf-8&qw=K&rn=20&pn=N&sm=1``
+    # (newest first) lists ``div.s_post``: ``span.p_title a`` (title, href ``/p/TID?pid=PID``),
+    # ``div.p_content`` (excerpt), the forum ``a.p_forum`` and the author ``a[href*="/home/main"]``
+    # (``font.p_violet``), ``font.p_date``; the next page is the ``下一页>`` link of ``div.pager``;
+    # ``.search_noresult`` (or no post and no pager) means nothing found.
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield self._post_search(keyword, 1)
+
+    def _post_search(self, keyword: str, page: int) -> scrapy.Request:
+        q = urllib.parse.urlencode({"ie": "utf-8", "qw": keyword, "rn": "20", "pn": str(page), "sm": "1"})
+        return self.request(f"{self.urls['www']}/f/search/res?{q}", self.parse_post_search,
+                            cb_kwargs={"keyword": keyword, "page": page})
+
+    def parse_post_search(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
+        self._captcha(response)
+        if "<html" not in response.text[:3000].lower():
+            raise self.failed("贴吧帖子搜索返回的不是 HTML 页面")
+        posts = response.css("div.s_post")
+        if not posts:
+            if response.css(".search_noresult") or page > 1:
+                self.page_done()
+                return
+            raise self.failed(f"贴吧帖子搜索「{keyword}」的页面既没有结果也没有“无结果”提示（页面可能已改版）")
+        for p in posts:
+            link = p.css("span.p_title a")
+            href = link.attrib.get("href", "")
+            tid = re.search(r"/p/(\d+)", href)
+            if not tid:
+                continue
+            pid = urllib.parse.parse_qs(urllib.parse.urlparse(href).query).get("pid", [""])[0]
+            author = "".join(p.css("a[href*='/home/main'] ::text").getall()).strip()
+            forum = "".join(p.css("a.p_forum ::text").getall()).strip()
+            yield Mention(platform="tieba", post_id=f"{tid.group(1)}:{pid}" if pid else tid.group(1),
+                          author_id=author, author_name=author,
+                          title=" ".join("".join(link.css("::text").getall()).split()),
+                          text=" ".join("".join(p.css("div.p_content ::text").getall()).split()),
+                          created_at=when(p.css("font.p_date::text").get()),
+                          url=f"{self.urls['www']}/p/{tid.group(1)}" + (f"?pid={pid}#{pid}" if pid else ""),
+                          keyword=keyword, raw={"forum": forum, "href": href})
+        self.page_done()
+        nxt = [a for a in response.css("div.pager a") if "下一页" in "".join(a.css("::text").getall())]
+        if nxt and page < self.pages:
+            yield self._post_search(keyword, page + 1)
