@@ -5,9 +5,12 @@ Deliberately rule-based: staff must be able to read *why* a post was flagged ("è
 (:mod:`watcher.opinion.rules`, ``sentiment.rules``), and trust that the same post is judged the
 same way tomorrow. Polarity comes from a named lexicon (:mod:`watcher.opinion.polarity`).
 
-Input is the ``posts`` table (timelines of registered accounts, forum threads, site feeds);
-output is ``sentiment`` findings for negative mentions and ``sentiment_spike`` findings when the
-number of mentions in a window jumps well above the recent baseline.
+Input is every stored text (:func:`watcher.store.mentions.recent_posts`): the timelines of
+registered accounts, forum threads, site feeds, and the mentions and comments that search and
+comment rounds found. Mentions are clustered (one incident, one cluster, :mod:`watcher.opinion.clusters`);
+output is one ``sentiment`` finding per negative cluster, raised to a spike (critical) when the
+cluster makes its rule group's count jump above the recent baseline, and a ``sentiment_spike``
+finding for a group whose spike no single cluster explains.
 """
 
 from __future__ import annotations
