@@ -113,3 +113,10 @@ def test_decisions_are_kept(store, cfg):
     assert mentions_store.get_cluster(store, cluster.id).decision_label == "误报"
     with pytest.raises(ValueError, match="已研判"):
         mentions_store.decide(store, cluster.id, "maybe", "alice", NOW.isoformat())
+
+
+def test_a_cluster_shows_the_original_not_the_repost_chain(store, cfg):
+    store.db["posts"].insert_all([_post(1, f"太过分了！//@小王同学: 扩散 //@路人乙:{ORIGINAL}", 10)])
+    analyze(store, cfg, now=NOW)
+    (cluster,) = mentions_store.list_clusters(store)
+    assert cluster.representative == ORIGINAL

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from watcher.config import Config
 from watcher.findings import FindingInput, record
 from watcher.opinion import polarity
-from watcher.opinion.clusters import ALGORITHM, Clusterer
+from watcher.opinion.clusters import ALGORITHM, Clusterer, original
 from watcher.opinion.polarity import Polarity
 from watcher.opinion.rules import SEVERITIES, RuleGroup, RuleMatch, RuleSet, default_rules, load_rules
 from watcher.periods import active_periods
@@ -163,7 +163,8 @@ def _place(store: Store, clusterer: Clusterer, post: PostText, a: Assessment, no
     cid = clusterer.nearest(post.text)
     if cid is None:
         cid = mentions_store.create_cluster(store, a.group.name, post, negative=a.negative,
-                                            score=round(a.polarity.score, 2), reason=reason, now=now)
+                                            score=round(a.polarity.score, 2), reason=reason, now=now,
+                                            representative=original(post.text))
         clusterer.add(cid, post.text)
         return cid
     mentions_store.add_post(store, cid, post, now=now)

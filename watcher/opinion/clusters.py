@@ -50,6 +50,12 @@ def normalise(text: str) -> str:
     return "".join(_KEEP.findall(body))
 
 
+def original(text: str) -> str:
+    """The text a repost passes on ("转发理由//@甲: 原文" → "原文"), readable: what a cluster shows."""
+    parts = [p.strip() for p in _REPOST_CHAIN.split(text or "")]
+    return max(parts, key=len) if len(parts) > 1 else (text or "").strip()
+
+
 def shingles(text: str) -> set[str]:
     s = normalise(text)
     if len(s) <= SHINGLE:

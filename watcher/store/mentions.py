@@ -272,13 +272,13 @@ def clustered_posts(store: Store, keys: list[tuple[str, str]]) -> dict[tuple[str
 
 
 def create_cluster(store: Store, group_name: str, post: PostText, *, negative: bool, score: float,
-                   reason: str, now: str) -> int:
+                   reason: str, now: str, representative: str | None = None) -> int:
     seen = post.seen or now
     with store.transaction():
         cur = store.conn.execute(
             """INSERT INTO sentiment_clusters (group_name, representative, url, size, platforms, negative, score,
                reason, first_seen, last_seen) VALUES (?, ?, ?, 0, '[]', ?, ?, ?, ?, ?)""",
-            [group_name, post.text[:1000], post.url, int(negative), score, reason, seen, seen])
+            [group_name, (representative or post.text)[:1000], post.url, int(negative), score, reason, seen, seen])
         cluster_id = int(cur.lastrowid or 0)
         add_post(store, cluster_id, post, now=now)
     return cluster_id
