@@ -152,3 +152,17 @@ def test_cli_test_names_the_bad_line(cfg, tmp_path):
     rules.write_text("[组]\n北理工\n+\n", encoding="utf-8")
     r = CliRunner().invoke(main_group, ["sentiment", "test", str(rules), "--text", "x", "--config", str(cfg.source)])
     assert r.exit_code == 2 and "第 3 行" in r.output and "Traceback" not in r.output
+
+
+def test_the_example_rules_file_parses_and_means_what_it_says():
+    from pathlib import Path
+
+    from watcher.opinion.rules import load_rules
+
+    rules = load_rules(Path(__file__).parent.parent / "config" / "sentiment_rules.example.txt")
+    names = lambda text: [m.group.name for m in rules.matches(text)]  # noqa: E731
+    assert names("北理工食堂吃出一只虫子") == ["后勤投诉", "食品安全"]
+    assert names("北理工食堂招聘厨师") == []
+    assert names("网传北京理工大学某教授论文造假") == ["学术诚信"]
+    assert names("北理工导师长期压榨研究生") == ["师德师风"]
+    assert {g.unit for g in rules.groups} >= {"后勤保障部", "科学技术研究院"}
