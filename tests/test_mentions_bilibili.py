@@ -49,15 +49,11 @@ def test_video_mentions_paginate_signed_and_judge_authors(tmp_path, fake):
         assert texts["BV1xx411c7A1"] == "北理工食堂吃出虫子，窗口还骂人 实拍，太恶心了"
 
 
-def test_no_videos_is_an_answer(tmp_path, fake):
-    fake.route("/x/web-interface/wbi/search/type", {"search_type": "video"}, "video_empty.json")
+def test_no_videos_is_an_answer_and_risk_control_is_blocked(tmp_path, fake):
+    fake.route("/x/web-interface/wbi/search/type", {"search_type": "video", "keyword": "京工"}, "video_empty.json")
+    fake.route("/x/web-interface/wbi/search/type", {"search_type": "video", "keyword": "北理工"}, "risk_352.json")
     cfg = platform_config(tmp_path, "bilibili", fake.base_url)
-    run = _round(cfg, "京工")
-    assert run["status"] == "ok" and run["items"] == 0
-
-
-def test_risk_control_is_blocked_never_no_mentions(tmp_path, fake):
-    fake.route("/x/web-interface/wbi/search/type", {"search_type": "video"}, "risk_352.json")
-    cfg = platform_config(tmp_path, "bilibili", fake.base_url)
-    run = _round(cfg, "北理工")
-    assert run["status"] == "blocked" and "-352" in run["reason"]
+    runs = {r["target"]: r for r in run_round(cfg, "bilibili", "mentions", [Target.for_mode("mentions", k)
+                                                                               for k in ("京工", "北理工")]).runs}
+    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0
+    assert runs["北理工"]["status"] == "blocked" and "-352" in runs["北理工"]["reason"]

@@ -41,15 +41,11 @@ def test_post_search_paginates_and_keeps_forum_author_and_time(tmp_path, fake):
     assert m.url.endswith("/p/9100000001?pid=150000000001#150000000001")
 
 
-def test_no_result_is_an_answer(tmp_path, fake):
+def test_no_result_is_an_answer_and_the_security_check_is_blocked(tmp_path, fake):
     fake.route("/f/search/res", {"qw": "京工"}, "res_none.html", content_type=HTML)
+    fake.route("/f/search/res", {"qw": "北理工"}, redirect="https://wappass.baidu.com/static/captcha/tuxing.html")
     cfg = platform_config(tmp_path, "tieba", fake.base_url)
-    run = _round(cfg, "京工")
-    assert run["status"] == "ok" and run["items"] == 0
-
-
-def test_security_check_is_blocked(tmp_path, fake):
-    fake.route("/f/search/res", {}, redirect="https://wappass.baidu.com/static/captcha/tuxing.html")
-    cfg = platform_config(tmp_path, "tieba", fake.base_url)
-    run = _round(cfg, "北理工")
-    assert run["status"] == "blocked", run
+    runs = {r["target"]: r for r in run_round(cfg, "tieba", "mentions", [Target.for_mode("mentions", k)
+                                                                            for k in ("京工", "北理工")]).runs}
+    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0
+    assert runs["北理工"]["status"] == "blocked", runs

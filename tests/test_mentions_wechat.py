@@ -41,15 +41,11 @@ def test_article_search_paginates(tmp_path, fake):
     assert first.created_at == "2026-11-28T21:06:40+00:00" and "/link?url=" in first.url
 
 
-def test_no_article_is_an_answer(tmp_path, fake):
-    fake.route("/weixin", {"type": "2"}, "articles_none.html", content_type=HTML)
+def test_no_article_is_an_answer_and_antispider_is_blocked(tmp_path, fake):
+    fake.route("/weixin", {"type": "2", "query": "京工"}, "articles_none.html", content_type=HTML)
+    fake.route("/weixin", {"type": "2", "query": "北理工"}, redirect="/antispider/?from=%2fweixin%3Ftype%3d2")
     cfg = platform_config(tmp_path, "wechat", fake.base_url)
-    run = _round(cfg, "京工")
-    assert run["status"] == "ok" and run["items"] == 0
-
-
-def test_antispider_is_blocked(tmp_path, fake):
-    fake.route("/weixin", {"type": "2"}, redirect="/antispider/?from=%2fweixin%3Ftype%3d2")
-    cfg = platform_config(tmp_path, "wechat", fake.base_url)
-    run = _round(cfg, "北理工")
-    assert run["status"] == "blocked", run
+    runs = {r["target"]: r for r in run_round(cfg, "wechat", "mentions", [Target.for_mode("mentions", k)
+                                                                             for k in ("京工", "北理工")]).runs}
+    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0
+    assert runs["北理工"]["status"] == "blocked", runs

@@ -43,16 +43,12 @@ def test_general_search_paginates_by_offset_and_keeps_content(tmp_path, fake):
     assert accounts == {"lizhi-xiaotou", "bit-zsb", "campus-vlog"}
 
 
-def test_nothing_found_is_an_answer(tmp_path, fake):
-    fake.route("/api/v4/search_v3", {"t": "general"}, "general_empty.json")
-    cfg = platform_config(tmp_path, "zhihu", fake.base_url)
-    run = _round(cfg, "京工")
-    assert run["status"] == "ok" and run["items"] == 0
-
-
-def test_the_signature_wall_is_blocked(tmp_path, fake):
-    fake.route("/api/v4/search_v3", {"t": "general"}, status=403,
+def test_nothing_found_is_an_answer_and_the_signature_wall_is_blocked(tmp_path, fake):
+    fake.route("/api/v4/search_v3", {"t": "general", "q": "京工"}, "general_empty.json")
+    fake.route("/api/v4/search_v3", {"t": "general", "q": "北理工"}, status=403,
                body='{"error":{"code":40362,"message":"您当前请求存在异常，暂时限制本次访问"}}')
     cfg = platform_config(tmp_path, "zhihu", fake.base_url)
-    run = _round(cfg, "北理工")
-    assert run["status"] == "blocked" and "40362" in run["reason"]
+    runs = {r["target"]: r for r in run_round(cfg, "zhihu", "mentions", [Target.for_mode("mentions", k)
+                                                                            for k in ("京工", "北理工")]).runs}
+    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0
+    assert runs["北理工"]["status"] == "blocked" and "40362" in runs["北理工"]["reason"]
