@@ -39,7 +39,7 @@ from twisted.internet.task import deferLater
 
 from spiders import identity
 from spiders.catalog import Platform
-from spiders.items import Item, TargetDone
+from spiders.items import Item, PageDone, TargetDone
 from spiders.middlewares import Refused
 
 if TYPE_CHECKING:
@@ -134,7 +134,6 @@ class PlatformSpider(scrapy.Spider):
         # The operator's exported cookies, and over them the session saved by ``watcher login``.
         self.configured_cookies = load_cookies(cfg.resolve_path(self.pcfg.cookies_file) if self.pcfg.cookies_file else None)
         self.cookies = identity.session_values(cfg.data_path, self.info.name, self.configured_cookies)
-        self.on_page_done: Callable[[], None] | None = None  # set by the round's pipeline
         # The round's pipeline may hand over more targets once the first ones are done (the post
         # checks that confirm deletions): called once, when the crawler runs out of work.
         self.followups: Callable[[], list[Target]] | None = None
@@ -382,11 +381,10 @@ class PlatformSpider(scrapy.Spider):
             raise self.failed(f"响应 JSON 结构异常（应为对象），URL {response.url[:80]}")
         return data
 
-    def page_done(self) -> None:
-        """Call after yielding a page's items: they are committed before the next page is fetched."""
+    def page_done(self) -> PageDone:
+        """Yield after a page's items: they are committed before the next page is fetched."""
         self.details["pages_complete"] = self.details.get("pages_complete", 0) + 1
-        if self.on_page_done is not None:
-            self.on_page_done()
+        return PageDone()
 
     def on_error(self, failure: Any) -> Iterator[Any]:
         key = failure.request.meta.get("target") if getattr(failure, "request", None) is not None else None

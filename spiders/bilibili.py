@@ -175,7 +175,7 @@ class BilibiliSpider(PlatformSpider):
                 verified=verify.get("type", -1) in (0, 1), verified_type=str(verify.get("type", "")) or None,
                 verified_reason=verify.get("desc") or None, followers=count(u.get("fans")),
                 profile_url=f"{self.urls['space']}/{u['mid']}", keyword=keyword, raw=u)
-        self.page_done()
+        yield self.page_done()
         if page < min(int(body.get("numPages") or 1), self.pages):
             yield self._search(keyword, page + 1)
 
@@ -219,7 +219,7 @@ class BilibiliSpider(PlatformSpider):
                        text=f"{v.get('title', '')}\n{v.get('description', '')}".strip(), created_at=created,
                        comments=v.get("comment"), likes=None, reposts=None,
                        url=f"{self.urls['www']}/video/{v.get('bvid')}", raw=v)
-        self.page_done()
+        yield self.page_done()
         if oldest:
             self.details["oldest_seen"] = oldest
         count = int((body.get("page") or {}).get("count") or 0)
@@ -277,7 +277,7 @@ class BilibiliSpider(PlatformSpider):
                           created_at=datetime.fromtimestamp(v["pubdate"], UTC).isoformat() if v.get("pubdate") else None,
                           comments=count(v.get("review")), likes=count(v.get("like")), views=count(v.get("play")),
                           url=f"{self.urls['www']}/video/{bvid}", keyword=keyword, kind="video", raw=v)
-        self.page_done()
+        yield self.page_done()
         if page < min(int(body.get("numPages") or 1), self.pages):
             yield self._video_search(keyword, page + 1)
 
@@ -319,7 +319,7 @@ class BilibiliSpider(PlatformSpider):
                           created_at=datetime.fromtimestamp(r["ctime"], UTC).isoformat() if r.get("ctime") else None,
                           likes=count(r.get("like")), comments=count(r.get("rcount")),
                           url=f"{self.urls['www']}/video/{bvid}", kind="comment", raw=r)
-        self.page_done()
+        yield self.page_done()
         cursor = body.get("cursor") or {}
         if not cursor.get("is_end", True) and cursor.get("next") and page < self.pages:
             yield self._replies(mid, bvid, aid, int(cursor["next"]), page + 1)

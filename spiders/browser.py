@@ -26,6 +26,7 @@ from scrapy.http import Response
 
 from spiders import identity
 from spiders.base import PlatformSpider
+from spiders.items import PageDone
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_OPTIONS = {
@@ -231,8 +232,7 @@ class BrowserSpider(PlatformSpider):
                 yield item
         # Counted only once every answer parsed: a refusal inside an answer is not a page done.
         self.details_of(response)["pages_complete"] = len(captured)
-        if self.on_page_done is not None:
-            self.on_page_done()
+        yield PageDone()
 
     async def _wait(self, done: Callable[[], bool], seconds: float | None = None) -> bool:
         waited = 0.0
@@ -277,5 +277,4 @@ class BrowserSpider(PlatformSpider):
             raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}）。{self.advice()}")
         for item in parse({"url": url, "state": found[-1] if found else None, "text": text}):
             yield item
-        if self.on_page_done is not None:
-            self.on_page_done()
+        yield PageDone()

@@ -19,6 +19,14 @@ class Item:
 
 
 @dataclass
+class PageDone(Item):
+    """Yielded after a page's items: the round commits them before it reads the next page, so
+    a crawl killed while it waits for page 2 keeps page 1. A marker in the item stream rather
+    than a call, because Scrapy hands items to the pipeline asynchronously: a call made from
+    the callback can run before the page's items have reached it."""
+
+
+@dataclass
 class TargetDone(Item):
     """Yielded after a target's last item: the target's outcome (``ok``, ``partial``,
     ``blocked``, ``failed``, ``unreachable``), with the reason and what the spider noted."""

@@ -92,7 +92,7 @@ class TiebaSpider(PlatformSpider):
         forums = response.css("div.search-forum-list div.forum-item")
         if not forums:
             if response.css(".search_noresult") or page > 1:
-                self.page_done()
+                yield self.page_done()
                 return
             raise self.failed(self._rewritten(f"贴吧搜索「{keyword}」的页面", response.text))
         for f in forums:
@@ -108,7 +108,7 @@ class TiebaSpider(PlatformSpider):
                 followers=_number(f.css(".member-icon + span::text").get()),
                 profile_url=f"{self.urls['www']}/f?kw={urllib.parse.quote(kw)}", keyword=keyword,
                 raw={"fid": link.attrib.get("data-fid"), "posts": _number(f.css(".post-icon + span::text").get())})
-        self.page_done()
+        yield self.page_done()
         nxt = [a for a in response.css("div.pager-search a") if "下一页" in "".join(a.css("::text").getall())]
         if nxt and page < self.pages:
             yield self._search(keyword, page + 1)
@@ -149,7 +149,7 @@ class TiebaSpider(PlatformSpider):
             abstract = " ".join(t.strip() for t in li.css(".threadlist_abs ::text").getall() if t.strip())
             yield Post(platform="tieba", account_id=kw, post_id=tid, text=f"{title}\n{abstract}".strip(),
                        comments=data.get("reply_num"), url=f"{self.urls['www']}/p/{tid}", raw=data)
-        self.page_done()
+        yield self.page_done()
         if threads and page < self.pages and page_html.css("a.next.pagination-item"):
             yield self._forum(kw, page + 1)
 
@@ -188,7 +188,7 @@ class TiebaSpider(PlatformSpider):
         posts = response.css("div.s_post")
         if not posts:
             if response.css(".search_noresult") or page > 1:
-                self.page_done()
+                yield self.page_done()
                 return
             raise self.failed(f"贴吧帖子搜索「{keyword}」的页面既没有结果也没有“无结果”提示（页面可能已改版）")
         for p in posts:
@@ -207,7 +207,7 @@ class TiebaSpider(PlatformSpider):
                           created_at=when(p.css("font.p_date::text").get()),
                           url=f"{self.urls['www']}/p/{tid.group(1)}" + (f"?pid={pid}#{pid}" if pid else ""),
                           keyword=keyword, raw={"forum": forum, "href": href})
-        self.page_done()
+        yield self.page_done()
         nxt = [a for a in response.css("div.pager a") if "下一页" in "".join(a.css("::text").getall())]
         if nxt and page < self.pages:
             yield self._post_search(keyword, page + 1)

@@ -92,7 +92,7 @@ class ToutiaoSpider(BrowserSpider):
         search_id = (_SEARCH_ID.search(text) or [None, ""])[1]
         if not cards:
             if any(m in text for m in NO_RESULT) or page_num > 0:
-                self.page_done()
+                yield self.page_done()
                 return
             if any(m in response.url.lower() or m in text[:5000] for m in WALL_MARKERS):
                 raise self.blocked("头条搜索要求验证（验证码/登录），请降低频率或配置 platforms.toutiao.cookies_file")
@@ -106,7 +106,7 @@ class ToutiaoSpider(BrowserSpider):
             if item is not None:
                 users += 1
                 yield item
-        self.page_done()
+        yield self.page_done()
         if users and page_num + 1 < self.pages and search_id:
             yield self._search(keyword, page_num + 1, search_id, retry=False)
 

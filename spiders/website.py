@@ -90,7 +90,7 @@ class WebsiteSpider(PlatformSpider):
                 seen.add(url)
                 yield Post(platform="website", account_id=sid, post_id=hashlib.sha1(url.encode()).hexdigest()[:16],
                            text=text, url=url)
-        self.page_done()
+        yield self.page_done()
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
         yield self.request(post_id, self.parse_check, cb_kwargs={"site": account_id, "url": post_id},

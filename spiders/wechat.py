@@ -78,7 +78,7 @@ class WechatSpider(PlatformSpider):
                 verified=bool(verified), verified_reason=verified or None,
                 profile_url=urllib.parse.urljoin(response.url, li.css("p.tit a::attr(href)").get(default="")) or None,
                 keyword=keyword)
-        self.page_done()
+        yield self.page_done()
         if items and page < self.pages and response.css("#sogou_next"):
             yield self._search(keyword, page + 1)
 
@@ -122,6 +122,6 @@ class WechatSpider(PlatformSpider):
                           text=" ".join("".join(li.css("p.txt-info ::text").getall()).split()),
                           created_at=datetime.fromtimestamp(int(epoch), UTC).isoformat() if epoch and epoch.isdigit()
                           else None, url=urllib.parse.urljoin(response.url, href), keyword=keyword, kind="article")
-        self.page_done()
+        yield self.page_done()
         if items and page < self.pages and response.css("#sogou_next"):
             yield self._articles(keyword, page + 1)

@@ -110,7 +110,7 @@ class WeiboSpider(PlatformSpider):
                         verified=bool(user.get("verified")), verified_type=str(user.get("verified_type", "")) or None,
                         verified_reason=user.get("verified_reason"), followers=count(user.get("followers_count")),
                         profile_url=f"https://m.weibo.cn/u/{user['id']}", keyword=keyword, raw=user)
-        self.page_done()
+        yield self.page_done()
         next_page = ((data.get("data") or {}).get("cardlistInfo") or {}).get("page")
         if cards and next_page and int(next_page) > page and page < self.pages:
             yield self._search(keyword, int(next_page))
@@ -168,7 +168,7 @@ class WeiboSpider(PlatformSpider):
                        reposts=count(mblog.get("reposts_count")), comments=count(mblog.get("comments_count")),
                        likes=count(mblog.get("attitudes_count")),
                        url=f"https://m.weibo.cn/detail/{mblog['id']}", raw=mblog)
-        self.page_done()
+        yield self.page_done()
         if oldest:
             self.details["oldest_seen"] = oldest
         if cards and page < self.pages:
@@ -217,7 +217,7 @@ class WeiboSpider(PlatformSpider):
                 mblog = item.get("mblog") if item.get("card_type") == 9 else None
                 if isinstance(mblog, dict) and mblog.get("id"):
                     yield from self._mention(mblog, keyword)
-        self.page_done()
+        yield self.page_done()
         next_page = ((data.get("data") or {}).get("cardlistInfo") or {}).get("page")
         if cards and next_page and int(next_page) > page and page < self.pages:
             yield self._mention_search(keyword, int(next_page))
@@ -265,7 +265,7 @@ class WeiboSpider(PlatformSpider):
                           author_name=user.get("screen_name") or "", text=html_text(c.get("text") or ""),
                           created_at=when(c.get("created_at")), likes=count(c.get("like_count")),
                           url=f"https://m.weibo.cn/detail/{mid}", kind="comment", raw=c)
-        self.page_done()
+        yield self.page_done()
         max_id = body.get("max_id")
         if max_id and page < self.pages:
             yield self._comment_page(uid, mid, int(max_id), page + 1)

@@ -100,7 +100,7 @@ class ZhihuSpider(PlatformSpider):
                                     verified=bool(badges), verified_reason="；".join(badges) or None,
                                     followers=obj.get("follower_count"),
                                     profile_url=f"{self.urls['www']}/people/{obj['url_token']}", keyword=keyword, raw=obj)
-        self.page_done()
+        yield self.page_done()
         paging = data.get("paging") or {}
         if not paging.get("is_end", True) and page < self.pages:
             yield self._get(self._api("search_v3", t="people", q=keyword, correction=1, offset=20 * page, limit=20),
@@ -134,7 +134,7 @@ class ZhihuSpider(PlatformSpider):
                        text=f"{a.get('title', '')}\n{a.get('excerpt', '')}".strip(), created_at=created,
                        comments=a.get("comment_count"), likes=a.get("voteup_count"),
                        url=f"https://zhuanlan.zhihu.com/p/{a.get('id')}", raw=a)
-        self.page_done()
+        yield self.page_done()
         if oldest:
             self.details["oldest_seen"] = oldest
         if not (data.get("paging") or {}).get("is_end", True) and page < self.pages:
@@ -191,7 +191,7 @@ class ZhihuSpider(PlatformSpider):
                           created_at=datetime.fromtimestamp(int(created), UTC).isoformat() if created else None,
                           likes=obj.get("voteup_count"), comments=obj.get("comment_count"), url=_zhihu_url(obj),
                           keyword=keyword, kind=kind, raw=obj)
-        self.page_done()
+        yield self.page_done()
         paging = data.get("paging") or {}
         if hits and not paging.get("is_end", True) and page < self.pages:
             yield self._general(keyword, offset + len(hits), page + 1)

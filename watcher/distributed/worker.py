@@ -40,7 +40,7 @@ from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import LoopingCall, deferLater
 
 from spiders import catalog
-from spiders.items import Item, TargetDone
+from spiders.items import Item, PageDone, TargetDone
 from watcher.config import Config
 from watcher.distributed import messages
 from watcher.distributed.keys import COMPLETE, HAND_BACK, PASS_ON, RELEASE, RESULT_TTL, Keys, connect
@@ -230,8 +230,8 @@ class ResultPipeline(RedisPipeline):
     def process_item(self, item: Any, spider: Any = None) -> Any:
         spider = self.crawler.spider
         key = item.target or ""
-        if key not in spider.leased:
-            return item
+        if key not in spider.leased or isinstance(item, PageDone):
+            return item  # a worker delivers a target's items at once: no commit per page here
         if not isinstance(item, TargetDone):
             self.pending[key].append(item)
             return item

@@ -44,7 +44,6 @@ class RoundPipeline:
         self.store = Store.open(spider.cfg.db_path)
         self.sink = RoundSink(spider.cfg, self.store, spider.platform, spider.mode, spider.round_id,
                               spider.run_ids, spider.by_key)
-        spider.on_page_done = self.sink.flush
         if self.sink.wants_followups():
             spider.followups = self.followups
 

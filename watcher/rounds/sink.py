@@ -15,7 +15,7 @@ from loguru import logger
 
 from spiders import catalog
 from spiders.base import Target
-from spiders.items import PostCheck, ProfileSnapshot, TargetDone
+from spiders.items import PageDone, PostCheck, ProfileSnapshot, TargetDone
 from watcher import ingest
 from watcher.config import Config
 from watcher.rounds import analysis, records
@@ -53,6 +53,9 @@ class RoundSink:
         if isinstance(item, TargetDone):
             self.flush()
             self.finish_target(item)
+            return
+        if isinstance(item, PageDone):
+            self.flush()
             return
         if isinstance(item, ProfileSnapshot) and item.status == "gone":
             self.gone.add(item.target or "")
