@@ -34,6 +34,7 @@ from alerts.split import LIMITS, split_message
 from watcher.config import ChannelConfig, Config, UnitConfig
 from watcher.findings import OPEN_STATUSES
 from watcher.periods import active_periods, local_tz
+from watcher.schedule import ScheduledJob
 from watcher.store import Store, loads
 
 # Messages a bot accepts per minute before it starts dropping them (DingTalk documents 20).
@@ -335,3 +336,15 @@ def status(store: Store) -> dict[str, Any]:
            WHERE d.status IN ('pending', 'sending', 'failed') ORDER BY d.status, d.next_attempt_at LIMIT 200"""
     )
     return {"counts": counts, "deliveries": problems}
+
+
+def _dispatch(cfg: Config) -> None:
+    with Store.open(cfg.db_path) as store:
+        run_once(store, cfg)
+
+
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
+    """Plan, escalate and deliver alerts every half minute (when any unit is configured)."""
+    if not cfg.units:
+        return []
+    return [ScheduledJob(id="alerts", func=_dispatch, seconds=cfg.schedule.alerts_every, description="告警：分派、升级与发送")]

@@ -7,7 +7,7 @@ from PIL import Image
 from tests.conftest import ROOT
 from tests.fakeplatform import FakePlatform
 from watcher.crawling.discovery import analyse_run
-from watcher.findings import list_findings
+from watcher.store.findings import list_findings
 
 
 def test_avatar_showing_the_emblem_makes_a_suspect(cfg, store, tmp_path):

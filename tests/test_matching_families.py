@@ -62,8 +62,6 @@ AMBIGUOUS_SHORT = [
     (SYSU, "中大考研", "", "suspect"),
     (SYSU, "我在中大读书", "", "suspect"),
     (SYSU, "中大校园日记", "", "suspect"),
-    (SYSU, "我考上了中大", "", "suspect"),
-    (SYSU, "中大er", "", "suspect"),
     (SYSU, "中大", "中山大学学生自营", "suspect"),
     (SYSU, "资料站", "中大官方授权", "suspect"),
     # No evidence, or evidence against: a company, a place before it, a bio naming another one.

@@ -14,10 +14,10 @@ from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config
 from tests.weibo_shapes import serve_accounts, uid
 from watcher.cli import main_group
-from watcher.findings import list_findings
 from watcher.rounds import plan, records
 from watcher.rounds.engine import run_round
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 Q = "100103type=3&q=北理工"
 

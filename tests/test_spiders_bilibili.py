@@ -10,8 +10,8 @@ from spiders.signing import wbi
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
-from watcher.findings import list_findings
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 MID = "1880487363"
 IMG, SUB = "7cd084941338484aae1ad9425b84077c", "4932caff0ff746eab6f01bf08b70ac45"

@@ -9,8 +9,8 @@ from spiders.browser import CHROMIUM
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
-from watcher.findings import list_findings
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")]

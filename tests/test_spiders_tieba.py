@@ -3,9 +3,9 @@ import pytest
 
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
-from watcher.findings import list_findings
 from watcher.sentiment import analyze
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 KW = "北京理工大学"
 HTML = "text/html; charset=utf-8"

@@ -5,9 +5,9 @@ import pytest
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
-from watcher.findings import list_findings
 from watcher.rounds.engine import RoundError
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 HTML = "text/html; charset=utf-8"
 

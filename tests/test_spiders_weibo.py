@@ -6,8 +6,8 @@ import pytest
 
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
-from watcher.findings import list_findings
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 UID = "1891724861"
 Q = "100103type=3&q=北理工"

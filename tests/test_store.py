@@ -8,7 +8,7 @@ from watcher.store import Store, schema
 def test_wal_and_versions(tmp_path):
     with Store.open(tmp_path / "w.db") as s:
         assert s.scalar("PRAGMA journal_mode") == "wal"
-        assert s.schema_versions()["core"] == len(schema.CORE)
+        assert s.schema_versions()["core"] == dict(schema.LEGACY)["core"]
 
 
 def test_migration_from_older_schema_keeps_data(tmp_path):
@@ -24,7 +24,7 @@ def test_migration_from_older_schema_keeps_data(tmp_path):
     old.close()
 
     with Store.open(path) as s:
-        assert s.schema_versions()["core"] == len(schema.CORE)
+        assert s.schema_versions()["core"] == dict(schema.LEGACY)["core"]
         assert "match_algo" in {c.name for c in s.db["accounts"].columns}
         assert s.one("SELECT name FROM accounts WHERE account_id = '1'")["name"] == "北理工"
         assert "name_rules" in s.db.table_names()

@@ -9,8 +9,8 @@ from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import run_crawl
 from watcher import registry
 from watcher.config import load_config
-from watcher.findings import list_findings
 from watcher.store import Store
+from watcher.store.findings import list_findings
 from watcher.watch.filings import check_dormant, check_filings
 
 UID = "1891724861"

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from tests.fakeplatform import FakePlatform
-from watcher.findings import FindingInput, get, record, set_status
+from watcher.store.findings import FindingInput, get, record, set_status
 from watcher.watch import evidence
 
 CHROMIUM = Path(evidence.CHROMIUM)

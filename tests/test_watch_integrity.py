@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 from alerts import dispatch
 from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
 from watcher import ingest, registry
-from watcher.findings import list_findings
 from watcher.store import Store, utcnow
+from watcher.store.findings import list_findings
 from watcher.watch import avatars
 from watcher.watch.analyze import analyse_timeline, catch_up, confirm_pending, due_pending
 

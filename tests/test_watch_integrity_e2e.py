@@ -19,8 +19,8 @@ from tests.spider_helpers import run_crawl
 from tests.test_watch_integrity import picture
 from watcher import registry
 from watcher.config import load_config
-from watcher.findings import list_findings
 from watcher.store import Store
+from watcher.store.findings import list_findings
 from watcher.watch.analyze import catch_up
 
 UID = "1891724861"

@@ -20,8 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
-from watcher import jobs as job_registry
-from watcher import sdnotify
+from watcher import schedule, sdnotify
 from watcher.config import Config, ConfigError, load_config, secret_problems
 from watcher.logs import setup_logging
 from watcher.rounds.records import reap_orphans
@@ -78,7 +77,7 @@ class Daemon:
 
             catch_up(self.cfg, store)  # analysis a crash cut short: judged / analysed now
 
-    def _wrap(self, job: job_registry.ScheduledJob) -> Any:
+    def _wrap(self, job: schedule.ScheduledJob) -> Any:
         def run() -> None:
             if stopping.is_set():
                 return
@@ -98,7 +97,7 @@ class Daemon:
     def install_jobs(self) -> list[str]:
         self.scheduler.remove_all_jobs()
         ids = []
-        for job in job_registry.collect(self.cfg):
+        for job in schedule.collect(self.cfg):
             kwargs: dict[str, Any] = {"id": job.id, "name": job.description or job.id, "replace_existing": True}
             if job.cron is not None:
                 self.scheduler.add_job(self._wrap(job), "cron", **job.cron, **kwargs)

@@ -1,23 +1,33 @@
-"""Findings: what analysis concluded and a person should see.
+"""Findings: what analysis concluded and a person should see, one constructor per kind.
 
 A finding is identified by a ``dedupe_key`` that names *what* it is about (``impersonation:
 weibo:123``, ``deletion:weibo:4890``). Recording the same thing again is a no-op; recording it
 with different content (a new name, a new reason) bumps ``revision``, which is what alerting
-keys on to send a changed finding again and never an unchanged one.
+keys on to send a changed finding again and never an unchanged one. Only what a reviewer acts
+on makes a new revision (``watcher.store.fingerprint``).
 
-Only what a reviewer acts on makes a new revision (:func:`fingerprint`): title, severity, name,
-unit and the details except :data:`watcher.store.fingerprint.UNREVISED_DETAILS` (follower counts and other metrics, an
-avatar's signed URL), with a score counted by its band. Those still change the stored details,
-silently: what is shown stays current, nothing is re-sent.
+Each kind's constructor below is the one place that words its title, shapes its details and
+forms its dedupe key; analysis calls it and hands the result to ``watcher.store.findings.record``.
+Changing a title or a detail here changes the fingerprint of every such finding: it is sent again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from watcher.store import Store, dumps, loads, utcnow, where
-from watcher.store.fingerprint import fingerprint_of
+from spiders import catalog
+from watcher.store.findings import (
+    OPEN_STATUSES,
+    FindingInput,
+    Recorded,
+    record,
+    set_status,
+)
+
+# record and set_status are re-exported: the sessions that file findings of their own kinds
+# (e.g. 登录失效) import them from here.
+__all__ = ["KIND_LABELS", "OPEN_STATUSES", "STATUS_LABELS", "FindingInput", "Recorded", "record", "set_status"]
 
 Kind = Literal[
     "impersonation",
@@ -32,7 +42,6 @@ Kind = Literal[
     "crawl_blocked",
     "session_lapsed",
 ]
-Severity = Literal["info", "warning", "critical"]
 
 KIND_LABELS: dict[str, str] = {
     "impersonation": "疑似仿冒账号",
@@ -56,108 +65,129 @@ STATUS_LABELS: dict[str, str] = {
     "resolved": "已解决",
 }
 
-OPEN_STATUSES = ("open", "confirmed", "reported")
 
 
-@dataclass
-class FindingInput:
-    kind: str
-    dedupe_key: str
-    title: str
-    severity: Severity = "warning"
-    platform: str | None = None
-    account_id: str | None = None
-    account_name: str | None = None
-    unit: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    crawl_run_id: int | None = None
+# -- one constructor per kind ---------------------------------------------------------------------
 
 
-@dataclass
-class Recorded:
-    id: int
-    created: bool
-    changed: bool
-    revision: int
+def impersonation(account: Mapping[str, Any], *, verdict_unit: str | None, reasons: list[str], score: int,
+                  matched: str | None, office: str | None, algo: str, avatar: str | None,
+                  run_id: int | None) -> FindingInput:
+    """A discovered account the matcher judged a suspect (``account``: its ``accounts`` row)."""
+    platform, account_id = account["platform"], account["account_id"]
+    return FindingInput(
+        kind="impersonation", dedupe_key=f"impersonation:{platform}:{account_id}",
+        title=f"疑似仿冒：{catalog.label(platform)}「{account['name']}」", severity="warning",
+        platform=platform, account_id=account_id, account_name=account["name"], unit=verdict_unit,
+        # followers, avatar_url and the exact score are shown but never make a new revision
+        # (watcher.store.fingerprint.acted_on); the avatar counts by its upload (``avatar``).
+        details={"reasons": reasons, "score": score, "matched": matched, "office": office, "algo": algo,
+                 "bio": account.get("bio"), "profile_url": account.get("profile_url"),
+                 "avatar_url": account.get("avatar_url"), "avatar": avatar, "followers": account.get("followers"),
+                 "verified": account.get("verified"), "verified_reason": account.get("verified_reason")},
+        crawl_run_id=run_id)
 
 
-def fingerprint(f: FindingInput) -> str:
-    return fingerprint_of(f.kind, f.title, f.severity, f.account_name, f.unit, f.details)
+def account_gone(platform: str, account_id: str, name: str, unit: str | None, *, tier: int | None,
+                 since: str, run_id: int | None) -> FindingInput:
+    """A registered account the platform says no longer exists."""
+    return FindingInput(
+        kind="account_gone", dedupe_key=f"account_gone:{platform}:{account_id}",
+        title=f"{catalog.label(platform)}账号「{name}」已无法访问（删除、封禁或注销）",
+        severity="critical" if tier == 1 else "warning",
+        platform=platform, account_id=account_id, account_name=name, unit=unit,
+        details={"reasons": ["平台返回账号不存在"], "since": since}, crawl_run_id=run_id)
 
 
-def record(store: Store, f: FindingInput) -> Recorded:
-    """Insert or update a finding; must be called inside ``store.transaction()`` by batches,
-    or alone (it opens its own)."""
-    fp = fingerprint(f)
-    now = utcnow()
-    with store.transaction():
-        row = store.one("SELECT id, fingerprint, revision, status, details FROM findings WHERE dedupe_key = ?",
-                        [f.dedupe_key])
-        if row is None:
-            cur = store.conn.execute(
-                """INSERT INTO findings (kind, severity, platform, account_id, account_name, unit, title,
-                   details, dedupe_key, fingerprint, revision, status, crawl_run_id, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'open', ?, ?, ?)""",
-                [f.kind, f.severity, f.platform, f.account_id, f.account_name, f.unit, f.title,
-                 dumps(f.details), f.dedupe_key, fp, f.crawl_run_id, now, now],
-            )
-            return Recorded(int(cur.lastrowid), True, False, 1)
-        if row["fingerprint"] == fp:
-            if row["details"] != dumps(f.details):  # new metrics: shown, not re-sent
-                store.conn.execute("UPDATE findings SET details = ? WHERE id = ?", [dumps(f.details), row["id"]])
-            return Recorded(row["id"], False, False, row["revision"])
-        revision = row["revision"] + 1
-        # A finding closed as resolved that comes back changed needs eyes again; a reviewer's
-        # "false positive" stands until the content changes, which is exactly this case too.
-        status = "open" if row["status"] in ("resolved", "false_positive") else row["status"]
-        store.conn.execute(
-            """UPDATE findings SET severity = ?, account_name = ?, unit = ?, title = ?, details = ?,
-               fingerprint = ?, revision = ?, status = ?, crawl_run_id = ?, updated_at = ? WHERE id = ?""",
-            [f.severity, f.account_name, f.unit, f.title, dumps(f.details), fp, revision, status,
-             f.crawl_run_id, now, row["id"]],
-        )
-        return Recorded(row["id"], False, True, revision)
+def profile_change(platform: str, account_id: str, *, old_name: str, new_name: str, unit: str | None, column: str,
+                   identity_digest: str, field: str, label: str, old: Any, new: Any, changed_on: str,
+                   reasons: list[str], extra: dict[str, Any], run_id: int | None) -> FindingInput:
+    """One profile field of a watched account changed (``identity_digest`` names the new value,
+    so changing it again is another finding)."""
+    return FindingInput(
+        kind="profile_change", dedupe_key=f"profile_change:{platform}:{account_id}:{column}:{identity_digest}",
+        title=f"{catalog.label(platform)}账号「{old_name}」{label}变更", severity="warning",
+        platform=platform, account_id=account_id, account_name=new_name, unit=unit, crawl_run_id=run_id,
+        details={"field": field, "label": label, "old": old, "new": new, "changed_on": changed_on,
+                 "registered": unit is not None, "reasons": reasons, **extra})
 
 
-def get(store: Store, finding_id: int) -> dict[str, Any] | None:
-    row = store.one("SELECT * FROM findings WHERE id = ?", [finding_id])
-    if row:
-        row["details"] = loads(row["details"], {})
-    return row
+def edit(platform: str, account_id: str, name: str, unit: str | None, *, post_id: str, text_sha256: str,
+         url: str | None, old_text: str, new_text: str, diff: str, created_at: str | None,
+         run_id: int | None) -> FindingInput:
+    """A post's text differs from the version last analysed."""
+    return FindingInput(
+        kind="edit", dedupe_key=f"edit:{platform}:{post_id}:{text_sha256[:12]}",
+        title=f"{catalog.label(platform)}账号「{name}」的帖子被修改", severity="warning",
+        platform=platform, account_id=account_id, account_name=name, unit=unit, crawl_run_id=run_id,
+        details={"post_id": post_id, "url": url, "old_text": old_text, "new_text": new_text, "diff": diff,
+                 "created_at": created_at, "reasons": ["帖子正文与上次分析时不同"]})
 
 
-def list_findings(
-    store: Store,
-    *,
-    status: str | None = None,
-    kind: str | None = None,
-    unit: str | None = None,
-    platform: str | None = None,
-    search: str | None = None,
-    open_only: bool = False,
-    limit: int = 200,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    open_clause = [(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", list(OPEN_STATUSES))] if open_only else []
-    clause, params = where({"status": status, "kind": kind, "unit": unit, "platform": platform}, search=search,
-                           search_columns=("title", "account_name", "account_id"), extra=open_clause)
-    sql = "SELECT * FROM findings" + clause
-    sql += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
-    rows = store.query(sql, [*params, limit, offset])
-    for r in rows:
-        r["details"] = loads(r["details"], {})
-    return rows
+def deletion(platform: str, account_id: str, name: str, unit: str | None, *, post: Mapping[str, Any],
+             confirmed_at: str, in_period: bool, reason: str) -> FindingInput:
+    """A post the platform confirmed deleted (``post``: its ``posts`` row)."""
+    return FindingInput(
+        kind="deletion", dedupe_key=f"deletion:{platform}:{post['post_id']}",
+        title=f"{catalog.label(platform)}账号「{name}」删除了帖子", severity="critical" if in_period else "warning",
+        platform=platform, account_id=account_id, account_name=name, unit=unit,
+        details={"post_id": post["post_id"], "url": post["url"], "text": post["text"], "created_at": post["created_at"],
+                 "last_seen": post["last_seen"], "first_missed": post["missing_since"], "confirmed_at": confirmed_at,
+                 "in_sensitive_period": in_period, "reasons": [reason]})
 
 
-def set_status(store: Store, finding_id: int, status: str, *, actor: str, action: str,
-               comment: str | None = None, reference: str | None = None) -> None:
-    """Change a finding's status and write the decision to the audit trail, atomically."""
-    if status not in STATUS_LABELS:
-        raise ValueError(f"未知状态 {status!r}")
-    now = utcnow()
-    with store.transaction():
-        store.conn.execute("UPDATE findings SET status = ?, updated_at = ? WHERE id = ?", [status, now, finding_id])
-        store.conn.execute(
-            "INSERT INTO review_actions (finding_id, action, comment, reference, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [finding_id, action, comment, reference, actor, now],
-        )
+def unfiled_change(change: Mapping[str, Any], unit: str | None, *, deadline: str, rule: str,
+                   today: str) -> FindingInput:
+    """A profile change (``change``: its finding) not filed by the deadline."""
+    d = change["details"]
+    return FindingInput(
+        kind="unfiled_change", dedupe_key=f"unfiled:{change['dedupe_key']}",
+        title=f"{catalog.label(change['platform'])}账号「{change['account_name']}」{d.get('label', d.get('field'))}变更未按时备案",
+        severity="warning", platform=change["platform"], account_id=change["account_id"],
+        account_name=change["account_name"], unit=unit,
+        details={"field": d.get("field"), "old": d.get("old"), "new": d.get("new"), "changed_on": d["changed_on"],
+                 "deadline": deadline, "rule": rule, "change_finding": change["id"],
+                 "reasons": [f"{d['changed_on']} 发现{d.get('label', '')}变更，应于 {deadline} 前完成变更备案，"
+                             f"至 {today} 仍无备案记录"]})
+
+
+def dormant(platform: str, account_id: str, name: str, unit: str | None, *, last_post: str,
+            days: int) -> FindingInput:
+    """A registered account with no post for ``days`` days."""
+    return FindingInput(
+        kind="dormant", dedupe_key=f"dormant:{platform}:{account_id}",
+        title=f"{catalog.label(platform)}账号「{name}」超过 {days} 天未更新",
+        severity="info", platform=platform, account_id=account_id, account_name=name, unit=unit,
+        details={"last_post": last_post, "idle_days_at_detection": days,
+                 "reasons": [f"最近一条帖子发布于 {last_post[:10]}，超过 {days} 天未更新"]})
+
+
+def sentiment(post: Mapping[str, Any], *, reason: str, mentions: list[str], negatives: list[str]) -> FindingInput:
+    """A post that mentions the school negatively (``post``: its ``posts`` row)."""
+    return FindingInput(
+        kind="sentiment", dedupe_key=f"sentiment:{post['platform']}:{post['post_id']}",
+        title=f"舆情关注：{reason}", severity="warning", platform=post["platform"], account_id=post["account_id"],
+        details={"post_id": post["post_id"], "text": (post["text"] or "")[:500], "url": post["url"],
+                 "mentions": mentions, "negatives": negatives, "reasons": [reason], "created_at": post["created_at"]})
+
+
+def sentiment_spike(bucket: int, *, counts: list[int], window_seconds: int, median: float) -> FindingInput:
+    """Mentions of the school in the latest window (``bucket``: its number since the epoch)
+    jumped compared with the earlier windows' ``median``."""
+    return FindingInput(
+        kind="sentiment_spike", dedupe_key=f"sentiment_spike:{bucket}",
+        title=f"舆情激增：最近 {window_seconds // 60} 分钟提及本校 {counts[-1]} 条，"
+              f"为此前中位数的 {counts[-1] / max(median, 1):.1f} 倍",
+        severity="critical",
+        details={"counts": counts, "window_seconds": window_seconds,
+                 "reasons": [f"最近窗口 {counts[-1]} 条，此前 {len(counts) - 1} 个窗口中位数 {median}"]})
+
+
+def crawl_blocked(platform: str, *, trouble: str, since: str, title: str, reason: str,
+                  remedy: str) -> FindingInput:
+    """One episode of a platform refusing us, failing or unreachable: its content stays the same
+    while the episode lasts, so it is sent once."""
+    return FindingInput(
+        kind="crawl_blocked", dedupe_key=f"crawl_blocked:{platform}:{trouble}:{since}",
+        title=f"{catalog.label(platform)}{title}", severity="warning", platform=platform,
+        details={"reasons": [reason], "since": since, "status": trouble, "remedy": remedy})

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from watcher.config import Config
-from watcher.findings import FindingInput, record
+from watcher.schedule import ScheduledJob
+from watcher.store.findings import FindingInput, record
 from watcher.opinion import polarity
 from watcher.opinion.clusters import ALGORITHM, Clusterer, original
 from watcher.opinion.polarity import Polarity
@@ -254,7 +255,5 @@ def _job(cfg: Config) -> None:
         analyze(store, cfg)
 
 
-def scheduled_jobs(cfg: Config) -> list:
-    from watcher.jobs import ScheduledJob
-
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
     return [ScheduledJob(id="sentiment", func=_job, seconds=cfg.schedule.sentiment_every, description="舆情关键词与激增检测")]

@@ -15,6 +15,7 @@ from watcher.config import Config
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import keywords as default_keywords
 from watcher.rounds.records import STATUS_LABELS, latest_per_platform, state
+from watcher.store import findings as stored_findings
 from watcher.store import loads, where
 
 
@@ -149,7 +150,7 @@ def findings_list(cfg: Config, kind: str | None, status: str | None, unit: str |
             except auth.UserError as e:
                 click.echo(f"错误：{e}", err=True)
                 sys.exit(2)
-        rows = findings_mod.list_findings(store, kind=kind, status=status, unit=unit)
+        rows = stored_findings.list_findings(store, kind=kind, status=status, unit=unit)
     if as_json:
         echo_json(rows)
         return

@@ -6,11 +6,11 @@ from typing import Any
 
 from loguru import logger
 
-from watcher import registry
-from watcher.config import PLATFORM_LABELS, Config
-from watcher.findings import FindingInput, record
+from watcher import findings, registry
+from watcher.config import Config
 from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store, dumps
+from watcher.store.findings import record
 from watcher.watch.avatars import avatar_key
 
 
@@ -39,21 +39,9 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
                 [r.verdict, r.score, r.matched, r.unit, dumps(list(r.reasons)), r.algo, a["platform"], a["account_id"]],
             )
             if r.verdict == "suspect":
-                record(store, FindingInput(
-                    kind="impersonation",
-                    dedupe_key=f"impersonation:{a['platform']}:{a['account_id']}",
-                    title=f"疑似仿冒：{PLATFORM_LABELS.get(a['platform'], a['platform'])}「{a['name']}」",
-                    severity="warning",
-                    platform=a["platform"], account_id=a["account_id"], account_name=a["name"], unit=r.unit,
-                    # followers, avatar_url and the exact score are shown but never make a new
-                    # revision (watcher.store.fingerprint.acted_on); the avatar counts by its upload.
-                    details={"reasons": list(r.reasons), "score": r.score, "matched": r.matched, "office": r.office,
-                             "algo": r.algo, "bio": a.get("bio"), "profile_url": a.get("profile_url"),
-                             "avatar_url": a.get("avatar_url"), "avatar": avatar_key(a.get("avatar_url")),
-                             "followers": a.get("followers"), "verified": a.get("verified"),
-                             "verified_reason": a.get("verified_reason")},
-                    crawl_run_id=run_id,
-                ))
+                record(store, findings.impersonation(
+                    a, verdict_unit=r.unit, reasons=list(r.reasons), score=r.score, matched=r.matched,
+                    office=r.office, algo=r.algo, avatar=avatar_key(a.get("avatar_url")), run_id=run_id))
     return counts
 
 

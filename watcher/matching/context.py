@@ -63,14 +63,13 @@ CAMPUS_WORDS: tuple[str, ...] = (
     *(w for w in COMMUNITY_WORDS if w not in ("生活", "指南", "攻略", "资讯", "交流", "互助", "圈", "墙", "群")),
     "食堂", "宿舍", "社团", "保研", "读博", "考博", "学弟", "学妹", "校内", "校史", "母校", "选课", "期末", "军训",
     "迎新", "自习", "留学生", "实验室", "课题组", "新传", "法学", "经管", "计算机", "软件", "金融", "校庆",
-    "录取", "毕业", "研究生", "校友", "本科生", "大学生", "博士生", "硕士", "考上", "考入", "入学", "在读", "就读",
+    "录取", "毕业", "研究生", "校友", "本科生", "大学生", "博士生", "硕士",
 )
 # The same for Latin tokens (campus, alumni, CS), the pinyin of the words above is added by
 # :func:`latin_campus_words`.
 LATIN_CAMPUS_WORDS: frozenset[str] = frozenset({
     "campus", "student", "students", "alumni", "university", "univ", "college", "school", "official", "admission",
     "admissions", "edu", "cs", "ee", "acm", "bbs", "mba", "phd", "lab", "freshman", "grad",
-    "er",  # 南大er: one of the school's people
 })
 # A member of the school: 北大人, 西电人的日常. Taken as campus evidence right after the name.
 MEMBER_SUFFIX = "人"

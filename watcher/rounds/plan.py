@@ -13,10 +13,10 @@ from spiders import catalog
 from spiders.base import Target
 from watcher import registry
 from watcher.config import Config
-from watcher.jobs import ScheduledJob
 from watcher.periods import active_periods
 from watcher.rounds import records
 from watcher.rounds.engine import run_round
+from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
 

@@ -16,8 +16,9 @@ from loguru import logger
 
 from spiders import catalog
 from spiders.base import Target
-from watcher.findings import FindingInput, record, set_status
+from watcher import findings
 from watcher.store import Store, dumps, loads, utcnow
+from watcher.store.findings import record, set_status
 
 DONE = ("ok", "partial", "blocked", "failed", "unreachable", "gone", "interrupted")
 STATUS_LABELS = {
@@ -241,11 +242,9 @@ def after_round(store: Store, platform: str, status: str, reason: str | None, ro
         title, remedy = EPISODES[trouble]
         with store.transaction():
             _upsert(store, platform, **values)
-            rec = record(store, FindingInput(
-                kind="crawl_blocked", dedupe_key=f"crawl_blocked:{platform}:{trouble}:{since}",
-                title=f"{label}{title}", severity="warning", platform=platform,
-                details={"reasons": [_first_reason(reason)], "since": since, "status": trouble,
-                         "remedy": remedy.format(p=platform)}))
+            rec = record(store, findings.crawl_blocked(
+                platform, trouble=trouble, since=since, title=title, reason=_first_reason(reason),
+                remedy=remedy.format(p=platform)))
             _upsert(store, platform, finding_id=rec.id)
     elif status == "ok":
         with store.transaction():

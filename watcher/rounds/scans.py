@@ -18,9 +18,9 @@ from loguru import logger
 
 from spiders import catalog
 from watcher.config import Config
-from watcher.jobs import ScheduledJob
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import scan_rounds
+from watcher.schedule import ScheduledJob
 from watcher.store import Store, dumps, loads, utcnow
 
 Progress = Callable[[int, int, str], None]

@@ -1,14 +1,17 @@
-"""A finding's fingerprint: what decides whether recording it again makes a new revision (and
-sends its alerts again). Only what a reviewer acts on counts; metrics never do.
+"""A finding's fingerprint: what decides whether recording it again makes a new revision.
 
-Pure functions, shared by :mod:`watcher.findings` and the migration that recomputes stored
-fingerprints when this rule changes."""
+Only what a reviewer acts on counts: title, severity, name, unit and the details except
+:data:`UNREVISED_DETAILS` (follower counts and other metrics, an avatar's signed URL), with a
+score counted by its band. Those still change the stored details, silently: what is shown stays
+current, nothing is re-sent.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
+
+from watcher.store.db import dumps
 
 # Details that move without anything to act on: metrics, and avatar URLs whose query carries an
 # expiring signature (the avatar itself is compared by image, see watcher.watch.avatars).
@@ -30,6 +33,5 @@ def acted_on(details: dict[str, Any]) -> dict[str, Any]:
 
 def fingerprint_of(kind: str, title: str, severity: str, account_name: str | None, unit: str | None,
                    details: dict[str, Any]) -> str:
-    material = json.dumps([kind, title, severity, account_name, unit, acted_on(details)], ensure_ascii=False,
-                          sort_keys=True, default=str)
+    material = dumps([kind, title, severity, account_name, unit, acted_on(details)])
     return hashlib.sha256(material.encode()).hexdigest()

@@ -32,11 +32,11 @@ from typing import Any
 from loguru import logger
 
 from spiders import catalog
-from watcher import registry, timefmt
+from watcher import findings, registry, timefmt
 from watcher.config import PLATFORM_LABELS, Config
-from watcher.findings import FindingInput, record
 from watcher.periods import active_periods, local_tz
 from watcher.store import Store, utcnow
+from watcher.store.findings import record
 from watcher.watch import avatars
 
 PROFILE_FIELDS: dict[str, tuple[str, str]] = {
@@ -147,12 +147,9 @@ def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, r
                         "ORDER BY id DESC LIMIT 1", [run_id, platform, account_id])
 
     if current and current["status"] == "gone":
-        counts["account_gone"] += record(store, FindingInput(
-            kind="account_gone", dedupe_key=f"account_gone:{acc.platform}:{acc.account_id}",
-            title=f"{_label(acc.platform)}账号「{acc.name}」已无法访问（删除、封禁或注销）",
-            severity="critical" if acc.tier == 1 else "warning",
-            platform=acc.platform, account_id=acc.account_id, account_name=acc.name, unit=acc.unit,
-            details={"reasons": ["平台返回账号不存在"], "since": today.isoformat()}, crawl_run_id=run_id)).created
+        counts["account_gone"] += record(store, findings.account_gone(
+            acc.platform, acc.account_id, acc.name, acc.unit, tier=acc.tier, since=today.isoformat(),
+            run_id=run_id)).created
         _mark_analysed(store, current["id"])
         return counts
 
@@ -220,13 +217,11 @@ def _profile_changes(cfg: Config, store: Store, run_id: int, current: dict[str, 
             identity, reasons, extra = change
             digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
             old, new = baseline[col], current[col]
-            made += record(store, FindingInput(
-                kind="profile_change", dedupe_key=f"profile_change:{acc.platform}:{acc.account_id}:{col}:{digest}",
-                title=f"{_label(acc.platform)}账号「{baseline['name'] or acc.name}」{label}变更",
-                severity="warning", platform=acc.platform, account_id=acc.account_id,
-                account_name=current["name"] or acc.name, unit=acc.unit, crawl_run_id=run_id,
-                details={"field": field, "label": label, "old": old, "new": new, "changed_on": today.isoformat(),
-                         "registered": acc.unit is not None, "reasons": reasons, **extra})).created
+            made += record(store, findings.profile_change(
+                acc.platform, acc.account_id, old_name=baseline["name"] or acc.name,
+                new_name=current["name"] or acc.name, unit=acc.unit, column=col, identity_digest=digest,
+                field=field, label=label, old=old, new=new, changed_on=today.isoformat(), reasons=reasons,
+                extra=extra, run_id=run_id)).created
     _mark_analysed(store, current["id"])
     return made
 
@@ -275,14 +270,10 @@ def _report_edits(store: Store, acc: _Account, run_id: int | None = None) -> int
                ORDER BY reported_at DESC, id DESC LIMIT 1""", [acc.platform, p["post_id"]])
         with store.transaction():
             if base is not None and base["text_sha256"] != p["text_sha256"]:
-                made += record(store, FindingInput(
-                    kind="edit", dedupe_key=f"edit:{acc.platform}:{p['post_id']}:{p['text_sha256'][:12]}",
-                    title=f"{_label(acc.platform)}账号「{acc.name}」的帖子被修改", severity="warning",
-                    platform=acc.platform, account_id=acc.account_id, account_name=acc.name, unit=acc.unit,
-                    crawl_run_id=run_id,
-                    details={"post_id": p["post_id"], "url": p["url"], "old_text": base["text"], "new_text": p["text"],
-                             "diff": text_diff(base["text"], p["text"]), "created_at": p["created_at"],
-                             "reasons": ["帖子正文与上次分析时不同"]})).created
+                made += record(store, findings.edit(
+                    acc.platform, acc.account_id, acc.name, acc.unit, post_id=p["post_id"],
+                    text_sha256=p["text_sha256"], url=p["url"], old_text=base["text"], new_text=p["text"],
+                    diff=text_diff(base["text"], p["text"]), created_at=p["created_at"], run_id=run_id)).created
             # microseconds: the order of analyses, even two in one second
             store.conn.execute("UPDATE post_versions SET reported_at = ? WHERE id = ?",
                                [datetime.now(UTC).isoformat(), p["version_id"]])
@@ -418,15 +409,10 @@ def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: dict[str, Any]
                WHERE platform = ? AND post_id = ? AND status = 'pending'""", [confirmed, acc.platform, p["post_id"]])
         if cur.rowcount == 0:
             return 0  # reappeared (or confirmed by someone else) while we were asking
-        return int(record(store, FindingInput(
-            kind="deletion", dedupe_key=f"deletion:{acc.platform}:{p['post_id']}",
-            title=f"{_label(acc.platform)}账号「{acc.name}」删除了帖子", severity="critical" if in_period else "warning",
-            platform=acc.platform, account_id=acc.account_id, account_name=acc.name, unit=acc.unit,
-            details={"post_id": p["post_id"], "url": p["url"], "text": p["text"], "created_at": p["created_at"],
-                     "last_seen": p["last_seen"], "first_missed": p["missing_since"], "confirmed_at": confirmed,
-                     "in_sensitive_period": in_period,
-                     "reasons": [f"帖子最后一次出现在时间线：{_local(p['last_seen'])}；首次发现不在时间线：{_local(p['missing_since'])}；"
-                                 f"平台确认已删除：{_local(confirmed)}（{timefmt.zone_label()}）"]})).created)
+        return int(record(store, findings.deletion(
+            acc.platform, acc.account_id, acc.name, acc.unit, post=p, confirmed_at=confirmed, in_period=in_period,
+            reason=f"帖子最后一次出现在时间线：{_local(p['last_seen'])}；首次发现不在时间线：{_local(p['missing_since'])}；"
+                   f"平台确认已删除：{_local(confirmed)}（{timefmt.zone_label()}）")).created)
 
 
 # -- after a crash ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from loguru import logger
 
 from watcher.config import Config
 from watcher.findings import OPEN_STATUSES
+from watcher.schedule import ScheduledJob
 from watcher.store import Store, dumps, loads, utcnow
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
@@ -136,3 +137,13 @@ def prune(cfg: Config, store: Store, now: datetime | None = None) -> int:
         with store.transaction():
             store.conn.execute("DELETE FROM evidence WHERE id = ?", [r["id"]])
     return len(rows)
+
+
+def _evidence(cfg: Config) -> None:
+    with Store.open(cfg.db_path) as store:
+        collect(cfg, store)
+        prune(cfg, store)
+
+
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
+    return [ScheduledJob(id="evidence", func=_evidence, seconds=cfg.schedule.evidence_every, description="证据留存与清理")]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from watcher import registry
-from watcher.config import PLATFORM_LABELS, Config
-from watcher.findings import FindingInput, list_findings, record, set_status
+from watcher import findings, registry
+from watcher.config import Config
+from watcher.schedule import ScheduledJob
 from watcher.store import Store
+from watcher.store.findings import list_findings, record, set_status
 from watcher.watch.workdays import filing_window
 
 # How long before a change a filing still counts as "for this change" under "after" rules.
@@ -43,16 +44,9 @@ def check_filings(cfg: Config, store: Store, today: date | None = None) -> dict[
         if today <= latest:
             counts["waiting"] += 1
             continue
-        label = PLATFORM_LABELS.get(f["platform"], f["platform"])
-        counts["unfiled"] += record(store, FindingInput(
-            kind="unfiled_change", dedupe_key=f"unfiled:{f['dedupe_key']}",
-            title=f"{label}账号「{f['account_name']}」{d.get('label', d.get('field'))}变更未按时备案",
-            severity="warning", platform=f["platform"], account_id=f["account_id"], account_name=f["account_name"],
-            unit=reg["unit"],
-            details={"field": d.get("field"), "old": d.get("old"), "new": d.get("new"), "changed_on": d["changed_on"],
-                     "deadline": latest.isoformat(), "rule": f"{rule.mode}:{rule.days}", "change_finding": f["id"],
-                     "reasons": [f"{d['changed_on']} 发现{d.get('label', '')}变更，应于 {latest.isoformat()} 前完成变更备案，"
-                                 f"至 {today.isoformat()} 仍无备案记录"]})).created
+        counts["unfiled"] += record(store, findings.unfiled_change(
+            f, reg["unit"], deadline=latest.isoformat(), rule=f"{rule.mode}:{rule.days}",
+            today=today.isoformat())).created
     return counts
 
 
@@ -68,11 +62,18 @@ def check_dormant(cfg: Config, store: Store, today: date | None = None) -> int:
         idle = (today - date.fromisoformat(last[:10])).days
         if idle < cfg.watch.dormant_days:
             continue
-        made += record(store, FindingInput(
-            kind="dormant", dedupe_key=f"dormant:{reg['platform']}:{reg['account_id']}",
-            title=f"{PLATFORM_LABELS.get(reg['platform'], reg['platform'])}账号「{reg['account_name']}」超过 {cfg.watch.dormant_days} 天未更新",
-            severity="info", platform=reg["platform"], account_id=reg["account_id"], account_name=reg["account_name"],
-            unit=reg["unit"],
-            details={"last_post": last, "idle_days_at_detection": cfg.watch.dormant_days,
-                     "reasons": [f"最近一条帖子发布于 {last[:10]}，超过 {cfg.watch.dormant_days} 天未更新"]})).created
+        made += record(store, findings.dormant(
+            reg["platform"], reg["account_id"], reg["account_name"], reg["unit"], last_post=last,
+            days=cfg.watch.dormant_days)).created
     return made
+
+
+def _deadlines(cfg: Config) -> None:
+    with Store.open(cfg.db_path) as store:
+        check_filings(cfg, store)
+        check_dormant(cfg, store)
+
+
+def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
+    return [ScheduledJob(id="deadlines", func=_deadlines, seconds=3600, run_at_start=True,
+                         description="变更备案时限与僵尸账号")]

@@ -15,12 +15,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from watcher import findings as fnd
 from watcher import registry as reg
 from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods
 from watcher.reports.calendar import china_today, review_year
 from watcher.rounds.records import latest_per_platform
+from watcher.store import findings as stored_findings
 from watcher.store import loads, reviews
 from watcher.timefmt import zone
 from watcher.watch.workdays import filing_window
@@ -154,11 +154,11 @@ async def logout(request: Request) -> Response:
 def dashboard(request: Request) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
-        rows = [f for f in fnd.list_findings(store, open_only=True, limit=10_000) if user.may_see(f)]
+        rows = [f for f in stored_findings.list_findings(store, open_only=True, limit=10_000) if user.may_see(f)]
         # Crawl status names the platforms' blocks and cookies: the central department's business.
         crawls = latest_per_platform(store) if user.central else []
         periods = active_periods(request.app.state.cfg, store)
-        recent_all = [f for f in fnd.list_findings(store, limit=10_000) if user.may_see(f)]
+        recent_all = [f for f in stored_findings.list_findings(store, limit=10_000) if user.may_see(f)]
     chart = charts.stacked_bars(charts.per_day(recent_all, datetime.now(UTC).astimezone(zone()).date()))
     return render(request, "dashboard.html", user, total=len(rows), chart=chart,
                   by_kind=Counter(f["kind"] for f in rows).most_common(),
@@ -172,7 +172,7 @@ def dashboard(request: Request) -> Response:
 
 
 def _listed(request: Request, store: Any, user: auth.User, listing: listing_mod.Listing) -> list[dict[str, Any]]:
-    rows = fnd.list_findings(store, kind=listing.kind or None, status=listing.status or None,
+    rows = stored_findings.list_findings(store, kind=listing.kind or None, status=listing.status or None,
                              platform=listing.platform or None,
                              unit=(listing.unit or None) if user.central else user.unit, search=listing.q or None,
                              open_only=not listing.status, limit=10_000)
@@ -223,12 +223,12 @@ async def findings_bulk(request: Request) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         for fid in ids:
-            f = fnd.get(store, fid)
+            f = stored_findings.get(store, fid)
             if f is None or not user.may_see(f) or action not in decisions_for(f["kind"]):
                 skipped.append(f"#{fid}")
                 continue
             with store.transaction():
-                fnd.set_status(store, fid, status, actor=user.username, action=words, comment=comment)
+                stored_findings.set_status(store, fid, status, actor=user.username, action=words, comment=comment)
                 auth.audit(store, user.username, words, f"finding:{fid}", {"comment": comment, "bulk": True})
             done.append(fid)
     note = f"；{len(skipped)} 条不适用或无权处理，未改动：{'、'.join(skipped)}" if skipped else ""
@@ -258,7 +258,7 @@ def _finding_page(request: Request, store: Any, user: auth.User, f: dict[str, An
 def finding_detail(request: Request, finding_id: int) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
-        f = _see(user, fnd.get(store, finding_id))
+        f = _see(user, stored_findings.get(store, finding_id))
         return _finding_page(request, store, user, f)
 
 
@@ -267,7 +267,7 @@ async def decide(request: Request, finding_id: int) -> Response:
     form = await checked_form(request)
     with store_of(request) as store:
         user = current_user(request, store)
-        f = _see(user, fnd.get(store, finding_id))
+        f = _see(user, stored_findings.get(store, finding_id))
         action = form.get("action", "")
         comment = form.get("comment", "").strip()[:2000] or None
         reference = form.get("reference", "").strip()[:200] or None
@@ -290,7 +290,7 @@ async def decide(request: Request, finding_id: int) -> Response:
         status, words = DECISIONS[action]
         note = f"发现 #{finding_id} 复核为误报" + (f"：{comment}" if comment else "")
         with store.transaction():
-            fnd.set_status(store, finding_id, status, actor=user.username, action=words, comment=comment,
+            stored_findings.set_status(store, finding_id, status, actor=user.username, action=words, comment=comment,
                            reference=reference)
             if rule and user.central:
                 rules.add_rule(store, rule, f["account_name"], note, user.username)
@@ -315,7 +315,7 @@ def evidence_file(request: Request, evidence_id: int) -> Response:
         ev = store.one("SELECT * FROM evidence WHERE id = ?", [evidence_id])
         if ev is None:
             raise HTTPException(status_code=404, detail="没有这份证据")
-        _see(user, fnd.get(store, ev["finding_id"]))
+        _see(user, stored_findings.get(store, ev["finding_id"]))
     # Only the finding's own evidence folder: a row pointing anywhere else (the session key,
     # the database, another finding's files, a symlink out) is not served.
     root = (cfg.data_path / "evidence" / str(ev["finding_id"])).resolve()

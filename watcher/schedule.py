@@ -1,7 +1,8 @@
-"""What the daemon runs on a schedule, gathered from each area of the system.
+"""The daemon's schedule: what it runs when, gathered from the modules that do the work.
 
-Each area (crawling, watch, alerts …) exposes ``scheduled_jobs(cfg) -> list[ScheduledJob]`` in a
-module listed in ``JOB_PROVIDERS``; the daemon asks them again on every config reload, so a
+Each module that has periodic work (sentiment, alert dispatch, crawl rounds, scan requests, filing
+deadlines, evidence) exposes ``scheduled_jobs(cfg) -> list[ScheduledJob]`` and is listed in
+``JOB_PROVIDERS``; the daemon asks them again on every config reload, so a
 changed cadence or a newly enabled platform takes effect without a restart.
 """
 
@@ -16,11 +17,12 @@ from watcher.config import Config
 
 JOB_PROVIDERS: list[str] = [
     "watcher.sentiment",
-    "alerts.jobs",
+    "alerts.dispatch",
     "alerts.brief",
     "watcher.rounds.plan",
     "watcher.rounds.scans",
-    "watcher.watch.jobs",
+    "watcher.watch.filings",
+    "watcher.watch.evidence",
     "watcher.reports.reminders",
 ]
 

@@ -1,0 +1,210 @@
+"""Findings and what hangs off them: findings, evidence, review_actions, name_rules, rule_proposals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlite_utils
+
+from watcher.store.db import Database, dumps, loads, utcnow, where
+from watcher.store.fingerprint import fingerprint_of
+from watcher.store.steps import LegacyStep, Migration, sql
+
+
+def _refingerprint(db: sqlite_utils.Database) -> None:
+    rows = db.execute("SELECT id, kind, title, severity, account_name, unit, details FROM findings").fetchall()
+    for fid, kind, title, severity, account_name, unit, details in rows:
+        parsed = loads(details, {})
+        db.execute("UPDATE findings SET fingerprint = ? WHERE id = ?",
+                   [fingerprint_of(kind, title, severity, account_name, unit, parsed if isinstance(parsed, dict) else {}),
+                    fid])
+
+
+# This module's share of the steps recorded before the store package (see watcher.store.schema).
+LEGACY: dict[LegacyStep, Migration] = {
+    ("core", 1): sql(
+        """CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL DEFAULT 'warning' CHECK (severity IN ('info', 'warning', 'critical')),
+            platform TEXT,
+            account_id TEXT,
+            account_name TEXT,
+            unit TEXT,
+            title TEXT NOT NULL,
+            details TEXT,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            fingerprint TEXT NOT NULL,
+            revision INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'open',
+            crawl_run_id INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX findings_status ON findings(status, kind, unit)",
+        """CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER REFERENCES findings(id),
+            kind TEXT NOT NULL,
+            url TEXT,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            content_type TEXT,
+            captured_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX evidence_finding ON evidence(finding_id)",
+        """CREATE TABLE review_actions (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            action TEXT NOT NULL,
+            comment TEXT,
+            reference TEXT,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+    ),
+    ("core", 2): sql(
+        """CREATE TABLE name_rules (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
+            name TEXT NOT NULL,
+            note TEXT,
+            actor TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (kind, name)
+        )""",
+    ),
+    # findings' fingerprints leave out metrics and signed URLs (fingerprint.acted_on): recomputed
+    # once, so the upgrade itself re-sends nothing.
+    ("watch", 3): _refingerprint,
+    # name-rule proposals from unit reviewers, which only the central department turns into rules.
+    ("web", 2): sql(
+        """CREATE TABLE rule_proposals (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
+            name TEXT NOT NULL,
+            finding_id INTEGER REFERENCES findings(id),
+            note TEXT,
+            proposed_by TEXT NOT NULL,
+            proposed_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+            decided_by TEXT,
+            decided_at TEXT,
+            decision_note TEXT
+        )""",
+        "CREATE INDEX rule_proposals_status ON rule_proposals(status, id)",
+    ),
+}
+# This module's own steps, recorded as component "findings".
+MIGRATIONS: list[Migration] = []
+
+
+
+Severity = Literal["info", "warning", "critical"]
+STATUSES = ("open", "confirmed", "false_positive", "reported", "resolved")
+OPEN_STATUSES = ("open", "confirmed", "reported")
+
+
+@dataclass
+class FindingInput:
+    kind: str
+    dedupe_key: str
+    title: str
+    severity: Severity = "warning"
+    platform: str | None = None
+    account_id: str | None = None
+    account_name: str | None = None
+    unit: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    crawl_run_id: int | None = None
+
+
+@dataclass
+class Recorded:
+    id: int
+    created: bool
+    changed: bool
+    revision: int
+
+
+def fingerprint(f: FindingInput) -> str:
+    return fingerprint_of(f.kind, f.title, f.severity, f.account_name, f.unit, f.details)
+
+
+def record(store: Database, f: FindingInput) -> Recorded:
+    """Insert or update a finding; must be called inside ``store.transaction()`` by batches,
+    or alone (it opens its own)."""
+    fp = fingerprint(f)
+    now = utcnow()
+    with store.transaction():
+        row = store.one("SELECT id, fingerprint, revision, status, details FROM findings WHERE dedupe_key = ?",
+                        [f.dedupe_key])
+        if row is None:
+            cur = store.conn.execute(
+                """INSERT INTO findings (kind, severity, platform, account_id, account_name, unit, title,
+                   details, dedupe_key, fingerprint, revision, status, crawl_run_id, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'open', ?, ?, ?)""",
+                [f.kind, f.severity, f.platform, f.account_id, f.account_name, f.unit, f.title,
+                 dumps(f.details), f.dedupe_key, fp, f.crawl_run_id, now, now],
+            )
+            return Recorded(int(cur.lastrowid), True, False, 1)
+        if row["fingerprint"] == fp:
+            if row["details"] != dumps(f.details):  # new metrics: shown, not re-sent
+                store.conn.execute("UPDATE findings SET details = ? WHERE id = ?", [dumps(f.details), row["id"]])
+            return Recorded(row["id"], False, False, row["revision"])
+        revision = row["revision"] + 1
+        # A finding closed as resolved that comes back changed needs eyes again; a reviewer's
+        # "false positive" stands until the content changes, which is exactly this case too.
+        status = "open" if row["status"] in ("resolved", "false_positive") else row["status"]
+        store.conn.execute(
+            """UPDATE findings SET severity = ?, account_name = ?, unit = ?, title = ?, details = ?,
+               fingerprint = ?, revision = ?, status = ?, crawl_run_id = ?, updated_at = ? WHERE id = ?""",
+            [f.severity, f.account_name, f.unit, f.title, dumps(f.details), fp, revision, status,
+             f.crawl_run_id, now, row["id"]],
+        )
+        return Recorded(row["id"], False, True, revision)
+
+
+def get(store: Database, finding_id: int) -> dict[str, Any] | None:
+    row = store.one("SELECT * FROM findings WHERE id = ?", [finding_id])
+    if row:
+        row["details"] = loads(row["details"], {})
+    return row
+
+
+def list_findings(
+    store: Database,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    unit: str | None = None,
+    platform: str | None = None,
+    search: str | None = None,
+    open_only: bool = False,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    open_clause = [(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", list(OPEN_STATUSES))] if open_only else []
+    clause, params = where({"status": status, "kind": kind, "unit": unit, "platform": platform}, search=search,
+                           search_columns=("title", "account_name", "account_id"), extra=open_clause)
+    sql = "SELECT * FROM findings" + clause
+    sql += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
+    rows = store.query(sql, [*params, limit, offset])
+    for r in rows:
+        r["details"] = loads(r["details"], {})
+    return rows
+
+
+def set_status(store: Database, finding_id: int, status: str, *, actor: str, action: str,
+               comment: str | None = None, reference: str | None = None) -> None:
+    """Change a finding's status and write the decision to the audit trail, atomically."""
+    if status not in STATUSES:
+        raise ValueError(f"未知状态 {status!r}")
+    now = utcnow()
+    with store.transaction():
+        store.conn.execute("UPDATE findings SET status = ?, updated_at = ? WHERE id = ?", [status, now, finding_id])
+        store.conn.execute(
+            "INSERT INTO review_actions (finding_id, action, comment, reference, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [finding_id, action, comment, reference, actor, now],
+        )
