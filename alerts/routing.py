@@ -15,6 +15,7 @@ from typing import Any
 from watcher.config import Config, UnitConfig
 from watcher.matching.normalize import normalize
 from watcher.periods import active_periods
+from watcher.store import registry as stored_registry
 
 OFFICE_HINTS = ("官方", "招生", "教务", "办公室", "校友会", "研究生院", "官微")
 
@@ -63,8 +64,7 @@ def route(cfg: Config, store: Any, finding: dict[str, Any], now: datetime | None
     r = Route(unit, why=why)
     details = finding.get("details") or {}
     if finding.get("platform") and finding.get("account_id"):
-        row = store.one("SELECT tier FROM registry_accounts WHERE platform = ? AND account_id = ?",
-                        [finding["platform"], finding["account_id"]])
+        row = stored_registry.find(store, finding["platform"], finding["account_id"])
         if row and row["tier"] == 1:
             r.copy("一级账号，抄送宣传部")
     if finding["kind"] == "deletion" and any(p.covers(finding.get("platform")) for p in active_periods(cfg, store, now)):

@@ -25,6 +25,7 @@ from watcher.config import Config, ConfigError, load_config, secret_problems
 from watcher.logs import setup_logging
 from watcher.rounds.records import reap_orphans
 from watcher.store import Store
+from watcher.store import registry as stored_registry
 
 # Set when the daemon is shutting down; long jobs (crawl runners, scans) poll it.
 stopping = threading.Event()
@@ -64,7 +65,7 @@ class Daemon:
                 logger.warning("上次运行中断的采集已记为“被中断”")
             versions = store.schema_versions()
             logger.info("数据库 {}（架构版本 {}）", self.cfg.db_path, versions)
-            empty = not store.scalar("SELECT COUNT(*) FROM registry_accounts")
+            empty = stored_registry.is_empty(store)
             if empty and self.cfg.registry_path:
                 from watcher import registry
 

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from spiders import catalog
 from watcher.config import PLATFORM_LABELS, Config
-from watcher.store import Store, reviews, utcnow, where
+from watcher.store import Store, reviews, utcnow
+from watcher.store import registry as stored
 
 # field name → accepted headers (first is the Chinese one used on export)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -328,17 +329,10 @@ def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: st
     with store.transaction():
         for rec in records:
             data = rec.model_dump()
-            row = store.one("SELECT * FROM registry_accounts WHERE platform = ? AND account_id = ?",
-                            [rec.platform, rec.account_id])
+            row = stored.find(store, rec.platform, rec.account_id)
             if row is None:
-                cols = [*data, "created_at", "updated_at"]
-                store.conn.execute(
-                    f"INSERT INTO registry_accounts ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                    [*data.values(), now, now],
-                )
-                rid = store.scalar("SELECT id FROM registry_accounts WHERE platform = ? AND account_id = ?",
-                                   [rec.platform, rec.account_id])
-                _filing(store, rid, "register", None, None, None, rec.registered_date or today, "导入", actor)
+                rid = stored.insert(store, data, now)
+                stored.add_filing(store, rid, "register", None, None, None, rec.registered_date or today, "导入", actor)
                 counts["added"] += 1
                 counts["reviews"] += _import_review(store, rid, rec, actor)
                 continue
@@ -347,12 +341,9 @@ def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: st
             if not changed:
                 counts["unchanged"] += 1
                 continue
-            store.conn.execute(
-                f"UPDATE registry_accounts SET {', '.join(f'{k} = ?' for k in changed)}, updated_at = ? WHERE id = ?",
-                [*changed.values(), now, row["id"]],
-            )
+            stored.update(store, row["id"], changed, now)
             for k, v in changed.items():
-                _filing(store, row["id"], "change", k, row.get(k), v, today, "导入更新", actor)
+                stored.add_filing(store, row["id"], "change", k, row.get(k), v, today, "导入更新", actor)
             counts["updated"] += 1
     return counts
 
@@ -374,24 +365,12 @@ def import_file(store: Store, path: Path | str, *, actor: str = "import") -> dic
     return import_records(store, parse_file(path), actor=actor)
 
 
-def _filing(store: Store, registry_id: int, kind: str, field: str | None, old: Any, new: Any,
-            filed_date: str, note: str | None, actor: str | None) -> None:
-    store.conn.execute(
-        """INSERT INTO filings (registry_id, kind, field, old_value, new_value, filed_date, note, actor, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [registry_id, kind, field, None if old is None else str(old), None if new is None else str(new),
-         filed_date, note, actor, utcnow()],
-    )
-
-
 # -- queries ----------------------------------------------------------------------------------
 
 
 def list_accounts(store: Store, *, platform: str | None = None, unit: str | None = None,
                   status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
-    clause, params = where({"platform": platform, "unit": unit, "status": status}, search=search,
-                           search_columns=("account_name", "account_id", "unit"))
-    return store.query(f"SELECT * FROM registry_accounts{clause} ORDER BY tier, platform, account_name", params)
+    return stored.list_accounts(store, platform=platform, unit=unit, status=status, search=search)
 
 
 def active_accounts(store: Store) -> list[dict[str, Any]]:
@@ -399,18 +378,18 @@ def active_accounts(store: Store) -> list[dict[str, Any]]:
 
 
 def find_account(store: Store, platform: str, account_id: str) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM registry_accounts WHERE platform = ? AND account_id = ?", [platform, account_id])
+    return stored.find(store, platform, account_id)
 
 
 def filings_for(store: Store, registry_id: int) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM filings WHERE registry_id = ? ORDER BY filed_date, id", [registry_id])
+    return stored.filings_for(store, registry_id)
 
 
 def load_for_matching(cfg: Config, store: Store | None = None) -> list[dict[str, Any]]:
     """Registry rows for the matcher: the store's, or the config's registry file when the store
     has none yet (a fresh install, or ``watcher match`` run before any import)."""
     if store is not None:
-        rows = store.query("SELECT * FROM registry_accounts")
+        rows = stored.list_accounts(store)
         if rows:
             return rows
     if cfg.registry_path and cfg.registry_path.is_file():
@@ -457,9 +436,8 @@ def file_change(store: Store, platform: str, account_id: str, field: str, new_va
                 value = getattr(probe, field)
             if field == "account_id" and find_account(store, platform, new_value):
                 raise RegistryError(f"账号ID {new_value} 已被台账中另一账号使用")
-            store.conn.execute(f"UPDATE registry_accounts SET {field} = ?, updated_at = ? WHERE id = ?",
-                               [value, utcnow(), row["id"]])
-        _filing(store, row["id"], "change", field, old, new_value, when, note, actor)
+            stored.update(store, row["id"], {field: value}, utcnow())
+        stored.add_filing(store, row["id"], "change", field, old, new_value, when, note, actor)
     return _require(store, platform, new_value if field == "account_id" else account_id)
 
 
@@ -471,9 +449,8 @@ def close_account(store: Store, platform: str, account_id: str, *, closed_date: 
         row = _require(store, platform, account_id)
         if row["status"] == "closed":
             raise RegistryError("账号已是注销状态")
-        store.conn.execute("UPDATE registry_accounts SET status = 'closed', closed_date = ?, updated_at = ? WHERE id = ?",
-                           [when, utcnow(), row["id"]])
-        _filing(store, row["id"], "close", "status", "active", "closed", when, note, actor)
+        stored.update(store, row["id"], {"status": "closed", "closed_date": when}, utcnow())
+        stored.add_filing(store, row["id"], "close", "status", "active", "closed", when, note, actor)
 
 
 def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:

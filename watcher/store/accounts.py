@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from spiders.items import DiscoveredAccount, ProfileSnapshot
+from watcher.store.db import Database, dumps, sha256, utcnow
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -71,3 +75,78 @@ LEGACY: dict[LegacyStep, Migration] = {
 }
 # This module's own steps, recorded as component "accounts".
 MIGRATIONS: list[Migration] = []
+
+
+def save_account(store: Database, a: DiscoveredAccount, run_id: int | None) -> None:
+    now = utcnow()
+    store.conn.execute(
+        """INSERT INTO accounts (platform, account_id, name, bio, avatar_url, verified, verified_type, verified_reason,
+               followers, profile_url, keyword, first_seen, last_seen, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(platform, account_id) DO UPDATE SET name = excluded.name, bio = excluded.bio,
+               avatar_url = COALESCE(excluded.avatar_url, avatar_url), verified = excluded.verified,
+               verified_type = excluded.verified_type, verified_reason = excluded.verified_reason,
+               followers = COALESCE(excluded.followers, followers), profile_url = COALESCE(excluded.profile_url, profile_url),
+               keyword = COALESCE(excluded.keyword, keyword), last_seen = excluded.last_seen, raw = excluded.raw""",
+        [a.platform, a.account_id, a.name, a.bio, a.avatar_url, a.verified, a.verified_type, a.verified_reason,
+         a.followers, a.profile_url, a.keyword, now, now, dumps(a.raw) if a.raw else None],
+    )
+    store.conn.execute(
+        "INSERT OR IGNORE INTO crawl_seen (crawl_run_id, platform, account_id) VALUES (?, ?, ?)",
+        [run_id, a.platform, a.account_id],
+    )
+
+
+def save_snapshot(store: Database, s: ProfileSnapshot, run_id: int | None) -> None:
+    store.conn.execute(
+        """INSERT INTO profile_snapshots (platform, account_id, crawl_run_id, taken_at, name, bio, avatar_url, verified,
+               verified_reason, followers, following, posts_count, status, raw_sha256, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [s.platform, s.account_id, run_id, utcnow(), s.name, s.bio, s.avatar_url, s.verified, s.verified_reason,
+         s.followers, s.following, s.posts_count, s.status, sha256(dumps(s.raw)) if s.raw else None,
+         dumps(s.raw) if s.raw else None],
+    )
+
+
+# -- profile snapshots of watched accounts ------------------------------------------------------
+
+
+def latest_name(store: Database, platform: str, account_id: str) -> str | None:
+    """The account's name in its newest snapshot that had one."""
+    return store.scalar("SELECT name FROM profile_snapshots WHERE platform = ? AND account_id = ? AND name IS NOT NULL "
+                        "ORDER BY id DESC LIMIT 1", [platform, account_id])
+
+
+def snapshot_of_run(store: Database, run_id: int, platform: str, account_id: str) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM profile_snapshots WHERE crawl_run_id = ? AND platform = ? AND account_id = ? "
+                     "ORDER BY id DESC LIMIT 1", [run_id, platform, account_id])
+
+
+def analysed_before(store: Database, platform: str, account_id: str, snapshot_id: int) -> dict[str, Any] | None:
+    """The baseline of a comparison: the newest analysed 'ok' snapshot older than ``snapshot_id``."""
+    return store.one(
+        """SELECT * FROM profile_snapshots WHERE platform = ? AND account_id = ? AND status = 'ok'
+           AND analysed_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1""",
+        [platform, account_id, snapshot_id])
+
+
+def mark_analysed(store: Database, snapshot_id: int) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE profile_snapshots SET analysed_at = ? WHERE id = ?", [utcnow(), snapshot_id])
+
+
+def set_avatar_image(store: Database, snapshot_id: int, phash: str, path: str | None) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE profile_snapshots SET avatar_phash = ?, avatar_path = ? WHERE id = ?",
+                           [phash, path, snapshot_id])
+
+
+def unanalysed_timeline_runs(store: Database) -> list[int]:
+    """Each account's newest timeline run, when it finished ok and its snapshot was never
+    analysed (a crash between storing and analysing)."""
+    return [r["id"] for r in store.query(
+        """SELECT r.id FROM crawl_runs r JOIN profile_snapshots s ON s.crawl_run_id = r.id
+           WHERE r.mode = 'timeline' AND r.status = 'ok' AND s.analysed_at IS NULL
+           AND r.id = (SELECT MAX(id) FROM crawl_runs x WHERE x.platform = r.platform AND x.target = r.target
+                       AND x.mode = 'timeline')
+           GROUP BY r.id ORDER BY r.id""")]

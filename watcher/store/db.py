@@ -7,6 +7,7 @@ connection waits on a busy database instead of failing, and every multi-row writ
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -174,3 +175,7 @@ def loads(value: str | None, default: Any = None) -> Any:
         return json.loads(value)  # type: ignore[arg-type]
     except ValueError:
         return default
+
+
+def sha256(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()

@@ -208,3 +208,9 @@ def set_status(store: Database, finding_id: int, status: str, *, actor: str, act
             "INSERT INTO review_actions (finding_id, action, comment, reference, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             [finding_id, action, comment, reference, actor, now],
         )
+
+
+def open_ids(store: Database, kind: str, platform: str) -> list[int]:
+    """Ids of the findings of ``kind`` about ``platform`` still waiting for a reviewer ('open')."""
+    return [r["id"] for r in store.query("SELECT id FROM findings WHERE kind = ? AND platform = ? AND status = 'open'",
+                                         [kind, platform])]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from spiders.items import Post, PostCheck
+from watcher.store.db import Database, dumps, sha256, utcnow
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -65,3 +69,123 @@ LEGACY: dict[LegacyStep, Migration] = {
 }
 # This module's own steps, recorded as component "posts".
 MIGRATIONS: list[Migration] = []
+
+
+def save_post(store: Database, p: Post, run_id: int | None) -> None:
+    """A post seen on a timeline: stored (its text kept as a version), and, if it was missing
+    (待核实), back to live — seeing it is the best proof it was not deleted. ``seen_rank`` is its
+    place in this run's feed (where the crawled window ends, see watcher.watch.analyze)."""
+    now = utcnow()
+    digest = sha256(p.text or "")
+    rank = store.scalar("SELECT COALESCE(MAX(seen_rank), 0) + 1 FROM posts WHERE last_crawl_run_id IS ?", [run_id])
+    store.conn.execute(
+        """INSERT INTO posts (platform, post_id, account_id, text, created_at, reposts, comments, likes, url, text_sha256,
+               first_seen, last_seen, last_crawl_run_id, seen_rank, status, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', ?)
+           ON CONFLICT(platform, post_id) DO UPDATE SET text = excluded.text, reposts = excluded.reposts,
+               comments = excluded.comments, likes = excluded.likes, url = COALESCE(excluded.url, url),
+               text_sha256 = excluded.text_sha256, last_seen = excluded.last_seen,
+               seen_rank = CASE WHEN last_crawl_run_id IS excluded.last_crawl_run_id THEN seen_rank
+                                ELSE excluded.seen_rank END,
+               last_crawl_run_id = excluded.last_crawl_run_id, raw = excluded.raw,
+               status = 'live', missing_since = NULL, next_check_at = NULL, check_attempts = 0""",
+        [p.platform, p.post_id, p.account_id, p.text, p.created_at, p.reposts, p.comments, p.likes, p.url, digest,
+         now, now, run_id, rank, dumps(p.raw) if p.raw else None],
+    )
+    store.conn.execute(
+        "INSERT OR IGNORE INTO post_versions (platform, post_id, seen_at, text, text_sha256) VALUES (?, ?, ?, ?, ?)",
+        [p.platform, p.post_id, now, p.text, digest],
+    )
+
+
+def save_check(store: Database, c: PostCheck, run_id: int | None) -> None:
+    store.conn.execute(
+        """INSERT INTO post_checks (platform, account_id, post_id, crawl_run_id, checked_at, exists_flag, reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [c.platform, c.account_id, c.post_id, run_id, utcnow(), None if c.exists is None else int(c.exists), c.reason],
+    )
+
+
+# -- edits: versions not yet analysed --------------------------------------------------------------
+
+
+def unreported_versions(store: Database, platform: str, account_id: str) -> list[dict[str, Any]]:
+    """The account's posts whose current text was never analysed, with that version's id."""
+    return store.query(
+        """SELECT p.post_id, p.url, p.created_at, v.id AS version_id, v.text, v.text_sha256 FROM posts p
+           JOIN post_versions v ON v.platform = p.platform AND v.post_id = p.post_id AND v.text_sha256 = p.text_sha256
+           WHERE p.platform = ? AND p.account_id = ? AND v.reported_at IS NULL""", [platform, account_id])
+
+
+def last_reported_version(store: Database, platform: str, post_id: str) -> dict[str, Any] | None:
+    return store.one(
+        """SELECT text, text_sha256 FROM post_versions WHERE platform = ? AND post_id = ? AND reported_at IS NOT NULL
+           ORDER BY reported_at DESC, id DESC LIMIT 1""", [platform, post_id])
+
+
+def mark_version_reported(store: Database, version_id: int, at: str) -> None:
+    store.conn.execute("UPDATE post_versions SET reported_at = ? WHERE id = ?", [at, version_id])
+
+
+# -- missing posts: pending until the platform says --------------------------------------------------
+
+
+def last_created_in_run(store: Database, run_id: int, platform: str, account_id: str) -> str | None:
+    """The date of the last post (in feed order) that run ``run_id`` saw of the account."""
+    return store.scalar(
+        """SELECT created_at FROM posts WHERE last_crawl_run_id = ? AND platform = ? AND account_id = ?
+           AND created_at IS NOT NULL ORDER BY seen_rank DESC LIMIT 1""", [run_id, platform, account_id])
+
+
+def live_not_seen_by(store: Database, platform: str, account_id: str, run_id: int) -> list[dict[str, Any]]:
+    return store.query(
+        """SELECT post_id, created_at, last_seen, present_checked_at FROM posts WHERE platform = ? AND account_id = ?
+           AND status = 'live' AND (last_crawl_run_id IS NULL OR last_crawl_run_id != ?)""",
+        [platform, account_id, run_id])
+
+
+def mark_pending(store: Database, platform: str, post_ids: list[str], at: str) -> None:
+    with store.transaction():
+        for post_id in post_ids:
+            store.conn.execute(
+                """UPDATE posts SET status = 'pending', missing_since = COALESCE(missing_since, ?),
+                   next_check_at = COALESCE(next_check_at, ?) WHERE platform = ? AND post_id = ? AND status = 'live'""",
+                [at, at, platform, post_id])
+
+
+def due_pending(store: Database, platform: str, account_id: str, at: str, limit: int | None) -> list[dict[str, Any]]:
+    return store.query(
+        """SELECT * FROM posts WHERE platform = ? AND account_id = ? AND status = 'pending'
+           AND (next_check_at IS NULL OR next_check_at <= ?) ORDER BY missing_since, post_id LIMIT ?""",
+        [platform, account_id, at, -1 if limit is None else limit])
+
+
+def back_off(store: Database, platform: str, post_id: str, *, attempts: int, next_check_at: str, at: str,
+             reason: str) -> None:
+    with store.transaction():
+        store.conn.execute(
+            """UPDATE posts SET check_attempts = ?, next_check_at = ?, last_check_at = ?, last_check_reason = ?
+               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
+            [attempts, next_check_at, at, reason, platform, post_id])
+
+
+def still_there(store: Database, platform: str, post_id: str, *, at: str, next_check_at: str) -> None:
+    with store.transaction():
+        store.conn.execute(
+            """UPDATE posts SET status = 'live', missing_since = NULL, check_attempts = 0, next_check_at = ?,
+               last_check_at = ?, present_checked_at = ?, last_check_reason = '平台确认帖子仍在'
+               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
+            [next_check_at, at, at, platform, post_id])
+
+
+def confirm_deleted(store: Database, platform: str, post_id: str, at: str) -> bool:
+    """Pending → deleted; False when it is no longer pending (reappeared, or confirmed by another)."""
+    cur = store.conn.execute(
+        """UPDATE posts SET status = 'deleted', last_check_at = ?, last_check_reason = '平台确认已删除'
+           WHERE platform = ? AND post_id = ? AND status = 'pending'""", [at, platform, post_id])
+    return cur.rowcount > 0
+
+
+def last_post_created(store: Database, platform: str, account_id: str) -> str | None:
+    return store.scalar("SELECT MAX(created_at) FROM posts WHERE platform = ? AND account_id = ?",
+                        [platform, account_id])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from watcher.store.db import Database, utcnow, where
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -46,3 +49,47 @@ LEGACY: dict[LegacyStep, Migration] = {
 }
 # This module's own steps, recorded as component "registry".
 MIGRATIONS: list[Migration] = []
+
+
+def find(store: Database, platform: str, account_id: str) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM registry_accounts WHERE platform = ? AND account_id = ?", [platform, account_id])
+
+
+def insert(store: Database, values: dict[str, Any], now: str) -> int:
+    """A new registry row from validated ``values`` (column → value); returns its id."""
+    return int(store.db["registry_accounts"].insert({**values, "created_at": now, "updated_at": now}).last_rowid)
+
+
+def update(store: Database, registry_id: int, changed: dict[str, Any], now: str) -> None:
+    """Set ``changed`` columns (names from the validated record, never from users)."""
+    store.db["registry_accounts"].update(registry_id, {**changed, "updated_at": now})
+
+
+def add_filing(store: Database, registry_id: int, kind: str, field: str | None, old: Any, new: Any,
+               filed_date: str, note: str | None, actor: str | None) -> None:
+    store.conn.execute(
+        """INSERT INTO filings (registry_id, kind, field, old_value, new_value, filed_date, note, actor, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [registry_id, kind, field, None if old is None else str(old), None if new is None else str(new),
+         filed_date, note, actor, utcnow()],
+    )
+
+
+def list_accounts(store: Database, *, platform: str | None = None, unit: str | None = None,
+                  status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
+    clause, params = where({"platform": platform, "unit": unit, "status": status}, search=search,
+                           search_columns=("account_name", "account_id", "unit"))
+    return store.query(f"SELECT * FROM registry_accounts{clause} ORDER BY tier, platform, account_name", params)
+
+
+def filings_for(store: Database, registry_id: int) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM filings WHERE registry_id = ? ORDER BY filed_date, id", [registry_id])
+
+
+def units(store: Database) -> list[str]:
+    """Every unit that has a registered account."""
+    return [r["unit"] for r in store.query("SELECT DISTINCT unit FROM registry_accounts ORDER BY unit")]
+
+
+def is_empty(store: Database) -> bool:
+    return not store.scalar("SELECT COUNT(*) FROM registry_accounts")

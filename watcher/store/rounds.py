@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
 import sqlite_utils
 
+from spiders.base import Target
+from watcher.store.db import Database, dumps, loads, utcnow
 from watcher.store.steps import LegacyStep, Migration, sql
 
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed", "unreachable", "gone", "interrupted")
@@ -96,3 +103,160 @@ LEGACY: dict[LegacyStep, Migration] = {
 }
 # This module's own steps, recorded as component "rounds".
 MIGRATIONS: list[Migration] = []
+
+
+DONE = ("ok", "partial", "blocked", "failed", "unreachable", "gone", "interrupted")
+
+
+def open_round(store: Database, platform: str, mode: str, targets: list[Target],
+               scan_request_id: int | None = None) -> tuple[int, dict[str, int]]:
+    """Record a round and one queued run per target; returns the round id and key → run id."""
+    now = utcnow()
+    with store.transaction():
+        rid = int(store.conn.execute(
+            "INSERT INTO crawl_rounds (platform, mode, status, targets, scan_request_id, pid, started_at) "
+            "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+            [platform, mode, len(targets), scan_request_id, os.getpid(), now]).lastrowid)
+        runs = {}
+        for t in targets:
+            runs[t.key] = int(store.conn.execute(
+                "INSERT INTO crawl_runs (platform, mode, target, status, pid, scan_request_id, started_at, round_id) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                [platform, mode, t.key, os.getpid(), scan_request_id, now, rid]).lastrowid)
+    return rid, runs
+
+
+def start_run(store: Database, run_id: int) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE crawl_runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+                           [utcnow(), run_id])
+
+
+def close_run(store: Database, run_id: int, status: str, reason: str | None = None,
+              details: dict[str, Any] | None = None) -> bool:
+    """Close one target's run; False when it was already closed."""
+    if status not in DONE:
+        raise ValueError(status)
+    with store.transaction():
+        cur = store.conn.execute(
+            "UPDATE crawl_runs SET status = ?, reason = ?, details = ?, finished_at = ? "
+            "WHERE id = ? AND status IN ('queued', 'running')",
+            [status, reason, dumps(details or {}), utcnow(), run_id])
+    return cur.rowcount > 0
+
+
+def close_unfinished(store: Database, round_id: int, status: str, reason: str) -> int:
+    with store.transaction():
+        cur = store.conn.execute(
+            "UPDATE crawl_runs SET status = ?, reason = ?, finished_at = ? "
+            "WHERE round_id = ? AND status IN ('queued', 'running')", [status, reason, utcnow(), round_id])
+    return cur.rowcount
+
+
+def get_run(store: Database, run_id: int) -> dict[str, Any] | None:
+    row = store.one("SELECT * FROM crawl_runs WHERE id = ?", [run_id])
+    if row:
+        row["details"] = loads(row["details"], {})
+    return row
+
+
+def round_runs(store: Database, round_id: int) -> list[dict[str, Any]]:
+    rows = store.query("SELECT * FROM crawl_runs WHERE round_id = ? ORDER BY id", [round_id])
+    for r in rows:
+        r["details"] = loads(r["details"], {})
+    return rows
+
+
+def get_round(store: Database, round_id: int) -> dict[str, Any] | None:
+    row = store.one("SELECT * FROM crawl_rounds WHERE id = ?", [round_id])
+    if row:
+        row["details"] = loads(row["details"], {})
+    return row
+
+
+def set_stop_reason(store: Database, round_id: int, why: str) -> None:
+    """Why the round is being stopped (``daemon``, ``timeout``): the crawl process reads it to word
+    the runs it leaves unfinished."""
+    with store.transaction():
+        store.conn.execute("UPDATE crawl_rounds SET stop_reason = COALESCE(stop_reason, ?) WHERE id = ?", [why, round_id])
+
+
+def progress(store: Database, round_id: int) -> tuple[int, int]:
+    row = store.one("SELECT COUNT(*) AS total, SUM(status NOT IN ('queued', 'running')) AS done FROM crawl_runs "
+                    "WHERE round_id = ?", [round_id]) or {}
+    return int(row.get("done") or 0), int(row.get("total") or 0)
+
+
+def close_round(store: Database, round_id: int, status: str, reason: str | None, details: dict[str, Any]) -> None:
+    with store.transaction():
+        store.conn.execute(
+            "UPDATE crawl_rounds SET status = ?, reason = ?, details = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+            [status, reason, dumps(details), utcnow(), round_id])
+
+
+def set_round_details(store: Database, round_id: int, details: dict[str, Any]) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE crawl_rounds SET details = ? WHERE id = ?", [dumps(details), round_id])
+
+
+def last_round_started(store: Database, platform: str, mode: str) -> str | None:
+    """When the last scheduled round of this kind started (on-demand scans do not count)."""
+    return store.scalar("SELECT MAX(started_at) FROM crawl_rounds WHERE platform = ? AND mode = ? "
+                        "AND scan_request_id IS NULL", [platform, mode])
+
+
+@dataclass
+class PlatformState:
+    platform: str
+    cooldown_until: datetime | None
+    cooldown_level: int
+    blocked_since: str | None
+    blocked_rounds: int
+    reason: str | None
+    last_ok_at: str | None
+
+    def cooling(self, now: datetime | None = None) -> bool:
+        return self.cooldown_until is not None and self.cooldown_until > (now or datetime.now(UTC))
+
+
+def state(store: Database, platform: str) -> PlatformState:
+    row = store.one("SELECT * FROM platform_state WHERE platform = ?", [platform]) or {}
+    until = row.get("cooldown_until")
+    return PlatformState(platform, datetime.fromisoformat(until) if until else None, row.get("cooldown_level") or 0,
+                         row.get("blocked_since"), row.get("blocked_rounds") or 0, row.get("reason"), row.get("last_ok_at"))
+
+
+def upsert_state(store: Database, platform: str, **values: Any) -> None:
+    values["updated_at"] = utcnow()
+    cols = ", ".join(values)
+    store.conn.execute(
+        f"INSERT INTO platform_state (platform, {cols}) VALUES (?, {', '.join('?' * len(values))}) "
+        f"ON CONFLICT(platform) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in values)}",
+        [platform, *values.values()])
+
+
+def latest_rounds(store: Database) -> list[dict[str, Any]]:
+    """The last round of every platform, with its platform's cool-down columns."""
+    rows = store.query(
+        """SELECT r.*, s.cooldown_until, s.blocked_since, s.blocked_rounds, s.last_ok_at
+           FROM crawl_rounds r JOIN (SELECT platform, MAX(id) AS id FROM crawl_rounds GROUP BY platform) m ON m.id = r.id
+           LEFT JOIN platform_state s ON s.platform = r.platform ORDER BY r.platform""")
+    for r in rows:
+        r["details"] = loads(r["details"], {})
+    return rows
+
+
+@dataclass(frozen=True)
+class RunningRound:
+    id: int
+    pid: int | None
+    scan_request_id: int | None
+
+
+def running_rounds(store: Database) -> list[RunningRound]:
+    return [RunningRound(r["id"], r["pid"], r["scan_request_id"])
+            for r in store.query("SELECT id, pid, scan_request_id FROM crawl_rounds WHERE status = 'running'")]
+
+
+def add_items(store: Database, run_id: int, n: int) -> None:
+    store.conn.execute("UPDATE crawl_runs SET items = items + ? WHERE id = ?", [n, run_id])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from watcher.store.db import Database, dumps, utcnow
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -22,3 +23,17 @@ LEGACY: dict[LegacyStep, Migration] = {
 }
 # This module's own steps, recorded as component "scans".
 MIGRATIONS: list[Migration] = []
+
+
+def fail_orphaned(store: Database, live: set[int | None], error: str) -> int:
+    """Scan requests marked running whose round is not (``live``: the running rounds' request
+    ids): their process is gone. Returns how many were closed as failed."""
+    n = 0
+    with store.transaction():
+        for row in store.query("SELECT id FROM scan_requests WHERE status = 'running'"):
+            if row["id"] in live:
+                continue
+            store.conn.execute("UPDATE scan_requests SET status = 'failed', finished_at = ?, summary = ? WHERE id = ?",
+                               [utcnow(), dumps({"error": error}), row["id"]])
+            n += 1
+    return n

@@ -35,7 +35,7 @@ from spiders import catalog
 from watcher import findings, registry, timefmt
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.periods import active_periods, local_tz
-from watcher.store import Store, utcnow
+from watcher.store import Store, accounts, posts, rounds
 from watcher.store.findings import record
 from watcher.watch import avatars
 
@@ -113,9 +113,7 @@ class _Account:
 
 def _account(store: Store, platform: str, account_id: str) -> _Account:
     reg = registry.find_account(store, platform, account_id)
-    snap = store.one("SELECT name FROM profile_snapshots WHERE platform = ? AND account_id = ? AND name IS NOT NULL "
-                     "ORDER BY id DESC LIMIT 1", [platform, account_id])
-    name = (snap or {}).get("name") or (reg or {}).get("account_name") or account_id
+    name = accounts.latest_name(store, platform, account_id) or (reg or {}).get("account_name") or account_id
     return _Account(platform, account_id, name, reg["unit"] if reg else None, reg["tier"] if reg else None)
 
 
@@ -127,7 +125,7 @@ def analyse_timeline(cfg: Config, store: Store, run_id: int, *, today: date | No
                      fetch_avatar: AvatarFetcher | None = None) -> dict[str, int]:
     """Analyse one ``ok`` (or ``gone``) timeline run of one account (``crawl_runs.target``). With a
     ``checker``, the account's due pending posts are then confirmed through it."""
-    run = store.one("SELECT * FROM crawl_runs WHERE id = ?", [run_id])
+    run = rounds.get_run(store, run_id)
     if run is None or run["status"] not in ("ok", "gone") or run["mode"] != "timeline":
         return {}
     return analyse_account(cfg, store, run["platform"], run["target"], run_id, today=today, checker=checker,
@@ -143,14 +141,13 @@ def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, r
     today = today or now.astimezone(local_tz()).date()
     acc = _account(store, platform, account_id)
     counts = {"profile_change": 0, "edit": 0, "pending": 0, "deletion": 0, "account_gone": 0}
-    current = store.one("SELECT * FROM profile_snapshots WHERE crawl_run_id = ? AND platform = ? AND account_id = ? "
-                        "ORDER BY id DESC LIMIT 1", [run_id, platform, account_id])
+    current = accounts.snapshot_of_run(store, run_id, platform, account_id)
 
     if current and current["status"] == "gone":
         counts["account_gone"] += record(store, findings.account_gone(
             acc.platform, acc.account_id, acc.name, acc.unit, tier=acc.tier, since=today.isoformat(),
             run_id=run_id)).created
-        _mark_analysed(store, current["id"])
+        accounts.mark_analysed(store, current["id"])
         return counts
 
     if current:
@@ -162,11 +159,6 @@ def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, r
         done = confirm_pending(cfg, store, platform, account_id, checker, now=now)
         counts["deletion"] += done["deleted"]
     return counts
-
-
-def _mark_analysed(store: Store, snapshot_id: int) -> None:
-    with store.transaction():
-        store.conn.execute("UPDATE profile_snapshots SET analysed_at = ? WHERE id = ?", [utcnow(), snapshot_id])
 
 
 # -- profile --------------------------------------------------------------------------------------
@@ -193,9 +185,7 @@ def _avatar_image(store: Store, snap: dict[str, Any], baseline: dict[str, Any] |
             digest = avatars.phash(local)
             path = str(local)
     if digest:
-        with store.transaction():
-            store.conn.execute("UPDATE profile_snapshots SET avatar_phash = ?, avatar_path = ? WHERE id = ?",
-                               [digest, path, snap["id"]])
+        accounts.set_avatar_image(store, snap["id"], digest, path)
     return {**snap, "avatar_phash": digest, "avatar_path": path}
 
 
@@ -203,10 +193,7 @@ def _profile_changes(cfg: Config, store: Store, run_id: int, current: dict[str, 
                      fetch: AvatarFetcher) -> int:
     if current["analysed_at"]:
         return 0  # analysed already (analysis may be asked twice for one run): nothing new
-    baseline = store.one(
-        """SELECT * FROM profile_snapshots WHERE platform = ? AND account_id = ? AND status = 'ok'
-           AND analysed_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1""",
-        [acc.platform, acc.account_id, current["id"]])
+    baseline = accounts.analysed_before(store, acc.platform, acc.account_id, current["id"])
     current = _avatar_image(store, current, baseline, fetch)
     made = 0
     if baseline is not None:
@@ -222,7 +209,7 @@ def _profile_changes(cfg: Config, store: Store, run_id: int, current: dict[str, 
                 new_name=current["name"] or acc.name, unit=acc.unit, column=col, identity_digest=digest,
                 field=field, label=label, old=old, new=new, changed_on=today.isoformat(), reasons=reasons,
                 extra=extra, run_id=run_id)).created
-    _mark_analysed(store, current["id"])
+    accounts.mark_analysed(store, current["id"])
     return made
 
 
@@ -259,15 +246,10 @@ def _avatar_change(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, list[
 def _report_edits(store: Store, acc: _Account, run_id: int | None = None) -> int:
     """Every post of the account whose current text was never analysed is compared with its
     last analysed version; the current version then becomes the baseline."""
-    rows = store.query(
-        """SELECT p.post_id, p.url, p.created_at, v.id AS version_id, v.text, v.text_sha256 FROM posts p
-           JOIN post_versions v ON v.platform = p.platform AND v.post_id = p.post_id AND v.text_sha256 = p.text_sha256
-           WHERE p.platform = ? AND p.account_id = ? AND v.reported_at IS NULL""", [acc.platform, acc.account_id])
+    rows = posts.unreported_versions(store, acc.platform, acc.account_id)
     made = 0
     for p in rows:
-        base = store.one(
-            """SELECT text, text_sha256 FROM post_versions WHERE platform = ? AND post_id = ? AND reported_at IS NOT NULL
-               ORDER BY reported_at DESC, id DESC LIMIT 1""", [acc.platform, p["post_id"]])
+        base = posts.last_reported_version(store, acc.platform, p["post_id"])
         with store.transaction():
             if base is not None and base["text_sha256"] != p["text_sha256"]:
                 made += record(store, findings.edit(
@@ -275,8 +257,7 @@ def _report_edits(store: Store, acc: _Account, run_id: int | None = None) -> int
                     text_sha256=p["text_sha256"], url=p["url"], old_text=base["text"], new_text=p["text"],
                     diff=text_diff(base["text"], p["text"]), created_at=p["created_at"], run_id=run_id)).created
             # microseconds: the order of analyses, even two in one second
-            store.conn.execute("UPDATE post_versions SET reported_at = ? WHERE id = ?",
-                               [datetime.now(UTC).isoformat(), p["version_id"]])
+            posts.mark_version_reported(store, p["version_id"], datetime.now(UTC).isoformat())
     return made
 
 
@@ -296,10 +277,7 @@ def _parse(ts: str | None) -> datetime | None:
 def _window_start(store: Store, platform: str, account_id: str, run_id: int) -> datetime | None:
     """The oldest moment this run's pages covered: the date of the last post in feed order (not
     the oldest date seen — a pinned post is old and on top)."""
-    rows = store.query(
-        """SELECT created_at FROM posts WHERE last_crawl_run_id = ? AND platform = ? AND account_id = ?
-           AND created_at IS NOT NULL ORDER BY seen_rank DESC LIMIT 1""", [run_id, platform, account_id])
-    return _parse(rows[0]["created_at"]) if rows else None
+    return _parse(posts.last_created_in_run(store, run_id, platform, account_id))
 
 
 def mark_missing(store: Store, platform: str, account_id: str, run_id: int, now: datetime | None = None) -> int:
@@ -312,10 +290,7 @@ def mark_missing(store: Store, platform: str, account_id: str, run_id: int, now:
     """
     now = now or datetime.now(UTC)
     can_check = catalog.get(platform).supports("check")
-    candidates = store.query(
-        """SELECT post_id, created_at, last_seen, present_checked_at FROM posts WHERE platform = ? AND account_id = ?
-           AND status = 'live' AND (last_crawl_run_id IS NULL OR last_crawl_run_id != ?)""",
-        [platform, account_id, run_id])
+    candidates = posts.live_not_seen_by(store, platform, account_id, run_id)
     start = _window_start(store, platform, account_id, run_id)
     missing = []
     for c in candidates:
@@ -324,12 +299,7 @@ def mark_missing(store: Store, platform: str, account_id: str, run_id: int, now:
         left_unasked = can_check and (c["present_checked_at"] is None or c["present_checked_at"] < c["last_seen"])
         if in_window or left_unasked:
             missing.append(c)
-    with store.transaction():
-        for c in missing:
-            store.conn.execute(
-                """UPDATE posts SET status = 'pending', missing_since = COALESCE(missing_since, ?),
-                   next_check_at = COALESCE(next_check_at, ?) WHERE platform = ? AND post_id = ? AND status = 'live'""",
-                [_iso(now), _iso(now), platform, c["post_id"]])
+    posts.mark_pending(store, platform, [c["post_id"] for c in missing], _iso(now))
     if missing:
         logger.info("{} {}：{} 条帖子不在本次时间线中，待核实", platform, account_id, len(missing))
     return len(missing)
@@ -339,10 +309,7 @@ def due_pending(store: Store, platform: str, account_id: str, now: datetime | No
                 limit: int | None = None) -> list[dict[str, Any]]:
     """Pending posts of one account whose next check is due, oldest-missing first."""
     now = now or datetime.now(UTC)
-    return store.query(
-        """SELECT * FROM posts WHERE platform = ? AND account_id = ? AND status = 'pending'
-           AND (next_check_at IS NULL OR next_check_at <= ?) ORDER BY missing_since, post_id LIMIT ?""",
-        [platform, account_id, _iso(now), -1 if limit is None else limit])
+    return posts.due_pending(store, platform, account_id, _iso(now), limit)
 
 
 def confirm_pending(cfg: Config, store: Store, platform: str, account_id: str, checker: Checker, *,
@@ -384,30 +351,19 @@ def _back_off(store: Store, p: dict[str, Any], now: datetime) -> None:
     attempts = (p["check_attempts"] or 0) + 1
     delay = min(CHECK_BACKOFF_FIRST * 2 ** (attempts - 1), CHECK_BACKOFF_MAX)
     logger.warning("无法确认帖子 {} 是否被删除（核查未得到结论，第 {} 次），{} 后再试", p["post_id"], attempts, delay)
-    with store.transaction():
-        store.conn.execute(
-            """UPDATE posts SET check_attempts = ?, next_check_at = ?, last_check_at = ?, last_check_reason = ?
-               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
-            [attempts, _iso(now + delay), _iso(now), "核查未得到结论（登录墙、错误或被中断）", p["platform"], p["post_id"]])
+    posts.back_off(store, p["platform"], p["post_id"], attempts=attempts, next_check_at=_iso(now + delay), at=_iso(now),
+                   reason="核查未得到结论（登录墙、错误或被中断）")
 
 
 def _still_there(store: Store, p: dict[str, Any], now: datetime) -> None:
-    with store.transaction():
-        store.conn.execute(
-            """UPDATE posts SET status = 'live', missing_since = NULL, check_attempts = 0, next_check_at = ?,
-               last_check_at = ?, present_checked_at = ?, last_check_reason = '平台确认帖子仍在'
-               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
-            [_iso(now + RECHECK_PRESENT_AFTER), _iso(now), _iso(now), p["platform"], p["post_id"]])
+    posts.still_there(store, p["platform"], p["post_id"], at=_iso(now), next_check_at=_iso(now + RECHECK_PRESENT_AFTER))
 
 
 def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: dict[str, Any], now: datetime) -> int:
     in_period = any(x.covers(acc.platform) for x in active_periods(cfg, store, now))
     confirmed = _iso(now)
     with store.transaction():
-        cur = store.conn.execute(
-            """UPDATE posts SET status = 'deleted', last_check_at = ?, last_check_reason = '平台确认已删除'
-               WHERE platform = ? AND post_id = ? AND status = 'pending'""", [confirmed, acc.platform, p["post_id"]])
-        if cur.rowcount == 0:
+        if not posts.confirm_deleted(store, acc.platform, p["post_id"], confirmed):
             return 0  # reappeared (or confirmed by someone else) while we were asking
         return int(record(store, findings.deletion(
             acc.platform, acc.account_id, acc.name, acc.unit, post=p, confirmed_at=confirmed, in_period=in_period,
@@ -430,18 +386,12 @@ def catch_up(cfg: Config, store: Store) -> dict[str, int]:
         counts["judged"] = sum(judge_unjudged(cfg, store).values())
     except Exception:  # noqa: BLE001 - the daemon starts anyway; the next discovery judges them
         logger.exception("补做未判定账号的判定时出错")
-    rows = store.query(
-        """SELECT r.id FROM crawl_runs r JOIN profile_snapshots s ON s.crawl_run_id = r.id
-           WHERE r.mode = 'timeline' AND r.status = 'ok' AND s.analysed_at IS NULL
-           AND r.id = (SELECT MAX(id) FROM crawl_runs x WHERE x.platform = r.platform AND x.target = r.target
-                       AND x.mode = 'timeline')
-           GROUP BY r.id ORDER BY r.id""")
-    for r in rows:
+    for run_id in accounts.unanalysed_timeline_runs(store):
         try:
-            analyse_timeline(cfg, store, r["id"], fetch_avatar=lambda url: None)
+            analyse_timeline(cfg, store, run_id, fetch_avatar=lambda url: None)
             counts["analysed"] += 1
         except Exception:  # noqa: BLE001 - one broken run must not keep the daemon from starting
-            logger.exception("补做采集 #{} 的分析时出错", r["id"])
+            logger.exception("补做采集 #{} 的分析时出错", run_id)
     if counts["judged"] or counts["analysed"]:
         logger.info("补做上次中断的分析：判定账号 {} 个，巡检分析 {} 次", counts["judged"], counts["analysed"])
     return counts
