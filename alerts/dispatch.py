@@ -32,10 +32,11 @@ from alerts.routing import route
 from alerts.secrets import Credentials, redact
 from alerts.split import LIMITS, split_message
 from watcher.config import ChannelConfig, Config, UnitConfig
-from watcher.findings import OPEN_STATUSES
 from watcher.periods import active_periods, local_tz
 from watcher.schedule import ScheduledJob
-from watcher.store import Store, loads
+from watcher.store import Store, deliveries
+from watcher.store import findings as stored_findings
+from watcher.store.findings import OPEN_STATUSES
 
 # Messages a bot accepts per minute before it starts dropping them (DingTalk documents 20).
 RATE_PER_MINUTE: dict[str, int] = {"dingtalk": 20, "wecom": 20, "feishu": 100}
@@ -99,61 +100,43 @@ def _when(cfg: Config, store: Store, unit: UnitConfig, finding: dict[str, Any], 
     return (quiet_end or now), "immediate"
 
 
-def plan(store: Store, cfg: Config, now: datetime) -> int:
+def plan(cfg: Config, store: Store, now: datetime) -> int:
     """Create deliveries for every open finding revision not planned yet; returns how many."""
-    rows = store.query(
-        f"""SELECT f.* FROM findings f LEFT JOIN alert_plans p ON p.finding_id = f.id AND p.revision = f.revision
-            WHERE p.finding_id IS NULL AND f.status IN ({','.join('?' * len(OPEN_STATUSES))})""",
-        list(OPEN_STATUSES),
-    )
     created = 0
     central = cfg.central_unit()
-    for f in rows:
-        f["details"] = loads(f["details"], {})
+    for f in deliveries.unplanned(store, OPEN_STATUSES):
         r = route(cfg, store, f, now)
         with store.transaction():
-            store.conn.execute("INSERT OR IGNORE INTO alert_plans (finding_id, revision, planned_at, route) VALUES (?, ?, ?, ?)",
-                               [f["id"], f["revision"], _iso(now), "；".join(r.why) if r else "无单位可发送"])
+            deliveries.add_plan(store, f["id"], f["revision"], _iso(now), "；".join(r.why) if r else "无单位可发送")
             if r is None:
                 continue
             for unit, role in r.units(central):
                 when, purpose = _when(cfg, store, unit, f, now)
                 for i in range(len(unit.channels)):
-                    key = f"{f['id']}:{f['revision']}:{channel_key(unit, i)}"
-                    cur = store.conn.execute(
-                        """INSERT OR IGNORE INTO deliveries (finding_id, revision, unit, channel, dedupe_key, status,
-                           attempts, next_attempt_at, created_at, role, purpose) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)""",
-                        [f["id"], f["revision"], unit.id, channel_key(unit, i), key, _iso(when), _iso(now), role, purpose],
-                    )
-                    created += cur.rowcount
+                    created += deliveries.add(
+                        store, finding_id=f["id"], revision=f["revision"], unit=unit.id, channel=channel_key(unit, i),
+                        dedupe_key=f"{f['id']}:{f['revision']}:{channel_key(unit, i)}", next_attempt_at=_iso(when),
+                        created_at=_iso(now), role=role, purpose=purpose)
     return created
 
 
-def escalate(store: Store, cfg: Config, now: datetime) -> int:
+def escalate(cfg: Config, store: Store, now: datetime) -> int:
     """Findings still open after ``alerts.escalate_after_hours`` go to the central department."""
     central = cfg.central_unit()
     if central is None:
         return 0
     cutoff = _iso(now - timedelta(hours=cfg.alerts.escalate_after_hours))
-    rows = store.query(
-        """SELECT f.id, f.revision, f.unit FROM findings f WHERE f.status = 'open' AND f.created_at <= ?
-           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.finding_id = f.id AND d.purpose = 'escalation')""",
-        [cutoff],
-    )
     created = 0
-    for f in rows:
+    for f in deliveries.open_without_escalation(store, cutoff):
         unit = cfg.unit(f["unit"])
         if unit is not None and unit.central:
             continue
         with store.transaction():
             for i in range(len(central.channels)):
-                cur = store.conn.execute(
-                    """INSERT OR IGNORE INTO deliveries (finding_id, revision, unit, channel, dedupe_key, status, attempts,
-                       next_attempt_at, created_at, role, purpose) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, '升级', 'escalation')""",
-                    [f["id"], f["revision"], central.id, channel_key(central, i), f"escalate:{f['id']}:{channel_key(central, i)}",
-                     _iso(now), _iso(now)],
-                )
-                created += cur.rowcount
+                created += deliveries.add(
+                    store, finding_id=f["id"], revision=f["revision"], unit=central.id, channel=channel_key(central, i),
+                    dedupe_key=f"escalate:{f['id']}:{channel_key(central, i)}", next_attempt_at=_iso(now),
+                    created_at=_iso(now), role="升级", purpose="escalation")
         if created:
             logger.info("发现 #{} 超过 {} 小时未复核，已升级至 {}", f["id"], cfg.alerts.escalate_after_hours, central.name)
     return created
@@ -168,8 +151,7 @@ class Result:
 
 
 def _sent_last_minute(store: Store, channel: str, now: datetime) -> int:
-    return store.scalar("SELECT COUNT(*) FROM deliveries WHERE channel = ? AND status = 'sent' AND sent_at > ?",
-                        [channel, _iso(now - timedelta(seconds=60))]) or 0
+    return deliveries.sent_since(store, channel, _iso(now - timedelta(seconds=60)))
 
 
 def _compose(cfg: Config, unit: UnitConfig, rows: list[dict[str, Any]], findings: dict[int, dict[str, Any]]) -> Outgoing:
@@ -193,39 +175,25 @@ def recover_stale_claims(store: Store, now: datetime) -> int:
     """Claims older than :data:`CLAIM_STALE_AFTER` belong to a sender that died between claiming
     and recording the outcome: they go back to pending. (If it died after the receiver accepted
     the message, that message is sent a second time: at least once beats never.)"""
-    with store.transaction():
-        cur = store.conn.execute(
-            """UPDATE deliveries SET status = 'pending', claimed_by = NULL, claimed_at = NULL,
-               last_error = '发送进程中断，已重新排队' WHERE status = 'sending' AND claimed_at <= ?""",
-            [_iso(now - CLAIM_STALE_AFTER)])
-    if cur.rowcount:
-        logger.warning("{} 条告警的发送进程已中断，重新排队", cur.rowcount)
-    return cur.rowcount
+    n = deliveries.requeue_claimed_before(store, _iso(now - CLAIM_STALE_AFTER), "发送进程中断，已重新排队")
+    if n:
+        logger.warning("{} 条告警的发送进程已中断，重新排队", n)
+    return n
 
 
 def claim_due(store: Store, now: datetime) -> tuple[str, list[dict[str, Any]]]:
     """Atomically take every due pending delivery for this sender: one UPDATE moves them to
     'sending' under a fresh token, so a row another sender already took is not taken again."""
     token = _claim_token()
-    with store.transaction():
-        store.conn.execute(
-            """UPDATE deliveries SET status = 'sending', claimed_by = ?, claimed_at = ?
-               WHERE status = 'pending' AND next_attempt_at <= ?""", [token, _iso(now), _iso(now)])
-    rows = store.query("SELECT * FROM deliveries WHERE status = 'sending' AND claimed_by = ? ORDER BY id", [token])
-    return token, rows
+    return token, deliveries.claim_due(store, token, _iso(now))
 
 
 def _release(store: Store, token: str, ids: list[int], **values: Any) -> None:
     """Leave 'sending' for the given rows, only where this sender still holds the claim."""
-    sets = ", ".join(f"{k} = ?" for k in values)
-    with store.transaction():
-        for i in ids:
-            store.conn.execute(
-                f"UPDATE deliveries SET {sets}, claimed_by = NULL, claimed_at = NULL "
-                "WHERE id = ? AND status = 'sending' AND claimed_by = ?", [*values.values(), i, token])
+    deliveries.release(store, token, ids, **values)
 
 
-def deliver_due(store: Store, cfg: Config, now: datetime, sender: Sender | None = None) -> Result:
+def deliver_due(cfg: Config, store: Store, now: datetime, sender: Sender | None = None) -> Result:
     sender = sender or Sender(cfg.alerts.smtp, Credentials(cfg.resolve_path(cfg.alerts.credentials_file)
                                                            if cfg.alerts.credentials_file else None))
     recover_stale_claims(store, now)
@@ -234,10 +202,7 @@ def deliver_due(store: Store, cfg: Config, now: datetime, sender: Sender | None 
     if not due:
         return result
     ids = sorted({r["finding_id"] for r in due if r["finding_id"] is not None})
-    findings = {}
-    for f in store.query(f"SELECT * FROM findings WHERE id IN ({','.join('?' * len(ids))})", ids):
-        f["details"] = loads(f["details"], {})
-        findings[f["id"]] = f
+    findings = stored_findings.get_many(store, ids)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in due:
         f = findings.get(r["finding_id"])
@@ -248,15 +213,15 @@ def deliver_due(store: Store, cfg: Config, now: datetime, sender: Sender | None 
         batch = "digest" if r["purpose"] == "digest" else f"single{r['id']}"
         groups[(r["channel"], batch)].append(r)
     for (channel, _batch), rows in groups.items():
-        _send_group(store, cfg, sender, token, channel, rows, findings, now, result)
+        _send_group(cfg, store, sender, token, channel, rows, findings, now, result)
     return result
 
 
-def _send_group(store: Store, cfg: Config, sender: Sender, token: str, channel: str, rows: list[dict[str, Any]],
+def _send_group(cfg: Config, store: Store, sender: Sender, token: str, channel: str, rows: list[dict[str, Any]],
                 findings: dict[int, dict[str, Any]], now: datetime, result: Result) -> None:
     found = _channel(cfg, channel)
     if found is None:
-        _fail(store, cfg, token, rows, now, "渠道已从配置中删除", final=True, result=result)
+        _fail(cfg, store, token, rows, now, "渠道已从配置中删除", final=True, result=result)
         return
     unit, ch = found
     limit = RATE_PER_MINUTE.get(ch.type)
@@ -270,20 +235,14 @@ def _send_group(store: Store, cfg: Config, sender: Sender, token: str, channel: 
         confirmations = [sender.send(ch, Outgoing(msg.title, part))
                          for part in split_message(msg.text, LIMITS.get(ch.type, 60000))]
     except DeliveryError as e:
-        _fail(store, cfg, token, rows, now, str(e), final=False, result=result)
+        _fail(cfg, store, token, rows, now, str(e), final=False, result=result)
         return
-    with store.transaction():
-        for r in rows:
-            store.conn.execute(
-                """UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, confirmation = ?,
-                   last_error = NULL, claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ?""",
-                [_iso(now), confirmations[-1], r["id"], token],
-            )
+    deliveries.mark_sent(store, token, [r["id"] for r in rows], _iso(now), confirmations[-1])
     result.sent += len(rows)
     logger.info("告警已送达 {} {}（{} 条）：{}", unit.name, ch.type, len(rows), confirmations[-1])
 
 
-def _fail(store: Store, cfg: Config, token: str, rows: list[dict[str, Any]], now: datetime, error: str, *,
+def _fail(cfg: Config, store: Store, token: str, rows: list[dict[str, Any]], now: datetime, error: str, *,
           final: bool, result: Result) -> None:
     error = redact(error)
     with store.transaction():
@@ -291,56 +250,45 @@ def _fail(store: Store, cfg: Config, token: str, rows: list[dict[str, Any]], now
             attempts = r["attempts"] + 1
             give_up = final or attempts >= cfg.alerts.max_attempts
             delay = timedelta(minutes=min(2 ** attempts, 60))
-            store.conn.execute(
-                """UPDATE deliveries SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ?,
-                   claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ?""",
-                [attempts, error, "failed" if give_up else "pending", _iso(now + delay), r["id"], token],
-            )
+            deliveries.mark_failed_attempt(store, token, r["id"], attempts=attempts, error=error,
+                                           status="failed" if give_up else "pending", next_attempt_at=_iso(now + delay))
             if give_up:
                 result.failed += 1
             else:
                 result.retried += 1
             if attempts >= FALLBACK_AFTER_ATTEMPTS and not r["channel"].endswith(":email") and r["purpose"] != "fallback":
-                _fallback(store, cfg, r, now)
+                _fallback(cfg, store, r, now)
     logger.warning("告警发送失败（{} 条），{}：{}", len(rows), "不再重试" if final else "稍后重试", error)
 
 
-def _fallback(store: Store, cfg: Config, row: dict[str, Any], now: datetime) -> None:
+def _fallback(cfg: Config, store: Store, row: dict[str, Any], now: datetime) -> None:
     """A bot that keeps failing: send the same finding by email (the unit's, else central's)."""
     for unit in (next((u for u in cfg.units if u.id == row["unit"]), None), cfg.central_unit()):
         if unit is None:
             continue
         for i, ch in enumerate(unit.channels):
             if ch.type == "email":
-                store.conn.execute(
-                    """INSERT OR IGNORE INTO deliveries (finding_id, revision, unit, channel, dedupe_key, status, attempts,
-                       next_attempt_at, created_at, role, purpose) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 'fallback')""",
-                    [row["finding_id"], row["revision"], unit.id, channel_key(unit, i), f"{row['dedupe_key']}:fallback",
-                     _iso(now), _iso(now), row["role"]],
-                )
+                deliveries.add(
+                    store, finding_id=row["finding_id"], revision=row["revision"], unit=unit.id,
+                    channel=channel_key(unit, i), dedupe_key=f"{row['dedupe_key']}:fallback", next_attempt_at=_iso(now),
+                    created_at=_iso(now), role=row["role"], purpose="fallback")
                 return
 
 
-def run_once(store: Store, cfg: Config, now: datetime | None = None, sender: Sender | None = None) -> Result:
+def run_once(cfg: Config, store: Store, now: datetime | None = None, sender: Sender | None = None) -> Result:
     now = now or datetime.now(UTC)
-    plan(store, cfg, now)
-    escalate(store, cfg, now)
-    return deliver_due(store, cfg, now, sender)
+    plan(cfg, store, now)
+    escalate(cfg, store, now)
+    return deliver_due(cfg, store, now, sender)
 
 
 def status(store: Store) -> dict[str, Any]:
-    counts = {r["status"]: r["n"] for r in store.query("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")}
-    problems = store.query(
-        """SELECT d.id, d.finding_id, d.unit, d.channel, d.status, d.attempts, d.last_error, d.next_attempt_at, f.title
-           FROM deliveries d LEFT JOIN findings f ON f.id = d.finding_id
-           WHERE d.status IN ('pending', 'sending', 'failed') ORDER BY d.status, d.next_attempt_at LIMIT 200"""
-    )
-    return {"counts": counts, "deliveries": problems}
+    return {"counts": deliveries.counts(store), "deliveries": deliveries.unfinished(store)}
 
 
 def _dispatch(cfg: Config) -> None:
     with Store.open(cfg.db_path) as store:
-        run_once(store, cfg)
+        run_once(cfg, store)
 
 
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:

@@ -82,7 +82,7 @@ def _sender(cfg):
 def test_email_is_received_with_recipients_subject_and_chinese_body(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
     _imp(store, "北理工粉丝团")  # no unit in the name → central department, by email
-    r = dispatch.run_once(store, cfg, NOW, _sender(cfg))
+    r = dispatch.run_once(cfg, store, NOW, _sender(cfg))
     assert r.sent == 1
     mail = smtp[1].messages[0]
     assert sorted(mail["rcpt"]) == ["head@example.edu.cn", "xcb@example.edu.cn"]
@@ -97,7 +97,7 @@ def test_signed_bots_receive_json(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
     _imp(store, "北理工计算机学院学生会", "1")               # → 计算机学院: dingtalk + email
     _imp(store, "北理工研究生院招生", "2", unit="研究生院")   # → 研究生院: wecom (+ central: office words)
-    r = dispatch.run_once(store, cfg, NOW, _sender(cfg))
+    r = dispatch.run_once(cfg, store, NOW, _sender(cfg))
     assert r.failed == 0 and r.retried == 0
     assert len(bots.received["dingtalk"]) == 1 and "计算机学院" in bots.received["dingtalk"][0]["markdown"]["text"]
     assert len(bots.received["wecom"]) == 1
@@ -110,9 +110,9 @@ def test_feishu_signed_and_digest_policy(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
     _imp(store, "北理工团委小助手", "1", unit="校团委")
     _imp(store, "北理工团委二手群", "2", unit="校团委")
-    dispatch.run_once(store, cfg, NOW, _sender(cfg))           # 10:00: digest waits for 09:00 tomorrow
+    dispatch.run_once(cfg, store, NOW, _sender(cfg))           # 10:00: digest waits for 09:00 tomorrow
     assert bots.received["feishu"] == []
-    dispatch.run_once(store, cfg, NOW + timedelta(hours=23, minutes=1), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(hours=23, minutes=1), _sender(cfg))
     assert len(bots.received["feishu"]) == 1
     text = bots.received["feishu"][0]["content"]["text"]
     assert "共有 2 条" in text and "小助手" in text and "二手群" in text
@@ -122,12 +122,12 @@ def test_errcode_is_retried_reported_and_never_counted_as_sent(tmp_path, smtp, b
     cfg, store = _config(tmp_path, smtp, bots)
     bots.fail["dingtalk"] = [{"errcode": 130101, "errmsg": "send too fast"}]
     _imp(store, "北理工计算机学院", "1")
-    r = dispatch.run_once(store, cfg, NOW, _sender(cfg))
+    r = dispatch.run_once(cfg, store, NOW, _sender(cfg))
     assert r.retried == 1
     row = store.one("SELECT * FROM deliveries WHERE channel LIKE '%dingtalk'")
     assert row["status"] == "pending" and row["attempts"] == 1 and "130101" in row["last_error"]
     assert bots.received["dingtalk"] == []
-    r = dispatch.run_once(store, cfg, NOW + timedelta(minutes=3), _sender(cfg))
+    r = dispatch.run_once(cfg, store, NOW + timedelta(minutes=3), _sender(cfg))
     assert r.sent == 1
     assert store.one("SELECT status FROM deliveries WHERE channel LIKE '%dingtalk'")["status"] == "sent"
 
@@ -135,14 +135,14 @@ def test_errcode_is_retried_reported_and_never_counted_as_sent(tmp_path, smtp, b
 def test_restart_does_not_resend_but_a_changed_finding_is_sent_again(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
     _imp(store, "北理工粉丝团")
-    dispatch.run_once(store, cfg, NOW, _sender(cfg))
+    dispatch.run_once(cfg, store, NOW, _sender(cfg))
     store.close()
     store = Store.open(cfg.db_path)  # a restarted daemon
     _imp(store, "北理工粉丝团")  # the same finding seen again
-    dispatch.run_once(store, cfg, NOW + timedelta(minutes=5), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(minutes=5), _sender(cfg))
     assert len(smtp[1].messages) == 1
     _imp(store, "北理工粉丝团", extra="新的理由")  # content changed → revision 2
-    dispatch.run_once(store, cfg, NOW + timedelta(minutes=10), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(minutes=10), _sender(cfg))
     assert len(smtp[1].messages) == 2 and "第 2 版" in smtp[1].messages[1]["body"]
 
 
@@ -150,14 +150,14 @@ def test_escalation_after_configured_hours(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots, escalate_after_hours=4)
     rec = _imp(store, "北理工计算机学院", "1")
     store.conn.execute("UPDATE findings SET created_at = ? WHERE id = ?", [NOW.isoformat(), rec.id])
-    dispatch.run_once(store, cfg, NOW, _sender(cfg))
+    dispatch.run_once(cfg, store, NOW, _sender(cfg))
     assert not any("升级" in m["subject"] for m in smtp[1].messages)
-    dispatch.run_once(store, cfg, NOW + timedelta(hours=3, minutes=59), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(hours=3, minutes=59), _sender(cfg))
     assert not any("升级" in m["subject"] for m in smtp[1].messages)
-    dispatch.run_once(store, cfg, NOW + timedelta(hours=4, minutes=1), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(hours=4, minutes=1), _sender(cfg))
     esc = [m for m in smtp[1].messages if "升级" in m["subject"]]
     assert len(esc) == 1 and "xcb@example.edu.cn" in esc[0]["rcpt"] and "未复核" in esc[0]["body"]
-    dispatch.run_once(store, cfg, NOW + timedelta(hours=9), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(hours=9), _sender(cfg))
     assert len([m for m in smtp[1].messages if "升级" in m["subject"]]) == 1
 
 
@@ -166,7 +166,7 @@ def test_reviewed_finding_is_not_escalated(tmp_path, smtp, bots):
     rec = _imp(store, "北理工计算机学院", "1")
     store.conn.execute("UPDATE findings SET created_at = ? WHERE id = ?", [NOW.isoformat(), rec.id])
     set_status(store, rec.id, "false_positive", actor="tester", action="误报")
-    dispatch.run_once(store, cfg, NOW + timedelta(hours=2), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(hours=2), _sender(cfg))
     assert smtp[1].messages == []
 
 
@@ -176,7 +176,7 @@ def test_channel_that_keeps_failing_falls_back_to_email(tmp_path, smtp, bots):
     _imp(store, "北理工研究生交流群", "3", unit="研究生院")
     t = NOW
     for _ in range(4):
-        dispatch.run_once(store, cfg, t, _sender(cfg))
+        dispatch.run_once(cfg, store, t, _sender(cfg))
         t += timedelta(hours=1)
     fallback = store.one("SELECT * FROM deliveries WHERE purpose = 'fallback'")
     assert fallback is not None and fallback["status"] == "sent" and fallback["unit"] == "central"
@@ -189,7 +189,7 @@ def test_secrets_never_reach_logs_or_the_delivery_log(tmp_path, smtp, bots):
         cfg, store = _config(tmp_path, smtp, bots)
         bots.fail["dingtalk"] = [{"errcode": 310000, "errmsg": f"sign not match {DING_TOKEN}"}]
         _imp(store, "北理工计算机学院", "1")
-        dispatch.run_once(store, cfg, NOW, _sender(cfg))
+        dispatch.run_once(cfg, store, NOW, _sender(cfg))
     finally:
         logger.remove(sink)
     text = "".join(str(x) for x in lines) + str(store.query("SELECT last_error, confirmation FROM deliveries"))
@@ -203,10 +203,10 @@ def test_quiet_hours_hold_non_critical_but_not_critical(tmp_path, smtp, bots):
     night = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 23:00 in Beijing
     _imp(store, "北理工粉丝团", "1")
     record(store, FindingInput(kind="sentiment_spike", dedupe_key="spike:1", title="舆情激增", severity="critical"))
-    dispatch.run_once(store, cfg, night, _sender(cfg))
+    dispatch.run_once(cfg, store, night, _sender(cfg))
     assert [m["subject"] for m in smtp[1].messages if "舆情激增" in m["subject"]]
     assert not [m for m in smtp[1].messages if "粉丝团" in m["subject"]]
-    dispatch.run_once(store, cfg, night + timedelta(hours=8, minutes=1), _sender(cfg))
+    dispatch.run_once(cfg, store, night + timedelta(hours=8, minutes=1), _sender(cfg))
     assert [m for m in smtp[1].messages if "粉丝团" in m["subject"]]
 
 
@@ -214,9 +214,9 @@ def test_dingtalk_rate_limit_postpones(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
     for i in range(22):
         _imp(store, f"北理工计算机学院{i}号", str(100 + i))
-    r = dispatch.run_once(store, cfg, NOW, _sender(cfg))
+    r = dispatch.run_once(cfg, store, NOW, _sender(cfg))
     assert len(bots.received["dingtalk"]) == 20 and r.postponed == 2
-    dispatch.run_once(store, cfg, NOW + timedelta(seconds=61), _sender(cfg))
+    dispatch.run_once(cfg, store, NOW + timedelta(seconds=61), _sender(cfg))
     assert len(bots.received["dingtalk"]) == 22
 
 
@@ -285,7 +285,7 @@ def _findings(store):
 def test_two_threads_sending_at_once_send_each_delivery_once(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
     _findings(store)
-    dispatch.plan(store, cfg, NOW)
+    dispatch.plan(cfg, store, NOW)
     assert store.scalar("SELECT COUNT(*) FROM deliveries") == len(NAMES)
     start = threading.Barrier(2)
     results = []
@@ -293,7 +293,7 @@ def test_two_threads_sending_at_once_send_each_delivery_once(tmp_path, smtp, bot
     def sender_thread():
         with Store.open(cfg.db_path) as s:
             start.wait()
-            results.append(dispatch.deliver_due(s, cfg, NOW, Sender(cfg.alerts.smtp, Credentials())))
+            results.append(dispatch.deliver_due(cfg, s, NOW, Sender(cfg.alerts.smtp, Credentials())))
 
     threads = [threading.Thread(target=sender_thread) for _ in range(2)]
     for t in threads:
@@ -321,16 +321,16 @@ def test_two_processes_sending_at_once_send_each_delivery_once(tmp_path, smtp, b
 def test_a_claimed_row_is_not_claimed_again_and_a_dead_senders_claim_is_recovered(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
     _findings(store)
-    dispatch.plan(store, cfg, NOW)
+    dispatch.plan(cfg, store, NOW)
     token, mine = dispatch.claim_due(store, NOW)          # a sender claims, then is killed -9
     assert len(mine) == len(NAMES)
     other_token, theirs = dispatch.claim_due(store, NOW)  # a second sender finds nothing to send
     assert theirs == [] and other_token != token
-    r = dispatch.deliver_due(store, cfg, NOW + timedelta(minutes=5), Sender(cfg.alerts.smtp, Credentials()))
+    r = dispatch.deliver_due(cfg, store, NOW + timedelta(minutes=5), Sender(cfg.alerts.smtp, Credentials()))
     assert r.sent == 0 and smtp[1].messages == []         # the claim is still young: maybe still sending
-    r = dispatch.deliver_due(store, cfg, NOW + timedelta(minutes=11), Sender(cfg.alerts.smtp, Credentials()))
+    r = dispatch.deliver_due(cfg, store, NOW + timedelta(minutes=11), Sender(cfg.alerts.smtp, Credentials()))
     assert r.sent == len(NAMES) and len(smtp[1].messages) == len(NAMES)
-    r = dispatch.deliver_due(store, cfg, NOW + timedelta(hours=1), Sender(cfg.alerts.smtp, Credentials()))
+    r = dispatch.deliver_due(cfg, store, NOW + timedelta(hours=1), Sender(cfg.alerts.smtp, Credentials()))
     assert r.sent == 0 and len(smtp[1].messages) == len(NAMES)
 
 

@@ -396,7 +396,7 @@ def test_hostile_name_stays_text_in_every_alert_format(tmp_path, receivers, monk
     # the local SMTP stand-in does not offer AUTH: send without logging in
     cfg.alerts.smtp.username = None
     _hostile(store, profile_url="http://evil.example/login")
-    r = dispatch.run_once(store, cfg, NOW, Sender(cfg.alerts.smtp, Credentials()))
+    r = dispatch.run_once(cfg, store, NOW, Sender(cfg.alerts.smtp, Credentials()))
     assert r.failed == 0 and r.retried == 0, store.query("SELECT channel, last_error FROM deliveries")
     bodies = _bodies(receivers)
     for fmt, body in bodies.items():
@@ -457,8 +457,8 @@ def test_no_secret_reaches_any_log_sink_in_a_full_alert_round(tmp_path, receiver
     bots.fail["dingtalk"] = [{"errcode": 310000, "errmsg": f"sign not match {DING_TOKEN}"}]
     _hostile(store)
     # the stand-in SMTP server refuses AUTH without TLS: the password is used and the error logged
-    dispatch.run_once(store, cfg, NOW)
-    dispatch.run_once(store, cfg, NOW + timedelta(minutes=5))
+    dispatch.run_once(cfg, store, NOW)
+    dispatch.run_once(cfg, store, NOW + timedelta(minutes=5))
     # what third-party libraries log at every level, with secrets inside
     logging.getLogger("scrapy.downloadermiddlewares.cookies").debug("Sending cookies to: <GET https://m.weibo.cn>\n"
                                                                       f"Cookie: {COOKIE}")

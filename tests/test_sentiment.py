@@ -50,12 +50,12 @@ def test_analyze_records_negative_mentions_and_spike(store, cfg):
                  "created_at": (now - timedelta(hours=5)).isoformat(), "first_seen": now.isoformat(),
                  "last_seen": now.isoformat(), "status": "live"})
     store.db["posts"].insert_all(rows)
-    out = analyze(store, cfg, now=now)
+    out = analyze(cfg, store, now=now)
     assert out == {"posts": 9, "flagged": 1, "spike": 1}
     kinds = sorted(r["kind"] for r in store.query("SELECT kind FROM findings"))
     assert kinds == ["sentiment", "sentiment_spike"]
     # running again records nothing new
-    assert analyze(store, cfg, now=now)["flagged"] == 0
+    assert analyze(cfg, store, now=now)["flagged"] == 0
     assert store.scalar("SELECT COUNT(*) FROM findings") == 2
 
 
@@ -70,4 +70,4 @@ def test_sensitive_period_lowers_the_spike_threshold(store, cfg):
               "created_at": (now - timedelta(hours=2 + i)).isoformat(), "first_seen": "x", "last_seen": "x"}
              for i in range(20)]
     store.db["posts"].insert_all(rows)
-    assert analyze(store, cfg, now=now)["spike"] == 1   # 6 vs a median of 1: spike at ×2, not at ×10
+    assert analyze(cfg, store, now=now)["spike"] == 1   # 6 vs a median of 1: spike at ×2, not at ×10

@@ -35,7 +35,7 @@ def test_forum_threads_paginated_and_fed_to_sentiment(tmp_path, fake):
         assert posts["9012345601"]["comments"] == 86 and "良乡校区" in posts["9012345601"]["text"]
         s.conn.execute("UPDATE posts SET created_at = first_seen")
         s.conn.execute("UPDATE posts SET text = '北理工' || text WHERE post_id = '9012345601'")
-        assert analyze(s, cfg)["flagged"] == 1  # "北理工…维权"
+        assert analyze(cfg, s)["flagged"] == 1  # "北理工…维权"
 
 
 @pytest.mark.parametrize("kw, status", [

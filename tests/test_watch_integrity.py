@@ -159,7 +159,7 @@ def test_resigned_avatars_and_moving_followers_make_no_finding_and_no_alert(tmp_
         _round(cfg, store, weibo, platform)
         assert _kinds(store, "profile_change") == []
         assert store.scalar("SELECT COUNT(*) FROM findings") == 0
-        assert dispatch.plan(store, cfg, datetime.now(UTC)) == 0
+        assert dispatch.plan(cfg, store, datetime.now(UTC)) == 0
         # followers went to the account's history
         followers = [r["followers"] for r in store.query("SELECT followers FROM profile_snapshots ORDER BY id")]
         assert followers == [1524000, 1525000, 1526000, 1527000]
@@ -237,14 +237,14 @@ def test_rediscovery_with_new_followers_and_signatures_sends_nothing_new(cfg, re
         return store.one("SELECT * FROM accounts WHERE account_id = '7788123456'")
 
     judge(cfg, store, [seen(1)])
-    assert dispatch.plan(store, cfg, datetime.now(UTC)) >= 1
+    assert dispatch.plan(cfg, store, datetime.now(UTC)) >= 1
     planned = store.scalar("SELECT COUNT(*) FROM deliveries")
     for n in range(2, 5):  # three more discovery rounds, a restart among them
         judge(cfg, store, [seen(n)])
     imp = _kinds(store, "impersonation")
     assert len(imp) == 1 and imp[0]["revision"] == 1
     assert imp[0]["details"]["followers"] == 16000  # shown as of the last round
-    assert dispatch.plan(store, cfg, datetime.now(UTC)) == 0 and store.scalar("SELECT COUNT(*) FROM deliveries") == planned
+    assert dispatch.plan(cfg, store, datetime.now(UTC)) == 0 and store.scalar("SELECT COUNT(*) FROM deliveries") == planned
     judge(cfg, store, [seen(5, "北理工表白墙官方")])  # what a reviewer acts on: a new revision
     assert _kinds(store, "impersonation")[0]["revision"] == 2
 

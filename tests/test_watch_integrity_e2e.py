@@ -108,7 +108,7 @@ def test_resigned_answers_a_503_and_a_restart(tmp_path):
 
         assert round_()["status"] == "ok"
         with Store.open(cfg.db_path) as s:
-            first_plan = dispatch.plan(s, cfg, datetime.now(UTC))
+            first_plan = dispatch.plan(cfg, s, datetime.now(UTC))
             assert first_plan >= 1  # the suspect, once
             assert s.one("SELECT avatar_phash FROM profile_snapshots")["avatar_phash"]
         # the platform deletes one post and edits another; page 2 of the next round answers 503
@@ -129,7 +129,7 @@ def test_resigned_answers_a_503_and_a_restart(tmp_path):
         assert [f["details"]["post_id"] for f in list_findings(s, kind="edit")] == ["9"]
         imp = list_findings(s, kind="impersonation")
         assert len(imp) == 1 and imp[0]["revision"] == 1
-        later = dispatch.plan(s, cfg, datetime.now(UTC) + timedelta(minutes=1))
+        later = dispatch.plan(cfg, s, datetime.now(UTC) + timedelta(minutes=1))
         kinds = {r["kind"] for r in s.query(
             "SELECT f.kind FROM deliveries d JOIN findings f ON f.id = d.finding_id WHERE d.created_at > ?",
             [s.scalar("SELECT MIN(created_at) FROM deliveries")])}

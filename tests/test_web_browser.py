@@ -164,7 +164,7 @@ def test_hostile_name_stays_text_in_every_alert_format_as_rendered(tmp_path, ale
     cfg, store = _alert_config(tmp_path, receivers)
     cfg.alerts.smtp.username = None
     _hostile(store, profile_url="http://evil.example/login")
-    dispatch.run_once(store, cfg, NOW, Sender(cfg.alerts.smtp, Credentials()))
+    dispatch.run_once(cfg, store, NOW, Sender(cfg.alerts.smtp, Credentials()))
     md = MarkdownIt("commonmark", {"html": True})
     sections = []
     for fmt, body in _bodies(receivers).items():

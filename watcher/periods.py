@@ -12,6 +12,7 @@ from typing import Any
 
 from watcher import timefmt
 from watcher.config import Config, PeriodConfig
+from watcher.store import periods as manual_periods
 
 
 def local_tz() -> tzinfo:
@@ -57,8 +58,8 @@ def active_periods(cfg: Config, store: Any = None, now: datetime | None = None) 
         if start <= today <= end:  # type: ignore[operator]
             out.append(Period(p.name, start, end, tuple(p.platforms), p.cadence, p.alert_policy,  # type: ignore[arg-type]
                               p.spike_factor, "config"))
-    if store is not None and "manual_periods" in store.db.table_names():
-        for r in store.query("SELECT * FROM manual_periods WHERE stopped_at IS NULL"):
+    if store is not None:
+        for r in manual_periods.running(store):
             start, end = date.fromisoformat(r["start_date"]), date.fromisoformat(r["end_date"])
             if start <= today <= end:
                 out.append(Period(r["name"], start, end, tuple(filter(None, (r["platforms"] or "").split(","))),

@@ -77,7 +77,7 @@ def test_cmd(cfg: Config, unit: str) -> None:
 def send_cmd(cfg: Config) -> None:
     """立即分派并发送到期的告警（守护进程每 30 秒也会做一次）。"""
     with open_store(cfg) as store:
-        r = dispatch.run_once(store, cfg, datetime.now(UTC), _sender(cfg))
+        r = dispatch.run_once(cfg, store, datetime.now(UTC), _sender(cfg))
     click.echo(f"送达 {r.sent}，待重试 {r.retried}，失败 {r.failed}，因限速推迟 {r.postponed}")
 
 

@@ -15,8 +15,8 @@ from watcher.config import Config
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import keywords as default_keywords
 from watcher.rounds.records import STATUS_LABELS, latest_per_platform, state
+from watcher.store import accounts as stored_accounts
 from watcher.store import findings as stored_findings
-from watcher.store import loads, where
 
 
 @click.command("crawl")
@@ -116,11 +116,8 @@ def accounts_group() -> None:
 @config_option
 def accounts_list(cfg: Config, verdict: str | None, platform: str | None, as_json: bool) -> None:
     """列出发现的账号及判定结果。"""
-    clause, params = where({"verdict": verdict, "platform": platform})
     with open_store(cfg) as store:
-        rows = store.query(f"SELECT * FROM accounts{clause} ORDER BY score DESC, last_seen DESC", params)
-    for r in rows:
-        r["reasons"] = loads(r["reasons"], [])
+        rows = stored_accounts.list_discovered(store, verdict=verdict, platform=platform)
     if as_json:
         echo_json(rows)
         return

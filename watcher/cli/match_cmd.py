@@ -16,6 +16,7 @@ from watcher.cli.common import config_option
 from watcher.config import Config
 from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store
+from watcher.store.rules import name_rules
 
 REQUIRED = ("platform", "account_id", "name")
 
@@ -26,7 +27,7 @@ def build_matcher(cfg: Config) -> Matcher:
     if cfg.db_path.exists():
         with Store.open(cfg.db_path) as store:
             rows = registry.load_for_matching(cfg, store)
-            rules = store.query("SELECT kind, name FROM name_rules")
+            rules = name_rules(store)
     else:
         rows, rules = registry.load_for_matching(cfg), []
     return Matcher.from_config(cfg, rows, rules)

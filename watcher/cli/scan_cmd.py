@@ -13,7 +13,9 @@ from watcher.config import Config, parse_duration
 from watcher.periods import active_periods
 from watcher.rounds import scans
 from watcher.rounds.records import reap_orphans
-from watcher.store import loads, utcnow
+from watcher.store import loads
+from watcher.store import periods as manual_periods
+from watcher.store import scans as scan_requests
 
 
 def _summary(s: dict) -> str:
@@ -75,7 +77,7 @@ def _follow(cfg: Config, rid: int) -> None:
     last = None
     while True:
         with open_store(cfg) as store:
-            row = store.one("SELECT * FROM scan_requests WHERE id = ?", [rid])
+            row = scan_requests.get(store, rid)
         prog = loads(row["progress"], {}) if row else {}
         state = (row["status"], prog.get("done"))
         if prog and state != last:
@@ -99,7 +101,7 @@ def period_list(cfg: Config, as_json: bool) -> None:
     """列出当前生效的敏感期（配置中的与手动开始的）。"""
     with open_store(cfg) as store:
         periods = active_periods(cfg, store)
-        manual = store.query("SELECT * FROM manual_periods ORDER BY id DESC LIMIT 20")
+        manual = manual_periods.recent(store)
     rows = [{"name": p.name, "start": p.start.isoformat(), "end": p.end.isoformat(), "cadence": f"{p.cadence // 60} 分钟",
              "platforms": ",".join(p.platforms) or "全部", "source": "配置" if p.source == "config" else "手动"} for p in periods]
     if as_json:
@@ -125,11 +127,9 @@ def period_start(cfg: Config, name: str, days: int, cadence: str, platforms: tup
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--cadence") from e
     today = date.today()
-    with open_store(cfg) as store, store.transaction():
-        store.conn.execute(
-            """INSERT INTO manual_periods (name, start_date, end_date, platforms, cadence, created_by, created_at)
-               VALUES (?, ?, ?, ?, ?, 'cli', ?)""",
-            [name, today.isoformat(), (today + timedelta(days=days - 1)).isoformat(), ",".join(platforms), seconds, utcnow()])
+    with open_store(cfg) as store:
+        manual_periods.start(store, name, today.isoformat(), (today + timedelta(days=days - 1)).isoformat(),
+                             list(platforms), seconds, "cli")
     click.echo(f"敏感期「{name}」已开始，至 {(today + timedelta(days=days - 1)).isoformat()}，巡检间隔 {seconds // 60} 分钟。")
 
 
@@ -138,9 +138,8 @@ def period_start(cfg: Config, name: str, days: int, cadence: str, platforms: tup
 @config_option
 def period_stop(cfg: Config, name: str) -> None:
     """结束手动开始的敏感期。"""
-    with open_store(cfg) as store, store.transaction():
-        n = store.conn.execute("UPDATE manual_periods SET stopped_at = ? WHERE name = ? AND stopped_at IS NULL",
-                               [utcnow(), name]).rowcount
+    with open_store(cfg) as store:
+        n = manual_periods.stop(store, name)
     if not n:
         click.echo(f"没有进行中的手动敏感期「{name}」（配置文件中的敏感期请修改配置）", err=True)
         sys.exit(1)

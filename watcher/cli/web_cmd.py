@@ -9,6 +9,7 @@ import click
 
 from watcher.cli.common import config_option, echo_json, local_time, open_store, table
 from watcher.config import Config
+from watcher.store import users
 
 
 @click.command("web")
@@ -106,11 +107,11 @@ def users_role(cfg: Config, username: str, role: str, unit: str | None) -> None:
 
     with open_store(cfg) as store:
         try:
-            auth.set_role(store, cfg, username, role, unit)
+            auth.set_role(cfg, store, username, role, unit)
         except auth.UserError as e:
             _fail(e)
-        row = store.one("SELECT unit FROM users WHERE username = ?", [username])
-        auth.audit(store, "cli", "修改角色", username, {"role": role, "unit": row["unit"] if row else None})
+        row = users.get(store, username)
+        auth.audit(store, "cli", "修改角色", username, {"role": role, "unit": row.unit if row else None})
     click.echo(f"已将 {username} 改为{auth.ROLES[role]}，该用户需重新登录。")
 
 
@@ -137,7 +138,8 @@ def users_disable(cfg: Config, username: str, enable: bool) -> None:
 def users_list(cfg: Config, as_json: bool) -> None:
     """列出用户。"""
     with open_store(cfg) as store:
-        rows = store.query("SELECT username, role, unit, disabled, created_at FROM users ORDER BY username")
+        rows = [{"username": u.username, "role": u.role, "unit": u.unit, "disabled": int(u.disabled),
+                 "created_at": u.created_at} for u in users.all_users(store)]
     if as_json:
         echo_json(rows)
     else:

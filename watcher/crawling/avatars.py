@@ -10,6 +10,7 @@ from loguru import logger
 
 from watcher.config import Config
 from watcher.store import Store
+from watcher.store import accounts as stored_accounts
 
 MAX_BYTES = 2 * 1024 * 1024
 EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
@@ -73,8 +74,6 @@ def download_missing(cfg: Config, store: Store, accounts: list[dict]) -> int:
                 continue
             rel = str(path.relative_to(cfg.data_path))
             a["avatar_path"] = rel
-            with store.transaction():
-                store.conn.execute("UPDATE accounts SET avatar_path = ? WHERE platform = ? AND account_id = ?",
-                                   [rel, a["platform"], a["account_id"]])
+            stored_accounts.set_avatar_path(store, a["platform"], a["account_id"], rel)
             done += 1
     return done

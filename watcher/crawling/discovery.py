@@ -9,14 +9,16 @@ from loguru import logger
 from watcher import findings, registry
 from watcher.config import Config
 from watcher.matching import Candidate, Matcher, MatchResult
-from watcher.store import Store, dumps
+from watcher.store import Store
+from watcher.store import accounts as stored_accounts
 from watcher.store.findings import record
+from watcher.store.rules import name_rules
 from watcher.watch.avatars import avatar_key
 
 
 def matcher_for(cfg: Config, store: Store) -> Matcher:
     return Matcher.from_config(cfg, registry.load_for_matching(cfg, store),
-                               store.query("SELECT kind, name FROM name_rules"))
+                               name_rules(store))
 
 
 def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int | None = None,
@@ -33,11 +35,8 @@ def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int
             continue  # logged; the account keeps its previous verdict and is judged again next run
         counts[r.verdict] += 1
         with store.transaction():
-            store.conn.execute(
-                "UPDATE accounts SET verdict = ?, score = ?, matched = ?, unit = ?, reasons = ?, match_algo = ? "
-                "WHERE platform = ? AND account_id = ?",
-                [r.verdict, r.score, r.matched, r.unit, dumps(list(r.reasons)), r.algo, a["platform"], a["account_id"]],
-            )
+            stored_accounts.set_verdict(store, a["platform"], a["account_id"], verdict=r.verdict, score=r.score,
+                                        matched=r.matched, unit=r.unit, reasons=list(r.reasons), algo=r.algo)
             if r.verdict == "suspect":
                 record(store, findings.impersonation(
                     a, verdict_unit=r.unit, reasons=list(r.reasons), score=r.score, matched=r.matched,
@@ -60,9 +59,7 @@ def _judge_all(matcher: Matcher, candidates: list[Candidate]) -> list[MatchResul
 
 
 def analyse_run(cfg: Config, store: Store, run_id: int) -> dict[str, int]:
-    accounts = store.query(
-        """SELECT a.* FROM accounts a JOIN crawl_seen s ON s.platform = a.platform AND s.account_id = a.account_id
-           WHERE s.crawl_run_id = ?""", [run_id])
+    accounts = stored_accounts.seen_by_run(store, run_id)
     from watcher.crawling.avatars import download_missing
 
     download_missing(cfg, store, accounts)
@@ -73,7 +70,7 @@ def judge_unjudged(cfg: Config, store: Store) -> dict[str, int]:
     """Accounts stored by a discovery run that never got to judge them (killed between storing
     and matching): judged now, at the next start. Their avatars are not downloaded here (start-up
     must not wait on the network); the next discovery run that sees them judges them again."""
-    accounts = store.query("SELECT * FROM accounts WHERE verdict IS NULL")
+    accounts = stored_accounts.unjudged(store)
     if not accounts:
         return {}
     return judge(cfg, store, accounts)

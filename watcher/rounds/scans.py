@@ -21,28 +21,19 @@ from watcher.config import Config
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import scan_rounds
 from watcher.schedule import ScheduledJob
-from watcher.store import Store, dumps, loads, utcnow
+from watcher.store import Store, loads
+from watcher.store import findings as stored_findings
+from watcher.store import scans as scan_requests
 
 Progress = Callable[[int, int, str], None]
 
 
 def enqueue(store: Store, params: dict[str, Any], requested_by: str = "cli") -> int:
-    with store.transaction():
-        cur = store.conn.execute(
-            "INSERT INTO scan_requests (params, status, requested_by, requested_at) VALUES (?, 'queued', ?, ?)",
-            [dumps(params), requested_by, utcnow()])
-    return int(cur.lastrowid)
+    return scan_requests.enqueue(store, params, requested_by)
 
 
 def claim(store: Store, request_id: int | None = None) -> dict[str, Any] | None:
-    with store.transaction():
-        row = store.one("SELECT * FROM scan_requests WHERE status = 'queued'" + (" AND id = ?" if request_id else "")
-                        + " ORDER BY id LIMIT 1", [request_id] if request_id else [])
-        if row is None:
-            return None
-        store.conn.execute("UPDATE scan_requests SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
-                           [utcnow(), row["id"]])
-    return row
+    return scan_requests.claim(store, request_id)
 
 
 def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = None,
@@ -51,7 +42,7 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
     params = loads(request["params"], {})
     with Store.open(cfg.db_path) as store:
         rounds = scan_rounds(cfg, store, params)
-        before = store.scalar("SELECT COALESCE(MAX(id), 0) FROM findings")
+        before = stored_findings.last_id(store)
     total = sum(len(targets) for _, _, targets in rounds)
     results: dict[str, int] = {}
     done = 0
@@ -76,15 +67,10 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
         done += len(targets)
         _progress(cfg, request["id"], done, total, label)
     with Store.open(cfg.db_path) as store:
-        new = store.query("SELECT kind, COUNT(*) AS n FROM findings WHERE id > ? AND kind != 'crawl_blocked' "
-                          "GROUP BY kind", [before])
         summary = {"crawls": total, "rounds": len(rounds), "runs": results,
-                   "new_findings": {r["kind"]: r["n"] for r in new}}
+                   "new_findings": stored_findings.counts_since(store, before, except_kind="crawl_blocked")}
         failed = sum(n for s, n in results.items() if s not in ("ok", "gone"))
-        with store.transaction():
-            store.conn.execute("UPDATE scan_requests SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
-                               ["done" if failed < total or not total else "failed", utcnow(), dumps(summary),
-                                request["id"]])
+        scan_requests.finish(store, request["id"], "done" if failed < total or not total else "failed", summary)
     if progress:
         progress(total, total, "完成")
     logger.info("扫描 #{} 完成：{}", request["id"], summary)
@@ -92,9 +78,8 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
 
 
 def _progress(cfg: Config, request_id: int, done: int, total: int, label: str) -> None:
-    with Store.open(cfg.db_path) as store, store.transaction():
-        store.conn.execute("UPDATE scan_requests SET progress = ? WHERE id = ?",
-                           [dumps({"done": done, "total": total, "current": label}), request_id])
+    with Store.open(cfg.db_path) as store:
+        scan_requests.set_progress(store, request_id, {"done": done, "total": total, "current": label})
 
 
 def poll(cfg: Config, stop: threading.Event | None = None) -> None:

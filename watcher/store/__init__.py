@@ -2,12 +2,12 @@
 
 ``Store`` is the database of one installation, opened with its schema migrated forward
 (:mod:`watcher.store.schema`). Each aggregate has one module that owns its tables, their
-migrations and their queries, and returns typed rows where callers read fields:
-``registry`` (approved accounts, filings), ``accounts`` (discovered accounts, crawl_seen,
-profile snapshots), ``posts`` (posts, versions, checks, pending posts), ``rounds`` (crawl rounds,
-runs, platform state), ``findings`` (findings, evidence, review actions, name rules, rule
-proposals), ``deliveries`` (alert plans and deliveries), ``scans`` (scan requests), ``periods``
-(manual sensitive periods), ``users`` (users, login throttle, audit log).
+migrations and their queries: ``registry`` (approved accounts, filings), ``accounts``
+(discovered accounts, crawl_seen, profile snapshots), ``posts`` (posts, versions, checks,
+pending posts), ``rounds`` (crawl rounds, runs, platform state), ``findings`` (findings,
+evidence, review actions), ``rules`` (name rules, rule proposals), ``deliveries`` (alert plans,
+deliveries), ``scans`` (scan requests), ``periods`` (manual sensitive periods), ``users``
+(users, login throttle, audit log). ``db`` is the connection, ``schema`` the migration runner.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spiders.items import DiscoveredAccount, ProfileSnapshot
-from watcher.store.db import Database, dumps, sha256, utcnow
+from watcher.store.db import Database, dumps, loads, sha256, utcnow, where
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -150,3 +150,53 @@ def unanalysed_timeline_runs(store: Database) -> list[int]:
            AND r.id = (SELECT MAX(id) FROM crawl_runs x WHERE x.platform = r.platform AND x.target = r.target
                        AND x.mode = 'timeline')
            GROUP BY r.id ORDER BY r.id""")]
+
+
+# -- discovered accounts and their verdicts --------------------------------------------------------
+
+
+def seen_by_run(store: Database, run_id: int) -> list[dict[str, Any]]:
+    """The discovered accounts run ``run_id`` saw (its matching works on exactly these)."""
+    return store.query(
+        """SELECT a.* FROM accounts a JOIN crawl_seen s ON s.platform = a.platform AND s.account_id = a.account_id
+           WHERE s.crawl_run_id = ?""", [run_id])
+
+
+def unjudged(store: Database) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM accounts WHERE verdict IS NULL")
+
+
+def set_verdict(store: Database, platform: str, account_id: str, *, verdict: str, score: int, matched: str | None,
+                unit: str | None, reasons: list[str], algo: str) -> None:
+    store.conn.execute(
+        "UPDATE accounts SET verdict = ?, score = ?, matched = ?, unit = ?, reasons = ?, match_algo = ? "
+        "WHERE platform = ? AND account_id = ?",
+        [verdict, score, matched, unit, dumps(reasons), algo, platform, account_id],
+    )
+
+
+def set_avatar_path(store: Database, platform: str, account_id: str, path: str) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE accounts SET avatar_path = ? WHERE platform = ? AND account_id = ?",
+                           [path, platform, account_id])
+
+
+def list_discovered(store: Database, *, verdict: str | None = None, platform: str | None = None) -> list[dict[str, Any]]:
+    """Discovered accounts, best score first; ``reasons`` decoded."""
+    clause, params = where({"verdict": verdict, "platform": platform})
+    rows = store.query(f"SELECT * FROM accounts{clause} ORDER BY score DESC, last_seen DESC", params)
+    for r in rows:
+        r["reasons"] = loads(r["reasons"], [])
+    return rows
+
+
+def raw_profile(store: Database, platform: str, account_id: str) -> dict[str, Any] | None:
+    """The newest profile snapshot's platform record of a watched account."""
+    return store.one("SELECT raw, taken_at FROM profile_snapshots WHERE platform = ? AND account_id = ? "
+                     "ORDER BY id DESC LIMIT 1", [platform, account_id])
+
+
+def raw_account(store: Database, platform: str, account_id: str) -> dict[str, Any] | None:
+    """The platform record of a discovered account."""
+    return store.one("SELECT raw, name, bio, avatar_path, first_seen, last_seen FROM accounts "
+                     "WHERE platform = ? AND account_id = ?", [platform, account_id])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from watcher.store.db import Database, loads
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -69,3 +72,120 @@ LEGACY: dict[LegacyStep, Migration] = {
 }
 # This module's own steps, recorded as component "deliveries".
 MIGRATIONS: list[Migration] = []
+
+
+def for_finding(store: Database, finding_id: int) -> list[dict[str, Any]]:
+    """What was sent (or not) about one finding: unit, channel, status, sent_at, last_error."""
+    return store.query("SELECT unit, channel, status, sent_at, last_error FROM deliveries WHERE finding_id = ?",
+                       [finding_id])
+
+
+# -- planning ------------------------------------------------------------------------------------
+
+
+def unplanned(store: Database, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Findings in ``statuses`` whose current revision has no plan yet; details decoded."""
+    rows = store.query(
+        f"""SELECT f.* FROM findings f LEFT JOIN alert_plans p ON p.finding_id = f.id AND p.revision = f.revision
+            WHERE p.finding_id IS NULL AND f.status IN ({','.join('?' * len(statuses))})""",
+        list(statuses),
+    )
+    for f in rows:
+        f["details"] = loads(f["details"], {})
+    return rows
+
+
+def add_plan(store: Database, finding_id: int, revision: int, planned_at: str, route: str) -> None:
+    store.conn.execute("INSERT OR IGNORE INTO alert_plans (finding_id, revision, planned_at, route) VALUES (?, ?, ?, ?)",
+                       [finding_id, revision, planned_at, route])
+
+
+def add(store: Database, *, finding_id: int, revision: int, unit: str, channel: str, dedupe_key: str,
+        next_attempt_at: str, created_at: str, role: str | None, purpose: str) -> int:
+    """A pending delivery, unless one with ``dedupe_key`` exists; returns 1 if added, else 0."""
+    cur = store.conn.execute(
+        """INSERT OR IGNORE INTO deliveries (finding_id, revision, unit, channel, dedupe_key, status, attempts,
+           next_attempt_at, created_at, role, purpose) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)""",
+        [finding_id, revision, unit, channel, dedupe_key, next_attempt_at, created_at, role, purpose],
+    )
+    return cur.rowcount
+
+
+def open_without_escalation(store: Database, created_before: str) -> list[dict[str, Any]]:
+    """Findings still 'open' that were created before ``created_before`` and were never escalated."""
+    return store.query(
+        """SELECT f.id, f.revision, f.unit FROM findings f WHERE f.status = 'open' AND f.created_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.finding_id = f.id AND d.purpose = 'escalation')""",
+        [created_before],
+    )
+
+
+# -- sending: claim, then record the outcome --------------------------------------------------------
+
+
+def sent_since(store: Database, channel: str, since: str) -> int:
+    return store.scalar("SELECT COUNT(*) FROM deliveries WHERE channel = ? AND status = 'sent' AND sent_at > ?",
+                        [channel, since]) or 0
+
+
+def requeue_claimed_before(store: Database, before: str, error: str) -> int:
+    """Claims taken before ``before`` go back to pending; returns how many."""
+    with store.transaction():
+        cur = store.conn.execute(
+            """UPDATE deliveries SET status = 'pending', claimed_by = NULL, claimed_at = NULL,
+               last_error = ? WHERE status = 'sending' AND claimed_at <= ?""", [error, before])
+    return cur.rowcount
+
+
+def claim_due(store: Database, token: str, now: str) -> list[dict[str, Any]]:
+    """One UPDATE moves every due pending delivery to 'sending' under ``token``; returns them."""
+    with store.transaction():
+        store.conn.execute(
+            """UPDATE deliveries SET status = 'sending', claimed_by = ?, claimed_at = ?
+               WHERE status = 'pending' AND next_attempt_at <= ?""", [token, now, now])
+    return store.query("SELECT * FROM deliveries WHERE status = 'sending' AND claimed_by = ? ORDER BY id", [token])
+
+
+def release(store: Database, token: str, ids: list[int], **values: Any) -> None:
+    """Leave 'sending' with ``values`` (column names from code), only where ``token`` still
+    holds the claim."""
+    sets = ", ".join(f"{k} = ?" for k in values)
+    with store.transaction():
+        for i in ids:
+            store.conn.execute(
+                f"UPDATE deliveries SET {sets}, claimed_by = NULL, claimed_at = NULL "
+                "WHERE id = ? AND status = 'sending' AND claimed_by = ?", [*values.values(), i, token])
+
+
+def mark_sent(store: Database, token: str, ids: list[int], sent_at: str, confirmation: str) -> None:
+    with store.transaction():
+        for i in ids:
+            store.conn.execute(
+                """UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, confirmation = ?,
+                   last_error = NULL, claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ?""",
+                [sent_at, confirmation, i, token],
+            )
+
+
+def mark_failed_attempt(store: Database, token: str, delivery_id: int, *, attempts: int, error: str, status: str,
+                        next_attempt_at: str) -> None:
+    store.conn.execute(
+        """UPDATE deliveries SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ?,
+           claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ?""",
+        [attempts, error, status, next_attempt_at, delivery_id, token],
+    )
+
+
+# -- status ------------------------------------------------------------------------------------------
+
+
+def counts(store: Database) -> dict[str, int]:
+    return {r["status"]: r["n"] for r in store.query("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")}
+
+
+def unfinished(store: Database, limit: int = 200) -> list[dict[str, Any]]:
+    """Deliveries pending, being sent or failed, with their finding's title."""
+    return store.query(
+        """SELECT d.id, d.finding_id, d.unit, d.channel, d.status, d.attempts, d.last_error, d.next_attempt_at, f.title
+           FROM deliveries d LEFT JOIN findings f ON f.id = d.finding_id
+           WHERE d.status IN ('pending', 'sending', 'failed') ORDER BY d.status, d.next_attempt_at LIMIT ?""", [limit])

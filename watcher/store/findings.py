@@ -1,4 +1,4 @@
-"""Findings and what hangs off them: findings, evidence, review_actions, name_rules, rule_proposals."""
+"""Findings and what hangs off them: findings, evidence, review_actions."""
 
 from __future__ import annotations
 
@@ -64,37 +64,9 @@ LEGACY: dict[LegacyStep, Migration] = {
             created_at TEXT NOT NULL
         )""",
     ),
-    ("core", 2): sql(
-        """CREATE TABLE name_rules (
-            id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
-            name TEXT NOT NULL,
-            note TEXT,
-            actor TEXT,
-            created_at TEXT NOT NULL,
-            UNIQUE (kind, name)
-        )""",
-    ),
     # findings' fingerprints leave out metrics and signed URLs (fingerprint.acted_on): recomputed
     # once, so the upgrade itself re-sends nothing.
     ("watch", 3): _refingerprint,
-    # name-rule proposals from unit reviewers, which only the central department turns into rules.
-    ("web", 2): sql(
-        """CREATE TABLE rule_proposals (
-            id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
-            name TEXT NOT NULL,
-            finding_id INTEGER REFERENCES findings(id),
-            note TEXT,
-            proposed_by TEXT NOT NULL,
-            proposed_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
-            decided_by TEXT,
-            decided_at TEXT,
-            decision_note TEXT
-        )""",
-        "CREATE INDEX rule_proposals_status ON rule_proposals(status, id)",
-    ),
 }
 # This module's own steps, recorded as component "findings".
 MIGRATIONS: list[Migration] = []
@@ -214,3 +186,76 @@ def open_ids(store: Database, kind: str, platform: str) -> list[int]:
     """Ids of the findings of ``kind`` about ``platform`` still waiting for a reviewer ('open')."""
     return [r["id"] for r in store.query("SELECT id FROM findings WHERE kind = ? AND platform = ? AND status = 'open'",
                                          [kind, platform])]
+
+
+def last_id(store: Database) -> int:
+    return int(store.scalar("SELECT COALESCE(MAX(id), 0) FROM findings"))
+
+
+def counts_since(store: Database, after_id: int, *, except_kind: str) -> dict[str, int]:
+    """Findings recorded after ``after_id``, counted by kind."""
+    return {r["kind"]: r["n"] for r in store.query(
+        "SELECT kind, COUNT(*) AS n FROM findings WHERE id > ? AND kind != ? GROUP BY kind", [after_id, except_kind])}
+
+
+# -- evidence and review actions -----------------------------------------------------------------
+
+
+def add_evidence(store: Database, row: dict[str, Any]) -> None:
+    with store.transaction():
+        store.db["evidence"].insert(row)
+
+
+def evidence_for(store: Database, finding_id: int) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM evidence WHERE finding_id = ? ORDER BY id", [finding_id])
+
+
+def evidence_item(store: Database, evidence_id: int) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM evidence WHERE id = ?", [evidence_id])
+
+
+def without_evidence(store: Database, limit: int, *, except_kind: str) -> list[dict[str, Any]]:
+    """Open findings (not of ``except_kind``) that have no evidence yet, oldest first."""
+    rows = store.query(
+        f"""SELECT * FROM findings f WHERE status IN ({','.join('?' * len(OPEN_STATUSES))}) AND kind != ?
+            AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.finding_id = f.id) ORDER BY id LIMIT ?""",
+        [*OPEN_STATUSES, except_kind, limit])
+    for f in rows:
+        f["details"] = loads(f["details"], {})
+    return rows
+
+
+def closed_evidence_before(store: Database, cutoff: str) -> list[dict[str, Any]]:
+    """Evidence of closed findings captured before ``cutoff``."""
+    return store.query(
+        f"""SELECT e.* FROM evidence e JOIN findings f ON f.id = e.finding_id
+            WHERE f.status NOT IN ({','.join('?' * len(OPEN_STATUSES))}) AND e.captured_at < ?""",
+        [*OPEN_STATUSES, cutoff])
+
+
+def delete_evidence(store: Database, evidence_id: int) -> None:
+    with store.transaction():
+        store.conn.execute("DELETE FROM evidence WHERE id = ?", [evidence_id])
+
+
+def review_actions_for(store: Database, finding_id: int) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC", [finding_id])
+
+
+def recent_review_actions(store: Database, limit: int = 300) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM review_actions ORDER BY id DESC LIMIT ?", [limit])
+
+
+def units(store: Database) -> list[str]:
+    """Every unit some finding is about."""
+    return [r["unit"] for r in store.query("SELECT DISTINCT unit FROM findings WHERE unit IS NOT NULL ORDER BY unit")]
+
+
+def get_many(store: Database, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Findings by id, details decoded."""
+    if not ids:
+        return {}
+    rows = store.query(f"SELECT * FROM findings WHERE id IN ({','.join('?' * len(ids))})", ids)
+    for f in rows:
+        f["details"] = loads(f["details"], {})
+    return {f["id"]: f for f in rows}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from watcher.store.db import Database, dumps, utcnow
 from watcher.store.steps import LegacyStep, Migration, sql
 
@@ -37,3 +39,38 @@ def fail_orphaned(store: Database, live: set[int | None], error: str) -> int:
                                [utcnow(), dumps({"error": error}), row["id"]])
             n += 1
     return n
+
+
+def enqueue(store: Database, params: dict[str, Any], requested_by: str) -> int:
+    with store.transaction():
+        cur = store.conn.execute(
+            "INSERT INTO scan_requests (params, status, requested_by, requested_at) VALUES (?, 'queued', ?, ?)",
+            [dumps(params), requested_by, utcnow()])
+    return int(cur.lastrowid)
+
+
+def get(store: Database, request_id: int) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM scan_requests WHERE id = ?", [request_id])
+
+
+def claim(store: Database, request_id: int | None = None) -> dict[str, Any] | None:
+    """The oldest queued request (or ``request_id`` if still queued), now marked running."""
+    with store.transaction():
+        row = store.one("SELECT * FROM scan_requests WHERE status = 'queued'" + (" AND id = ?" if request_id else "")
+                        + " ORDER BY id LIMIT 1", [request_id] if request_id else [])
+        if row is None:
+            return None
+        store.conn.execute("UPDATE scan_requests SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+                           [utcnow(), row["id"]])
+    return row
+
+
+def finish(store: Database, request_id: int, status: str, summary: dict[str, Any]) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE scan_requests SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
+                           [status, utcnow(), dumps(summary), request_id])
+
+
+def set_progress(store: Database, request_id: int, progress: dict[str, Any]) -> None:
+    with store.transaction():
+        store.conn.execute("UPDATE scan_requests SET progress = ? WHERE id = ?", [dumps(progress), request_id])

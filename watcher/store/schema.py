@@ -27,12 +27,13 @@ from watcher.store import (
     registry,
     reviews,
     rounds,
+    rules,
     scans,
     users,
 )
 from watcher.store.steps import LegacyStep, Migration
 
-AGGREGATES = (registry, accounts, posts, rounds, findings, deliveries, scans, periods, users)
+AGGREGATES = (registry, accounts, posts, rounds, findings, rules, deliveries, scans, periods, users)
 
 # The components of the schema before the store package, their last step, in the order they ran.
 # Frozen: nothing is ever added here.
@@ -45,6 +46,7 @@ COMPONENTS: dict[str, list[Migration]] = {
     "posts": posts.MIGRATIONS,
     "rounds": rounds.MIGRATIONS,
     "findings": findings.MIGRATIONS,
+    "rules": rules.MIGRATIONS,
     "deliveries": deliveries.MIGRATIONS,
     "scans": scans.MIGRATIONS,
     "periods": periods.MIGRATIONS,

@@ -19,9 +19,9 @@ from typing import Any
 from loguru import logger
 
 from watcher.config import Config
-from watcher.findings import OPEN_STATUSES
 from watcher.schedule import ScheduledJob
-from watcher.store import Store, dumps, loads, utcnow
+from watcher.store import Store, accounts, dumps, loads, posts, utcnow
+from watcher.store import findings as stored_findings
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -48,8 +48,7 @@ def keep(cfg: Config, store: Store, finding_id: int, kind: str, data: bytes, suf
     digest = hashlib.sha256(data).hexdigest()
     row = {"finding_id": finding_id, "kind": kind, "url": url, "path": str(path.relative_to(cfg.data_path)),
            "sha256": digest, "content_type": content_type, "captured_at": utcnow()}
-    with store.transaction():
-        store.db["evidence"].insert(row)
+    stored_findings.add_evidence(store, row)
     return row
 
 
@@ -57,15 +56,11 @@ def raw_record(store: Store, finding: dict[str, Any]) -> dict[str, Any] | None:
     """The platform's own data behind a finding, as stored when it was crawled."""
     d = finding["details"]
     if d.get("post_id"):
-        row = store.one("SELECT raw, text, url, first_seen, last_seen FROM posts WHERE platform = ? AND post_id = ?",
-                        [finding["platform"], d["post_id"]])
+        row = posts.raw_post(store, finding["platform"], d["post_id"])
     elif finding["kind"] in ("profile_change", "account_gone", "unfiled_change"):
-        row = store.one("SELECT raw, taken_at FROM profile_snapshots WHERE platform = ? AND account_id = ? "
-                        "ORDER BY id DESC LIMIT 1", [finding["platform"], finding["account_id"]])
+        row = accounts.raw_profile(store, finding["platform"], finding["account_id"])
     else:
-        row = store.one("SELECT raw, name, bio, avatar_path, first_seen, last_seen FROM accounts "
-                        "WHERE platform = ? AND account_id = ?",
-                        [finding["platform"], finding["account_id"]])
+        row = accounts.raw_account(store, finding["platform"], finding["account_id"])
     if row is None:
         return None
     return {**{k: v for k, v in row.items() if k != "raw"}, "platform_record": loads(row.get("raw"), None)}
@@ -114,12 +109,8 @@ def capture(cfg: Config, store: Store, finding: dict[str, Any], *, shots: bool =
 
 def collect(cfg: Config, store: Store, limit: int = 20) -> int:
     """Capture evidence for open findings that have none yet."""
-    todo = store.query(
-        f"""SELECT * FROM findings f WHERE status IN ({','.join('?' * len(OPEN_STATUSES))}) AND kind != 'crawl_blocked'
-            AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.finding_id = f.id) ORDER BY id LIMIT ?""",
-        [*OPEN_STATUSES, limit])
+    todo = stored_findings.without_evidence(store, limit, except_kind="crawl_blocked")
     for f in todo:
-        f["details"] = loads(f["details"], {})
         capture(cfg, store, f, shots=cfg.watch.screenshots)
     return len(todo)
 
@@ -128,14 +119,10 @@ def prune(cfg: Config, store: Store, now: datetime | None = None) -> int:
     """Delete evidence of closed findings older than the retention period; open ones are kept."""
     now = now or datetime.now(UTC)
     cutoff = (now - timedelta(days=cfg.watch.evidence_retention_days)).isoformat()
-    rows = store.query(
-        f"""SELECT e.* FROM evidence e JOIN findings f ON f.id = e.finding_id
-            WHERE f.status NOT IN ({','.join('?' * len(OPEN_STATUSES))}) AND e.captured_at < ?""",
-        [*OPEN_STATUSES, cutoff])
+    rows = stored_findings.closed_evidence_before(store, cutoff)
     for r in rows:
         (cfg.data_path / r["path"]).unlink(missing_ok=True)
-        with store.transaction():
-            store.conn.execute("DELETE FROM evidence WHERE id = ?", [r["id"]])
+        stored_findings.delete_evidence(store, r["id"])
     return len(rows)
 
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from watcher import findings, registry
 from watcher.config import Config
 from watcher.schedule import ScheduledJob
-from watcher.store import Store
+from watcher.store import Store, posts
 from watcher.store.findings import list_findings, record, set_status
 from watcher.watch.workdays import filing_window
 
@@ -55,8 +55,7 @@ def check_dormant(cfg: Config, store: Store, today: date | None = None) -> int:
     today = today or date.today()
     made = 0
     for reg in registry.active_accounts(store):
-        last = store.scalar("SELECT MAX(created_at) FROM posts WHERE platform = ? AND account_id = ?",
-                            [reg["platform"], reg["account_id"]])
+        last = posts.last_post_created(store, reg["platform"], reg["account_id"])
         if not last:
             continue  # never crawled (or no dated posts): no evidence either way
         idle = (today - date.fromisoformat(last[:10])).days

@@ -27,7 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from watcher import timefmt
 from watcher.config import Config
 from watcher.periods import local_tz
-from watcher.store import Store, dumps, utcnow
+from watcher.store import Store, users
 
 ROLES = {"admin": "管理员", "central": "宣传部复核员", "unit": "单位复核员"}
 MAX_FAILURES = 5
@@ -122,58 +122,51 @@ def add_user(store: Store, username: str, password: str, role: str, unit: str | 
     if role == "unit" and cfg is not None:
         unit = canonical_unit(cfg, store, unit or "")
     _check_password(password)
-    if store.one("SELECT 1 FROM users WHERE username = ?", [username]):
+    if users.get(store, username):
         raise UserError(f"用户 {username} 已存在")
-    with store.transaction():
-        store.conn.execute("INSERT INTO users (username, password_hash, role, unit, created_at) VALUES (?, ?, ?, ?, ?)",
-                           [username, _hasher.hash(password), role, unit if role == "unit" else None, utcnow()])
+    users.insert(store, username, _hasher.hash(password), role, unit if role == "unit" else None)
 
 
-def _update(store: Store, username: str, assignments: str, params: list[Any]) -> None:
-    """One UPDATE of a user that also ends all their sessions (bumps the epoch)."""
-    with store.transaction():
-        cur = store.conn.execute(
-            f"UPDATE users SET {assignments}, session_epoch = session_epoch + 1 WHERE username = ?",
-            [*params, username])
-        if not cur.rowcount:
-            raise UserError(f"没有用户 {username}")
+def _update(store: Store, username: str, **values: Any) -> None:
+    """Change a user, which also ends all their sessions."""
+    if not users.update(store, username, **values):
+        raise UserError(f"没有用户 {username}")
 
 
 def set_password(store: Store, username: str, password: str) -> None:
     _check_password(password)
-    _update(store, username, "password_hash = ?", [_hasher.hash(password)])
+    _update(store, username, password_hash=_hasher.hash(password))
 
 
 def set_disabled(store: Store, username: str, disabled: bool) -> None:
-    _update(store, username, "disabled = ?", [int(disabled)])
+    _update(store, username, disabled=int(disabled))
 
 
-def set_role(store: Store, cfg: Config, username: str, role: str, unit: str | None) -> None:
+def set_role(cfg: Config, store: Store, username: str, role: str, unit: str | None) -> None:
     if role not in ROLES:
         raise UserError(f"角色应为 {', '.join(ROLES)}")
     if role == "unit":
         if not unit:
             raise UserError("单位复核员需要指定单位（--unit）")
         unit = canonical_unit(cfg, store, unit)
-    _update(store, username, "role = ?, unit = ?", [role, unit if role == "unit" else None])
+    _update(store, username, role=role, unit=unit if role == "unit" else None)
 
 
 def end_sessions(store: Store, username: str) -> None:
     """Log ``username`` out everywhere."""
-    with store.transaction():
-        store.conn.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE username = ?", [username])
+    users.end_sessions(store, username)
 
 
-def _user(row: dict[str, Any]) -> User:
-    return User(row["username"], row["role"], row["unit"], row["session_epoch"])
+def _user(row: users.UserRow) -> User:
+    return User(row.username, row.role, row.unit, row.session_epoch)
 
 
 def load_user(store: Store, username: str | None, epoch: Any) -> User | None:
     """The user a session names, if that session is still valid (user enabled, same epoch)."""
     if not username or not isinstance(epoch, int):
         return None
-    row = store.one("SELECT * FROM users WHERE username = ? AND disabled = 0", [username])
-    if row is None or row["session_epoch"] != epoch:
+    row = users.enabled(store, username)
+    if row is None or row.session_epoch != epoch:
         return None
     return _user(row)
 
@@ -186,9 +179,9 @@ def _iso(t: datetime) -> str:
 
 
 def _locked_until(store: Store, scope: str, key: str, now: datetime) -> datetime | None:
-    row = store.one("SELECT locked_until FROM login_throttle WHERE scope = ? AND key = ?", [scope, key])
-    if row and row["locked_until"]:
-        until = datetime.fromisoformat(row["locked_until"])
+    row = users.throttle(store, scope, key)
+    if row and row.locked_until:
+        until = datetime.fromisoformat(row.locked_until)
         if until > now:
             return until
     return None
@@ -196,16 +189,12 @@ def _locked_until(store: Store, scope: str, key: str, now: datetime) -> datetime
 
 def _count_failure(store: Store, scope: str, key: str, now: datetime) -> None:
     """One more failure in the current 15-minute window; the fifth locks for 15 minutes."""
-    row = store.one("SELECT failures, window_start FROM login_throttle WHERE scope = ? AND key = ?", [scope, key])
-    window_open = row is not None and datetime.fromisoformat(row["window_start"]) > now - timedelta(minutes=LOCK_MINUTES)
-    failures = (row["failures"] if window_open and row else 0) + 1
-    start = row["window_start"] if window_open and row else _iso(now)
+    row = users.throttle(store, scope, key)
+    window_open = row is not None and datetime.fromisoformat(row.window_start) > now - timedelta(minutes=LOCK_MINUTES)
+    failures = (row.failures if window_open and row else 0) + 1
+    start = row.window_start if window_open and row else _iso(now)
     locked = _iso(now + timedelta(minutes=LOCK_MINUTES)) if failures >= MAX_FAILURES else None
-    store.conn.execute(
-        """INSERT INTO login_throttle (scope, key, failures, window_start, locked_until) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(scope, key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-           locked_until = excluded.locked_until""",
-        [scope, key, 0 if locked else failures, _iso(now) if locked else start, locked])
+    users.set_throttle(store, scope, key, users.Throttle(0 if locked else failures, _iso(now) if locked else start, locked))
 
 
 def login(store: Store, username: str, password: str, address: str) -> User | None:
@@ -222,15 +211,15 @@ def login(store: Store, username: str, password: str, address: str) -> User | No
     if until is not None:
         audit(store, username or "（空）", "登录被拒（已锁定）", f"address:{address}", {"until": _iso(until)})
         raise LockedOut(until)
-    row = store.one("SELECT * FROM users WHERE username = ? AND disabled = 0", [username])
+    row = users.enabled(store, username)
     try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY, password)
+        _hasher.verify(row.password_hash if row else _DUMMY, password)
         ok = row is not None
     except (VerificationError, InvalidHashError):
         ok = False
     with store.transaction():
         if ok:
-            store.conn.execute("DELETE FROM login_throttle WHERE scope = 'account' AND key = ?", [username])
+            users.clear_throttle(store, "account", username)
         else:
             _count_failure(store, "account", username, now)
             _count_failure(store, "address", address, now)
@@ -239,6 +228,4 @@ def login(store: Store, username: str, password: str, address: str) -> User | No
 
 
 def audit(store: Store, actor: str, action: str, target: str | None = None, details: Any = None) -> None:
-    with store.transaction():
-        store.conn.execute("INSERT INTO audit_log (actor, action, target, details, created_at) VALUES (?, ?, ?, ?, ?)",
-                           [actor, action, target, dumps(details) if details is not None else None, utcnow()])
+    users.audit(store, actor, action, target, details)

@@ -20,8 +20,11 @@ from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods
 from watcher.reports.calendar import china_today, review_year
 from watcher.rounds.records import latest_per_platform
+from watcher.store import deliveries as stored_deliveries
 from watcher.store import findings as stored_findings
-from watcher.store import loads, reviews
+from watcher.store import loads, reviews, users
+from watcher.store import rules as stored_rules
+from watcher.store import scans as scan_requests
 from watcher.timefmt import zone
 from watcher.watch.workdays import filing_window
 from watcher.web import auth, charts, rules
@@ -185,7 +188,7 @@ def findings_list(request: Request) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         rows = _listed(request, store, user, listing)
-        units = [r["unit"] for r in store.query("SELECT DISTINCT unit FROM findings WHERE unit IS NOT NULL")]
+        units = stored_findings.units(store)
     shown, pages = listing_mod.page(rows, listing)
     return render(request, "findings.html", user, rows=shown, total=len(rows), pages=pages, units=units,
                   listing=listing, filters=listing.query(), sorts=listing_mod.SORTS, urlencode=urlencode,
@@ -239,13 +242,12 @@ async def findings_bulk(request: Request) -> Response:
 def _finding_page(request: Request, store: Any, user: auth.User, f: dict[str, Any], *, error: str | None = None,
                   status_code: int = 200, values: dict[str, str] | None = None) -> Response:
     cfg = request.app.state.cfg
-    ev = store.query("SELECT * FROM evidence WHERE finding_id = ? ORDER BY id", [f["id"]])
-    actions = store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC", [f["id"]])
-    deliveries = store.query("SELECT unit, channel, status, sent_at, last_error FROM deliveries WHERE finding_id = ?",
-                             [f["id"]])
+    ev = stored_findings.evidence_for(store, f["id"])
+    actions = stored_findings.review_actions_for(store, f["id"])
+    deliveries = stored_deliveries.for_finding(store, f["id"])
     if not user.central:  # a unit sees its own channels' deliveries, not the copies to others
         deliveries = [d for d in deliveries if (u := cfg.unit(d["unit"])) is not None and u.name == user.unit]
-    proposals = store.query("SELECT * FROM rule_proposals WHERE finding_id = ? ORDER BY id DESC", [f["id"]])
+    proposals = stored_rules.proposals_for(store, f["id"])
     previews = {e["id"]: p for e in ev if (p := _evidence_preview(cfg, e)) is not None}
     avatar = next((e for e in ev if e["kind"] == "avatar"), None)
     return render(request, "finding.html", user, status_code=status_code, f=f, evidence=ev, actions=actions,
@@ -312,7 +314,7 @@ def evidence_file(request: Request, evidence_id: int) -> Response:
     cfg = request.app.state.cfg
     with store_of(request) as store:
         user = current_user(request, store)
-        ev = store.one("SELECT * FROM evidence WHERE id = ?", [evidence_id])
+        ev = stored_findings.evidence_item(store, evidence_id)
         if ev is None:
             raise HTTPException(status_code=404, detail="没有这份证据")
         _see(user, stored_findings.get(store, ev["finding_id"]))
@@ -573,7 +575,7 @@ def scan_page(request: Request, scan_id: int) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)  # a scan's progress and summary cover every unit
-        row = store.one("SELECT * FROM scan_requests WHERE id = ?", [scan_id])
+        row = scan_requests.get(store, scan_id)
     if row is None:
         raise HTTPException(status_code=404, detail="没有这次扫描")
     from watcher.rounds import scans
@@ -588,6 +590,6 @@ def audit_page(request: Request) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)
-        rows = store.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 300")
-        reviews = store.query("SELECT * FROM review_actions ORDER BY id DESC LIMIT 300")
+        rows = users.recent_audit(store)
+        reviews = stored_findings.recent_review_actions(store)
     return render(request, "audit.html", user, rows=rows, reviews=reviews)

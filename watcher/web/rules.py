@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from watcher.store import Store, utcnow
+from watcher.store import Store
+from watcher.store import rules as stored
 
 RULE_LABELS = {"allow": "白名单", "other": "他校/他机构名单"}
 
@@ -20,9 +21,7 @@ class ProposalError(ValueError):
 
 
 def add_rule(store: Store, kind: str, name: str, note: str | None, actor: str) -> None:
-    with store.transaction():
-        store.conn.execute("INSERT OR IGNORE INTO name_rules (kind, name, note, actor, created_at) VALUES (?, ?, ?, ?, ?)",
-                           [kind, name, note, actor, utcnow()])
+    stored.add_rule(store, kind, name, note, actor)
 
 
 def remove_rule(store: Store, rule_id: int) -> dict[str, Any] | None:
@@ -38,37 +37,33 @@ def remove_rule(store: Store, rule_id: int) -> dict[str, Any] | None:
 def propose(store: Store, kind: str, name: str, finding_id: int | None, note: str | None, actor: str) -> int:
     """A pending proposal (the same pending one again is not duplicated); returns its id."""
     with store.transaction():
-        row = store.one("SELECT id FROM rule_proposals WHERE kind = ? AND name = ? AND status = 'pending'", [kind, name])
-        if row:
-            return int(row["id"])
-        cur = store.conn.execute(
-            "INSERT INTO rule_proposals (kind, name, finding_id, note, proposed_by, proposed_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [kind, name, finding_id, note, actor, utcnow()])
-        return int(cur.lastrowid or 0)
+        existing = stored.pending_proposal(store, kind, name)
+        if existing is not None:
+            return int(existing)
+        return stored.add_proposal(store, kind, name, finding_id, note, actor)
 
 
 def decide(store: Store, proposal_id: int, approve: bool, actor: str, note: str | None = None) -> dict[str, Any]:
     """Approve (writes the rule) or reject a pending proposal; returns it as it was."""
     with store.transaction():
-        p = store.one("SELECT * FROM rule_proposals WHERE id = ?", [proposal_id])
+        p = stored.proposal(store, proposal_id)
         if p is None:
             raise ProposalError("没有这条名单提议")
         if p["status"] != "pending":
             raise ProposalError(f"该提议已处理（{'已批准' if p['status'] == 'approved' else '已驳回'}）")
-        store.conn.execute("UPDATE rule_proposals SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? "
-                           "WHERE id = ?", ["approved" if approve else "rejected", actor, utcnow(), note, proposal_id])
+        stored.set_decision(store, proposal_id, "approved" if approve else "rejected", actor, note)
         if approve:
             add_rule(store, p["kind"], p["name"], f"{p['note'] or ''}（{p['proposed_by']} 提议，{actor} 批准）", actor)
     return p
 
 
 def pending(store: Store) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM rule_proposals WHERE status = 'pending' ORDER BY id")
+    return stored.pending_proposals(store)
 
 
 def decided(store: Store, limit: int = 100) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM rule_proposals WHERE status != 'pending' ORDER BY id DESC LIMIT ?", [limit])
+    return stored.decided_proposals(store, limit)
 
 
 def current_rules(store: Store) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM name_rules ORDER BY id DESC")
+    return stored.name_rules(store)

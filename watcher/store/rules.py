@@ -1,0 +1,86 @@
+"""School-wide name rules (白名单 / 他校名单) and unit reviewers' proposals for them: tables
+name_rules, rule_proposals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watcher.store.db import Database, utcnow
+from watcher.store.steps import LegacyStep, Migration, sql
+
+# This module's share of the steps recorded before the store package (see watcher.store.schema).
+LEGACY: dict[LegacyStep, Migration] = {
+    ("core", 2): sql(
+        """CREATE TABLE name_rules (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
+            name TEXT NOT NULL,
+            note TEXT,
+            actor TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (kind, name)
+        )""",
+    ),
+    # name-rule proposals from unit reviewers, which only the central department turns into rules.
+    ("web", 2): sql(
+        """CREATE TABLE rule_proposals (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('allow', 'other')),
+            name TEXT NOT NULL,
+            finding_id INTEGER REFERENCES findings(id),
+            note TEXT,
+            proposed_by TEXT NOT NULL,
+            proposed_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+            decided_by TEXT,
+            decided_at TEXT,
+            decision_note TEXT
+        )""",
+        "CREATE INDEX rule_proposals_status ON rule_proposals(status, id)",
+    ),
+}
+# This module's own steps, recorded as component "rules".
+MIGRATIONS: list[Migration] = []
+
+
+def name_rules(store: Database) -> list[dict[str, Any]]:
+    """Every rule, newest first (kind, name, note, actor …)."""
+    return store.query("SELECT * FROM name_rules ORDER BY id DESC")
+
+
+def add_rule(store: Database, kind: str, name: str, note: str | None, actor: str) -> None:
+    with store.transaction():
+        store.conn.execute("INSERT OR IGNORE INTO name_rules (kind, name, note, actor, created_at) VALUES (?, ?, ?, ?, ?)",
+                           [kind, name, note, actor, utcnow()])
+
+
+def pending_proposal(store: Database, kind: str, name: str) -> int | None:
+    return store.scalar("SELECT id FROM rule_proposals WHERE kind = ? AND name = ? AND status = 'pending'", [kind, name])
+
+
+def add_proposal(store: Database, kind: str, name: str, finding_id: int | None, note: str | None, actor: str) -> int:
+    cur = store.conn.execute(
+        "INSERT INTO rule_proposals (kind, name, finding_id, note, proposed_by, proposed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [kind, name, finding_id, note, actor, utcnow()])
+    return int(cur.lastrowid or 0)
+
+
+def proposal(store: Database, proposal_id: int) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM rule_proposals WHERE id = ?", [proposal_id])
+
+
+def set_decision(store: Database, proposal_id: int, status: str, actor: str, note: str | None) -> None:
+    store.conn.execute("UPDATE rule_proposals SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? "
+                       "WHERE id = ?", [status, actor, utcnow(), note, proposal_id])
+
+
+def pending_proposals(store: Database) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM rule_proposals WHERE status = 'pending' ORDER BY id")
+
+
+def decided_proposals(store: Database, limit: int = 100) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM rule_proposals WHERE status != 'pending' ORDER BY id DESC LIMIT ?", [limit])
+
+
+def proposals_for(store: Database, finding_id: int) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM rule_proposals WHERE finding_id = ? ORDER BY id DESC", [finding_id])
