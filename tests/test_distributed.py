@@ -247,7 +247,7 @@ def test_a_watch_round_on_the_fleet_confirms_deletions_with_its_own_post_checks(
     """The same two rounds as the local deletion test, crawled by a worker: the post checks the
     round adds once its timelines are in go through the fleet too."""
     from watcher import registry
-    from watcher.findings import list_findings
+    from watcher.store.findings import list_findings
 
     account = "1891724861"
     with FakePlatform(FIXTURES / "weibo_watch") as fake:
