@@ -1,0 +1,53 @@
+"""Each kind of finding is built in one place, its constructor in watcher/findings.py, which owns
+its title, details and dedupe key."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from watcher import findings
+from watcher.store.fingerprint import fingerprint_of
+
+ROOT = Path(__file__).resolve().parent.parent
+OWNERS = {ROOT / "watcher" / "findings.py", ROOT / "watcher" / "store" / "findings.py"}
+
+
+def test_every_kind_has_its_constructor():
+    for kind in findings.KIND_LABELS:
+        assert callable(getattr(findings, kind, None)), f"watcher.findings.{kind}() is missing"
+
+
+def test_findings_are_built_only_by_their_constructors():
+    built = []
+    for path in (p for d in ("watcher", "alerts", "spiders") for p in (ROOT / d).rglob("*.py")):
+        if path in OWNERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "FindingInput":
+                built.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not built, f"build these with a constructor in watcher/findings.py: {built}"
+
+
+def test_constructors_word_titles_and_keys_as_recorded_before():
+    """The texts and keys that existing databases hold: changing one re-sends every such finding."""
+    f = findings.deletion("weibo", "1891724861", "北京理工大学", "党委宣传部",
+                          post={"post_id": "P9", "url": None, "text": "旧帖", "created_at": None, "last_seen": "a",
+                                "missing_since": "b"}, confirmed_at="c", in_period=True, reason="r")
+    assert (f.kind, f.dedupe_key, f.title, f.severity) == (
+        "deletion", "deletion:weibo:P9", "微博账号「北京理工大学」删除了帖子", "critical")
+    g = findings.dormant("bilibili", "42", "北理工", "团委", last_post="2025-01-02T00:00:00", days=180)
+    assert (g.dedupe_key, g.title, g.severity) == ("dormant:bilibili:42", "哔哩哔哩账号「北理工」超过 180 天未更新", "info")
+    c = findings.crawl_blocked("weibo", trouble="blocked", since="2026-01-01T00:00:00+00:00", title="采集受阻",
+                               reason="403", remedy="稍后")
+    assert c.dedupe_key == "crawl_blocked:weibo:blocked:2026-01-01T00:00:00+00:00" and c.title == "微博采集受阻"
+    # metrics are shown, never part of the fingerprint
+    a = findings.impersonation({"platform": "weibo", "account_id": "7", "name": "北理工表白墙", "followers": 10},
+                               verdict_unit=None, reasons=["x"], score=81, matched="北京理工大学", office=None,
+                               algo="match-v2", avatar=None, run_id=None)
+    b = findings.impersonation({"platform": "weibo", "account_id": "7", "name": "北理工表白墙", "followers": 99},
+                               verdict_unit=None, reasons=["x"], score=84, matched="北京理工大学", office=None,
+                               algo="match-v2", avatar=None, run_id=None)
+    assert a.dedupe_key == "impersonation:weibo:7" and a.title == "疑似仿冒：微博「北理工表白墙」"
+    assert fingerprint_of(a.kind, a.title, a.severity, a.account_name, a.unit, a.details) == \
+        fingerprint_of(b.kind, b.title, b.severity, b.account_name, b.unit, b.details)
