@@ -18,10 +18,10 @@ from tests.weibo_shapes import serve_accounts, uid
 from watcher.cli import main_group
 from watcher.distributed.dispatch import Fleet
 from watcher.distributed.keys import connect
-from watcher.findings import list_findings
 from watcher.rounds import analysis, records
 from watcher.rounds.engine import run_round
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 
 @pytest.fixture

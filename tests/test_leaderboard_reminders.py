@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from alerts.channels import DeliveryError
 from tests.report_helpers import seed_year
-from watcher.jobs import collect
 from watcher.reports import influence, reminders
+from watcher.schedule import collect
 from watcher.store import reviews
 
 TODAY = date(2026, 1, 10)

@@ -19,10 +19,10 @@ from tests.fakeplatform import FIXTURES, FakePlatform
 from watcher import qrterm, sessions
 from watcher.cli import main_group
 from watcher.config import load_config
-from watcher.findings import list_findings
 from watcher.login import qr_png_path
 from watcher.rounds.engine import run_one
 from watcher.store import Store
+from watcher.store.findings import list_findings
 
 UID = "1891724861"
 LOGGED_IN = '{"ok":1,"data":{"login":true,"st":"a1b2c3","uid":"7000000001"}}'

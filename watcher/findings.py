@@ -191,3 +191,18 @@ def crawl_blocked(platform: str, *, trouble: str, since: str, title: str, reason
         kind="crawl_blocked", dedupe_key=f"crawl_blocked:{platform}:{trouble}:{since}",
         title=f"{catalog.label(platform)}{title}", severity="warning", platform=platform,
         details={"reasons": [reason], "since": since, "status": trouble, "remedy": remedy})
+
+
+def session_lapsed(platform: str, *, saved_at: str | None, unit: str | None, signal: str, age: str, loses: str,
+                   remedy: str, since: str) -> FindingInput:
+    """A platform's login session stopped working: one finding per saved session (``saved_at``),
+    whose content is fixed when the lapse is first seen, so it is sent once."""
+    label = catalog.label(platform)
+    return FindingInput(
+        kind="session_lapsed", dedupe_key=f"session_lapsed:{platform}:{saved_at or 'cookies_file'}",
+        title=f"{label}登录失效", severity="warning", platform=platform, unit=unit,
+        # ``reasons`` is what an alert lists; the rest is for the review site.
+        details={"reasons": [f"登录会话已失效（{signal}），会话已使用 {age}", f"受影响的采集：{loses}",
+                             f"续期方法：{remedy}"],
+                 "platform": label, "session_age": age, "saved_at": saved_at, "since": since,
+                 "signal": signal, "loses": loses, "remedy": remedy})

@@ -31,9 +31,11 @@ from loguru import logger
 
 from spiders import catalog, identity
 from spiders.base import load_cookies
+from watcher import findings
 from watcher.config import Config
-from watcher.findings import FindingInput, record, set_status
 from watcher.store import Store
+from watcher.store import findings as stored_findings
+from watcher.store.findings import record, set_status
 from watcher.visitor import fetch_visitor
 
 State = Literal["none", "valid", "lapsed", "unknown"]
@@ -282,8 +284,7 @@ def note(cfg: Config, platform: str, store: Store, status: SessionStatus) -> Non
     label = catalog.label(platform)
     if status.state == "valid":
         _remember(cfg, status, lapsed_at=None)
-        open_ids = [r["id"] for r in store.query(
-            "SELECT id FROM findings WHERE kind = ? AND platform = ? AND status = 'open'", [KIND, platform])]
+        open_ids = stored_findings.open_ids(store, KIND, platform)
         for fid in open_ids:
             set_status(store, fid, "resolved", actor="系统", action="resolve", comment=f"{label}登录会话已恢复有效")
         if open_ids:
@@ -303,13 +304,6 @@ def note(cfg: Config, platform: str, store: Store, status: SessionStatus) -> Non
     signal = status.detail.split("（")[0]
     remedy = (f"在服务器上运行 watcher login {platform}，用部门账号的手机 App 扫描终端中的二维码（也保存为 PNG）；"
               f"或在浏览器中登录后导出 Cookie，运行 watcher login {platform} --cookies 文件")
-    record(store, FindingInput(
-        kind=KIND, dedupe_key=f"{KIND}:{platform}:{status.saved_at or 'cookies_file'}",
-        title=f"{label}登录失效", severity="warning", platform=platform,
-        unit=central.id if central else None,
-        # ``reasons`` is what an alert lists; the rest is for the review site.
-        details={"reasons": [f"登录会话已失效（{signal}），会话已使用 {age}", f"受影响的采集：{spec.loses}",
-                             f"续期方法：{remedy}"],
-                 "platform": label, "session_age": age, "saved_at": status.saved_at, "since": lapsed_at,
-                 "signal": signal, "loses": spec.loses, "remedy": remedy}))
+    record(store, findings.session_lapsed(platform, saved_at=status.saved_at, unit=central.id if central else None,
+                                          signal=signal, age=age, loses=spec.loses, remedy=remedy, since=lapsed_at))
     logger.warning("{}登录会话已失效（{}）：{}", label, status.detail, spec.loses)

@@ -24,8 +24,8 @@ from spiders import catalog
 from spiders.parsing import CHINA
 from watcher import registry
 from watcher.config import ChannelConfig, Config
-from watcher.jobs import ScheduledJob
 from watcher.reports import calendar, influence
+from watcher.schedule import ScheduledJob
 from watcher.store import Store, reviews
 
 GRACE = timedelta(days=28)  # weekly reminders go on this long after the deadline
