@@ -18,8 +18,9 @@ RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed", "unre
 
 def _rounds(db: sqlite_utils.Database) -> None:
     statuses = ", ".join(f"'{s}'" for s in RUN_STATUSES)
-    # SQLite cannot change a CHECK constraint: rebuild crawl_runs. Findings reference it, so the
-    # foreign-key check waits for the end of the transaction, when the new table is in place.
+    # SQLite cannot change a CHECK constraint: rebuild crawl_runs. profile_snapshots reference it:
+    # deferring the check was not enough (dropping the table counts every reference as broken);
+    # the runner now runs each step with foreign keys off and checks them before the commit.
     db.execute("PRAGMA defer_foreign_keys = ON")
     db.execute(f"""CREATE TABLE crawl_runs_new (
             id INTEGER PRIMARY KEY,
