@@ -27,12 +27,9 @@ from spiders import catalog, identity
 from spiders.browser import LAUNCH_OPTIONS
 from watcher import qrterm
 from watcher.config import Config
+from watcher.sessions import SessionError
 
 Echo = Callable[[str], None]
-
-
-class SessionError(Exception):
-    """A session that cannot be saved or imported; the message says why and what to do."""
 
 
 def login_url(cfg: Config, platform: str) -> str:

@@ -33,7 +33,6 @@ from spiders import catalog, identity
 from spiders.base import load_cookies
 from watcher import findings
 from watcher.config import Config
-from watcher.login import SessionError, fetch_visitor
 from watcher.store import Store
 from watcher.store import findings as stored_findings
 from watcher.store.findings import record, set_status
@@ -43,6 +42,10 @@ State = Literal["none", "valid", "lapsed", "unknown"]
 STATE_LABELS = {"none": "未登录", "valid": "有效", "lapsed": "已失效", "unknown": "无法确认"}
 KIND = "session_lapsed"
 PROBE_TIMEOUT = 15.0
+
+
+class SessionError(Exception):
+    """A session that cannot be saved or imported; the message says why and what to do."""
 
 
 @dataclass

@@ -26,9 +26,10 @@ from watcher.config import Config, load_config
 from watcher.daemon import Daemon
 from watcher.demo import mailbox
 from watcher.demo.story import DemoPlatforms
-from watcher.findings import KIND_LABELS, list_findings
+from watcher.findings import KIND_LABELS
 from watcher.logs import setup_logging
 from watcher.store import Store
+from watcher.store.findings import list_findings
 from watcher.web import auth
 
 DEMO_USER = "demo"

@@ -84,3 +84,12 @@ def decided_proposals(store: Database, limit: int = 100) -> list[dict[str, Any]]
 
 def proposals_for(store: Database, finding_id: int) -> list[dict[str, Any]]:
     return store.query("SELECT * FROM rule_proposals WHERE finding_id = ? ORDER BY id DESC", [finding_id])
+
+
+def remove_rule(store: Database, rule_id: int) -> dict[str, Any] | None:
+    """Delete one rule; the removed row, or None when there was none."""
+    with store.transaction():
+        row = store.one("SELECT * FROM name_rules WHERE id = ?", [rule_id])
+        if row is not None:
+            store.conn.execute("DELETE FROM name_rules WHERE id = ?", [rule_id])
+    return row

@@ -135,3 +135,7 @@ def audit(store: Database, actor: str, action: str, target: str | None = None, d
 
 def recent_audit(store: Database, limit: int = 300) -> list[dict[str, Any]]:
     return store.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit])
+
+
+def any_user(store: Database) -> bool:
+    return store.scalar("SELECT EXISTS (SELECT 1 FROM users)") == 1

@@ -106,7 +106,7 @@ def _check_password(password: str) -> None:
 
 def has_users(store: Store) -> bool:
     """Whether anyone could log in at all (the first-run page says how to add the first user)."""
-    return store.scalar("SELECT EXISTS (SELECT 1 FROM users)") == 1
+    return users.any_user(store)
 
 
 def add_user(store: Store, username: str, password: str, role: str, unit: str | None = None,

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from watcher import findings as fnd
 from watcher import registry as reg
 from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods

@@ -27,11 +27,7 @@ def add_rule(store: Store, kind: str, name: str, note: str | None, actor: str) -
 def remove_rule(store: Store, rule_id: int) -> dict[str, Any] | None:
     """Delete one rule (accounts with that name are judged normally again); the removed row, or
     None when there was none."""
-    with store.transaction():
-        row = store.one("SELECT * FROM name_rules WHERE id = ?", [rule_id])
-        if row is not None:
-            store.conn.execute("DELETE FROM name_rules WHERE id = ?", [rule_id])
-    return row
+    return stored.remove_rule(store, rule_id)
 
 
 def propose(store: Store, kind: str, name: str, finding_id: int | None, note: str | None, actor: str) -> int:
