@@ -133,7 +133,7 @@ def test_database_errors_of_the_machine(cfg, monkeypatch, message, words):
     def fail(*_a, **_k):
         raise sqlite3.OperationalError(message)
 
-    monkeypatch.setattr(crawl_cmd.findings_mod, "list_findings", fail)
+    monkeypatch.setattr(crawl_cmd.stored_findings, "list_findings", fail)
     r = CliRunner().invoke(main_group, ["findings", "list", "-c", str(cfg.source)])
     assert r.exit_code == 4 and words in r.output, r.output
 

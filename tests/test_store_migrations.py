@@ -138,3 +138,28 @@ def test_a_modules_own_step_is_recorded_under_its_name_and_leaves_legacy_alone(o
 
 def test_finding_statuses_have_labels():
     assert tuple(STATUS_LABELS) == STATUSES
+
+
+def test_two_openers_of_a_new_database_migrate_it_once(tmp_path):
+    """Two rounds (threads or processes) opening a fresh database at once: each step runs once."""
+    import threading
+
+    path = tmp_path / "fresh.db"
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            Store.open(path).close()
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with Store.open(path) as s:
+        assert s.schema_versions() == {**LATEST_LEGACY, **{c: len(m) for c, m in schema.COMPONENTS.items() if m}}

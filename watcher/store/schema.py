@@ -87,10 +87,15 @@ def _run(db: sqlite_utils.Database, component: str, version: int, parts: list[Mi
     table that others reference, e.g. crawl_runs in ("core", 4), otherwise counts every
     referencing row as a violation that the rebuilt table does not undo, and the upgrade of any
     database with profile snapshots failed. The references are checked before the commit instead.
+
+    Another process (or thread) may have run the step since the version was read: the version is
+    read again under the write lock, and a step already recorded is not run twice.
     """
     db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before it
     try:
         with db.conn:
+            if _version(db, component) >= version:
+                return
             for part in parts:
                 part(db)
             broken = db.execute("PRAGMA foreign_key_check").fetchall()
