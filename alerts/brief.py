@@ -15,8 +15,8 @@ from alerts.dispatch import channel_key
 from alerts.secrets import Credentials
 from spiders.parsing import CHINA
 from watcher.config import Config
-from watcher.jobs import ScheduledJob
 from watcher.opinion import brief as briefs
+from watcher.schedule import ScheduledJob
 from watcher.store import Store
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,11 +12,11 @@ from spiders.base import Target
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config
 from watcher import registry
-from watcher.findings import list_findings
 from watcher.rounds.engine import run_round
 from watcher.sentiment import analyze
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
+from watcher.store.findings import list_findings
 
 Q = "100103type=1&q=北理工"
 NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # 13:00 in China, after the fixtures' posts
@@ -52,7 +52,7 @@ def test_mentions_paginate_store_authors_and_feed_sentiment(tmp_path, fake):
         # The author who signs as the admissions office is a lead; the others are not.
         leads = {f["account_id"] for f in list_findings(s, kind="impersonation")}
         assert "6600000002" in leads and "6600000001" not in leads
-        out = analyze(s, cfg, now=NOW)
+        out = analyze(cfg, s, now=NOW)
         (cluster,) = [c for c in mentions_store.list_clusters(s) if "虫子" in c.representative]
         assert cluster.size == 2 and cluster.negative and out["flagged"] == 1
 

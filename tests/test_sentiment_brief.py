@@ -40,8 +40,8 @@ def _seed(store, cfg):
     store.db["posts"].insert_all(_reposts(50) + [
         _post(900, "北理工宿舍停电三天了没人管，报修也没用", 26 * 60, "bilibili"),
         _post(901, "北理工图书馆今天开放到晚上十点", 27 * 60)])
-    analyze(store, cfg, now=NOW - timedelta(days=1))
-    analyze(store, cfg, now=NOW)
+    analyze(cfg, store, now=NOW - timedelta(days=1))
+    analyze(cfg, store, now=NOW)
     lead = record(store, FindingInput(kind="impersonation", dedupe_key="imp:weibo:66", title="疑似仿冒：北理工招生办",
                                severity="critical", platform="weibo", account_id="6600000002",
                                account_name="北理工招生办", details={"profile_url": "https://m.weibo.cn/u/6600000002"}))

@@ -57,7 +57,7 @@ def test_a_spike_of_50_reposts_is_one_cluster_one_finding_one_alert(store, cfg):
     baseline = [_post(1000 + i, f"北理工第{i}届校园文化节第{i % 7}场活动今晚举行，欢迎参加{i}", 120 + i * 60)
                 for i in range(20)]
     store.db["posts"].insert_all(_reposts(50) + baseline)
-    out = analyze(store, cfg, now=NOW)
+    out = analyze(cfg, store, now=NOW)
     clusters = [c for c in mentions_store.list_clusters(store) if "虫子" in c.representative]
     assert len(clusters) == 1
     cluster = clusters[0]
@@ -75,7 +75,7 @@ def test_a_spike_of_50_reposts_is_one_cluster_one_finding_one_alert(store, cfg):
 
     # Ten more reposts an hour later: the cluster grows, the finding is updated, nothing re-sent.
     store.db["posts"].insert_all([_post(200 + i, f"转发微博 //@路人{i}:{ORIGINAL}", -55 - i) for i in range(10)])
-    analyze(store, cfg, now=NOW + timedelta(hours=1))
+    analyze(cfg, store, now=NOW + timedelta(hours=1))
     assert mentions_store.get_cluster(store, cluster.id).size == 60
     assert store.scalar("SELECT COUNT(*) FROM findings") == 1
     assert '"cluster_size": 60' in store.scalar("SELECT details FROM findings")
@@ -85,21 +85,21 @@ def test_a_spike_of_50_reposts_is_one_cluster_one_finding_one_alert(store, cfg):
 def test_negative_cluster_without_spike_is_one_finding_per_cluster(store, cfg):
     store.db["posts"].insert_all(_reposts(3) + [_post(90, "北理工宿舍停电三天了没人管，报修也没用", 200),
                                                 _post(91, "北理工图书馆今天开放到晚上十点", 300)])
-    out = analyze(store, cfg, now=NOW)
+    out = analyze(cfg, store, now=NOW)
     assert out["flagged"] == 2 and out["spike"] == 0
     kinds = sorted((r["kind"], r["severity"]) for r in store.query("SELECT kind, severity FROM findings"))
     assert kinds == [("sentiment", "warning"), ("sentiment", "warning")]
     assert len(mentions_store.list_clusters(store)) == 3   # the neutral notice is a cluster, not a finding
     assert len(mentions_store.list_clusters(store, negative=True)) == 2
     assert len(mentions_store.list_clusters(store, platform="weibo")) == 3
-    assert analyze(store, cfg, now=NOW)["flagged"] == 0
+    assert analyze(cfg, store, now=NOW)["flagged"] == 0
 
 
 def test_a_neutral_cluster_turns_negative_when_a_negative_copy_joins(store, cfg):
     store.db["posts"].insert_all([_post(1, "北理工食堂今天中午的饭里有一只小虫子", 30)])
-    analyze(store, cfg, now=NOW)
+    analyze(cfg, store, now=NOW)
     store.db["posts"].insert_all([_post(2, "北理工食堂今天中午的饭里有一只小虫子，吃出虫子太恶心了", 20)])
-    analyze(store, cfg, now=NOW)
+    analyze(cfg, store, now=NOW)
     (cluster,) = mentions_store.list_clusters(store)
     assert cluster.size == 2 and cluster.negative and "风险词" in (cluster.reason or "")
     assert store.scalar("SELECT COUNT(*) FROM findings WHERE kind = 'sentiment'") == 1
@@ -107,7 +107,7 @@ def test_a_neutral_cluster_turns_negative_when_a_negative_copy_joins(store, cfg)
 
 def test_decisions_are_kept(store, cfg):
     store.db["posts"].insert_all(_reposts(2))
-    analyze(store, cfg, now=NOW)
+    analyze(cfg, store, now=NOW)
     (cluster,) = mentions_store.list_clusters(store)
     assert mentions_store.decide(store, cluster.id, "false_positive", "alice", NOW.isoformat())
     assert mentions_store.get_cluster(store, cluster.id).decision_label == "误报"
@@ -117,6 +117,6 @@ def test_decisions_are_kept(store, cfg):
 
 def test_a_cluster_shows_the_original_not_the_repost_chain(store, cfg):
     store.db["posts"].insert_all([_post(1, f"太过分了！//@小王同学: 扩散 //@路人乙:{ORIGINAL}", 10)])
-    analyze(store, cfg, now=NOW)
+    analyze(cfg, store, now=NOW)
     (cluster,) = mentions_store.list_clusters(store)
     assert cluster.representative == ORIGINAL

@@ -31,7 +31,7 @@ def site(cfg):
         store.db["posts"].insert_all([post(i, f"转发微博 //@路人{i}:{ORIGINAL}", 2 + i * 0.1, "douyin" if i == 3 else "weibo")
                                       for i in range(6)] + [post(50, "北理工图书馆今天开放到晚上十点", 30),
                                                             post(51, "<script>alert(1)</script>北理工宿舍停电没人管", 40)])
-        analyze(store, cfg, now=now)
+        analyze(cfg, store, now=now)
     return TestClient(create_app(cfg)), cfg
 
 

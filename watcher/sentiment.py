@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from watcher.config import Config
-from watcher.schedule import ScheduledJob
-from watcher.store.findings import FindingInput, record
 from watcher.opinion import polarity
 from watcher.opinion.clusters import ALGORITHM, Clusterer, original
 from watcher.opinion.polarity import Polarity
 from watcher.opinion.rules import SEVERITIES, RuleGroup, RuleMatch, RuleSet, default_rules, load_rules
 from watcher.periods import active_periods
+from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
+from watcher.store.findings import FindingInput, record
 from watcher.store.mentions import Cluster, PostText
 
 
@@ -106,7 +106,7 @@ class _Touched:
     latest: int = 0
 
 
-def analyze(store: Store, cfg: Config, *, now: datetime | None = None, lookback_hours: int = 48) -> dict[str, int]:
+def analyze(cfg: Config, store: Store, *, now: datetime | None = None, lookback_hours: int = 48) -> dict[str, int]:
     """Cluster recent mentions (one incident, one cluster), record one finding per negative or
     spiking cluster, and one spike finding for a group whose spike no single cluster explains."""
     now = now or datetime.now(UTC)
@@ -131,7 +131,7 @@ def analyze(store: Store, cfg: Config, *, now: datetime | None = None, lookback_
         cid = known.get((p.platform, p.post_id)) or _place(store, clusterer, p, a, now_iso)
         entry = touched.setdefault(cid, _Touched(cid, a.group.name))
         entry.latest += int(now - window <= t < now)
-    spiking = _spikes(store, cfg, times, now)
+    spiking = _spikes(cfg, store, times, now)
     flagged = spiked = 0
     explained: set[str] = set()
     for entry in touched.values():
@@ -221,7 +221,7 @@ def is_spike(counts: list[int], factor: float, minimum: int = 5) -> bool:
     return latest >= minimum and latest >= factor * max(baseline, 1)
 
 
-def _spikes(store: Store, cfg: Config, times: dict[str, list[datetime]], now: datetime) -> dict[str, list[int]]:
+def _spikes(cfg: Config, store: Store, times: dict[str, list[datetime]], now: datetime) -> dict[str, list[int]]:
     """The groups whose latest window is a spike against their own recent baseline, with the
     window counts. A sensitive period may set a lower threshold: react to smaller jumps while it lasts."""
     window = timedelta(seconds=cfg.sentiment.window)
@@ -252,7 +252,7 @@ def _group_spike(cfg: Config, store: Store, rules: SentimentRules, group: str, c
 
 def _job(cfg: Config) -> None:
     with Store.open(cfg.db_path) as store:
-        analyze(store, cfg)
+        analyze(cfg, store)
 
 
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:

@@ -19,9 +19,9 @@ from openpyxl.styles import Alignment, Font
 from spiders import catalog
 from spiders.parsing import CHINA
 from watcher.config import Config
-from watcher.findings import list_findings
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
+from watcher.store.findings import list_findings
 from watcher.store.mentions import Cluster
 from watcher.timefmt import local_time
 
