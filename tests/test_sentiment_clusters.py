@@ -70,7 +70,7 @@ def test_a_spike_of_50_reposts_is_one_cluster_one_finding_one_alert(store, cfg):
     assert f["severity"] == "critical" and f["title"].startswith("舆情激增（本校提及）：")
     assert '"cluster_size": 50' in f["details"] and "MinHash" in f["details"] and "倍" in f["details"]
     assert out["spike"] == 1
-    assert dispatch.plan(store, cfg, NOW) == 1                 # the central unit's one e-mail
+    assert dispatch.plan(cfg, store, NOW) == 1                 # the central unit's one e-mail
     assert store.scalar("SELECT COUNT(*) FROM deliveries") == 1
 
     # Ten more reposts an hour later: the cluster grows, the finding is updated, nothing re-sent.
@@ -79,7 +79,7 @@ def test_a_spike_of_50_reposts_is_one_cluster_one_finding_one_alert(store, cfg):
     assert mentions_store.get_cluster(store, cluster.id).size == 60
     assert store.scalar("SELECT COUNT(*) FROM findings") == 1
     assert '"cluster_size": 60' in store.scalar("SELECT details FROM findings")
-    assert dispatch.plan(store, cfg, NOW + timedelta(hours=1)) == 0
+    assert dispatch.plan(cfg, store, NOW + timedelta(hours=1)) == 0
 
 
 def test_negative_cluster_without_spike_is_one_finding_per_cluster(store, cfg):
