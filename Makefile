@@ -45,8 +45,10 @@ demo: setup
 run: setup
 	$(VENV)/bin/watcher run --config $(CONFIG)
 
+# Two workers on the 2-core server (one per core; many tests wait on crawl subprocesses and
+# Chromium, so more would only contend).
 test: setup system-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto
 
 lint: setup
 	$(VENV)/bin/ruff check .
