@@ -5,16 +5,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 from click.testing import CliRunner
 
+from spiders.base import Target
 from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
 from watcher import registry
 from watcher.cli import main_group
 from watcher.config import load_config
+from watcher.rounds import scans
+from watcher.rounds.engine import run_round
 from watcher.rounds.plan import watch_interval
 from watcher.store import Store, loads
 
@@ -46,7 +50,7 @@ def test_standalone_scan_reports_a_summary(tmp_path, fake):
     path = _cfg_path(tmp_path, fake)
     r = CliRunner().invoke(main_group, ["scan", "--discover", "--platform", "weibo", "--config", str(path)])
     assert r.exit_code == 0, r.output
-    assert "完成" in r.output and "impersonation 2" in r.output
+    assert "完成" in r.output and "本次扫描的新发现：疑似仿冒账号 2" in r.output
 
 
 def test_daemon_picks_up_a_queued_scan_within_seconds(tmp_path, fake):
@@ -125,3 +129,38 @@ def test_period_start_raises_cadence_and_stop_restores_it(config_path):
     with Store.open(cfg.db_path) as s:
         assert watch_interval(cfg, s, "weibo") == normal
     assert CliRunner().invoke(main_group, ["period", "stop", "两会", "--config", str(config_path)]).exit_code == 1
+
+
+def test_a_scan_does_not_queue_behind_a_scheduled_round(tmp_path, fake):
+    """A slow scheduled discovery is running when the operator asks for a scan of the same
+    platform: the scheduled round yields at once (its unfinished targets are retaken next time),
+    the scan runs and says what it waited for."""
+    for r in fake.routes:
+        r.delay = 1.0
+    cfg = load_config(_cfg_path(tmp_path, fake))
+    scheduled: dict = {}
+    targets = [Target.for_mode("discover", k) for k in ("北理工", "北京理工大学")]
+    first = threading.Thread(target=lambda: scheduled.update(result=run_round(cfg, "weibo", "discover", targets)))
+    first.start()
+    deadline = time.monotonic() + 60
+    with Store.open(cfg.db_path) as s:  # the scheduled round has fetched its first page
+        while not s.scalar("SELECT COUNT(*) FROM accounts"):
+            assert time.monotonic() < deadline, "the scheduled round never started"
+            time.sleep(0.1)
+        rid = scans.enqueue(s, {"discover": True, "watch": False, "platform": "weibo", "account": None})
+        request = scans.claim(s, rid)
+    heard: list[str] = []
+    scan: dict = {}
+    second = threading.Thread(target=lambda: scan.update(scans.execute(cfg, request, lambda d, t, label: heard.append(label))))
+    second.start()
+    first.join(60)
+    for r in fake.routes:
+        r.delay = 0
+    second.join(60)
+    result = scheduled["result"]
+    assert result.status == "interrupted"
+    assert any(r["status"] == "interrupted" and "让位于手动扫描" in r["reason"] for r in result.runs), result.runs
+    assert any("定时仿冒发现" in h and "让出（手动扫描优先）" in h for h in heard), heard
+    assert scan["runs"] == {"ok": 2}
+    with Store.open(cfg.db_path) as s:
+        assert s.one("SELECT status FROM scan_requests WHERE id = ?", [rid])["status"] == "done"

@@ -18,12 +18,6 @@ from watcher.store import periods as manual_periods
 from watcher.store import scans as scan_requests
 
 
-def _summary(s: dict) -> str:
-    runs = "，".join(f"{k} {v}" for k, v in (s.get("runs") or {}).items()) or "无"
-    new = "，".join(f"{k} {v}" for k, v in (s.get("new_findings") or {}).items()) or "无"
-    return f"共 {s.get('crawls', 0)} 次采集（{runs}）；新发现：{new}"
-
-
 @click.command("scan")
 @click.option("--discover", "only_discover", is_flag=True, help="只做仿冒发现")
 @click.option("--watch", "only_watch", is_flag=True, help="只巡检备案账号")
@@ -49,7 +43,7 @@ def scan_cmd(cfg: Config, only_discover: bool, only_watch: bool, platform: str |
         click.echo(f"扫描 #{rid} 已被其他进程领取。")
         return
     summary = scans.execute(cfg, req, _progress_printer())
-    click.echo(f"扫描 #{rid} 完成：{_summary(summary)}")
+    click.echo(f"扫描 #{rid} 完成：{scans.describe(summary)}")
 
 
 def _progress_printer():
@@ -73,20 +67,31 @@ def _progress_printer():
 
 
 def _follow(cfg: Config, rid: int) -> None:
+    """Show the daemon's progress on the scan: queued, waiting for its place (a scheduled round
+    yields to it), each round's targets, then the summary."""
     show = _progress_printer()
     last = None
     while True:
         with open_store(cfg) as store:
             row = scan_requests.get(store, rid)
-        prog = loads(row["progress"], {}) if row else {}
-        state = (row["status"], prog.get("done"))
-        if prog and state != last:
-            show(prog.get("done", 0), prog.get("total", 0), prog.get("current", ""))
-            last = state
         if row is None or row["status"] in ("done", "failed"):
-            click.echo(f"扫描 #{rid} {'完成' if row and row['status'] == 'done' else '失败'}：{_summary(loads(row['summary'], {}) if row else {})}")
+            ok = row is not None and row["status"] == "done"
+            click.echo(f"扫描 #{rid} {'完成' if ok else '失败'}：{scans.describe(loads(row['summary'], {}) if row else {})}")
             return
+        prog = loads(row["progress"], {})
+        state = (row["status"], prog.get("done"), prog.get("current"))
+        if state != last:
+            last = state
+            if row["status"] == "queued":
+                click.echo(f"扫描 #{rid} 排队中：守护进程几秒内开始（前面还有 {_ahead(cfg, rid)} 个手动扫描）")
+            elif prog:
+                show(prog.get("done", 0), prog.get("total", 0), prog.get("current", ""))
         time.sleep(1)
+
+
+def _ahead(cfg: Config, rid: int) -> int:
+    with open_store(cfg) as store:
+        return scan_requests.ahead_of(store, rid)
 
 
 @click.group("period")

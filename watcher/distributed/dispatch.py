@@ -207,8 +207,9 @@ def _id_of(raw: str) -> str | None:
 
 
 def run_remote(cfg: Config, round_id: int, platform: str, mode: str, targets: list[Target], run_ids: dict[str, int],
-               *, stop: threading.Event | None, deadline: float, progress: Progress | None) -> str | None:
-    """Crawl a round on the fleet; returns why it was cut short (``daemon``, ``timeout``) or None."""
+               *, stop: threading.Event | None, deadline: float, progress: Progress | None,
+               yield_to: threading.Event | None = None) -> str | None:
+    """Crawl a round on the fleet; returns why it was cut short (``daemon``, ``scan``, ``timeout``) or None."""
     fleet = Fleet(cfg)
     by_key = {t.key: t for t in targets}
     with Store.open(cfg.db_path) as store:
@@ -217,7 +218,7 @@ def run_remote(cfg: Config, round_id: int, platform: str, mode: str, targets: li
         why: str | None = None
         failure: tuple[str, str] | None = None
         try:
-            why, failure = _drive(cfg, state, mode, stop, deadline, progress)
+            why, failure = _drive(cfg, state, mode, stop, deadline, progress, yield_to)
         except redis.RedisError as e:
             failure = ("failed", f"与 Redis 的连接出错（crawl.redis_url = {cfg.crawl.redis_shown()}）：{type(e).__name__}: "
                                  f"{e}；请检查 Redis 服务与网络，下一轮重试")
@@ -243,7 +244,7 @@ def run_remote(cfg: Config, round_id: int, platform: str, mode: str, targets: li
 
 
 def _drive(cfg: Config, state: RemoteRound, mode: str, stop: threading.Event | None, deadline: float,
-           progress: Progress | None) -> tuple[str | None, tuple[str, str] | None]:
+           progress: Progress | None, yield_to: threading.Event | None = None) -> tuple[str | None, tuple[str, str] | None]:
     """Until every target (and then every post check the round added) is delivered, or the round
     is stopped, or no worker has served its platform for ``crawl.no_worker_timeout`` — or, when
     every live worker is cooling down after the platform refused it, for a few heartbeats."""
@@ -261,6 +262,8 @@ def _drive(cfg: Config, state: RemoteRound, mode: str, stop: threading.Event | N
     while state.pending:
         if stop is not None and stop.is_set():
             return "daemon", None
+        if yield_to is not None and yield_to.is_set():
+            return "scan", None
         if time.monotonic() > deadline:
             return "timeout", None
         raw = fleet.next_result(sink.round_id, WAIT_SECONDS)

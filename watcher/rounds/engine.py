@@ -10,7 +10,8 @@ With ``crawl.redis_url`` set, the round's targets go to the workers through Redi
 local crawl process (:mod:`watcher.distributed.dispatch`); everything else here is the same.
 
 At most ``schedule.crawl_concurrency`` rounds run at once, and one at a time per platform (a
-platform sees one crawler from us, whatever asked for it).
+platform sees one crawler from us, whatever asked for it); on-demand scans go first
+(:mod:`watcher.rounds.gate`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,15 +33,13 @@ from spiders import catalog
 from spiders.base import Target
 from watcher.config import Config
 from watcher.rounds import records
+from watcher.rounds.gate import GATE, Pass, Waiting
 from watcher.rounds.process import payload
 from watcher.store import Store
 
 STOP_GRACE_SECONDS = 20.0
 Progress = Callable[[int, int], None]
 
-_slots: dict[int, threading.BoundedSemaphore] = {}
-_platform_locks: dict[str, threading.Lock] = {}
-_guard = threading.Lock()
 
 
 class RoundError(Exception):
@@ -62,16 +62,6 @@ class RoundResult:
         return out
 
 
-def _slot(cfg: Config) -> threading.BoundedSemaphore:
-    with _guard:
-        return _slots.setdefault(cfg.schedule.crawl_concurrency, threading.BoundedSemaphore(cfg.schedule.crawl_concurrency))
-
-
-def _platform_lock(platform: str) -> threading.Lock:
-    with _guard:
-        return _platform_locks.setdefault(platform, threading.Lock())
-
-
 def round_timeout(cfg: Config, platform: str, targets: int) -> float:
     """Generous: every page of every target at the platform's rate, three times over, plus
     start-up; a round that takes longer is stuck, not slow."""
@@ -82,7 +72,7 @@ def round_timeout(cfg: Config, platform: str, targets: int) -> float:
 
 def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, stop: threading.Event | None = None,
               scan_request_id: int | None = None, timeout: float | None = None,
-              progress: Progress | None = None) -> RoundResult:
+              progress: Progress | None = None, waiting: Waiting | None = None) -> RoundResult:
     info = catalog.get(platform)
     if not info.supports(mode):
         raise RoundError(f"{info.label}不支持「{catalog.MODE_LABELS.get(mode, mode)}」"
@@ -100,12 +90,13 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
         # The fleet crawls it (watcher.distributed); this process only stores and analyses.
         from watcher.distributed.dispatch import run_remote
 
-        with _slot(cfg), _platform_lock(platform):
-            why = run_remote(cfg, round_id, platform, mode, targets, run_ids, stop=stop,
+        with _place(cfg, platform, mode, round_id, scan_request_id, waiting) as place:
+            why = run_remote(cfg, round_id, platform, mode, targets, run_ids, stop=stop, yield_to=place.yield_to,
                              deadline=time.monotonic() + timeout, progress=progress)
         return _finish(cfg, round_id, platform, mode, why, 0, "")
     why, code, errors = None, None, ""
-    with _slot(cfg), _platform_lock(platform), tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+    with _place(cfg, platform, mode, round_id, scan_request_id, waiting) as place, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         _check_session(cfg, platform)
         proc = subprocess.Popen([sys.executable, "-m", "watcher.rounds.process"], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=err, text=True, encoding="utf-8")
@@ -114,11 +105,17 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
             proc.stdin.close()  # type: ignore[union-attr]
         except BrokenPipeError:
             pass  # the process died at once; its exit code and stderr say why below
-        why = _wait(cfg, proc, round_id, stop, time.monotonic() + timeout, progress)
+        why = _wait(cfg, proc, round_id, stop, place.yield_to, time.monotonic() + timeout, progress)
         code = proc.returncode
         err.seek(0)
         errors = err.read()[-4000:]
     return _finish(cfg, round_id, platform, mode, why, code, errors)
+
+
+def _place(cfg: Config, platform: str, mode: str, round_id: int, scan_request_id: int | None,
+           waiting: Waiting | None) -> AbstractContextManager[Pass]:
+    return GATE.enter(platform, mode, round_id, cfg.schedule.crawl_concurrency, scan=scan_request_id is not None,
+                      waiting=waiting)
 
 
 def _check_session(cfg: Config, platform: str) -> None:
@@ -132,11 +129,12 @@ def _check_session(cfg: Config, platform: str) -> None:
         logger.opt(exception=True).warning("{}登录状态检查出错", catalog.label(platform))
 
 
-def _wait(cfg: Config, proc: subprocess.Popen, round_id: int, stop: threading.Event | None, deadline: float,
-          progress: Progress | None) -> str | None:
+def _wait(cfg: Config, proc: subprocess.Popen, round_id: int, stop: threading.Event | None,
+          yield_to: threading.Event, deadline: float, progress: Progress | None) -> str | None:
     last = 0.0
     while proc.poll() is None:
-        why = "daemon" if stop is not None and stop.is_set() else "timeout" if time.monotonic() > deadline else None
+        why = ("daemon" if stop is not None and stop.is_set() else "scan" if yield_to.is_set()
+               else "timeout" if time.monotonic() > deadline else None)
         if why:
             with Store.open(cfg.db_path) as store:
                 records.set_stop_reason(store, round_id, why)

@@ -18,10 +18,12 @@ from loguru import logger
 
 from spiders import catalog
 from watcher.config import Config
+from watcher.findings import KIND_LABELS
+from watcher.rounds import records
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import scan_rounds
 from watcher.schedule import ScheduledJob
-from watcher.store import Store, loads
+from watcher.store import Store, loads, utcnow
 from watcher.store import findings as stored_findings
 from watcher.store import scans as scan_requests
 
@@ -42,7 +44,7 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
     params = loads(request["params"], {})
     with Store.open(cfg.db_path) as store:
         rounds = scan_rounds(cfg, store, params)
-        before = stored_findings.last_id(store)
+    since = utcnow()
     total = sum(len(targets) for _, _, targets in rounds)
     results: dict[str, int] = {}
     done = 0
@@ -54,11 +56,17 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
             if progress:
                 progress(offset + n, total, label)
 
+        def waiting(why: str, label: str = label, offset: int = done) -> None:
+            _progress(cfg, request["id"], offset, total, f"{label}：{why}")
+            if progress:
+                progress(offset, total, f"{label}：{why}")
+
         report(0, len(targets))
         if stop is not None and stop.is_set():
             break
         try:
-            result = run_round(cfg, platform, mode, targets, scan_request_id=request["id"], progress=report, stop=stop)
+            result = run_round(cfg, platform, mode, targets, scan_request_id=request["id"], progress=report, stop=stop,
+                               waiting=waiting)
         except RoundError as e:
             logger.warning("扫描 #{}：{}", request["id"], e)
             continue
@@ -68,13 +76,27 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
         _progress(cfg, request["id"], done, total, label)
     with Store.open(cfg.db_path) as store:
         summary = {"crawls": total, "rounds": len(rounds), "runs": results,
-                   "new_findings": stored_findings.counts_since(store, before, except_kind="crawl_blocked")}
+                   "findings": stored_findings.made_by_scan(store, request["id"], since, except_kind="crawl_blocked")}
         failed = sum(n for s, n in results.items() if s not in ("ok", "gone"))
         scan_requests.finish(store, request["id"], "done" if failed < total or not total else "failed", summary)
     if progress:
         progress(total, total, "完成")
     logger.info("扫描 #{} 完成：{}", request["id"], summary)
     return summary
+
+
+def describe(summary: dict[str, Any]) -> str:
+    """A finished scan in a sentence: its crawls by outcome and the findings it produced itself."""
+    if not summary:
+        return ""
+    runs = "，".join(f"{records.STATUS_LABELS.get(k, k)} {v}" for k, v in (summary.get("runs") or {}).items()) or "无"
+    made = []
+    for kind, n in (summary.get("findings") or {}).items():
+        text = f"{KIND_LABELS.get(kind, kind)} {n.get('new', 0)}"
+        made.append(text + (f"（另有 {n['updated']} 条内容更新）" if n.get("updated") else ""))
+    # summaries written before scans counted their own findings
+    made += [f"{KIND_LABELS.get(k, k)} {v}" for k, v in (summary.get("new_findings") or {}).items()]
+    return f"共 {summary.get('crawls', 0)} 个采集目标（{runs}）；本次扫描的新发现：{'，'.join(made) or '无'}"
 
 
 def _progress(cfg: Config, request_id: int, done: int, total: int, label: str) -> None:

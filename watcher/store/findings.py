@@ -188,14 +188,18 @@ def open_ids(store: Database, kind: str, platform: str) -> list[int]:
                                          [kind, platform])]
 
 
-def last_id(store: Database) -> int:
-    return int(store.scalar("SELECT COALESCE(MAX(id), 0) FROM findings"))
-
-
-def counts_since(store: Database, after_id: int, *, except_kind: str) -> dict[str, int]:
-    """Findings recorded after ``after_id``, counted by kind."""
-    return {r["kind"]: r["n"] for r in store.query(
-        "SELECT kind, COUNT(*) AS n FROM findings WHERE id > ? AND kind != ? GROUP BY kind", [after_id, except_kind])}
+def made_by_scan(store: Database, request_id: int, since: str, *, except_kind: str) -> dict[str, dict[str, int]]:
+    """What an on-demand scan produced, by kind: findings its own crawl runs created (``new``) or
+    revised (``updated``) since it started. Findings of scheduled rounds that ran meanwhile carry
+    their own runs and are not counted."""
+    out: dict[str, dict[str, int]] = {}
+    for r in store.query(
+            """SELECT f.kind, SUM(f.created_at >= ?) AS new, SUM(f.created_at < ? AND f.updated_at >= ?) AS updated
+               FROM findings f JOIN crawl_runs r ON r.id = f.crawl_run_id
+               WHERE r.scan_request_id = ? AND f.kind != ? AND f.updated_at >= ? GROUP BY f.kind""",
+            [since, since, since, request_id, except_kind, since]):
+        out[r["kind"]] = {"new": int(r["new"] or 0), "updated": int(r["updated"] or 0)}
+    return out
 
 
 # -- evidence and review actions -----------------------------------------------------------------

@@ -53,6 +53,12 @@ def get(store: Database, request_id: int) -> dict[str, Any] | None:
     return store.one("SELECT * FROM scan_requests WHERE id = ?", [request_id])
 
 
+def ahead_of(store: Database, request_id: int) -> int:
+    """Scans queued or running before this one (they run first, one at a time)."""
+    return int(store.scalar("SELECT COUNT(*) FROM scan_requests WHERE id < ? AND status IN ('queued', 'running')",
+                            [request_id]))
+
+
 def claim(store: Database, request_id: int | None = None) -> dict[str, Any] | None:
     """The oldest queued request (or ``request_id`` if still queued), now marked running."""
     with store.transaction():

@@ -582,7 +582,7 @@ def scan_page(request: Request, scan_id: int) -> Response:
     from watcher.rounds import scans
 
     return render(request, "scan.html", user, scan=row, progress=loads(row["progress"], {}),
-                  summary=loads(row["summary"], {}), daemon=scans.daemon_running(request.app.state.cfg),
+                  summary=scans.describe(loads(row["summary"], {})), daemon=scans.daemon_running(request.app.state.cfg),
                   config=request.app.state.cfg.source)
 
 
