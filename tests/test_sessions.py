@@ -16,7 +16,7 @@ from spiders import identity
 from spiders.browser import CHROMIUM
 from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
-from watcher import qrterm, sessions
+from watcher import platform_status, qrterm, sessions
 from watcher.cli import main_group
 from watcher.config import load_config
 from watcher.login import qr_png_path
@@ -113,11 +113,13 @@ def _session_findings(cfg):
 def test_qr_login_saves_the_session_the_next_round_uses(tmp_path, site):
     path, cfg = _config(tmp_path, site)
     png = qr_png_path(cfg, "weibo")
+    waiting = []
 
     def scan() -> None:  # the phone: once the QR is shown, confirm the login
         deadline = time.monotonic() + 60
-        while not png.exists() and time.monotonic() < deadline:
+        while not platform_status.pending_login(cfg, "weibo") and time.monotonic() < deadline:
             time.sleep(0.1)
+        waiting.append(platform_status.pending_login(cfg, "weibo"))  # what the 平台状态 page shows
         site.scan.body = '{"retcode":20000000,"data":{"sub":"_2A25SUBfromqr","subp":"0033WrSXqPx"}}'
 
     phone = threading.Thread(target=scan, daemon=True)
@@ -129,6 +131,7 @@ def test_qr_login_saves_the_session_the_next_round_uses(tmp_path, site):
     art = "\n".join(line for line in result.output.splitlines() if line and set(line) <= set("█▀▄ "))
     assert read_back(art) == site.modules
     assert qrterm.matrix(png.read_bytes()) == site.modules
+    assert waiting[0] and waiting[0]["deadline"] and platform_status.pending_login(cfg, "weibo") is None
     assert "有效" in result.output
     saved = {c["name"]: c["value"] for c in identity.saved_cookies(cfg.data_path, "weibo")}
     assert saved["SUB"] == "_2A25SUBfromqr"

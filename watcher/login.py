@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from spiders import catalog, identity
 from spiders.browser import LAUNCH_OPTIONS
 from watcher import qrterm
 from watcher.config import Config
+from watcher.platform_status import login_marker, qr_png_path
 from watcher.sessions import SessionError
 
 Echo = Callable[[str], None]
@@ -41,23 +43,27 @@ def login_url(cfg: Config, platform: str) -> str:
     return urls.get(key, next(iter(urls.values()))) + path
 
 
-def qr_png_path(cfg: Config, platform: str) -> Path:
-    return identity.session_dir(cfg.data_path, platform) / "login-qr.png"
-
-
 def qr_login(cfg: Config, platform: str, *, echo: Echo, timeout: float = 180.0,
              png: Path | None = None) -> dict[str, Any]:
-    """Run the QR login; the storage_state of the logged-in browser. Raises SessionError."""
+    """Run the QR login; the storage_state of the logged-in browser. Raises SessionError.
+
+    The QR image always goes to the data dir's ``login-qr.png`` too, with a marker saying until
+    when the login waits: the web app's 平台状态 page shows it to central reviewers, so the
+    person holding the department's phone need not be at the server's terminal."""
     url = login_url(cfg, platform)
-    png = png or qr_png_path(cfg, platform)
+    pngs = [qr_png_path(cfg, platform)]
+    if png is not None and png.resolve() != pngs[0].resolve():
+        pngs.append(png)
     lock = identity.hold_profile(cfg.data_path, platform)  # not while a round uses the profile
     try:
-        return asyncio.run(_qr_login(cfg, platform, url, echo, timeout, png))
+        return asyncio.run(_qr_login(cfg, platform, url, echo, timeout, pngs))
     finally:
+        login_marker(cfg, platform).unlink(missing_ok=True)
         lock.close()
 
 
-async def _qr_login(cfg: Config, platform: str, url: str, echo: Echo, timeout: float, png: Path) -> dict[str, Any]:
+async def _qr_login(cfg: Config, platform: str, url: str, echo: Echo, timeout: float,
+                    pngs: list[Path]) -> dict[str, Any]:
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import async_playwright
 
@@ -83,13 +89,17 @@ async def _qr_login(cfg: Config, platform: str, url: str, echo: Echo, timeout: f
             except PlaywrightError as e:
                 raise SessionError(f"{info.label}登录页（{url}）没有显示二维码：{str(e).splitlines()[0]}；"
                                    f"可改用浏览器登录后导出 Cookie，再运行 watcher login {platform} --cookies 文件") from e
-            shown = await _show(qr, png, echo, info.label)
+            shown = await _show(qr, pngs, echo, info.label)
             deadline = time.monotonic() + timeout
+            now = datetime.now(UTC)
+            identity.write_json(login_marker(cfg, platform), {
+                "started_at": now.isoformat(timespec="seconds"),
+                "deadline": (now + timedelta(seconds=timeout)).isoformat(timespec="seconds")})
             while not await _logged_in(context, spec.done_cookie):
                 if time.monotonic() > deadline:
                     raise SessionError(f"等待扫码超时（{int(timeout)} 秒）：{info.label}没有确认登录；请重新运行 watcher login {platform}")
                 await asyncio.sleep(1.0)
-                shown = await _refreshed(qr, png, echo, info.label, shown)
+                shown = await _refreshed(qr, pngs, echo, info.label, shown)
             echo(f"{info.label}已确认扫码，正在保存登录会话……")
             # The platform carries the login over to the site the spider reads (SSO), as it does
             # for a reader who logs in and then opens it.
@@ -106,19 +116,21 @@ async def _logged_in(context: Any, cookie: str) -> bool:
     return any(c.get("name") == cookie and c.get("value") for c in await context.cookies())
 
 
-async def _show(qr: Any, png: Path, echo: Echo, label: str) -> bytes:
+async def _show(qr: Any, pngs: list[Path], echo: Echo, label: str) -> bytes:
     shot = await qr.screenshot()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    png.write_bytes(shot)
+    for png in pngs:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        png.write_bytes(shot)
     try:
         echo(qrterm.render(qrterm.matrix(shot)))
     except qrterm.NotAQrCode as e:
         echo(f"（无法在终端中绘制二维码：{e}）")
-    echo(f"请用{label} App 扫描上方二维码并在手机上确认登录（二维码图片也已保存到 {png}）")
+    echo(f"请用{label} App 扫描上方二维码并在手机上确认登录（二维码图片也已保存到 {pngs[-1]}，"
+         "并显示在网站的“平台状态”页面上）")
     return shot
 
 
-async def _refreshed(qr: Any, png: Path, echo: Echo, label: str, shown: bytes) -> bytes:
+async def _refreshed(qr: Any, pngs: list[Path], echo: Echo, label: str, shown: bytes) -> bytes:
     """Show the QR code again if the page replaced it (an expired code)."""
     try:
         if not await qr.is_visible():
@@ -132,4 +144,4 @@ async def _refreshed(qr: Any, png: Path, echo: Echo, label: str, shown: bytes) -
     except qrterm.NotAQrCode:
         return shown
     echo("二维码已刷新：")
-    return await _show(qr, png, echo, label)
+    return await _show(qr, pngs, echo, label)

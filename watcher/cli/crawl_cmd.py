@@ -6,15 +6,15 @@ import sys
 
 import click
 
-from spiders import catalog, identity
+from spiders import catalog
 from spiders.base import Target
 from watcher import findings as findings_mod
-from watcher import sessions
+from watcher import platform_status
 from watcher.cli.common import PLATFORM, config_option, echo_json, local_time, open_store, table
 from watcher.config import Config
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import keywords as default_keywords
-from watcher.rounds.records import STATUS_LABELS, latest_per_platform, state
+from watcher.rounds.records import STATUS_LABELS
 from watcher.store import accounts as stored_accounts
 from watcher.store import findings as stored_findings
 
@@ -58,25 +58,8 @@ def platforms_group() -> None:
 @config_option
 def platforms_status(cfg: Config, as_json: bool) -> None:
     """各平台：登录会话的状态与时长、最近一轮与最近成功的采集、冷却、受阻情况与今日请求数。"""
-    enabled = set(cfg.enabled_platforms())
     with open_store(cfg) as store:
-        latest = {r["platform"]: r for r in latest_per_platform(store)}
-        rows = []
-        for info in catalog.all_platforms():
-            last = latest.get(info.name, {})
-            st = state(store, info.name)
-            rows.append({
-                "platform": info.name, "label": info.label, "enabled": info.name in enabled,
-                "modes": "、".join(catalog.MODE_LABELS[m] for m in info.modes),
-                "browser": info.browser, "last_round": last.get("id"), "last_mode": last.get("mode"),
-                "last_status": last.get("status"), "last_reason": last.get("reason"),
-                "last_started_at": last.get("started_at"),
-                "cooldown_until": st.cooldown_until.isoformat() if st.cooling() and st.cooldown_until else None,
-                "blocked_since": st.blocked_since, "blocked_rounds": st.blocked_rounds, "last_ok_at": st.last_ok_at,
-                **_session_columns(cfg, info),
-                "requests_today": identity.requests_today(cfg.data_path, info.name),
-                "daily_budget": cfg.platform(info.name).pace(info.name).daily or None,
-            })
+        rows = platform_status.rows(cfg, store)
     if as_json:
         echo_json(rows)
         return
@@ -89,19 +72,10 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
         r["last_ok"] = local_time(r["last_ok_at"])
         r["session"] = r["session_label"] + (f"（已用 {r['session_age']}）" if r["session_age"] else "")
         r["today"] = f"{r['requests_today']}/{r['daily_budget']}" if r["daily_budget"] else str(r["requests_today"])
+        if r["login_pending"]:
+            r["session"] += f"；扫码登录进行中（二维码：{platform_status.qr_png_path(cfg, r['platform'])}）"
     table(rows, [("label", "平台"), ("enabled_label", "状态"), ("session", "登录会话"), ("last", "最近一轮"),
                  ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"), ("today", "今日请求")])
-
-
-def _session_columns(cfg: Config, info: catalog.Platform) -> dict[str, object]:
-    """The session as last checked (no request to the platform: status is read often)."""
-    if info.session is None:
-        return {"session_state": None, "session_label": "无需登录", "session_age": None, "session_checked_at": None,
-                "session_detail": None}
-    st = sessions.saved_status(cfg, info.name)
-    return {"session_state": st.state, "session_label": sessions.STATE_LABELS[st.state],
-            "session_age": st.age_text() if st.saved_at else None, "session_checked_at": st.checked_at,
-            "session_detail": st.detail or None}
 
 
 @click.group("accounts")
