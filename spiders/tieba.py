@@ -15,12 +15,27 @@ rumours about it surface first.
 Baidu's security check (``wappass.baidu.com`` redirect, "百度安全验证") is a captcha: blocked.
 
 In 2026 the PC site moved forum lists, search and thread pages to signed JSON APIs fetched by the
-page's script (``/c/f/frs/page_pc``, ``/c/s/pc/search``, ``/c/f/pb/page_pc``: a ``tbs`` token
-from the logged-in ``/c/s/pc/sync`` and an MD5 ``sign`` over the sorted parameters; MediaCrawler
-f328ee3, ``media_platform/tieba/client.py``). Where Tieba still serves the HTML lists, this
-spider reads them; a page that is only the new script-driven shell is reported as failed with
-that reason (never as an empty forum) — reading those APIs needs a logged-in browser session and
-is not done here yet.
+page's script (NanmiCoder/MediaCrawler f328ee3, ``media_platform/tieba/client.py`` and
+``help.py``): every call carries the PC client's marks and an MD5 ``sign`` (:mod:`spiders.signing.tieba`);
+the forum list also needs the ``tbs`` token that ``GET /c/s/pc/sync`` (``data.anti.tbs``) gives a
+logged-in visitor (BDUSS). Where Tieba still serves the HTML lists, this spider reads them; where
+the page is the script-driven shell it calls the same APIs the page calls:
+
+* forum: ``POST /c/f/frs/page_pc`` (form: ``kw`` percent-encoded, ``pn``, ``rn=30``,
+  ``sort_type=-1``, ``is_newfrs=1``, ``is_newfeed=1``, ``rn_need=10``, ``tbs``) → ``forum``
+  (``name``, ``member_num``, ``thread_num``) and the page's thread ids in ``forum.tids``
+  (``"10376710029,10636556989,"``); a thread is then ``POST /c/f/pb/page_pc`` (``kz=TID``,
+  ``pn=1``, ``tbs``) → ``thread`` (id, title, reply_num, create_time) and ``first_floor``
+  (``content`` as ``[{type, text}]``). Where the answer also lists ``thread_list`` entries they
+  are read directly (no call per thread).
+* post search (mentions): ``GET /mo/q/search/multsearch`` (``word``, ``pn``, ``rn``, ``st=1``
+  newest first, ``needbrand=1``, ``sug_type=2``, ``come_from=search``) → ``data.card_list[]``;
+  cards with ``cardInfo`` ``thread`` carry ``data`` (tid, title, content, time, post_num,
+  forum_name, ``user.show_nickname``).
+
+Without a session the forum list is reported as blocked "needs a login" (with the way to log in),
+never as an empty forum; the forum search (discover) has no JSON counterpart on record, so its
+shell page is a failure that says so.
 """
 
 from __future__ import annotations
@@ -36,9 +51,10 @@ from parsel import Selector
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import when
+from spiders.parsing import count, when
+from spiders.signing import tieba as tieba_sign
 
 _COMMENTS = re.compile(r"<!--|-->")
 GONE = ("该贴已被删除", "很抱歉，该贴已被删除", "贴子不存在", "该吧被合并")
@@ -51,11 +67,21 @@ def _number(text: str | None) -> int | None:
     return int(digits) if digits else None
 
 
+# Tieba's answers to a call without a (working) login: error_code 1 "用户未登录或登录失败".
+LOGIN_ERROR = re.compile(r"登录|login", re.I)
+# Threads read in full per forum page when the answer lists only their ids (one call each).
+THREADS_PER_PAGE = 10
+
 PLATFORM = Platform(
     name="tieba", label="百度贴吧", spider="TiebaSpider", order=9,
-    base_urls={"www": "https://tieba.baidu.com"},
+    base_urls={"www": "https://tieba.baidu.com", "passport": "https://passport.baidu.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("贴吧", "百度"),
-    watch="registered_or_school", session_hint="登录 tieba.baidu.com 后导出 Cookie（BDUSS）",
+    watch="registered_or_school", session_hint="运行 watcher login tieba 扫码登录，或登录 tieba.baidu.com 后导出 Cookie（BDUSS、STOKEN）",
+    # Logged in is the BDUSS cookie (MediaCrawler tieba/client.py checks the same); the QR is
+    # the passport page's (tieba/login.py: img.tang-pass-qrcode-img).
+    session=SessionSpec(probe=("cookie", "BDUSS"), login=("passport", "/v2/?login&u=https%3A%2F%2Ftieba.baidu.com%2F"),
+                        qr="img.tang-pass-qrcode-img, img[src*='qrcode']", done_cookie="BDUSS",
+                        loses="2026 年改版后吧的帖子列表（签名 JSON 接口需要登录会话与 tbs）；HTML 页面与帖子搜索不受影响"),
     # Ours: Baidu's security check follows bursts.
     pace=Pace(interval=2.0, per_minute=20, daily=1000),
 )
@@ -63,18 +89,23 @@ PLATFORM = Platform(
 
 class TiebaSpider(PlatformSpider):
     info = PLATFORM
+    tbs: str | None = None  # the logged-in session's token for the JSON API, fetched once a round
 
     def _captcha(self, response: Response) -> None:
         if "wappass.baidu.com" in response.url or "百度安全验证" in response.text[:5000]:
             raise self.blocked("百度安全验证（验证码），请降低频率或配置 Cookie（platforms.tieba.cookies_file）")
 
     @staticmethod
+    def _is_shell(text: str) -> bool:
+        return any(m in text for m in JSON_SHELL)
+
+    @staticmethod
     def _rewritten(what: str, text: str) -> str:
         """Why a page without the HTML list cannot be read, for the operator."""
         if any(m in text for m in JSON_SHELL):
-            return (f"{what}已改为由页面脚本调用签名 JSON 接口加载内容（/c/f/frs/page_pc 等，2026 年改版；"
-                    "见 MediaCrawler f328ee3），其中没有可读的 HTML 列表；读取这些接口需要登录会话与签名，"
-                    "本版本尚不支持：请关注 campus-watcher 的更新，期间请人工巡检贴吧")
+            return (f"{what}已改为由页面脚本调用签名 JSON 接口加载内容（2026 年改版，见 MediaCrawler f328ee3），"
+                    "其中没有可读的 HTML 列表，公开记录中也没有“搜索吧”的 JSON 接口：本版本无法搜索吧名，"
+                    "备案的吧与帖子搜索不受影响；期间请人工在贴吧搜索学校名称")
         return f"{what}没有帖子/结果列表，也没有“无结果”提示（页面可能已改版）"
 
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
@@ -133,6 +164,9 @@ class TiebaSpider(PlatformSpider):
                 yield ProfileSnapshot(platform="tieba", account_id=kw, name=name, status="gone")
                 return
             if not threads and not page_html.css("#thread_list, .threadlist_bright"):
+                if self._is_shell(response.text):
+                    yield from self._json_forum(kw)
+                    return
                 raise self.failed(self._rewritten(f"贴吧「{kw}」的页面", response.text))
             yield ProfileSnapshot(platform="tieba", account_id=kw, name=name,
                                   bio=page_html.css("p.card_slogan::text").get(default="").strip(),
@@ -190,6 +224,9 @@ class TiebaSpider(PlatformSpider):
             if response.css(".search_noresult") or page > 1:
                 yield self.page_done()
                 return
+            if self._is_shell(response.text) or "multsearch" in response.text:
+                yield self._multsearch(keyword, 1)
+                return
             raise self.failed(f"贴吧帖子搜索「{keyword}」的页面既没有结果也没有“无结果”提示（页面可能已改版）")
         for p in posts:
             link = p.css("span.p_title a")
@@ -211,3 +248,130 @@ class TiebaSpider(PlatformSpider):
         nxt = [a for a in response.css("div.pager a") if "下一页" in "".join(a.css("::text").getall())]
         if nxt and page < self.pages:
             yield self._post_search(keyword, page + 1)
+
+
+    # -- the 2026 PC JSON API (see the module's docstring) ------------------------------------
+
+    def _api(self, path: str, params: dict[str, Any], callback: Any, *, post: bool = False,
+             **cb: Any) -> scrapy.Request:
+        data = tieba_sign.signed(params)
+        headers = {"Referer": f"{self.urls['www']}/", "Accept": "application/json, text/plain, */*"}
+        url = f"{self.urls['www']}{path}"
+        if post:
+            headers["Content-Type"] = "application/x-www-form-urlencoded;charset=UTF-8"
+            return self.request(url, callback, method="POST", body=urllib.parse.urlencode(data), headers=headers,
+                                cb_kwargs=cb)
+        return self.request(f"{url}?{urllib.parse.urlencode(data)}", callback, headers=headers, cb_kwargs=cb)
+
+    def _api_data(self, response: Response, what: str) -> dict[str, Any]:
+        self._captcha(response)
+        data = self.json(response)
+        code = data.get("error_code", data.get("no", 0))
+        if str(code) in ("0", "None"):
+            return data
+        said = f"error_code={code} {str(data.get('error_msg') or data.get('error') or '')[:60]}"
+        if str(code) == "1" or LOGIN_ERROR.search(said):
+            raise self.blocked(f"贴吧要求登录（{what}：{said}）。{self.advice()}")
+        raise self.failed(f"贴吧接口拒绝了请求（{what}：{said}），接口可能已改版")
+
+    def _json_forum(self, kw: str) -> Iterator[scrapy.Request]:
+        if not self.cookies.get("BDUSS"):
+            raise self.blocked(f"贴吧「{kw}」的帖子列表已改为签名 JSON 接口（2026 年改版，MediaCrawler f328ee3），"
+                               f"需要登录会话（BDUSS）才能读取，当前没有会话。{self.advice()}")
+        if self.tbs:
+            yield self._frs(kw, 1)
+        else:
+            yield self._api("/c/s/pc/sync", {}, self.parse_sync, kw=kw)
+
+    def parse_sync(self, response: Response, kw: str) -> Iterator[Any]:
+        data = self._api_data(response, "获取 tbs")
+        tbs = ((data.get("data") or {}).get("anti") or {}).get("tbs")
+        if not tbs:
+            raise self.blocked(f"贴吧会话未登录（/c/s/pc/sync 没有给出 tbs），无法读取吧的帖子列表。{self.advice()}")
+        self.tbs = str(tbs)
+        yield self._frs(kw, 1)
+
+    def _frs(self, kw: str, page: int) -> scrapy.Request:
+        # The page sends the forum name percent-encoded inside the form (and signs it so).
+        return self._api("/c/f/frs/page_pc", {"kw": urllib.parse.quote(kw), "pn": page, "sort_type": -1, "is_newfrs": 1,
+                                              "is_newfeed": 1, "rn": 30, "rn_need": 10, "tbs": self.tbs},
+                         self.parse_frs, post=True, kw=kw, page=page)
+
+    def parse_frs(self, response: Response, kw: str, page: int) -> Iterator[Any]:
+        data = self._api_data(response, f"贴吧「{kw}」的帖子列表")
+        forum = data.get("forum") if isinstance(data.get("forum"), dict) else {}
+        if not forum.get("name") and not forum.get("id"):
+            raise self.failed(f"贴吧「{kw}」的帖子列表应答中没有 forum（接口可能已改版）")
+        if page == 1:
+            yield ProfileSnapshot(platform="tieba", account_id=kw, name=f"{forum.get('name') or kw}吧",
+                                  bio=str(forum.get("slogan") or ""), followers=count(forum.get("member_num")),
+                                  posts_count=count(forum.get("thread_num")),
+                                  profile_url=f"{self.urls['www']}/f?kw={urllib.parse.quote(kw)}", raw=forum)
+        listed = [t for t in data.get("thread_list") or [] if isinstance(t, dict) and (t.get("tid") or t.get("id"))]
+        tids = [t.strip() for t in str(forum.get("tids") or "").split(",") if t.strip()]
+        for t in listed:
+            yield self._thread_post(kw, t, t)
+        yield self.page_done()
+        if not listed:
+            for tid in tids[:THREADS_PER_PAGE]:
+                yield self._api("/c/f/pb/page_pc", {"pn": 1, "lz": 0, "r": 2, "mark_type": 0, "back": 0, "fr": "",
+                                                    "kz": tid, "session_request_times": 1, "tbs": self.tbs},
+                                self.parse_thread, post=True, kw=kw, tid=tid)
+        if (listed or tids) and page < self.pages:
+            yield self._frs(kw, page + 1)
+
+    def parse_thread(self, response: Response, kw: str, tid: str) -> Iterator[Any]:
+        data = self._api_data(response, f"帖子 {tid}")
+        thread = data.get("thread") if isinstance(data.get("thread"), dict) else {}
+        if not thread:
+            raise self.failed(f"贴吧帖子 {tid} 的应答中没有 thread（接口可能已改版）")
+        yield self._thread_post(kw, thread, data.get("first_floor") or {}, tid)
+        yield self.page_done()
+
+    def _thread_post(self, kw: str, thread: dict[str, Any], floor: dict[str, Any], tid: str | None = None) -> Post:
+        tid = str(thread.get("id") or thread.get("tid") or tid)
+        body = _content_text(floor.get("content")) or _content_text(thread.get("abstract"))
+        created = thread.get("create_time") or floor.get("time")
+        return Post(platform="tieba", account_id=kw, post_id=tid,
+                    text=f"{thread.get('title') or ''}\n{body}".strip(), comments=count(thread.get("reply_num")),
+                    created_at=when(created),
+                    url=f"{self.urls['www']}/p/{tid}", raw=thread)
+
+    def _multsearch(self, keyword: str, page: int) -> scrapy.Request:
+        return self._api("/mo/q/search/multsearch", {"word": keyword, "pn": page, "rn": 20, "st": 1, "needbrand": 1,
+                                                     "sug_type": 2, "come_from": "search"},
+                         self.parse_multsearch, keyword=keyword, page=page)
+
+    def parse_multsearch(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
+        data = self._api_data(response, f"帖子搜索「{keyword}」")
+        cards = (data.get("data") or {}).get("card_list") or []
+        found = 0
+        for card in cards:
+            item = card.get("data") if isinstance(card, dict) else None
+            if "thread" not in (card.get("cardInfo"), card.get("cardStyle")) or not isinstance(item, dict):
+                continue
+            tid = str(item.get("tid") or "")
+            if not tid:
+                continue
+            found += 1
+            user = item.get("user") if isinstance(item.get("user"), dict) else {}
+            author = str(user.get("show_nickname") or user.get("user_name") or "")
+            created = item.get("time") or item.get("create_time")
+            yield Mention(platform="tieba", post_id=tid, author_id=author, author_name=author,
+                          title=" ".join(str(item.get("title") or "").split()),
+                          text=" ".join(str(item.get("content") or "").split()),
+                          created_at=when(created),
+                          comments=count(item.get("post_num")), url=f"{self.urls['www']}/p/{tid}", keyword=keyword,
+                          raw={"forum": item.get("forum_name"), "tid": tid})
+        yield self.page_done()
+        if found and page < self.pages:
+            yield self._multsearch(keyword, page + 1)
+
+
+def _content_text(content: Any) -> str:
+    """A floor's content: a string, or the API's ``[{type, text}]`` pieces (text pieces only)."""
+    if isinstance(content, str):
+        return " ".join(content.split())
+    if not isinstance(content, list):
+        return ""
+    return " ".join("".join(str(c.get("text") or c.get("c") or "") for c in content if isinstance(c, dict)).split())

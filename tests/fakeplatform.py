@@ -42,6 +42,7 @@ class FakePlatform:
         self.directory = Path(directory)
         self.routes: list[Route] = []
         self.requests: list[tuple[str, dict[str, str], dict[str, str]]] = []
+        self.posted: list[tuple[str, str]] = []  # (path, body) of every POST
         self.unmatched: list[str] = []
         self.dataset: str | None = None
         fake = self
@@ -52,7 +53,9 @@ class FakePlatform:
 
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                self.do_GET(self.rfile.read(length).decode("utf-8", "replace"))
+                body = self.rfile.read(length).decode("utf-8", "replace")
+                fake.posted.append((urllib.parse.urlparse(self.path).path, body))
+                self.do_GET(body)
 
             def do_GET(self, body: str | None = None):  # noqa: N802
                 url = urllib.parse.urlparse(self.path)

@@ -1,6 +1,15 @@
 
-import pytest
+import hashlib
+import json
+import urllib.parse
 
+import pytest
+from scrapy.http import Request, TextResponse
+
+from spiders import catalog
+from spiders.base import Problem, Target
+from spiders.items import Mention, Post
+from spiders.signing import tieba as tieba_sign
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher.sentiment import analyze
@@ -90,12 +99,115 @@ def test_forum_search_captcha_is_blocked(tmp_path, fake):
     assert run["status"] == "blocked" and "验证" in run["reason"], run
 
 
-def test_the_2026_script_driven_forum_page_fails_with_the_reason(tmp_path, fake):
-    """The PC site moved the thread list to signed JSON APIs (MediaCrawler f328ee3): the page has
-    no HTML list — a failure that says so, never an empty forum."""
+def _signed_right(params: dict[str, str]) -> bool:
+    return params.get("sign") == tieba_sign.sign(params) and params["subapp_type"] == "pc" \
+        and params["_client_type"] == "20"
+
+
+def test_the_2026_forum_page_is_read_through_the_signed_json_api(tmp_path, fake):
+    """The PC site moved the thread list to signed JSON APIs (MediaCrawler f328ee3): with a
+    session, the round calls them as the page does — sync for tbs, frs for the ids, pb per thread."""
     fake.route("/f", {}, "forum_2026_shell.html", content_type=HTML)
-    run = run_crawl(_cfg(tmp_path, fake), "tieba", "timeline", account=KW)
-    assert run["status"] == "failed" and "签名 JSON 接口" in run["reason"] and "f328ee3" in run["reason"], run
+    fake.route("/c/s/pc/sync", {}, "pc_sync.json")
+    fake.route("/c/f/frs/page_pc", {}, "frs_page_pc.json")
+    for tid in ("9012345701", "9012345702"):
+        fake.route("/c/f/pb/page_pc", {}, f"pb_{tid}.json", body_contains=f"kz={tid}")
+    cookies = tmp_path / "tieba-cookies.json"
+    cookies.write_text('{"BDUSS": "bduss-of-the-department", "STOKEN": "st0001"}', encoding="utf-8")
+    cfg = platform_config(tmp_path, "tieba", fake.base_url, pages=1, cookies_file=str(cookies))
+    run = run_crawl(cfg, "tieba", "timeline", account=KW)
+    assert run["status"] == "ok", run
+    with Store.open(cfg.db_path) as s:
+        snap = s.one("SELECT * FROM profile_snapshots")
+        assert snap["name"] == "北京理工大学吧" and snap["followers"] == 152312
+        posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
+    assert set(posts) == {"9012345701", "9012345702"}
+    assert posts["9012345701"]["comments"] == 86
+    assert posts["9012345701"]["text"].startswith("良乡校区宿舍楼今晚又停电了\n十二号楼")
+    assert "@后勤集团" in posts["9012345701"]["text"]
+    assert posts["9012345701"]["created_at"].startswith("2026-11-23T11:40:00")  # China time
+    # every call signed as the PC client signs it, with the session's tbs and cookie
+    sync = [q for p, q, _ in fake.requests if p == "/c/s/pc/sync"]
+    assert len(sync) == 1 and _signed_right(sync[0])
+    forms = {p: [] for p in ("/c/f/frs/page_pc", "/c/f/pb/page_pc")}
+    for path, body in fake.posted:
+        forms[path].append(dict(urllib.parse.parse_qsl(body, keep_blank_values=True)))
+    assert len(forms["/c/f/frs/page_pc"]) == 1 and len(forms["/c/f/pb/page_pc"]) == 2
+    for form in forms["/c/f/frs/page_pc"] + forms["/c/f/pb/page_pc"]:
+        assert _signed_right(form) and form["tbs"] == "5f1c2a9b7e3d40a81763891234"
+    assert forms["/c/f/frs/page_pc"][0]["kw"] == urllib.parse.quote(KW)
+    api = [h for p, _, h in fake.requests if p.startswith("/c/")]
+    assert all("BDUSS=bduss-of-the-department" in h.get("Cookie", "") for h in api)
+
+
+def _spider(tmp_path, mode, target):
+    cfg = platform_config(tmp_path, "tieba", "https://tieba.baidu.com")
+    return catalog.spider_class("tieba")(cfg=cfg, mode=mode, targets=[Target.for_mode(mode, target)], run_ids={},
+                                         round_id=0)
+
+
+def _answer(url, body, target, status=200):
+    return TextResponse(url=url, body=body.encode() if isinstance(body, str) else body, encoding="utf-8",
+                        status=status, request=Request(url, meta={"target": target}))
+
+
+def test_the_2026_forum_page_without_a_session_is_blocked_with_the_way_to_log_in(tmp_path):
+    spider = _spider(tmp_path, "timeline", KW)
+    shell = (FIXTURES / "tieba" / "forum_2026_shell.html").read_text(encoding="utf-8")
+    with pytest.raises(Problem) as e:
+        list(spider.parse_forum(_answer("https://tieba.baidu.com/f?kw=x", shell, KW), kw=KW, page=1))
+    assert e.value.status == "blocked" and "BDUSS" in e.value.reason and "f328ee3" in e.value.reason
+    assert "watcher login tieba" in e.value.reason
+    # a session the platform no longer honours: sync gives no tbs, or the API says "not logged in"
+    spider.cookies["BDUSS"] = "expired"
+    with pytest.raises(Problem, match="没有给出 tbs"):
+        list(spider.parse_sync(_answer("https://tieba.baidu.com/c/s/pc/sync",
+                                       '{"no":0,"error":"success","data":{"anti":{"tbs":""}}}', KW), kw=KW))
+    spider.tbs = "5f1c2a9b7e3d40a81763891234"
+    with pytest.raises(Problem) as e:
+        list(spider.parse_frs(_answer("https://tieba.baidu.com/c/f/frs/page_pc",
+                                      '{"error_code":1,"error_msg":"用户未登录或登录失败，请更换账号或重试"}', KW),
+                              kw=KW, page=1))
+    assert e.value.status == "blocked" and "要求登录" in e.value.reason
+
+
+def test_a_forum_answer_that_lists_its_threads_needs_no_call_per_thread(tmp_path):
+    spider = _spider(tmp_path, "timeline", KW)
+    spider.tbs = "t"
+    answer = {"error_code": 0, "forum": {"id": 123456, "name": "北京理工大学", "member_num": 152312, "tids": "1,2,"},
+              "thread_list": [{"id": 9012345901, "tid": 9012345901, "title": "图书馆占座问题", "reply_num": 45,
+                               "create_time": 1795405200, "abstract": [{"type": 0, "text": "期末周一座难求"}]}]}
+    out = list(spider.parse_frs(_answer("https://tieba.baidu.com/c/f/frs/page_pc", json.dumps(answer), KW),
+                                kw=KW, page=1))
+    posts = [o for o in out if isinstance(o, Post)]
+    assert [(p.post_id, p.text, p.comments) for p in posts] == [("9012345901", "图书馆占座问题\n期末周一座难求", 45)]
+    assert not [o for o in out if isinstance(o, Request) and "pb/page_pc" in o.url]
+
+
+def test_post_search_moved_to_multsearch_is_read_from_its_cards(tmp_path):
+    spider = _spider(tmp_path, "mentions", "北理工")
+    shell = (FIXTURES / "tieba" / "search_2026_shell.html").read_text(encoding="utf-8")
+    out = list(spider.parse_post_search(_answer("https://tieba.baidu.com/f/search/res?qw=x", shell, "北理工"),
+                                        keyword="北理工", page=1))
+    call = next(o for o in out if isinstance(o, Request))
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(call.url).query))
+    assert call.url.split("?")[0].endswith("/mo/q/search/multsearch") and _signed_right(query)
+    assert query["word"] == "北理工" and query["st"] == "1"
+    body = (FIXTURES / "tieba" / "multsearch_p1.json").read_text(encoding="utf-8")
+    out = list(spider.parse_multsearch(_answer(call.url, body, "北理工"), keyword="北理工", page=1))
+    mentions = [o for o in out if isinstance(o, Mention)]
+    assert [m.post_id for m in mentions] == ["9012345801", "9012345802"]  # the related-user card is not a post
+    assert mentions[0].title == "北理工食堂涨价了？" and mentions[0].comments == 152
+    assert mentions[0].author_name == "北理吃货" and mentions[0].created_at.startswith("2026-11-23T12:40:00")
+    assert mentions[1].raw["forum"] == "考研"
+
+
+def test_the_pc_signature_is_the_md5_of_the_sorted_pairs_and_the_client_key():
+    params = {"pn": "2", "kw": "%E5%8C%97", "tbs": "abc", "sign": "old", "fr": ""}
+    expected = hashlib.md5(("fr=kw=%E5%8C%97pn=2tbs=abc" + tieba_sign.PC_KEY).encode()).hexdigest()
+    assert tieba_sign.sign(params) == expected
+    assert tieba_sign.signed({"kz": 1})["sign"] == hashlib.md5(
+        ("_client_type=20kz=1subapp_type=pc" + tieba_sign.PC_KEY).encode()).hexdigest()
 
 
 def test_forum_search_page_changed_fails(tmp_path, fake):
