@@ -26,8 +26,10 @@ from twisted.internet.task import deferLater
 
 from spiders import identity
 
-# Where platforms send a crawler they do not want: login pages and captchas.
-WALL_URL = re.compile(r"passport|/login|signin|captcha|antispider|wappass|/verify|security-check|sec\.douyin", re.I)
+# Where platforms send a crawler they do not want: login pages and captchas (Zhihu's is
+# /account/unhuman, "系统监测到您的网络环境存在异常").
+WALL_URL = re.compile(r"passport|/login|signin|captcha|antispider|wappass|/verify|security-check|sec\.douyin|unhuman",
+                      re.I)
 
 
 class Refused(IgnoreRequest):

@@ -2,8 +2,13 @@
 
 * discover: ``/api/v4/search_v3?t=people&q=K&offset=N&limit=20`` → ``data[].object`` (type people:
   url_token, name, headline, avatar_url, follower_count, badge) and ``paging.is_end``
-* timeline: ``/api/v4/members/TOKEN`` (profile), ``/api/v4/members/TOKEN/articles`` (articles)
-* check: ``/api/v4/articles/ID`` → 404 when gone
+* timeline: the profile from the person's own page ``/people/TOKEN``, whose server-rendered state
+  (``<script id="js-initialData">`` → ``initialState.entities.users[TOKEN]``: name, headline,
+  description, avatarUrl, followerCount, articlesCount, badge) needs no signature — MediaCrawler
+  (``media_platform/zhihu/client.py`` ``get_creator_info``, ``help.py`` ``extract_creator``) reads
+  the creator the same way; then the articles from ``/api/v4/members/TOKEN/articles``
+* check: the article's own page ``zhuanlan.zhihu.com/p/ID`` (``entities.articles[ID]`` in the same
+  state; MediaCrawler ``get_article_info``) → 404 when gone
 
 Zhihu answers anonymous or unsigned requests with HTTP 401/403 and an ``error.code``. What
 each means, and what lifts it, per the public record (MediaCrawler ``media_platform/zhihu``
@@ -13,7 +18,14 @@ signs every ``api/v4`` call with ``x-zse-96`` computed by the page's script over
 * 10003 / 10001 / 100 — the call lacks the web client's signature: blocked "需要签名"; a
   session alone does not lift it, so the advice says so (search_v3 is such an endpoint);
 * 40362 / 40352 — "abnormal request" risk control: blocked, slow down and log in;
-* 401 — needs a login: blocked "需要登录", with ``watcher login zhihu``.
+* 401 — needs a login: blocked "需要登录", with ``watcher login zhihu``;
+* a redirect to ``/account/unhuman`` (a captcha) or to ``/signin`` — blocked (the middleware).
+
+So what works without the page's signing is what the pages themselves render: the profile of a
+registered account and the check of an article. The article list and the searches (discover,
+mentions) are API calls the page signs; when Zhihu refuses them unsigned, the run says exactly
+that (需要网页端签名, which a login does not lift) — after the profile, the run is ``partial``,
+never an account without posts.
 
 Whether the session still logs us in is ``/api/v4/me`` (401 when not, :mod:`watcher.sessions`).
 """
@@ -34,10 +46,11 @@ from scrapy.http import Response
 from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count
 
 PLATFORM = Platform(
     name="zhihu", label="知乎", spider="ZhihuSpider", order=7,
-    base_urls={"www": "https://www.zhihu.com"},
+    base_urls={"www": "https://www.zhihu.com", "zhuanlan": "https://zhuanlan.zhihu.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("知乎号",),
     session_hint="运行 watcher login zhihu 扫码登录，或登录 zhihu.com 后导出 Cookie（z_c0、d_c0）",
     session=SessionSpec(probe=("api", "www", "/api/v4/me", "id"), login=("www", "/signin"),
@@ -50,6 +63,20 @@ PLATFORM = Platform(
 
 NEEDS_SIGNATURE = (10003, 10001, 100)
 NEEDS_LOGIN = (40362, 40352, 10002)
+_INITIAL_DATA = re.compile(r'<script[^>]*\bid="js-initialData"[^>]*>(.*?)</script>', re.S)
+
+
+def initial_state(html_text: str) -> dict[str, Any] | None:
+    """The state Zhihu's server renders into the page (``js-initialData``), or None."""
+    m = _INITIAL_DATA.search(html_text)
+    if not m:
+        return None
+    try:
+        data = json.loads(m[1])
+    except ValueError:
+        return None
+    state = data.get("initialState") if isinstance(data, dict) else None
+    return state if isinstance(state, dict) else None
 
 
 class ZhihuSpider(PlatformSpider):
@@ -106,19 +133,38 @@ class ZhihuSpider(PlatformSpider):
             yield self._get(self._api("search_v3", t="people", q=keyword, correction=1, offset=20 * page, limit=20),
                             self.parse_search, keyword=keyword, page=page + 1)
 
+    def _page(self, url: str, callback: Any, **cb: Any) -> scrapy.Request:
+        return self.request(url, callback, cb_kwargs=cb, headers={"Referer": f"{self.urls['www']}/"},
+                            meta={"handle_httpstatus_list": [404]})
+
+    def _state(self, response: Response, what: str) -> dict[str, Any]:
+        """The page's rendered state; blocked when the page is a wall, failed when it changed."""
+        state = initial_state(response.text)
+        if state is not None:
+            return state
+        if "zse_ck" in response.text or "unhuman" in response.text:
+            raise self.blocked(f"知乎返回了验证页面（{what}），平台怀疑自动访问。{self.advice()}")
+        raise self.failed(f"知乎{what}的页面中没有 js-initialData 数据（页面可能已改版）")
+
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
-        yield self._get(self._api(f"members/{account_id}", include="follower_count,headline,description,articles_count"),
-                        self.parse_profile, token=account_id)
+        yield self._page(f"{self.urls['www']}/people/{account_id}", self.parse_profile, token=account_id)
 
     def parse_profile(self, response: Response, token: str) -> Iterator[Any]:
-        d = self._data(response, f"用户 {token} 资料")
-        if d is None:
+        if response.status == 404:
             yield ProfileSnapshot(platform="zhihu", account_id=token, status="gone")
             return
+        users = ((self._state(response, f"用户 {token} 主页").get("entities") or {}).get("users")) or {}
+        d = users.get(token) or next((u for u in users.values() if isinstance(u, dict) and u.get("urlToken") == token), None)
+        if not isinstance(d, dict):
+            raise self.failed(f"知乎用户 {token} 的主页数据中没有该用户（页面可能已改版）")
+        badges = [b.get("description") for b in d.get("badge") or [] if isinstance(b, dict) and b.get("description")]
         yield ProfileSnapshot(platform="zhihu", account_id=token, name=d.get("name"),
-                              bio=d.get("description") or d.get("headline"), avatar_url=d.get("avatar_url"),
-                              followers=d.get("follower_count"), posts_count=d.get("articles_count"),
+                              bio=d.get("description") or d.get("headline"), avatar_url=d.get("avatarUrl"),
+                              verified=bool(badges) if "badge" in d else None, verified_reason="；".join(badges) or None,
+                              followers=count(d.get("followerCount")), following=count(d.get("followingCount")),
+                              posts_count=count(d.get("articlesCount")),
                               profile_url=f"{self.urls['www']}/people/{token}", raw=d)
+        yield self.page_done()
         yield self._get(self._api(f"members/{token}/articles", offset=0, limit=20, sort_by="created"),
                         self.parse_articles, token=token, page=1)
 
@@ -142,14 +188,18 @@ class ZhihuSpider(PlatformSpider):
                             self.parse_articles, token=token, page=page + 1)
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
-        yield self._get(self._api(f"articles/{post_id}"), self.parse_check, token=account_id, aid=post_id)
+        yield self._page(f"{self.urls['zhuanlan']}/p/{post_id}", self.parse_check, token=account_id, aid=post_id)
 
     def parse_check(self, response: Response, token: str, aid: str) -> Iterator[Any]:
-        d = self._data(response, f"文章 {aid}")
-        if d is None:
+        if response.status == 404:
             yield PostCheck("zhihu", token, aid, False, reason="文章不存在（404）")
+            return
+        articles = (self._state(response, f"文章 {aid}").get("entities") or {}).get("articles") or {}
+        article = articles.get(aid) or articles.get(str(aid))
+        if isinstance(article, dict):
+            yield PostCheck("zhihu", token, aid, True, article.get("title"), raw=article)
         else:
-            yield PostCheck("zhihu", token, aid, True, d.get("title"), raw=d)
+            yield PostCheck("zhihu", token, aid, None, reason="文章页面中没有该文章的数据，无法判断")
 
     # -- mentions ---------------------------------------------------------------------------
     # Content about the school: ``/api/v4/search_v3?t=general&q=K&offset=N&limit=20`` →
