@@ -14,7 +14,8 @@ HTTP 412 (MediaCrawler issue #834: even when logged in, after bursts).
 What the public record says a visitor must carry (SocialSisterYi/bilibili-API-collect):
 
 * ``buvid3`` / ``buvid4`` device cookies, from ``/x/frontend/finger/spi`` (``data.b_3`` /
-  ``data.b_4``; ``docs/misc/buvid3_4.md``), fetched once a round unless the session has them;
+  ``data.b_4``; ``docs/misc/buvid3_4.md``), fetched once unless the session has them and kept
+  under the data dir for the next rounds (a browser keeps its device ids too);
 * on the space endpoints (``acc/info``, ``arc/search``) the ``dm_img_list`` / ``dm_img_str`` /
   ``dm_cover_img_str`` / ``dm_img_inter`` parameters the web page adds (the WebGL version and
   renderer, base64 without its last two characters): without them ``arc/search`` answers −352
@@ -39,6 +40,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from spiders import identity
 from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
@@ -125,9 +127,9 @@ class BilibiliSpider(PlatformSpider):
         data = self.json(response) if response.status == 200 else {}
         ids = data.get("data") or {}
         if data.get("code") == 0 and ids.get("b_3"):
-            self.cookies["buvid3"] = ids["b_3"]
-            if ids.get("b_4"):
-                self.cookies["buvid4"] = ids["b_4"]
+            got = {"buvid3": str(ids["b_3"]), **({"buvid4": str(ids["b_4"])} if ids.get("b_4") else {})}
+            self.cookies.update(got)
+            identity.keep_visitor_cookies(self.cfg.data_path, "bilibili", got, ".bilibili.com")
         else:
             # The endpoint moved or refused: a locally made id of the same shape still avoids most −352s.
             self.logger.warning("哔哩哔哩 finger/spi 没有给出 buvid3（HTTP %s），改用本地生成的设备号", response.status)

@@ -152,6 +152,17 @@ def visitor_cookies(data_dir: Path, platform: str) -> list[dict[str, Any]]:
     return [c for c in cookies if isinstance(c, dict) and c.get("name") and "value" in c]
 
 
+def keep_visitor_cookies(data_dir: Path, platform: str, cookies: dict[str, str], domain: str) -> None:
+    """Keep device/visitor ids a platform handed us (Bilibili's buvid3/buvid4) for the next
+    rounds, as a browser keeps them: a new device id every round is not how a reader looks."""
+    path = visitor_path(data_dir, platform)
+    held = read_json(path)
+    kept = {c["name"]: c for c in visitor_cookies(data_dir, platform)}
+    for name, value in cookies.items():
+        kept[name] = {"name": name, "value": value, "domain": domain, "path": "/"}
+    write_json(path, {**held, "cookies": list(kept.values())})
+
+
 def session_values(data_dir: Path, platform: str, configured: dict[str, str]) -> dict[str, str]:
     """The cookies an HTTP request carries: visitor cookies first, ``cookies_file`` over them,
     the saved session over both (``watcher login`` is how a session is renewed, so it is the

@@ -6,9 +6,12 @@
 * timeline/check: WeChat shows an account's article list only inside WeChat (login); this is
   reported as blocked with that reason, never as an empty timeline.
 
-Sogou's anti-spider answer is a redirect to ``/antispider/`` (a captcha page), or the same
-captcha page served in place of the results with HTTP 200 (docs/platforms.md; the page carries
-the ``seccodeImage`` captcha and a "异常访问请求" / "访问过于频繁" notice): both are blocked.
+Sogou's anti-spider answer is a redirect to ``/antispider/`` whose captcha image is
+``/antispider/util/seccode.php`` (Chyroc/WechatSogou ``wechatsogou/api.py`` reads ``antispider`` in
+the answer's URL), or the same captcha page served in place of the results with HTTP 200: the
+notice "用户您好，您的访问过于频繁，为确认本次访问为正常用户行为，需要您协助验证", the
+``seccodeImage`` captcha and a ``sendLog('verify_page'…)`` call, which public Sogou crawlers test
+the body for. Both are blocked, with what to do.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ PLATFORM = Platform(
 
 
 # What the captcha page says and carries, whatever its URL and status.
-ANTISPIDER = ("seccodeImage", "seccodeInput", "异常访问请求", "您的访问过于频繁", "antispider/util/seccode")
+ANTISPIDER = ("seccodeImage", "seccodeInput", "异常访问请求", "您的访问过于频繁", "需要您协助验证", "antispider/util/seccode",
+              "sendLog('verify_page'")
 
 
 class WechatSpider(PlatformSpider):

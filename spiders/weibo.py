@@ -81,7 +81,7 @@ class WeiboSpider(PlatformSpider):
         if ok == 1:
             return True
         if ok == -100 or "登录" in str(data.get("msg", "")):
-            raise self.blocked(f"微博要求登录（ok={ok}，{data.get('msg', '')}），请配置 platforms.weibo.cookies_file")
+            raise self.blocked(f"微博要求登录（ok={ok}，{data.get('msg', '')}）。{self.advice()}")
         return False
 
     # -- discover ---------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class WeiboSpider(PlatformSpider):
         if data.get("ok") == 1 and isinstance(data.get("data"), dict):
             yield PostCheck("weibo", uid, mid, True, html_text(data["data"].get("text") or ""), raw=data)
         elif data.get("ok") == -100 or "登录" in str(data.get("msg", "")):
-            raise self.blocked("微博要求登录，无法确认该微博是否被删除")
+            raise self.blocked(f"微博要求登录，无法确认该微博是否被删除。{self.advice()}")
         elif GONE.search(str(data.get("msg", ""))):
             yield PostCheck("weibo", uid, mid, False, reason=str(data.get("msg")), raw=data)
         else:

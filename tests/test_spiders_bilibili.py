@@ -98,6 +98,32 @@ def test_profile_without_a_session_is_blocked_with_the_way_to_log_in(tmp_path, f
     assert "watcher login bilibili" in run["reason"]
 
 
+def test_the_device_ids_are_kept_for_the_next_rounds(tmp_path):
+    """finger/spi's buvid3/buvid4 stay the platform's device ids for us, as a browser keeps them."""
+    from scrapy.http import Request, TextResponse
+
+    from spiders import catalog
+    from spiders.base import Target
+
+    cfg = platform_config(tmp_path, "bilibili", "https://api.bilibili.com")
+
+    def spider():
+        return catalog.spider_class("bilibili")(cfg=cfg, mode="timeline", targets=[Target.for_mode("timeline", MID)],
+                                                run_ids={}, round_id=0)
+
+    first = spider()
+    assert "buvid3" not in first.cookies
+    url = "https://api.bilibili.com/x/frontend/finger/spi"
+    body = (FIXTURES / "bilibili" / "finger_spi.json").read_bytes()
+    out = list(first.parse_finger(TextResponse(url=url, body=body, encoding="utf-8", request=Request(url)),
+                                  then=lambda: []))
+    assert out and "/x/web-interface/nav" in out[0].url
+    again = spider()
+    assert again.cookies["buvid3"] == "9E1C5A2B-7D4F-4B11-8C3E-6F0A1D2B3C4D58231infoc"
+    assert again.cookies["buvid4"].startswith("A1B2C3D4")
+    assert list(again._with_keys(lambda: []))[0].url.endswith("/x/web-interface/nav")  # no second finger/spi
+
+
 @pytest.mark.parametrize("file, expected", [("view_live.json", 1), ("view_gone.json", 0)])
 def test_check(tmp_path, fake, file, expected):
     fake.route("/x/web-interface/view", {"bvid": "BV1Ab411c7Xa"}, file)

@@ -67,3 +67,26 @@ def test_captcha_and_changed_pages(tmp_path, fake, kw, status):
 def test_timeline_says_why_it_cannot(tmp_path, fake):
     with pytest.raises(RoundError, match="微信内"):
         run_crawl(_cfg(tmp_path, fake), "wechat", "timeline", account="gh_bit_official")
+
+
+def test_the_in_place_captcha_page_is_blocked_with_what_to_do(tmp_path):
+    """HTTP 200 with the captcha instead of the results (in-process): blocked, never "no result"."""
+    from scrapy.http import Request, TextResponse
+
+    from spiders import catalog
+    from spiders.base import Problem, Target
+
+    cfg = platform_config(tmp_path, "wechat", "https://weixin.sogou.com")
+    spider = catalog.spider_class("wechat")(cfg=cfg, mode="discover", targets=[Target.for_mode("discover", "北理工")],
+                                            run_ids={}, round_id=0)
+    page = ('<!DOCTYPE html><html><head><title>搜狗搜索</title></head><body><div class="content-box">'
+            '<p class="p2">用户您好，您的访问过于频繁，为确认本次访问为正常用户行为，需要您协助验证。</p>'
+            '<p class="ip-time-p">IP：203.0.113.7<br>访问时间：2026.11.23 10:12:45</p></div>'
+            "<script>sendLog('verify_page');</script></body></html>")
+    url = "https://weixin.sogou.com/weixin?type=1&query=x&ie=utf8&page=1"
+    for parse in (spider.parse_search, spider.parse_articles):
+        with pytest.raises(Problem) as e:
+            list(parse(TextResponse(url=url, body=page.encode(), encoding="utf-8", status=200,
+                                    request=Request(url, meta={"target": "北理工"})), keyword="北理工", page=1))
+        assert e.value.status == "blocked" and "验证码" in e.value.reason
+        assert "降低 platforms.wechat" in e.value.reason and "SNUID" in e.value.reason
