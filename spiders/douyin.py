@@ -13,6 +13,13 @@
   then reads the user (``secUid``, ``nickname``, ``desc``, ``followerCount`` …) from there.
 * check: page ``/video/AWEME_ID`` → ``/aweme/v1/web/aweme/detail/``: ``aweme_detail`` for a live
   video; ``aweme_detail: null`` with ``filter_detail`` ("因作品权限或已被删除…") when it is gone
+* mentions: page ``/search/K?type=video`` → the page's ``/aweme/v1/web/search/item/``
+  (``search_channel=aweme_video_web``) or, on the 综合 tab, ``/aweme/v1/web/general/search/single/``
+  (MediaCrawler ``media_platform/douyin/client.py`` ``search_info_by_keyword``) → ``data[].aweme_info``
+  (aweme_id, desc, create_time, author, statistics), ``has_more`` / ``cursor`` (the page asks for the
+  next batch as the reader scrolls). Douyin's risk control answers the search with
+  ``status_code: 0``, no results and ``search_nil_info.search_nil_type: "verify_check"``
+  (cv-cat/DouYin_Spider issue #27, mytv-android/myDV issue #118): that is blocked, never "no mentions".
 
 ``status_code`` ≠ 0 means Douyin refused the call (risk control, login required).
 """
@@ -29,8 +36,8 @@ import scrapy
 
 from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count, when
 
 
 def _first(urls: dict[str, Any] | None) -> str | None:
@@ -41,7 +48,7 @@ def _first(urls: dict[str, Any] | None) -> str | None:
 PLATFORM = Platform(
     name="douyin", label="抖音", spider="DouyinSpider", order=4,
     base_urls={"www": "https://www.douyin.com"},
-    modes=("discover", "timeline", "check"), aliases=("douyin", "抖音号"),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("douyin", "抖音号"),
     browser=True, session_hint="登录 douyin.com 后导出 Cookie（sessionid）",
     # The public record (issue #19, docs/platforms.md): about 4 s ± 2 between requests, ≤ 10 a minute.
     pace=Pace(interval=4.0, per_minute=10, daily=300),
@@ -76,6 +83,10 @@ USER_STATE = """(() => {
   for (const r of roots) { const u = find(r, 0); if (u) return JSON.parse(JSON.stringify(u)); }
   return null;
 })()"""
+
+
+# The video search the search page makes (the 视频 tab), or the 综合 tab's mixed search.
+VIDEO_SEARCH = "/aweme/v1/web/search/item/|/aweme/v1/web/general/search/single/"
 
 
 class DouyinSpider(BrowserSpider):
@@ -151,3 +162,43 @@ class DouyinSpider(BrowserSpider):
             yield PostCheck("douyin", sec, aweme_id, False, reason=reason, raw=data)
         else:
             yield PostCheck("douyin", sec, aweme_id, None, reason=f"无法判断：{reason or '没有作品数据'}", raw=data)
+
+    # -- mentions ---------------------------------------------------------------------------
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        url = f"{self.urls['www']}/search/{urllib.parse.quote(keyword)}?type=video"
+        yield self.page(url, (VIDEO_SEARCH,), lambda d: self.parse_mentions(d, keyword), what=f"搜索视频 {keyword}",
+                        more=lambda d: bool(d.get("has_more")))
+
+    def parse_mentions(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
+        self._ok(data, f"搜索视频 {keyword}")
+        nil = data.get("search_nil_info") or {}
+        said = f"{nil.get('search_nil_type', '')} {nil.get('search_nil_item', '')}"
+        if "verify" in said:
+            raise self.blocked(f"抖音搜索 {keyword} 要求验证（search_nil_info: {said.strip()}），这不是“没有提及”。"
+                               f"{self.advice()}")
+        for entry in data.get("data") or []:
+            aweme = entry.get("aweme_info") if isinstance(entry, dict) else None
+            if not isinstance(aweme, dict):
+                mix = (entry.get("aweme_mix_info") or {}).get("mix_items") if isinstance(entry, dict) else None
+                aweme = mix[0] if isinstance(mix, list) and mix and isinstance(mix[0], dict) else None
+            if aweme and aweme.get("aweme_id"):
+                yield from self._mention(aweme, keyword)
+
+    def _mention(self, a: dict[str, Any], keyword: str) -> Iterator[Any]:
+        author = a.get("author") if isinstance(a.get("author"), dict) else {}
+        sec = author.get("sec_uid") or ""
+        if sec:
+            reason = author.get("enterprise_verify_reason") or author.get("custom_verify") or None
+            yield DiscoveredAccount(platform="douyin", account_id=sec, name=author.get("nickname") or "",
+                                    bio=author.get("signature") or "", avatar_url=_first(author.get("avatar_thumb")),
+                                    verified=bool(reason), verified_reason=reason,
+                                    followers=count(author.get("follower_count")),
+                                    profile_url=f"{self.urls['www']}/user/{sec}", keyword=keyword, raw=author)
+        stats = a.get("statistics") or {}
+        aweme_id = str(a["aweme_id"])
+        yield Mention(platform="douyin", post_id=aweme_id, author_id=sec, author_name=author.get("nickname") or "",
+                      text=a.get("desc") or "", created_at=when(a.get("create_time")),
+                      reposts=count(stats.get("share_count")), comments=count(stats.get("comment_count")),
+                      likes=count(stats.get("digg_count")), views=count(stats.get("play_count")) or None,
+                      url=f"{self.urls['www']}/video/{aweme_id}", keyword=keyword, kind="video", raw=a)

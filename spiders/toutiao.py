@@ -8,6 +8,12 @@
   token. Next pages: ``page_num=N&search_id=ID`` (the ``searchId`` minted by page 0). Toutiao
   sometimes answers with a bare shell without any card; that page is asked once more through the
   pagination form, then reported as blocked — never as "no accounts".
+* mentions: the same search on the 资讯 tab (``pd=information&source=search_subtab_switch``;
+  searxng ``searx/engines/toutiao.py`` reads the same cards): an article card carries title (with
+  ``<em>`` highlights), group_id, article_url or ``display.info.url``, abstract or
+  ``display.summary.text``, media_name / source, user_id, publish_time or ``datetime``, comment,
+  digg and read counts; a 微头条 card has ``content`` and no title. Toutiao's slide captcha comes
+  as a card in place of the results (``cell_type`` 71, ``decision_conf`` type "verify"): blocked.
 * timeline (account = the user token, ``MS4wLjABAAAA…``): page ``/c/user/token/TOKEN/`` in
   Chromium; the page's script signs (``_signature``) its call to
   ``/api/pc/list/user/feed?category=profile_all&token=TOKEN&max_behot_time=T`` → ``data[]``
@@ -36,12 +42,33 @@ from scrapy.http import Response
 
 from spiders.browser import WALL_MARKERS, BrowserSpider
 from spiders.catalog import Pace, Platform
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count, html_text, when
 
 _TOKEN = re.compile(r"/c/user/token/([A-Za-z0-9_\-=]+)")
 _SEARCH_ID = re.compile(r'"search_?[iI]d"\s*:\s*"([0-9A-Za-z]+)"')
 NO_RESULT = ("没有找到", "暂无相关", "未找到相关")
+_ARTICLE_ID = re.compile(r"/(?:article|group|a|w)/?(\d{12,})")
+
+
+def _count(d: dict[str, Any], *keys: str) -> int | None:
+    """The first of ``keys`` the card gives a count for ("1.2万" included)."""
+    return next((n for k in keys if (n := count(d.get(k))) is not None), None)
+
+
+def _captcha_card(d: dict[str, Any]) -> bool:
+    """The slide-captcha card Toutiao serves in place of results (searxng
+    ``searx/engines/toutiao.py``: ``cell_type`` 71, ``decision_conf.type`` "verify")."""
+    if d.get("cell_type") != 71 and d.get("template_key") != "71-undefined":
+        return False
+    decision = d.get("decision_conf")
+    if isinstance(decision, str):
+        try:
+            decision = json.loads(decision)
+        except ValueError:
+            decision = {}
+    return isinstance(decision, dict) and decision.get("type") == "verify"
+
 GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该内容不存在", "文章不存在", "内容不存在")
 
 
@@ -50,7 +77,7 @@ GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该�
 PLATFORM = Platform(
     name="toutiao", label="今日头条", spider="ToutiaoSpider", order=8,
     base_urls={"search": "https://so.toutiao.com", "www": "https://www.toutiao.com"},
-    modes=("discover", "timeline", "check"), aliases=("头条", "头条号"),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("头条", "头条号"),
     browser=True, session_hint="在 toutiao.com 完成验证后导出 Cookie（ttwid、tt_webid）",
     # Ours: a reader's pace.
     pace=Pace(interval=3.0, per_minute=15, daily=500),
@@ -65,19 +92,22 @@ class ToutiaoSpider(BrowserSpider):
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         yield self._search(keyword, 0, "", retry=False)
 
-    def _search(self, keyword: str, page_num: int, search_id: str, *, retry: bool) -> scrapy.Request:
-        q: dict[str, str] = {"keyword": keyword, "pd": "user", "dvpf": "pc"}
+    def _search(self, keyword: str, page_num: int, search_id: str, *, retry: bool, pd: str = "user") -> scrapy.Request:
+        q: dict[str, str] = {"keyword": keyword, "pd": pd, "dvpf": "pc"}
         if page_num or retry:
             q |= {"source": "pagination", "action_type": "pagination", "page_num": str(page_num),
                   "search_id": search_id, "from": "search_tab"}
-        else:
+        elif pd == "user":
             q["source"] = "input"
+        else:
+            # The 资讯 tab as the results page switches to it (searxng ``searx/engines/toutiao.py``).
+            q |= {"source": "search_subtab_switch", "action_type": "search_subtab_switch", "from": pd,
+                  "cur_tab_title": pd, "page_num": "0"}
         return self.request(f"{self.urls['search']}/search?{urllib.parse.urlencode(q)}", self.parse_search,
                             headers={"Referer": f"{self.urls['search']}/"},
-                            cb_kwargs={"keyword": keyword, "page_num": page_num, "retried": retry})
+                            cb_kwargs={"keyword": keyword, "page_num": page_num, "retried": retry, "pd": pd})
 
-    def parse_search(self, response: Response, keyword: str, page_num: int, retried: bool) -> Iterator[Any]:
-        text = response.text
+    def _cards(self, response: Response, keyword: str) -> list[dict[str, Any]]:
         cards = []
         for raw in response.css('script[type="application/json"][data-druid-card-data-id]::text').getall():
             try:
@@ -88,7 +118,16 @@ class ToutiaoSpider(BrowserSpider):
                 self.logger.warning("头条搜索「%s」有一张结果卡片的数据不是完整的 JSON，已跳过", keyword)
                 continue
             if isinstance(card, dict) and isinstance(card.get("data"), dict):
+                if _captcha_card(card["data"]):
+                    raise self.blocked(f"头条搜索 {keyword} 返回了滑块验证（验证卡片 cell_type 71），这不是“没有结果”。"
+                                       "请降低频率，或配置 platforms.toutiao.cookies_file")
                 cards.append(card["data"])
+        return cards
+
+    def parse_search(self, response: Response, keyword: str, page_num: int, retried: bool,
+                     pd: str = "user") -> Iterator[Any]:
+        text = response.text
+        cards = self._cards(response, keyword)
         search_id = (_SEARCH_ID.search(text) or [None, ""])[1]
         if not cards:
             if any(m in text for m in NO_RESULT) or page_num > 0:
@@ -97,18 +136,19 @@ class ToutiaoSpider(BrowserSpider):
             if any(m in response.url.lower() or m in text[:5000] for m in WALL_MARKERS):
                 raise self.blocked("头条搜索要求验证（验证码/登录），请降低频率或配置 platforms.toutiao.cookies_file")
             if not retried and search_id:
-                yield self._search(keyword, 0, search_id, retry=True)
+                yield self._search(keyword, 0, search_id, retry=True, pd=pd)
                 return
             raise self.blocked("头条搜索只返回了页面框架、没有结果数据（可能被风控，或页面已改版）")
-        users = 0
+        found = 0
         for d in cards:
-            item = self._user(d, keyword)
-            if item is not None:
-                users += 1
-                yield item
+            made = [self._user(d, keyword)] if pd == "user" else list(self._article(d, keyword))
+            for item in made:
+                if item is not None:
+                    found += 1
+                    yield item
         yield self.page_done()
-        if users and page_num + 1 < self.pages and search_id:
-            yield self._search(keyword, page_num + 1, search_id, retry=False)
+        if found and page_num + 1 < self.pages and search_id:
+            yield self._search(keyword, page_num + 1, search_id, retry=False, pd=pd)
 
     def _user(self, d: dict[str, Any], keyword: str) -> DiscoveredAccount | None:
         user = d.get("user_info") if isinstance(d.get("user_info"), dict) else d
@@ -131,6 +171,46 @@ class ToutiaoSpider(BrowserSpider):
             avatar_url=user.get("avatar_url"), verified=bool(reason or user.get("user_verified")),
             verified_reason=reason, followers=followers,
             profile_url=f"{self.urls['www']}/c/user/token/{account_id}/" if token else None, keyword=keyword, raw=d)
+
+    # -- mentions (plain HTTP: the 资讯 tab of the same server-rendered search) ------------------
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        yield self._search(keyword, 0, "", retry=False, pd="information")
+
+    def _article(self, d: dict[str, Any], keyword: str) -> Iterator[Any]:
+        """An article, 微头条 or video card as a mention, its author before it; nothing for
+        cards that are neither (related searches, the search bar)."""
+        display = d.get("display") if isinstance(d.get("display"), dict) else {}
+        info = display.get("info") if isinstance(display.get("info"), dict) else {}
+        title_field = display.get("title")
+        title = html_text((title_field.get("text") if isinstance(title_field, dict) else title_field) or d.get("title") or "")
+        summary = display.get("summary") if isinstance(display.get("summary"), dict) else {}
+        text = html_text(d.get("abstract") or summary.get("text") or d.get("content") or d.get("rich_content") or "")
+        links = [u for u in (info.get("url"), d.get("article_url"), d.get("share_url"), d.get("source_url"), d.get("url"))
+                 if isinstance(u, str) and u and not u.startswith("sslocal://")]
+        gid = d.get("group_id") or d.get("item_id") or next(
+            (m.group(1) for u in links if (m := _ARTICLE_ID.search(u))), None)
+        if not gid or not (title or text):
+            return
+        user = d.get("user_info") if isinstance(d.get("user_info"), dict) else {}
+        name = d.get("media_name") or user.get("name") or d.get("source") or ""
+        pages = [d.get(k) or user.get(k) for k in ("media_url", "user_url", "open_url", "source_open_url")]
+        token = next((m.group(1) for u in pages if isinstance(u, str) and (m := _TOKEN.search(u))), None)
+        author = str(token or d.get("user_id") or user.get("user_id") or "")
+        if author and name:
+            yield DiscoveredAccount(platform="toutiao", account_id=author, name=str(name),
+                                    avatar_url=user.get("avatar_url") or d.get("media_avatar_url"),
+                                    verified=bool(user.get("user_verified")) or None,
+                                    profile_url=f"{self.urls['www']}/c/user/token/{token}/" if token else None,
+                                    keyword=keyword, raw={k: d.get(k) for k in ("user_id", "media_name", "source")})
+        url = next((u for u in links if "toutiao.com" in u), None) or f"{self.urls['www']}/article/{gid}/"
+        kind = "video" if d.get("has_video") or d.get("video_duration") else "article" if title else "post"
+        yield Mention(platform="toutiao", post_id=str(gid), author_id=author, author_name=str(name), title=title,
+                      text=text, created_at=when(d.get("publish_time") or d.get("datetime") or d.get("display_time")
+                                                 or info.get("time")),
+                      comments=_count(d, "comment_count"), likes=_count(d, "digg_count", "like_count"),
+                      reposts=_count(d, "forward_count", "share_count"), views=_count(d, "read_count", "play_count"),
+                      url=url, keyword=keyword, kind=kind, raw=d)
 
     # -- timeline (in the browser: the feed call is signed by the page) ------------------------
 

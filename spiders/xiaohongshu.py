@@ -18,6 +18,16 @@ signature to its calls to edith.xiaohongshu.com.
   the page to ``/404?…error_code=…&error_msg=…``. Only an explicit "笔记不存在"/deleted answer
   means deleted; "当前笔记暂时无法浏览" (no token, private, under review) proves nothing.
 
+* mentions: page ``/search_result?keyword=K&source=web_explore_feed`` — the 全部 tab the page opens
+  on posts ``/api/sns/web/v1/search/notes`` ({keyword, page, page_size: 20, search_id, sort,
+  note_type}; MediaCrawler ``media_platform/xhs/client.py`` ``get_note_by_keyword``) →
+  ``data.items[]``: ``model_type: "note"`` entries (others are query suggestions) with ``id``,
+  ``xsec_token`` and ``note_card`` (display_title, type, user {user_id, nickname, avatar},
+  interact_info {liked_count "1.2万", comment_count, shared_count}, corner_tag_info
+  ``publish_time`` "3天前" / "11-20"); ``data.has_more`` (the page posts ``page + 1`` as the reader
+  scrolls). Note links keep the ``xsec_token`` (``xsec_source=pc_search``): without it a note page
+  only says "暂时无法浏览".
+
 ``code`` ≠ 0 (−100 login expired, 300012 risky IP, 461 captcha) is a refusal: blocked.
 """
 
@@ -32,14 +42,14 @@ import scrapy
 
 from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count, when
 
 
-def _note_url(www: str, note: dict[str, Any]) -> str:
+def _note_url(www: str, note: dict[str, Any], source: str = "pc_user") -> str:
     # Without its xsec_token a note page only says "暂时无法浏览"; keep the token the list gave.
     token = note.get("xsec_token")
-    q = f"?{urllib.parse.urlencode({'xsec_token': token, 'xsec_source': 'pc_user'})}" if token else ""
+    q = f"?{urllib.parse.urlencode({'xsec_token': token, 'xsec_source': source})}" if token else ""
     return f"{www}/explore/{note['note_id']}{q}"
 
 
@@ -60,7 +70,7 @@ GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
 PLATFORM = Platform(
     name="xiaohongshu", label="小红书", spider="XiaohongshuSpider", order=6,
     base_urls={"www": "https://www.xiaohongshu.com", "api": "https://edith.xiaohongshu.com"},
-    modes=("discover", "timeline", "check"), aliases=("红书", "xhs", "RED"),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("红书", "xhs", "RED"),
     browser=True, check_by="url", session_hint="登录 xiaohongshu.com 后导出 Cookie（web_session、a1）",
     # The public record: 4 s ± 2, ≤ 10 a minute; about six searches an hour on one keyword trips its risk control.
     pace=Pace(interval=4.0, per_minute=10, daily=300),
@@ -165,3 +175,37 @@ class XiaohongshuSpider(BrowserSpider):
         else:
             yield PostCheck("xiaohongshu", uid, note_id, None,
                             reason=f"无法判断：{message or '页面没有笔记数据'}（error_code={code or '无'}）")
+
+    # -- mentions ---------------------------------------------------------------------------
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        url = f"{self.urls['www']}/search_result?{urllib.parse.urlencode({'keyword': keyword, 'source': 'web_explore_feed'})}"
+        yield self.page(url, ("/api/sns/web/v1/search/notes",), lambda d: self.parse_mentions(d, keyword),
+                        what=f"搜索笔记 {keyword}", more=lambda d: bool((d.get("data") or {}).get("has_more")))
+
+    def parse_mentions(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
+        for entry in self._data(data, f"搜索笔记 {keyword}").get("items") or []:
+            card = entry.get("note_card") if isinstance(entry, dict) else None
+            if entry.get("model_type", "note") != "note" or not isinstance(card, dict) or not entry.get("id"):
+                continue  # 相关搜索 / 热门搜索 cards between the notes
+            yield from self._mention(entry, card, keyword)
+
+    def _mention(self, entry: dict[str, Any], card: dict[str, Any], keyword: str) -> Iterator[Any]:
+        user = card.get("user") if isinstance(card.get("user"), dict) else {}
+        uid = str(user.get("user_id") or user.get("userId") or "")
+        name = user.get("nickname") or user.get("nick_name") or ""
+        if uid:
+            yield DiscoveredAccount(platform="xiaohongshu", account_id=uid, name=name, avatar_url=user.get("avatar"),
+                                    profile_url=f"{self.urls['www']}/user/profile/{uid}", keyword=keyword, raw=user)
+        interact = card.get("interact_info") or {}
+        published = next((str(t.get("text") or "") for t in card.get("corner_tag_info") or []
+                          if isinstance(t, dict) and t.get("type") == "publish_time"), "")
+        published = published.removeprefix("编辑于").strip()  # an edited note says "编辑于 3天前"
+        note_id = str(entry["id"])
+        yield Mention(platform="xiaohongshu", post_id=note_id, author_id=uid, author_name=name,
+                      title=card.get("display_title") or "", created_at=when(published),
+                      reposts=count(interact.get("shared_count")), comments=count(interact.get("comment_count")),
+                      likes=count(interact.get("liked_count")),
+                      url=_note_url(self.urls["www"], {"note_id": note_id, "xsec_token": entry.get("xsec_token")},
+                                    "pc_search"),
+                      keyword=keyword, kind="video" if card.get("type") == "video" else "post", raw=entry)
