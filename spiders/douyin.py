@@ -8,9 +8,10 @@
 * timeline: page ``/user/SEC_UID`` → ``/aweme/v1/web/user/profile/other/`` (``user``) and
   ``/aweme/v1/web/aweme/post/`` (``aweme_list[]``: aweme_id, desc, create_time, statistics;
   ``has_more`` / ``max_cursor``: the page asks for the next batch when the reader scrolls)
-  The 2025–26 page streams the profile in its own data (Next.js ``self.__pace_f`` chunks, earlier
-  the URL-encoded ``<script id="RENDER_DATA">``) instead of calling ``profile/other``: the spider
-  then reads the user (``secUid``, ``nickname``, ``desc``, ``followerCount`` …) from there.
+  The 2025–26 page streams the profile in its own data (React server chunks ``self.__pace_f``,
+  earlier the URL-encoded ``<script id="RENDER_DATA">`` whose ``user.user`` DIYgod/RSSHub
+  ``lib/routes/douyin/user.ts`` reads) instead of calling ``profile/other``: the spider then reads
+  the user (``secUid``, ``nickname``, ``desc``, ``followerCount`` …) from there.
 * check: page ``/video/AWEME_ID`` → ``/aweme/v1/web/aweme/detail/``: ``aweme_detail`` for a live
   video; ``aweme_detail: null`` with ``filter_detail`` ("因作品权限或已被删除…") when it is gone
 * mentions: page ``/search/K?type=video`` → the page's ``/aweme/v1/web/search/item/``
@@ -37,7 +38,7 @@ import scrapy
 from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count, when
+from spiders.parsing import count, https, when
 
 
 def _first(urls: dict[str, Any] | None) -> str | None:
@@ -126,7 +127,7 @@ class DouyinSpider(BrowserSpider):
             u = data["__state__"]
             reason = u.get("enterpriseVerifyReason") or u.get("customVerify") or None
             yield ProfileSnapshot(platform="douyin", account_id=sec, name=u.get("nickname"), bio=u.get("desc"),
-                                  avatar_url=u.get("avatarUrl") or u.get("avatar300Url"), verified=bool(reason),
+                                  avatar_url=https(u.get("avatar300Url") or u.get("avatarUrl")), verified=bool(reason),
                                   verified_reason=reason, followers=count(u.get("followerCount")),
                                   following=count(u.get("followingCount")), posts_count=count(u.get("awemeCount")),
                                   profile_url=f"{self.urls['www']}/user/{sec}", raw=u)
@@ -200,5 +201,6 @@ class DouyinSpider(BrowserSpider):
         yield Mention(platform="douyin", post_id=aweme_id, author_id=sec, author_name=author.get("nickname") or "",
                       text=a.get("desc") or "", created_at=when(a.get("create_time")),
                       reposts=count(stats.get("share_count")), comments=count(stats.get("comment_count")),
+                      # The web search reports play_count 0 for every video: unknown, not "never watched".
                       likes=count(stats.get("digg_count")), views=count(stats.get("play_count")) or None,
                       url=f"{self.urls['www']}/video/{aweme_id}", keyword=keyword, kind="video", raw=a)

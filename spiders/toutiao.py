@@ -15,8 +15,9 @@
   digg and read counts; a 微头条 card has ``content`` and no title. Toutiao's slide captcha comes
   as a card in place of the results (``cell_type`` 71, ``decision_conf`` type "verify"): blocked.
 * timeline (account = the user token, ``MS4wLjABAAAA…``): page ``/c/user/token/TOKEN/`` in
-  Chromium; the page's script signs (``_signature``) its call to
-  ``/api/pc/list/user/feed?category=profile_all&token=TOKEN&max_behot_time=T`` → ``data[]``
+  Chromium; the page's script signs (``a_bogus``, earlier ``_signature``) its call to
+  ``/api/pc/list/feed?category=profile_all&token=TOKEN&max_behot_time=T`` (earlier
+  ``/api/pc/list/user/feed``; DIYgod/RSSHub ``lib/routes/toutiao/user.tsx``) → ``data[]``
   (group_id / item_id, title, abstract, publish_time, comment_count, digg_count), ``has_more``
   and ``next.max_behot_time``; scrolling makes the page fetch the next batch.
 
@@ -49,6 +50,20 @@ _TOKEN = re.compile(r"/c/user/token/([A-Za-z0-9_\-=]+)")
 _SEARCH_ID = re.compile(r'"search_?[iI]d"\s*:\s*"([0-9A-Za-z]+)"')
 NO_RESULT = ("没有找到", "暂无相关", "未找到相关")
 _ARTICLE_ID = re.compile(r"/(?:article|group|a|w)/?(\d{12,})")
+
+
+# The account page's feed: ``/api/pc/list/feed`` (signed with a_bogus; DIYgod/RSSHub
+# ``lib/routes/toutiao/user.tsx`` and ``types.ts``: cell_type 0/49 video, 32 微头条, 60 article;
+# the author in ``user_info``, ``user.info`` or ``user``), earlier ``/api/pc/list/user/feed``.
+FEED = "/api/pc/list/feed|/api/pc/list/user/feed"
+FEED_PATHS = {0: "video", 49: "video", 32: "w"}
+
+
+def _feed_user(item: dict[str, Any]) -> dict[str, Any]:
+    user = item.get("user_info") or item.get("user") or {}
+    if isinstance(user, dict) and isinstance(user.get("info"), dict):
+        user = user["info"]
+    return user if isinstance(user, dict) and user.get("name") else {}
 
 
 def _count(d: dict[str, Any], *keys: str) -> int | None:
@@ -216,32 +231,35 @@ class ToutiaoSpider(BrowserSpider):
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
         profiled: list[bool] = []
-        yield self.page(f"{self.urls['www']}/c/user/token/{account_id}/", ("/api/pc/list/user/feed",),
+        yield self.page(f"{self.urls['www']}/c/user/token/{account_id}/", (FEED,),
                         lambda d: self.parse_feed(d, account_id, profiled), what=f"头条号 {account_id} 主页",
                         more=lambda d: bool(d.get("has_more")) and bool((d.get("next") or {}).get("max_behot_time")))
 
     def parse_feed(self, data: dict[str, Any], token: str, profiled: list[bool] | None = None) -> Iterator[Any]:
         if data.get("message") not in ("success", None):
             raise self.blocked(f"今日头条拒绝了主页数据请求（message={data.get('message')}），可能需要 Cookie 或验证")
-        items = data.get("data") or []
+        items = [i for i in data.get("data") or [] if isinstance(i, dict)]
         if profiled is None or not profiled:
-            user = next((i.get("user_info") for i in items if isinstance(i.get("user_info"), dict)), None) or {}
+            user = next((u for i in items if (u := _feed_user(i))), {})
             name = user.get("name") or next((i.get("source") for i in items if i.get("source")), None)
-            yield ProfileSnapshot(platform="toutiao", account_id=token, name=name, bio=user.get("description"),
-                                  avatar_url=user.get("avatar_url"),
+            yield ProfileSnapshot(platform="toutiao", account_id=token, name=name,
+                                  bio=user.get("description") or user.get("desc"), avatar_url=user.get("avatar_url"),
+                                  verified_reason=user.get("verified_content") or None,
                                   profile_url=f"{self.urls['www']}/c/user/token/{token}/", raw={"user_info": user})
             if profiled is not None:
                 profiled.append(True)
         for i in items:
-            gid = i.get("group_id") or i.get("item_id")
+            gid = i.get("group_id") or i.get("item_id") or i.get("id")
             if not gid:
                 continue
             ts = i.get("publish_time") or i.get("behot_time")
+            # 微头条 (cell_type 32) have content and no title; videos (0, 49) live under /video/.
+            body = i.get("abstract") or i.get("content") or ""
             yield Post(platform="toutiao", account_id=token, post_id=str(gid),
-                       text=f"{i.get('title', '')}\n{i.get('abstract', '')}".strip(),
+                       text=f"{i.get('title') or ''}\n{body}".strip(),
                        created_at=datetime.fromtimestamp(int(ts), UTC).isoformat() if ts else None,
-                       comments=i.get("comment_count"), likes=i.get("digg_count"),
-                       url=f"{self.urls['www']}/article/{gid}/", raw=i)
+                       comments=count(i.get("comment_count")), likes=_count(i, "digg_count", "like_count"),
+                       url=f"{self.urls['www']}/{FEED_PATHS.get(i.get('cell_type'), 'article')}/{gid}/", raw=i)
 
     # -- check (in the browser: the article page renders from its embedded data) ---------------
 

@@ -64,19 +64,28 @@ def test_user_page_profile_and_videos(tmp_path, fake):
         assert s.one("SELECT likes FROM posts WHERE post_id = '7430000000000000099'")["likes"] == 4321
 
 
-def test_profile_streamed_in_the_page_data(tmp_path, fake):
-    """The 2025–26 page streams the profile (self.__pace_f) and calls only aweme/post."""
+def test_profile_streamed_in_the_page_data_or_in_render_data(tmp_path, fake):
+    """The 2025–26 page streams the profile (self.__pace_f) and calls only aweme/post; the page
+    before it rendered the profile from RENDER_DATA (user.user). Both in one round."""
+    from spiders.base import Target
+    from watcher.rounds.engine import run_round
+
     fake.route("/user/MS4wLjABAAAAbitofficial", {}, "user_page_2026.html", content_type=HTML)
+    fake.route("/user/MS4wLjABAAAArenderdata", {}, "user_page_render_data.html", content_type=HTML)
     fake.route("/aweme/v1/web/aweme/post/", {}, "posts_p2.json")
     cfg = _cfg(tmp_path, fake)
-    run = run_crawl(cfg, "douyin", "timeline", account="MS4wLjABAAAAbitofficial")
-    assert run["status"] == "ok", run
+    accounts = ("MS4wLjABAAAAbitofficial", "MS4wLjABAAAArenderdata")
+    result = run_round(cfg, "douyin", "timeline", [Target.for_mode("timeline", a) for a in accounts])
+    assert [r["status"] for r in result.runs] == ["ok", "ok"], result.runs
     assert not [p for p, _, _ in fake.requests if "profile/other" in p]
     with Store.open(cfg.db_path) as s:
-        snap = s.one("SELECT * FROM profile_snapshots")
+        snaps = {r["account_id"]: r for r in s.query("SELECT * FROM profile_snapshots")}
         assert s.scalar("SELECT COUNT(*) FROM posts") >= 1
-    assert snap["name"] == "北京理工大学" and snap["followers"] == 860000 and snap["posts_count"] == 520
-    assert snap["verified_reason"] == "北京理工大学官方账号"
+    streamed, rendered = snaps["MS4wLjABAAAAbitofficial"], snaps["MS4wLjABAAAArenderdata"]
+    assert streamed["name"] == "北京理工大学" and streamed["followers"] == 860000 and streamed["posts_count"] == 520
+    assert streamed["verified_reason"] == "北京理工大学官方账号"
+    assert rendered["name"] == "北京理工大学研究生院" and rendered["followers"] == 52000
+    assert rendered["avatar_url"].startswith("https://p3-pc.douyinpic.com/img/aweme-avatar/")
 
 
 @pytest.mark.parametrize("page, api, words", [

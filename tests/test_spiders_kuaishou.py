@@ -85,6 +85,17 @@ def test_unsigned_rest_list_is_blocked(tmp_path, fake):
     assert run["status"] == "blocked" and "result=50" in run["reason"], run
 
 
+def test_other_graphql_operations_are_not_the_user_search(tmp_path, fake):
+    """One /graphql URL carries every operation: the hot list and a video search answered with
+    result 1 are not the user search, so the run is blocked naming it — never ok with 0 accounts."""
+    fake.route("/search/author", {}, "search_page_other_ops.html", content_type=HTML)
+    fake.route("/graphql", body_contains='"operationName":"visionHotRank"', file="hot_rank.json")
+    fake.route("/graphql", body_contains='"operationName":"visionSearchPhoto"', file="search_photo.json")
+    run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "discover", keywords=["北理工"])
+    assert len([p for p, _, _ in fake.requests if p == "/graphql"]) == 2   # both answered, neither wanted
+    assert run["status"] == "blocked" and "visionSearchUser" in run["reason"], run
+
+
 def test_refused_query_is_blocked(tmp_path, fake):
     fake.route("/search/author", {}, "search_page.html", content_type=HTML)
     fake.route("/graphql", body='{"data":{"visionSearchUser":{"result":2,"users":[]}}}')

@@ -35,6 +35,32 @@ def test_account_feed_through_the_page(tmp_path):
     assert signed[-1]["max_behot_time"] == "1763000000"
 
 
+@pytest.mark.browser
+@browser
+def test_the_2026_page_feed_signed_with_a_bogus(tmp_path):
+    """The 2026 account page calls /api/pc/list/feed (DIYgod/RSSHub toutiao/user.tsx) with
+    articles (60), 微头条 (32, content without title) and videos (49): all read, each with its URL."""
+    fake = FakePlatform(FIXTURES / "toutiao")
+    fake.route(f"/c/user/token/{TOKEN}/", {}, "user_page_2026.html", content_type=HTML)
+    fake.route("/api/pc/list/feed", {"token": TOKEN, "category": "profile_all"}, "feed_2026.json")
+    with fake:
+        cfg = platform_config(tmp_path, "toutiao", fake.base_url, timeout=30)
+        run = run_crawl(cfg, "toutiao", "timeline", account=TOKEN)
+        signed = [q for path, q, _ in fake.requests if path == "/api/pc/list/feed"]
+    assert run["status"] == "ok", run
+    assert signed and signed[0]["a_bogus"].startswith("mf0RDcgD")
+    with Store.open(cfg.db_path) as s:
+        snap = s.one("SELECT * FROM profile_snapshots")
+        posts = {p["post_id"]: p for p in s.query("SELECT * FROM posts")}
+    assert snap["name"] == "北京理工大学" and snap["verified_reason"] == "北京理工大学官方账号"
+    assert posts["7576100000000000201"]["url"].endswith("/article/7576100000000000201/")
+    w = posts["7576100000000000202"]
+    assert w["text"] == "今天的中关村校区，银杏叶铺满了小路🍂" and w["url"].endswith("/w/7576100000000000202/")
+    assert w["likes"] == 1300
+    video = posts["7576100000000000203"]
+    assert video["url"].endswith("/video/7576100000000000203/") and video["likes"] == 530
+
+
 @pytest.fixture
 def search():
     f = FakePlatform(FIXTURES / "toutiao")
