@@ -16,10 +16,10 @@ from spiders.xiaohongshu import XiaohongshuSpider
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config
 from watcher import registry
-from watcher.findings import list_findings
 from watcher.rounds.engine import run_round
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
+from watcher.store.findings import list_findings
 
 HTML = "text/html; charset=utf-8"
 API = "/api/sns/web/v1/search/notes"
