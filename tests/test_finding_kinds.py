@@ -8,12 +8,12 @@ from pathlib import Path
 
 from watcher import findings
 from watcher.store.fingerprint import fingerprint_of
+from watcher.store.mentions import Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNERS = {ROOT / "watcher" / "findings.py", ROOT / "watcher" / "store" / "findings.py"}
-# Landed while the constructors were being written: sentiment clusters still word their own
-# findings (watcher/sentiment.py _cluster_finding and the group spike); to move next.
-NOT_YET_MOVED = {ROOT / "watcher" / "sentiment.py"}
+# Modules allowed to build findings by hand while their constructors are being written: none left.
+NOT_YET_MOVED: set[Path] = set()
 
 
 def test_every_kind_has_its_constructor():
@@ -54,3 +54,31 @@ def test_constructors_word_titles_and_keys_as_recorded_before():
     assert a.dedupe_key == "impersonation:weibo:7" and a.title == "疑似仿冒：微博「北理工表白墙」"
     assert fingerprint_of(a.kind, a.title, a.severity, a.account_name, a.unit, a.details) == \
         fingerprint_of(b.kind, b.title, b.severity, b.account_name, b.unit, b.details)
+
+
+def test_sentiment_constructors_word_titles_and_keys_as_recorded_before():
+    """Sentiment findings as watcher/sentiment.py worded them before their constructors moved here."""
+    cluster = Cluster(id=7, group_name="本校提及", representative="北理工食堂\n出事了，同学们维权" * 3, url="https://x/1",
+                      size=3, platforms=["weibo"], negative=True, score=-3.0, reason="提及「北理工」",
+                      first_seen="a", last_seen="b")
+    calm = findings.sentiment(cluster, severity="warning", unit="党委宣传部", spike=None, window_seconds=3600,
+                              lexicon="L", algorithm="A")
+    assert (calm.kind, calm.dedupe_key, calm.title, calm.severity, calm.platform, calm.unit) == (
+        "sentiment", "sentiment:cluster:7", "舆情关注（本校提及）：北理工食堂 出事了，同学们维权北理工食堂 出事了，同学们维权北理工食堂 出事了，",
+        "warning", "weibo", "党委宣传部")
+    assert calm.details["reasons"] == ["提及「北理工」"] and calm.details["window_counts"] is None
+    hot = findings.sentiment(cluster, severity="info", unit=None, spike=[1, 2, 3, 1, 20], window_seconds=3600,
+                             lexicon="L", algorithm="A")
+    assert (hot.kind, hot.dedupe_key, hot.severity) == ("sentiment", "sentiment:cluster:7", "critical")
+    assert hot.title.startswith("舆情激增（本校提及）：")
+    assert hot.details["reasons"] == ["提及「北理工」", "最近 60 分钟提及 20 条，为此前 4 个窗口中位数 1.5 的 13.3 倍"]
+    cluster.negative, cluster.platforms, cluster.reason = False, ["weibo", "bilibili"], None
+    loud = findings.sentiment(cluster, severity="warning", unit=None, spike=[0, 0, 0, 7], window_seconds=3600,
+                              lexicon="L", algorithm="A")
+    assert (loud.kind, loud.platform, loud.details["reasons"]) == (
+        "sentiment_spike", None, ["最近 60 分钟提及 7 条，为此前 3 个窗口中位数 0 的 7.0 倍"])
+    group = findings.sentiment_spike("本校提及", bucket=491664, counts=[1, 2, 2, 9], window_seconds=3600, unit="团委")
+    assert (group.kind, group.dedupe_key, group.title, group.severity, group.unit) == (
+        "sentiment_spike", "sentiment_spike:本校提及:491664", "舆情激增（本校提及）：最近 60 分钟提及 9 条", "critical", "团委")
+    assert group.details == {"group": "本校提及", "window_counts": [1, 2, 2, 9], "window_seconds": 3600,
+                             "reasons": ["最近 60 分钟提及 9 条，为此前 3 个窗口中位数 2 的 4.5 倍"]}

@@ -13,6 +13,7 @@ Changing a title or a detail here changes the fingerprint of every such finding:
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -21,9 +22,11 @@ from watcher.store.findings import (
     OPEN_STATUSES,
     FindingInput,
     Recorded,
+    Severity,
     record,
     set_status,
 )
+from watcher.store.mentions import Cluster
 
 # record and set_status are re-exported: the sessions that file findings of their own kinds
 # (e.g. 登录失效) import them from here.
@@ -162,25 +165,53 @@ def dormant(platform: str, account_id: str, name: str, unit: str | None, *, last
                  "reasons": [f"最近一条帖子发布于 {last_post[:10]}，超过 {days} 天未更新"]})
 
 
-def sentiment(post: Mapping[str, Any], *, reason: str, mentions: list[str], negatives: list[str]) -> FindingInput:
-    """A post that mentions the school negatively (``post``: its ``posts`` row)."""
+def sentiment(cluster: Cluster, *, severity: Severity, unit: str | None, spike: list[int] | None,
+              window_seconds: int, lexicon: str, algorithm: str) -> FindingInput:
+    """One incident (``cluster``: mentions of the school that are near-duplicates of each other)
+    that reads negative or made its rule group spike (``spike``: the group's window counts).
+    ``severity`` and ``unit`` are the rule group's; a spike is always critical. A cluster that is
+    a spike without reading negative is recorded as kind ``sentiment_spike``; either way it keeps
+    one dedupe key, so a cluster is one finding whose revisions follow it."""
+    snippet = cluster.representative.replace("\n", " ")[:40]
+    what = "舆情激增" if spike is not None else "舆情关注"
+    reasons = [cluster.reason or ""]
+    if spike is not None:
+        reasons.append(_spike_reason(window_seconds, spike))
     return FindingInput(
-        kind="sentiment", dedupe_key=f"sentiment:{post['platform']}:{post['post_id']}",
-        title=f"舆情关注：{reason}", severity="warning", platform=post["platform"], account_id=post["account_id"],
-        details={"post_id": post["post_id"], "text": (post["text"] or "")[:500], "url": post["url"],
-                 "mentions": mentions, "negatives": negatives, "reasons": [reason], "created_at": post["created_at"]})
+        kind="sentiment_spike" if spike is not None and not cluster.negative else "sentiment",
+        dedupe_key=f"sentiment:cluster:{cluster.id}",
+        title=f"{what}（{cluster.group_name}）：{snippet}",
+        severity="critical" if spike is not None else severity,
+        platform=cluster.platforms[0] if len(cluster.platforms) == 1 else None,
+        unit=unit,
+        details={"cluster_id": cluster.id, "group": cluster.group_name, "text": cluster.representative[:500],
+                 "url": cluster.url, "negative": cluster.negative, "score": cluster.score,
+                 "reasons": [r for r in reasons if r], "lexicon": lexicon, "algorithm": algorithm,
+                 "cluster_size": cluster.size, "cluster_platforms": cluster.platforms,
+                 "cluster_first_seen": cluster.first_seen, "cluster_last_seen": cluster.last_seen,
+                 "window_counts": spike},
+    )
 
 
-def sentiment_spike(bucket: int, *, counts: list[int], window_seconds: int, median: float) -> FindingInput:
-    """Mentions of the school in the latest window (``bucket``: its number since the epoch)
-    jumped compared with the earlier windows' ``median``."""
+def sentiment_spike(group: str, *, bucket: int, counts: list[int], window_seconds: int,
+                    unit: str | None) -> FindingInput:
+    """Mentions matching rule ``group`` jumped in the latest window (``bucket``: its number since
+    the epoch) and no single cluster explains it: one finding for the group and the window."""
     return FindingInput(
-        kind="sentiment_spike", dedupe_key=f"sentiment_spike:{bucket}",
-        title=f"舆情激增：最近 {window_seconds // 60} 分钟提及本校 {counts[-1]} 条，"
-              f"为此前中位数的 {counts[-1] / max(median, 1):.1f} 倍",
+        kind="sentiment_spike",
+        dedupe_key=f"sentiment_spike:{group}:{bucket}",
+        title=f"舆情激增（{group}）：最近 {window_seconds // 60} 分钟提及 {counts[-1]} 条",
         severity="critical",
-        details={"counts": counts, "window_seconds": window_seconds,
-                 "reasons": [f"最近窗口 {counts[-1]} 条，此前 {len(counts) - 1} 个窗口中位数 {median}"]})
+        unit=unit,
+        details={"group": group, "window_counts": counts, "window_seconds": window_seconds,
+                 "reasons": [_spike_reason(window_seconds, counts)]},
+    )
+
+
+def _spike_reason(window_seconds: int, counts: list[int]) -> str:
+    median = statistics.median(counts[:-1])
+    return (f"最近 {window_seconds // 60} 分钟提及 {counts[-1]} 条，为此前 {len(counts) - 1} 个窗口中位数 "
+            f"{median} 的 {counts[-1] / max(median, 1):.1f} 倍")
 
 
 def crawl_blocked(platform: str, *, trouble: str, since: str, title: str, reason: str,

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from watcher import findings
 from watcher.config import Config
 from watcher.opinion import polarity
 from watcher.opinion.clusters import ALGORITHM, Clusterer, original
@@ -176,31 +177,9 @@ def _place(store: Store, clusterer: Clusterer, post: PostText, a: Assessment, no
 
 def _cluster_finding(cfg: Config, rules: SentimentRules, cluster: Cluster, spike: list[int] | None) -> FindingInput:
     group = next((g for g in rules.rules.groups if g.name == cluster.group_name), None)
-    snippet = cluster.representative.replace("\n", " ")[:40]
-    severity = "critical" if spike is not None else (group.severity if group else "warning")
-    what = "舆情激增" if spike is not None else "舆情关注"
-    reasons = [cluster.reason or ""]
-    if spike is not None:
-        reasons.append(_spike_reason(cfg, spike))
-    return FindingInput(
-        kind="sentiment_spike" if spike is not None and not cluster.negative else "sentiment",
-        dedupe_key=f"sentiment:cluster:{cluster.id}",
-        title=f"{what}（{cluster.group_name}）：{snippet}",
-        severity=severity,
-        platform=cluster.platforms[0] if len(cluster.platforms) == 1 else None,
-        unit=group.unit if group else None,
-        details={"cluster_id": cluster.id, "group": cluster.group_name, "text": cluster.representative[:500],
-                 "url": cluster.url, "negative": cluster.negative, "score": cluster.score,
-                 "reasons": [r for r in reasons if r], "lexicon": polarity.LEXICON, "algorithm": ALGORITHM,
-                 "cluster_size": cluster.size, "cluster_platforms": cluster.platforms,
-                 "cluster_first_seen": cluster.first_seen, "cluster_last_seen": cluster.last_seen,
-                 "window_counts": spike},
-    )
-
-
-def _spike_reason(cfg: Config, counts: list[int]) -> str:
-    return (f"最近 {cfg.sentiment.window // 60} 分钟提及 {counts[-1]} 条，为此前 {len(counts) - 1} 个窗口中位数 "
-            f"{statistics.median(counts[:-1])} 的 {counts[-1] / max(statistics.median(counts[:-1]), 1):.1f} 倍")
+    return findings.sentiment(cluster, severity=group.severity if group else "warning",
+                              unit=group.unit if group else None, spike=spike,
+                              window_seconds=cfg.sentiment.window, lexicon=polarity.LEXICON, algorithm=ALGORITHM)
 
 
 def window_counts(times: list[datetime], now: datetime, window: timedelta, windows: int) -> list[int]:
@@ -238,16 +217,9 @@ def _group_spike(cfg: Config, store: Store, rules: SentimentRules, group: str, c
                  now: datetime) -> None:
     """A spike spread over many clusters: one finding for the group and the window."""
     info = next((g for g in rules.rules.groups if g.name == group), None)
-    bucket = int(now.timestamp() // cfg.sentiment.window)
-    record(store, FindingInput(
-        kind="sentiment_spike",
-        dedupe_key=f"sentiment_spike:{group}:{bucket}",
-        title=f"舆情激增（{group}）：最近 {cfg.sentiment.window // 60} 分钟提及 {counts[-1]} 条",
-        severity="critical",
-        unit=info.unit if info else None,
-        details={"group": group, "window_counts": counts, "window_seconds": cfg.sentiment.window,
-                 "reasons": [_spike_reason(cfg, counts)]},
-    ))
+    record(store, findings.sentiment_spike(group, bucket=int(now.timestamp() // cfg.sentiment.window),
+                                           counts=counts, window_seconds=cfg.sentiment.window,
+                                           unit=info.unit if info else None))
 
 
 def _job(cfg: Config) -> None:
