@@ -36,7 +36,7 @@ from watcher.periods import active_periods, local_tz
 from watcher.schedule import ScheduledJob
 from watcher.store import Store, deliveries
 from watcher.store import findings as stored_findings
-from watcher.store.findings import OPEN_STATUSES
+from watcher.store.findings import OPEN_STATUSES, Finding
 
 # Messages a bot accepts per minute before it starts dropping them (DingTalk documents 20).
 RATE_PER_MINUTE: dict[str, int] = {"dingtalk": 20, "wecom": 20, "feishu": 100}
@@ -154,7 +154,7 @@ def _sent_last_minute(store: Store, channel: str, now: datetime) -> int:
     return deliveries.sent_since(store, channel, _iso(now - timedelta(seconds=60)))
 
 
-def _compose(cfg: Config, unit: UnitConfig, rows: list[dict[str, Any]], findings: dict[int, dict[str, Any]]) -> Outgoing:
+def _compose(cfg: Config, unit: UnitConfig, rows: list[dict[str, Any]], findings: dict[int, Finding]) -> Outgoing:
     items = [(findings[r["finding_id"]], r["role"] or "责任单位") for r in rows]
     if len(items) == 1:
         f, role = items[0]
@@ -206,7 +206,7 @@ def deliver_due(cfg: Config, store: Store, now: datetime, sender: Sender | None 
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in due:
         f = findings.get(r["finding_id"])
-        if f is None or (f["status"] not in OPEN_STATUSES and r["purpose"] != "escalation"):
+        if f is None or (f.status not in OPEN_STATUSES and r["purpose"] != "escalation"):
             _release(store, token, [r["id"]], status="suppressed", last_error="发现已复核关闭，无需再发送")
             continue
         # Digests combine everything due for one channel; immediate deliveries go one by one.
@@ -218,7 +218,7 @@ def deliver_due(cfg: Config, store: Store, now: datetime, sender: Sender | None 
 
 
 def _send_group(cfg: Config, store: Store, sender: Sender, token: str, channel: str, rows: list[dict[str, Any]],
-                findings: dict[int, dict[str, Any]], now: datetime, result: Result) -> None:
+                findings: dict[int, Finding], now: datetime, result: Result) -> None:
     found = _channel(cfg, channel)
     if found is None:
         _fail(cfg, store, token, rows, now, "渠道已从配置中删除", final=True, result=result)

@@ -19,6 +19,7 @@ from alerts.channels import Outgoing
 from spiders import catalog
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
+from watcher.store.findings import Finding
 
 # Hosts (and their subdomains) whose pages an alert may link to: where the platforms show an
 # account or a post. Short links (b23.tv, v.douyin.com …) are left out on purpose: they hide
@@ -98,11 +99,11 @@ def defang(cfg: Config, text: str, hosts: set[str] | None = None) -> str:
     return _ADDRESS.sub(one, text)
 
 
-def _account(cfg: Config, f: dict[str, Any]) -> str:
-    platform = PLATFORM_LABELS.get(f.get("platform") or "", f.get("platform") or "")
-    d = f.get("details") or {}
-    parts = [p for p in (platform, f"「{f['account_name']}」" if f.get("account_name") else "",
-                         f"ID {f['account_id']}" if f.get("account_id") else "") if p]
+def _account(cfg: Config, f: Finding) -> str:
+    platform = PLATFORM_LABELS.get(f.platform or "", f.platform or "")
+    d = f.details
+    parts = [p for p in (platform, f"「{f.account_name}」" if f.account_name else "",
+                         f"ID {f.account_id}" if f.account_id else "") if p]
     raw = d.get("profile_url") or d.get("url")
     link = safe_link(cfg, raw)
     if link:
@@ -110,33 +111,33 @@ def _account(cfg: Config, f: dict[str, Any]) -> str:
     return " ".join(parts) + ("\n链接：（不是已知平台的地址，未附链接，请在复核网站查看）" if raw else "")
 
 
-def finding_text(cfg: Config, f: dict[str, Any], role: str = "责任单位") -> str:
-    d = f.get("details") or {}
-    lines = [f"【{KIND_LABELS.get(f['kind'], f['kind'])}】{f['title']}"]
-    if f.get("platform") or f.get("account_name"):
+def finding_text(cfg: Config, f: Finding, role: str = "责任单位") -> str:
+    d = f.details
+    lines = [f"【{KIND_LABELS.get(f.kind, f.kind)}】{f.title}"]
+    if f.platform or f.account_name:
         lines.append(f"账号：{_account(cfg, f)}")
     reasons = d.get("reasons") or []
     if reasons:
         lines.append("理由：" + "；".join(str(r) for r in reasons))
     if d.get("diff"):
         lines.append("改动：\n" + str(d["diff"])[:1500])
-    lines.append(f"处置要求：{ACTIONS.get(f['kind'], '请核实处理。')}")
+    lines.append(f"处置要求：{ACTIONS.get(f.kind, '请核实处理。')}")
     base = cfg.alerts.base_url.rstrip("/")
-    lines.append(f"复核与证据：{base}/findings/{f['id']}")
+    lines.append(f"复核与证据：{base}/findings/{f.id}")
     if role == "抄送":
         lines.append("（抄送宣传部）")
-    if f.get("revision", 1) > 1:
-        lines.append(f"（第 {f['revision']} 版：内容已更新）")
+    if f.revision > 1:
+        lines.append(f"（第 {f.revision} 版：内容已更新）")
     return defang(cfg, "\n".join(lines))
 
 
-def single(cfg: Config, f: dict[str, Any], unit_name: str, role: str) -> Outgoing:
-    level = "【紧急】" if f.get("severity") == "critical" else ""
-    title = f"{level}campus-watcher：{KIND_LABELS.get(f['kind'], f['kind'])} — {f.get('account_name') or f['title']}"
+def single(cfg: Config, f: Finding, unit_name: str, role: str) -> Outgoing:
+    level = "【紧急】" if f.severity == "critical" else ""
+    title = f"{level}campus-watcher：{KIND_LABELS.get(f.kind, f.kind)} — {f.account_name or f.title}"
     return Outgoing(defang(cfg, title), f"{unit_name}：\n" + finding_text(cfg, f, role))
 
 
-def digest(cfg: Config, findings: list[tuple[dict[str, Any], str]], unit_name: str) -> Outgoing:
+def digest(cfg: Config, findings: list[tuple[Finding, str]], unit_name: str) -> Outgoing:
     body = [f"{unit_name}：本期共有 {len(findings)} 条监测发现。", ""]
     for i, (f, role) in enumerate(findings, start=1):
         body.append(f"{i}. " + finding_text(cfg, f, role))

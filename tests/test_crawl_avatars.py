@@ -29,7 +29,7 @@ def test_avatar_showing_the_emblem_makes_a_suspect(cfg, store, tmp_path):
         counts = analyse_run(cfg, store, 1)
     assert counts["suspect"] == 1 and counts["clear"] == 1
     f = list_findings(store, kind="impersonation")[0]
-    assert f["account_id"] == "1" and any("校徽" in r for r in f["details"]["reasons"])
+    assert f.account_id == "1" and any("校徽" in r for r in f.details["reasons"])
     assert (cfg.data_path / store.one("SELECT avatar_path FROM accounts WHERE account_id = '1'")["avatar_path"]).exists()
 
 

@@ -272,7 +272,7 @@ def test_a_watch_round_on_the_fleet_confirms_deletions_with_its_own_post_checks(
     assert statuses == ["ok", "ok"]
     assert checked == ["3", "4"]  # the two posts missing from the second timeline, each asked once
     with Store.open(cfg.db_path) as s:
-        assert [d["details"]["post_id"] for d in list_findings(s, kind="deletion")] == ["4"]
+        assert [d.details["post_id"] for d in list_findings(s, kind="deletion")] == ["4"]
         assert s.one("SELECT status FROM posts WHERE post_id = '3'")["status"] == "live"
         assert records.get_round(s, 2)["details"]["checks"] == 2
 

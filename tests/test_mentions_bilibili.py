@@ -44,7 +44,7 @@ def test_video_mentions_paginate_signed_and_judge_authors(tmp_path, fake):
         assert v.title == "北理工食堂吃出虫子，窗口还骂人" and v.kind == "video"
         assert (v.views, v.comments, v.likes) == (23000, 410, 1800)
         assert v.url.endswith("/video/BV1xx411c7A1") and v.author_name == "理工吐槽君"
-        assert "3461002" in {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        assert "3461002" in {f.account_id for f in list_findings(s, kind="impersonation")}
         texts = {p.post_id: p.text for p in mentions_store.recent_posts(s, "2000-01-01")}
         assert texts["BV1xx411c7A1"] == "北理工食堂吃出虫子，窗口还骂人 实拍，太恶心了"
 

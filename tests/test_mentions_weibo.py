@@ -50,7 +50,7 @@ def test_mentions_paginate_store_authors_and_feed_sentiment(tmp_path, fake):
         assert first.author_name == "理工小透明" and first.likes == 12000 and "<br" not in (first.text or "")
         assert first.created_at == "2026-11-23T04:10:00+00:00" and first.url == "https://m.weibo.cn/detail/5100000000000001"
         # The author who signs as the admissions office is a lead; the others are not.
-        leads = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        leads = {f.account_id for f in list_findings(s, kind="impersonation")}
         assert "6600000002" in leads and "6600000001" not in leads
         out = analyze(cfg, s, now=NOW)
         (cluster,) = [c for c in mentions_store.list_clusters(s) if "虫子" in c.representative]

@@ -84,9 +84,9 @@ def test_an_episode_is_one_finding_doubling_the_pause_then_resolved_by_an_ok_rou
         pauses.append(st.cooldown_until - (now + timedelta(hours=n)))
     assert pauses == [timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
     episode = list_findings(store, kind="crawl_blocked")
-    assert len(episode) == 1 and episode[0]["revision"] == 1 and episode[0]["title"] == "微博采集受阻"
+    assert len(episode) == 1 and episode[0].revision == 1 and episode[0].title == "微博采集受阻"
     records.after_round(store, "weibo", "ok", None, 9, refused=False, now=now + timedelta(hours=5))
-    assert list_findings(store, kind="crawl_blocked")[0]["status"] == "resolved"
+    assert list_findings(store, kind="crawl_blocked")[0].status == "resolved"
     assert not records.state(store, "weibo").cooling(now + timedelta(hours=5))
     st = records.after_round(store, "weibo", "blocked", "again", 10, refused=True, now=now + timedelta(hours=6))
     assert st.cooldown_until == now + timedelta(hours=6, minutes=15)  # a new episode starts small
@@ -108,7 +108,7 @@ def test_dns_failure_is_unreachable_with_network_advice(tmp_path):
     with Store.open(cfg.db_path) as s:
         assert not records.state(s, "weibo").cooling()  # our network, not the platform's refusal
         finding = list_findings(s, kind="crawl_blocked")[0]
-        assert finding["title"] == "微博无法连接" and "网络" in finding["details"]["remedy"]
+        assert finding.title == "微博无法连接" and "网络" in finding.details["remedy"]
 
 
 @pytest.mark.parametrize("how", ["daemon", "timeout"])

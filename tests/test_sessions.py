@@ -199,20 +199,20 @@ def test_a_lapsed_session_raises_one_finding_resolved_once_it_works(tmp_path, si
     for _ in range(2):
         run_one(cfg, "weibo", "timeline", UID)
     found = _session_findings(cfg)
-    assert len(found) == 1 and found[0]["status"] == "open", found
+    assert len(found) == 1 and found[0].status == "open", found
     f = found[0]
-    assert f["title"] == "微博登录失效" and f["unit"] == cfg.central_unit().id
-    details = f["details"] if isinstance(f["details"], dict) else json.loads(f["details"])
+    assert f.title == "微博登录失效" and f.unit == cfg.central_unit().id
+    details = f.details
     assert details["session_age"] and "watcher login weibo" in details["remedy"] and "巡检" in details["loses"]
     with Store.open(cfg.db_path) as s:
-        assert s.scalar("SELECT revision FROM findings WHERE id = ?", [f["id"]]) == 1  # sent once
+        assert s.scalar("SELECT revision FROM findings WHERE id = ?", [f.id]) == 1  # sent once
     status = CliRunner().invoke(main_group, ["platforms", "status", "--config", str(path), "--json"])
     weibo = next(r for r in json.loads(status.output) if r["platform"] == "weibo")
     assert weibo["session_state"] == "lapsed" and weibo["requests_today"] >= 4
 
     site.config.body = LOGGED_IN  # a new session (here: the platform takes the old one again)
     run_one(cfg, "weibo", "timeline", UID)
-    assert [f["status"] for f in _session_findings(cfg)] == ["resolved"]
+    assert [f.status for f in _session_findings(cfg)] == ["resolved"]
 
 
 @needs_chromium

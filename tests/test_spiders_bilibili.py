@@ -60,7 +60,7 @@ def test_discovery_signed_paginated_and_matched(tmp_path, fake):
         assert acc["3546571234"]["name"] == "北理工考研交流" and acc["3546571234"]["verdict"] == "suspect"
         assert acc["3546579999"]["verdict"] == "clear" and acc["3546579999"]["bio"] == ""
         assert acc["3546571234"]["avatar_url"].startswith("https://")
-        assert [f["account_id"] for f in list_findings(s, kind="impersonation")] == ["3546571234"]
+        assert [f.account_id for f in list_findings(s, kind="impersonation")] == ["3546571234"]
 
 
 def test_timeline_profile_and_videos(tmp_path, fake):

@@ -46,7 +46,7 @@ def test_user_search_through_the_page(tmp_path, fake):
         assert acc["MS4wLjABAAAAbitofficial"]["verdict"] == "registered"
         assert acc["MS4wLjABAAAAclinic"]["verdict"] == "clear"
         # the second page came from scrolling the page, as a reader would
-        assert {f["account_id"] for f in list_findings(s, kind="impersonation")} == {"MS4wLjABAAAAconfess",
+        assert {f.account_id for f in list_findings(s, kind="impersonation")} == {"MS4wLjABAAAAconfess",
                                                                                    "MS4wLjABAAAAzhaosheng"}
 
 

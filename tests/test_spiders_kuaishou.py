@@ -41,7 +41,7 @@ def test_search_authors(tmp_path, fake):
         assert acc["3xbitofficial"]["followers"] == 312000 and acc["3xbitofficial"]["verified"] == 1
         # the school has no registered Kuaishou account: both use its name without approval
         # the second page was loaded by scrolling the page (pcursor "1")
-        assert {f["account_id"] for f in list_findings(s, kind="impersonation")} == {"3xbitofficial", "3xbitnewbie",
+        assert {f.account_id for f in list_findings(s, kind="impersonation")} == {"3xbitofficial", "3xbitnewbie",
                                                                                    "3xbitsecond"}
 
 

@@ -82,7 +82,7 @@ def test_forum_search_paginated_into_findings(tmp_path, fake):
         # the forum name is the account id the timeline crawl takes; <em> highlights are text
         assert acc["北京理工大学"]["name"] == "北京理工大学吧" and acc["北京理工大学"]["followers"] == 263511
         assert acc["东北理疗馆"]["verdict"] == "clear"  # page 2, and 北理 there is not our name
-        found = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        found = {f.account_id for f in list_findings(s, kind="impersonation")}
     assert found == {"北京理工大学", "北理工招生"}
 
 

@@ -88,7 +88,7 @@ def test_user_search_cards_paginated_into_findings(tmp_path, search):
         assert acc["MS4wLjABAAAAlliaoguan"]["verdict"] == "clear"   # 东北理疗馆: not our 北理
         assert acc["MS4wLjABAAAAzhuhai"]["verdict"] == "clear"      # another institution
         assert len(acc) == 5                                        # the article card is no account
-        found = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        found = {f.account_id for f in list_findings(s, kind="impersonation")}
     assert found == {TOKEN, "MS4wLjABAAAAkaoyanxz", "MS4wLjABAAAAxinsheng"}
 
 

@@ -38,7 +38,7 @@ def test_discovery_parses_accounts_and_flags_suspects(tmp_path, fake):
         assert acc["bitzszx2026"]["name"] == "北理工招生咨询" and acc["bitzszx2026"]["verdict"] == "suspect"
         assert acc["dblilg"]["verdict"] == "clear" and acc["dblilg"]["avatar_url"] is None
         assert acc["bitbiaobai"]["name"] == "北理工表白墙"  # page 2, reached by Sogou's "下一页"
-        assert sorted(f["account_id"] for f in list_findings(s, kind="impersonation")) == ["bitbiaobai", "bitzszx2026"]
+        assert sorted(f.account_id for f in list_findings(s, kind="impersonation")) == ["bitbiaobai", "bitzszx2026"]
 
 
 def test_no_result_page_is_ok_and_empty(tmp_path, fake):

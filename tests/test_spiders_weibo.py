@@ -42,9 +42,9 @@ def test_discovery_paginates_and_finds_the_planted_suspects(tmp_path, fake):
         assert accounts["7712345604"]["bio"] == ""                     # missing optional fields
         assert accounts[UID]["verdict"] == "registered"
         assert accounts["7712345603"]["verdict"] == "clear"           # 东北理疗馆
-        found = {f["account_id"]: f for f in list_findings(s, kind="impersonation")}
+        found = {f.account_id: f for f in list_findings(s, kind="impersonation")}
     assert set(found) == {"7712345601", "7712345602"}
-    assert "官方" in "".join(found["7712345602"]["details"]["reasons"]) or found["7712345602"]["details"]["office"]
+    assert "官方" in "".join(found["7712345602"].details["reasons"]) or found["7712345602"].details["office"]
 
 
 def test_timeline_profile_posts_and_pagination(tmp_path, fake):
@@ -95,7 +95,7 @@ def test_walls_and_broken_bodies_are_never_silent(tmp_path, fake, route_kw, stat
     with Store.open(cfg.db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM accounts") == 0
         blocked = list_findings(s, kind="crawl_blocked")
-    assert len(blocked) == 1 and blocked[0]["platform"] == "weibo"
+    assert len(blocked) == 1 and blocked[0].platform == "weibo"
 
 
 def test_blocked_timeline_touches_nothing_already_stored(tmp_path, fake):

@@ -39,7 +39,7 @@ def test_user_search(tmp_path, fake):
     with Store.open(cfg.db_path) as s:
         acc = {a["account_id"]: a for a in s.query("SELECT * FROM accounts")}
         assert acc["5f1a2b3c000000000100abcd"]["followers"] == 56000
-        found = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        found = {f.account_id for f in list_findings(s, kind="impersonation")}
     # page 2 was requested (and signed) by the page itself when the spider scrolled
     assert found == {"5f1a2b3c000000000100abcd", "64aa00000000000001ffee11", "65bb00000000000001aa2233"}
 

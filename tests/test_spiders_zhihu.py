@@ -35,7 +35,7 @@ def test_people_search_paginates_and_flags_suspects(tmp_path, fake):
         assert set(acc) == {"bit-official", "bit-zhaosheng-help", "orbit-lab"}   # the topic hit is not an account
         assert acc["bit-official"]["verdict"] == "registered"
         assert acc["orbit-lab"]["verdict"] == "clear" and acc["orbit-lab"]["followers"] is None
-        assert [f["account_id"] for f in list_findings(s, kind="impersonation")] == ["bit-zhaosheng-help"]
+        assert [f.account_id for f in list_findings(s, kind="impersonation")] == ["bit-zhaosheng-help"]
 
 
 def test_profile_from_the_people_page_and_articles(tmp_path, fake):

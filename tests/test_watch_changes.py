@@ -43,23 +43,23 @@ def test_deletion_edit_rename_and_no_false_deletion(tmp_path, fake):
         deletions = list_findings(s, kind="deletion")
         edits = list_findings(s, kind="edit")
         changes = list_findings(s, kind="profile_change")
-        assert [d["details"]["post_id"] for d in deletions] == ["4"]          # one confirmed deletion
+        assert [d.details["post_id"] for d in deletions] == ["4"]          # one confirmed deletion
         assert s.one("SELECT status FROM posts WHERE post_id = '3'")["status"] == "live"  # pushed out, not deleted
         assert s.one("SELECT status FROM posts WHERE post_id = '4'")["status"] == "deleted"
-        assert len(edits) == 1 and edits[0]["details"]["post_id"] == "5"
-        diff = edits[0]["details"]["diff"]
+        assert len(edits) == 1 and edits[0].details["post_id"] == "5"
+        diff = edits[0].details["diff"]
         assert "-北京理工大学冬季运动会12月5日举行" in diff and "+北京理工大学冬季运动会改为12月6日举行" in diff
         assert len(changes) == 1
-        change = changes[0]["details"]
+        change = changes[0].details
         assert (change["field"], change["old"], change["new"]) == ("account_name", "北京理工大学", "北京理工大学官方")
-        assert changes[0]["unit"] == "党委宣传部"
+        assert changes[0].unit == "党委宣传部"
 
         changed = date.fromisoformat(change["changed_on"])
         assert check_filings(cfg, s, today=changed + timedelta(days=1))["unfiled"] == 0
         assert list_findings(s, kind="unfiled_change") == []
         assert check_filings(cfg, s, today=changed + timedelta(days=15))["unfiled"] == 1
         unfiled = list_findings(s, kind="unfiled_change")
-        assert len(unfiled) == 1 and unfiled[0]["unit"] == "党委宣传部"
+        assert len(unfiled) == 1 and unfiled[0].unit == "党委宣传部"
 
         # a third, unchanged crawl reports nothing new
         before = s.scalar("SELECT COUNT(*) FROM findings")
@@ -78,7 +78,7 @@ def test_filed_change_is_resolved(tmp_path, store, cfg):
                                         "changed_on": "2025-09-30"}))
     registry.file_change(store, "weibo", UID, "account_name", "北理工官微", filed_date="2025-10-10")
     assert check_filings(cfg, store, today=date(2025, 10, 20))["filed"] == 1
-    assert list_findings(store, kind="profile_change")[0]["status"] == "resolved"
+    assert list_findings(store, kind="profile_change")[0].status == "resolved"
     assert list_findings(store, kind="unfiled_change") == []
 
 
@@ -89,7 +89,7 @@ def test_dormant_accounts(store, cfg):
     assert check_dormant(cfg, store, today=date(2026, 6, 1)) == 0
     assert check_dormant(cfg, store, today=date(2026, 7, 15)) == 1
     assert check_dormant(cfg, store, today=date(2026, 8, 15)) == 0  # already listed
-    assert list_findings(store, kind="dormant")[0]["unit"] == "计算机学院"
+    assert list_findings(store, kind="dormant")[0].unit == "计算机学院"
 
 
 def test_account_gone(tmp_path, fake):
@@ -102,7 +102,7 @@ def test_account_gone(tmp_path, fake):
     assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "gone"
     with Store.open(cfg.db_path) as s:
         gone = list_findings(s, kind="account_gone")
-    assert len(gone) == 1 and gone[0]["severity"] == "critical" and gone[0]["unit"] == "党委宣传部"
+    assert len(gone) == 1 and gone[0].severity == "critical" and gone[0].unit == "党委宣传部"
 
 
 def test_deletion_check_gets_the_post_url_where_the_page_needs_it(store, cfg):

@@ -41,7 +41,7 @@ def test_raw_record_hash_and_screenshot(cfg, store, tmp_path):
     png = (cfg.data_path / kinds["screenshot"]["path"]).read_bytes()
     assert hashlib.sha256(png).hexdigest() == kinds["screenshot"]["sha256"]
     assert Image.open(io.BytesIO(png)).size == (1280, 800)
-    assert store.scalar("SELECT COUNT(*) FROM evidence WHERE finding_id = ?", [f["id"]]) == 2
+    assert store.scalar("SELECT COUNT(*) FROM evidence WHERE finding_id = ?", [f.id]) == 2
 
 
 def test_unreachable_page_still_keeps_the_raw_record(cfg, store):
@@ -55,7 +55,7 @@ def test_evidence_is_kept_while_open_and_pruned_after_closing(cfg, store):
     evidence.capture(cfg, store, f, shots=False)
     later = datetime.now(UTC) + timedelta(days=cfg.watch.evidence_retention_days + 1)
     assert evidence.prune(cfg, store, later) == 0            # open: kept whatever the age
-    set_status(store, f["id"], "resolved", actor="t", action="已处理")
+    set_status(store, f.id, "resolved", actor="t", action="已处理")
     path = cfg.data_path / store.one("SELECT path FROM evidence")["path"]
     assert evidence.prune(cfg, store, datetime.now(UTC)) == 0  # closed but recent
     assert evidence.prune(cfg, store, later) == 1

@@ -176,7 +176,7 @@ def test_a_new_avatar_image_is_one_change_showing_both_images(tmp_path, cfg, reg
     _round(cfg, store, weibo, platform)  # re-signed again: still the one change
     changes = _kinds(store, "profile_change")
     assert len(changes) == 1
-    d = changes[0]["details"]
+    d = changes[0].details
     assert d["field"] == "avatar" and "感知哈希距离" in d["compared_by"]
     assert d["old_image"].endswith("emblem.jpg") and d["new_image"].endswith("new.jpg")
     assert "70c1f4f3ly8hq2kz9x0j1j20u00u0dhb" in d["reasons"][0] and "006Xy3Zgly1hw5n2newavatarj30u00u0" in d["reasons"][0]
@@ -201,7 +201,7 @@ def test_without_images_the_url_decides_without_its_signature(tmp_path, cfg, reg
     weibo.avatar_file = "006Xy3Zgly1hw5n2newavatarj30u00u0"
     _round(cfg, store, weibo, platform)
     changes = _kinds(store, "profile_change")
-    assert len(changes) == 1 and "地址" in changes[0]["details"]["compared_by"]
+    assert len(changes) == 1 and "地址" in changes[0].details["compared_by"]
 
 
 @pytest.mark.parametrize(("a", "b"), [
@@ -242,11 +242,11 @@ def test_rediscovery_with_new_followers_and_signatures_sends_nothing_new(cfg, re
     for n in range(2, 5):  # three more discovery rounds, a restart among them
         judge(cfg, store, [seen(n)])
     imp = _kinds(store, "impersonation")
-    assert len(imp) == 1 and imp[0]["revision"] == 1
-    assert imp[0]["details"]["followers"] == 16000  # shown as of the last round
+    assert len(imp) == 1 and imp[0].revision == 1
+    assert imp[0].details["followers"] == 16000  # shown as of the last round
     assert dispatch.plan(cfg, store, datetime.now(UTC)) == 0 and store.scalar("SELECT COUNT(*) FROM deliveries") == planned
     judge(cfg, store, [seen(5, "北理工表白墙官方")])  # what a reviewer acts on: a new revision
-    assert _kinds(store, "impersonation")[0]["revision"] == 2
+    assert _kinds(store, "impersonation")[0].revision == 2
 
 
 # -- nothing lost ------------------------------------------------------------------------------------
@@ -270,13 +270,13 @@ def test_deletion_and_edit_during_a_broken_round_are_reported_once_later(cfg, re
         _round(cfg, store, weibo, platform)
         _round(cfg, store, weibo, platform)
         deletions, edits = _kinds(store, "deletion"), _kinds(store, "edit")
-        assert [d["details"]["post_id"] for d in deletions] == ["11"], how
-        assert [e["details"]["post_id"] for e in edits] == ["9"], how
-        assert "+北理工通知第9号（更正：时间改为下午三点）" in edits[0]["details"]["diff"]
-        d = deletions[0]["details"]
+        assert [d.details["post_id"] for d in deletions] == ["11"], how
+        assert [e.details["post_id"] for e in edits] == ["9"], how
+        assert "+北理工通知第9号（更正：时间改为下午三点）" in edits[0].details["diff"]
+        d = deletions[0].details
         assert d["last_seen"] <= d["first_missed"] <= d["confirmed_at"]
         assert "北京时间" in d["reasons"][0]
-        assert all(f["revision"] == 1 for f in deletions + edits)
+        assert all(f.revision == 1 for f in deletions + edits)
         assert platform.asked == ["11"]  # the deleted post was the only one ever in doubt
 
 
@@ -298,7 +298,7 @@ def test_a_wall_on_the_check_keeps_the_post_pending_until_it_lifts(cfg, reg_stor
         _round(cfg, store, weibo, platform, now=t0 + timedelta(hours=2))
         _round(cfg, store, weibo, platform, now=t0 + timedelta(hours=3))
         deletions = _kinds(store, "deletion")
-        assert [d["details"]["post_id"] for d in deletions] == ["10"] and deletions[0]["revision"] == 1
+        assert [d.details["post_id"] for d in deletions] == ["10"] and deletions[0].revision == 1
 
 
 def test_a_check_that_keeps_failing_backs_off_and_never_concludes(cfg, reg_store, weibo):
@@ -323,7 +323,7 @@ def test_a_check_that_keeps_failing_backs_off_and_never_concludes(cfg, reg_store
         t0 = datetime.fromisoformat(p["next_check_at"])
         confirm_pending(cfg, store, "weibo", UID, broken, now=t0)
     assert delays == sorted(delays) and delays[0] < delays[-1]   # exponential back-off
-    assert [d["details"]["post_id"] for d in _kinds(store, "deletion")] == ["12"]
+    assert [d.details["post_id"] for d in _kinds(store, "deletion")] == ["12"]
 
 
 def test_posts_pushed_to_later_pages_and_a_pinned_post_are_never_deleted(cfg, reg_store, weibo):
@@ -350,7 +350,7 @@ def test_an_edit_is_compared_with_the_last_reported_version_whatever_run_stored_
     _round(cfg, store, weibo, platform)
     edits = _kinds(store, "edit")
     assert len(edits) == 1
-    assert (edits[0]["details"]["old_text"], edits[0]["details"]["new_text"]) == ("北理工通知第12号", "第三版")
+    assert (edits[0].details["old_text"], edits[0].details["new_text"]) == ("北理工通知第12号", "第三版")
 
 
 # -- analysis a crash cut short ---------------------------------------------------------------------
@@ -370,8 +370,8 @@ def test_catch_up_judges_accounts_stored_but_never_judged_and_finishes_a_timelin
         counts = catch_up(cfg, store)
         assert counts == {"judged": 1, "analysed": 1}
         assert store.one("SELECT verdict FROM accounts WHERE account_id = '7788999000'")["verdict"] == "suspect"
-        assert [f["account_id"] for f in _kinds(store, "impersonation")] == ["7788999000"]
-        assert [f["details"]["new"] for f in _kinds(store, "profile_change")] == ["北京理工大学官方"]
+        assert [f.account_id for f in _kinds(store, "impersonation")] == ["7788999000"]
+        assert [f.details["new"] for f in _kinds(store, "profile_change")] == ["北京理工大学官方"]
         assert catch_up(cfg, store) == {"judged": 0, "analysed": 0}   # the next start has nothing to do
         _round(cfg, store, weibo, platform)
         assert len(_kinds(store, "profile_change")) == 1

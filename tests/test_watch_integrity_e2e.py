@@ -125,10 +125,10 @@ def test_resigned_answers_a_503_and_a_restart(tmp_path):
 
     with Store.open(cfg.db_path) as s:
         assert list_findings(s, kind="profile_change") == []
-        assert [f["details"]["post_id"] for f in list_findings(s, kind="deletion")] == ["11"]
-        assert [f["details"]["post_id"] for f in list_findings(s, kind="edit")] == ["9"]
+        assert [f.details["post_id"] for f in list_findings(s, kind="deletion")] == ["11"]
+        assert [f.details["post_id"] for f in list_findings(s, kind="edit")] == ["9"]
         imp = list_findings(s, kind="impersonation")
-        assert len(imp) == 1 and imp[0]["revision"] == 1
+        assert len(imp) == 1 and imp[0].revision == 1
         later = dispatch.plan(cfg, s, datetime.now(UTC) + timedelta(minutes=1))
         kinds = {r["kind"] for r in s.query(
             "SELECT f.kind FROM deliveries d JOIN findings f ON f.id = d.finding_id WHERE d.created_at > ?",
@@ -180,7 +180,7 @@ def test_a_round_killed_9_after_page_one_loses_neither_the_deletion_nor_the_edit
         for _ in range(2):
             assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
     with Store.open(cfg.db_path) as s:
-        assert [f["details"]["post_id"] for f in list_findings(s, kind="deletion")] == ["11"]
+        assert [f.details["post_id"] for f in list_findings(s, kind="deletion")] == ["11"]
         edits = list_findings(s, kind="edit")
-        assert [f["details"]["post_id"] for f in edits] == ["9"] and edits[0]["revision"] == 1
-        assert edits[0]["details"]["old_text"] == "北理工通知第9号"
+        assert [f.details["post_id"] for f in edits] == ["9"] and edits[0].revision == 1
+        assert edits[0].details["old_text"] == "北理工通知第9号"

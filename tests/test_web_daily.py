@@ -3,6 +3,8 @@ what a finding page shows for each kind, the scan page without a daemon."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -111,9 +113,9 @@ def test_dashboard_chart_of_findings_per_day_by_kind(site):  # noqa: F811
     assert "疑似仿冒账号" in page.split('<svg class="chart"')[1].split("</svg>")[0]
     assert "<script" not in page and "style=" not in page  # the CSP allows neither
     # counted by the local day: 23:30 UTC on the 19th is the 20th in China
-    series = charts.per_day([{"created_at": "2026-11-19T23:30:00+00:00", "kind": "edit"},
-                             {"created_at": "2026-11-20T01:00:00+00:00", "kind": "edit"},
-                             {"created_at": "2026-11-18T01:00:00+00:00", "kind": "deletion"}],
+    series = charts.per_day([SimpleNamespace(created_at="2026-11-19T23:30:00+00:00", kind="edit"),
+                             SimpleNamespace(created_at="2026-11-20T01:00:00+00:00", kind="edit"),
+                             SimpleNamespace(created_at="2026-11-18T01:00:00+00:00", kind="deletion")],
                             datetime(2026, 11, 20, tzinfo=UTC).date(), days=3)
     assert [(d.isoformat(), dict(c)) for d, c in series] == [
         ("2026-11-18", {"deletion": 1}), ("2026-11-19", {}), ("2026-11-20", {"edit": 2})]

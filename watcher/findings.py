@@ -20,6 +20,7 @@ from typing import Any, Literal
 from spiders import catalog
 from watcher.store.findings import (
     OPEN_STATUSES,
+    Finding,
     FindingInput,
     Recorded,
     Severity,
@@ -139,17 +140,17 @@ def deletion(platform: str, account_id: str, name: str, unit: str | None, *, pos
                  "in_sensitive_period": in_period, "reasons": [reason]})
 
 
-def unfiled_change(change: Mapping[str, Any], unit: str | None, *, deadline: str, rule: str,
+def unfiled_change(change: Finding, unit: str | None, *, deadline: str, rule: str,
                    today: str) -> FindingInput:
     """A profile change (``change``: its finding) not filed by the deadline."""
-    d = change["details"]
+    d = change.details
     return FindingInput(
-        kind="unfiled_change", dedupe_key=f"unfiled:{change['dedupe_key']}",
-        title=f"{catalog.label(change['platform'])}账号「{change['account_name']}」{d.get('label', d.get('field'))}变更未按时备案",
-        severity="warning", platform=change["platform"], account_id=change["account_id"],
-        account_name=change["account_name"], unit=unit,
+        kind="unfiled_change", dedupe_key=f"unfiled:{change.dedupe_key}",
+        title=f"{catalog.label(change.platform)}账号「{change.account_name}」{d.get('label', d.get('field'))}变更未按时备案",
+        severity="warning", platform=change.platform, account_id=change.account_id,
+        account_name=change.account_name, unit=unit,
         details={"field": d.get("field"), "old": d.get("old"), "new": d.get("new"), "changed_on": d["changed_on"],
-                 "deadline": deadline, "rule": rule, "change_finding": change["id"],
+                 "deadline": deadline, "rule": rule, "change_finding": change.id,
                  "reasons": [f"{d['changed_on']} 发现{d.get('label', '')}变更，应于 {deadline} 前完成变更备案，"
                              f"至 {today} 仍无备案记录"]})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import json
@@ -106,12 +107,19 @@ def open_store(cfg: Config) -> Store:
     return Store.open(cfg.db_path)
 
 
+def _jsonable(value: Any) -> Any:
+    """The store's typed rows print as the objects of their fields; anything else as text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_jsonable))
 
 
 def echo_jsonl(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, default=str))
+    click.echo(json.dumps(value, ensure_ascii=False, default=_jsonable))
 
 
 def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:

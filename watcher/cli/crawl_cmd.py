@@ -125,10 +125,10 @@ def findings_list(cfg: Config, kind: str | None, status: str | None, unit: str |
     if as_json:
         echo_json(rows)
         return
-    for r in rows:
-        r["kind_label"] = findings_mod.KIND_LABELS.get(r["kind"], r["kind"])
-        r["status_label"] = findings_mod.STATUS_LABELS.get(r["status"], r["status"])
-    table(rows, [("id", "ID"), ("kind_label", "类型"), ("status_label", "状态"), ("unit", "单位"), ("title", "标题")])
+    table([{"id": r.id, "kind": findings_mod.KIND_LABELS.get(r.kind, r.kind),
+            "status": findings_mod.STATUS_LABELS.get(r.status, r.status), "unit": r.unit, "title": r.title}
+           for r in rows],
+          [("id", "ID"), ("kind", "类型"), ("status", "状态"), ("unit", "单位"), ("title", "标题")])
 
 
 COMMANDS = [crawl_cmd, platforms_group, accounts_group, findings_group]

@@ -156,7 +156,7 @@ class Narrator(threading.Thread):
 
     def tell(self) -> None:
         with Store.open(self.box.cfg.db_path) as store:
-            now = Counter(f["kind"] for f in list_findings(store, limit=10_000))
+            now = Counter(f.kind for f in list_findings(store, limit=10_000))
         new = {k: n - self.seen[k] for k, n in now.items() if n > self.seen[k]}
         if new:
             click.echo("新发现：" + "，".join(f"{KIND_LABELS.get(k, k)} {n} 条" for k, n in new.items()))

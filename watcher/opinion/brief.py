@@ -89,9 +89,9 @@ def build(store: Store, start: date, end: date, kind: str = "custom") -> Brief:
     order = {p: i for i, p in enumerate(catalog.names())}
     for c in clusters:  # in the order people know the platforms by
         c.platforms.sort(key=lambda p: order.get(p, len(order)))
-    leads = [Lead(f["title"], f["platform"] or "", f["account_id"] or "", f.get("account_name") or "",
-                  f["created_at"], (f.get("details") or {}).get("profile_url") or "")
-             for f in list_findings(store, kind="impersonation", limit=1000) if lo <= f["created_at"] < hi]
+    leads = [Lead(f.title, f.platform or "", f.account_id or "", f.account_name or "",
+                  f.created_at, f.details.get("profile_url") or "")
+             for f in list_findings(store, kind="impersonation", limit=1000) if lo <= f.created_at < hi]
     return Brief(kind, start, end, days, platforms, counts, clusters, leads)
 
 

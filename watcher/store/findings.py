@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import sqlite_utils
@@ -100,6 +101,82 @@ class Recorded:
     revision: int
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A recorded finding, ``details`` decoded."""
+
+    id: int
+    kind: str
+    severity: Severity
+    platform: str | None
+    account_id: str | None
+    account_name: str | None
+    unit: str | None
+    title: str
+    details: dict[str, Any]
+    dedupe_key: str
+    fingerprint: str
+    revision: int
+    status: str
+    crawl_run_id: int | None
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Finding:
+        details = loads(row["details"], {})
+        return cls(id=row["id"], kind=row["kind"], severity=row["severity"], platform=row["platform"],
+                   account_id=row["account_id"], account_name=row["account_name"], unit=row["unit"],
+                   title=row["title"], details=details if isinstance(details, dict) else {},
+                   dedupe_key=row["dedupe_key"], fingerprint=row["fingerprint"], revision=row["revision"],
+                   status=row["status"], crawl_run_id=row["crawl_run_id"], created_at=row["created_at"],
+                   updated_at=row["updated_at"])
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file that shows what a finding saw (a screenshot, the page, the API answer), under the
+    evidence directory at ``path``."""
+
+    id: int
+    finding_id: int | None
+    kind: str
+    url: str | None
+    path: str
+    sha256: str
+    content_type: str | None
+    captured_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Evidence:
+        return cls(**{f: row[f] for f in _EVIDENCE_FIELDS})
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    """A reviewer's decision on a finding, as the audit trail keeps it."""
+
+    id: int
+    finding_id: int
+    action: str
+    comment: str | None
+    reference: str | None
+    actor: str
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ReviewAction:
+        return cls(**{f: row[f] for f in _REVIEW_ACTION_FIELDS})
+
+
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
+_REVIEW_ACTION_FIELDS = tuple(f.name for f in fields(ReviewAction))
+
+
+def _findings(store: Database, sql: str, params: Any = ()) -> list[Finding]:
+    return [Finding.from_row(r) for r in store.conn.execute(sql, params).fetchall()]
+
+
 def fingerprint(f: FindingInput) -> str:
     return fingerprint_of(f.kind, f.title, f.severity, f.account_name, f.unit, f.details)
 
@@ -138,11 +215,9 @@ def record(store: Database, f: FindingInput) -> Recorded:
         return Recorded(row["id"], False, True, revision)
 
 
-def get(store: Database, finding_id: int) -> dict[str, Any] | None:
-    row = store.one("SELECT * FROM findings WHERE id = ?", [finding_id])
-    if row:
-        row["details"] = loads(row["details"], {})
-    return row
+def get(store: Database, finding_id: int) -> Finding | None:
+    found = _findings(store, "SELECT * FROM findings WHERE id = ?", [finding_id])
+    return found[0] if found else None
 
 
 def list_findings(
@@ -156,16 +231,13 @@ def list_findings(
     open_only: bool = False,
     limit: int = 200,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[Finding]:
     open_clause = [(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", list(OPEN_STATUSES))] if open_only else []
     clause, params = where({"status": status, "kind": kind, "unit": unit, "platform": platform}, search=search,
                            search_columns=("title", "account_name", "account_id"), extra=open_clause)
     sql = "SELECT * FROM findings" + clause
     sql += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
-    rows = store.query(sql, [*params, limit, offset])
-    for r in rows:
-        r["details"] = loads(r["details"], {})
-    return rows
+    return _findings(store, sql, [*params, limit, offset])
 
 
 def set_status(store: Database, finding_id: int, status: str, *, actor: str, action: str,
@@ -210,31 +282,30 @@ def add_evidence(store: Database, row: dict[str, Any]) -> None:
         store.db["evidence"].insert(row)
 
 
-def evidence_for(store: Database, finding_id: int) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM evidence WHERE finding_id = ? ORDER BY id", [finding_id])
+def evidence_for(store: Database, finding_id: int) -> list[Evidence]:
+    return [Evidence.from_row(r) for r in store.query("SELECT * FROM evidence WHERE finding_id = ? ORDER BY id",
+                                                      [finding_id])]
 
 
-def evidence_item(store: Database, evidence_id: int) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM evidence WHERE id = ?", [evidence_id])
+def evidence_item(store: Database, evidence_id: int) -> Evidence | None:
+    row = store.one("SELECT * FROM evidence WHERE id = ?", [evidence_id])
+    return Evidence.from_row(row) if row else None
 
 
-def without_evidence(store: Database, limit: int, *, except_kind: str) -> list[dict[str, Any]]:
+def without_evidence(store: Database, limit: int, *, except_kind: str) -> list[Finding]:
     """Open findings (not of ``except_kind``) that have no evidence yet, oldest first."""
-    rows = store.query(
+    return _findings(store,
         f"""SELECT * FROM findings f WHERE status IN ({','.join('?' * len(OPEN_STATUSES))}) AND kind != ?
             AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.finding_id = f.id) ORDER BY id LIMIT ?""",
         [*OPEN_STATUSES, except_kind, limit])
-    for f in rows:
-        f["details"] = loads(f["details"], {})
-    return rows
 
 
-def closed_evidence_before(store: Database, cutoff: str) -> list[dict[str, Any]]:
+def closed_evidence_before(store: Database, cutoff: str) -> list[Evidence]:
     """Evidence of closed findings captured before ``cutoff``."""
-    return store.query(
+    return [Evidence.from_row(r) for r in store.query(
         f"""SELECT e.* FROM evidence e JOIN findings f ON f.id = e.finding_id
             WHERE f.status NOT IN ({','.join('?' * len(OPEN_STATUSES))}) AND e.captured_at < ?""",
-        [*OPEN_STATUSES, cutoff])
+        [*OPEN_STATUSES, cutoff])]
 
 
 def delete_evidence(store: Database, evidence_id: int) -> None:
@@ -242,12 +313,14 @@ def delete_evidence(store: Database, evidence_id: int) -> None:
         store.conn.execute("DELETE FROM evidence WHERE id = ?", [evidence_id])
 
 
-def review_actions_for(store: Database, finding_id: int) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC", [finding_id])
+def review_actions_for(store: Database, finding_id: int) -> list[ReviewAction]:
+    return [ReviewAction.from_row(r) for r in
+            store.query("SELECT * FROM review_actions WHERE finding_id = ? ORDER BY id DESC", [finding_id])]
 
 
-def recent_review_actions(store: Database, limit: int = 300) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM review_actions ORDER BY id DESC LIMIT ?", [limit])
+def recent_review_actions(store: Database, limit: int = 300) -> list[ReviewAction]:
+    return [ReviewAction.from_row(r) for r in store.query("SELECT * FROM review_actions ORDER BY id DESC LIMIT ?",
+                                                          [limit])]
 
 
 def units(store: Database) -> list[str]:
@@ -255,11 +328,8 @@ def units(store: Database) -> list[str]:
     return [r["unit"] for r in store.query("SELECT DISTINCT unit FROM findings WHERE unit IS NOT NULL ORDER BY unit")]
 
 
-def get_many(store: Database, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Findings by id, details decoded."""
+def get_many(store: Database, ids: list[int]) -> dict[int, Finding]:
+    """Findings by id."""
     if not ids:
         return {}
-    rows = store.query(f"SELECT * FROM findings WHERE id IN ({','.join('?' * len(ids))})", ids)
-    for f in rows:
-        f["details"] = loads(f["details"], {})
-    return {f["id"]: f for f in rows}
+    return {f.id: f for f in _findings(store, f"SELECT * FROM findings WHERE id IN ({','.join('?' * len(ids))})", ids)}

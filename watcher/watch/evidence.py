@@ -22,6 +22,7 @@ from watcher.config import Config
 from watcher.schedule import ScheduledJob
 from watcher.store import Store, accounts, dumps, loads, posts, utcnow
 from watcher.store import findings as stored_findings
+from watcher.store.findings import Finding
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -52,15 +53,20 @@ def keep(cfg: Config, store: Store, finding_id: int, kind: str, data: bytes, suf
     return row
 
 
-def raw_record(store: Store, finding: dict[str, Any]) -> dict[str, Any] | None:
-    """The platform's own data behind a finding, as stored when it was crawled."""
-    d = finding["details"]
+def raw_record(store: Store, finding: Finding) -> dict[str, Any] | None:
+    """The platform's own data behind a finding, as stored when it was crawled (JSON-ready: it
+    is written into the evidence file as is)."""
+    d = finding.details
+    if finding.platform is None:
+        return None
     if d.get("post_id"):
-        row = posts.raw_post(store, finding["platform"], d["post_id"])
-    elif finding["kind"] in ("profile_change", "account_gone", "unfiled_change"):
-        row = accounts.raw_profile(store, finding["platform"], finding["account_id"])
+        row = posts.raw_post(store, finding.platform, d["post_id"])
+    elif finding.account_id is None:
+        return None
+    elif finding.kind in ("profile_change", "account_gone", "unfiled_change"):
+        row = accounts.raw_profile(store, finding.platform, finding.account_id)
     else:
-        row = accounts.raw_account(store, finding["platform"], finding["account_id"])
+        row = accounts.raw_account(store, finding.platform, finding.account_id)
     if row is None:
         return None
     return {**{k: v for k, v in row.items() if k != "raw"}, "platform_record": loads(row.get("raw"), None)}
@@ -79,31 +85,31 @@ def screenshot(url: str, *, width: int = 1280, height: int = 800, timeout_ms: in
             browser.close()
 
 
-def page_url(finding: dict[str, Any]) -> str | None:
-    d = finding["details"]
+def page_url(finding: Finding) -> str | None:
+    d = finding.details
     return d.get("url") or d.get("profile_url")
 
 
-def capture(cfg: Config, store: Store, finding: dict[str, Any], *, shots: bool = True) -> list[dict[str, Any]]:
+def capture(cfg: Config, store: Store, finding: Finding, *, shots: bool = True) -> list[dict[str, Any]]:
     rows = []
     record = raw_record(store, finding)
-    payload = {"finding": {k: finding[k] for k in ("id", "kind", "platform", "account_id", "account_name", "title",
-                                                    "dedupe_key", "revision", "created_at")},
-               "details": finding["details"], "record": record, "captured_at": utcnow()}
-    rows.append(keep(cfg, store, finding["id"], "raw", dumps(payload).encode(), ".json",
+    payload = {"finding": {k: getattr(finding, k) for k in ("id", "kind", "platform", "account_id", "account_name",
+                                                            "title", "dedupe_key", "revision", "created_at")},
+               "details": finding.details, "record": record, "captured_at": utcnow()}
+    rows.append(keep(cfg, store, finding.id, "raw", dumps(payload).encode(), ".json",
                      url=page_url(finding), content_type="application/json"))
     avatar = cfg.data_path / record["avatar_path"] if record and record.get("avatar_path") else None
-    if finding["kind"] == "impersonation" and avatar is not None and avatar.is_file():
+    if finding.kind == "impersonation" and avatar is not None and avatar.is_file():
         # The suspect's avatar as it was when found: shown beside the school's emblem.
-        rows.append(keep(cfg, store, finding["id"], "avatar", avatar.read_bytes(), avatar.suffix or ".img",
+        rows.append(keep(cfg, store, finding.id, "avatar", avatar.read_bytes(), avatar.suffix or ".img",
                          content_type=mimetypes.guess_type(avatar.name)[0] or "image/jpeg"))
     url = page_url(finding)
     if shots and url and (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
         try:
-            rows.append(keep(cfg, store, finding["id"], "screenshot", screenshot(url), ".png", url=url,
+            rows.append(keep(cfg, store, finding.id, "screenshot", screenshot(url), ".png", url=url,
                              content_type="image/png"))
         except Exception as e:  # noqa: BLE001 - a page that cannot be shot must not stop evidence keeping
-            logger.warning("发现 #{} 截图失败（{}）：{}", finding["id"], url, str(e)[:200])
+            logger.warning("发现 #{} 截图失败（{}）：{}", finding.id, url, str(e)[:200])
     return rows
 
 
@@ -121,8 +127,8 @@ def prune(cfg: Config, store: Store, now: datetime | None = None) -> int:
     cutoff = (now - timedelta(days=cfg.watch.evidence_retention_days)).isoformat()
     rows = stored_findings.closed_evidence_before(store, cutoff)
     for r in rows:
-        (cfg.data_path / r["path"]).unlink(missing_ok=True)
-        stored_findings.delete_evidence(store, r["id"])
+        (cfg.data_path / r.path).unlink(missing_ok=True)
+        stored_findings.delete_evidence(store, r.id)
     return len(rows)
 
 

@@ -26,8 +26,8 @@ def check_filings(cfg: Config, store: Store, today: date | None = None) -> dict[
     rule = cfg.watch.filing_deadline
     counts = {"filed": 0, "unfiled": 0, "waiting": 0}
     for f in list_findings(store, kind="profile_change", status="open", limit=10_000):
-        d = f["details"]
-        reg = registry.find_account(store, f["platform"], f["account_id"])
+        d = f.details
+        reg = registry.find_account(store, f.platform, f.account_id)
         if reg is None or not d.get("changed_on"):
             continue
         changed = date.fromisoformat(d["changed_on"])
@@ -37,7 +37,7 @@ def check_filings(cfg: Config, store: Store, today: date | None = None) -> dict[
                  if x["kind"] == "change" and x["field"] == d.get("field")
                  and earliest <= date.fromisoformat(x["filed_date"]) <= latest]
         if filed:
-            set_status(store, f["id"], "resolved", actor="system", action="已按时变更备案",
+            set_status(store, f.id, "resolved", actor="system", action="已按时变更备案",
                        comment=f"备案日期 {filed[-1]['filed_date']}")
             counts["filed"] += 1
             continue

@@ -28,6 +28,7 @@ from watcher import timefmt
 from watcher.config import Config
 from watcher.periods import local_tz
 from watcher.store import Store, users
+from watcher.store.findings import Finding
 
 ROLES = {"admin": "管理员", "central": "宣传部复核员", "unit": "单位复核员"}
 MAX_FAILURES = 5
@@ -65,8 +66,8 @@ class User:
     def central(self) -> bool:
         return self.role in ("admin", "central")
 
-    def may_see(self, finding: dict[str, Any]) -> bool:
-        return self.central or (self.unit is not None and finding.get("unit") == self.unit)
+    def may_see(self, finding: Finding) -> bool:
+        return self.central or (self.unit is not None and finding.unit == self.unit)
 
 
 # -- units ------------------------------------------------------------------------------------

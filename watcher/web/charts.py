@@ -7,11 +7,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from html import escape
-from typing import Any
 
 from markupsafe import Markup
 
 from watcher.findings import KIND_LABELS
+from watcher.store.findings import Finding
 from watcher.timefmt import zone
 
 # One colour a kind, the same on every page (a colour-blind-safe palette, Okabe–Ito).
@@ -22,17 +22,17 @@ COLOURS = {
 }
 
 
-def per_day(findings: Iterable[dict[str, Any]], today: date, days: int = 14) -> list[tuple[date, Counter[str]]]:
+def per_day(findings: Iterable[Finding], today: date, days: int = 14) -> list[tuple[date, Counter[str]]]:
     """Findings per local day by kind, for the ``days`` days ending ``today`` (oldest first)."""
     first = today - timedelta(days=days - 1)
     counts: dict[date, Counter[str]] = {first + timedelta(days=i): Counter() for i in range(days)}
     for f in findings:
         try:
-            day = datetime.fromisoformat(f["created_at"]).astimezone(zone()).date()
+            day = datetime.fromisoformat(f.created_at).astimezone(zone()).date()
         except (KeyError, TypeError, ValueError):
             continue
         if day in counts:
-            counts[day][f["kind"]] += 1
+            counts[day][f.kind] += 1
     return sorted(counts.items())
 
 

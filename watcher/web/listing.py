@@ -10,6 +10,7 @@ from typing import Any
 
 from watcher.config import PLATFORM_LABELS
 from watcher.findings import KIND_LABELS, STATUS_LABELS
+from watcher.store.findings import Finding
 from watcher.timefmt import local_time, zone, zone_label
 
 PER_PAGE = 50
@@ -69,26 +70,26 @@ def _local_day(iso: str | None) -> date | None:
         return None
 
 
-def select(rows: list[dict[str, Any]], listing: Listing) -> list[dict[str, Any]]:
+def select(rows: list[Finding], listing: Listing) -> list[Finding]:
     """The rows in the date range (local days of discovery), sorted as asked."""
-    def in_range(r: dict[str, Any]) -> bool:
-        day = _local_day(r.get("created_at"))
+    def in_range(r: Finding) -> bool:
+        day = _local_day(r.created_at)
         return day is not None and (listing.since is None or day >= listing.since) and (
             listing.until is None or day <= listing.until)
 
     chosen = [r for r in rows if in_range(r)] if (listing.since or listing.until) else list(rows)
     key = {
-        "updated": lambda r: r.get("updated_at") or "",
-        "created": lambda r: r.get("created_at") or "",
-        "kind": lambda r: KIND_LABELS.get(r["kind"], r["kind"]),
-        "severity": lambda r: -_SEVERITY_RANK.get(r.get("severity") or "", 3),
-        "unit": lambda r: r.get("unit") or "",
+        "updated": lambda r: r.updated_at,
+        "created": lambda r: r.created_at,
+        "kind": lambda r: KIND_LABELS.get(r.kind, r.kind),
+        "severity": lambda r: -_SEVERITY_RANK.get(r.severity or "", 3),
+        "unit": lambda r: r.unit or "",
     }[listing.sort]
     # Ties (findings of one round share a second) keep the order they were found in.
-    return sorted(chosen, key=lambda r: (key(r), r["id"]), reverse=listing.desc)
+    return sorted(chosen, key=lambda r: (key(r), r.id), reverse=listing.desc)
 
 
-def page(rows: list[dict[str, Any]], listing: Listing) -> tuple[list[dict[str, Any]], int]:
+def page(rows: list[Finding], listing: Listing) -> tuple[list[Finding], int]:
     pages = max(1, -(-len(rows) // PER_PAGE))
     listing.page = min(listing.page, pages)
     start = (listing.page - 1) * PER_PAGE
@@ -100,7 +101,7 @@ COLUMNS = [("id", "编号"), ("kind", "类型"), ("severity", "严重程度"), (
            ("created_at", "发现时间"), ("updated_at", "更新时间"), ("url", "链接"), ("reasons", "理由")]
 
 
-def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
+def to_xlsx(rows: list[Finding]) -> bytes:
     """The rows as a workbook people read: Chinese headers, labels, local times."""
     from openpyxl import Workbook
 
@@ -109,13 +110,13 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     ws.title = "监测发现"
     ws.append([h if k not in ("created_at", "updated_at") else f"{h}（{zone_label()}）" for k, h in COLUMNS])
     for r in rows:
-        d = r.get("details") or {}
-        ws.append([r["id"], KIND_LABELS.get(r["kind"], r["kind"]),
-                   {"critical": "紧急", "warning": "一般", "info": "提示"}.get(r.get("severity") or "", r.get("severity")),
-                   r["title"], PLATFORM_LABELS.get(r.get("platform") or "", r.get("platform") or ""),
-                   r.get("account_name") or "", r.get("account_id") or "", r.get("unit") or "",
-                   STATUS_LABELS.get(r["status"], r["status"]), local_time(r.get("created_at")),
-                   local_time(r.get("updated_at")), d.get("url") or d.get("profile_url") or "",
+        d = r.details
+        ws.append([r.id, KIND_LABELS.get(r.kind, r.kind),
+                   {"critical": "紧急", "warning": "一般", "info": "提示"}.get(r.severity or "", r.severity),
+                   r.title, PLATFORM_LABELS.get(r.platform or "", r.platform or ""),
+                   r.account_name or "", r.account_id or "", r.unit or "",
+                   STATUS_LABELS.get(r.status, r.status), local_time(r.created_at),
+                   local_time(r.updated_at), d.get("url") or d.get("profile_url") or "",
                    "；".join(str(x) for x in d.get("reasons") or [])])
     ws.freeze_panes = "A2"
     for col, w in zip("ABCDEFGHIJKLM", (8, 14, 8, 48, 10, 22, 20, 14, 10, 18, 18, 40, 60), strict=True):

@@ -26,6 +26,7 @@ from watcher.store import findings as stored_findings
 from watcher.store import loads, reviews, users
 from watcher.store import rules as stored_rules
 from watcher.store import scans as scan_requests
+from watcher.store.findings import Evidence, Finding
 from watcher.timefmt import zone
 from watcher.watch.workdays import filing_window
 from watcher.web import auth, charts, rules
@@ -61,14 +62,14 @@ def decisions_for(kind: str) -> dict[str, tuple[str, str]]:
 EVIDENCE_PREVIEW_BYTES = 256 * 1024
 
 
-def _evidence_preview(cfg: Any, ev: dict[str, Any]) -> str | None:
+def _evidence_preview(cfg: Any, ev: Evidence) -> str | None:
     """A saved JSON answer, indented for reading (the first 20 000 characters); None for other
     evidence, or a file outside the finding's own folder."""
-    media = (ev.get("content_type") or "").lower()
-    if "json" not in media and not str(ev.get("path", "")).endswith(".json"):
+    media = (ev.content_type or "").lower()
+    if "json" not in media and not ev.path.endswith(".json"):
         return None
-    root = (cfg.data_path / "evidence" / str(ev["finding_id"])).resolve()
-    path = (cfg.data_path / ev["path"]).resolve()
+    root = (cfg.data_path / "evidence" / str(ev.finding_id)).resolve()
+    path = (cfg.data_path / ev.path).resolve()
     if root not in path.parents or not path.is_file() or path.stat().st_size > EVIDENCE_PREVIEW_BYTES:
         return None
     try:
@@ -78,10 +79,10 @@ def _evidence_preview(cfg: Any, ev: dict[str, Any]) -> str | None:
     return text[:20_000]
 
 
-def _filing_deadline(cfg: Any, f: dict[str, Any]) -> str | None:
+def _filing_deadline(cfg: Any, f: Finding) -> str | None:
     """For a profile change: the last day to file it (the configured rule from the change day)."""
-    changed = (f.get("details") or {}).get("changed_on")
-    if f["kind"] != "profile_change" or not changed:
+    changed = f.details.get("changed_on")
+    if f.kind != "profile_change" or not changed:
         return None
     try:
         return filing_window(date.fromisoformat(changed), cfg.watch.filing_deadline)[1].isoformat()
@@ -89,7 +90,7 @@ def _filing_deadline(cfg: Any, f: dict[str, Any]) -> str | None:
         return None
 
 
-def _see(user: auth.User, finding: dict[str, Any] | None) -> dict[str, Any]:
+def _see(user: auth.User, finding: Finding | None) -> Finding:
     if finding is None:
         raise HTTPException(status_code=404, detail="没有这条发现")
     if not user.may_see(finding):
@@ -165,9 +166,9 @@ def dashboard(request: Request) -> Response:
         recent_all = [f for f in stored_findings.list_findings(store, limit=10_000) if user.may_see(f)]
     chart = charts.stacked_bars(charts.per_day(recent_all, datetime.now(UTC).astimezone(zone()).date()))
     return render(request, "dashboard.html", user, total=len(rows), chart=chart,
-                  by_kind=Counter(f["kind"] for f in rows).most_common(),
-                  by_unit=Counter(f["unit"] or "（未归属）" for f in rows).most_common(),
-                  by_platform=Counter(f["platform"] or "—" for f in rows).most_common(),
+                  by_kind=Counter(f.kind for f in rows).most_common(),
+                  by_unit=Counter(f.unit or "（未归属）" for f in rows).most_common(),
+                  by_platform=Counter(f.platform or "—" for f in rows).most_common(),
                   crawls=crawls, blocked=[c for c in crawls if c["status"] in ("blocked", "failed", "unreachable")],
                   periods=periods, recent=rows[:8])
 
@@ -175,7 +176,7 @@ def dashboard(request: Request) -> Response:
 # -- findings -------------------------------------------------------------------------------
 
 
-def _listed(request: Request, store: Any, user: auth.User, listing: listing_mod.Listing) -> list[dict[str, Any]]:
+def _listed(request: Request, store: Any, user: auth.User, listing: listing_mod.Listing) -> list[Finding]:
     rows = stored_findings.list_findings(store, kind=listing.kind or None, status=listing.status or None,
                              platform=listing.platform or None,
                              unit=(listing.unit or None) if user.central else user.unit, search=listing.q or None,
@@ -228,7 +229,7 @@ async def findings_bulk(request: Request) -> Response:
         user = current_user(request, store)
         for fid in ids:
             f = stored_findings.get(store, fid)
-            if f is None or not user.may_see(f) or action not in decisions_for(f["kind"]):
+            if f is None or not user.may_see(f) or action not in decisions_for(f.kind):
                 skipped.append(f"#{fid}")
                 continue
             with store.transaction():
@@ -240,21 +241,21 @@ async def findings_bulk(request: Request) -> Response:
                 error=None if done else f"没有可以{words}的发现{note}")
 
 
-def _finding_page(request: Request, store: Any, user: auth.User, f: dict[str, Any], *, error: str | None = None,
+def _finding_page(request: Request, store: Any, user: auth.User, f: Finding, *, error: str | None = None,
                   status_code: int = 200, values: dict[str, str] | None = None) -> Response:
     cfg = request.app.state.cfg
-    ev = stored_findings.evidence_for(store, f["id"])
-    actions = stored_findings.review_actions_for(store, f["id"])
-    deliveries = stored_deliveries.for_finding(store, f["id"])
+    ev = stored_findings.evidence_for(store, f.id)
+    actions = stored_findings.review_actions_for(store, f.id)
+    deliveries = stored_deliveries.for_finding(store, f.id)
     if not user.central:  # a unit sees its own channels' deliveries, not the copies to others
         deliveries = [d for d in deliveries if (u := cfg.unit(d["unit"])) is not None and u.name == user.unit]
-    proposals = stored_rules.proposals_for(store, f["id"])
-    previews = {e["id"]: p for e in ev if (p := _evidence_preview(cfg, e)) is not None}
-    avatar = next((e for e in ev if e["kind"] == "avatar"), None)
+    proposals = stored_rules.proposals_for(store, f.id)
+    previews = {e.id: p for e in ev if (p := _evidence_preview(cfg, e)) is not None}
+    avatar = next((e for e in ev if e.kind == "avatar"), None)
     return render(request, "finding.html", user, status_code=status_code, f=f, evidence=ev, actions=actions,
-                  deliveries=deliveries, proposals=proposals, error=error, decisions=decisions_for(f["kind"]),
+                  deliveries=deliveries, proposals=proposals, error=error, decisions=decisions_for(f.kind),
                   rule_labels=RULE_LABELS, previews=previews, deadline=_filing_deadline(cfg, f),
-                  values=values or {}, avatar=avatar, logos=len(cfg.school.logos), evidence_json=json.dumps(f.get("details") or {}, ensure_ascii=False, indent=2))
+                  values=values or {}, avatar=avatar, logos=len(cfg.school.logos), evidence_json=json.dumps(f.details, ensure_ascii=False, indent=2))
 
 
 @router.get("/findings/{finding_id}")
@@ -278,15 +279,15 @@ async def decide(request: Request, finding_id: int) -> Response:
         problem = None
         if action not in DECISIONS:
             problem = "请选择一个处理决定"
-        elif action not in decisions_for(f["kind"]):
-            problem = f"“{DECISIONS[action][1]}”不适用于{fnd.KIND_LABELS.get(f['kind'], f['kind'])}"
+        elif action not in decisions_for(f.kind):
+            problem = f"“{DECISIONS[action][1]}”不适用于{fnd.KIND_LABELS.get(f.kind, f.kind)}"
         elif action == "reported" and not reference:
             problem = "“已向平台举报”需要填写举报编号或回执"
         elif rule not in ("", "allow", "other"):
             problem = "名单选项无效"
         elif rule and action != "false_positive":
             problem = "只有标记为误报时才能把名称加入白名单或他校名单"
-        elif rule and not f.get("account_name"):
+        elif rule and not f.account_name:
             problem = "该发现没有账号名称，无法加入名单"
         if problem:  # what the reviewer typed stays in the form
             return _finding_page(request, store, user, f, error=problem, status_code=400, values=form)
@@ -296,17 +297,17 @@ async def decide(request: Request, finding_id: int) -> Response:
             stored_findings.set_status(store, finding_id, status, actor=user.username, action=words, comment=comment,
                            reference=reference)
             if rule and user.central:
-                rules.add_rule(store, rule, f["account_name"], note, user.username)
+                rules.add_rule(store, rule, f.account_name, note, user.username)
             elif rule:
                 # A name rule changes matching for the whole school: a unit only proposes it.
-                pid = rules.propose(store, rule, f["account_name"], finding_id, note, user.username)
+                pid = rules.propose(store, rule, f.account_name, finding_id, note, user.username)
                 auth.audit(store, user.username, "提议名单", f"proposal:{pid}",
-                           {"kind": rule, "name": f["account_name"], "finding": finding_id})
+                           {"kind": rule, "name": f.account_name, "finding": finding_id})
             auth.audit(store, user.username, words, f"finding:{finding_id}",
                        {"comment": comment, "reference": reference, "rule": rule or None})
     if rule and not user.central:
         return back(request, f"/findings/{finding_id}",
-                    ok=f"已提交：把「{f['account_name']}」加入{RULE_LABELS[rule]}须经宣传部审批后生效")
+                    ok=f"已提交：把「{f.account_name}」加入{RULE_LABELS[rule]}须经宣传部审批后生效")
     return back(request, f"/findings/{finding_id}", ok=f"已记录：{words}")
 
 
@@ -318,14 +319,14 @@ def evidence_file(request: Request, evidence_id: int) -> Response:
         ev = stored_findings.evidence_item(store, evidence_id)
         if ev is None:
             raise HTTPException(status_code=404, detail="没有这份证据")
-        _see(user, stored_findings.get(store, ev["finding_id"]))
+        _see(user, stored_findings.get(store, ev.finding_id))
     # Only the finding's own evidence folder: a row pointing anywhere else (the session key,
     # the database, another finding's files, a symlink out) is not served.
-    root = (cfg.data_path / "evidence" / str(ev["finding_id"])).resolve()
-    path = (cfg.data_path / ev["path"]).resolve()
+    root = (cfg.data_path / "evidence" / str(ev.finding_id)).resolve()
+    path = (cfg.data_path / ev.path).resolve()
     if root not in path.parents or not path.is_file():
         raise HTTPException(status_code=404, detail="证据文件不存在")
-    media = ev["content_type"] or "application/octet-stream"
+    media = ev.content_type or "application/octet-stream"
     # A saved page is the platform's HTML: sandboxed, and downloaded rather than shown in our origin.
     headers = {"content-security-policy": "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"}
     inline = media.startswith("image/") and media != "image/svg+xml"
