@@ -78,7 +78,7 @@ def test_video_mentions_scroll_empty_and_verify_check_in_one_round(tmp_path):
         bug = found["7576000000000000001"]
         assert (bug.likes, bug.comments, bug.reposts) == (12000, 3456, 820) and bug.author_name == "理工吃瓜群众"
         assert bug.text.startswith("北理工食堂今天吃出虫子了")
-        leads = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        leads = {f.account_id for f in list_findings(s, kind="impersonation")}
     # "北理工招生办" offering paid admissions advice is a lead; the registered account and a student are not
     assert "MS4wLjABAAAAzhaoshengban8Q" in leads
     assert not leads & {"MS4wLjABAAAAbitofficial", "MS4wLjABAAAAeatmelon9T2xQ"}

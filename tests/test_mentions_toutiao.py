@@ -56,7 +56,7 @@ def test_article_mentions_paginate_keep_counts_and_judge_authors(tmp_path, fake)
         post = found["7575990000000000013"]
         assert post.kind == "post" and post.title == "" and post.likes == 12000 and post.reposts == 30
         assert post.text.startswith("今天去北理工中关村校区") and post.author_id == "3410000000013"
-        leads = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        leads = {f.account_id for f in list_findings(s, kind="impersonation")}
     assert "MS4wLjABAAAAzhaoshengzixun" in leads               # "北理工招生咨询中心" selling admissions material
     assert not leads & {"MS4wLjABAAAAxiaoyuanguancha", "3410000000013"}
 

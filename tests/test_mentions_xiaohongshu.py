@@ -75,6 +75,6 @@ def test_note_mentions_scroll_empty_and_risk_control_in_one_round(tmp_path):
         found = {m.post_id: m for m in mentions_store.run_mentions(s, runs["北理工"]["id"])}
         assert set(found) == {"6741a2b3000000001d03c4e5", "6740ff10000000001a02b7c8", "673f8e9d000000001b0129ab"}
         assert found["6741a2b3000000001d03c4e5"].likes == 12000
-        leads = {f["account_id"] for f in list_findings(s, kind="impersonation")}
+        leads = {f.account_id for f in list_findings(s, kind="impersonation")}
     assert "64c1d2e3000000000b00f5a6" in leads              # "北理工招生办" selling admissions material
     assert "5e8f9a0b0000000001004c3d" not in leads          # a student complaining is no impersonator
