@@ -4,8 +4,11 @@
   in, but still carries the keys)
 * discover: ``/x/web-interface/wbi/search/type?search_type=bili_user&keyword=K&page=N`` →
   ``data.result[]`` (mid, uname, usign, upic, fans, official_verify)
-* timeline: ``/x/space/wbi/acc/info?mid=M`` (profile), ``/x/space/wbi/arc/search?mid=M&pn=N&ps=30``
-  → ``data.list.vlist[]`` (videos)
+* timeline: the profile from ``/x/space/wbi/acc/info?mid=M`` with a session, or without one from
+  the user card ``/x/web-interface/card?mid=M&photo=true`` (``data.card``: name, face, sign, fans,
+  attention, ``Official``; ``spacesta`` −2 = banned; ``data.follower``, ``data.archive_count``),
+  which needs neither a login nor a wbi signature (bilibili-API-collect ``docs/user/info.md``
+  "用户名片信息"); then ``/x/space/wbi/arc/search?mid=M&pn=N&ps=30`` → ``data.list.vlist[]`` (videos)
 * check: ``/x/web-interface/view?bvid=BV…`` → code 0 live; −404 / 62002 gone; 62004 under review.
 
 Risk control: −352 (风控校验失败), −412 (请求被拦截), −101 on endpoints that need a login,
@@ -21,7 +24,9 @@ What the public record says a visitor must carry (SocialSisterYi/bilibili-API-co
   renderer, base64 without its last two characters): without them ``arc/search`` answers −352
   (issue #868);
 * ``acc/info`` needs a session (SESSDATA with bili_jct, DedeUserID and buvid3; ``docs/user/info.md``):
-  without one its refusal is reported as "needs a session", with the way to log in.
+  it is asked only when the round carries SESSDATA, and a refusal while the session does not log
+  us in is reported as "needs a (valid) session", with the way to log in; without a session the
+  card above gives the same profile fields.
   Whether the session still logs us in is ``nav``'s ``data.isLogin`` (:mod:`watcher.sessions`).
 """
 
@@ -79,7 +84,7 @@ PLATFORM = Platform(
                         login=("passport", "/login"),
                         qr="div.login-scan-box img, .login-scan__qrcode img, img[src*='qrcode'], canvas",
                         done_cookie="SESSDATA",
-                        loses="备案账号巡检（用户资料接口 acc/info 需要登录）；搜索与删帖核查在未登录时通常仍可用"),
+                        loses="采集不会中断（用户资料改用无需登录的名片接口），但匿名请求更易被风控拒绝（-352、HTTP 412）"),
     # Ours: MediaCrawler issue #834 reports HTTP 412 after bursts even when logged in.
     pace=Pace(interval=2.0, per_minute=30, daily=2000),
 )
@@ -98,8 +103,8 @@ class BilibiliSpider(PlatformSpider):
 
     def _code(self, data: dict[str, Any], what: str, *, needs_session: bool = False) -> int:
         code = data.get("code")
-        if code in RISK and needs_session and not self.logged_in:
-            raise self.blocked(f"哔哩哔哩{what}需要登录会话（SESSDATA），未登录时接口回答{RISK[code]}：{data.get('message', '')}。"
+        if code in RISK and needs_session and (not self.logged_in or code == -101):
+            raise self.blocked(f"哔哩哔哩{what}需要有效的登录会话（SESSDATA），接口回答{RISK[code]}：{data.get('message', '')}。"
                                f"{self.advice()}")
         if code in RISK:
             raise self.blocked(f"哔哩哔哩{RISK[code]}：{data.get('message', '')}（{what}）")
@@ -143,6 +148,8 @@ class BilibiliSpider(PlatformSpider):
             self._code(data, "获取 wbi 密钥")
             raise self.failed("nav 应答中没有 wbi_img，无法计算 wbi 签名")
         self.keys = (wbi.key_from_url(img["img_url"]), wbi.key_from_url(img["sub_url"]))
+        # nav says whether the session logs us in (bilibili-API-collect docs/login/login_info.md).
+        self.logged_in = self.logged_in and bool((data.get("data") or {}).get("isLogin"))
         yield from then()
 
     def signed(self, path: str, params: dict[str, Any], callback: Any, **cb: Any) -> scrapy.Request:
@@ -184,8 +191,38 @@ class BilibiliSpider(PlatformSpider):
     # -- timeline ---------------------------------------------------------------------------
 
     def timeline(self, account_id: str) -> Iterator[scrapy.Request]:
-        yield from self._with_keys(lambda: [self.signed("/x/space/wbi/acc/info", {"mid": account_id},
-                                                        self.parse_profile, mid=account_id)])
+        yield from self._with_keys(lambda: [self._profile(account_id)])
+
+    def _profile(self, mid: str) -> scrapy.Request:
+        # Decided after nav: a session that no longer logs us in reads the card like a visitor.
+        if self.logged_in:
+            return self.signed("/x/space/wbi/acc/info", {"mid": mid}, self.parse_profile, mid=mid)
+        query = urllib.parse.urlencode({"mid": mid, "photo": "true"})
+        return self.request(f"{self.urls['api']}/x/web-interface/card?{query}", self.parse_card,
+                            headers={"Referer": f"{self.urls['space']}/{mid}", "Origin": self.urls["www"]},
+                            cb_kwargs={"mid": mid})
+
+    def parse_card(self, response: Response, mid: str) -> Iterator[Any]:
+        """The user card: the profile a visitor without a session can read."""
+        data = self.json(response)
+        code = self._code(data, f"用户 {mid} 名片")
+        if code == -404:
+            yield ProfileSnapshot(platform="bilibili", account_id=mid, status="gone", raw=data)
+            return
+        body = data.get("data") if isinstance(data.get("data"), dict) else {}
+        card = body.get("card") if isinstance(body.get("card"), dict) else None
+        if code != 0 or card is None:
+            raise self.failed(f"获取哔哩哔哩用户 {mid} 名片失败：code={code} {data.get('message', '')}")
+        official = card.get("Official") or card.get("official_verify") or {}
+        yield ProfileSnapshot(platform="bilibili", account_id=mid, name=card.get("name"), bio=card.get("sign"),
+                              avatar_url=https(card.get("face")), verified=official.get("type", -1) in (0, 1),
+                              verified_reason=official.get("title") or official.get("desc") or None,
+                              followers=count(body.get("follower", card.get("fans"))),
+                              following=count(card.get("attention")), posts_count=count(body.get("archive_count")),
+                              profile_url=f"{self.urls['space']}/{mid}",
+                              # 用户状态 −2: banned (the card's spacesta); the account still exists
+                              raw={**card, "banned": card.get("spacesta") == -2})
+        yield self._videos(mid, 1)
 
     def parse_profile(self, response: Response, mid: str) -> Iterator[Any]:
         data = self.json(response)

@@ -75,9 +75,6 @@ def test_two_rounds_of_one_platform_never_overlap(tmp_path):
         r.delay = 0.3
     with fake:
         cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
-        # Migrate first, as the daemon does when it starts: two threads migrating one fresh
-        # database at once race on CREATE TABLE (a store matter, not this test's).
-        Store.open(cfg.db_path).close()
         threads = [threading.Thread(target=run_round, args=(cfg, "weibo", "timeline", [Target.for_mode("timeline", a)]))
                    for a in (uid(1), uid(2))]
         for t in threads:

@@ -201,6 +201,14 @@ class Story:
             return {"code": 0, "message": "0", "data": {"mid": int(mid), "name": name, "sign": sign,
                                                         "face": self.avatar(f"bili-{mid}"),
                                                         "official": {"title": sign, "type": 1}}}
+        if path.endswith("/card"):  # the profile a visitor without a session reads
+            if mid not in names:
+                return {"code": -404, "message": "啥都木有"}
+            name, sign = names[mid]
+            return {"code": 0, "message": "0", "data": {"card": {"mid": mid, "name": name, "sign": sign, "spacesta": 0,
+                                                                 "face": self.avatar(f"bili-{mid}"),
+                                                                 "Official": {"title": sign, "type": 1}},
+                                                        "follower": 3100, "archive_count": 3}}
         if path.endswith("/arc/search"):
             base = int(self.start.timestamp())
             vlist = [{"bvid": f"BV1demo{mid[-4:]}{i}", "aid": int(f"{mid[-6:]}{i}"), "title": title,
