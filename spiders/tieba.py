@@ -5,7 +5,9 @@ rumours about it surface first.
   thread list is an HTML fragment that Tieba ships inside an HTML comment (rendered by the page's
   script); each ``li.j_thread_list`` carries a ``data-field`` JSON (id, author_name, reply_num)
   and the title link ``a.j_th_tit``.
-* check (post = thread id): ``/p/ID`` — "该贴已被删除" / HTTP 404 means gone.
+* check (post = thread id): ``/p/ID`` — "该贴已被删除" / HTTP 404 means gone; a 2026 thread page
+  (script shell) is asked through ``/c/f/pb/page_pc`` when there is a session: a ``thread`` means
+  it exists, the platform's own "deleted" words that it is gone, anything else proves nothing.
 * discover: Tieba has no public account search, but a forum named after the school is the
   account people mistake for an official one. ``/f/search/fm?ie=utf-8&qw=K&pn=N`` (搜索吧) lists
   ``div.search-forum-list > div.forum-item``: ``a.forum-name`` (data-fid, href ``/f?kw=NAME``),
@@ -197,6 +199,9 @@ class TiebaSpider(PlatformSpider):
             yield PostCheck("tieba", kw, tid, False, reason="帖子已被删除")
         elif "j_l_post" in response.text or "core_title_txt" in response.text:
             yield PostCheck("tieba", kw, tid, True, response.css("title::text").get(default=""))
+        elif self._is_shell(response.text) and self.cookies.get("BDUSS"):
+            # The 2026 thread page loads the thread from the signed API: ask it the same way.
+            yield from self._with_tbs(self._pb_check, kw, tid)
         else:
             yield PostCheck("tieba", kw, tid, None, reason="页面无法判断帖子是否存在")
 
@@ -278,18 +283,44 @@ class TiebaSpider(PlatformSpider):
         if not self.cookies.get("BDUSS"):
             raise self.blocked(f"贴吧「{kw}」的帖子列表已改为签名 JSON 接口（2026 年改版，MediaCrawler f328ee3），"
                                f"需要登录会话（BDUSS）才能读取，当前没有会话。{self.advice()}")
-        if self.tbs:
-            yield self._frs(kw, 1)
-        else:
-            yield self._api("/c/s/pc/sync", {}, self.parse_sync, kw=kw)
+        yield from self._with_tbs(self._frs, kw, 1)
 
-    def parse_sync(self, response: Response, kw: str) -> Iterator[Any]:
+    def _with_tbs(self, then: Any, *args: Any) -> Iterator[scrapy.Request]:
+        """``then(*args)`` once the session's tbs is known (fetched once a round)."""
+        if self.tbs:
+            yield then(*args)
+        else:
+            yield self._api("/c/s/pc/sync", {}, self.parse_sync, then=then, args=args)
+
+    def parse_sync(self, response: Response, then: Any, args: tuple[Any, ...]) -> Iterator[Any]:
         data = self._api_data(response, "获取 tbs")
         tbs = ((data.get("data") or {}).get("anti") or {}).get("tbs")
         if not tbs:
-            raise self.blocked(f"贴吧会话未登录（/c/s/pc/sync 没有给出 tbs），无法读取吧的帖子列表。{self.advice()}")
+            raise self.blocked(f"贴吧会话未登录（/c/s/pc/sync 没有给出 tbs），无法读取改版后的贴吧接口。{self.advice()}")
         self.tbs = str(tbs)
-        yield self._frs(kw, 1)
+        yield then(*args)
+
+    def _pb(self, thread: str, callback: Any, /, **cb: Any) -> scrapy.Request:
+        return self._api("/c/f/pb/page_pc", {"pn": 1, "lz": 0, "r": 2, "mark_type": 0, "back": 0, "fr": "", "kz": thread,
+                                             "session_request_times": 1, "tbs": self.tbs}, callback, post=True, **cb)
+
+    def _pb_check(self, kw: str, tid: str) -> scrapy.Request:
+        return self._pb(tid, self.parse_pb_check, kw=kw, tid=tid)
+
+    def parse_pb_check(self, response: Response, kw: str, tid: str) -> Iterator[Any]:
+        self._captcha(response)
+        data = self.json(response)
+        code = data.get("error_code", data.get("no", 0))
+        said = str(data.get("error_msg") or data.get("error") or "")
+        thread = data.get("thread") if isinstance(data.get("thread"), dict) else None
+        if str(code) in ("0", "None") and thread:
+            yield PostCheck("tieba", kw, tid, True, str(thread.get("title") or ""), raw=thread)
+        elif any(g in said for g in GONE):  # only the platform's own words make a post gone
+            yield PostCheck("tieba", kw, tid, False, reason=said[:60], raw=data)
+        elif str(code) == "1" or LOGIN_ERROR.search(said):
+            raise self.blocked(f"贴吧要求登录（帖子 {tid}：error_code={code} {said[:60]}）。{self.advice()}")
+        else:
+            yield PostCheck("tieba", kw, tid, None, reason=f"无法判断：error_code={code} {said[:60]}", raw=data)
 
     def _frs(self, kw: str, page: int) -> scrapy.Request:
         # The page sends the forum name percent-encoded inside the form (and signs it so).
@@ -314,9 +345,7 @@ class TiebaSpider(PlatformSpider):
         yield self.page_done()
         if not listed:
             for tid in tids[:THREADS_PER_PAGE]:
-                yield self._api("/c/f/pb/page_pc", {"pn": 1, "lz": 0, "r": 2, "mark_type": 0, "back": 0, "fr": "",
-                                                    "kz": tid, "session_request_times": 1, "tbs": self.tbs},
-                                self.parse_thread, post=True, kw=kw, tid=tid)
+                yield self._pb(tid, self.parse_thread, kw=kw, tid=tid)
         if (listed or tids) and page < self.pages:
             yield self._frs(kw, page + 1)
 

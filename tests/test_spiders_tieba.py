@@ -162,7 +162,8 @@ def test_the_2026_forum_page_without_a_session_is_blocked_with_the_way_to_log_in
     spider.cookies["BDUSS"] = "expired"
     with pytest.raises(Problem, match="没有给出 tbs"):
         list(spider.parse_sync(_answer("https://tieba.baidu.com/c/s/pc/sync",
-                                       '{"no":0,"error":"success","data":{"anti":{"tbs":""}}}', KW), kw=KW))
+                                       '{"no":0,"error":"success","data":{"anti":{"tbs":""}}}', KW),
+                               then=spider._frs, args=(KW, 1)))
     spider.tbs = "5f1c2a9b7e3d40a81763891234"
     with pytest.raises(Problem) as e:
         list(spider.parse_frs(_answer("https://tieba.baidu.com/c/f/frs/page_pc",
@@ -200,6 +201,30 @@ def test_post_search_moved_to_multsearch_is_read_from_its_cards(tmp_path):
     assert mentions[0].title == "北理工食堂涨价了？" and mentions[0].comments == 152
     assert mentions[0].author_name == "北理吃货" and mentions[0].created_at.startswith("2026-11-23T12:40:00")
     assert mentions[1].raw["forum"] == "考研"
+
+
+@pytest.mark.parametrize("answer, exists", [
+    ((FIXTURES / "tieba" / "pb_9012345701.json").read_text(encoding="utf-8"), True),
+    ('{"error_code":4,"error_msg":"很抱歉，该贴已被删除。"}', False),
+    ('{"error_code":230871,"error_msg":"服务繁忙"}', None),
+])
+def test_a_2026_thread_page_is_checked_through_the_signed_api(tmp_path, answer, exists):
+    spider = _spider(tmp_path, "check", KW)
+    shell = ('<!DOCTYPE html><html><head><title>百度贴吧</title></head><body><div id="app"></div>'
+             '<script src="//tb1.bdstatic.com/tb/static-pc-pb/tb-pc-pb.1a2b.js"></script>'
+             '<script>window.__pb_api = "/c/f/pb/page_pc";</script></body></html>')
+    url = "https://tieba.baidu.com/p/9012345701"
+    # without a session the shell proves nothing either way
+    assert list(spider.parse_check(_answer(url, shell, KW), kw=KW, tid="9012345701"))[0].exists is None
+    spider.cookies["BDUSS"] = "bduss"
+    sync = list(spider.parse_check(_answer(url, shell, KW), kw=KW, tid="9012345701"))[0]
+    assert sync.url.split("?")[0].endswith("/c/s/pc/sync")
+    body = (FIXTURES / "tieba" / "pc_sync.json").read_text(encoding="utf-8")
+    call = list(spider.parse_sync(_answer(sync.url, body, KW), **sync.cb_kwargs))[0]
+    form = dict(urllib.parse.parse_qsl(call.body.decode(), keep_blank_values=True))
+    assert call.url.endswith("/c/f/pb/page_pc") and form["kz"] == "9012345701" and _signed_right(form)
+    check = list(spider.parse_pb_check(_answer(call.url, answer, KW), **call.cb_kwargs))[0]
+    assert check.exists is exists
 
 
 def test_the_pc_signature_is_the_md5_of_the_sorted_pairs_and_the_client_key():
