@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -54,6 +56,36 @@ def _matches(marker: str, url: str, body: str) -> bool:
         if path in url and (not operation or f'"operationName":"{operation}"' in body.replace(" ", "")):
             return True
     return False
+
+
+_CHUNK_SIZE = re.compile(r"^[0-9a-f]{1,10}$")
+
+
+def read_stream(text: str) -> dict[str, Any] | None:
+    """An answer streamed as JSON objects, each after a line with its length in hex (Douyin's
+    ``/aweme/v1/web/general/search/stream/``, the first screen of its search; later batches come
+    from ``general/search/single``), as one answer: the objects' ``data`` lists joined, every
+    other key from the last object that has it. None when any line is neither a length nor a
+    whole JSON object — a cut stream is not an answer."""
+    merged: dict[str, Any] = {}
+    data: list[Any] = []
+    parts = 0
+    for line in (raw.strip() for raw in text.splitlines()):
+        if not line or _CHUNK_SIZE.match(line):
+            continue
+        try:
+            part = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(part, dict):
+            return None
+        parts += 1
+        if isinstance(part.get("data"), list):
+            data.extend(part["data"])
+        merged.update({k: v for k, v in part.items() if k != "data"})
+    if not parts:
+        return None
+    return {**merged, "data": data}
 
 
 def _label(marker: str) -> str:
@@ -113,7 +145,8 @@ class BrowserSpider(PlatformSpider):
 
     def page(self, url: str, expect: tuple[str, ...], parse: Parser, *, what: str, responses: int = 1,
              more: Callable[[dict[str, Any]], bool | None] | None = None, paged: str | None = None,
-             state: tuple[str, tuple[str, ...]] | None = None, tab: str | None = None) -> scrapy.Request:
+             state: tuple[str, tuple[str, ...]] | None = None, tab: str | None = None,
+             streamed: tuple[str, ...] = ()) -> scrapy.Request:
         """Open ``url`` and collect the JSON of every response the page's own script fetched
         that matches one of the ``expect`` markers; ``parse`` turns each into items once all of
         them (and at least ``responses`` answers) have arrived.
@@ -129,6 +162,9 @@ class BrowserSpider(PlatformSpider):
         ``tab``: the text of a tab a reader clicks to make the page fetch what is wanted
         (Xiaohongshu's search ignores ``type=user`` until 用户 is clicked).
 
+        ``streamed``: API paths whose answer is a stream of JSON objects rather than one (see
+        :func:`read_stream`).
+
         ``more(json)`` says whether the platform has another page (None: this answer is not
         about pages); the spider then scrolls as a reader would, so that the page's own script
         fetches (and signs) it, up to ``platforms.<p>.pages`` pages. ``paged`` names the marker
@@ -142,7 +178,10 @@ class BrowserSpider(PlatformSpider):
             if marker is None:
                 return
             try:
-                captured.append(await resp.json())
+                if any(path in resp.url for path in streamed):
+                    captured.append(read_stream(await resp.text()) or {"__unreadable__": resp.url})
+                else:
+                    captured.append(await resp.json())
             except Exception:  # noqa: BLE001 - a cut or non-JSON body is judged below
                 captured.append({"__unreadable__": resp.url})
             sources.append(marker)

@@ -16,6 +16,8 @@
   video; ``aweme_detail: null`` with ``filter_detail`` ("因作品权限或已被删除…") when it is gone
 * mentions: page ``/search/K?type=video`` → the page's ``/aweme/v1/web/search/item/``
   (``search_channel=aweme_video_web``) or, on the 综合 tab, ``/aweme/v1/web/general/search/single/``
+  (whose first screen the 2026 page fetches streamed from ``general/search/stream/``: JSON
+  objects after hex length lines, read by :func:`spiders.browser.read_stream`)
   (MediaCrawler ``media_platform/douyin/client.py`` ``search_info_by_keyword``) → ``data[].aweme_info``
   (aweme_id, desc, create_time, author, statistics), ``has_more`` / ``cursor`` (the page asks for the
   next batch as the reader scrolls). Douyin's risk control answers the search with
@@ -86,8 +88,11 @@ USER_STATE = """(() => {
 })()"""
 
 
-# The video search the search page makes (the 视频 tab), or the 综合 tab's mixed search.
-VIDEO_SEARCH = "/aweme/v1/web/search/item/|/aweme/v1/web/general/search/single/"
+# The video search the search page makes (the 视频 tab), or the 综合 tab's mixed search, whose
+# first screen comes streamed (general/search/stream: JSON objects after hex length lines; public
+# 2026 crawlers listen for it and for single's later batches) and its next batches whole.
+STREAM_SEARCH = "/aweme/v1/web/general/search/stream/"
+VIDEO_SEARCH = f"/aweme/v1/web/search/item/|/aweme/v1/web/general/search/single/|{STREAM_SEARCH}"
 
 
 class DouyinSpider(BrowserSpider):
@@ -169,7 +174,7 @@ class DouyinSpider(BrowserSpider):
     def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search/{urllib.parse.quote(keyword)}?type=video"
         yield self.page(url, (VIDEO_SEARCH,), lambda d: self.parse_mentions(d, keyword), what=f"搜索视频 {keyword}",
-                        more=lambda d: bool(d.get("has_more")))
+                        more=lambda d: bool(d.get("has_more")), streamed=(STREAM_SEARCH,))
 
     def parse_mentions(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
         self._ok(data, f"搜索视频 {keyword}")
