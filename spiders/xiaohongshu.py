@@ -25,7 +25,8 @@ signature to its calls to edith.xiaohongshu.com.
   ``xsec_token`` and ``note_card`` (display_title, type, user {user_id, nickname, avatar},
   interact_info {liked_count "1.2万", comment_count, shared_count}, corner_tag_info
   ``publish_time`` "3天前" / "11-20"); ``data.has_more`` (the page posts ``page + 1`` as the reader
-  scrolls). Note links keep the ``xsec_token`` (``xsec_source=pc_search``): without it a note page
+  scrolls). A page that shows the notes without the spider seeing that call: they are read
+  from its ``__INITIAL_STATE__.search.feeds`` (camelCase, the same notes). Note links keep the ``xsec_token`` (``xsec_source=pc_search``): without it a note page
   only says "暂时无法浏览".
 
 ``code`` ≠ 0 (−100 login expired, 300012 risky IP, 461 captcha) is a refusal: blocked.
@@ -34,6 +35,7 @@ signature to its calls to edith.xiaohongshu.com.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -63,6 +65,29 @@ PROFILE_STATE = """(() => {
 })()"""
 
 # What the note page says when the note itself is gone (not merely hidden from us).
+# The search page's own state: the notes its search put there, as the page renders them
+# (xpzouying/xiaohongshu-mcp ``xiaohongshu/search.go`` reads ``search.feeds`` the same way), for
+# the page that shows results without the spider seeing its search call. Empty: not an answer.
+SEARCH_STATE = """(() => {
+  const s = window.__INITIAL_STATE__ && window.__INITIAL_STATE__.search;
+  const f = s && s.feeds;
+  const feeds = f && (Array.isArray(f) ? f : (f._rawValue || f._value || f.value));
+  if (!Array.isArray(feeds) || !feeds.length) return null;
+  return JSON.parse(JSON.stringify({feeds: feeds}));
+})()"""
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _snake(value: Any) -> Any:
+    """The page state's camelCase (noteCard, xsecToken, interactInfo.likedCount) as the API's
+    snake_case, so one parser reads both."""
+    if isinstance(value, dict):
+        return {_CAMEL.sub(r"_\1", k).lower(): _snake(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snake(v) for v in value]
+    return value
+
+
 GONE_CODES = ("-510001",)
 GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
 
@@ -79,6 +104,9 @@ PLATFORM = Platform(
                         qr="img.qrcode-img, .qrcode img, canvas", done_cookie="web_session",
                         loses="搜索、主页与笔记（未登录时返回 code -100 或跳转登录）", required=True),
 )
+
+
+NOTE_SEARCH = "/api/sns/web/v1/search/notes"
 
 
 class XiaohongshuSpider(BrowserSpider):
@@ -180,11 +208,17 @@ class XiaohongshuSpider(BrowserSpider):
 
     def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search_result?{urllib.parse.urlencode({'keyword': keyword, 'source': 'web_explore_feed'})}"
-        yield self.page(url, ("/api/sns/web/v1/search/notes",), lambda d: self.parse_mentions(d, keyword),
-                        what=f"搜索笔记 {keyword}", more=lambda d: bool((d.get("data") or {}).get("has_more")))
+        yield self.page(url, (NOTE_SEARCH,), lambda d: self.parse_mentions(d, keyword),
+                        what=f"搜索笔记 {keyword}", more=lambda d: None if "__state__" in d
+                        else bool((d.get("data") or {}).get("has_more")),
+                        state=(SEARCH_STATE, (NOTE_SEARCH,)))
 
     def parse_mentions(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
-        for entry in self._data(data, f"搜索笔记 {keyword}").get("items") or []:
+        if "__state__" in data:
+            entries = _snake(data["__state__"].get("feeds") or [])
+        else:
+            entries = self._data(data, f"搜索笔记 {keyword}").get("items") or []
+        for entry in entries:
             card = entry.get("note_card") if isinstance(entry, dict) else None
             if entry.get("model_type", "note") != "note" or not isinstance(card, dict) or not entry.get("id"):
                 continue  # 相关搜索 / 热门搜索 cards between the notes
