@@ -26,8 +26,8 @@ signature to its calls to edith.xiaohongshu.com.
   interact_info {liked_count "1.2万", comment_count, shared_count}, corner_tag_info
   ``publish_time`` "3天前" / "11-20"); ``data.has_more`` (the page posts ``page + 1`` as the reader
   scrolls). A page that shows the notes without the spider seeing that call: they are read
-  from its ``__INITIAL_STATE__.search.feeds`` (camelCase, the same notes). Note links keep the ``xsec_token`` (``xsec_source=pc_search``): without it a note page
-  only says "暂时无法浏览".
+  from its ``__INITIAL_STATE__.search.feeds`` (camelCase, the same notes). Note links keep the
+  ``xsec_token`` (``xsec_source=pc_search``): without it a note page only says "暂时无法浏览".
 
 ``code`` ≠ 0 (−100 login expired, 300012 risky IP, 461 captcha) is a refusal: blocked.
 """
@@ -64,7 +64,6 @@ PROFILE_STATE = """(() => {
   return JSON.parse(JSON.stringify({page: page, notes: Array.isArray(notes) ? (notes[0] || []) : []}));
 })()"""
 
-# What the note page says when the note itself is gone (not merely hidden from us).
 # The search page's own state: the notes its search put there, as the page renders them
 # (xpzouying/xiaohongshu-mcp ``xiaohongshu/search.go`` reads ``search.feeds`` the same way), for
 # the page that shows results without the spider seeing its search call. Empty: not an answer.
@@ -88,6 +87,7 @@ def _snake(value: Any) -> Any:
     return value
 
 
+# What the note page says when the note itself is gone (not merely hidden from us).
 GONE_CODES = ("-510001",)
 GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
 
