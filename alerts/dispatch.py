@@ -36,6 +36,7 @@ from watcher.periods import active_periods, local_tz
 from watcher.schedule import ScheduledJob
 from watcher.store import Store, deliveries
 from watcher.store import findings as stored_findings
+from watcher.store.deliveries import Delivery
 from watcher.store.findings import OPEN_STATUSES, Finding
 
 # Messages a bot accepts per minute before it starts dropping them (DingTalk documents 20).
@@ -88,11 +89,11 @@ def _next_digest(at: time, now: datetime) -> datetime:
     return candidate if candidate > local else candidate + timedelta(days=1)
 
 
-def _when(cfg: Config, store: Store, unit: UnitConfig, finding: dict[str, Any], now: datetime) -> tuple[datetime, str]:
-    critical = finding.get("severity") == "critical"
+def _when(cfg: Config, store: Store, unit: UnitConfig, finding: Finding, now: datetime) -> tuple[datetime, str]:
+    critical = finding.severity == "critical"
     policy = unit.policy
     periods = active_periods(cfg, store, now)
-    if any(p.alert_policy == "immediate" and p.covers(finding.get("platform")) for p in periods):
+    if any(p.alert_policy == "immediate" and p.covers(finding.platform) for p in periods):
         policy = "immediate"  # sensitive periods do not wait for tomorrow's digest
     if policy == "digest" and not critical:
         return _next_digest(unit.digest_at, now), "digest"
@@ -107,15 +108,15 @@ def plan(cfg: Config, store: Store, now: datetime) -> int:
     for f in deliveries.unplanned(store, OPEN_STATUSES):
         r = route(cfg, store, f, now)
         with store.transaction():
-            deliveries.add_plan(store, f["id"], f["revision"], _iso(now), "；".join(r.why) if r else "无单位可发送")
+            deliveries.add_plan(store, f.id, f.revision, _iso(now), "；".join(r.why) if r else "无单位可发送")
             if r is None:
                 continue
             for unit, role in r.units(central):
                 when, purpose = _when(cfg, store, unit, f, now)
                 for i in range(len(unit.channels)):
                     created += deliveries.add(
-                        store, finding_id=f["id"], revision=f["revision"], unit=unit.id, channel=channel_key(unit, i),
-                        dedupe_key=f"{f['id']}:{f['revision']}:{channel_key(unit, i)}", next_attempt_at=_iso(when),
+                        store, finding_id=f.id, revision=f.revision, unit=unit.id, channel=channel_key(unit, i),
+                        dedupe_key=f"{f.id}:{f.revision}:{channel_key(unit, i)}", next_attempt_at=_iso(when),
                         created_at=_iso(now), role=role, purpose=purpose)
     return created
 
@@ -128,17 +129,17 @@ def escalate(cfg: Config, store: Store, now: datetime) -> int:
     cutoff = _iso(now - timedelta(hours=cfg.alerts.escalate_after_hours))
     created = 0
     for f in deliveries.open_without_escalation(store, cutoff):
-        unit = cfg.unit(f["unit"])
+        unit = cfg.unit(f.unit)
         if unit is not None and unit.central:
             continue
         with store.transaction():
             for i in range(len(central.channels)):
                 created += deliveries.add(
-                    store, finding_id=f["id"], revision=f["revision"], unit=central.id, channel=channel_key(central, i),
-                    dedupe_key=f"escalate:{f['id']}:{channel_key(central, i)}", next_attempt_at=_iso(now),
+                    store, finding_id=f.id, revision=f.revision, unit=central.id, channel=channel_key(central, i),
+                    dedupe_key=f"escalate:{f.id}:{channel_key(central, i)}", next_attempt_at=_iso(now),
                     created_at=_iso(now), role="升级", purpose="escalation")
         if created:
-            logger.info("发现 #{} 超过 {} 小时未复核，已升级至 {}", f["id"], cfg.alerts.escalate_after_hours, central.name)
+            logger.info("发现 #{} 超过 {} 小时未复核，已升级至 {}", f.id, cfg.alerts.escalate_after_hours, central.name)
     return created
 
 
@@ -154,12 +155,12 @@ def _sent_last_minute(store: Store, channel: str, now: datetime) -> int:
     return deliveries.sent_since(store, channel, _iso(now - timedelta(seconds=60)))
 
 
-def _compose(cfg: Config, unit: UnitConfig, rows: list[dict[str, Any]], findings: dict[int, Finding]) -> Outgoing:
-    items = [(findings[r["finding_id"]], r["role"] or "责任单位") for r in rows]
+def _compose(cfg: Config, unit: UnitConfig, rows: list[Delivery], findings: dict[int, Finding]) -> Outgoing:
+    items = [(findings[r.finding_id], r.role or "责任单位") for r in rows]
     if len(items) == 1:
         f, role = items[0]
         out = messages.single(cfg, f, unit.name, role)
-        if rows[0]["purpose"] == "escalation":
+        if rows[0].purpose == "escalation":
             out = Outgoing("【升级】" + out.title, f"以下发现已超过 {cfg.alerts.escalate_after_hours:g} 小时未复核：\n" + out.text)
         return out
     return messages.digest(cfg, items, unit.name)
@@ -181,7 +182,7 @@ def recover_stale_claims(store: Store, now: datetime) -> int:
     return n
 
 
-def claim_due(store: Store, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+def claim_due(store: Store, now: datetime) -> tuple[str, list[Delivery]]:
     """Atomically take every due pending delivery for this sender: one UPDATE moves them to
     'sending' under a fresh token, so a row another sender already took is not taken again."""
     token = _claim_token()
@@ -201,23 +202,23 @@ def deliver_due(cfg: Config, store: Store, now: datetime, sender: Sender | None 
     result = Result()
     if not due:
         return result
-    ids = sorted({r["finding_id"] for r in due if r["finding_id"] is not None})
+    ids = sorted({r.finding_id for r in due if r.finding_id is not None})
     findings = stored_findings.get_many(store, ids)
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
     for r in due:
-        f = findings.get(r["finding_id"])
-        if f is None or (f.status not in OPEN_STATUSES and r["purpose"] != "escalation"):
-            _release(store, token, [r["id"]], status="suppressed", last_error="发现已复核关闭，无需再发送")
+        f = findings.get(r.finding_id)
+        if f is None or (f.status not in OPEN_STATUSES and r.purpose != "escalation"):
+            _release(store, token, [r.id], status="suppressed", last_error="发现已复核关闭，无需再发送")
             continue
         # Digests combine everything due for one channel; immediate deliveries go one by one.
-        batch = "digest" if r["purpose"] == "digest" else f"single{r['id']}"
-        groups[(r["channel"], batch)].append(r)
+        batch = "digest" if r.purpose == "digest" else f"single{r.id}"
+        groups[(r.channel, batch)].append(r)
     for (channel, _batch), rows in groups.items():
         _send_group(cfg, store, sender, token, channel, rows, findings, now, result)
     return result
 
 
-def _send_group(cfg: Config, store: Store, sender: Sender, token: str, channel: str, rows: list[dict[str, Any]],
+def _send_group(cfg: Config, store: Store, sender: Sender, token: str, channel: str, rows: list[Delivery],
                 findings: dict[int, Finding], now: datetime, result: Result) -> None:
     found = _channel(cfg, channel)
     if found is None:
@@ -226,7 +227,7 @@ def _send_group(cfg: Config, store: Store, sender: Sender, token: str, channel: 
     unit, ch = found
     limit = RATE_PER_MINUTE.get(ch.type)
     if limit is not None and _sent_last_minute(store, channel, now) >= limit:
-        _release(store, token, [r["id"] for r in rows], status="pending",
+        _release(store, token, [r.id for r in rows], status="pending",
                  next_attempt_at=_iso(now + timedelta(seconds=60)))
         result.postponed += len(rows)
         return
@@ -237,41 +238,41 @@ def _send_group(cfg: Config, store: Store, sender: Sender, token: str, channel: 
     except DeliveryError as e:
         _fail(cfg, store, token, rows, now, str(e), final=False, result=result)
         return
-    deliveries.mark_sent(store, token, [r["id"] for r in rows], _iso(now), confirmations[-1])
+    deliveries.mark_sent(store, token, [r.id for r in rows], _iso(now), confirmations[-1])
     result.sent += len(rows)
     logger.info("告警已送达 {} {}（{} 条）：{}", unit.name, ch.type, len(rows), confirmations[-1])
 
 
-def _fail(cfg: Config, store: Store, token: str, rows: list[dict[str, Any]], now: datetime, error: str, *,
+def _fail(cfg: Config, store: Store, token: str, rows: list[Delivery], now: datetime, error: str, *,
           final: bool, result: Result) -> None:
     error = redact(error)
     with store.transaction():
         for r in rows:
-            attempts = r["attempts"] + 1
+            attempts = r.attempts + 1
             give_up = final or attempts >= cfg.alerts.max_attempts
             delay = timedelta(minutes=min(2 ** attempts, 60))
-            deliveries.mark_failed_attempt(store, token, r["id"], attempts=attempts, error=error,
+            deliveries.mark_failed_attempt(store, token, r.id, attempts=attempts, error=error,
                                            status="failed" if give_up else "pending", next_attempt_at=_iso(now + delay))
             if give_up:
                 result.failed += 1
             else:
                 result.retried += 1
-            if attempts >= FALLBACK_AFTER_ATTEMPTS and not r["channel"].endswith(":email") and r["purpose"] != "fallback":
+            if attempts >= FALLBACK_AFTER_ATTEMPTS and not r.channel.endswith(":email") and r.purpose != "fallback":
                 _fallback(cfg, store, r, now)
     logger.warning("告警发送失败（{} 条），{}：{}", len(rows), "不再重试" if final else "稍后重试", error)
 
 
-def _fallback(cfg: Config, store: Store, row: dict[str, Any], now: datetime) -> None:
+def _fallback(cfg: Config, store: Store, row: Delivery, now: datetime) -> None:
     """A bot that keeps failing: send the same finding by email (the unit's, else central's)."""
-    for unit in (next((u for u in cfg.units if u.id == row["unit"]), None), cfg.central_unit()):
+    for unit in (next((u for u in cfg.units if u.id == row.unit), None), cfg.central_unit()):
         if unit is None:
             continue
         for i, ch in enumerate(unit.channels):
             if ch.type == "email":
                 deliveries.add(
-                    store, finding_id=row["finding_id"], revision=row["revision"], unit=unit.id,
-                    channel=channel_key(unit, i), dedupe_key=f"{row['dedupe_key']}:fallback", next_attempt_at=_iso(now),
-                    created_at=_iso(now), role=row["role"], purpose="fallback")
+                    store, finding_id=row.finding_id, revision=row.revision, unit=unit.id,
+                    channel=channel_key(unit, i), dedupe_key=f"{row.dedupe_key}:fallback", next_attempt_at=_iso(now),
+                    created_at=_iso(now), role=row.role, purpose="fallback")
                 return
 
 
@@ -283,6 +284,7 @@ def run_once(cfg: Config, store: Store, now: datetime | None = None, sender: Sen
 
 
 def status(store: Store) -> dict[str, Any]:
+    """Delivery counts by status and the deliveries not sent yet, for ``watcher alerts status``."""
     return {"counts": deliveries.counts(store), "deliveries": deliveries.unfinished(store)}
 
 

@@ -16,6 +16,7 @@ from watcher.config import Config, UnitConfig
 from watcher.matching.normalize import normalize
 from watcher.periods import active_periods
 from watcher.store import registry as stored_registry
+from watcher.store.findings import Finding
 
 OFFICE_HINTS = ("官方", "招生", "教务", "办公室", "校友会", "研究生院", "官微")
 
@@ -50,9 +51,9 @@ def _unit_in_name(cfg: Config, name: str | None) -> UnitConfig | None:
     return best[1] if best else None
 
 
-def route(cfg: Config, store: Any, finding: dict[str, Any], now: datetime | None = None) -> Route | None:
+def route(cfg: Config, store: Any, finding: Finding, now: datetime | None = None) -> Route | None:
     central = cfg.central_unit()
-    unit = cfg.unit(finding.get("unit")) or _unit_in_name(cfg, finding.get("account_name"))
+    unit = cfg.unit(finding.unit) or _unit_in_name(cfg, finding.account_name)
     why = []
     if unit is not None:
         why.append(f"归属单位：{unit.name}")
@@ -62,17 +63,17 @@ def route(cfg: Config, store: Any, finding: dict[str, Any], now: datetime | None
             return None
         why.append("无法确定归属单位，发送宣传部")
     r = Route(unit, why=why)
-    details = finding.get("details") or {}
-    if finding.get("platform") and finding.get("account_id"):
-        row = stored_registry.find(store, finding["platform"], finding["account_id"])
-        if row and row["tier"] == 1:
+    details = finding.details
+    if finding.platform and finding.account_id:
+        row = stored_registry.find(store, finding.platform, finding.account_id)
+        if row and row.tier == 1:
             r.copy("一级账号，抄送宣传部")
-    if finding["kind"] == "deletion" and any(p.covers(finding.get("platform")) for p in active_periods(cfg, store, now)):
+    if finding.kind == "deletion" and any(p.covers(finding.platform) for p in active_periods(cfg, store, now)):
         r.copy("敏感期内删帖，抄送宣传部")
-    if finding["kind"] == "impersonation":
-        text = f"{finding.get('title', '')}{finding.get('account_name') or ''}"
+    if finding.kind == "impersonation":
+        text = f"{finding.title}{finding.account_name or ''}"
         if details.get("office") or any(h in text for h in OFFICE_HINTS):
             r.copy("疑似冒充机构/官方，抄送宣传部")
-    if finding["kind"] in ("crawl_blocked", "sentiment_spike"):
+    if finding.kind in ("crawl_blocked", "sentiment_spike"):
         r.primary = central or unit
     return r

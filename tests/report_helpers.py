@@ -78,7 +78,7 @@ def seed_year(store: Store) -> None:
                                          unit=UNITS[acc])).id
         with store.transaction():
             store.conn.execute("UPDATE findings SET created_at = ? WHERE id = ?", [created, fid])
-    ids = {r["account_id"]: r["id"] for r in reg.list_accounts(store)}
+    ids = {r.account_id: r.id for r in reg.list_accounts(store)}
     reviews.set_review(store, ids["A1"], 2025, "passed", reviewed_date="2025-12-20", note="材料齐全")
     reviews.set_review(store, ids["A2"], 2025, "rectify", reviewed_date="2025-12-22", note="半年未更新，限期一个月整改")
     reviews.set_review(store, ids["A1"], 2024, "passed", reviewed_date="2024-12-20")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,14 @@ def platform_config(tmp_path: Path, platform: str, base_url: str, **options: Any
 def run_crawl(cfg: Config, platform: str, mode: str, *, keywords: list[str] | None = None, account: str | None = None,
               post: str | None = None, **kwargs: Any) -> dict[str, Any]:
     """One round, as the tests of one platform want it: the run of its single target (a keyword,
-    an account or a post); for several keywords, the round's status over all of them."""
+    an account or a post); for several keywords, the round's status over all of them. A plain
+    mapping either way, so the platforms' tests read both alike."""
     from spiders.base import Target
     from watcher.rounds.engine import run_round
 
     values = (keywords or []) if mode == "discover" else [account or ""]
     result = run_round(cfg, platform, mode, [Target.for_mode(mode, v, post) for v in values], **kwargs)
     if len(result.runs) == 1:
-        return result.runs[0]
+        return dataclasses.asdict(result.runs[0])
     return {"id": result.round_id, "status": result.status, "reason": result.reason,
-            "items": sum(r["items"] for r in result.runs), "runs": result.runs}
+            "items": sum(r.items for r in result.runs), "runs": result.runs}

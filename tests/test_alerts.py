@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,6 +27,7 @@ from watcher import registry
 from watcher.config import load_config
 from watcher.findings import FindingInput, record, set_status
 from watcher.store import Store
+from watcher.store.findings import Finding
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
@@ -222,13 +224,16 @@ def test_dingtalk_rate_limit_postpones(tmp_path, smtp, bots):
 
 def test_routing(tmp_path, smtp, bots):
     cfg, store = _config(tmp_path, smtp, bots)
-    f = {"kind": "impersonation", "unit": None, "account_name": "北理工计算机学院", "title": "x", "details": {}}
+    base = Finding(id=1, kind="impersonation", severity="warning", platform=None, account_id=None, account_name=None,
+                   unit=None, title="x", details={}, dedupe_key="k", fingerprint="", revision=1, status="open",
+                   crawl_run_id=None, created_at="", updated_at="")
+    f = replace(base, account_name="北理工计算机学院")
     assert route(cfg, store, f).primary.id == "cs"
-    f = {"kind": "impersonation", "unit": None, "account_name": "北理工吃货", "title": "x", "details": {}}
+    f = replace(base, account_name="北理工吃货")
     assert route(cfg, store, f).primary.id == "central"
-    f = {"kind": "deletion", "unit": "党委宣传部", "platform": "weibo", "account_id": "1891724861", "title": "删帖", "details": {}}
+    f = replace(base, kind="deletion", unit="党委宣传部", platform="weibo", account_id="1891724861", title="删帖")
     assert route(cfg, store, f).copy_central  # tier 1
-    f = {"kind": "edit", "unit": "研究生院", "platform": "wechat", "account_id": "gh_bit_grad", "title": "改帖", "details": {}}
+    f = replace(base, kind="edit", unit="研究生院", platform="wechat", account_id="gh_bit_grad", title="改帖")
     r = route(cfg, store, f)
     assert r.primary.id == "grad" and not r.copy_central
 

@@ -37,10 +37,10 @@ def test_weibo_comments_paginate_and_are_read_by_sentiment(tmp_path, fake):
                "hotflow_p2.json")
     cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=5)
     run = _round(cfg, "weibo", WEIBO_UID, MID)
-    assert run["status"] == "ok", run
+    assert run.status == "ok", run
     assert [q.get("max_id") for _, q, _ in fake.requests] == [None, "139000000000000"]
     with Store.open(cfg.db_path) as s:
-        found = {m.post_id: m for m in mentions_store.run_mentions(s, run["id"])}
+        found = {m.post_id: m for m in mentions_store.run_mentions(s, run.id)}
         assert set(found) == {"comment:5200000000000001", "comment:5200000000000002", "comment:5200000000000003"}
         first = found["comment:5200000000000001"]
         assert first.kind == "comment" and first.author_name == "住在十号楼" and first.likes == 230
@@ -68,9 +68,9 @@ def test_bilibili_replies_paginate_by_cursor(tmp_path, fake):
     fake.route("/x/v2/reply/main", {"oid": "1150009", "next": "2"}, "reply_p2.json")
     cfg = platform_config(tmp_path, "bilibili", fake.base_url, pages=5)
     run = _round(cfg, "bilibili", "20000001", "BV1Ab411c7Xa")
-    assert run["status"] == "ok", run
+    assert run.status == "ok", run
     with Store.open(cfg.db_path) as s:
-        found = {m.post_id: m for m in mentions_store.run_mentions(s, run["id"])}
+        found = {m.post_id: m for m in mentions_store.run_mentions(s, run.id)}
     assert set(found) == {"reply:900001", "reply:900002", "reply:900003"}
     r = found["reply:900001"]
     assert (r.author_name, r.likes, r.comments, r.kind) == ("新生家长", 88, 4, "comment")
@@ -94,7 +94,7 @@ def test_bilibili_closed_comments_and_risk_control(tmp_path, fake):
 def test_comment_targets_are_the_registered_accounts_recent_posts(cfg, store):
     registry.import_file(store, cfg.registry_path)
     now = datetime.now(UTC)
-    uid = next(a["account_id"] for a in registry.active_accounts(store) if a["platform"] == "weibo")
+    uid = next(a.account_id for a in registry.active_accounts(store) if a.platform == "weibo")
     store.db["posts"].insert_all([
         {"platform": "weibo", "post_id": f"p{i}", "account_id": acct, "text": "x",
          "created_at": (now - timedelta(days=age)).isoformat(), "first_seen": "t", "last_seen": "t", "status": "live"}

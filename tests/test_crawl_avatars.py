@@ -7,6 +7,7 @@ from PIL import Image
 from tests.conftest import ROOT
 from tests.fakeplatform import FakePlatform
 from watcher.crawling.discovery import analyse_run
+from watcher.store.accounts import Account
 from watcher.store.findings import list_findings
 
 
@@ -45,10 +46,11 @@ def test_an_account_that_breaks_the_matcher_costs_only_itself(cfg, store):
         return analyse(c, *args, **kw)
 
     matcher._analyse = fragile
-    accounts = [{"platform": "douyin", "account_id": aid, "name": name, "bio": ""}
+    accounts = [Account("douyin", aid, "2026-11-22", "2026-11-22", name=name, bio="")
                 for aid, name in (("ok1", "北理工表白墙"), ("bad", "北理工二手"), ("ok2", "东北理疗馆"))]
     for a in accounts:
-        store.db["accounts"].insert({**a, "first_seen": "2026-11-22", "last_seen": "2026-11-22"}, alter=False)
+        store.db["accounts"].insert({"platform": a.platform, "account_id": a.account_id, "name": a.name, "bio": a.bio,
+                                     "first_seen": a.first_seen, "last_seen": a.last_seen}, alter=False)
     counts = judge(cfg, store, accounts, matcher=matcher)
     assert counts == {"registered": 0, "suspect": 1, "clear": 1}
     verdicts = {r["account_id"]: r["verdict"] for r in store.query("SELECT account_id, verdict FROM accounts")}

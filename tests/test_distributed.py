@@ -76,12 +76,12 @@ def test_two_workers_crawl_a_round_of_200_accounts_and_one_dies_mid_round(tmp_pa
     assert result.status == "ok", (result.reason, result.counts(), logs[-2000:])
     assert result.counts() == {"ok": 200}
     # every account analysed exactly once, and stored once
-    assert sorted(analysed.values()) == [1] * 200 and set(analysed) == {r["id"] for r in result.runs}
+    assert sorted(analysed.values()) == [1] * 200 and set(analysed) == {r.id for r in result.runs}
     with Store.open(cfg.db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM profile_snapshots") == 200
         assert s.scalar("SELECT COUNT(DISTINCT account_id) FROM profile_snapshots") == 200
         assert s.scalar("SELECT COUNT(*) FROM posts") == 600
-        details = records.get_round(s, result.round_id)["details"]
+        details = records.get_round(s, result.round_id).details
     # both workers delivered; the dead one's leases went back to the queue and were crawled again
     assert set(details["workers"]) == {"w1", "w2"} and sum(details["workers"].values()) == 200
     requeued = set(details["requeued"])
@@ -110,7 +110,7 @@ def test_a_round_without_workers_fails_with_the_remedy(tmp_path, fake, redis_url
     cfg = fleet_config(tmp_path / "c", fake.base_url, redis_url, no_worker_timeout=2)
     result = run_round(cfg, "weibo", "timeline", [Target.for_mode("timeline", uid(1))])
     assert result.status == "failed"
-    assert "watcher worker" in result.runs[0]["reason"] and "key_prefix: bit" in result.runs[0]["reason"]
+    assert "watcher worker" in result.runs[0].reason and "key_prefix: bit" in result.runs[0].reason
     assert not fake.requests
     r = connect(redis_url)
     assert r.llen(Fleet(cfg).keys.queue("weibo")) == 0  # its target does not wait for a worker that never comes
@@ -186,7 +186,7 @@ def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_ur
     assert refused == 1 and result.counts() == {"ok": 40}, result.counts()
     with Store.open(cfg.db_path) as s:
         assert not records.state(s, "weibo").cooling()  # the fleet was not refused: no pause for the school
-        assert records.get_round(s, result.round_id)["details"]["handed_over"] == 1
+        assert records.get_round(s, result.round_id).details["handed_over"] == 1
     rows = {r["name"]: r for r in json.loads(status.output)}
     assert rows["walled"]["state"] == "在线" and rows["walled"]["cooling"].startswith("微博至 ")
     assert rows["free"]["cooling"] == "" and rows["free"]["targets"] == 40 and rows["walled"]["targets"] == 0
@@ -215,8 +215,8 @@ def test_when_the_platform_refuses_every_worker_the_round_is_blocked_and_the_sch
     # each worker was refused once and took nothing more; the accounts no worker could take are
     # blocked with the fleet's reason, never sent to a platform refusing everyone
     assert tried == 2 and result.status == "blocked" and result.counts() == {"blocked": 5}
-    assert all("全部 2 个采集节点都被微博拒绝" in r["reason"] or "限流" in r["reason"] for r in result.runs)
-    assert sum("全部 2 个采集节点都被微博拒绝" in r["reason"] for r in result.runs) >= 3
+    assert all("全部 2 个采集节点都被微博拒绝" in r.reason or "限流" in r.reason for r in result.runs)
+    assert sum("全部 2 个采集节点都被微博拒绝" in r.reason for r in result.runs) >= 3
     with Store.open(cfg.db_path) as s:
         assert records.state(s, "weibo").cooling()
         assert len(list_findings(s, kind="crawl_blocked")) == 1
@@ -274,7 +274,7 @@ def test_a_watch_round_on_the_fleet_confirms_deletions_with_its_own_post_checks(
     with Store.open(cfg.db_path) as s:
         assert [d.details["post_id"] for d in list_findings(s, kind="deletion")] == ["4"]
         assert s.one("SELECT status FROM posts WHERE post_id = '3'")["status"] == "live"
-        assert records.get_round(s, 2)["details"]["checks"] == 2
+        assert records.get_round(s, 2).details["checks"] == 2
 
 
 def test_a_round_stopped_by_the_daemon_is_interrupted_and_leaves_nothing_queued(tmp_path, fake, redis_url):
@@ -287,7 +287,7 @@ def test_a_round_stopped_by_the_daemon_is_interrupted_and_leaves_nothing_queued(
     result = run_round(cfg, "weibo", "timeline", [Target.for_mode("timeline", a) for a in (uid(1), uid(2))],
                        stop=stop_event)
     assert result.status == "interrupted" and result.counts() == {"interrupted": 2}
-    assert all("停止" in r["reason"] for r in result.runs)
+    assert all("停止" in r.reason for r in result.runs)
     r = connect(redis_url)
     keys = Fleet(cfg).keys
     assert r.llen(keys.queue("weibo")) == 0 and r.exists(keys.closed(result.round_id))

@@ -7,8 +7,10 @@ import ast
 from pathlib import Path
 
 from watcher import findings
+from watcher.store.accounts import Account
 from watcher.store.fingerprint import fingerprint_of
 from watcher.store.mentions import Cluster
+from watcher.store.posts import TimelinePost
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNERS = {ROOT / "watcher" / "findings.py", ROOT / "watcher" / "store" / "findings.py"}
@@ -35,8 +37,13 @@ def test_findings_are_built_only_by_their_constructors():
 def test_constructors_word_titles_and_keys_as_recorded_before():
     """The texts and keys that existing databases hold: changing one re-sends every such finding."""
     f = findings.deletion("weibo", "1891724861", "北京理工大学", "党委宣传部",
-                          post={"post_id": "P9", "url": None, "text": "旧帖", "created_at": None, "last_seen": "a",
-                                "missing_since": "b"}, confirmed_at="c", in_period=True, reason="r")
+                          post=TimelinePost(platform="weibo", post_id="P9", account_id="1891724861", text="旧帖",
+                                            created_at=None, reposts=None, comments=None, likes=None, url=None,
+                                            text_sha256=None, first_seen="a", last_seen="a", last_crawl_run_id=None,
+                                            status="pending", raw=None, seen_rank=None, missing_since="b",
+                                            next_check_at=None, check_attempts=0, last_check_at=None,
+                                            last_check_reason=None, present_checked_at=None),
+                          confirmed_at="c", in_period=True, reason="r")
     assert (f.kind, f.dedupe_key, f.title, f.severity) == (
         "deletion", "deletion:weibo:P9", "微博账号「北京理工大学」删除了帖子", "critical")
     g = findings.dormant("bilibili", "42", "北理工", "团委", last_post="2025-01-02T00:00:00", days=180)
@@ -45,10 +52,10 @@ def test_constructors_word_titles_and_keys_as_recorded_before():
                                reason="403", remedy="稍后")
     assert c.dedupe_key == "crawl_blocked:weibo:blocked:2026-01-01T00:00:00+00:00" and c.title == "微博采集受阻"
     # metrics are shown, never part of the fingerprint
-    a = findings.impersonation({"platform": "weibo", "account_id": "7", "name": "北理工表白墙", "followers": 10},
+    a = findings.impersonation(Account("weibo", "7", "t", "t", name="北理工表白墙", followers=10),
                                verdict_unit=None, reasons=["x"], score=81, matched="北京理工大学", office=None,
                                algo="match-v2", avatar=None, run_id=None)
-    b = findings.impersonation({"platform": "weibo", "account_id": "7", "name": "北理工表白墙", "followers": 99},
+    b = findings.impersonation(Account("weibo", "7", "t", "t", name="北理工表白墙", followers=99),
                                verdict_unit=None, reasons=["x"], score=84, matched="北京理工大学", office=None,
                                algo="match-v2", avatar=None, run_id=None)
     assert a.dedupe_key == "impersonation:weibo:7" and a.title == "疑似仿冒：微博「北理工表白墙」"

@@ -80,22 +80,22 @@ def test_video_mentions_scroll_empty_and_verify_check_in_one_round(tmp_path):
             registry.import_file(s, cfg.registry_path)
         keywords = ("北理工", "京工", "理工", "北京理工大学")
         result = run_round(cfg, "douyin", "mentions", [Target.for_mode("mentions", k) for k in keywords])
-    runs = {r["target"]: r for r in result.runs}
-    assert runs["北理工"]["status"] == "ok", runs
-    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0, runs
-    assert runs["理工"]["status"] == "blocked" and "verify_check" in runs["理工"]["reason"], runs
-    assert runs["北京理工大学"]["status"] == "ok", runs
+    runs = {r.target: r for r in result.runs}
+    assert runs["北理工"].status == "ok", runs
+    assert runs["京工"].status == "ok" and runs["京工"].items == 0, runs
+    assert runs["理工"].status == "blocked" and "verify_check" in runs["理工"].reason, runs
+    assert runs["北京理工大学"].status == "ok", runs
     searches = [q for path, q, _ in fake.requests if path == API and q["keyword"] == "北理工"]
     # signed by the page, and the second batch asked for by the page itself after the reader scrolled
     assert [q["offset"] for q in searches] == ["0", "10"] and all(q["a_bogus"].startswith("DFSzswVO") for q in searches)
     assert searches[1]["search_id"] == "2026112310421234ABCDEF0123456789"
     with Store.open(cfg.db_path) as s:
-        found = {m.post_id: m for m in mentions_store.run_mentions(s, runs["北理工"]["id"])}
+        found = {m.post_id: m for m in mentions_store.run_mentions(s, runs["北理工"].id)}
         assert set(found) == {"7576000000000000001", "7576000000000000002", "7576000000000000003"}
         bug = found["7576000000000000001"]
         assert (bug.likes, bug.comments, bug.reposts) == (12000, 3456, 820) and bug.author_name == "理工吃瓜群众"
         assert bug.text.startswith("北理工食堂今天吃出虫子了")
-        streamed = {m.post_id for m in mentions_store.run_mentions(s, runs["北京理工大学"]["id"])}
+        streamed = {m.post_id for m in mentions_store.run_mentions(s, runs["北京理工大学"].id)}
         assert streamed == {"7576000000000000011", "7576000000000000012", "7576000000000000013"}, runs
         leads = {f.account_id for f in list_findings(s, kind="impersonation")}
     # "北理工招生办" offering paid admissions advice is a lead; the registered account and a student are not

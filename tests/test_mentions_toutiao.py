@@ -37,12 +37,12 @@ def test_article_mentions_paginate_keep_counts_and_judge_authors(tmp_path, fake)
     with Store.open(cfg.db_path) as s:
         registry.import_file(s, cfg.registry_path)
     run = run_round(cfg, "toutiao", "mentions", [Target.for_mode("mentions", "北理工")]).runs[0]
-    assert run["status"] == "ok", run
+    assert run.status == "ok", run
     first = [q for p, q, _ in fake.requests if p == "/search"][0]
     assert first["source"] == "search_subtab_switch" and first["dvpf"] == "pc"
     assert [q["page_num"] for p, q, _ in fake.requests if p == "/search"] == ["0", "1", "2"]
     with Store.open(cfg.db_path) as s:
-        found = {m.post_id: m for m in mentions_store.run_mentions(s, run["id"])}
+        found = {m.post_id: m for m in mentions_store.run_mentions(s, run.id)}
         assert set(found) == {"7575990000000000011", "7575990000000000012", "7575990000000000013",
                               "7575990000000000021"}           # the search bar and related searches are none
         water = found["7575990000000000011"]
@@ -65,7 +65,7 @@ def test_no_articles_is_an_answer_and_the_captcha_card_is_blocked(tmp_path, fake
     fake.route("/search", {"keyword": "京工", "pd": "information"}, "search_none.html", content_type=HTML)
     fake.route("/search", {"keyword": "理工", "pd": "information"}, "search_info_verify.html", content_type=HTML)
     cfg = platform_config(tmp_path, "toutiao", fake.base_url)
-    runs = {r["target"]: r for r in run_round(cfg, "toutiao", "mentions", [Target.for_mode("mentions", k)
+    runs = {r.target: r for r in run_round(cfg, "toutiao", "mentions", [Target.for_mode("mentions", k)
                                                                              for k in ("京工", "理工")]).runs}
-    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0, runs
-    assert runs["理工"]["status"] == "blocked" and "滑块验证" in runs["理工"]["reason"], runs
+    assert runs["京工"].status == "ok" and runs["京工"].items == 0, runs
+    assert runs["理工"].status == "blocked" and "滑块验证" in runs["理工"].reason, runs

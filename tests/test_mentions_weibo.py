@@ -31,7 +31,7 @@ def fake():
 
 def _round(cfg, *keywords):
     result = run_round(cfg, "weibo", "mentions", [Target.for_mode("mentions", k) for k in keywords])
-    return {r["target"]: r for r in result.runs}
+    return {r.target: r for r in result.runs}
 
 
 def test_mentions_paginate_store_authors_and_feed_sentiment(tmp_path, fake):
@@ -41,10 +41,10 @@ def test_mentions_paginate_store_authors_and_feed_sentiment(tmp_path, fake):
     with Store.open(cfg.db_path) as s:
         registry.import_file(s, cfg.registry_path)
     runs = _round(cfg, "北理工")
-    assert runs["北理工"]["status"] == "ok", runs
+    assert runs["北理工"].status == "ok", runs
     assert [q["page"] for _, q, _ in fake.requests] == ["1", "2"]
     with Store.open(cfg.db_path) as s:
-        found = {m.post_id: m for m in mentions_store.run_mentions(s, runs["北理工"]["id"])}
+        found = {m.post_id: m for m in mentions_store.run_mentions(s, runs["北理工"].id)}
         assert set(found) == {"5100000000000001", "5100000000000002", "5100000000000003", "5100000000000004"}
         first = found["5100000000000001"]
         assert first.author_name == "理工小透明" and first.likes == 12000 and "<br" not in (first.text or "")
@@ -75,7 +75,7 @@ def test_an_empty_search_is_an_answer(tmp_path, fake):
     fake.route("/api/container/getIndex", {"containerid": "100103type=1&q=京工", "page": "1"}, "search_empty.json")
     cfg = platform_config(tmp_path, "weibo", fake.base_url)
     run = _round(cfg, "京工")["京工"]
-    assert run["status"] == "ok" and run["items"] == 0
+    assert run.status == "ok" and run.items == 0
 
 
 def test_a_login_wall_is_blocked_never_no_mentions(tmp_path, fake):
@@ -84,8 +84,8 @@ def test_a_login_wall_is_blocked_never_no_mentions(tmp_path, fake):
     fake.route("/api/container/getIndex", {"containerid": "100103type=1&q=京工", "page": "1"}, redirect="/signin/login")
     cfg = platform_config(tmp_path, "weibo", fake.base_url)
     runs = _round(cfg, "北理工", "京工")
-    assert runs["北理工"]["status"] == "blocked" and "登录" in runs["北理工"]["reason"]
-    assert runs["京工"]["status"] == "blocked"
+    assert runs["北理工"].status == "blocked" and "登录" in runs["北理工"].reason
+    assert runs["京工"].status == "blocked"
 
 
 def test_a_fleet_worker_carries_mentions_rounds_and_items():

@@ -69,18 +69,18 @@ def test_note_mentions_scroll_empty_and_risk_control_in_one_round(tmp_path):
             registry.import_file(s, cfg.registry_path)
         keywords = ("北理工", "京工", "理工", "北京理工大学")
         result = run_round(cfg, "xiaohongshu", "mentions", [Target.for_mode("mentions", k) for k in keywords])
-    runs = {r["target"]: r for r in result.runs}
-    assert runs["北理工"]["status"] == "ok", runs
-    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0, runs
-    assert runs["理工"]["status"] == "blocked" and "300012" in runs["理工"]["reason"], runs
-    assert runs["北京理工大学"]["status"] == "ok", runs
+    runs = {r.target: r for r in result.runs}
+    assert runs["北理工"].status == "ok", runs
+    assert runs["京工"].status == "ok" and runs["京工"].items == 0, runs
+    assert runs["理工"].status == "blocked" and "300012" in runs["理工"].reason, runs
+    assert runs["北京理工大学"].status == "ok", runs
     posts = [h for path, _, h in fake.requests if path == API]
     assert posts and all(h.get("x-s", "").startswith("XYW_") for h in posts)
     with Store.open(cfg.db_path) as s:
-        found = {m.post_id: m for m in mentions_store.run_mentions(s, runs["北理工"]["id"])}
+        found = {m.post_id: m for m in mentions_store.run_mentions(s, runs["北理工"].id)}
         assert set(found) == {"6741a2b3000000001d03c4e5", "6740ff10000000001a02b7c8", "673f8e9d000000001b0129ab"}
         assert found["6741a2b3000000001d03c4e5"].likes == 12000
-        (seat,) = mentions_store.run_mentions(s, runs["北京理工大学"]["id"])
+        (seat,) = mentions_store.run_mentions(s, runs["北京理工大学"].id)
         assert seat.post_id == "6742c0de000000001e01f2a3" and (seat.likes, seat.comments) == (34000, 1021)
         assert "xsec_token=ABc1D2e3" in seat.url and seat.author_name == "图书馆常驻选手"
         leads = {f.account_id for f in list_findings(s, kind="impersonation")}

@@ -29,9 +29,9 @@ def test_general_search_paginates_by_offset_and_keeps_content(tmp_path, fake):
     fake.route("/api/v4/search_v3", {"t": "general", "q": "北理工", "offset": "4"}, "general_p2.json")
     cfg = platform_config(tmp_path, "zhihu", fake.base_url, pages=5)
     run = _round(cfg, "北理工")
-    assert run["status"] == "ok", run
+    assert run.status == "ok", run
     with Store.open(cfg.db_path) as s:
-        found = {m.post_id: m for m in mentions_store.run_mentions(s, run["id"])}
+        found = {m.post_id: m for m in mentions_store.run_mentions(s, run.id)}
         accounts = {a["account_id"] for a in s.query("SELECT account_id FROM accounts")}
     assert set(found) == {"answer:3300001", "article:720001", "zvideo:1500001"}
     a = found["answer:3300001"]
@@ -48,7 +48,7 @@ def test_nothing_found_is_an_answer_and_the_signature_wall_is_blocked(tmp_path, 
     fake.route("/api/v4/search_v3", {"t": "general", "q": "北理工"}, status=403,
                body='{"error":{"code":40362,"message":"您当前请求存在异常，暂时限制本次访问"}}')
     cfg = platform_config(tmp_path, "zhihu", fake.base_url)
-    runs = {r["target"]: r for r in run_round(cfg, "zhihu", "mentions", [Target.for_mode("mentions", k)
+    runs = {r.target: r for r in run_round(cfg, "zhihu", "mentions", [Target.for_mode("mentions", k)
                                                                             for k in ("京工", "北理工")]).runs}
-    assert runs["京工"]["status"] == "ok" and runs["京工"]["items"] == 0
-    assert runs["北理工"]["status"] == "blocked" and "40362" in runs["北理工"]["reason"]
+    assert runs["京工"].status == "ok" and runs["京工"].items == 0
+    assert runs["北理工"].status == "blocked" and "40362" in runs["北理工"].reason

@@ -58,10 +58,10 @@ def test_a_spent_daily_budget_blocks_the_round_until_tomorrow(tmp_path):
     with fake:
         cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1, daily_budget=3)
         result = run_round(cfg, "weibo", "timeline", [Target.for_mode("timeline", a) for a in accounts])
-    by = {r["target"]: r for r in result.runs}
-    assert by[accounts[0]]["status"] == "ok"
-    refused = [r for r in result.runs if r["status"] in ("blocked", "partial")]
-    assert refused and "预算" in refused[0]["reason"] and "daily_budget" in refused[0]["reason"]
+    by = {r.target: r for r in result.runs}
+    assert by[accounts[0]].status == "ok"
+    refused = [r for r in result.runs if r.status in ("blocked", "partial")]
+    assert refused and "预算" in refused[0].reason and "daily_budget" in refused[0].reason
     assert len(fake.requests) == 3  # the budget, not one more
     assert identity.requests_today(cfg.data_path, "weibo") >= 3
     with Store.open(cfg.db_path) as s:

@@ -23,9 +23,9 @@ def test_import_example_with_chinese_headers(store):
     counts = reg.import_file(store, EXAMPLE_REGISTRY)
     assert counts["added"] == 9
     row = reg.find_account(store, "weibo", "1891724861")
-    assert row["account_name"] == "北京理工大学" and row["tier"] == 1 and row["unit"] == "党委宣传部"
-    assert row["head_mobile"] == "13800000001"
-    assert reg.find_account(store, "weibo", "2200000456")["status"] == "closed"
+    assert row.account_name == "北京理工大学" and row.tier == 1 and row.unit == "党委宣传部"
+    assert row.head_mobile == "13800000001"
+    assert reg.find_account(store, "weibo", "2200000456").status == "closed"
     assert len(reg.active_accounts(store)) == 8
 
 
@@ -34,7 +34,7 @@ def test_import_english_headers_and_gbk(tmp_path, store):
              [["bilibili", "北理工团委", "123", "校团委", "3", "active", "tw@example.edu.cn"],
               ["B站", "北理工机电", "456", "机电学院", "二级", "正常", ""]], encoding="gb18030")
     assert reg.import_file(store, p)["added"] == 2
-    assert reg.find_account(store, "bilibili", "456")["tier"] == 2
+    assert reg.find_account(store, "bilibili", "456").tier == 2
 
 
 def test_import_xlsx(tmp_path, store):
@@ -47,7 +47,7 @@ def test_import_xlsx(tmp_path, store):
     wb.save(p)
     assert reg.import_file(store, p)["added"] == 2
     row = reg.find_account(store, "douyin", "60000001")
-    assert row["followers"] == 15000 and row["registered_date"] == "2024-03-01"
+    assert row.followers == 15000 and row.registered_date == "2024-03-01"
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_imported(tmp_path, store):
@@ -80,16 +80,16 @@ def test_change_filing_and_close_keep_history(store):
     reg.file_change(store, "weibo", "1891724861", "account_name", "北京理工大学官微", filed_date="2026-10-09")
     reg.file_change(store, "weibo", "1891724861", "avatar", "new-emblem.png", filed_date="2026-10-10")
     row = reg.find_account(store, "weibo", "1891724861")
-    assert row["account_name"] == "北京理工大学官微"
-    changes = [f for f in reg.filings_for(store, row["id"]) if f["kind"] == "change"]
-    assert [(f["field"], f["old_value"], f["new_value"], f["filed_date"]) for f in changes] == [
+    assert row.account_name == "北京理工大学官微"
+    changes = [f for f in reg.filings_for(store, row.id) if f.kind == "change"]
+    assert [(f.field, f.old_value, f.new_value, f.filed_date) for f in changes] == [
         ("account_name", "北京理工大学", "北京理工大学官微", "2026-10-09"),
         ("avatar", None, "new-emblem.png", "2026-10-10"),
     ]
     reg.close_account(store, "weibo", "1891724861", closed_date="2026-11-01", note="合并")
     row = reg.find_account(store, "weibo", "1891724861")
-    assert row["status"] == "closed" and row["closed_date"] == "2026-11-01"
-    assert reg.filings_for(store, row["id"])[-1]["kind"] == "close"
+    assert row.status == "closed" and row.closed_date == "2026-11-01"
+    assert reg.filings_for(store, row.id)[-1].kind == "close"
     with pytest.raises(reg.RegistryError):
         reg.file_change(store, "weibo", "1891724861", "bio", "x")
 

@@ -30,7 +30,7 @@ def test_review_cli_sets_lists_and_keeps_history(config_path, cfg, store):
     rows = {r["account_id"]: r for r in json.loads(res.output)}
     assert rows["1891724861"]["status_label"] == "合格" and rows["1891724861"]["note"] == "材料齐全"
     assert rows["gh_bit_official"]["status_label"] == "未提交"  # nothing recorded yet
-    rid = reg.find_account(store, "weibo", "1891724861")["id"]
+    rid = reg.find_account(store, "weibo", "1891724861").id
     assert [(h["old_status"], h["new_status"]) for h in reviews.history(store, rid)] == [(None, "submitted"),
                                                                                         ("submitted", "passed")]
 
@@ -48,7 +48,7 @@ def test_review_cli_refuses_bad_input_in_chinese(config_path, cfg, store, args, 
 
 def test_export_carries_reviews_and_reimports_them(cfg, store, tmp_path):
     reg.import_file(store, cfg.registry_path)
-    rid = reg.find_account(store, "weibo", "1891724861")["id"]
+    rid = reg.find_account(store, "weibo", "1891724861").id
     reviews.set_review(store, rid, 2024, "passed", reviewed_date="2024-12-20")
     reviews.set_review(store, rid, 2025, "rectify", reviewed_date="2025-12-20", note="限期一个月")
     out = tmp_path / "out.csv"
@@ -85,13 +85,13 @@ def test_public_page_shows_reviews_closed_accounts_and_nothing_personal(tmp_path
     cfg = load_config(write_config(tmp_path / "c", review={"report_address": "jubao@example.edu.cn"}))
     with Store.open(cfg.db_path) as store:
         reg.import_file(store, cfg.registry_path)
-        ids = {r["account_id"]: r["id"] for r in reg.list_accounts(store)}
+        ids = {r.account_id: r.id for r in reg.list_accounts(store)}
         reviews.set_review(store, ids["1891724861"], 2025, "passed", note="负责人张明已签字")
         reviews.set_review(store, ids["gh_bit_official"], 2025, "failed")
         reviews.set_review(store, ids["gh_bit_official"], 2024, "passed")
         publish(cfg, store, tmp_path / "pub")
-        registry_text = " ".join(str(v) for r in reg.list_accounts(store) for v in r.values() if v)
-        active_units = {r["unit"] for r in reg.active_accounts(store)}
+        registry_text = " ".join(str(v) for r in reg.list_accounts(store) for v in vars(r).values() if v)
+        active_units = {r.unit for r in reg.active_accounts(store)}
     page = (tmp_path / "pub" / "index.html").read_text(encoding="utf-8")
     data = json.loads((tmp_path / "pub" / "accounts.json").read_text(encoding="utf-8"))
     accounts = {a["account_id"]: a for a in data["accounts"]}
@@ -121,7 +121,7 @@ def test_review_a_whole_unit_at_once_and_show_it(config_path, cfg, store):
     assert res.exit_code == 0, res.output
     assert res.output.count("2025 年审 已提交（2025-12-10）") == len(active) > 1
     by_id = reviews.reviews_for_year(store, 2025)
-    assert {r["id"] for r in active} == set(by_id)
+    assert {r.id for r in active} == set(by_id)
     shown = _run(config_path, "registry", "show", "weibo", "1891724861")
     assert "年审：" in shown.output and "2025  已提交  2025-12-10" in shown.output
     data = json.loads(_run(config_path, "registry", "show", "weibo", "1891724861", "--json").output)
@@ -137,7 +137,7 @@ def test_xlsx_export_carries_reviews_and_reimports_unchanged(cfg, store, tmp_pat
     from openpyxl import load_workbook
 
     reg.import_file(store, cfg.registry_path)
-    rid = reg.find_account(store, "weibo", "1891724861")["id"]
+    rid = reg.find_account(store, "weibo", "1891724861").id
     reviews.set_review(store, rid, 2025, "failed", reviewed_date="2025-12-21", note="发布差错未更正")
     out = tmp_path / "out.xlsx"
     reg.export_file(store, out)

@@ -39,9 +39,9 @@ def test_one_round_many_accounts_each_with_its_own_result(tmp_path, fake):
     fake.route("/api/container/getIndex", {"type": "uid", "value": accounts[3]}, body='{"ok":-100,"msg":"请先登录"}')
     cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
     result = run_round(cfg, "weibo", "timeline", _timeline(accounts))
-    by_target = {r["target"]: r for r in result.runs}
-    assert [by_target[a]["status"] for a in accounts] == ["ok", "ok", "ok", "blocked"]
-    assert "登录" in by_target[accounts[3]]["reason"]
+    by_target = {r.target: r for r in result.runs}
+    assert [by_target[a].status for a in accounts] == ["ok", "ok", "ok", "blocked"]
+    assert "登录" in by_target[accounts[3]].reason
     assert result.status == "partial" and "受阻 1" in result.reason
     with Store.open(cfg.db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM crawl_rounds") == 1
@@ -60,10 +60,10 @@ def test_rate_limit_on_the_first_search_page_is_blocked_and_cools_the_platform(t
     result = run_round(cfg, "weibo", "discover", [Target.for_mode("discover", "北理工"),
                                                   Target.for_mode("discover", "北京理工大学")])
     first = result.runs[0]
-    assert first["status"] == "blocked" and "频繁" in first["reason"] and "rate" in first["reason"]
+    assert first.status == "blocked" and "频繁" in first.reason and "rate" in first.reason
     # the round halted: the second keyword was never asked for
-    assert result.status == "blocked" and result.runs[1]["status"] == "blocked"
-    assert "未采集" in result.runs[1]["reason"] and len(fake.requests) == 1
+    assert result.status == "blocked" and result.runs[1].status == "blocked"
+    assert "未采集" in result.runs[1].reason and len(fake.requests) == 1
     with Store.open(cfg.db_path) as s:
         st = records.state(s, "weibo")
         assert st.cooling() and st.cooldown_until - datetime.now(UTC) <= timedelta(minutes=15)
@@ -97,14 +97,14 @@ def test_a_parser_that_raises_fails_the_target_with_a_reason(tmp_path, fake):
     fake.route("/api/container/getIndex", {"containerid": Q}, body='{"ok":1,"data":{"cards":[{"card_type":11,"card_group":5}]}}')
     cfg = platform_config(tmp_path, "weibo", fake.base_url)
     run = run_round(cfg, "weibo", "discover", [Target.for_mode("discover", "北理工")]).runs[0]
-    assert run["status"] == "failed" and "解析出错" in run["reason"] and "改版" in run["reason"]
+    assert run.status == "failed" and "解析出错" in run.reason and "改版" in run.reason
 
 
 def test_dns_failure_is_unreachable_with_network_advice(tmp_path):
     cfg = platform_config(tmp_path, "weibo", "http://m.weibo.invalid")
     result = run_round(cfg, "weibo", "discover", [Target.for_mode("discover", "北理工")])
     run = result.runs[0]
-    assert run["status"] == "unreachable" and "域名解析失败" in run["reason"] and "代理" in run["reason"], run
+    assert run.status == "unreachable" and "域名解析失败" in run.reason and "代理" in run.reason, run
     with Store.open(cfg.db_path) as s:
         assert not records.state(s, "weibo").cooling()  # our network, not the platform's refusal
         finding = list_findings(s, kind="crawl_blocked")[0]
@@ -126,15 +126,15 @@ def test_a_round_cut_short_is_interrupted_keeps_what_it_finished_and_raises_noth
 
     result = run_round(cfg, "weibo", "timeline", _timeline(accounts), stop=stop, progress=progress,
                        timeout=6.0 if how == "timeout" else None)
-    statuses = [r["status"] for r in result.runs]
+    statuses = [r.status for r in result.runs]
     assert result.status == "interrupted" and "interrupted" in statuses, statuses
     if how == "daemon":
         assert "ok" in statuses, statuses
     word = "停止" if how == "daemon" else "超时"
-    assert all(word in r["reason"] for r in result.runs if r["status"] == "interrupted")
+    assert all(word in r.reason for r in result.runs if r.status == "interrupted")
     with Store.open(cfg.db_path) as s:
         assert not list_findings(s) and not records.state(s, "weibo").cooling()
-        done = {r["target"] for r in result.runs if r["status"] == "ok"}
+        done = {r.target for r in result.runs if r.status == "ok"}
         # what finished was stored and analysed; what was cut short keeps what it had, unjudged
         assert done <= {r["account_id"] for r in s.query("SELECT account_id FROM profile_snapshots")}
 

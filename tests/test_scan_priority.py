@@ -10,6 +10,7 @@ from watcher import findings
 from watcher.rounds import records
 from watcher.rounds.gate import Gate
 from watcher.store import findings as stored_findings
+from watcher.store.accounts import Account
 
 
 def _hold(gate: Gate, platform: str, round_id: int, *, scan: bool, limit: int, events: list[str],
@@ -93,8 +94,8 @@ def test_a_scan_counts_only_the_findings_its_own_runs_made(store, monkeypatch):
     scheduled_run, scan_run = scheduled_runs["北理工"], scan_runs["北理工"]
 
     def suspect(platform: str, account: str, run_id: int, followers: int = 1, name: str = "北理工表白墙"):
-        return findings.impersonation({"platform": platform, "account_id": account, "name": name,
-                                       "followers": followers}, verdict_unit=None, reasons=["名称含简称"], score=80,
+        return findings.impersonation(Account(platform, account, "t", "t", name=name, followers=followers),
+                                      verdict_unit=None, reasons=["名称含简称"], score=80,
                                       matched="北京理工大学", office=None, algo="match-v2", avatar=None, run_id=run_id)
 
     stored_findings.record(store, suspect("bilibili", "4", scheduled_run))  # known before the scan

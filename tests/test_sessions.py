@@ -140,7 +140,7 @@ def test_qr_login_saves_the_session_the_next_round_uses(tmp_path, site):
     assert "HeadlessChrome" not in page["User-Agent"] and "Mozilla/5.0" in page["User-Agent"]
 
     run = run_one(cfg, "weibo", "timeline", UID)
-    assert run["status"] == "ok", run
+    assert run.status == "ok", run
     api = [h for p, _, h in site.requests if p in ("/api/container/getIndex", "/api/config")]
     assert api and all("SUB=_2A25SUBfromqr" in h.get("Cookie", "") for h in api)
     assert sessions.saved_status(cfg, "weibo").state == "valid"
@@ -181,7 +181,7 @@ def test_qr_login_on_a_browser_platform_and_its_next_round(tmp_path):
         art = "\n".join(line for line in result.output.splitlines() if line and set(line) <= set("█▀▄ "))
         assert read_back(art) == modules and "有效" in result.output
         run = run_one(cfg, "douyin", "timeline", "MS4wLjABAAAAbitofficial")
-    assert run["status"] == "ok", run
+    assert run.status == "ok", run
     api = [h for p, _, h in fake.requests if p.startswith("/aweme/")]
     assert api and all("sessionid=dysess0001" in h.get("Cookie", "") for h in api)
     assert sessions.saved_status(cfg, "douyin").state == "valid"
@@ -225,7 +225,7 @@ def test_without_a_session_the_round_takes_visitor_cookies_first(tmp_path, site)
         "enabled": True, "base_url": site.base_url, "rate": 50, "retries": 0, "pages": 1, "visitor_cookies": True}})
     cfg = load_config(path)
     run = run_one(cfg, "weibo", "timeline", UID)
-    assert run["status"] == "ok", run
+    assert run.status == "ok", run
     api = [h for p, _, h in site.requests if p == "/api/container/getIndex"]
     assert api and all("SUB=_2AkMvisitor0001" in h.get("Cookie", "") for h in api)
     # not a login: no session to check, no 登录失效 finding, and the next round reuses them

@@ -76,7 +76,7 @@ def test_profile_streamed_in_the_page_data_or_in_render_data(tmp_path, fake):
     cfg = _cfg(tmp_path, fake)
     accounts = ("MS4wLjABAAAAbitofficial", "MS4wLjABAAAArenderdata")
     result = run_round(cfg, "douyin", "timeline", [Target.for_mode("timeline", a) for a in accounts])
-    assert [r["status"] for r in result.runs] == ["ok", "ok"], result.runs
+    assert [r.status for r in result.runs] == ["ok", "ok"], result.runs
     assert not [p for p, _, _ in fake.requests if "profile/other" in p]
     with Store.open(cfg.db_path) as s:
         snaps = {r["account_id"]: r for r in s.query("SELECT * FROM profile_snapshots")}
@@ -129,7 +129,7 @@ def test_a_round_of_several_targets_starts_one_browser(tmp_path, fake):
         fake.route("/aweme/v1/web/aweme/detail/", {"aweme_id": aweme}, file)
     cfg = _cfg(tmp_path, fake)
     result = run_round(cfg, "douyin", "check", [Target.for_mode("check", "MS4wLjABAAAAbitofficial", a) for a in (live, gone)])
-    assert [r["status"] for r in result.runs] == ["ok", "ok"], result.runs
+    assert [r.status for r in result.runs] == ["ok", "ok"], result.runs
     with Store.open(cfg.db_path) as s:
         answers = {r["post_id"]: r["exists_flag"] for r in s.query("SELECT post_id, exists_flag FROM post_checks")}
         details = s.one("SELECT details FROM crawl_rounds")["details"]

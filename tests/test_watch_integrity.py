@@ -19,6 +19,7 @@ from alerts import dispatch
 from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
 from watcher import ingest, registry
 from watcher.store import Store, utcnow
+from watcher.store.accounts import Account
 from watcher.store.findings import list_findings
 from watcher.watch import avatars
 from watcher.watch.analyze import analyse_timeline, catch_up, confirm_pending, due_pending
@@ -229,12 +230,12 @@ def test_rediscovery_with_new_followers_and_signatures_sends_nothing_new(cfg, re
 
     store = reg_store
 
-    def seen(n: int, name: str = "北理工表白墙") -> dict:
+    def seen(n: int, name: str = "北理工表白墙") -> Account:
         a = DiscoveredAccount(platform="weibo", account_id="7788123456", name=name, bio="北理工的同学们看过来",
                               avatar_url=signed(n, "006aBcDely8h0fakeavatarj30"), verified=False,
                               followers=int(float(f"{1.2 + n / 10:.1f}") * 10_000), keyword="北理工")
         ingest.save_batch(store, [a], None)
-        return store.one("SELECT * FROM accounts WHERE account_id = '7788123456'")
+        return Account.from_row(store.one("SELECT * FROM accounts WHERE account_id = '7788123456'"))
 
     judge(cfg, store, [seen(1)])
     assert dispatch.plan(cfg, store, datetime.now(UTC)) >= 1
@@ -290,7 +291,7 @@ def test_a_wall_on_the_check_keeps_the_post_pending_until_it_lifts(cfg, reg_stor
     post = store.one("SELECT * FROM posts WHERE post_id = '10'")
     assert post["status"] == "pending" and post["check_attempts"] == 1 and _kinds(store, "deletion") == []
     assert due_pending(store, "weibo", UID, t0 + timedelta(hours=1, minutes=5)) == []       # backing off
-    assert [p["post_id"] for p in due_pending(store, "weibo", UID, t0 + timedelta(hours=2))] == ["10"]
+    assert [p.post_id for p in due_pending(store, "weibo", UID, t0 + timedelta(hours=2))] == ["10"]
     store.close()
     platform.wall = False                                       # lifted one round later, after a restart
     with Store.open(cfg.db_path) as store:

@@ -159,7 +159,7 @@ def test_a_scan_does_not_queue_behind_a_scheduled_round(tmp_path, fake):
     second.join(60)
     result = scheduled["result"]
     assert result.status == "interrupted"
-    assert any(r["status"] == "interrupted" and "让位于手动扫描" in r["reason"] for r in result.runs), result.runs
+    assert any(r.status == "interrupted" and "让位于手动扫描" in r.reason for r in result.runs), result.runs
     assert any("定时仿冒发现" in h and "让出（手动扫描优先）" in h for h in heard), heard
     assert scan["runs"] == {"ok": 2}
     with Store.open(cfg.db_path) as s:

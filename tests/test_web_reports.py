@@ -48,7 +48,7 @@ def test_central_records_a_review_on_the_registry_page_with_audit(site):
     assert r.status_code == 303
     assert "已记录「计院微博」2025 年审：限期整改" in client.get("/registry").text
     with Store.open(cfg.db_path) as store:
-        rid = reg.find_account(store, "weibo", "B1")["id"]
+        rid = reg.find_account(store, "weibo", "B1").id
         rv = reviews.get_review(store, rid, 2025)
         audit = store.one("SELECT * FROM audit_log WHERE action = '年审状态'")
     assert (rv.status, rv.reviewed_date, rv.note, rv.actor) == ("rectify", "2025-12-28", "一个月内整改", "xcb")

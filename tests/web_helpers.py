@@ -12,6 +12,7 @@ from watcher.config import Config
 from watcher.crawling.discovery import judge
 from watcher.findings import FindingInput, record
 from watcher.store import Store
+from watcher.store.accounts import Account
 from watcher.watch.evidence import keep
 from watcher.web import auth
 
@@ -42,7 +43,7 @@ def seed(cfg: Config) -> dict[str, int]:
             {"platform": "weibo", "account_id": "7712345601", "name": "北理工表白墙", "bio": "树洞",
              "profile_url": "https://m.weibo.cn/u/7712345601", "first_seen": "t", "last_seen": "t"},
         ])
-        judge(cfg, store, store.query("SELECT * FROM accounts"))
+        judge(cfg, store, [Account.from_row(r) for r in store.query("SELECT * FROM accounts")])
         ids = {f["account_id"]: f["id"] for f in store.query("SELECT id, account_id FROM findings")}
         keep(cfg, store, ids["7712345601"], "screenshot", screenshot_png("weibo: bei li gong biao bai qiang"), ".png",
              url="https://m.weibo.cn/u/7712345601", content_type="image/png")

@@ -14,10 +14,10 @@ Changing a title or a detail here changes the fingerprint of every such finding:
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from spiders import catalog
+from watcher.store.accounts import Account
 from watcher.store.findings import (
     OPEN_STATUSES,
     Finding,
@@ -28,6 +28,7 @@ from watcher.store.findings import (
     set_status,
 )
 from watcher.store.mentions import Cluster
+from watcher.store.posts import TimelinePost
 
 # record and set_status are re-exported: the sessions that file findings of their own kinds
 # (e.g. 登录失效) import them from here.
@@ -74,21 +75,21 @@ STATUS_LABELS: dict[str, str] = {
 # -- one constructor per kind ---------------------------------------------------------------------
 
 
-def impersonation(account: Mapping[str, Any], *, verdict_unit: str | None, reasons: list[str], score: int,
+def impersonation(account: Account, *, verdict_unit: str | None, reasons: list[str], score: int,
                   matched: str | None, office: str | None, algo: str, avatar: str | None,
                   run_id: int | None) -> FindingInput:
-    """A discovered account the matcher judged a suspect (``account``: its ``accounts`` row)."""
-    platform, account_id = account["platform"], account["account_id"]
+    """A discovered account the matcher judged a suspect."""
+    platform, account_id = account.platform, account.account_id
     return FindingInput(
         kind="impersonation", dedupe_key=f"impersonation:{platform}:{account_id}",
-        title=f"疑似仿冒：{catalog.label(platform)}「{account['name']}」", severity="warning",
-        platform=platform, account_id=account_id, account_name=account["name"], unit=verdict_unit,
+        title=f"疑似仿冒：{catalog.label(platform)}「{account.name}」", severity="warning",
+        platform=platform, account_id=account_id, account_name=account.name, unit=verdict_unit,
         # followers, avatar_url and the exact score are shown but never make a new revision
         # (watcher.store.fingerprint.acted_on); the avatar counts by its upload (``avatar``).
         details={"reasons": reasons, "score": score, "matched": matched, "office": office, "algo": algo,
-                 "bio": account.get("bio"), "profile_url": account.get("profile_url"),
-                 "avatar_url": account.get("avatar_url"), "avatar": avatar, "followers": account.get("followers"),
-                 "verified": account.get("verified"), "verified_reason": account.get("verified_reason")},
+                 "bio": account.bio, "profile_url": account.profile_url,
+                 "avatar_url": account.avatar_url, "avatar": avatar, "followers": account.followers,
+                 "verified": account.verified, "verified_reason": account.verified_reason},
         crawl_run_id=run_id)
 
 
@@ -128,15 +129,15 @@ def edit(platform: str, account_id: str, name: str, unit: str | None, *, post_id
                  "created_at": created_at, "reasons": ["帖子正文与上次分析时不同"]})
 
 
-def deletion(platform: str, account_id: str, name: str, unit: str | None, *, post: Mapping[str, Any],
+def deletion(platform: str, account_id: str, name: str, unit: str | None, *, post: TimelinePost,
              confirmed_at: str, in_period: bool, reason: str) -> FindingInput:
-    """A post the platform confirmed deleted (``post``: its ``posts`` row)."""
+    """A post the platform confirmed deleted."""
     return FindingInput(
-        kind="deletion", dedupe_key=f"deletion:{platform}:{post['post_id']}",
+        kind="deletion", dedupe_key=f"deletion:{platform}:{post.post_id}",
         title=f"{catalog.label(platform)}账号「{name}」删除了帖子", severity="critical" if in_period else "warning",
         platform=platform, account_id=account_id, account_name=name, unit=unit,
-        details={"post_id": post["post_id"], "url": post["url"], "text": post["text"], "created_at": post["created_at"],
-                 "last_seen": post["last_seen"], "first_missed": post["missing_since"], "confirmed_at": confirmed_at,
+        details={"post_id": post.post_id, "url": post.url, "text": post.text, "created_at": post.created_at,
+                 "last_seen": post.last_seen, "first_missed": post.missing_since, "confirmed_at": confirmed_at,
                  "in_sensitive_period": in_period, "reasons": [reason]})
 
 

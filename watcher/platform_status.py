@@ -45,17 +45,17 @@ def pending_login(cfg: Config, platform: str, now: datetime | None = None) -> di
 def rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
     """One row per platform, in the catalog's order."""
     enabled = set(cfg.enabled_platforms())
-    latest = {r["platform"]: r for r in latest_per_platform(store)}
+    latest = {r.platform: r for r in latest_per_platform(store)}
     out = []
     for info in catalog.all_platforms():
-        last = latest.get(info.name, {})
+        last = latest.get(info.name)
         st = state(store, info.name)
         out.append({
             "platform": info.name, "label": info.label, "enabled": info.name in enabled,
             "modes": "、".join(catalog.MODE_LABELS[m] for m in info.modes),
-            "browser": info.browser, "last_round": last.get("id"), "last_mode": last.get("mode"),
-            "last_status": last.get("status"), "last_reason": last.get("reason"),
-            "last_started_at": last.get("started_at"),
+            "browser": info.browser, "last_round": last.id if last else None,
+            "last_mode": last.mode if last else None, "last_status": last.status if last else None,
+            "last_reason": last.reason if last else None, "last_started_at": last.started_at if last else None,
             "cooldown_until": st.cooldown_until.isoformat() if st.cooling() and st.cooldown_until else None,
             "blocked_since": st.blocked_since, "blocked_rounds": st.blocked_rounds, "last_ok_at": st.last_ok_at,
             **session_columns(cfg, info),

@@ -12,6 +12,7 @@ keep history in ``filings``; the registry row always shows the current state.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from spiders import catalog
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.store import Store, reviews, utcnow
 from watcher.store import registry as stored
+from watcher.store.registry import Filing, RegistryAccount
 
 # field name → accepted headers (first is the Chinese one used on export)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -336,14 +338,15 @@ def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: st
                 counts["added"] += 1
                 counts["reviews"] += _import_review(store, rid, rec, actor)
                 continue
-            counts["reviews"] += _import_review(store, row["id"], rec, actor)
-            changed = {k: v for k, v in data.items() if row.get(k) != v and not (v is None and row.get(k) in (None, ""))}
+            counts["reviews"] += _import_review(store, row.id, rec, actor)
+            old = dataclasses.asdict(row)
+            changed = {k: v for k, v in data.items() if old.get(k) != v and not (v is None and old.get(k) in (None, ""))}
             if not changed:
                 counts["unchanged"] += 1
                 continue
-            stored.update(store, row["id"], changed, now)
+            stored.update(store, row.id, changed, now)
             for k, v in changed.items():
-                stored.add_filing(store, row["id"], "change", k, row.get(k), v, today, "导入更新", actor)
+                stored.add_filing(store, row.id, "change", k, old.get(k), v, today, "导入更新", actor)
             counts["updated"] += 1
     return counts
 
@@ -369,29 +372,30 @@ def import_file(store: Store, path: Path | str, *, actor: str = "import") -> dic
 
 
 def list_accounts(store: Store, *, platform: str | None = None, unit: str | None = None,
-                  status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
+                  status: str | None = None, search: str | None = None) -> list[RegistryAccount]:
     return stored.list_accounts(store, platform=platform, unit=unit, status=status, search=search)
 
 
-def active_accounts(store: Store) -> list[dict[str, Any]]:
+def active_accounts(store: Store) -> list[RegistryAccount]:
     return list_accounts(store, status="active")
 
 
-def find_account(store: Store, platform: str, account_id: str) -> dict[str, Any] | None:
+def find_account(store: Store, platform: str, account_id: str) -> RegistryAccount | None:
     return stored.find(store, platform, account_id)
 
 
-def filings_for(store: Store, registry_id: int) -> list[dict[str, Any]]:
+def filings_for(store: Store, registry_id: int) -> list[Filing]:
     return stored.filings_for(store, registry_id)
 
 
 def load_for_matching(cfg: Config, store: Store | None = None) -> list[dict[str, Any]]:
     """Registry rows for the matcher: the store's, or the config's registry file when the store
-    has none yet (a fresh install, or ``watcher match`` run before any import)."""
+    has none yet (a fresh install, or ``watcher match`` run before any import). Plain mappings
+    on purpose: the matcher takes registry rows from either source (and from tests) alike."""
     if store is not None:
         rows = stored.list_accounts(store)
         if rows:
-            return rows
+            return [dataclasses.asdict(r) for r in rows]
     if cfg.registry_path and cfg.registry_path.is_file():
         return [r.model_dump() for r in parse_file(cfg.registry_path)]
     return []
@@ -404,7 +408,7 @@ class RegistryError(Exception):
     """A registry operation that cannot be done as asked (message is for the user)."""
 
 
-def _require(store: Store, platform: str, account_id: str) -> dict[str, Any]:
+def _require(store: Store, platform: str, account_id: str) -> RegistryAccount:
     row = find_account(store, platform, account_id)
     if row is None:
         raise RegistryError(f"台账中没有 {PLATFORM_LABELS.get(platform, platform)} 账号ID {account_id}")
@@ -415,29 +419,29 @@ def add_account(store: Store, record: RegistryRecord, *, actor: str = "cli") -> 
     if find_account(store, record.platform, record.account_id):
         raise RegistryError(f"{PLATFORM_LABELS[record.platform]} 账号ID {record.account_id} 已在台账中；变更请用 file-change")
     import_records(store, [record], actor=actor)
-    return int(_require(store, record.platform, record.account_id)["id"])
+    return _require(store, record.platform, record.account_id).id
 
 
 def file_change(store: Store, platform: str, account_id: str, field: str, new_value: str,
-                *, filed_date: str | None = None, note: str | None = None, actor: str = "cli") -> dict[str, Any]:
+                *, filed_date: str | None = None, note: str | None = None, actor: str = "cli") -> RegistryAccount:
     """Record a change filing (变更备案) and apply it to the registry row."""
     if field not in CHANGEABLE:
         raise RegistryError(f"字段 {field!r} 不能变更；可选：{', '.join(CHANGEABLE)}")
     when = _date(filed_date) or date.today().isoformat()
     with store.transaction():
         row = _require(store, platform, account_id)
-        if row["status"] != "active":
+        if row.status != "active":
             raise RegistryError("账号已注销，不能再做变更备案")
-        old = row.get(field)
+        old = getattr(row, field, None)
         if field not in _PROFILE_ONLY:
             value: Any = new_value
             if field in ("tier", "followers"):
-                probe = RegistryRecord.model_validate({**row, field: new_value})
+                probe = RegistryRecord.model_validate({**dataclasses.asdict(row), field: new_value})
                 value = getattr(probe, field)
             if field == "account_id" and find_account(store, platform, new_value):
                 raise RegistryError(f"账号ID {new_value} 已被台账中另一账号使用")
-            stored.update(store, row["id"], {field: value}, utcnow())
-        stored.add_filing(store, row["id"], "change", field, old, new_value, when, note, actor)
+            stored.update(store, row.id, {field: value}, utcnow())
+        stored.add_filing(store, row.id, "change", field, old, new_value, when, note, actor)
     return _require(store, platform, new_value if field == "account_id" else account_id)
 
 
@@ -447,10 +451,10 @@ def close_account(store: Store, platform: str, account_id: str, *, closed_date: 
     when = _date(closed_date) or date.today().isoformat()
     with store.transaction():
         row = _require(store, platform, account_id)
-        if row["status"] == "closed":
+        if row.status == "closed":
             raise RegistryError("账号已是注销状态")
-        stored.update(store, row["id"], {"status": "closed", "closed_date": when}, utcnow())
-        stored.add_filing(store, row["id"], "close", "status", "active", "closed", when, note, actor)
+        stored.update(store, row.id, {"status": "closed", "closed_date": when}, utcnow())
+        stored.add_filing(store, row.id, "close", "status", "active", "closed", when, note, actor)
 
 
 def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:
@@ -462,7 +466,7 @@ def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:
     for r in list_accounts(store):
         out = []
         for f in fields:
-            v = r.get(f)
+            v = getattr(r, f)
             if f == "platform":
                 v = PLATFORM_LABELS.get(v, v)
             elif f == "tier":
@@ -470,7 +474,7 @@ def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:
             elif f == "status":
                 v = "正常" if v == "active" else "已注销"
             out.append("" if v is None else v)
-        rv = latest.get(r["id"])
+        rv = latest.get(r.id)
         out += [rv.year, rv.label, rv.reviewed_date or "", rv.note or ""] if rv else ["", "", "", ""]
         rows.append(out)
     return header, rows

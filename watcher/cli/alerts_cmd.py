@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import UTC, datetime
 
@@ -38,8 +39,8 @@ def status_cmd(cfg: Config, as_json: bool) -> None:
     click.echo(f"已送达 {c.get('sent', 0)}，待发送 {c.get('pending', 0)}，失败 {c.get('failed', 0)}，"
                f"已免发 {c.get('suppressed', 0)}")
     if st["deliveries"]:
-        rows = [{**d, "status": DELIVERY_STATUS.get(d["status"], d["status"]),
-                 "next_attempt_at": local_time(d.get("next_attempt_at"))} for d in st["deliveries"]]
+        rows = [{**dataclasses.asdict(d), "status": DELIVERY_STATUS.get(d.status, d.status),
+                 "next_attempt_at": local_time(d.next_attempt_at)} for d in st["deliveries"]]
         table(rows, [("id", "ID"), ("status", "状态"), ("unit", "单位"), ("channel", "渠道"),
                                  ("attempts", "尝试"), ("next_attempt_at", "下次尝试"), ("last_error", "最近错误")])
 

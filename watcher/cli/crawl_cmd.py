@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -41,8 +42,8 @@ def crawl_cmd(cfg: Config, platform: str, mode: str, keyword: tuple[str, ...], a
         click.echo(str(e), err=True)
         sys.exit(2)
     for run in result.runs:
-        click.echo(f"  {run['target']}：{STATUS_LABELS.get(run['status'], run['status'])}，条目 {run['items']}"
-                   + (f"；{run['reason']}" if run.get("reason") else ""))
+        click.echo(f"  {run.target}：{STATUS_LABELS.get(run.status, run.status)}，条目 {run.items}"
+                   + (f"；{run.reason}" if run.reason else ""))
     click.echo(f"采集轮次 #{result.round_id} {catalog.label(platform)} {catalog.MODE_LABELS[mode]}："
                f"{STATUS_LABELS.get(result.status, result.status)}" + (f"；{result.reason}" if result.reason else ""))
     sys.exit(0 if result.status in ("ok", "partial") else 3)
@@ -95,7 +96,7 @@ def accounts_list(cfg: Config, verdict: str | None, platform: str | None, as_jso
     if as_json:
         echo_json(rows)
         return
-    table(rows, [("platform", "平台"), ("account_id", "账号ID"), ("name", "名称"), ("verdict", "判定"),
+    table([dataclasses.asdict(r) for r in rows], [("platform", "平台"), ("account_id", "账号ID"), ("name", "名称"), ("verdict", "判定"),
                  ("score", "分数"), ("unit", "单位")])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -66,10 +67,9 @@ def list_cmd(cfg: Config, platform: str | None, unit: str | None, status: str | 
     if as_json:
         echo_json(rows)
         return
-    for r in rows:
-        r["platform_label"] = PLATFORM_LABELS.get(r["platform"], r["platform"])
-        r["status_label"] = "正常" if r["status"] == "active" else "已注销"
-    table(rows, [("platform_label", "平台"), ("account_name", "账号名称"), ("account_id", "账号ID"),
+    table([{**dataclasses.asdict(r), "platform_label": PLATFORM_LABELS.get(r.platform, r.platform),
+            "status_label": "正常" if r.status == "active" else "已注销"} for r in rows],
+          [("platform_label", "平台"), ("account_name", "账号名称"), ("account_id", "账号ID"),
                  ("unit", "开设单位"), ("tier", "级别"), ("status_label", "状态")])
     click.echo(f"共 {len(rows)} 个账号")
 
@@ -86,18 +86,18 @@ def show_cmd(cfg: Config, platform: str, account_id: str, as_json: bool) -> None
         if row is None:
             click.echo(f"台账中没有 {PLATFORM_LABELS[platform]} 账号ID {account_id}", err=True)
             sys.exit(1)
-        history = reg.filings_for(store, row["id"])
-        yearly = reviews.reviews_of(store, row["id"])
+        history = reg.filings_for(store, row.id)
+        yearly = reviews.reviews_of(store, row.id)
     if as_json:
-        echo_json({**row, "filings": history, "reviews": [vars(r) | {"label": r.label} for r in yearly]})
+        echo_json({**dataclasses.asdict(row), "filings": history, "reviews": [vars(r) | {"label": r.label} for r in yearly]})
         return
     for field, headers in reg.FIELDS.items():
-        if row.get(field) not in (None, ""):
-            click.echo(f"{headers[0]}：{row[field]}")
+        if getattr(row, field) not in (None, ""):
+            click.echo(f"{headers[0]}：{getattr(row, field)}")
     click.echo("备案历史：")
     for f in history:
-        what = f"{f['field']}：{f['old_value']} → {f['new_value']}" if f["field"] else ""
-        click.echo(f"  {f['filed_date']}  {f['kind']}  {what}  {f['note'] or ''}".rstrip())
+        what = f"{f.field}：{f.old_value} → {f.new_value}" if f.field else ""
+        click.echo(f"  {f.filed_date}  {f.kind}  {what}  {f.note or ''}".rstrip())
     click.echo("年审：" + ("" if yearly else "无记录"))
     for r in yearly:
         click.echo(f"  {r.year}  {r.label}  {r.reviewed_date or ''}  {r.note or ''}".rstrip())
@@ -207,9 +207,9 @@ def review_cmd(cfg: Config, platform: str | None, account_id: str | None, unit: 
                 sys.exit(1)
             rows = [row]
         with store.transaction():  # a unit's accounts all together, or none
-            done = [reviews.set_review(store, r["id"], year, code, reviewed_date=when, note=note) for r in rows]
+            done = [reviews.set_review(store, r.id, year, code, reviewed_date=when, note=note) for r in rows]
     for r, rv in zip(rows, done, strict=True):
-        click.echo(f"已记录：{r['account_name']} {year} 年审 {rv.label}（{rv.reviewed_date}）")
+        click.echo(f"已记录：{r.account_name} {year} 年审 {rv.label}（{rv.reviewed_date}）")
 
 
 @registry_group.command("reviews")
@@ -224,9 +224,9 @@ def reviews_cmd(cfg: Config, year: int, unit: str | None, as_json: bool) -> None
         by_id = reviews.reviews_for_year(store, year)
     out = []
     for r in rows:
-        rv = by_id.get(r["id"])
-        out.append({"platform": r["platform"], "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"]),
-                    "account_name": r["account_name"], "account_id": r["account_id"], "unit": r["unit"],
+        rv = by_id.get(r.id)
+        out.append({"platform": r.platform, "platform_label": PLATFORM_LABELS.get(r.platform, r.platform),
+                    "account_name": r.account_name, "account_id": r.account_id, "unit": r.unit,
                     "status": rv.status if rv else "pending", "status_label": rv.label if rv else "未提交",
                     "date": rv.reviewed_date if rv else "", "note": rv.note if rv else ""})
     if as_json:

@@ -13,7 +13,6 @@ from watcher.config import Config, parse_duration
 from watcher.periods import active_periods
 from watcher.rounds import scans
 from watcher.rounds.records import reap_orphans
-from watcher.store import loads
 from watcher.store import periods as manual_periods
 from watcher.store import scans as scan_requests
 
@@ -74,15 +73,15 @@ def _follow(cfg: Config, rid: int) -> None:
     while True:
         with open_store(cfg) as store:
             row = scan_requests.get(store, rid)
-        if row is None or row["status"] in ("done", "failed"):
-            ok = row is not None and row["status"] == "done"
-            click.echo(f"扫描 #{rid} {'完成' if ok else '失败'}：{scans.describe(loads(row['summary'], {}) if row else {})}")
+        if row is None or row.status in ("done", "failed"):
+            ok = row is not None and row.status == "done"
+            click.echo(f"扫描 #{rid} {'完成' if ok else '失败'}：{scans.describe(row.summary if row else {})}")
             return
-        prog = loads(row["progress"], {})
-        state = (row["status"], prog.get("done"), prog.get("current"))
+        prog = row.progress
+        state = (row.status, prog.get("done"), prog.get("current"))
         if state != last:
             last = state
-            if row["status"] == "queued":
+            if row.status == "queued":
                 click.echo(f"扫描 #{rid} 排队中：守护进程几秒内开始（前面还有 {_ahead(cfg, rid)} 个手动扫描）")
             elif prog:
                 show(prog.get("done", 0), prog.get("total", 0), prog.get("current", ""))

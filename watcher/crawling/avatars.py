@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,7 @@ from loguru import logger
 from watcher.config import Config
 from watcher.store import Store
 from watcher.store import accounts as stored_accounts
+from watcher.store.accounts import Account
 
 MAX_BYTES = 2 * 1024 * 1024
 EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
@@ -59,21 +61,23 @@ def fetch_by_content(cfg: Config, url: str, client: httpx.Client) -> Path | None
     return path
 
 
-def download_missing(cfg: Config, store: Store, accounts: list[dict]) -> int:
-    """Fill ``avatar_path`` for accounts with an avatar URL and no cached file."""
+def download_missing(cfg: Config, store: Store, accounts: list[Account]) -> list[Account]:
+    """Fill ``avatar_path`` for accounts with an avatar URL and no cached file: stored, and in
+    the accounts returned (the same accounts, in the same order)."""
     if not (cfg.matching.download_avatars and cfg.school.logos):
-        return 0
-    done = 0
+        return accounts
+    out = []
     with httpx.Client(timeout=10, follow_redirects=True, headers={"User-Agent": "Mozilla/5.0"}) as client:
         for a in accounts:
-            url = a.get("avatar_url")
-            if not url or (a.get("avatar_path") and (cfg.data_path / a["avatar_path"]).exists()):
+            url = a.avatar_url
+            if not url or (a.avatar_path and (cfg.data_path / a.avatar_path).exists()):
+                out.append(a)
                 continue
             path = fetch(cfg, url, client)
             if path is None:
+                out.append(a)
                 continue
             rel = str(path.relative_to(cfg.data_path))
-            a["avatar_path"] = rel
-            stored_accounts.set_avatar_path(store, a["platform"], a["account_id"], rel)
-            done += 1
-    return done
+            stored_accounts.set_avatar_path(store, a.platform, a.account_id, rel)
+            out.append(replace(a, avatar_path=rel))
+    return out

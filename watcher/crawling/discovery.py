@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from loguru import logger
 
 from watcher import findings, registry
@@ -11,6 +9,7 @@ from watcher.config import Config
 from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store
 from watcher.store import accounts as stored_accounts
+from watcher.store.accounts import Account
 from watcher.store.findings import record
 from watcher.store.rules import name_rules
 from watcher.watch.avatars import avatar_key
@@ -21,26 +20,26 @@ def matcher_for(cfg: Config, store: Store) -> Matcher:
                                name_rules(store))
 
 
-def judge(cfg: Config, store: Store, accounts: list[dict[str, Any]], run_id: int | None = None,
+def judge(cfg: Config, store: Store, accounts: list[Account], run_id: int | None = None,
           matcher: Matcher | None = None) -> dict[str, int]:
     matcher = matcher or matcher_for(cfg, store)
     counts = {"registered": 0, "suspect": 0, "clear": 0}
     candidates = []
     for a in accounts:
-        avatar = cfg.data_path / a["avatar_path"] if a.get("avatar_path") else None
-        candidates.append(Candidate(str(a["platform"]), str(a["account_id"]), a["name"] or "", a["bio"] or "",
+        avatar = cfg.data_path / a.avatar_path if a.avatar_path else None
+        candidates.append(Candidate(a.platform, a.account_id, a.name or "", a.bio or "",
                                     str(avatar) if avatar and avatar.exists() else None))
     for a, r in zip(accounts, _judge_all(matcher, candidates), strict=True):
         if r is None:
             continue  # logged; the account keeps its previous verdict and is judged again next run
         counts[r.verdict] += 1
         with store.transaction():
-            stored_accounts.set_verdict(store, a["platform"], a["account_id"], verdict=r.verdict, score=r.score,
+            stored_accounts.set_verdict(store, a.platform, a.account_id, verdict=r.verdict, score=r.score,
                                         matched=r.matched, unit=r.unit, reasons=list(r.reasons), algo=r.algo)
             if r.verdict == "suspect":
                 record(store, findings.impersonation(
                     a, verdict_unit=r.unit, reasons=list(r.reasons), score=r.score, matched=r.matched,
-                    office=r.office, algo=r.algo, avatar=avatar_key(a.get("avatar_url")), run_id=run_id))
+                    office=r.office, algo=r.algo, avatar=avatar_key(a.avatar_url), run_id=run_id))
     return counts
 
 
@@ -59,10 +58,9 @@ def _judge_all(matcher: Matcher, candidates: list[Candidate]) -> list[MatchResul
 
 
 def analyse_run(cfg: Config, store: Store, run_id: int) -> dict[str, int]:
-    accounts = stored_accounts.seen_by_run(store, run_id)
     from watcher.crawling.avatars import download_missing
 
-    download_missing(cfg, store, accounts)
+    accounts = download_missing(cfg, store, stored_accounts.seen_by_run(store, run_id))
     return judge(cfg, store, accounts, run_id)
 
 

@@ -251,8 +251,8 @@ def _drive(cfg: Config, state: RemoteRound, mode: str, stop: threading.Event | N
     sink, fleet = state.sink, state.fleet
     label = catalog.label(sink.platform)
     state.reap()
-    dropped = fleet.drop_stale(sink.platform, lambda rid: (records.get_round(sink.store, rid) or {}).get("status")
-                               == "running")
+    dropped = fleet.drop_stale(sink.platform, lambda rid: (rnd := records.get_round(sink.store, rid)) is not None
+                               and rnd.status == "running")
     if dropped:
         logger.warning("{}：队列中有 {} 个目标属于已结束的轮次（上次服务被强制终止），已丢弃", label, dropped)
     state.push(list(state.targets.values()), mode)

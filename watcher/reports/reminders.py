@@ -27,6 +27,7 @@ from watcher.config import ChannelConfig, Config
 from watcher.reports import calendar, influence
 from watcher.schedule import ScheduledJob
 from watcher.store import Store, reviews
+from watcher.store.registry import RegistryAccount
 
 GRACE = timedelta(days=28)  # weekly reminders go on this long after the deadline
 
@@ -47,11 +48,11 @@ def _mailboxes(cfg: Config, unit: str) -> tuple[list[ChannelConfig], str | None]
     return via, f"（{unit}未配置邮箱，本通知发至{central.name if central else '宣传部'}，请转交）"
 
 
-def _accounts_text(rows: list[dict[str, object]], statuses: dict[int, reviews.Review]) -> list[str]:
+def _accounts_text(rows: list[RegistryAccount], statuses: dict[int, reviews.Review]) -> list[str]:
     out = []
     for r in rows:
-        rv = statuses.get(int(r["id"]))  # type: ignore[call-overload]
-        out.append(f"  - {catalog.label(str(r['platform']))}「{r['account_name']}」（{r['account_id']}）："
+        rv = statuses.get(r.id)
+        out.append(f"  - {catalog.label(r.platform)}「{r.account_name}」（{r.account_id}）："
                    f"{rv.label if rv else '未提交'}")
     return out
 
@@ -76,10 +77,10 @@ def _send(cfg: Config, store: Store, sender: Sender, kind: str, unit: str, year:
     return True
 
 
-def _by_unit(store: Store) -> dict[str, list[dict[str, object]]]:
-    units: dict[str, list[dict[str, object]]] = {}
+def _by_unit(store: Store) -> dict[str, list[RegistryAccount]]:
+    units: dict[str, list[RegistryAccount]] = {}
     for r in registry.active_accounts(store):
-        units.setdefault(r["unit"], []).append(r)
+        units.setdefault(r.unit, []).append(r)
     return units
 
 
@@ -100,7 +101,7 @@ def review_mail(cfg: Config, store: Store, today: date, sender: Sender | None = 
             counts["notices"] += _send(cfg, store, sender, "notice", unit, year, "notice",
                                        f"【年审通知】{unit} {year} 年度新媒体账号年审（截止 {deadline.isoformat()}）",
                                        lines)
-        pending = [r for r in rows if (rv := statuses.get(int(r["id"]))) is None or rv.status == "pending"]  # type: ignore[call-overload]
+        pending = [r for r in rows if (rv := statuses.get(r.id)) is None or rv.status == "pending"]
         if (pending and today.isoweekday() == cfg.review.reminder_weekday and today >= notice + timedelta(days=7)):
             week = f"{today.isocalendar().year}-W{today.isocalendar().week:02d}"
             late = "已逾期" if today > deadline else f"截止 {deadline.isoformat()}"

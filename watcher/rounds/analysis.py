@@ -31,12 +31,12 @@ def after_target(cfg: Config, store: Store, mode: str, run_id: int) -> None:
             # A mention's author is judged like a discovered account: "北理工招生办" posting
             # about the school is an impersonation lead.
             discovery.analyse_run(cfg, store, run_id)
-        elif mode == "timeline" and run["status"] in ("ok", "gone"):
+        elif mode == "timeline" and run.status in ("ok", "gone"):
             # No check from inside the analysis: missing posts become pending; the round checks
             # them itself once every timeline is in (:func:`checks_due`) and confirms at its end.
             analyze.analyse_timeline(cfg, store, run_id)
     except Exception:  # noqa: BLE001 - one target's analysis must not cost the round
-        logger.exception("分析采集 #{}（{}）时出错，已跳过", run_id, run["target"])
+        logger.exception("分析采集 #{}（{}）时出错，已跳过", run_id, run.target)
 
 
 def checks_due(store: Store, platform: str, account: str) -> list[str]:
@@ -45,7 +45,7 @@ def checks_due(store: Store, platform: str, account: str) -> list[str]:
     platform's page needs it (:attr:`spiders.catalog.Platform.check_by`)."""
     by_url = catalog.get(platform).check_by == "url"
     rows = analyze.due_pending(store, platform, account, limit=analyze.CONFIRM_LIMIT)
-    return [(p["url"] if by_url and p["url"] else p["post_id"]) for p in rows]
+    return [(p.url if by_url and p.url else p.post_id) for p in rows]
 
 
 def confirm_checked(cfg: Config, store: Store, platform: str, account: str, answers: dict[str, bool | None],

@@ -36,6 +36,7 @@ from watcher.rounds import records
 from watcher.rounds.gate import GATE, Pass, Waiting
 from watcher.rounds.process import payload
 from watcher.store import Store
+from watcher.store.rounds import CrawlRun
 
 STOP_GRACE_SECONDS = 20.0
 Progress = Callable[[int, int], None]
@@ -53,12 +54,12 @@ class RoundResult:
     mode: str
     status: str
     reason: str | None
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[CrawlRun] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for r in self.runs:
-            out[r["status"]] = out.get(r["status"], 0) + 1
+            out[r.status] = out.get(r.status, 0) + 1
         return out
 
 
@@ -168,12 +169,13 @@ def _finish(cfg: Config, round_id: int, platform: str, mode: str, why: str | Non
         else:
             records.close_unfinished(store, round_id, "failed", "采集进程结束时没有给出结果")
         runs = records.round_runs(store, round_id)
-        rnd = records.get_round(store, round_id) or {}
-        halted = (rnd.get("details") or {}).get("halted")
+        rnd = records.get_round(store, round_id)
+        details = rnd.details if rnd else {}
+        halted = details.get("halted")
         status, reason = records.summarize(runs, halted)
-        records.close_round(store, round_id, status, reason, rnd.get("details") or {})
-        tried = [r for r in runs if not (r["reason"] or "").startswith("本轮因平台受阻提前结束")]
-        refused = bool(halted) or (bool(tried) and all(r["status"] == "blocked" for r in tried))
+        records.close_round(store, round_id, status, reason, details)
+        tried = [r for r in runs if not (r.reason or "").startswith("本轮因平台受阻提前结束")]
+        refused = bool(halted) or (bool(tried) and all(r.status == "blocked" for r in tried))
         if status != "interrupted":
             records.after_round(store, platform, status, reason, round_id, refused=refused)
         runs = records.round_runs(store, round_id)
@@ -184,7 +186,8 @@ def _finish(cfg: Config, round_id: int, platform: str, mode: str, why: str | Non
 
 
 def run_one(cfg: Config, platform: str, mode: str, value: str, post: str | None = None,
-            **kwargs: Any) -> dict[str, Any]:
-    """A round of one target (a keyword, an account or a post); returns that target's run."""
+            **kwargs: Any) -> CrawlRun | None:
+    """A round of one target (a keyword, an account or a post); returns that target's run (None
+    when the round had none)."""
     result = run_round(cfg, platform, mode, [Target.for_mode(mode, value, post)], **kwargs)
-    return result.runs[0] if result.runs else {}
+    return result.runs[0] if result.runs else None

@@ -35,7 +35,7 @@ def watch_targets(cfg: Config, store: Store, platform: str) -> list[str]:
     info = catalog.get(platform)
     if info.watch == "sites":
         return [s["id"] for s in cfg.platform(platform).sites]
-    accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+    accounts = [a.account_id for a in registry.active_accounts(store) if a.platform == platform]
     if info.watch == "registered_or_school" and not accounts:
         accounts = list(cfg.school.names.full)
     return accounts
@@ -92,7 +92,7 @@ COMMENT_DAYS = 3
 def comment_targets(cfg: Config, store: Store, platform: str) -> list[Target]:
     """The registered accounts' posts of the last few days: complaints about a unit surface
     first in the comments under its own posts."""
-    accounts = [a["account_id"] for a in registry.active_accounts(store) if a["platform"] == platform]
+    accounts = [a.account_id for a in registry.active_accounts(store) if a.platform == platform]
     since = (datetime.now(UTC) - timedelta(days=COMMENT_DAYS)).isoformat()
     posts = mentions_store.recent_account_posts(store, platform, accounts, since, COMMENT_POSTS)
     return [Target.for_mode("comments", account, post) for account, post in posts]

@@ -20,6 +20,8 @@ from watcher.store import findings as stored_findings
 from watcher.store.findings import record, set_status
 from watcher.store.rounds import (
     DONE,
+    CrawlRun,
+    LatestRound,
     PlatformState,
     close_round,
     close_run,
@@ -55,31 +57,27 @@ COOLDOWN_FIRST = timedelta(minutes=15)
 COOLDOWN_MAX = timedelta(hours=6)
 
 
-def summarize(runs: list[dict[str, Any]], halted: str | None = None) -> tuple[str, str | None]:
+def summarize(runs: list[CrawlRun], halted: str | None = None) -> tuple[str, str | None]:
     """A round's status from its runs' statuses."""
-    statuses = [r["status"] for r in runs]
+    statuses = [r.status for r in runs]
     if not statuses:
         return "ok", None
     if "interrupted" in statuses:
-        return "interrupted", next(r["reason"] for r in runs if r["status"] == "interrupted")
+        return "interrupted", next(r.reason for r in runs if r.status == "interrupted")
     if halted:
         return "blocked", halted
     if all(s in ("ok", "gone") for s in statuses):
         return "ok", None
     bad = [s for s in statuses if s not in ("ok", "gone")]
     if len(bad) == len(statuses) and len(set(bad)) == 1:
-        return bad[0], next(r["reason"] for r in runs if r["status"] == bad[0])
+        return bad[0], next(r.reason for r in runs if r.status == bad[0])
     counts = {s: statuses.count(s) for s in dict.fromkeys(statuses)}
     return "partial", "；".join(f"{STATUS_LABELS[s]} {n}" for s, n in counts.items())
 
 
-def latest_per_platform(store: Store) -> list[dict[str, Any]]:
+def latest_per_platform(store: Store) -> list[LatestRound]:
     """The last round of every platform, with its cool-down, for the dashboard and the CLI."""
-    rows = latest_rounds(store)
-    now = datetime.now(UTC)
-    for r in rows:
-        r["cooling"] = bool(r["cooldown_until"]) and datetime.fromisoformat(r["cooldown_until"]) > now
-    return rows
+    return latest_rounds(store)
 
 
 def reap_orphans(store: Store) -> int:

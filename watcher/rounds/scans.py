@@ -23,9 +23,10 @@ from watcher.rounds import records
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import scan_rounds
 from watcher.schedule import ScheduledJob
-from watcher.store import Store, loads, utcnow
+from watcher.store import Store, utcnow
 from watcher.store import findings as stored_findings
 from watcher.store import scans as scan_requests
+from watcher.store.scans import ScanRequest
 
 Progress = Callable[[int, int, str], None]
 
@@ -34,14 +35,14 @@ def enqueue(store: Store, params: dict[str, Any], requested_by: str = "cli") -> 
     return scan_requests.enqueue(store, params, requested_by)
 
 
-def claim(store: Store, request_id: int | None = None) -> dict[str, Any] | None:
+def claim(store: Store, request_id: int | None = None) -> ScanRequest | None:
     return scan_requests.claim(store, request_id)
 
 
-def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = None,
+def execute(cfg: Config, request: ScanRequest, progress: Progress | None = None,
             stop: threading.Event | None = None) -> dict[str, Any]:
     """Run the rounds a request stands for; progress counts targets (accounts, keywords) done."""
-    params = loads(request["params"], {})
+    params = request.params
     with Store.open(cfg.db_path) as store:
         rounds = scan_rounds(cfg, store, params)
     since = utcnow()
@@ -52,12 +53,12 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
         label = f"{catalog.label(platform)}{catalog.MODE_LABELS[mode]}"
 
         def report(n: int, _total: int, label: str = label, offset: int = done) -> None:
-            _progress(cfg, request["id"], offset + n, total, label)
+            _progress(cfg, request.id, offset + n, total, label)
             if progress:
                 progress(offset + n, total, label)
 
         def waiting(why: str, label: str = label, offset: int = done) -> None:
-            _progress(cfg, request["id"], offset, total, f"{label}：{why}")
+            _progress(cfg, request.id, offset, total, f"{label}：{why}")
             if progress:
                 progress(offset, total, f"{label}：{why}")
 
@@ -65,23 +66,23 @@ def execute(cfg: Config, request: dict[str, Any], progress: Progress | None = No
         if stop is not None and stop.is_set():
             break
         try:
-            result = run_round(cfg, platform, mode, targets, scan_request_id=request["id"], progress=report, stop=stop,
+            result = run_round(cfg, platform, mode, targets, scan_request_id=request.id, progress=report, stop=stop,
                                waiting=waiting)
         except RoundError as e:
-            logger.warning("扫描 #{}：{}", request["id"], e)
+            logger.warning("扫描 #{}：{}", request.id, e)
             continue
         for status, n in result.counts().items():
             results[status] = results.get(status, 0) + n
         done += len(targets)
-        _progress(cfg, request["id"], done, total, label)
+        _progress(cfg, request.id, done, total, label)
     with Store.open(cfg.db_path) as store:
         summary = {"crawls": total, "rounds": len(rounds), "runs": results,
-                   "findings": stored_findings.made_by_scan(store, request["id"], since, except_kind="crawl_blocked")}
+                   "findings": stored_findings.made_by_scan(store, request.id, since, except_kind="crawl_blocked")}
         failed = sum(n for s, n in results.items() if s not in ("ok", "gone"))
-        scan_requests.finish(store, request["id"], "done" if failed < total or not total else "failed", summary)
+        scan_requests.finish(store, request.id, "done" if failed < total or not total else "failed", summary)
     if progress:
         progress(total, total, "完成")
-    logger.info("扫描 #{} 完成：{}", request["id"], summary)
+    logger.info("扫描 #{} 完成：{}", request.id, summary)
     return summary
 
 

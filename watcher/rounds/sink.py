@@ -112,7 +112,7 @@ class RoundSink:
             return []  # the platform refused us this round: no checks until it cools down
         targets = []
         for key, run_id in self.run_ids.items():
-            if (records.get_run(self.store, run_id) or {}).get("status") != "ok":
+            if (run := records.get_run(self.store, run_id)) is None or run.status != "ok":
                 continue
             account = self.targets[key].account or key
             for post in analysis.checks_due(self.store, self.platform, account):
@@ -136,7 +136,8 @@ class RoundSink:
         return sum(len(v) for v in self.answers.values())
 
     def stop_reason(self) -> str | None:
-        return (records.get_round(self.store, self.round_id) or {}).get("stop_reason")
+        rnd = records.get_round(self.store, self.round_id)
+        return rnd.stop_reason if rnd else None
 
     def close(self, key: str, status: str, reason: str) -> None:
         """Close a target the crawl left unfinished (never a post check: those have no run)."""

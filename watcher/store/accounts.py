@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from spiders.items import DiscoveredAccount, ProfileSnapshot
@@ -77,6 +79,75 @@ LEGACY: dict[LegacyStep, Migration] = {
 MIGRATIONS: list[Migration] = []
 
 
+@dataclass(frozen=True)
+class Account:
+    """A discovered account (one a discovery crawl found) and its verdict, ``reasons`` decoded;
+    ``raw`` stays the platform's record as stored (JSON text)."""
+
+    platform: str
+    account_id: str
+    first_seen: str
+    last_seen: str
+    name: str | None = None
+    bio: str | None = None
+    avatar_url: str | None = None
+    avatar_path: str | None = None
+    verified: int | None = None
+    verified_type: str | None = None
+    verified_reason: str | None = None
+    followers: int | None = None
+    profile_url: str | None = None
+    keyword: str | None = None
+    verdict: str | None = None
+    score: int | None = None
+    matched: str | None = None
+    unit: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    match_algo: str | None = None
+    raw: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Account:
+        values = {f: row[f] for f in _ACCOUNT_FIELDS}
+        values["reasons"] = loads(row["reasons"], [])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A watched account's profile as one crawl saw it (``status`` 'gone' when the platform said
+    the account no longer exists); ``raw`` stays the platform's record as stored (JSON text)."""
+
+    id: int
+    platform: str
+    account_id: str
+    crawl_run_id: int | None
+    taken_at: str
+    name: str | None
+    bio: str | None
+    avatar_url: str | None
+    avatar_sha256: str | None
+    verified: int | None
+    verified_reason: str | None
+    followers: int | None
+    following: int | None
+    posts_count: int | None
+    status: str
+    raw_sha256: str | None
+    raw: str | None
+    avatar_phash: str | None
+    avatar_path: str | None
+    analysed_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Snapshot:
+        return cls(**{f: row[f] for f in _SNAPSHOT_FIELDS})
+
+
+_ACCOUNT_FIELDS = tuple(f.name for f in fields(Account))
+_SNAPSHOT_FIELDS = tuple(f.name for f in fields(Snapshot))
+
+
 def save_account(store: Database, a: DiscoveredAccount, run_id: int | None) -> None:
     now = utcnow()
     store.conn.execute(
@@ -117,17 +188,19 @@ def latest_name(store: Database, platform: str, account_id: str) -> str | None:
                         "ORDER BY id DESC LIMIT 1", [platform, account_id])
 
 
-def snapshot_of_run(store: Database, run_id: int, platform: str, account_id: str) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM profile_snapshots WHERE crawl_run_id = ? AND platform = ? AND account_id = ? "
+def snapshot_of_run(store: Database, run_id: int, platform: str, account_id: str) -> Snapshot | None:
+    row = store.one("SELECT * FROM profile_snapshots WHERE crawl_run_id = ? AND platform = ? AND account_id = ? "
                      "ORDER BY id DESC LIMIT 1", [run_id, platform, account_id])
+    return Snapshot.from_row(row) if row else None
 
 
-def analysed_before(store: Database, platform: str, account_id: str, snapshot_id: int) -> dict[str, Any] | None:
+def analysed_before(store: Database, platform: str, account_id: str, snapshot_id: int) -> Snapshot | None:
     """The baseline of a comparison: the newest analysed 'ok' snapshot older than ``snapshot_id``."""
-    return store.one(
+    row = store.one(
         """SELECT * FROM profile_snapshots WHERE platform = ? AND account_id = ? AND status = 'ok'
            AND analysed_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1""",
         [platform, account_id, snapshot_id])
+    return Snapshot.from_row(row) if row else None
 
 
 def mark_analysed(store: Database, snapshot_id: int) -> None:
@@ -155,15 +228,15 @@ def unanalysed_timeline_runs(store: Database) -> list[int]:
 # -- discovered accounts and their verdicts --------------------------------------------------------
 
 
-def seen_by_run(store: Database, run_id: int) -> list[dict[str, Any]]:
+def seen_by_run(store: Database, run_id: int) -> list[Account]:
     """The discovered accounts run ``run_id`` saw (its matching works on exactly these)."""
-    return store.query(
+    return [Account.from_row(r) for r in store.query(
         """SELECT a.* FROM accounts a JOIN crawl_seen s ON s.platform = a.platform AND s.account_id = a.account_id
-           WHERE s.crawl_run_id = ?""", [run_id])
+           WHERE s.crawl_run_id = ?""", [run_id])]
 
 
-def unjudged(store: Database) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM accounts WHERE verdict IS NULL")
+def unjudged(store: Database) -> list[Account]:
+    return [Account.from_row(r) for r in store.query("SELECT * FROM accounts WHERE verdict IS NULL")]
 
 
 def set_verdict(store: Database, platform: str, account_id: str, *, verdict: str, score: int, matched: str | None,
@@ -181,22 +254,21 @@ def set_avatar_path(store: Database, platform: str, account_id: str, path: str) 
                            [path, platform, account_id])
 
 
-def list_discovered(store: Database, *, verdict: str | None = None, platform: str | None = None) -> list[dict[str, Any]]:
-    """Discovered accounts, best score first; ``reasons`` decoded."""
+def list_discovered(store: Database, *, verdict: str | None = None, platform: str | None = None) -> list[Account]:
+    """Discovered accounts, best score first."""
     clause, params = where({"verdict": verdict, "platform": platform})
-    rows = store.query(f"SELECT * FROM accounts{clause} ORDER BY score DESC, last_seen DESC", params)
-    for r in rows:
-        r["reasons"] = loads(r["reasons"], [])
-    return rows
+    return [Account.from_row(r) for r in
+            store.query(f"SELECT * FROM accounts{clause} ORDER BY score DESC, last_seen DESC", params)]
 
 
 def raw_profile(store: Database, platform: str, account_id: str) -> dict[str, Any] | None:
-    """The newest profile snapshot's platform record of a watched account."""
+    """The newest profile snapshot's platform record of a watched account (a JSON-ready dict:
+    evidence keeping writes it into the evidence file as is)."""
     return store.one("SELECT raw, taken_at FROM profile_snapshots WHERE platform = ? AND account_id = ? "
                      "ORDER BY id DESC LIMIT 1", [platform, account_id])
 
 
 def raw_account(store: Database, platform: str, account_id: str) -> dict[str, Any] | None:
-    """The platform record of a discovered account."""
+    """The platform record of a discovered account (a JSON-ready dict, as ``raw_profile``)."""
     return store.one("SELECT raw, name, bio, avatar_path, first_seen, last_seen FROM accounts "
                      "WHERE platform = ? AND account_id = ?", [platform, account_id])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
-from watcher.store.db import Database, loads
+from watcher.store.db import Database
+from watcher.store.findings import Finding
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -74,25 +77,69 @@ LEGACY: dict[LegacyStep, Migration] = {
 MIGRATIONS: list[Migration] = []
 
 
-def for_finding(store: Database, finding_id: int) -> list[dict[str, Any]]:
-    """What was sent (or not) about one finding: unit, channel, status, sent_at, last_error."""
-    return store.query("SELECT unit, channel, status, sent_at, last_error FROM deliveries WHERE finding_id = ?",
-                       [finding_id])
+@dataclass(frozen=True)
+class Delivery:
+    """One alert to one channel of one unit about one revision of a finding (``channel``: the
+    unit's id and the channel's place, see alerts.dispatch.channel_key)."""
+
+    id: int
+    finding_id: int | None
+    revision: int | None
+    unit: str
+    channel: str
+    dedupe_key: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    created_at: str
+    sent_at: str | None
+    role: str | None
+    purpose: str | None
+    confirmation: str | None
+    claimed_by: str | None
+    claimed_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Delivery:
+        return cls(**{f: row[f] for f in _DELIVERY_FIELDS})
+
+
+@dataclass(frozen=True)
+class UnfinishedDelivery:
+    """A delivery pending, being sent or failed, as ``watcher alerts status`` lists it, with its
+    finding's title (None: no finding)."""
+
+    id: int
+    finding_id: int | None
+    unit: str
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    title: str | None
+
+
+_DELIVERY_FIELDS = tuple(f.name for f in fields(Delivery))
+
+
+def for_finding(store: Database, finding_id: int) -> list[Delivery]:
+    """What was sent (or not) about one finding."""
+    return [Delivery.from_row(r) for r in store.query("SELECT * FROM deliveries WHERE finding_id = ? ORDER BY id",
+                                                      [finding_id])]
 
 
 # -- planning ------------------------------------------------------------------------------------
 
 
-def unplanned(store: Database, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Findings in ``statuses`` whose current revision has no plan yet; details decoded."""
-    rows = store.query(
+def unplanned(store: Database, statuses: tuple[str, ...]) -> list[Finding]:
+    """Findings in ``statuses`` whose current revision has no plan yet."""
+    return [Finding.from_row(r) for r in store.query(
         f"""SELECT f.* FROM findings f LEFT JOIN alert_plans p ON p.finding_id = f.id AND p.revision = f.revision
             WHERE p.finding_id IS NULL AND f.status IN ({','.join('?' * len(statuses))})""",
         list(statuses),
-    )
-    for f in rows:
-        f["details"] = loads(f["details"], {})
-    return rows
+    )]
 
 
 def add_plan(store: Database, finding_id: int, revision: int, planned_at: str, route: str) -> None:
@@ -111,13 +158,13 @@ def add(store: Database, *, finding_id: int, revision: int, unit: str, channel: 
     return cur.rowcount
 
 
-def open_without_escalation(store: Database, created_before: str) -> list[dict[str, Any]]:
+def open_without_escalation(store: Database, created_before: str) -> list[Finding]:
     """Findings still 'open' that were created before ``created_before`` and were never escalated."""
-    return store.query(
-        """SELECT f.id, f.revision, f.unit FROM findings f WHERE f.status = 'open' AND f.created_at <= ?
+    return [Finding.from_row(r) for r in store.query(
+        """SELECT f.* FROM findings f WHERE f.status = 'open' AND f.created_at <= ?
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.finding_id = f.id AND d.purpose = 'escalation')""",
         [created_before],
-    )
+    )]
 
 
 # -- sending: claim, then record the outcome --------------------------------------------------------
@@ -137,13 +184,14 @@ def requeue_claimed_before(store: Database, before: str, error: str) -> int:
     return cur.rowcount
 
 
-def claim_due(store: Database, token: str, now: str) -> list[dict[str, Any]]:
+def claim_due(store: Database, token: str, now: str) -> list[Delivery]:
     """One UPDATE moves every due pending delivery to 'sending' under ``token``; returns them."""
     with store.transaction():
         store.conn.execute(
             """UPDATE deliveries SET status = 'sending', claimed_by = ?, claimed_at = ?
                WHERE status = 'pending' AND next_attempt_at <= ?""", [token, now, now])
-    return store.query("SELECT * FROM deliveries WHERE status = 'sending' AND claimed_by = ? ORDER BY id", [token])
+    return [Delivery.from_row(r) for r in
+            store.query("SELECT * FROM deliveries WHERE status = 'sending' AND claimed_by = ? ORDER BY id", [token])]
 
 
 def release(store: Database, token: str, ids: list[int], **values: Any) -> None:
@@ -183,9 +231,9 @@ def counts(store: Database) -> dict[str, int]:
     return {r["status"]: r["n"] for r in store.query("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")}
 
 
-def unfinished(store: Database, limit: int = 200) -> list[dict[str, Any]]:
+def unfinished(store: Database, limit: int = 200) -> list[UnfinishedDelivery]:
     """Deliveries pending, being sent or failed, with their finding's title."""
-    return store.query(
+    return [UnfinishedDelivery(**r) for r in store.query(
         """SELECT d.id, d.finding_id, d.unit, d.channel, d.status, d.attempts, d.last_error, d.next_attempt_at, f.title
            FROM deliveries d LEFT JOIN findings f ON f.id = d.finding_id
-           WHERE d.status IN ('pending', 'sending', 'failed') ORDER BY d.status, d.next_attempt_at LIMIT ?""", [limit])
+           WHERE d.status IN ('pending', 'sending', 'failed') ORDER BY d.status, d.next_attempt_at LIMIT ?""", [limit])]

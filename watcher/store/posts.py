@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from spiders.items import Post, PostCheck
@@ -71,6 +73,74 @@ LEGACY: dict[LegacyStep, Migration] = {
 MIGRATIONS: list[Migration] = []
 
 
+@dataclass(frozen=True)
+class TimelinePost:
+    """A post of a watched account as stored: ``status`` is live, pending (missing from a
+    complete crawl, waiting for the platform to say) or deleted; ``raw`` stays the platform's
+    record as stored (JSON text)."""
+
+    platform: str
+    post_id: str
+    account_id: str
+    text: str | None
+    created_at: str | None
+    reposts: int | None
+    comments: int | None
+    likes: int | None
+    url: str | None
+    text_sha256: str | None
+    first_seen: str
+    last_seen: str
+    last_crawl_run_id: int | None
+    status: str
+    raw: str | None
+    seen_rank: int | None
+    missing_since: str | None
+    next_check_at: str | None
+    check_attempts: int
+    last_check_at: str | None
+    last_check_reason: str | None
+    present_checked_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> TimelinePost:
+        return cls(**{f: row[f] for f in _POST_FIELDS})
+
+
+@dataclass(frozen=True)
+class PostVersion:
+    """One text a post had, with when analysis compared it (``reported_at``; None: not yet)."""
+
+    id: int
+    platform: str
+    post_id: str
+    seen_at: str
+    text: str | None
+    text_sha256: str
+    reported_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PostVersion:
+        return cls(**{f: row[f] for f in _VERSION_FIELDS})
+
+
+@dataclass(frozen=True)
+class UnreportedVersion:
+    """A post whose current text analysis has not compared yet: the post's own columns and that
+    version's (``version_id``, ``text``, ``text_sha256``)."""
+
+    post_id: str
+    url: str | None
+    created_at: str | None
+    version_id: int
+    text: str | None
+    text_sha256: str
+
+
+_POST_FIELDS = tuple(f.name for f in fields(TimelinePost))
+_VERSION_FIELDS = tuple(f.name for f in fields(PostVersion))
+
+
 def save_post(store: Database, p: Post, run_id: int | None) -> None:
     """A post seen on a timeline: stored (its text kept as a version), and, if it was missing
     (待核实), back to live — seeing it is the best proof it was not deleted. ``seen_rank`` is its
@@ -109,18 +179,19 @@ def save_check(store: Database, c: PostCheck, run_id: int | None) -> None:
 # -- edits: versions not yet analysed --------------------------------------------------------------
 
 
-def unreported_versions(store: Database, platform: str, account_id: str) -> list[dict[str, Any]]:
+def unreported_versions(store: Database, platform: str, account_id: str) -> list[UnreportedVersion]:
     """The account's posts whose current text was never analysed, with that version's id."""
-    return store.query(
+    return [UnreportedVersion(**r) for r in store.query(
         """SELECT p.post_id, p.url, p.created_at, v.id AS version_id, v.text, v.text_sha256 FROM posts p
            JOIN post_versions v ON v.platform = p.platform AND v.post_id = p.post_id AND v.text_sha256 = p.text_sha256
-           WHERE p.platform = ? AND p.account_id = ? AND v.reported_at IS NULL""", [platform, account_id])
+           WHERE p.platform = ? AND p.account_id = ? AND v.reported_at IS NULL""", [platform, account_id])]
 
 
-def last_reported_version(store: Database, platform: str, post_id: str) -> dict[str, Any] | None:
-    return store.one(
-        """SELECT text, text_sha256 FROM post_versions WHERE platform = ? AND post_id = ? AND reported_at IS NOT NULL
+def last_reported_version(store: Database, platform: str, post_id: str) -> PostVersion | None:
+    row = store.one(
+        """SELECT * FROM post_versions WHERE platform = ? AND post_id = ? AND reported_at IS NOT NULL
            ORDER BY reported_at DESC, id DESC LIMIT 1""", [platform, post_id])
+    return PostVersion.from_row(row) if row else None
 
 
 def mark_version_reported(store: Database, version_id: int, at: str) -> None:
@@ -137,11 +208,11 @@ def last_created_in_run(store: Database, run_id: int, platform: str, account_id:
            AND created_at IS NOT NULL ORDER BY seen_rank DESC LIMIT 1""", [run_id, platform, account_id])
 
 
-def live_not_seen_by(store: Database, platform: str, account_id: str, run_id: int) -> list[dict[str, Any]]:
-    return store.query(
-        """SELECT post_id, created_at, last_seen, present_checked_at FROM posts WHERE platform = ? AND account_id = ?
+def live_not_seen_by(store: Database, platform: str, account_id: str, run_id: int) -> list[TimelinePost]:
+    return [TimelinePost.from_row(r) for r in store.query(
+        """SELECT * FROM posts WHERE platform = ? AND account_id = ?
            AND status = 'live' AND (last_crawl_run_id IS NULL OR last_crawl_run_id != ?)""",
-        [platform, account_id, run_id])
+        [platform, account_id, run_id])]
 
 
 def mark_pending(store: Database, platform: str, post_ids: list[str], at: str) -> None:
@@ -153,11 +224,11 @@ def mark_pending(store: Database, platform: str, post_ids: list[str], at: str) -
                 [at, at, platform, post_id])
 
 
-def due_pending(store: Database, platform: str, account_id: str, at: str, limit: int | None) -> list[dict[str, Any]]:
-    return store.query(
+def due_pending(store: Database, platform: str, account_id: str, at: str, limit: int | None) -> list[TimelinePost]:
+    return [TimelinePost.from_row(r) for r in store.query(
         """SELECT * FROM posts WHERE platform = ? AND account_id = ? AND status = 'pending'
            AND (next_check_at IS NULL OR next_check_at <= ?) ORDER BY missing_since, post_id LIMIT ?""",
-        [platform, account_id, at, -1 if limit is None else limit])
+        [platform, account_id, at, -1 if limit is None else limit])]
 
 
 def back_off(store: Database, platform: str, post_id: str, *, attempts: int, next_check_at: str, at: str,
@@ -192,6 +263,8 @@ def last_post_created(store: Database, platform: str, account_id: str) -> str | 
 
 
 def raw_post(store: Database, platform: str, post_id: str) -> dict[str, Any] | None:
+    """A post's platform record and what we saw of it (a JSON-ready dict: evidence keeping
+    writes it into the evidence file as is)."""
     return store.one("SELECT raw, text, url, first_seen, last_seen FROM posts WHERE platform = ? AND post_id = ?",
                      [platform, post_id])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from watcher.store.db import Database, utcnow, where
@@ -51,8 +53,69 @@ LEGACY: dict[LegacyStep, Migration] = {
 MIGRATIONS: list[Migration] = []
 
 
-def find(store: Database, platform: str, account_id: str) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM registry_accounts WHERE platform = ? AND account_id = ?", [platform, account_id])
+@dataclass(frozen=True)
+class RegistryAccount:
+    """One approved account in the registry (备案台账), as stored."""
+
+    id: int
+    platform: str
+    account_type: str | None
+    account_name: str
+    account_id: str
+    purpose: str | None
+    opened_date: str | None
+    unit: str
+    tier: int
+    head_name: str | None
+    head_title: str | None
+    head_phone: str | None
+    head_mobile: str | None
+    head_email: str | None
+    operator_name: str | None
+    operator_title: str | None
+    operator_phone: str | None
+    operator_mobile: str | None
+    operator_email: str | None
+    followers: int | None
+    status: str
+    registered_date: str | None
+    last_review_date: str | None
+    closed_date: str | None
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RegistryAccount:
+        return cls(**{f: row[f] for f in _ACCOUNT_FIELDS})
+
+
+@dataclass(frozen=True)
+class Filing:
+    """One filing (备案) about a registry account: its registration, a change or its closing."""
+
+    id: int
+    registry_id: int
+    kind: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    filed_date: str
+    note: str | None
+    actor: str | None
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Filing:
+        return cls(**{f: row[f] for f in _FILING_FIELDS})
+
+
+_ACCOUNT_FIELDS = tuple(f.name for f in fields(RegistryAccount))
+_FILING_FIELDS = tuple(f.name for f in fields(Filing))
+
+
+def find(store: Database, platform: str, account_id: str) -> RegistryAccount | None:
+    row = store.one("SELECT * FROM registry_accounts WHERE platform = ? AND account_id = ?", [platform, account_id])
+    return RegistryAccount.from_row(row) if row else None
 
 
 def insert(store: Database, values: dict[str, Any], now: str) -> int:
@@ -76,14 +139,16 @@ def add_filing(store: Database, registry_id: int, kind: str, field: str | None, 
 
 
 def list_accounts(store: Database, *, platform: str | None = None, unit: str | None = None,
-                  status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
+                  status: str | None = None, search: str | None = None) -> list[RegistryAccount]:
     clause, params = where({"platform": platform, "unit": unit, "status": status}, search=search,
                            search_columns=("account_name", "account_id", "unit"))
-    return store.query(f"SELECT * FROM registry_accounts{clause} ORDER BY tier, platform, account_name", params)
+    return [RegistryAccount.from_row(r) for r in
+            store.query(f"SELECT * FROM registry_accounts{clause} ORDER BY tier, platform, account_name", params)]
 
 
-def filings_for(store: Database, registry_id: int) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM filings WHERE registry_id = ? ORDER BY filed_date, id", [registry_id])
+def filings_for(store: Database, registry_id: int) -> list[Filing]:
+    return [Filing.from_row(r) for r in
+            store.query("SELECT * FROM filings WHERE registry_id = ? ORDER BY filed_date, id", [registry_id])]
 
 
 def units(store: Database) -> list[str]:

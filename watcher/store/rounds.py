@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,6 +110,81 @@ MIGRATIONS: list[Migration] = []
 DONE = ("ok", "partial", "blocked", "failed", "unreachable", "gone", "interrupted")
 
 
+@dataclass(frozen=True)
+class CrawlRun:
+    """One target's crawl within a round (``target``: its key, e.g. an account id or a keyword),
+    ``details`` decoded."""
+
+    id: int
+    platform: str
+    mode: str
+    target: str | None
+    status: str
+    reason: str | None
+    items: int
+    pid: int | None
+    scan_request_id: int | None
+    started_at: str
+    finished_at: str | None
+    details: dict[str, Any]
+    round_id: int | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> CrawlRun:
+        return cls(**{**{f: row[f] for f in _RUN_FIELDS}, "details": _details(row["details"])})
+
+
+@dataclass(frozen=True)
+class CrawlRound:
+    """One round: a platform crawled in one mode over a list of targets, ``details`` decoded."""
+
+    id: int
+    platform: str
+    mode: str
+    status: str
+    reason: str | None
+    targets: int
+    scan_request_id: int | None
+    pid: int | None
+    stop_reason: str | None
+    started_at: str
+    finished_at: str | None
+    details: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> CrawlRound:
+        return cls(**{**{f: row[f] for f in _ROUND_FIELDS}, "details": _details(row["details"])})
+
+
+@dataclass(frozen=True)
+class LatestRound(CrawlRound):
+    """A platform's last round with its platform's cool-down, for the dashboard and the CLI."""
+
+    cooldown_until: str | None = None
+    blocked_since: str | None = None
+    blocked_rounds: int | None = None
+    last_ok_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> LatestRound:
+        return cls(**{**{f: row[f] for f in _LATEST_FIELDS}, "details": _details(row["details"])})
+
+    @property
+    def cooling(self) -> bool:
+        """Whether the platform is cooling down right now."""
+        return bool(self.cooldown_until) and datetime.fromisoformat(self.cooldown_until or "") > datetime.now(UTC)
+
+
+def _details(value: str | None) -> dict[str, Any]:
+    parsed = loads(value, {})
+    return parsed if isinstance(parsed, dict) else {}
+
+
+_RUN_FIELDS = tuple(f.name for f in fields(CrawlRun))
+_ROUND_FIELDS = tuple(f.name for f in fields(CrawlRound))
+_LATEST_FIELDS = tuple(f.name for f in fields(LatestRound))
+
+
 def open_round(store: Database, platform: str, mode: str, targets: list[Target],
                scan_request_id: int | None = None) -> tuple[int, dict[str, int]]:
     """Record a round and one queued run per target; returns the round id and key → run id."""
@@ -154,25 +230,19 @@ def close_unfinished(store: Database, round_id: int, status: str, reason: str) -
     return cur.rowcount
 
 
-def get_run(store: Database, run_id: int) -> dict[str, Any] | None:
+def get_run(store: Database, run_id: int) -> CrawlRun | None:
     row = store.one("SELECT * FROM crawl_runs WHERE id = ?", [run_id])
-    if row:
-        row["details"] = loads(row["details"], {})
-    return row
+    return CrawlRun.from_row(row) if row else None
 
 
-def round_runs(store: Database, round_id: int) -> list[dict[str, Any]]:
-    rows = store.query("SELECT * FROM crawl_runs WHERE round_id = ? ORDER BY id", [round_id])
-    for r in rows:
-        r["details"] = loads(r["details"], {})
-    return rows
+def round_runs(store: Database, round_id: int) -> list[CrawlRun]:
+    return [CrawlRun.from_row(r) for r in store.query("SELECT * FROM crawl_runs WHERE round_id = ? ORDER BY id",
+                                                      [round_id])]
 
 
-def get_round(store: Database, round_id: int) -> dict[str, Any] | None:
+def get_round(store: Database, round_id: int) -> CrawlRound | None:
     row = store.one("SELECT * FROM crawl_rounds WHERE id = ?", [round_id])
-    if row:
-        row["details"] = loads(row["details"], {})
-    return row
+    return CrawlRound.from_row(row) if row else None
 
 
 def set_stop_reason(store: Database, round_id: int, why: str) -> None:
@@ -236,15 +306,12 @@ def upsert_state(store: Database, platform: str, **values: Any) -> None:
         [platform, *values.values()])
 
 
-def latest_rounds(store: Database) -> list[dict[str, Any]]:
+def latest_rounds(store: Database) -> list[LatestRound]:
     """The last round of every platform, with its platform's cool-down columns."""
-    rows = store.query(
+    return [LatestRound.from_row(r) for r in store.query(
         """SELECT r.*, s.cooldown_until, s.blocked_since, s.blocked_rounds, s.last_ok_at
            FROM crawl_rounds r JOIN (SELECT platform, MAX(id) AS id FROM crawl_rounds GROUP BY platform) m ON m.id = r.id
-           LEFT JOIN platform_state s ON s.platform = r.platform ORDER BY r.platform""")
-    for r in rows:
-        r["details"] = loads(r["details"], {})
-    return rows
+           LEFT JOIN platform_state s ON s.platform = r.platform ORDER BY r.platform""")]
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from watcher.store.db import Database, dumps, utcnow
+from watcher.store.db import Database, dumps, loads, utcnow
 from watcher.store.steps import LegacyStep, Migration, sql
 
 # This module's share of the steps recorded before the store package (see watcher.store.schema).
@@ -25,6 +27,33 @@ LEGACY: dict[LegacyStep, Migration] = {
 }
 # This module's own steps, recorded as component "scans".
 MIGRATIONS: list[Migration] = []
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """An on-demand scan (立即扫描), its JSON columns decoded: ``params`` what to scan,
+    ``progress`` the daemon's latest word on it, ``summary`` its result (empty until then)."""
+
+    id: int
+    params: dict[str, Any]
+    status: str
+    requested_by: str | None
+    requested_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: dict[str, Any]
+    summary: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ScanRequest:
+        return cls(id=row["id"], params=_object(row["params"]), status=row["status"], requested_by=row["requested_by"],
+                   requested_at=row["requested_at"], started_at=row["started_at"], finished_at=row["finished_at"],
+                   progress=_object(row["progress"]), summary=_object(row["summary"]))
+
+
+def _object(value: str | None) -> dict[str, Any]:
+    parsed = loads(value, {})
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def fail_orphaned(store: Database, live: set[int | None], error: str) -> int:
@@ -49,8 +78,9 @@ def enqueue(store: Database, params: dict[str, Any], requested_by: str) -> int:
     return int(cur.lastrowid)
 
 
-def get(store: Database, request_id: int) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM scan_requests WHERE id = ?", [request_id])
+def get(store: Database, request_id: int) -> ScanRequest | None:
+    row = store.one("SELECT * FROM scan_requests WHERE id = ?", [request_id])
+    return ScanRequest.from_row(row) if row else None
 
 
 def ahead_of(store: Database, request_id: int) -> int:
@@ -59,7 +89,7 @@ def ahead_of(store: Database, request_id: int) -> int:
                             [request_id]))
 
 
-def claim(store: Database, request_id: int | None = None) -> dict[str, Any] | None:
+def claim(store: Database, request_id: int | None = None) -> ScanRequest | None:
     """The oldest queued request (or ``request_id`` if still queued), now marked running."""
     with store.transaction():
         row = store.one("SELECT * FROM scan_requests WHERE status = 'queued'" + (" AND id = ?" if request_id else "")
@@ -68,7 +98,7 @@ def claim(store: Database, request_id: int | None = None) -> dict[str, Any] | No
             return None
         store.conn.execute("UPDATE scan_requests SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
                            [utcnow(), row["id"]])
-    return row
+    return ScanRequest.from_row(row)
 
 
 def finish(store: Database, request_id: int, status: str, summary: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,9 @@ from watcher import findings, registry, timefmt
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.periods import active_periods, local_tz
 from watcher.store import Store, accounts, posts, rounds
+from watcher.store.accounts import Snapshot
 from watcher.store.findings import record
+from watcher.store.posts import TimelinePost
 from watcher.watch import avatars
 
 PROFILE_FIELDS: dict[str, tuple[str, str]] = {
@@ -113,8 +115,8 @@ class _Account:
 
 def _account(store: Store, platform: str, account_id: str) -> _Account:
     reg = registry.find_account(store, platform, account_id)
-    name = accounts.latest_name(store, platform, account_id) or (reg or {}).get("account_name") or account_id
-    return _Account(platform, account_id, name, reg["unit"] if reg else None, reg["tier"] if reg else None)
+    name = accounts.latest_name(store, platform, account_id) or (reg.account_name if reg else None) or account_id
+    return _Account(platform, account_id, name, reg.unit if reg else None, reg.tier if reg else None)
 
 
 # -- one analysed run -----------------------------------------------------------------------------
@@ -126,9 +128,9 @@ def analyse_timeline(cfg: Config, store: Store, run_id: int, *, today: date | No
     """Analyse one ``ok`` (or ``gone``) timeline run of one account (``crawl_runs.target``). With a
     ``checker``, the account's due pending posts are then confirmed through it."""
     run = rounds.get_run(store, run_id)
-    if run is None or run["status"] not in ("ok", "gone") or run["mode"] != "timeline":
+    if run is None or run.status not in ("ok", "gone") or run.mode != "timeline" or run.target is None:
         return {}
-    return analyse_account(cfg, store, run["platform"], run["target"], run_id, today=today, checker=checker,
+    return analyse_account(cfg, store, run.platform, run.target, run_id, today=today, checker=checker,
                            now=now, fetch_avatar=fetch_avatar)
 
 
@@ -143,11 +145,11 @@ def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, r
     counts = {"profile_change": 0, "edit": 0, "pending": 0, "deletion": 0, "account_gone": 0}
     current = accounts.snapshot_of_run(store, run_id, platform, account_id)
 
-    if current and current["status"] == "gone":
+    if current and current.status == "gone":
         counts["account_gone"] += record(store, findings.account_gone(
             acc.platform, acc.account_id, acc.name, acc.unit, tier=acc.tier, since=today.isoformat(),
             run_id=run_id)).created
-        accounts.mark_analysed(store, current["id"])
+        accounts.mark_analysed(store, current.id)
         return counts
 
     if current:
@@ -164,17 +166,16 @@ def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, r
 # -- profile --------------------------------------------------------------------------------------
 
 
-def _avatar_image(store: Store, snap: dict[str, Any], baseline: dict[str, Any] | None,
-                  fetch: AvatarFetcher) -> dict[str, Any]:
+def _avatar_image(store: Store, snap: Snapshot, baseline: Snapshot | None, fetch: AvatarFetcher) -> Snapshot:
     """Give the snapshot its avatar's pHash and local copy: the baseline's when the URL names
     the same upload (no download), else a fresh download when possible."""
-    url = snap["avatar_url"]
-    if not url or snap.get("avatar_phash"):
+    url = snap.avatar_url
+    if not url or snap.avatar_phash:
         return snap
     path: str | None = None
     digest: str | None = None
-    if baseline and baseline.get("avatar_phash") and avatars.avatar_key(baseline["avatar_url"]) == avatars.avatar_key(url):
-        path, digest = baseline["avatar_path"], baseline["avatar_phash"]
+    if baseline and baseline.avatar_phash and avatars.avatar_key(baseline.avatar_url) == avatars.avatar_key(url):
+        path, digest = baseline.avatar_path, baseline.avatar_phash
     else:
         try:
             local = fetch(url)
@@ -185,15 +186,15 @@ def _avatar_image(store: Store, snap: dict[str, Any], baseline: dict[str, Any] |
             digest = avatars.phash(local)
             path = str(local)
     if digest:
-        accounts.set_avatar_image(store, snap["id"], digest, path)
-    return {**snap, "avatar_phash": digest, "avatar_path": path}
+        accounts.set_avatar_image(store, snap.id, digest, path)
+    return replace(snap, avatar_phash=digest, avatar_path=path)
 
 
-def _profile_changes(cfg: Config, store: Store, run_id: int, current: dict[str, Any], acc: _Account, today: date,
+def _profile_changes(cfg: Config, store: Store, run_id: int, current: Snapshot, acc: _Account, today: date,
                      fetch: AvatarFetcher) -> int:
-    if current["analysed_at"]:
+    if current.analysed_at:
         return 0  # analysed already (analysis may be asked twice for one run): nothing new
-    baseline = accounts.analysed_before(store, acc.platform, acc.account_id, current["id"])
+    baseline = accounts.analysed_before(store, acc.platform, acc.account_id, current.id)
     current = _avatar_image(store, current, baseline, fetch)
     made = 0
     if baseline is not None:
@@ -203,18 +204,18 @@ def _profile_changes(cfg: Config, store: Store, run_id: int, current: dict[str, 
                 continue
             identity, reasons, extra = change
             digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
-            old, new = baseline[col], current[col]
+            old, new = getattr(baseline, col), getattr(current, col)
             made += record(store, findings.profile_change(
-                acc.platform, acc.account_id, old_name=baseline["name"] or acc.name,
-                new_name=current["name"] or acc.name, unit=acc.unit, column=col, identity_digest=digest,
+                acc.platform, acc.account_id, old_name=baseline.name or acc.name,
+                new_name=current.name or acc.name, unit=acc.unit, column=col, identity_digest=digest,
                 field=field, label=label, old=old, new=new, changed_on=today.isoformat(), reasons=reasons,
                 extra=extra, run_id=run_id)).created
-    accounts.mark_analysed(store, current["id"])
+    accounts.mark_analysed(store, current.id)
     return made
 
 
-def _field_change(old: dict[str, Any], new: dict[str, Any], col: str) -> tuple[str, list[str], dict[str, Any]] | None:
-    a, b = old[col], new[col]
+def _field_change(old: Snapshot, new: Snapshot, col: str) -> tuple[str, list[str], dict[str, Any]] | None:
+    a, b = getattr(old, col), getattr(new, col)
     if b is None:
         return None  # the platform did not say this time: no conclusion
     if (a if a != "" else None) == (b if b != "" else None):
@@ -226,17 +227,17 @@ def _field_change(old: dict[str, Any], new: dict[str, Any], col: str) -> tuple[s
     return str(b), [f"{label}由「{a or '（空）'}」变为「{b or '（空）'}」"], {}
 
 
-def _avatar_change(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, list[str], dict[str, Any]] | None:
-    is_changed, how = avatars.changed(old["avatar_url"], old.get("avatar_phash"), new["avatar_url"], new.get("avatar_phash"))
+def _avatar_change(old: Snapshot, new: Snapshot) -> tuple[str, list[str], dict[str, Any]] | None:
+    is_changed, how = avatars.changed(old.avatar_url, old.avatar_phash, new.avatar_url, new.avatar_phash)
     if not is_changed:
         return None
-    identity = new.get("avatar_phash") or avatars.avatar_key(new["avatar_url"]) or ""
-    images = {"old_image": old.get("avatar_path"), "new_image": new.get("avatar_path"),
-              "old_phash": old.get("avatar_phash"), "new_phash": new.get("avatar_phash"), "compared_by": how}
-    reason = (f"头像图片已更换（{how}）：原头像 {old['avatar_url'] or '（无）'}"
-              f"{'（存档 ' + old['avatar_path'] + '）' if old.get('avatar_path') else ''}；"
-              f"新头像 {new['avatar_url'] or '（无）'}"
-              f"{'（存档 ' + new['avatar_path'] + '）' if new.get('avatar_path') else ''}")
+    identity = new.avatar_phash or avatars.avatar_key(new.avatar_url) or ""
+    images = {"old_image": old.avatar_path, "new_image": new.avatar_path,
+              "old_phash": old.avatar_phash, "new_phash": new.avatar_phash, "compared_by": how}
+    reason = (f"头像图片已更换（{how}）：原头像 {old.avatar_url or '（无）'}"
+              f"{'（存档 ' + old.avatar_path + '）' if old.avatar_path else ''}；"
+              f"新头像 {new.avatar_url or '（无）'}"
+              f"{'（存档 ' + new.avatar_path + '）' if new.avatar_path else ''}")
     return identity, [reason], images
 
 
@@ -249,15 +250,15 @@ def _report_edits(store: Store, acc: _Account, run_id: int | None = None) -> int
     rows = posts.unreported_versions(store, acc.platform, acc.account_id)
     made = 0
     for p in rows:
-        base = posts.last_reported_version(store, acc.platform, p["post_id"])
+        base = posts.last_reported_version(store, acc.platform, p.post_id)
         with store.transaction():
-            if base is not None and base["text_sha256"] != p["text_sha256"]:
+            if base is not None and base.text_sha256 != p.text_sha256:
                 made += record(store, findings.edit(
-                    acc.platform, acc.account_id, acc.name, acc.unit, post_id=p["post_id"],
-                    text_sha256=p["text_sha256"], url=p["url"], old_text=base["text"], new_text=p["text"],
-                    diff=text_diff(base["text"], p["text"]), created_at=p["created_at"], run_id=run_id)).created
+                    acc.platform, acc.account_id, acc.name, acc.unit, post_id=p.post_id,
+                    text_sha256=p.text_sha256, url=p.url, old_text=base.text, new_text=p.text,
+                    diff=text_diff(base.text, p.text), created_at=p.created_at, run_id=run_id)).created
             # microseconds: the order of analyses, even two in one second
-            posts.mark_version_reported(store, p["version_id"], datetime.now(UTC).isoformat())
+            posts.mark_version_reported(store, p.version_id, datetime.now(UTC).isoformat())
     return made
 
 
@@ -294,19 +295,19 @@ def mark_missing(store: Store, platform: str, account_id: str, run_id: int, now:
     start = _window_start(store, platform, account_id, run_id)
     missing = []
     for c in candidates:
-        created = _parse(c["created_at"])
+        created = _parse(c.created_at)
         in_window = start is not None and created is not None and created >= start
-        left_unasked = can_check and (c["present_checked_at"] is None or c["present_checked_at"] < c["last_seen"])
+        left_unasked = can_check and (c.present_checked_at is None or c.present_checked_at < c.last_seen)
         if in_window or left_unasked:
             missing.append(c)
-    posts.mark_pending(store, platform, [c["post_id"] for c in missing], _iso(now))
+    posts.mark_pending(store, platform, [c.post_id for c in missing], _iso(now))
     if missing:
         logger.info("{} {}：{} 条帖子不在本次时间线中，待核实", platform, account_id, len(missing))
     return len(missing)
 
 
 def due_pending(store: Store, platform: str, account_id: str, now: datetime | None = None,
-                limit: int | None = None) -> list[dict[str, Any]]:
+                limit: int | None = None) -> list[TimelinePost]:
     """Pending posts of one account whose next check is due, oldest-missing first."""
     now = now or datetime.now(UTC)
     return posts.due_pending(store, platform, account_id, _iso(now), limit)
@@ -327,9 +328,9 @@ def confirm_pending(cfg: Config, store: Store, platform: str, account_id: str, c
     unknown_in_a_row = 0
     for p in due_pending(store, platform, account_id, now, limit):
         try:
-            exists = checker(platform, account_id, p["url"] if by_url and p["url"] else p["post_id"])
+            exists = checker(platform, account_id, p.url if by_url and p.url else p.post_id)
         except Exception:  # noqa: BLE001 - a broken check proves nothing; the post stays pending
-            logger.exception("核查帖子 {} 时出错", p["post_id"])
+            logger.exception("核查帖子 {} 时出错", p.post_id)
             exists = None
         if exists is None:
             counts["unknown"] += 1
@@ -347,27 +348,27 @@ def confirm_pending(cfg: Config, store: Store, platform: str, account_id: str, c
     return counts
 
 
-def _back_off(store: Store, p: dict[str, Any], now: datetime) -> None:
-    attempts = (p["check_attempts"] or 0) + 1
+def _back_off(store: Store, p: TimelinePost, now: datetime) -> None:
+    attempts = (p.check_attempts or 0) + 1
     delay = min(CHECK_BACKOFF_FIRST * 2 ** (attempts - 1), CHECK_BACKOFF_MAX)
-    logger.warning("无法确认帖子 {} 是否被删除（核查未得到结论，第 {} 次），{} 后再试", p["post_id"], attempts, delay)
-    posts.back_off(store, p["platform"], p["post_id"], attempts=attempts, next_check_at=_iso(now + delay), at=_iso(now),
+    logger.warning("无法确认帖子 {} 是否被删除（核查未得到结论，第 {} 次），{} 后再试", p.post_id, attempts, delay)
+    posts.back_off(store, p.platform, p.post_id, attempts=attempts, next_check_at=_iso(now + delay), at=_iso(now),
                    reason="核查未得到结论（登录墙、错误或被中断）")
 
 
-def _still_there(store: Store, p: dict[str, Any], now: datetime) -> None:
-    posts.still_there(store, p["platform"], p["post_id"], at=_iso(now), next_check_at=_iso(now + RECHECK_PRESENT_AFTER))
+def _still_there(store: Store, p: TimelinePost, now: datetime) -> None:
+    posts.still_there(store, p.platform, p.post_id, at=_iso(now), next_check_at=_iso(now + RECHECK_PRESENT_AFTER))
 
 
-def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: dict[str, Any], now: datetime) -> int:
+def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: TimelinePost, now: datetime) -> int:
     in_period = any(x.covers(acc.platform) for x in active_periods(cfg, store, now))
     confirmed = _iso(now)
     with store.transaction():
-        if not posts.confirm_deleted(store, acc.platform, p["post_id"], confirmed):
+        if not posts.confirm_deleted(store, acc.platform, p.post_id, confirmed):
             return 0  # reappeared (or confirmed by someone else) while we were asking
         return int(record(store, findings.deletion(
             acc.platform, acc.account_id, acc.name, acc.unit, post=p, confirmed_at=confirmed, in_period=in_period,
-            reason=f"帖子最后一次出现在时间线：{_local(p['last_seen'])}；首次发现不在时间线：{_local(p['missing_since'])}；"
+            reason=f"帖子最后一次出现在时间线：{_local(p.last_seen)}；首次发现不在时间线：{_local(p.missing_since)}；"
                    f"平台确认已删除：{_local(confirmed)}（{timefmt.zone_label()}）")).created)
 
 

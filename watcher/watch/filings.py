@@ -33,19 +33,19 @@ def check_filings(cfg: Config, store: Store, today: date | None = None) -> dict[
         changed = date.fromisoformat(d["changed_on"])
         _, latest = filing_window(changed, rule)
         earliest = changed - (timedelta(days=90) if rule.mode == "working_days_before" else EARLY_FILING)
-        filed = [x for x in registry.filings_for(store, reg["id"])
-                 if x["kind"] == "change" and x["field"] == d.get("field")
-                 and earliest <= date.fromisoformat(x["filed_date"]) <= latest]
+        filed = [x for x in registry.filings_for(store, reg.id)
+                 if x.kind == "change" and x.field == d.get("field")
+                 and earliest <= date.fromisoformat(x.filed_date) <= latest]
         if filed:
             set_status(store, f.id, "resolved", actor="system", action="已按时变更备案",
-                       comment=f"备案日期 {filed[-1]['filed_date']}")
+                       comment=f"备案日期 {filed[-1].filed_date}")
             counts["filed"] += 1
             continue
         if today <= latest:
             counts["waiting"] += 1
             continue
         counts["unfiled"] += record(store, findings.unfiled_change(
-            f, reg["unit"], deadline=latest.isoformat(), rule=f"{rule.mode}:{rule.days}",
+            f, reg.unit, deadline=latest.isoformat(), rule=f"{rule.mode}:{rule.days}",
             today=today.isoformat())).created
     return counts
 
@@ -55,14 +55,14 @@ def check_dormant(cfg: Config, store: Store, today: date | None = None) -> int:
     today = today or date.today()
     made = 0
     for reg in registry.active_accounts(store):
-        last = posts.last_post_created(store, reg["platform"], reg["account_id"])
+        last = posts.last_post_created(store, reg.platform, reg.account_id)
         if not last:
             continue  # never crawled (or no dated posts): no evidence either way
         idle = (today - date.fromisoformat(last[:10])).days
         if idle < cfg.watch.dormant_days:
             continue
         made += record(store, findings.dormant(
-            reg["platform"], reg["account_id"], reg["account_name"], reg["unit"], last_post=last,
+            reg.platform, reg.account_id, reg.account_name, reg.unit, last_post=last,
             days=cfg.watch.dormant_days)).created
     return made
 

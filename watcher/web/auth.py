@@ -80,7 +80,7 @@ def known_units(cfg: Config, store: Store) -> dict[str, str]:
 
     names: dict[str, str] = {}
     for r in registry.list_accounts(store):
-        names.setdefault(r["unit"], r["unit"])
+        names.setdefault(r.unit, r.unit)
     for u in cfg.units:
         for form in (u.id, u.name, *u.aliases):
             names[form] = u.name

@@ -67,13 +67,13 @@ def public_rows(store: Store) -> list[dict[str, object]]:
     latest = reviews.latest_reviews(store)
     rows: list[dict[str, object]] = []
     for r in registry.list_accounts(store):
-        rv = latest.get(r["id"])
-        rows.append({"platform": PLATFORM_LABELS.get(r["platform"], r["platform"]), "platform_code": r["platform"],
-                     "name": r["account_name"], "account_id": r["account_id"], "unit": r["unit"], "tier": r["tier"],
-                     "status": "正常" if r["status"] == "active" else "已注销",
-                     "closed_date": r["closed_date"] if r["status"] == "closed" else None,
+        rv = latest.get(r.id)
+        rows.append({"platform": PLATFORM_LABELS.get(r.platform, r.platform), "platform_code": r.platform,
+                     "name": r.account_name, "account_id": r.account_id, "unit": r.unit, "tier": r.tier,
+                     "status": "正常" if r.status == "active" else "已注销",
+                     "closed_date": r.closed_date if r.status == "closed" else None,
                      "review_year": rv.year if rv else None, "review": rv.label if rv else None,
-                     "review_flagged": bool(rv and r["status"] == "active" and rv.status in reviews.FLAGGED)})
+                     "review_flagged": bool(rv and r.status == "active" and rv.status in reviews.FLAGGED)})
     rows.sort(key=lambda x: (x["status"] != "正常", x["tier"], x["platform_code"], x["name"]))  # type: ignore[operator]
     return rows
 
@@ -88,10 +88,10 @@ def flagged_units(store: Store) -> tuple[int | None, dict[str, list[str]]]:
     this_year = reviews.reviews_for_year(store, year)
     units: dict[str, list[str]] = {}
     for r in registry.active_accounts(store):
-        rv = this_year.get(r["id"])
+        rv = this_year.get(r.id)
         status = rv.status if rv else "pending"
         if status in reviews.FLAGGED:
-            units.setdefault(r["unit"], []).append(reviews.REVIEW_STATUSES[status])
+            units.setdefault(r.unit, []).append(reviews.REVIEW_STATUSES[status])
     return year, units
 
 

@@ -47,10 +47,10 @@ async def registry_review(request: Request, platform: str, account_id: str) -> R
         except ValueError as e:
             return back(request, "/registry", error=str(e))
         with store.transaction():
-            r = reviews.set_review(store, row["id"], year, status, reviewed_date=when, note=note, actor=user.username)
+            r = reviews.set_review(store, row.id, year, status, reviewed_date=when, note=note, actor=user.username)
             auth.audit(store, user.username, "年审状态", f"{platform}:{account_id}",
                        {"year": year, "status": r.label, "date": r.reviewed_date, "note": note})
-    return back(request, "/registry", ok=f"已记录「{row['account_name']}」{year} 年审：{r.label}")
+    return back(request, "/registry", ok=f"已记录「{row.account_name}」{year} 年审：{r.label}")
 
 
 @router.get("/reports")
@@ -58,7 +58,7 @@ def reports_page(request: Request) -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)
-        units = sorted({r["unit"] for r in reg.active_accounts(store)})
+        units = sorted({r.unit for r in reg.active_accounts(store)})
     cfg = request.app.state.cfg
     today = calendar.china_today()
     year = calendar.review_year(cfg, today)

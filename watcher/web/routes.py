@@ -23,7 +23,7 @@ from watcher.reports.calendar import china_today, review_year
 from watcher.rounds.records import latest_per_platform
 from watcher.store import deliveries as stored_deliveries
 from watcher.store import findings as stored_findings
-from watcher.store import loads, reviews, users
+from watcher.store import reviews, users
 from watcher.store import rules as stored_rules
 from watcher.store import scans as scan_requests
 from watcher.store.findings import Evidence, Finding
@@ -169,7 +169,7 @@ def dashboard(request: Request) -> Response:
                   by_kind=Counter(f.kind for f in rows).most_common(),
                   by_unit=Counter(f.unit or "（未归属）" for f in rows).most_common(),
                   by_platform=Counter(f.platform or "—" for f in rows).most_common(),
-                  crawls=crawls, blocked=[c for c in crawls if c["status"] in ("blocked", "failed", "unreachable")],
+                  crawls=crawls, blocked=[c for c in crawls if c.status in ("blocked", "failed", "unreachable")],
                   periods=periods, recent=rows[:8])
 
 
@@ -248,7 +248,7 @@ def _finding_page(request: Request, store: Any, user: auth.User, f: Finding, *, 
     actions = stored_findings.review_actions_for(store, f.id)
     deliveries = stored_deliveries.for_finding(store, f.id)
     if not user.central:  # a unit sees its own channels' deliveries, not the copies to others
-        deliveries = [d for d in deliveries if (u := cfg.unit(d["unit"])) is not None and u.name == user.unit]
+        deliveries = [d for d in deliveries if (u := cfg.unit(d.unit)) is not None and u.name == user.unit]
     proposals = stored_rules.proposals_for(store, f.id)
     previews = {e.id: p for e in ev if (p := _evidence_preview(cfg, e)) is not None}
     avatar = next((e for e in ev if e.kind == "avatar"), None)
@@ -357,7 +357,7 @@ def registry_page(request: Request, q: str = "") -> Response:
         year = review_year(request.app.state.cfg, china_today())
         year_reviews = reviews.reviews_for_year(store, year)
     if not user.central:
-        rows = [r for r in rows if r["unit"] == user.unit]
+        rows = [r for r in rows if r.unit == user.unit]
     return render(request, "registry.html", user, rows=rows, q=q, fields=reg.CHANGEABLE, review_year=year,
                   reviews=year_reviews, review_statuses=reviews.REVIEW_STATUSES)
 
@@ -433,9 +433,9 @@ def registry_record(request: Request, platform: str, account_id: str) -> Respons
         row = reg.find_account(store, platform, account_id)
         if row is None:
             raise HTTPException(status_code=404, detail="台账中没有这个账号")
-        if not user.central and row["unit"] != user.unit:
+        if not user.central and row.unit != user.unit:
             raise Forbidden("该账号不属于您的单位")
-        history = reg.filings_for(store, row["id"])
+        history = reg.filings_for(store, row.id)
     return render(request, "registry_record.html", user, r=row, history=history, field_labels=FIELD_LABELS,
                   form_fields=[f for f in reg.FIELDS if f not in ("platform", "account_id", "status")],
                   filing_kinds=FILING_KINDS, fields=reg.CHANGEABLE)
@@ -582,8 +582,8 @@ def scan_page(request: Request, scan_id: int) -> Response:
         raise HTTPException(status_code=404, detail="没有这次扫描")
     from watcher.rounds import scans
 
-    return render(request, "scan.html", user, scan=row, progress=loads(row["progress"], {}),
-                  summary=scans.describe(loads(row["summary"], {})), daemon=scans.daemon_running(request.app.state.cfg),
+    return render(request, "scan.html", user, scan=row, progress=row.progress,
+                  summary=scans.describe(row.summary), daemon=scans.daemon_running(request.app.state.cfg),
                   config=request.app.state.cfg.source)
 
 
