@@ -56,9 +56,9 @@ def test_weibo_no_comments_is_an_answer_and_a_login_wall_is_blocked(tmp_path, fa
     fake.route("/comments/hotflow", {"id": "2"}, body='{"ok":-100,"msg":"请先登录"}')
     cfg = platform_config(tmp_path, "weibo", fake.base_url)
     empty = _round(cfg, "weibo", WEIBO_UID, "1")
-    assert empty["status"] == "ok" and empty["items"] == 0
+    assert empty.status == "ok" and empty.items == 0
     walled = _round(cfg, "weibo", WEIBO_UID, "2")
-    assert walled["status"] == "blocked" and "登录" in walled["reason"]
+    assert walled.status == "blocked" and "登录" in walled.reason
 
 
 @pytest.mark.parametrize("fake", ["bilibili_comments"], indirect=True)
@@ -83,12 +83,12 @@ def test_bilibili_closed_comments_and_risk_control(tmp_path, fake):
     fake.route("/x/v2/reply/main", {"oid": "1150009"}, "reply_closed.json")
     cfg = platform_config(tmp_path, "bilibili", fake.base_url)
     closed = _round(cfg, "bilibili", "20000001", "BV1Ab411c7Xa")
-    assert closed["status"] == "ok" and closed["items"] == 0
+    assert closed.status == "ok" and closed.items == 0
     fake.routes.clear()
     fake.route("/x/web-interface/view", {}, "view.json")
     fake.route("/x/v2/reply/main", {}, "risk_352.json")
     blocked = _round(cfg, "bilibili", "20000001", "BV1Ab411c7Xa")
-    assert blocked["status"] == "blocked" and "-352" in blocked["reason"]
+    assert blocked.status == "blocked" and "-352" in blocked.reason
 
 
 def test_comment_targets_are_the_registered_accounts_recent_posts(cfg, store):
