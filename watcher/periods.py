@@ -60,8 +60,8 @@ def active_periods(cfg: Config, store: Any = None, now: datetime | None = None) 
                               p.spike_factor, "config"))
     if store is not None:
         for r in manual_periods.running(store):
-            start, end = date.fromisoformat(r["start_date"]), date.fromisoformat(r["end_date"])
+            start, end = date.fromisoformat(r.start_date), date.fromisoformat(r.end_date)
             if start <= today <= end:
-                out.append(Period(r["name"], start, end, tuple(filter(None, (r["platforms"] or "").split(","))),
-                                  r["cadence"], r["alert_policy"], r["spike_factor"], "manual"))
+                out.append(Period(r.name, start, end, tuple(filter(None, (r.platforms or "").split(","))),
+                                  r.cadence, r.alert_policy, r.spike_factor, "manual"))
     return out

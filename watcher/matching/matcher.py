@@ -44,6 +44,7 @@ from watcher.matching.terms import (
     compile_terms,
     latin_runs,
 )
+from watcher.store.rules import NameRule
 
 ALGO = "match-v2"
 MASK = "\u2588"  # replaces other institutions' names; never part of a term
@@ -174,7 +175,7 @@ class Matcher:
 
     @classmethod
     def from_config(cls, cfg: Config, registry_rows: Iterable[dict[str, Any]],
-                    name_rules: Iterable[dict[str, Any]] = ()) -> Matcher:
+                    name_rules: Iterable[NameRule] = ()) -> Matcher:
         rules = list(name_rules)
         n = cfg.school.names
         return cls(
@@ -182,8 +183,8 @@ class Matcher:
                         list(n.historical), list(n.marks)),
             registry=registry_rows,
             units=[(u.name, u.aliases) for u in cfg.units],
-            others=[*cfg.school.others, *(r["name"] for r in rules if r["kind"] == "other")],
-            allow=[*cfg.school.allow, *(r["name"] for r in rules if r["kind"] == "allow")],
+            others=[*cfg.school.others, *(r.name for r in rules if r.kind == "other")],
+            allow=[*cfg.school.allow, *(r.name for r in rules if r.kind == "allow")],
             logos=[cfg.resolve_path(p) for p in cfg.school.logos],
             threshold=cfg.matching.suspect_threshold,
             logo_max_distance=cfg.matching.logo_max_distance,

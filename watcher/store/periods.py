@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from watcher.store.db import Database, utcnow
@@ -29,15 +31,41 @@ LEGACY: dict[LegacyStep, Migration] = {
 MIGRATIONS: list[Migration] = []
 
 
-def running(store: Database) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ManualPeriod:
+    """A sensitive period started by hand (``watcher period start``); ``platforms`` as stored,
+    comma-separated (empty: every platform)."""
+
+    id: int
+    name: str
+    start_date: str
+    end_date: str
+    platforms: str | None
+    cadence: int
+    alert_policy: str
+    spike_factor: float
+    created_by: str | None
+    created_at: str
+    stopped_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ManualPeriod:
+        return cls(**{f: row[f] for f in _PERIOD_FIELDS})
+
+
+_PERIOD_FIELDS = tuple(f.name for f in fields(ManualPeriod))
+
+
+def running(store: Database) -> list[ManualPeriod]:
     """Manual periods not stopped (whether their dates cover today is the caller's question)."""
     if "manual_periods" not in store.db.table_names():
         return []  # read before the first migration (``watcher match`` without a database)
-    return store.query("SELECT * FROM manual_periods WHERE stopped_at IS NULL")
+    return [ManualPeriod.from_row(r) for r in store.query("SELECT * FROM manual_periods WHERE stopped_at IS NULL")]
 
 
-def recent(store: Database, limit: int = 20) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM manual_periods ORDER BY id DESC LIMIT ?", [limit])
+def recent(store: Database, limit: int = 20) -> list[ManualPeriod]:
+    return [ManualPeriod.from_row(r) for r in
+            store.query("SELECT * FROM manual_periods ORDER BY id DESC LIMIT ?", [limit])]
 
 
 def start(store: Database, name: str, start_date: str, end_date: str, platforms: list[str], cadence: int,

@@ -3,6 +3,8 @@ name_rules, rule_proposals."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from watcher.store.db import Database, utcnow
@@ -43,9 +45,51 @@ LEGACY: dict[LegacyStep, Migration] = {
 MIGRATIONS: list[Migration] = []
 
 
-def name_rules(store: Database) -> list[dict[str, Any]]:
-    """Every rule, newest first (kind, name, note, actor …)."""
-    return store.query("SELECT * FROM name_rules ORDER BY id DESC")
+@dataclass(frozen=True)
+class NameRule:
+    """A school-wide name rule: ``kind`` 'allow' (白名单: never a suspect) or 'other' (他校名单:
+    another institution's name)."""
+
+    id: int
+    kind: str
+    name: str
+    note: str | None
+    actor: str | None
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> NameRule:
+        return cls(**{f: row[f] for f in _RULE_FIELDS})
+
+
+@dataclass(frozen=True)
+class RuleProposal:
+    """A unit reviewer's proposal for a name rule, waiting for (or given) central's decision."""
+
+    id: int
+    kind: str
+    name: str
+    finding_id: int | None
+    note: str | None
+    proposed_by: str
+    proposed_at: str
+    status: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RuleProposal:
+        return cls(**{f: row[f] for f in _PROPOSAL_FIELDS})
+
+
+_RULE_FIELDS = tuple(f.name for f in fields(NameRule))
+_PROPOSAL_FIELDS = tuple(f.name for f in fields(RuleProposal))
+
+
+def name_rules(store: Database) -> list[NameRule]:
+    """Every rule, newest first."""
+    return [NameRule.from_row(r) for r in store.query("SELECT * FROM name_rules ORDER BY id DESC")]
 
 
 def add_rule(store: Database, kind: str, name: str, note: str | None, actor: str) -> None:
@@ -65,8 +109,9 @@ def add_proposal(store: Database, kind: str, name: str, finding_id: int | None, 
     return int(cur.lastrowid or 0)
 
 
-def proposal(store: Database, proposal_id: int) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM rule_proposals WHERE id = ?", [proposal_id])
+def proposal(store: Database, proposal_id: int) -> RuleProposal | None:
+    row = store.one("SELECT * FROM rule_proposals WHERE id = ?", [proposal_id])
+    return RuleProposal.from_row(row) if row else None
 
 
 def set_decision(store: Database, proposal_id: int, status: str, actor: str, note: str | None) -> None:
@@ -74,22 +119,25 @@ def set_decision(store: Database, proposal_id: int, status: str, actor: str, not
                        "WHERE id = ?", [status, actor, utcnow(), note, proposal_id])
 
 
-def pending_proposals(store: Database) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM rule_proposals WHERE status = 'pending' ORDER BY id")
+def pending_proposals(store: Database) -> list[RuleProposal]:
+    return [RuleProposal.from_row(r) for r in
+            store.query("SELECT * FROM rule_proposals WHERE status = 'pending' ORDER BY id")]
 
 
-def decided_proposals(store: Database, limit: int = 100) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM rule_proposals WHERE status != 'pending' ORDER BY id DESC LIMIT ?", [limit])
+def decided_proposals(store: Database, limit: int = 100) -> list[RuleProposal]:
+    return [RuleProposal.from_row(r) for r in
+            store.query("SELECT * FROM rule_proposals WHERE status != 'pending' ORDER BY id DESC LIMIT ?", [limit])]
 
 
-def proposals_for(store: Database, finding_id: int) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM rule_proposals WHERE finding_id = ? ORDER BY id DESC", [finding_id])
+def proposals_for(store: Database, finding_id: int) -> list[RuleProposal]:
+    return [RuleProposal.from_row(r) for r in
+            store.query("SELECT * FROM rule_proposals WHERE finding_id = ? ORDER BY id DESC", [finding_id])]
 
 
-def remove_rule(store: Database, rule_id: int) -> dict[str, Any] | None:
+def remove_rule(store: Database, rule_id: int) -> NameRule | None:
     """Delete one rule; the removed row, or None when there was none."""
     with store.transaction():
         row = store.one("SELECT * FROM name_rules WHERE id = ?", [rule_id])
         if row is not None:
             store.conn.execute("DELETE FROM name_rules WHERE id = ?", [rule_id])
-    return row
+    return NameRule.from_row(row) if row else None

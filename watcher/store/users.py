@@ -133,8 +133,22 @@ def audit(store: Database, actor: str, action: str, target: str | None = None, d
                            [actor, action, target, dumps(details) if details is not None else None, utcnow()])
 
 
-def recent_audit(store: Database, limit: int = 300) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit])
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit trail; ``details`` stays the JSON text as written (the 操作记录
+    page shows it verbatim)."""
+
+    id: int
+    actor: str
+    action: str
+    target: str | None
+    details: str | None
+    created_at: str
+
+
+def recent_audit(store: Database, limit: int = 300) -> list[AuditEntry]:
+    return [AuditEntry(**r) for r in store.query(
+        "SELECT id, actor, action, target, details, created_at FROM audit_log ORDER BY id DESC LIMIT ?", [limit])]
 
 
 def any_user(store: Database) -> bool:

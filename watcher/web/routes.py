@@ -524,8 +524,8 @@ async def rules_remove(request: Request, rule_id: int) -> Response:
         row = rules.remove_rule(store, rule_id)
         if row is None:
             return back(request, "/rules", error="该名单条目已不存在")
-        auth.audit(store, user.username, "移除名单", f"rule:{rule_id}", {"kind": row["kind"], "name": row["name"]})
-    return back(request, "/rules", ok=f"已从{RULE_LABELS.get(row['kind'], row['kind'])}移除「{row['name']}」，"
+        auth.audit(store, user.username, "移除名单", f"rule:{rule_id}", {"kind": row.kind, "name": row.name})
+    return back(request, "/rules", ok=f"已从{RULE_LABELS.get(row.kind, row.kind)}移除「{row.name}」，"
                                       "此后同名账号按常规判定")
 
 
@@ -545,8 +545,8 @@ async def rules_decide(request: Request, proposal_id: int) -> Response:
             return back(request, "/rules", error=str(e))
         words = "批准名单提议" if decision == "approve" else "驳回名单提议"
         auth.audit(store, user.username, words, f"proposal:{proposal_id}",
-                   {"kind": p["kind"], "name": p["name"], "proposed_by": p["proposed_by"], "note": note})
-    return back(request, "/rules", ok=f"已{'批准' if decision == 'approve' else '驳回'}：{RULE_LABELS[p['kind']]}「{p['name']}」")
+                   {"kind": p.kind, "name": p.name, "proposed_by": p.proposed_by, "note": note})
+    return back(request, "/rules", ok=f"已{'批准' if decision == 'approve' else '驳回'}：{RULE_LABELS[p.kind]}「{p.name}」")
 
 
 # -- scans and audit ------------------------------------------------------------------------

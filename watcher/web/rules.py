@@ -8,10 +8,9 @@ is written then) or rejects. Each step is audit-logged by the caller.
 
 from __future__ import annotations
 
-from typing import Any
-
 from watcher.store import Store
 from watcher.store import rules as stored
+from watcher.store.rules import NameRule, RuleProposal
 
 RULE_LABELS = {"allow": "白名单", "other": "他校/他机构名单"}
 
@@ -24,7 +23,7 @@ def add_rule(store: Store, kind: str, name: str, note: str | None, actor: str) -
     stored.add_rule(store, kind, name, note, actor)
 
 
-def remove_rule(store: Store, rule_id: int) -> dict[str, Any] | None:
+def remove_rule(store: Store, rule_id: int) -> NameRule | None:
     """Delete one rule (accounts with that name are judged normally again); the removed row, or
     None when there was none."""
     return stored.remove_rule(store, rule_id)
@@ -39,27 +38,27 @@ def propose(store: Store, kind: str, name: str, finding_id: int | None, note: st
         return stored.add_proposal(store, kind, name, finding_id, note, actor)
 
 
-def decide(store: Store, proposal_id: int, approve: bool, actor: str, note: str | None = None) -> dict[str, Any]:
+def decide(store: Store, proposal_id: int, approve: bool, actor: str, note: str | None = None) -> RuleProposal:
     """Approve (writes the rule) or reject a pending proposal; returns it as it was."""
     with store.transaction():
         p = stored.proposal(store, proposal_id)
         if p is None:
             raise ProposalError("没有这条名单提议")
-        if p["status"] != "pending":
-            raise ProposalError(f"该提议已处理（{'已批准' if p['status'] == 'approved' else '已驳回'}）")
+        if p.status != "pending":
+            raise ProposalError(f"该提议已处理（{'已批准' if p.status == 'approved' else '已驳回'}）")
         stored.set_decision(store, proposal_id, "approved" if approve else "rejected", actor, note)
         if approve:
-            add_rule(store, p["kind"], p["name"], f"{p['note'] or ''}（{p['proposed_by']} 提议，{actor} 批准）", actor)
+            add_rule(store, p.kind, p.name, f"{p.note or ''}（{p.proposed_by} 提议，{actor} 批准）", actor)
     return p
 
 
-def pending(store: Store) -> list[dict[str, Any]]:
+def pending(store: Store) -> list[RuleProposal]:
     return stored.pending_proposals(store)
 
 
-def decided(store: Store, limit: int = 100) -> list[dict[str, Any]]:
+def decided(store: Store, limit: int = 100) -> list[RuleProposal]:
     return stored.decided_proposals(store, limit)
 
 
-def current_rules(store: Store) -> list[dict[str, Any]]:
+def current_rules(store: Store) -> list[NameRule]:
     return stored.name_rules(store)
