@@ -31,7 +31,7 @@ def test_review_cli_sets_lists_and_keeps_history(config_path, cfg, store):
     assert rows["1891724861"]["status_label"] == "合格" and rows["1891724861"]["note"] == "材料齐全"
     assert rows["gh_bit_official"]["status_label"] == "未提交"  # nothing recorded yet
     rid = reg.find_account(store, "weibo", "1891724861").id
-    assert [(h["old_status"], h["new_status"]) for h in reviews.history(store, rid)] == [(None, "submitted"),
+    assert [(h.old_status, h.new_status) for h in reviews.history(store, rid)] == [(None, "submitted"),
                                                                                         ("submitted", "passed")]
 
 

@@ -228,6 +228,7 @@ def mark_failed_attempt(store: Database, token: str, delivery_id: int, *, attemp
 
 
 def counts(store: Database) -> dict[str, int]:
+    """How many deliveries there are in each status (status → count)."""
     return {r["status"]: r["n"] for r in store.query("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")}
 
 

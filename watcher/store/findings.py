@@ -263,7 +263,7 @@ def open_ids(store: Database, kind: str, platform: str) -> list[int]:
 def made_by_scan(store: Database, request_id: int, since: str, *, except_kind: str) -> dict[str, dict[str, int]]:
     """What an on-demand scan produced, by kind: findings its own crawl runs created (``new``) or
     revised (``updated``) since it started. Findings of scheduled rounds that ran meanwhile carry
-    their own runs and are not counted."""
+    their own runs and are not counted. A JSON-ready dict on purpose: it goes into the scan's summary."""
     out: dict[str, dict[str, int]] = {}
     for r in store.query(
             """SELECT f.kind, SUM(f.created_at >= ?) AS new, SUM(f.created_at < ? AND f.updated_at >= ?) AS updated

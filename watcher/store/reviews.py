@@ -168,8 +168,25 @@ def reviews_of(store: Store, registry_id: int) -> list[Review]:
     return [r for r in map(_review, rows) if r is not None]
 
 
-def history(store: Store, registry_id: int) -> list[dict[str, object]]:
-    return store.query("SELECT * FROM annual_review_history WHERE registry_id = ? ORDER BY id", [registry_id])
+@dataclass(frozen=True)
+class ReviewChange:
+    """One change of an account's annual review status, as the history keeps it."""
+
+    id: int
+    registry_id: int
+    year: int
+    old_status: str | None
+    new_status: str
+    reviewed_date: str | None
+    note: str | None
+    actor: str | None
+    created_at: str
+
+
+def history(store: Store, registry_id: int) -> list[ReviewChange]:
+    return [ReviewChange(**r) for r in store.query(
+        """SELECT id, registry_id, year, old_status, new_status, reviewed_date, note, actor, created_at
+           FROM annual_review_history WHERE registry_id = ? ORDER BY id""", [registry_id])]
 
 
 # -- reminders ----------------------------------------------------------------------------------
