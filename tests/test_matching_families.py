@@ -81,6 +81,12 @@ AMBIGUOUS_SHORT = [
     (SYSU, "中大代表团", "", "clear"),
     (SYSU, "中大医科大学表白墙", "", "clear"),  # the opening of another university's name
     (SYSU, "我在中大读大学", "", "suspect"),
+    # Student clubs and campus services borrow the short name most often.
+    (ZJU, "浙大跑团", "", "suspect"),
+    (ZJU, "浙大读书会", "", "suspect"),
+    (SYSU, "中大勤工助学", "", "suspect"),
+    (SYSU, "中大车协", "", "suspect"),
+    (SYSU, "中大钢铁集团篮球队", "", "clear"),  # a company's team: the entity word still wins
     (SYSU, "资料站", "江苏省中大常委会官方", "clear"),
 ]
 
@@ -124,6 +130,11 @@ HOMOPHONES_AND_PINYIN = [
     (CQU, "重庆大学城租房", "", "clear"),
     # A homophone that makes an everyday phrase needs the same evidence.
     (ZJU, "浙江大雪预警", "浙江天气实况", "clear"),
+    # The everyday phrase as the whole name: a bio that speaks of something else decides it; with
+    # no bio, or a bio about the school, it stands for the school.
+    (ZJU, "浙江大雪", "天气", "clear"),
+    (ZJU, "浙江大雪", "", "suspect"),
+    (ZJU, "浙江大雪", "浙江大学学生自营", "suspect"),
 ]
 
 

@@ -64,12 +64,19 @@ CAMPUS_WORDS: tuple[str, ...] = (
     "食堂", "宿舍", "社团", "保研", "读博", "考博", "学弟", "学妹", "校内", "校史", "母校", "选课", "期末", "军训",
     "迎新", "自习", "留学生", "实验室", "课题组", "新传", "法学", "经管", "计算机", "软件", "金融", "校庆",
     "录取", "毕业", "研究生", "校友", "本科生", "大学生", "博士生", "硕士",
+    # Student organisations and campus services: the clubs and help desks that most often borrow
+    # a school's short name (武大跑团, 北大勤工助学); a legislature or a company does not name
+    # itself this way.
+    "协会", "俱乐部", "读书会", "跑团", "车协", "青协", "志愿者", "记者团", "广播台", "合唱团", "话剧社",
+    "篮球队", "足球队", "勤工助学", "助学", "奖学金", "辅导员", "导师", "课程", "课表", "寝室", "开学",
+    "毕业季", "运动会", "教学楼", "校报", "学报", "讲座", "学霸", "失物招领", "拼车",
 )
 # The same for Latin tokens (campus, alumni, CS), the pinyin of the words above is added by
 # :func:`latin_campus_words`.
 LATIN_CAMPUS_WORDS: frozenset[str] = frozenset({
     "campus", "student", "students", "alumni", "university", "univ", "college", "school", "official", "admission",
-    "admissions", "edu", "cs", "ee", "acm", "bbs", "mba", "phd", "lab", "freshman", "grad",
+    "admissions", "edu", "cs", "ee", "acm", "bbs", "mba", "phd", "lab", "freshman", "grad", "club", "society",
+    "union", "association", "library", "team",
 })
 # A member of the school: 北大人, 西电人的日常. Taken as campus evidence right after the name.
 MEMBER_SUFFIX = "人"

@@ -90,6 +90,7 @@ class _Hit:
     needs_support: bool = False  # ambiguous: counts only with evidence for the school
     why: str = ""                # that evidence, for the reason
     form: str | None = None      # the Latin form found
+    everyday: bool = False       # a look-alike or homophone that is also a common word (武汉大雪)
 
 
 @dataclass
@@ -388,7 +389,7 @@ class Matcher:
             everyday = _everyday(text, span, swapped, piece)
             if everyday and length <= 2:
                 continue  # 八大, 雷电: a word of its own, not a disguised two-character name
-            return _Hit(term, how, base, span, term.ambiguous or everyday)
+            return _Hit(term, how, base, span, term.ambiguous or everyday, everyday=everyday)
         return self._homophone(term, n, base, taken)
 
     def _stands_alone(self, text: str, span: tuple[int, int], term: Term) -> bool:
@@ -431,7 +432,7 @@ class Matcher:
             everyday = _everyday(text, span, swapped, piece)
             if everyday and length <= 2:
                 continue  # 西点 for 西电: a word of its own, not a disguised two-character name
-            return _Hit(term, how, base - 5, span, term.ambiguous or everyday)
+            return _Hit(term, how, base - 5, span, term.ambiguous or everyday, everyday=everyday)
         return None
 
     def _latin_hits(self, n: Normalized) -> list[_Hit]:
@@ -503,7 +504,10 @@ class Matcher:
     def _support(self, h: _Hit, n: Normalized, bare_text: str, strong: list[_Hit], bio: _BioView | None) -> str | None:
         shown = self._shown(h, n)
         idiom = h.term.category == "marks"  # an idiom as a whole name is still just the idiom
-        if bare_text == shown and not idiom:
+        # A name that is only the term stands for the school, unless it is an everyday phrase that
+        # merely sounds or looks like it (武汉大雪) and the bio, which says something, says nothing of
+        # the school: then the phrase means what it says.
+        if bare_text == shown and not idiom and not (h.everyday and bio is not None and bio.text.compact):
             return f"名称仅为「{shown}」，别无他词"
         if strong:
             return f"同时含本校{strong[0].term.label}「{strong[0].term.text}」"
