@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
@@ -44,7 +44,11 @@ from watcher.matching.terms import (
     compile_terms,
     latin_runs,
 )
-from watcher.store.rules import NameRule
+
+if TYPE_CHECKING:
+    # Only a type: importing the store at run time would load the whole store (and Scrapy, through
+    # the rounds' targets) into every matching process, ~40 MB for nothing.
+    from watcher.store.rules import NameRule
 
 ALGO = "match-v2"
 MASK = "\u2588"  # replaces other institutions' names; never part of a term
