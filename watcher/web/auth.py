@@ -24,7 +24,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from watcher import timefmt
+from watcher import registry, timefmt
 from watcher.config import Config
 from watcher.periods import local_tz
 from watcher.store import Store, users
@@ -76,8 +76,6 @@ class User:
 def known_units(cfg: Config, store: Store) -> dict[str, str]:
     """Every accepted spelling of a unit → its canonical name: the configured units (by id,
     name or alias) and the units the registry already holds."""
-    from watcher import registry
-
     names: dict[str, str] = {}
     for r in registry.list_accounts(store):
         names.setdefault(r.unit, r.unit)

@@ -20,6 +20,7 @@ from watcher import registry as reg
 from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods
 from watcher.reports.calendar import china_today, review_year
+from watcher.rounds import scans
 from watcher.rounds.records import latest_per_platform
 from watcher.store import deliveries as stored_deliveries
 from watcher.store import findings as stored_findings
@@ -555,8 +556,6 @@ async def rules_decide(request: Request, proposal_id: int) -> Response:
 @router.post("/scans")
 async def scan_now(request: Request) -> Response:
     form = await checked_form(request)
-    from watcher.rounds import scans
-
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)
@@ -580,8 +579,6 @@ def scan_page(request: Request, scan_id: int) -> Response:
         row = scan_requests.get(store, scan_id)
     if row is None:
         raise HTTPException(status_code=404, detail="没有这次扫描")
-    from watcher.rounds import scans
-
     return render(request, "scan.html", user, scan=row, progress=row.progress,
                   summary=scans.describe(row.summary), daemon=scans.daemon_running(request.app.state.cfg),
                   config=request.app.state.cfg.source)
