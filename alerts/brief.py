@@ -5,7 +5,7 @@ a second run does not send it again, and a channel that failed is tried again ne
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -13,11 +13,11 @@ from loguru import logger
 from alerts.channels import DeliveryError, Outgoing, Sender
 from alerts.dispatch import channel_key
 from alerts.secrets import Credentials
-from spiders.parsing import CHINA
 from watcher.config import Config
 from watcher.opinion import brief as briefs
 from watcher.schedule import ScheduledJob
 from watcher.store import Store
+from watcher.timefmt import zone
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,13 +39,13 @@ def send_due(cfg: Config, store: Store, now: datetime, sender: Sender | None = N
     sender = sender or Sender(cfg.alerts.smtp, Credentials(cfg.resolve_path(cfg.alerts.credentials_file)
                                                            if cfg.alerts.credentials_file else None))
     written = []
-    for kind, start, end in due(now.astimezone(CHINA).date(), cfg.sentiment.weekly_brief):
+    for kind, start, end in due(now.astimezone(zone()).date(), cfg.sentiment.weekly_brief):
         b = briefs.build(store, start, end, kind)
         html_path, xlsx_path = briefs.write_files(b, cfg, cfg.data_path / "briefs")
         written.append(html_path)
         marker = html_path.with_suffix(".sent")
         sent = set(marker.read_text(encoding="utf-8").split()) if marker.exists() else set()
-        msg = Outgoing(title=f"{cfg.school.name}{b.title}", text=briefs.render_text(b),
+        msg = Outgoing(title=f"{cfg.school.name}{b.title}", text=briefs.render_text(b, cfg),
                        html=html_path.read_text(encoding="utf-8"),
                        attachments=((xlsx_path.name, xlsx_path.read_bytes(), XLSX),))
         for i, ch in channels:
@@ -64,7 +64,7 @@ def send_due(cfg: Config, store: Store, now: datetime, sender: Sender | None = N
 
 def _job(cfg: Config) -> None:
     with Store.open(cfg.db_path) as store:
-        send_due(cfg, store, datetime.now(CHINA))
+        send_due(cfg, store, datetime.now(UTC))
 
 
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:

@@ -3,11 +3,13 @@ unit reviewer would. One section per item of the issue."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import stat
 import sys
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -30,12 +32,14 @@ from tests.alerts_helpers import (
 )
 from tests.conftest import write_config
 from tests.web_helpers import PASSWORD, csrf, seed
+from watcher import timefmt
 from watcher.cli import main_group
 from watcher.config import load_config
 from watcher.crawling.discovery import matcher_for
 from watcher.findings import FindingInput, record
 from watcher.matching import Candidate
 from watcher.store import Store
+from watcher.store import findings as stored_findings
 from watcher.web import auth
 from watcher.web.app import create_app
 
@@ -428,6 +432,66 @@ def test_platform_links_survive_and_other_schemes_do_not(cfg):
     assert "<strong>" not in html and "<em>" not in html and "<code>" not in html and "<img" not in html
     assert "<b>" not in html and "<h1>" not in html and "https://m.weibo.cn/u/1_2" in html
     assert plain_for_chat("<at user_id=\"all\">") == "＜at user_id=\"all\"＞"
+
+
+FORMULA = '=HYPERLINK("http://evil.example/login","北理工官方认证")'
+
+
+class _Anchors(HTMLParser):
+    """The links of an HTML page and its text, as a mail reader sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.append(dict(attrs).get("href") or "")
+
+    def handle_data(self, data):
+        self.text += data
+
+
+def _hostile_leads(store):
+    """Two impersonation leads as the brief lists them: a markdown-link name with a phishing
+    profile address, and a name that a spreadsheet would take for a formula."""
+    _hostile(store, profile_url="http://evil.example/login")
+    record(store, FindingInput(kind="impersonation", dedupe_key="impersonation:weibo:667", title=f"疑似仿冒：{FORMULA}",
+                               platform="weibo", account_id="667", account_name=FORMULA, unit="计算机学院",
+                               details={"profile_url": "https://m.weibo.cn/u/667"}))
+
+
+def test_hostile_name_stays_text_in_the_sentiment_brief_mail(cfg, store):
+    from watcher.opinion import brief
+
+    _hostile_leads(store)
+    today = datetime.now(UTC).astimezone(timefmt.zone()).date()
+    b = brief.build(store, today, today, "daily")
+    assert {lead.account_id for lead in b.leads} == {"666", "667"}
+    page = _Anchors()
+    page.feed(brief.render_html(b, cfg))
+    assert "北理工官方认证" in page.text and "hxxp://evil[.]example/login" in page.text
+    assert "http://evil.example" not in page.text                      # a mail reader autolinks bare addresses
+    assert page.hrefs == ["https://m.weibo.cn/u/667"]                  # the phishing profile is not linked
+    text = brief.render_text(b, cfg)
+    assert "http://evil.example" not in text
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_every_workbook(cfg, store, tmp_path):
+    from openpyxl import load_workbook
+
+    from watcher.opinion import brief
+    from watcher.web import listing
+
+    _hostile_leads(store)
+    today = datetime.now(UTC).astimezone(timefmt.zone()).date()
+    workbooks = {"brief": brief.workbook(brief.build(store, today, today, "daily")),
+                 "findings export": listing.to_xlsx(stored_findings.list_findings(store))}
+    for what, data in workbooks.items():
+        cells = [c for ws in load_workbook(io.BytesIO(data)).worksheets for row in ws.iter_rows() for c in row
+                 if c.value == FORMULA]
+        assert cells and all(c.data_type == "s" for c in cells), what
 
 
 # -- logs -----------------------------------------------------------------------------------

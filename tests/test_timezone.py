@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -76,3 +76,31 @@ def test_apschedulers_skipped_run_warnings_are_gone(tmp_path):
     finally:
         logger.remove(sink)
     assert "maximum number" not in out.getvalue() and "was missed by" in out.getvalue()
+
+
+def test_briefs_and_reports_count_days_and_show_times_in_the_configured_zone(tmp_path):
+    """A complaint posted at 15:30 UTC on 9 March is 00:30 on 10 March in Tokyo (23:30 on the
+    9th in Beijing): with ``timezone: Asia/Tokyo`` the brief counts it on the 10th and every
+    report names the zone it speaks in."""
+    from watcher.opinion import brief
+    from watcher.reports import annual, assess
+    from watcher.sentiment import analyze
+
+    cfg = load_config(write_config(tmp_path, timezone="Asia/Tokyo"))
+    posted = datetime(2026, 3, 9, 15, 30, tzinfo=UTC).isoformat()
+    with Store.open(cfg.db_path) as store:
+        store.db["posts"].insert({"platform": "weibo", "post_id": "t1", "account_id": "u1", "status": "live",
+                                  "text": "北理工宿舍停电三天了没人管，报修也没用", "created_at": posted,
+                                  "first_seen": posted, "last_seen": posted})
+        analyze(cfg, store, now=datetime(2026, 3, 10, 0, tzinfo=UTC))
+        tenth = brief.build(store, date(2026, 3, 10), date(2026, 3, 10), "daily")
+        ninth = brief.build(store, date(2026, 3, 9), date(2026, 3, 9), "daily")
+        assert (tenth.counts, ninth.total) == ({("2026-03-10", "weibo"): 1}, 0)
+        assert [c.size for c in tenth.clusters] == [1] and ninth.clusters == []
+        pages = {"brief": brief.render_html(tenth, cfg),
+                 "annual": annual.render_html(annual.build(cfg, store, 2026, today=date(2026, 3, 10))),
+                 "assess": assess.render_html(assess.build(cfg, store, date(2026, 3, 1), date(2026, 3, 10),
+                                                           today=date(2026, 3, 10)))}
+    for what, page in pages.items():
+        assert "Asia/Tokyo" in page and "北京时间" not in page, what
+    assert f"生成于 {timefmt.local_time(tenth.generated_at)}（Asia/Tokyo）" in pages["brief"]

@@ -38,7 +38,7 @@ def login(client, username):
 def test_central_records_a_review_on_the_registry_page_with_audit(site):
     client, cfg = site
     token = login(client, "xcb")
-    today = calendar.china_today()
+    today = calendar.local_today()
     year = today.year if today >= date(today.year, 11, 20) else today.year - 1  # notice_on 11-20
     page = client.get("/registry").text
     assert f"{year} 年审" in page and 'action="/registry/weibo/B1/review"' in page

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spiders import catalog
+from watcher import xlsx
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.store import Store, reviews, utcnow
 from watcher.store import registry as stored
@@ -492,7 +493,7 @@ def export_file(store: Store, path: Path | str) -> int:
         ws.append(header)
         for r in rows:
             ws.append(r)
-        wb.save(path)
+        xlsx.save(wb, path)
     else:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from watcher import registry as reg
 from watcher.cli.common import PLATFORM, config_option, echo_json, open_store, table
 from watcher.config import PLATFORM_LABELS, Config
-from watcher.reports.calendar import china_today
+from watcher.reports.calendar import local_today
 from watcher.store import reviews
 
 
@@ -190,7 +190,7 @@ def review_cmd(cfg: Config, platform: str | None, account_id: str | None, unit: 
     try:
         code = reviews.parse_status(status)
         reviews.parse_year(year)
-        when = reg.parse_date(reviewed_date) or china_today().isoformat()
+        when = reg.parse_date(reviewed_date) or local_today().isoformat()
     except ValueError as e:
         click.echo(str(e), err=True)
         sys.exit(2)

@@ -30,7 +30,7 @@ def _pdf(html_path: Path, wanted: bool) -> None:
 
 
 @report_group.command("annual")
-@click.option("--year", type=int, default=lambda: calendar.china_today().year, show_default="今年", help="年度")
+@click.option("--year", type=int, default=lambda: calendar.local_today().year, show_default="今年", help="年度")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True,
               help="输出目录")
 @click.option("--pdf/--no-pdf", default=True, show_default=True, help="用 chromium 打印 PDF")
@@ -102,7 +102,7 @@ def assess_cmd(cfg: Config, first: str, last: str, unit: str | None, out_dir: st
 @config_option
 def leaderboard_cmd(cfg: Config, kind: str, day: str | None, out_dir: str) -> None:
     """传播指数榜单：每个平台一张榜，另有单位榜（公式见 HTML/XLSX 的“计算方法”）。"""
-    when = _day(day, "--date") if day else calendar.china_today()
+    when = _day(day, "--date") if day else calendar.local_today()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with open_store(cfg) as store:

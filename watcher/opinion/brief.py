@@ -7,7 +7,6 @@ demand by ``watcher report sentiment --from --to``.
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -16,14 +15,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from alerts.messages import defang, safe_link
 from spiders import catalog
-from spiders.parsing import CHINA
+from watcher import xlsx
 from watcher.config import Config
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
 from watcher.store.findings import list_findings
 from watcher.store.mentions import Cluster
-from watcher.timefmt import local_time
+from watcher.timefmt import local_time, zone, zone_label
 
 TOP_CLUSTERS = 10
 PALETTE = ("#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#2c3e50", "#f39c12",
@@ -43,7 +43,7 @@ class Lead:
 @dataclass
 class Brief:
     kind: str                      # daily / weekly / custom
-    start: date                    # first day (China time)
+    start: date                    # first day (local time)
     end: date                      # last day, inclusive
     days: list[str]
     platforms: list[str]
@@ -70,21 +70,31 @@ class Brief:
 
 
 def _utc_bounds(start: date, end: date) -> tuple[str, str]:
-    lo = datetime.combine(start, time(0), CHINA).astimezone(UTC)
-    hi = datetime.combine(end + timedelta(days=1), time(0), CHINA).astimezone(UTC)
+    lo = datetime.combine(start, time(0), zone()).astimezone(UTC)
+    hi = datetime.combine(end + timedelta(days=1), time(0), zone()).astimezone(UTC)
     return lo.isoformat(), hi.isoformat()
 
 
+def daily_counts(store: Store, start: date, end: date) -> dict[tuple[str, str], int]:
+    """(local day, platform) → mentions that day. Asked one local day at a time: the store's own
+    day column is China's calendar day, which is not the reader's day in another time zone."""
+    counts: dict[tuple[str, str], int] = {}
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        for _, platform, n in mentions_store.mentions_by_day(store, *_utc_bounds(day, day)):
+            counts[(day.isoformat(), platform)] = counts.get((day.isoformat(), platform), 0) + n
+    return counts
+
+
 def build(store: Store, start: date, end: date, kind: str = "custom") -> Brief:
-    """The brief of the China-time days ``start``..``end`` (inclusive)."""
+    """The brief of the local days ``start``..``end`` (inclusive; the configured time zone)."""
     if end < start:
         raise ValueError(f"结束日期 {end} 早于开始日期 {start}")
     lo, hi = _utc_bounds(start, end)
-    rows = mentions_store.mentions_by_day(store, lo, hi)
-    counts = {(d, p): n for d, p, n in rows}
+    counts = daily_counts(store, start, end)
     days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
-    platforms = [p for p in catalog.names() if any(pp == p for _, pp, _ in rows)]
-    platforms += sorted({p for _, p, _ in rows} - set(platforms))
+    seen = {p for _, p in counts}
+    platforms = [p for p in catalog.names() if p in seen] + sorted(seen - set(catalog.names()))
     clusters = mentions_store.list_clusters(store, since=lo, until=hi, negative=True, limit=TOP_CLUSTERS)
     order = {p: i for i, p in enumerate(catalog.names())}
     for c in clusters:  # in the order people know the platforms by
@@ -143,15 +153,19 @@ _ENV.filters["label"] = catalog.label
 
 
 def render_html(brief: Brief, cfg: Config) -> str:
-    return _ENV.get_template("brief.html").render(b=brief, chart=chart_svg(brief), school=cfg.school.name,
-                                                  base_url=cfg.alerts.base_url.rstrip("/"))
+    """The brief as the HTML body of a mail. Names and texts come from the platforms: they are
+    escaped (autoescape) and their addresses defanged, since mail readers autolink bare URLs;
+    the only links are to the platforms' hosts and our own site (as in every alert)."""
+    return _ENV.get_template("brief.html").render(
+        b=brief, chart=chart_svg(brief), school=cfg.school.name, base_url=cfg.alerts.base_url.rstrip("/"),
+        zone=zone_label(), link=lambda url: safe_link(cfg, url), plain=lambda text: defang(cfg, text or ""))
 
 
-def render_text(brief: Brief) -> str:
+def render_text(brief: Brief, cfg: Config) -> str:
     lines = [brief.title, f"提及 {brief.total} 条；负面簇 {len(brief.clusters)} 个；新仿冒线索 {len(brief.leads)} 条。"]
     for c in brief.clusters:
         lines.append(f"- 【{c.group_name}】{c.size} 条，{'、'.join(catalog.label(p) for p in c.platforms)}："
-                     f"{c.representative[:60]} {c.url or ''}")
+                     f"{defang(cfg, c.representative[:60])} {safe_link(cfg, c.url) or ''}")
     lines.append("完整内容见 HTML 正文与附件 XLSX。")
     return "\n".join(lines)
 
@@ -183,9 +197,7 @@ def workbook(brief: Brief) -> bytes:
         for row in sheet.iter_rows(min_row=2):
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 def file_stem(brief: Brief) -> str:

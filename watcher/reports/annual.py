@@ -16,7 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from spiders.parsing import CHINA
+from watcher import xlsx
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
 from watcher.reports import charts, render
@@ -24,6 +24,7 @@ from watcher.reports.figures import AccountFigures, Period, account_figures
 from watcher.reports.sheets import add_sheet, sheet_title
 from watcher.store import Store
 from watcher.store.reviews import REVIEW_STATUSES
+from watcher.timefmt import zone, zone_label
 
 TIERS = {1: "一级", 2: "二级", 3: "三级"}
 # Kinds a registered account's findings can have (impersonation and crawl blocks are about others).
@@ -120,7 +121,7 @@ def build(cfg: Config, store: Store, year: int, *, today: date | None = None) ->
         u.findings += sum(f.findings.values())
         u.unfiled += f.unfiled
         u.dormant += f.account.status == "active" and f.dormant(cfg.watch.dormant_days)
-    return AnnualReport(year=year, school=cfg.school.name, generated=datetime.now(CHINA),
+    return AnnualReport(year=year, school=cfg.school.name, generated=datetime.now(zone()),
                         dormant_days=cfg.watch.dormant_days, accounts=figs,
                         units=sorted(units.values(), key=lambda u: u.unit))
 
@@ -200,7 +201,7 @@ def write_xlsx(r: AnnualReport, path: Path) -> None:
     ws = wb.active
     ws.title = "汇总"
     ws.append([f"{r.school} {r.year} 年度新媒体账号年审报告"])
-    ws.append([f"统计期间：{r.period.label()}（北京时间）；生成于 {r.generated:%Y-%m-%d %H:%M}；"
+    ws.append([f"统计期间：{r.period.label()}（{zone_label()}）；生成于 {r.generated:%Y-%m-%d %H:%M}；"
                f"僵尸账号：超过 {r.dormant_days} 天未发帖"])
     ws.append([])
     add_sheet(ws, SUMMARY_COLUMNS, [*[summary_row(u) for u in r.units], summary_row(r.total)], start_row=4)
@@ -208,7 +209,7 @@ def write_xlsx(r: AnnualReport, path: Path) -> None:
     for u in r.units:
         rows = [account_row(f) for f in r.accounts if f.account.unit == u.unit]
         add_sheet(wb.create_sheet(sheet_title(u.unit, used)), ACCOUNT_COLUMNS, rows)
-    wb.save(path)
+    xlsx.save(wb, path)
 
 
 def render_html(r: AnnualReport, *, css_href: str = "report.css") -> str:

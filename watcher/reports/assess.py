@@ -26,13 +26,14 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from spiders.parsing import CHINA
+from watcher import xlsx
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
 from watcher.reports import charts, render
 from watcher.reports.figures import AccountFigures, Period, account_figures
 from watcher.reports.sheets import add_sheet, sheet_title
 from watcher.store import Store
+from watcher.timefmt import zone, zone_label
 
 CRITERIA: dict[str, str] = {"posts": "发帖数", "followers": "期末粉丝", "growth": "粉丝增长", "reposts": "转发",
                             "comments": "评论", "likes": "点赞"}
@@ -111,7 +112,7 @@ def build(cfg: Config, store: Store, first: date, last: date, *, unit: str | Non
     for i, u in enumerate(unit_scores, start=1):
         u.rank = i
     commended = [u for u in unit_scores if not u.reasons and u.score >= cfg.review.commend_min_score]
-    return Assessment(school=cfg.school.name, period=period, unit=unit, generated=datetime.now(CHINA),
+    return Assessment(school=cfg.school.name, period=period, unit=unit, generated=datetime.now(zone()),
                       weights=weights, penalty=cfg.review.finding_penalty, accounts=scores, units=unit_scores,
                       commended=commended[: cfg.review.commend_top])
 
@@ -148,7 +149,7 @@ def unit_row(u: UnitScore) -> list[Any]:
 
 def method_lines(r: Assessment) -> list[str]:
     w = "，".join(f"{CRITERIA[k]} {v:g}" for k, v in r.weights.items())
-    return [f"考核期间：{r.period.label()}（北京时间）",
+    return [f"考核期间：{r.period.label()}（{zone_label()}）",
             "每项指标按对数归一：n(x) = 100 × ln(1+x) ÷ ln(1+本表最高值)；粉丝负增长按 0 计",
             f"得分 = Σ 权重×n ÷ Σ 权重 − {r.penalty:g} × 问题发现数（最低 0 分）；权重：{w}",
             "问题发现：" + "、".join(KIND_LABELS[k] for k in PROBLEM_KINDS),
@@ -168,7 +169,7 @@ def write_xlsx(r: Assessment, path: Path) -> None:
     add_sheet(wb.create_sheet(sheet_title("表彰", used)), ["开设单位", "平均得分"],
               [[u.unit, round(u.score, 2)] for u in r.commended])
     add_sheet(wb.create_sheet(sheet_title("计分方法", used)), ["说明"], [[line] for line in method_lines(r)])
-    wb.save(path)
+    xlsx.save(wb, path)
 
 
 def render_html(r: Assessment, *, css_href: str = "report.css") -> str:

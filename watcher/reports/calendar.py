@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from spiders.parsing import CHINA
 from watcher.config import Config
+from watcher.timefmt import zone
 
 
-def china_today() -> date:
-    """Today as the department counts days (the server may run on UTC)."""
-    return datetime.now(CHINA).date()
+def local_today() -> date:
+    """Today as the department counts days, in the configured time zone (the server may run on UTC)."""
+    return datetime.now(zone()).date()
 
 
 def _on(year: int, month_day: str) -> date:

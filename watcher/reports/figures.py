@@ -16,6 +16,7 @@ from spiders.parsing import CHINA
 from watcher.store import Store
 from watcher.store import reports as q
 from watcher.store.reviews import Review, reviews_for_year
+from watcher.timefmt import zone
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,12 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), CHINA)
+        return datetime.combine(self.first, time(0), zone())
 
     @property
     def end(self) -> datetime:
         """The moment after the last day (exclusive bound)."""
-        return datetime.combine(self.last + timedelta(days=1), time(0), CHINA)
+        return datetime.combine(self.last + timedelta(days=1), time(0), zone())
 
     @property
     def days(self) -> int:
@@ -111,7 +112,7 @@ def account_figures(store: Store, period: Period, *, review_year: int | None = N
     """One entry per registered account that existed during the period (closed before it: left
     out), optionally of one unit. "Days since last post" count to the period's last day, or to
     today when the period has not ended yet."""
-    asof = min(period.last, today or datetime.now(CHINA).date())
+    asof = min(period.last, today or datetime.now(zone()).date())
     reviews = reviews_for_year(store, review_year if review_year is not None else period.last.year)
     out: dict[q.AccountKey, AccountFigures] = {}
     by_id: dict[int, AccountFigures] = {}
@@ -145,8 +146,8 @@ def account_figures(store: Store, period: Period, *, review_year: int | None = N
             fig.observed.add(name)
             setattr(fig, name, getattr(fig, name) + value)
             fig.peak[name] = max(fig.peak[name], value)
-        fig.monthly_posts[when.astimezone(CHINA).strftime("%Y-%m")] += 1
-    cutoff = datetime.combine(asof + timedelta(days=1), time(0), CHINA)
+        fig.monthly_posts[when.astimezone(zone()).strftime("%Y-%m")] += 1
+    cutoff = datetime.combine(asof + timedelta(days=1), time(0), zone())
     for key, text in q.post_times_until(store, asof):
         fig = out.get(key)
         when = post_time(text)
@@ -156,7 +157,7 @@ def account_figures(store: Store, period: Period, *, review_year: int | None = N
             fig.last_post = when
     for fig in out.values():
         if fig.last_post is not None:
-            fig.days_since_post = (asof - fig.last_post.astimezone(CHINA).date()).days
+            fig.days_since_post = (asof - fig.last_post.astimezone(zone()).date()).days
     before = q.followers_before(store, period.start)
     first_in = q.followers_from(store, period.start, period.end)
     at_end = q.followers_before(store, period.end)

@@ -40,12 +40,13 @@ from typing import Any
 from openpyxl import Workbook
 
 from spiders import catalog
-from spiders.parsing import CHINA
+from watcher import xlsx
 from watcher.config import Config
 from watcher.reports import charts, render
 from watcher.reports.figures import METRICS, AccountFigures, Period, account_figures
 from watcher.reports.sheets import add_sheet, sheet_title
 from watcher.store import Store
+from watcher.timefmt import zone
 
 KINDS = {"week": "周榜", "month": "月榜"}
 SOURCE = "清博指数 WCI V14.2 / BCI（gsdata.cn），转载见 https://stevekatra.com/site/usage-1"
@@ -129,7 +130,7 @@ def build(cfg: Config, store: Store, kind: str, day: date, *, today: date | None
             by_unit.setdefault(e.figures.account.unit, []).append(e.index)
     units = sorted(((u, sum(v) / len(v), len(v)) for u, v in by_unit.items()), key=lambda x: (-x[1], x[0]))
     ordered = dict(sorted(platforms.items(), key=lambda kv: catalog.get(kv[0]).order))
-    return Board(kind=kind, period=period, school=cfg.school.name, generated=datetime.now(CHINA),
+    return Board(kind=kind, period=period, school=cfg.school.name, generated=datetime.now(zone()),
                  platforms=ordered, missing=missing, units=units)
 
 
@@ -168,7 +169,7 @@ def write_xlsx(b: Board, path: Path) -> None:
     notes = [[f"{b.title}；生成于 {b.generated:%Y-%m-%d %H:%M}"], *[[line] for line in FORMULA]]
     notes += [[f"{catalog.label(p)}：本期未观测到 {'、'.join(m)}"] for p, m in b.missing.items() if m]
     add_sheet(wb.create_sheet(sheet_title("计算方法", used)), ["说明"], notes)
-    wb.save(path)
+    xlsx.save(wb, path)
 
 
 def render_html(b: Board, *, css_href: str = "report.css") -> str:

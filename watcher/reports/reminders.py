@@ -14,20 +14,20 @@ Each mail is recorded (``review_reminders``) and not sent again after a restart.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from loguru import logger
 
 from alerts.channels import DeliveryError, Outgoing, Sender
 from alerts.secrets import Credentials
 from spiders import catalog
-from spiders.parsing import CHINA
 from watcher import registry
 from watcher.config import ChannelConfig, Config
 from watcher.reports import calendar, influence
 from watcher.schedule import ScheduledJob
 from watcher.store import Store, reviews
 from watcher.store.registry import RegistryAccount
+from watcher.timefmt import zone
 
 GRACE = timedelta(days=28)  # weekly reminders go on this long after the deadline
 
@@ -123,8 +123,8 @@ def leaderboard_mail(cfg: Config, store: Store, today: date, sender: Sender | No
                  board.period.first.isoformat(), board.title, [influence.summary_text(board, cfg.alerts.base_url)])
 
 
-def _daily(cfg: Config, now: Callable[[], datetime] = lambda: datetime.now(CHINA)) -> None:
-    today = now().astimezone(CHINA).date()
+def _daily(cfg: Config, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    today = now().astimezone(zone()).date()
     with Store.open(cfg.db_path) as store:
         review_mail(cfg, store, today)
         leaderboard_mail(cfg, store, today)

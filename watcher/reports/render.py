@@ -16,13 +16,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from watcher.config import PLATFORM_LABELS
-from watcher.timefmt import local_time
+from watcher.timefmt import local_time, zone_label
 from watcher.watch.evidence import CHROMIUM, CHROMIUM_ARGS
 
 HERE = Path(__file__).parent
 STYLESHEET = HERE.parent / "web" / "static" / "report.css"
 ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
-ENV.globals.update(PLATFORM_LABELS=PLATFORM_LABELS)
+ENV.globals.update(PLATFORM_LABELS=PLATFORM_LABELS, ZONE_LABEL=zone_label)
 ENV.filters["local"] = local_time
 
 

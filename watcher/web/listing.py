@@ -3,11 +3,13 @@ days), sorting, pages, and the same selection exported to XLSX."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from openpyxl import Workbook
+
+from watcher import xlsx
 from watcher.config import PLATFORM_LABELS
 from watcher.findings import KIND_LABELS, STATUS_LABELS
 from watcher.store.findings import Finding
@@ -103,8 +105,6 @@ COLUMNS = [("id", "编号"), ("kind", "类型"), ("severity", "严重程度"), (
 
 def to_xlsx(rows: list[Finding]) -> bytes:
     """The rows as a workbook people read: Chinese headers, labels, local times."""
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = "监测发现"
@@ -121,6 +121,4 @@ def to_xlsx(rows: list[Finding]) -> bytes:
     ws.freeze_panes = "A2"
     for col, w in zip("ABCDEFGHIJKLM", (8, 14, 8, 48, 10, 22, 20, 14, 10, 18, 18, 40, 60), strict=True):
         ws.column_dimensions[col].width = w
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)

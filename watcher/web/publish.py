@@ -18,7 +18,7 @@ from pathlib import Path
 
 from watcher import registry
 from watcher.config import PLATFORM_LABELS, Config
-from watcher.reports.calendar import china_today
+from watcher.reports.calendar import local_today
 from watcher.store import Store, reviews
 
 TIERS = {1: "一级", 2: "二级", 3: "三级"}
@@ -118,7 +118,7 @@ def publish(cfg: Config, store: Store, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = public_rows(store)
     year, units = flagged_units(store)
-    today = china_today().isoformat()
+    today = local_today().isoformat()
     (out / "accounts.json").write_text(json.dumps(
         {"school": cfg.school.name, "updated": today, "accounts": rows, "review_year": year,
          "units_flagged": units, "report_address": cfg.review.report_address},

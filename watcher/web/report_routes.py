@@ -60,7 +60,7 @@ def reports_page(request: Request) -> Response:
         _central(user)
         units = sorted({r.unit for r in reg.active_accounts(store)})
     cfg = request.app.state.cfg
-    today = calendar.china_today()
+    today = calendar.local_today()
     year = calendar.review_year(cfg, today)
     return render_page(request, "reports.html", user, year=year, units=units, today=today.isoformat(),
                        month_start=today.replace(day=1).isoformat(), deadline=calendar.deadline(cfg, year),

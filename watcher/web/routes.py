@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 from collections import Counter
@@ -13,13 +12,15 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from openpyxl import Workbook
 from pydantic import ValidationError
 
 from watcher import findings as fnd
 from watcher import registry as reg
+from watcher import xlsx
 from watcher.config import PLATFORM_LABELS
 from watcher.periods import active_periods
-from watcher.reports.calendar import china_today, review_year
+from watcher.reports.calendar import local_today, review_year
 from watcher.rounds import scans
 from watcher.rounds.records import latest_per_platform
 from watcher.store import deliveries as stored_deliveries
@@ -355,7 +356,7 @@ def registry_page(request: Request, q: str = "") -> Response:
     with store_of(request) as store:
         user = current_user(request, store)
         rows = reg.list_accounts(store, search=q or None, unit=None if user.central else user.unit)
-        year = review_year(request.app.state.cfg, china_today())
+        year = review_year(request.app.state.cfg, local_today())
         year_reviews = reviews.reviews_for_year(store, year)
     if not user.central:
         rows = [r for r in rows if r.unit == user.unit]
@@ -377,18 +378,14 @@ def registry_export(request: Request) -> Response:
         _central(user)
         header, rows = reg.export_rows(store)
         auth.audit(store, user.username, "导出台账", None, {"count": len(rows)})
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = "备案台账"
     ws.append(header)
     for r in rows:
         ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
     name = f"备案台账-{datetime.now(UTC).astimezone(zone()):%Y%m%d}.xlsx"
-    return Response(out.getvalue(), media_type=XLSX,
+    return Response(xlsx.to_bytes(wb), media_type=XLSX,
                     headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 

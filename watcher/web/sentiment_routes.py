@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from spiders import catalog
 from watcher.opinion import brief
 from watcher.store import mentions as mentions_store
+from watcher.timefmt import zone
 from watcher.web import auth
 from watcher.web.pages import Forbidden, back, checked_form, current_user, render, store_of
 
@@ -39,7 +40,7 @@ def sentiment_page(request: Request, group: str = "", platform: str = "", polari
         if platform and platform not in catalog.names():
             platform = ""
         days = PERIODS[period][1]
-        today = datetime.now(UTC).astimezone(brief.CHINA).date()
+        today = datetime.now(UTC).astimezone(zone()).date()
         b = brief.build(store, today - timedelta(days=days - 1), today)
         since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
         clusters = mentions_store.list_clusters(store, since=since, group=group or None, platform=platform or None,

@@ -1,0 +1,34 @@
+"""Saving the workbooks people open (exports, reports, briefs) with every cell as the value it is.
+
+openpyxl stores any string that starts with ``=`` as a formula. Account names, titles and post
+texts come from the platforms, so an impersonator named ``=HYPERLINK("http://evil.example","北理工官方")``
+would arrive in a reviewer's Excel as a live formula (a clickable link, or worse with DDE). None of
+our workbooks writes a formula on purpose: every formula cell is turned back into the text it was.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+from openpyxl import Workbook
+
+
+def as_text(wb: Workbook) -> Workbook:
+    """``wb`` with every cell openpyxl took for a formula kept as its text."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    return wb
+
+
+def save(wb: Workbook, target: Path | str | BytesIO) -> None:
+    as_text(wb).save(target)
+
+
+def to_bytes(wb: Workbook) -> bytes:
+    buf = BytesIO()
+    save(wb, buf)
+    return buf.getvalue()
