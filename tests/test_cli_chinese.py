@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from watcher import registry
 from watcher.cli import main_group
+from watcher.cli.common import PlatformType
 from watcher.store import Store
 
 
@@ -41,6 +43,32 @@ def test_registry_show_takes_the_platform_in_chinese(cfg):
     for name in ("微博", "weibo", "新浪微博"):
         r = run("registry", "show", name, "1891724861", "-c", str(cfg.source))
         assert r.exit_code == 0 and "北京理工大学" in r.output, r.output
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_platform_parameter_takes_any_name_of_the_platform():
+    platform_params = [(path, p.name) for path, command in _commands(main_group) for p in command.params
+                       if p.name in ("platform", "platforms")]
+    assert len(platform_params) >= 8
+    for path, command in _commands(main_group):
+        for p in command.params:
+            if p.name in ("platform", "platforms"):
+                assert isinstance(p.type, PlatformType), " ".join(path)
+
+
+def test_registry_review_takes_the_platform_in_chinese(cfg):
+    with Store.open(cfg.db_path) as s:
+        registry.import_file(s, cfg.registry_path)
+    r = run("registry", "review", "微信公众号", "gh_bit_official", "--year", "2025", "--status", "合格",
+            "--date", "2025-12-20", "-c", str(cfg.source))
+    assert r.exit_code == 0 and "2025 年审 合格（2025-12-20）" in r.output, r.output
 
 
 def test_findings_list_takes_the_units_name_id_or_alias(cfg):

@@ -100,6 +100,8 @@ def test_annual_cli_writes_xlsx_html(seeded, config_path, tmp_path):
     html = (out / "年度报告-2025.html").read_text(encoding="utf-8")
     assert (out / "report.css").is_file() and "<style" not in html and "<script" not in html
     assert html.count("<svg") == 4 and "各单位每月发帖数" in html and "僵尸账号（建议注销）" in html
+    # charts name an account with its platform: a school's accounts often share one name across platforms
+    assert "微博·北理工微博" in html and "微信公众号·北理工公众号" in html and "抖音·计院抖音" in html
     # nothing personal in a report meant for circulation
     assert "13800000001" not in html and "张明" not in html
 

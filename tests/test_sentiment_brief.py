@@ -64,23 +64,32 @@ def test_the_brief_counts_days_platforms_clusters_and_leads(store, cfg):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")
-def test_brief_html_renders_in_chromium_and_xlsx_opens(store, cfg, tmp_path):
+@pytest.mark.parametrize("kind, start, name, title, clusters, header, total", [
+    ("daily", date(2026, 3, 10), "sentiment-daily-2026-03-10.html", "舆情日报（2026-03-10）", 1,
+     ("日期", "微博", "抖音", "合计"), ("合计", 45, 5, 50)),
+    ("weekly", date(2026, 3, 4), "sentiment-weekly-2026-03-04_2026-03-10.html", "舆情周报（2026-03-04 至 2026-03-10）", 2,
+     ("日期", "微博", "哔哩哔哩", "抖音", "合计"), ("合计", 46, 1, 5, 52)),
+])
+def test_brief_html_renders_in_chromium_and_xlsx_opens(store, cfg, tmp_path, kind, start, name, title, clusters,
+                                                        header, total):
     from playwright.sync_api import sync_playwright
 
     _seed(store, cfg)
-    b = brief.build(store, date(2026, 3, 4), date(2026, 3, 10), "weekly")
+    b = brief.build(store, start, date(2026, 3, 10), kind)
     html_path, xlsx_path = brief.write_files(b, cfg, tmp_path / "out")
-    assert html_path.name == "sentiment-weekly-2026-03-04_2026-03-10.html"
+    assert html_path.name == name
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 1400})
         page.goto(html_path.as_uri())
-        assert page.locator("h1").inner_text().endswith("舆情周报（2026-03-04 至 2026-03-10）")
-        assert page.locator("svg rect").count() >= 4
+        assert page.locator("h1").inner_text().endswith(title)
+        assert page.locator("svg rect").count() >= len(header) - 1   # a bar per platform and day, and the legend
         box = page.locator("svg").bounding_box()
         assert box and box["width"] > 600 and box["height"] > 200
         rows = page.locator("table").first.locator("tr")
-        assert rows.count() == 3 and "50" in rows.nth(1).inner_text()
+        assert rows.count() == 1 + clusters and "50" in rows.nth(1).inner_text()
+        leads = page.locator("table").nth(1).locator("tr")
+        assert leads.count() == 2 and "北理工招生办" in leads.nth(1).inner_text()
         shot = tmp_path / "brief.png"
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
@@ -88,9 +97,10 @@ def test_brief_html_renders_in_chromium_and_xlsx_opens(store, cfg, tmp_path):
     wb = load_workbook(xlsx_path)
     assert wb.sheetnames == ["每日提及", "负面簇", "仿冒线索"]
     daily = list(wb["每日提及"].values)
-    assert daily[0] == ("日期", "微博", "哔哩哔哩", "抖音", "合计") and daily[-1] == ("合计", 46, 1, 5, 52)
-    clusters = list(wb["负面簇"].values)
-    assert clusters[1][1] == 50 and clusters[1][2] == "微博、抖音" and "虫子" in clusters[1][5]
+    assert daily[0] == header and daily[-1] == total
+    rows = list(wb["负面簇"].values)
+    assert len(rows) == 1 + clusters
+    assert rows[1][1] == 50 and rows[1][2] == "微博、抖音" and "虫子" in rows[1][5]
     assert list(wb["仿冒线索"].values)[1][3] == "北理工招生办"
 
 

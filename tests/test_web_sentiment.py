@@ -36,7 +36,7 @@ def site(cfg):
 
 
 def test_the_page_lists_clusters_with_filters_and_an_svg_chart(site):
-    client, _ = site
+    client, cfg = site
     login(client, "xcb")
     r = client.get("/sentiment")
     assert r.status_code == 200
@@ -46,6 +46,10 @@ def test_the_page_lists_clusters_with_filters_and_an_svg_chart(site):
     assert "吃出虫子" in client.get("/sentiment", params={"platform": "douyin"}).text
     assert "停电" not in client.get("/sentiment", params={"platform": "douyin"}).text
     assert "没有符合条件" in client.get("/sentiment", params={"group": "不存在的组"}).text
+    with Store.open(cfg.db_path) as store:
+        groups = {c.group_name for c in mentions_store.list_clusters(store) if "虫子" in c.representative}
+    (group,) = groups
+    assert "吃出虫子" in client.get("/sentiment", params={"group": group}).text
     assert "停电" not in client.get("/sentiment", params={"period": "1d"}).text   # 40 hours ago
     assert client.get("/sentiment", params={"period": "nonsense"}).status_code == 200
     assert "script-src" in r.headers.get("content-security-policy", "") or "default-src" in r.headers.get(

@@ -104,7 +104,7 @@ def show_cmd(cfg: Config, platform: str, account_id: str, as_json: bool) -> None
 
 
 @registry_group.command("add")
-@click.option("--platform", required=True, help="平台（微博/weibo…）")
+@click.option("--platform", required=True, type=PLATFORM, help="平台（微博/weibo…）")
 @click.option("--name", "account_name", required=True, help="账号名称")
 @click.option("--id", "account_id", required=True, help="账号ID")
 @click.option("--unit", required=True, help="开设单位")
@@ -173,7 +173,7 @@ def close_cmd(cfg: Config, platform: str, account_id: str, closed_date: str | No
 
 
 @registry_group.command("review")
-@click.argument("platform", type=click.Choice(list(PLATFORM_LABELS)), required=False)
+@click.argument("platform", type=PLATFORM, required=False)
 @click.argument("account_id", required=False)
 @click.option("--unit", help="不给账号时：该单位的全部在用账号（如单位一次提交了全部材料）")
 @click.option("--year", required=True, type=int, help="年审年度，如 2026")

@@ -70,6 +70,7 @@ def demo_config(platforms_url: str, smtp_port: int, web_port: int) -> dict[str, 
                    "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
                             "sender": "campus-watcher@demo.example.edu.cn"}},
         "web": {"host": "127.0.0.1", "port": web_port},
+        "review": {"report_address": "jubao@demo.example.edu.cn"},
         "logging": {"level": "WARNING"},
     }
 

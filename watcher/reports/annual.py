@@ -177,10 +177,16 @@ def chart_monthly_posts(r: AnnualReport) -> Any:
                         [(unit, [float(c.get(m, 0)) for m in ms]) for unit, c in sorted(series.items())])
 
 
+def chart_label(f: AccountFigures) -> str:
+    """An account as a chart names it: with its platform, since a school's accounts on several
+    platforms often share one name (北京理工大学 on Weibo, Bilibili, Douyin …)."""
+    return f"{PLATFORM_LABELS.get(f.account.platform, f.account.platform)}·{f.account.account_name}"
+
+
 def chart_growth(r: AnnualReport, n: int = 15) -> Any:
     known = [f for f in r.accounts if f.growth is not None]
     known.sort(key=lambda f: -(f.growth or 0))
-    return charts.hbar("粉丝增长（增长最多的账号）", [(f.account.account_name, float(f.growth or 0)) for f in known[:n]])
+    return charts.hbar("粉丝增长（增长最多的账号）", [(chart_label(f), float(f.growth or 0)) for f in known[:n]])
 
 
 def most_and_least_active(r: AnnualReport, n: int = 10) -> tuple[list[AccountFigures], list[AccountFigures]]:
@@ -191,8 +197,8 @@ def most_and_least_active(r: AnnualReport, n: int = 10) -> tuple[list[AccountFig
 
 def chart_active(r: AnnualReport) -> tuple[Any, Any]:
     most, least = most_and_least_active(r)
-    return (charts.hbar("最活跃的账号（年内发帖数）", [(f.account.account_name, float(f.posts)) for f in most]),
-            charts.hbar("最不活跃的账号（年内发帖数）", [(f.account.account_name, float(f.posts)) for f in least],
+    return (charts.hbar("最活跃的账号（年内发帖数）", [(chart_label(f), float(f.posts)) for f in most]),
+            charts.hbar("最不活跃的账号（年内发帖数）", [(chart_label(f), float(f.posts)) for f in least],
                         color=charts.PALETTE[3]))
 
 
