@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import uvicorn
 import yaml
 
 from watcher import lockfile
@@ -26,11 +27,14 @@ from watcher.config import Config, load_config
 from watcher.daemon import Daemon
 from watcher.demo import mailbox
 from watcher.demo.story import DemoPlatforms
+from watcher.demo.web import router
 from watcher.findings import KIND_LABELS
 from watcher.logs import setup_logging
 from watcher.store import Store
 from watcher.store.findings import list_findings
 from watcher.web import auth
+from watcher.web.app import create_app
+from watcher.web.server import WebThread
 
 DEMO_USER = "demo"
 
@@ -108,12 +112,6 @@ def prepare(directory: Path, web_port: int) -> Sandbox:
 
 def start_web(box: Sandbox) -> Any:
     """The review site with the demo mailbox pages, on a thread."""
-    import uvicorn
-
-    from watcher.demo.web import router
-    from watcher.web.app import create_app
-    from watcher.web.server import WebThread
-
     app = create_app(box.cfg)
     app.state.demo_mailbox = True
     app.include_router(router(box.mail.directory))
