@@ -462,6 +462,20 @@ def _hostile_leads(store):
                                details={"profile_url": "https://m.weibo.cn/u/667"}))
 
 
+def test_hostile_name_and_phishing_profile_stay_text_in_the_web(site):
+    client, _, cfg = site
+    with Store.open(cfg.db_path) as s:
+        fid = _hostile(s, profile_url="http://evil.example/login")
+    login(client, "xcb")
+    for path in (f"/findings/{fid}", "/findings"):
+        page = _Anchors()
+        page.feed(client.get(path).text)
+        assert HOSTILE in page.text, path                                   # shown as the odd name it is
+        assert not [h for h in page.hrefs if "evil.example" in h], path     # never a link
+    detail = client.get(f"/findings/{fid}").text
+    assert "http://evil.example/login（不是平台或本站的 http/https 地址，未加链接）" in detail
+
+
 def test_hostile_name_stays_text_in_the_sentiment_brief_mail(cfg, store):
     from watcher.opinion import brief
 

@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from alerts.messages import safe_link
 from spiders import catalog
 from watcher.config import PLATFORM_LABELS
 from watcher.findings import KIND_LABELS, STATUS_LABELS
@@ -28,8 +31,17 @@ TEMPLATES.env.globals.update(MODE_LABELS=catalog.MODE_LABELS, ROUND_STATUS_LABEL
 TEMPLATES.env.filters["local"] = local_time
 TEMPLATES.env.globals.update(ZONE_LABEL=zone_label, EVIDENCE_LABELS={
     "screenshot": "页面截图", "raw": "原始应答", "response": "原始应答", "page": "保存的网页", "avatar": "头像"})
-# ``{% if url is web_link %}``: only http(s) addresses from platforms become links.
-TEMPLATES.env.tests["web_link"] = lambda url: isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+@pass_context
+def _web_link(context: Context, url: object) -> bool:
+    """``{% if url is web_link %}``: an address from a platform becomes a link only when it is
+    http(s) to the platform's own hosts or our site, the rule of the alerts (alerts.messages); a
+    suspect's profile pointing elsewhere (a phishing page) is shown as text."""
+    return safe_link(context["request"].app.state.cfg, url) is not None
+
+
+TEMPLATES.env.tests["web_link"] = _web_link
 
 
 class Forbidden(HTTPException):
