@@ -60,6 +60,20 @@ def channel_key(unit: UnitConfig, index: int) -> str:
     return f"{unit.id}/{index}:{unit.channels[index].type}"
 
 
+# What people read for a delivery (the store keeps the codes): its status and its channel.
+DELIVERY_STATUS = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "failed": "失败", "suppressed": "已免发"}
+CHANNEL_TYPES = {"email": "邮件", "wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书", "webhook": "Webhook"}
+
+
+def channel_label(key: str) -> str:
+    """``cs/1:dingtalk`` → ``钉钉（第 2 个渠道）``; a key of another shape is shown as it is."""
+    _, _, rest = key.partition("/")
+    index, _, kind = rest.partition(":")
+    if not index.isdigit() or kind not in CHANNEL_TYPES:
+        return key
+    return f"{CHANNEL_TYPES[kind]}（第 {int(index) + 1} 个渠道）"
+
+
 def _channel(cfg: Config, key: str) -> tuple[UnitConfig, ChannelConfig] | None:
     unit_id, rest = key.split("/", 1)
     index = int(rest.split(":", 1)[0])

@@ -99,6 +99,10 @@ def test_public_page_shows_reviews_closed_accounts_and_nothing_personal(tmp_path
     assert (accounts["gh_bit_official"]["review_year"], accounts["gh_bit_official"]["review"]) == (2025, "不合格")
     closed = accounts["2200000456"]
     assert closed["status"] == "已注销" and closed["review"] is None
+    # an account in use with nothing recorded for 2025 reads 未提交, marked, as its unit is below
+    assert (accounts["5612340001"]["review_year"], accounts["5612340001"]["review"]) == (2025, "未提交")
+    assert accounts["5612340001"]["review_flagged"] and not accounts["1891724861"]["review_flagged"]
+    assert '<td class="flag">2025 未提交</td>' in page and '<td class="flag">2025 不合格</td>' in page
     assert "<td>北理工招生</td>" in page and '<td class="status">已注销' in page
     # every other unit's accounts have no 2025 record: 未提交; 党委宣传部 has one 不合格 and the rest 未提交
     assert "2025 年度年审未提交或不合格的单位" in page

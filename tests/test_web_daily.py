@@ -223,3 +223,19 @@ def test_registry_import_and_export_through_the_site(site):  # noqa: F811
     assert "北理工新号" in client.get("/registry?q=7788").text
     r = client.post("/registry/import", data={"csrf_token": token}, files={"file": ("x.xlsx", b"PK\x03\x04no", "application/zip")})
     assert "无法读取该 XLSX 文件" in r.text
+
+
+def test_a_findings_alert_deliveries_read_in_chinese(site):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from alerts import dispatch
+
+    client, ids, cfg = site
+    with Store.open(cfg.db_path) as s:
+        assert dispatch.plan(cfg, s, datetime.now(UTC)) > 0
+        central = next(u for u in cfg.units if u.central)
+    login(client, "xcb")
+    page = client.get(f"/findings/{ids['9001']}").text
+    table = page[page.index("<h2>告警发送</h2>"):]
+    assert central.name in table and "邮件（第 1 个渠道）" in table and "待发送" in table
+    assert f"{central.id}/0:email" not in table and ">pending<" not in table

@@ -39,14 +39,11 @@ def status_cmd(cfg: Config, as_json: bool) -> None:
     click.echo(f"已送达 {c.get('sent', 0)}，待发送 {c.get('pending', 0)}，失败 {c.get('failed', 0)}，"
                f"已免发 {c.get('suppressed', 0)}")
     if st["deliveries"]:
-        rows = [{**dataclasses.asdict(d), "status": DELIVERY_STATUS.get(d.status, d.status),
+        rows = [{**dataclasses.asdict(d), "status": dispatch.DELIVERY_STATUS.get(d.status, d.status),
                  "next_attempt_at": local_time(d.next_attempt_at)} for d in st["deliveries"]]
         table(rows, [("id", "ID"), ("status", "状态"), ("unit", "单位"), ("channel", "渠道"),
                                  ("attempts", "尝试"), ("next_attempt_at", "下次尝试"), ("last_error", "最近错误")])
 
-
-# Delivery statuses as the operator reads them (the store keeps the English codes).
-DELIVERY_STATUS = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "failed": "失败", "suppressed": "已免发"}
 
 
 @alerts_group.command("test")

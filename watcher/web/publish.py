@@ -63,17 +63,26 @@ SCRIPT = """document.addEventListener('DOMContentLoaded', function () {
 
 def public_rows(store: Store) -> list[dict[str, object]]:
     """What anyone may see of each registered account: no person's name, phone or e-mail, and
-    no reviewer's note; a closed account stays listed as 已注销 so nobody takes it for ours."""
+    no reviewer's note; a closed account stays listed as 已注销 so nobody takes it for ours.
+
+    An account in use shows its status of the latest review year — 未提交 when its unit has
+    recorded nothing for that year (art. 14 marks who did not submit), the same count as the
+    units' list below the table; a closed account keeps the last status it had."""
     latest = reviews.latest_reviews(store)
+    year = max((rv.year for rv in latest.values()), default=None)
+    this_year = reviews.reviews_for_year(store, year) if year is not None else {}
     rows: list[dict[str, object]] = []
     for r in registry.list_accounts(store):
-        rv = latest.get(r.id)
+        active = r.status == "active"
+        rv = this_year.get(r.id) if active else latest.get(r.id)
+        pending = active and year is not None and rv is None
+        label = reviews.REVIEW_STATUSES["pending"] if pending else (rv.label if rv else None)
         rows.append({"platform": PLATFORM_LABELS.get(r.platform, r.platform), "platform_code": r.platform,
                      "name": r.account_name, "account_id": r.account_id, "unit": r.unit, "tier": r.tier,
-                     "status": "正常" if r.status == "active" else "已注销",
+                     "status": "正常" if active else "已注销",
                      "closed_date": r.closed_date if r.status == "closed" else None,
-                     "review_year": rv.year if rv else None, "review": rv.label if rv else None,
-                     "review_flagged": bool(rv and r.status == "active" and rv.status in reviews.FLAGGED)})
+                     "review_year": year if pending else (rv.year if rv else None), "review": label,
+                     "review_flagged": pending or bool(rv and active and rv.status in reviews.FLAGGED)})
     rows.sort(key=lambda x: (x["status"] != "正常", x["tier"], x["platform_code"], x["name"]))  # type: ignore[operator]
     return rows
 

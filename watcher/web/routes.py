@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from openpyxl import Workbook
 from pydantic import ValidationError
 
+from alerts import dispatch
 from watcher import findings as fnd
 from watcher import registry as reg
 from watcher import xlsx
@@ -257,7 +258,9 @@ def _finding_page(request: Request, store: Any, user: auth.User, f: Finding, *, 
     return render(request, "finding.html", user, status_code=status_code, f=f, evidence=ev, actions=actions,
                   deliveries=deliveries, proposals=proposals, error=error, decisions=decisions_for(f.kind),
                   rule_labels=RULE_LABELS, previews=previews, deadline=_filing_deadline(cfg, f),
-                  values=values or {}, avatar=avatar, logos=len(cfg.school.logos), evidence_json=json.dumps(f.details, ensure_ascii=False, indent=2))
+                  values=values or {}, avatar=avatar, logos=len(cfg.school.logos), evidence_json=json.dumps(f.details, ensure_ascii=False, indent=2),
+                  unit_name=lambda key: (u.name if (u := cfg.unit(key)) else key), channel_label=dispatch.channel_label,
+                  DELIVERY_STATUS=dispatch.DELIVERY_STATUS)
 
 
 @router.get("/findings/{finding_id}")
