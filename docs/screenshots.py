@@ -29,7 +29,7 @@ from watcher.reports.calendar import local_today, review_year
 from watcher.watch.evidence import CHROMIUM, CHROMIUM_ARGS
 
 OUT = Path(__file__).resolve().parent / "screenshots"
-STORY_KINDS = ["疑似仿冒账号", "删帖", "帖子被修改", "账号资料变更", "舆情关注", "舆情激增"]
+STORY_KINDS = ["疑似仿冒账号", "删帖", "帖子被修改", "账号资料变更", "账号消失/被封/改名", "舆情关注", "舆情激增"]
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")]
 
 # Every kind of finding the story makes, by its Chinese label as the findings page shows it.
-STORY_KINDS = ["疑似仿冒账号", "删帖", "帖子被修改", "账号资料变更", "舆情关注", "舆情激增"]
+STORY_KINDS = ["疑似仿冒账号", "删帖", "帖子被修改", "账号资料变更", "账号消失/被封/改名", "舆情关注", "舆情激增"]
 
 
 def _read_banner(proc: subprocess.Popen[str], deadline: float) -> str:

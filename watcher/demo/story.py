@@ -8,7 +8,9 @@ The story, as a newcomer sees it within the first rounds:
 * on its second watch round, the registered Weibo account 北理工计算机学院 has deleted a post,
   edited another and renamed itself — with no change filed in the registry;
 * on its second watch round, the school's own Weibo account shows a burst of posts that mention
-  the school next to complaint words (投诉, 维权 …), enough for a spike.
+  the school next to complaint words (投诉, 维权 …), enough for a spike;
+* on its second watch round, the registered Bilibili account 北理工团委 is gone (the platform
+  answers −404, as for a deleted or banned account).
 
 Each account's story advances with the number of times its profile has been asked for: the
 first watch round sees "before", every later round "after". The server only listens on
@@ -32,7 +34,7 @@ from spiders.parsing import CHINA
 OFFICIAL = "1891724861"  # 北京理工大学 on Weibo, in the demo registry
 COLLEGE = "5612340001"  # 北理工计算机学院 on Weibo: deletes, edits, renames
 BILI_OFFICIAL = "1880487363"
-BILI_YOUTH = "1900000123"
+BILI_YOUTH = "1900000123"  # 北理工团委 on Bilibili: disappears
 DELETED_POST = f"{COLLEGE}003"
 EDITED_POST = f"{COLLEGE}002"
 RENAMED_TO = "北理工计科资讯"
@@ -194,6 +196,11 @@ class Story:
             return {"code": 0, "message": "0", "data": {"page": 1, "numPages": 1, "result": result}}
         mid = query.get("mid", "")
         names = {BILI_OFFICIAL: ("北京理工大学", "北京理工大学官方账号"), BILI_YOUTH: ("北理工团委", "共青团北京理工大学委员会")}
+        if mid == BILI_YOUTH and path.endswith(("/acc/info", "/card")):  # one profile request per watch round
+            with self.lock:
+                self.profiles[mid] += 1
+            if self.after(mid):
+                names.pop(mid)
         if path.endswith("/acc/info"):
             if mid not in names:
                 return {"code": -404, "message": "啥都木有"}
