@@ -20,12 +20,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
-from watcher import schedule, sdnotify
+from watcher import registry, schedule, sdnotify
 from watcher.config import Config, ConfigError, load_config, secret_problems
 from watcher.logs import setup_logging
 from watcher.rounds.records import reap_orphans
 from watcher.store import Store
 from watcher.store import registry as stored_registry
+from watcher.watch.analyze import catch_up
 
 # Set when the daemon is shutting down; long jobs (crawl runners, scans) poll it.
 stopping = threading.Event()
@@ -67,15 +68,11 @@ class Daemon:
             logger.info("数据库 {}（架构版本 {}）", self.cfg.db_path, versions)
             empty = stored_registry.is_empty(store)
             if empty and self.cfg.registry_path:
-                from watcher import registry
-
                 try:
                     counts = registry.import_file(store, self.cfg.registry_path, actor="daemon")
                     logger.info("首次启动：已从 {} 导入备案台账 {} 条", self.cfg.registry_path, counts["added"])
                 except registry.RegistryImportError as e:
                     logger.error("备案台账导入失败，未导入任何记录：\n{}", e.render())
-            from watcher.watch.analyze import catch_up
-
             catch_up(self.cfg, store)  # analysis a crash cut short: judged / analysed now
 
     def _wrap(self, job: schedule.ScheduledJob) -> Any:

@@ -6,6 +6,7 @@ from loguru import logger
 
 from watcher import findings, registry
 from watcher.config import Config
+from watcher.crawling.avatars import download_missing
 from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store
 from watcher.store import accounts as stored_accounts
@@ -58,8 +59,6 @@ def _judge_all(matcher: Matcher, candidates: list[Candidate]) -> list[MatchResul
 
 
 def analyse_run(cfg: Config, store: Store, run_id: int) -> dict[str, int]:
-    from watcher.crawling.avatars import download_missing
-
     accounts = download_missing(cfg, store, stored_accounts.seen_by_run(store, run_id))
     return judge(cfg, store, accounts, run_id)
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -20,6 +21,7 @@ from loguru import logger
 
 from spiders import catalog
 from spiders.base import Target
+from spiders.parsing import CHINA
 from watcher.config import Config
 from watcher.distributed import messages
 from watcher.distributed.keys import RELEASE, RESULT_TTL, Keys, connect
@@ -132,10 +134,6 @@ class Fleet:
 
 
 def _local_hm(ts: float) -> str:
-    from datetime import datetime
-
-    from spiders.parsing import CHINA
-
     return datetime.fromtimestamp(ts, CHINA).strftime("%H:%M")
 
 

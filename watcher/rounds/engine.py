@@ -31,9 +31,12 @@ from loguru import logger
 
 from spiders import catalog
 from spiders.base import Target
+from watcher import sessions
 from watcher.config import Config
+from watcher.distributed.dispatch import run_remote
 from watcher.rounds import records
 from watcher.rounds.gate import GATE, Pass, Waiting
+from watcher.rounds.pipeline import STOP_REASONS
 from watcher.rounds.process import payload
 from watcher.store import Store
 from watcher.store.rounds import CrawlRun
@@ -89,8 +92,6 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
     timeout = timeout or round_timeout(cfg, platform, len(targets))
     if cfg.crawl.distributed:
         # The fleet crawls it (watcher.distributed); this process only stores and analyses.
-        from watcher.distributed.dispatch import run_remote
-
         with _place(cfg, platform, mode, round_id, scan_request_id, waiting) as place:
             why = run_remote(cfg, round_id, platform, mode, targets, run_ids, stop=stop, yield_to=place.yield_to,
                              deadline=time.monotonic() + timeout, progress=progress)
@@ -121,8 +122,6 @@ def _place(cfg: Config, platform: str, mode: str, round_id: int, scan_request_id
 
 def _check_session(cfg: Config, platform: str) -> None:
     """The platform's own word on our session, before the round (see :mod:`watcher.sessions`)."""
-    from watcher import sessions
-
     try:
         with Store.open(cfg.db_path) as store:
             sessions.before_round(cfg, platform, store)
@@ -156,8 +155,6 @@ def _wait(cfg: Config, proc: subprocess.Popen, round_id: int, stop: threading.Ev
 
 def _finish(cfg: Config, round_id: int, platform: str, mode: str, why: str | None, code: int | None,
             errors: str) -> RoundResult:
-    from watcher.rounds.pipeline import STOP_REASONS
-
     with Store.open(cfg.db_path) as store:
         if why:
             records.close_unfinished(store, round_id, "interrupted", STOP_REASONS[why])

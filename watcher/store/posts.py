@@ -268,11 +268,3 @@ def raw_post(store: Database, platform: str, post_id: str) -> dict[str, Any] | N
     return store.one("SELECT raw, text, url, first_seen, last_seen FROM posts WHERE platform = ? AND post_id = ?",
                      [platform, post_id])
 
-
-def live_since(store: Database, since: str) -> list[dict[str, Any]]:
-    """Live posts created (or, undated, first seen) since ``since``."""
-    return store.query(
-        "SELECT platform, post_id, account_id, text, created_at, url, first_seen FROM posts "
-        "WHERE COALESCE(created_at, first_seen) >= ? AND status = 'live'",
-        [since],
-    )

@@ -29,11 +29,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from loguru import logger
 
 from spiders import catalog
 from watcher import findings, registry, timefmt
 from watcher.config import PLATFORM_LABELS, Config
+from watcher.crawling.avatars import fetch_by_content
+from watcher.crawling.discovery import judge_unjudged
 from watcher.periods import active_periods, local_tz
 from watcher.store import Store, accounts, posts, rounds
 from watcher.store.accounts import Snapshot
@@ -73,10 +76,6 @@ def default_avatar_fetcher(cfg: Config) -> AvatarFetcher:
         return lambda url: None
 
     def fetch(url: str) -> Path | None:
-        import httpx
-
-        from watcher.crawling.avatars import fetch_by_content
-
         with httpx.Client(timeout=10, follow_redirects=True, headers={"User-Agent": "Mozilla/5.0"}) as client:
             return fetch_by_content(cfg, url, client)
 
@@ -380,8 +379,6 @@ def catch_up(cfg: Config, store: Store) -> dict[str, int]:
     discovery run stored but never judged are judged; the newest timeline run of an account,
     if it finished ``ok`` but was never analysed, is analysed (its missing posts become pending;
     confirming them is the next round's job)."""
-    from watcher.crawling.discovery import judge_unjudged
-
     counts = {"judged": 0, "analysed": 0}
     try:
         counts["judged"] = sum(judge_unjudged(cfg, store).values())
