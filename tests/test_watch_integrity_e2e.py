@@ -1,6 +1,7 @@
 """End to end against a fake Weibo that re-signs avatar URLs and moves follower counts ("152.3万")
-on every answer, answers 503 in the middle of a round, and confirms deletions on /statuses/show.
-Real crawl processes, real analysis, the alert plan; kept to two tests (crawls are slow)."""
+on every answer, answers 503 or "请求过于频繁" in the middle of a round, walls a check, and confirms
+deletions on /statuses/show. Real crawl processes, real analysis, the alert plan, the daemon's
+start-up as the restart; kept to three tests (crawls are slow)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from tests.spider_helpers import run_crawl
 from tests.test_watch_integrity import picture
 from watcher import registry
 from watcher.config import load_config
-from watcher.store import Store
+from watcher.daemon import Daemon
+from watcher.rounds import records
+from watcher.store import Store, deliveries
 from watcher.store.findings import list_findings
-from watcher.watch.analyze import catch_up
 
 UID = "1891724861"
 AVATAR = "70c1f4f3ly8hq2kz9x0j1j20u00u0dhb"
@@ -97,7 +99,34 @@ def _config(tmp_path, fake):
     return cfg
 
 
-def test_resigned_answers_a_503_and_a_restart(tmp_path):
+def _restart(cfg) -> None:
+    """What ``watcher run`` does at start before its first job: orphaned rounds closed, analysis a
+    crash cut short finished (:meth:`watcher.daemon.Daemon.prepare_store`)."""
+    Daemon(cfg.source, cfg).prepare_store()
+
+
+def _delete_11_and_edit_9(fake: ResigningWeibo) -> None:
+    """Post 11 (page 1) is deleted, post 9 edited; post 9 moves up to page 1."""
+    fake.posts = [p for p in fake.posts if p[0] != "11"]
+    fake.posts = [(p, c, "北理工通知第9号（更正）" if p == "9" else t) for p, c, t in fake.posts]
+
+
+def _page(fake: ResigningWeibo, n: int):
+    return fake.find("/api/container/getIndex", {"type": "uid", "value": UID, "containerid": f"107603{UID}", "page": str(n)})
+
+
+def _reported_once(s: Store) -> None:
+    """Post 11's deletion and post 9's edit: one finding each, never revised, planned once."""
+    deletions, edits = list_findings(s, kind="deletion"), list_findings(s, kind="edit")
+    assert [f.details["post_id"] for f in deletions] == ["11"]
+    assert [f.details["post_id"] for f in edits] == ["9"]
+    assert edits[0].details["old_text"] == "北理工通知第9号" and edits[0].details["new_text"] == "北理工通知第9号（更正）"
+    for f in deletions + edits:
+        assert f.revision == 1
+        assert {d.revision for d in deliveries.for_finding(s, f.id)} <= {1}
+
+
+def test_resigned_answers_three_rounds_and_a_restart_then_a_503(tmp_path):
     fake = _fake(tmp_path)
     with fake:
         cfg = _config(tmp_path, fake)
@@ -111,32 +140,83 @@ def test_resigned_answers_a_503_and_a_restart(tmp_path):
             first_plan = dispatch.plan(cfg, s, datetime.now(UTC))
             assert first_plan >= 1  # the suspect, once
             assert s.one("SELECT avatar_phash FROM profile_snapshots")["avatar_phash"]
+        # three more rounds of re-signed avatars and moving follower counts, a restart among them
+        assert round_()["status"] == "ok"
+        assert round_()["status"] == "ok"
+        _restart(cfg)
+        assert round_()["status"] == "ok"
+        with Store.open(cfg.db_path) as s:
+            assert list_findings(s, kind="profile_change") == []
+            assert [(f.kind, f.revision) for f in list_findings(s)] == [("impersonation", 1)]
+            assert dispatch.plan(cfg, s, datetime.now(UTC) + timedelta(minutes=1)) == 0  # zero alerts
+            assert s.scalar("SELECT COUNT(*) FROM deliveries") == first_plan
+            # the platform did re-sign and re-count on every answer: four snapshots, all different
+            snaps = s.query("SELECT followers, avatar_url FROM profile_snapshots ORDER BY id")
+            assert len(snaps) == 4
+            assert len({r["avatar_url"] for r in snaps}) == 4 and len({r["followers"] for r in snaps}) == 4
+
         # the platform deletes one post and edits another; page 2 of the next round answers 503
-        fake.posts = [p for p in fake.posts if p[0] != "11"]
-        fake.posts = [(p, c, "北理工通知第9号（更正）" if p == "9" else t) for p, c, t in fake.posts]
-        page2 = fake.find("/api/container/getIndex", {"type": "uid", "value": UID, "containerid": f"107603{UID}", "page": "2"})
+        _delete_11_and_edit_9(fake)
+        page2 = _page(fake, 2)
         page2.status, page2.body = 503, lambda: "<html>503 Service Temporarily Unavailable</html>"
-        assert round_()["status"] != "ok"
+        cut = run_crawl(cfg, "weibo", "timeline", account=UID)
+        assert cut["status"] == "partial" and "503" in cut["reason"], cut
+        with Store.open(cfg.db_path) as s:  # page 1 (with the edit) is stored, nothing is reported yet
+            assert s.scalar("SELECT COUNT(*) FROM posts WHERE text = '北理工通知第9号（更正）'") == 1
+            assert list_findings(s, kind="edit") == [] and list_findings(s, kind="deletion") == []
         page2.status, page2.body = 200, lambda: fake.page(2)
-        assert round_()["status"] == "ok"
-        with Store.open(cfg.db_path) as s:  # a restart
-            catch_up(cfg, s)
-        assert round_()["status"] == "ok"
+        assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+        _restart(cfg)
+        assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
 
     with Store.open(cfg.db_path) as s:
+        _reported_once(s)
         assert list_findings(s, kind="profile_change") == []
-        assert [f.details["post_id"] for f in list_findings(s, kind="deletion")] == ["11"]
-        assert [f.details["post_id"] for f in list_findings(s, kind="edit")] == ["9"]
         imp = list_findings(s, kind="impersonation")
         assert len(imp) == 1 and imp[0].revision == 1
-        later = dispatch.plan(cfg, s, datetime.now(UTC) + timedelta(minutes=1))
+        dispatch.plan(cfg, s, datetime.now(UTC) + timedelta(minutes=2))
         kinds = {r["kind"] for r in s.query(
-            "SELECT f.kind FROM deliveries d JOIN findings f ON f.id = d.finding_id WHERE d.created_at > ?",
-            [s.scalar("SELECT MIN(created_at) FROM deliveries")])}
-        # after the first round only the deletion, the edit and the 503 itself were new
-        assert later >= 2 and kinds <= {"deletion", "edit", "crawl_blocked"}
-        snaps = s.query("SELECT followers, avatar_url FROM profile_snapshots ORDER BY id")
-        assert len({r["avatar_url"] for r in snaps}) == len(snaps) and len({r["followers"] for r in snaps}) == len(snaps)
+            "SELECT f.kind FROM deliveries d JOIN findings f ON f.id = d.finding_id WHERE d.id > ?", [first_plan])}
+        # after the first round only the deletion, the edit and the 503's episode were new
+        assert {"deletion", "edit"} <= kinds <= {"deletion", "edit", "crawl_blocked"}
+
+
+def test_a_rate_limit_mid_round_and_a_wall_on_the_check_lose_nothing(tmp_path):
+    """A round refused on page 2 ("请求过于频繁") after page 1 held the edit; the next round's check
+    of the missing post meets a login wall; the round after that, the wall has lifted. Meanwhile
+    two new posts push two old ones past the pages a round reads: asked about, never deleted."""
+    fake = _fake(tmp_path)
+    with fake:
+        cfg = _config(tmp_path, fake)
+        assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"   # posts 12 … 7
+        _delete_11_and_edit_9(fake)
+        page2 = _page(fake, 2)
+        page2.body = lambda: '{"ok":0,"msg":"请求过于频繁，请稍后再试"}'
+        refused = run_crawl(cfg, "weibo", "timeline", account=UID)
+        assert refused["status"] == "partial" and "频繁" in refused["reason"], refused
+        with Store.open(cfg.db_path) as s:
+            assert records.state(s, "weibo").cooling()
+            assert list_findings(s, kind="edit") == [] and list_findings(s, kind="deletion") == []
+        page2.body = lambda: fake.page(2)
+        check_11 = fake.find("/statuses/show", {"id": "11"})
+        check_11.redirect = "/signin/login?entry=mweibo"
+        fake.route("/signin/login", {}, body="<html>登录</html>", content_type="text/html")
+        assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+        with Store.open(cfg.db_path) as s:  # the edit is reported; the deletion waits for the platform's word
+            assert [f.details["post_id"] for f in list_findings(s, kind="edit")] == ["9"]
+            assert list_findings(s, kind="deletion") == []
+            assert s.one("SELECT status FROM posts WHERE post_id = '11'")["status"] == "pending"
+            s.conn.execute("UPDATE posts SET next_check_at = '2026-01-01T00:00:00+00:00' WHERE post_id = '11'")  # back-off over
+        check_11.redirect = None  # the wall lifts
+        for pid in ("13", "14"):  # posts 7 and 6 leave the two pages a round reads
+            fake.posts.insert(0, (pid, f"Sun Nov {pid} 10:00:00 +0800 2026", f"北理工新闻{pid}"))
+        assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+        assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
+        asked = [q["id"] for path, q, _ in fake.requests if path == "/statuses/show"]
+    with Store.open(cfg.db_path) as s:
+        _reported_once(s)
+        assert s.scalar("SELECT COUNT(*) FROM posts WHERE status != 'live' AND post_id != '11'") == 0
+        assert asked.count("11") == 2 and {"6", "7"} <= set(asked)  # pushed away: asked once, still live
 
 
 def _crawl_process() -> int | None:
@@ -157,9 +237,8 @@ def test_a_round_killed_9_after_page_one_loses_neither_the_deletion_nor_the_edit
     with fake:
         cfg = _config(tmp_path, fake)
         assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
-        fake.posts = [p for p in fake.posts if p[0] != "11"]
-        fake.posts = [(p, c, "北理工通知第9号（更正）" if p == "9" else t) for p, c, t in fake.posts]
-        page2 = fake.find("/api/container/getIndex", {"type": "uid", "value": UID, "containerid": f"107603{UID}", "page": "2"})
+        _delete_11_and_edit_9(fake)
+        page2 = _page(fake, 2)
         page2.delay = 30  # the round is killed while it waits for page 2
         result: dict = {}
         crawl = threading.Thread(target=lambda: result.update(run_crawl(cfg, "weibo", "timeline", account=UID)))
@@ -177,10 +256,8 @@ def test_a_round_killed_9_after_page_one_loses_neither_the_deletion_nor_the_edit
         page2.delay = 0
         with Store.open(cfg.db_path) as s:  # the edit is stored, nothing is reported yet
             assert list_findings(s, kind="edit") == [] and list_findings(s, kind="deletion") == []
+        _restart(cfg)
         for _ in range(2):
             assert run_crawl(cfg, "weibo", "timeline", account=UID)["status"] == "ok"
     with Store.open(cfg.db_path) as s:
-        assert [f.details["post_id"] for f in list_findings(s, kind="deletion")] == ["11"]
-        edits = list_findings(s, kind="edit")
-        assert [f.details["post_id"] for f in edits] == ["9"] and edits[0].revision == 1
-        assert edits[0].details["old_text"] == "北理工通知第9号"
+        _reported_once(s)
