@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,17 @@ def run_crawl(cfg: Config, platform: str, mode: str, *, keywords: list[str] | No
         return dataclasses.asdict(result.runs[0])
     return {"id": result.round_id, "status": result.status, "reason": result.reason,
             "items": sum(r.items for r in result.runs), "runs": result.runs}
+
+
+def crawl_process() -> int | None:
+    """The PID of the round's crawl process (this process's child running watcher.rounds.process),
+    for tests that kill or signal it as an operator or systemd would."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"watcher.rounds.process" in cmdline:
+            return int(stat.parent.name)
+    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -11,9 +13,10 @@ from click.testing import CliRunner
 
 from spiders.base import Target
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config
+from tests.spider_helpers import crawl_process, platform_config
 from tests.weibo_shapes import serve_accounts, uid
 from watcher.cli import main_group
+from watcher.daemon import Daemon
 from watcher.rounds import plan, records
 from watcher.rounds.engine import run_round
 from watcher.store import Store
@@ -139,11 +142,39 @@ def test_a_round_cut_short_is_interrupted_keeps_what_it_finished_and_raises_noth
         assert done <= {r["account_id"] for r in s.query("SELECT account_id FROM profile_snapshots")}
 
 
+def test_a_crawl_process_sent_sigterm_is_interrupted_and_raises_nothing(tmp_path, fake):
+    """systemd stops the service's whole control group: the crawl process gets SIGTERM itself."""
+    accounts = [uid(i) for i in range(8)]
+    serve_accounts(fake, accounts)
+    for r in fake.routes:
+        r.delay = 0.5
+    cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1, rate=50)
+    sent: list[int] = []
+
+    def progress(done: int, _total: int) -> None:
+        if done >= 1 and not sent and (pid := crawl_process()) is not None:
+            os.kill(pid, signal.SIGTERM)
+            sent.append(pid)
+
+    result = run_round(cfg, "weibo", "timeline", _timeline(accounts), progress=progress)
+    statuses = [r.status for r in result.runs]
+    assert sent and result.status == "interrupted" and "ok" in statuses and "interrupted" in statuses, [(r.status, r.reason) for r in result.runs]
+    assert all("终止信号" in r.reason for r in result.runs if r.status == "interrupted")
+    with Store.open(cfg.db_path) as s:
+        assert not list_findings(s) and not records.state(s, "weibo").cooling()
+        done = {r.target for r in result.runs if r.status == "ok"}
+        assert done <= {r["account_id"] for r in s.query("SELECT account_id FROM profile_snapshots")}
+
+
 def test_the_round_runs_on_the_config_it_was_given_not_the_file(tmp_path, fake):
-    """A config edit the daemon refused (a broken file after SIGHUP) never reaches a crawl."""
+    """A config edit the daemon refused (a broken file after SIGHUP) never reaches a crawl: the
+    daemon keeps its config, and its rounds' crawl processes get that one, never the file."""
     serve_accounts(fake, [uid(1)])
     cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
+    daemon = Daemon(cfg.source, cfg)
     cfg.source.write_text("school: [broken", encoding="utf-8")
     with pytest.raises(yaml.YAMLError):
         yaml.safe_load(cfg.source.read_text(encoding="utf-8"))
-    assert run_round(cfg, "weibo", "timeline", _timeline([uid(1)])).status == "ok"
+    assert daemon.reload() is False and daemon.cfg is cfg  # what SIGHUP does
+    assert run_round(daemon.cfg, "weibo", "timeline", _timeline([uid(1)])).status == "ok"
+    assert any(path == "/api/container/getIndex" for path, _, _ in fake.requests)

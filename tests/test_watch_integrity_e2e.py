@@ -11,12 +11,11 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from alerts import dispatch
 from tests.conftest import write_config
 from tests.fakeplatform import FakePlatform
-from tests.spider_helpers import run_crawl
+from tests.spider_helpers import crawl_process, run_crawl
 from tests.test_watch_integrity import picture
 from watcher import registry
 from watcher.config import load_config
@@ -219,19 +218,6 @@ def test_a_rate_limit_mid_round_and_a_wall_on_the_check_lose_nothing(tmp_path):
         assert asked.count("11") == 2 and {"6", "7"} <= set(asked)  # pushed away: asked once, still live
 
 
-def _crawl_process() -> int | None:
-    """The round's crawl process: our child running watcher.rounds.process."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == os.getpid() and b"watcher.rounds.process" in cmdline:
-            return int(stat.parent.name)
-    return None
-
-
 def test_a_round_killed_9_after_page_one_loses_neither_the_deletion_nor_the_edit(tmp_path):
     fake = _fake(tmp_path)
     with fake:
@@ -248,7 +234,7 @@ def test_a_round_killed_9_after_page_one_loses_neither_the_deletion_nor_the_edit
             while not s.scalar("SELECT COUNT(*) FROM posts WHERE text = '北理工通知第9号（更正）'"):
                 assert time.monotonic() < deadline, "page 1 never stored"
                 time.sleep(0.1)
-        pid = _crawl_process()
+        pid = crawl_process()
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
         crawl.join(60)

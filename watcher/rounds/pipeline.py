@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy import signals
-
 from spiders.base import Target
 from watcher.rounds import records
 from watcher.rounds.sink import RoundSink
@@ -30,15 +28,18 @@ STOP_REASONS = {
 class RoundPipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.close_reason = "finished"
-        crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RoundPipeline:
         return cls(crawler)
 
-    def _closed(self, spider: Any, reason: str) -> None:
-        self.close_reason = reason
+    def close_reason(self) -> str:
+        """Why the crawl is ending, asked while the pipeline closes. Scrapy closes the pipelines
+        before it sends ``spider_closed`` with the reason, so the reason is read from the crawler:
+        a stop asked of it (SIGTERM or SIGINT to this process — systemd stopping the service's
+        whole control group — or the engine's stop) has already cleared ``crawler.crawling``; a
+        crawl that ran out of work has not."""
+        return "finished" if self.crawler.crawling else "shutdown"
 
     def open_spider(self, spider: Any = None) -> None:
         spider = self.crawler.spider
@@ -67,8 +68,9 @@ class RoundPipeline:
 
     def _close_unfinished(self, spider: Any) -> None:
         stop = self.sink.stop_reason()
+        close_reason = self.close_reason()
         for key in spider.unfinished():
-            if stop or self.close_reason == "shutdown":
+            if stop or close_reason == "shutdown":
                 status, reason = "interrupted", STOP_REASONS.get(stop or "", "采集进程收到终止信号，本轮采集被中断")
             elif spider.halted is not None and key not in spider.started:
                 status, reason = "blocked", f"本轮因平台受阻提前结束，未采集（{spider.halted.reason}）"
@@ -76,11 +78,11 @@ class RoundPipeline:
                 p = spider.problems[key]
                 status, reason = p.status, p.reason
             else:
-                status, reason = "failed", f"采集结束时仍未完成（{self.close_reason}）"
+                status, reason = "failed", f"采集结束时仍未完成（{close_reason}）"
             self.sink.close(key, status, reason)
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         details = {"halted": spider.halted.reason if spider.halted else None,
-                   "checks": self.sink.checks(), "close_reason": self.close_reason,
+                   "checks": self.sink.checks(), "close_reason": close_reason,
                    # what the round cost, from Scrapy's own counters
                    "requests": stats.get("downloader/request_count", 0),
                    # a persistent context (the platform's profile) is a browser of its own
