@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from spiders.base import Target
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import crawl_process, platform_config
-from tests.weibo_shapes import serve_accounts, uid
+from tests.weibo_shapes import posts, serve_accounts, uid
 from watcher.cli import main_group
 from watcher.daemon import Daemon
 from watcher.rounds import plan, records
@@ -76,6 +76,29 @@ def test_rate_limit_on_the_first_search_page_is_blocked_and_cools_the_platform(t
     # the scheduled round skips a cooling platform: no request reaches it
     plan.discover(cfg, "weibo")
     assert len(fake.requests) == 1
+
+
+def test_no_post_check_reaches_a_platform_that_refused_us_in_the_round(tmp_path, fake):
+    a, b = uid(1), uid(2)
+    serve_accounts(fake, [a, b])
+    cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
+    assert run_round(cfg, "weibo", "timeline", _timeline([a, b])).status == "ok"
+    fake.find("/api/container/getIndex", {"value": a, "containerid": f"107603{a}", "page": "1"}).body = \
+        posts(a, [f"{a}001", f"{a}002"])  # a's newest post is deleted …
+    b_profile = fake.find("/api/container/getIndex", {"type": "uid", "value": b})
+    b_profile.body, kept = '{"ok":-100,"msg":"请先登录"}', b_profile.body  # … and b's answers a login wall
+    fake.route("/statuses/show", {"id": f"{a}000"}, body='{"ok":0,"msg":"抱歉，此微博已被作者删除。","errno":"20101"}')
+    refused = run_round(cfg, "weibo", "timeline", _timeline([a, b]))
+    assert [r.status for r in refused.runs] == ["ok", "blocked"]
+    assert not [path for path, _, _ in fake.requests if path == "/statuses/show"]
+    with Store.open(cfg.db_path) as s:  # a's missing post waits, unjudged
+        assert s.one("SELECT status FROM posts WHERE post_id = ?", [f"{a}000"])["status"] == "pending"
+        assert not list_findings(s, kind="deletion")
+    b_profile.body = kept
+    assert run_round(cfg, "weibo", "timeline", _timeline([a, b])).status == "ok"
+    assert [q["id"] for path, q, _ in fake.requests if path == "/statuses/show"] == [f"{a}000"]
+    with Store.open(cfg.db_path) as s:
+        assert [f.details["post_id"] for f in list_findings(s, kind="deletion")] == [f"{a}000"]
 
 
 def test_an_episode_is_one_finding_doubling_the_pause_then_resolved_by_an_ok_round(store):
