@@ -12,12 +12,20 @@
   as the reader scrolls.
 * GraphQL answers share one URL: each is matched by its ``operationName`` (any ``/graphql``
   answer is not the one wanted).
+* mentions: page ``/search/video?searchKey=K`` → the page's signed ``POST /rest/v/search/feed``
+  ({keyword, pcursor, page: search, searchSessionId} → ``{result, pcursor, feeds[],
+  searchSessionId}``; MediaCrawler ``search_info_by_keyword_v2``): ``feeds[].photo`` (id, caption,
+  timestamp in ms, realLikeCount / likeCount, viewCount, commentCount) and ``feeds[].author``
+  (id, name, headerUrl). ``pcursor`` ("no_more" at the end) as for the works list.
 
 * check: page ``/short-video/PHOTO_ID`` renders from ``window.__APOLLO_STATE__`` (its
   ``defaultClient`` holds ``VisionVideoDetailPhoto:PHOTO_ID`` for a live video). Only a page that
   says the work was deleted / does not exist means deleted; anything else proves nothing.
 
-``result`` ≠ 1 is Kuaishou refusing the call (2: login required, 400002: captcha).
+``result`` ≠ 1 is Kuaishou refusing the call: 2 is server-side rate limiting on the signed
+``/rest/v/…`` calls (MediaCrawler 071c8c0 backs off 5·2^n s and re-signs; Tommy131/KuaishouParser
+issue #12 reads the same 2 on live.kuaishou.com as a per-address limit), 50 an unsigned call,
+400002 a captcha; anything else is read as a login or verification wall.
 """
 
 from __future__ import annotations
@@ -30,16 +38,17 @@ from typing import Any
 
 import scrapy
 
+from spiders.base import Problem
 from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
-from spiders.items import DiscoveredAccount, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count
+from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
+from spiders.parsing import count, https, when
 
 GONE_WORDS = ("作品已删除", "作品已被删除", "该作品已删除", "视频已删除", "作品不存在", "视频不存在")
 
 
-def _next_cursor(data: dict[str, Any], op: str) -> bool | None:
-    """Whether the answer (GraphQL ``op``, or the REST list) says there is a further batch; None
+def _next_cursor(data: dict[str, Any], op: str | None = None) -> bool | None:
+    """Whether the answer (GraphQL ``op``, or a REST list) says there is a further batch; None
     for an answer that says nothing about it."""
     answer = (data.get("data") or {}).get(op) if "data" in data else data if "feeds" in data else None
     if answer is None:
@@ -47,7 +56,10 @@ def _next_cursor(data: dict[str, Any], op: str) -> bool | None:
     return bool(answer.get("feeds")) and answer.get("pcursor") not in (None, "", "no_more")
 
 
+RATE_LIMITED, UNSIGNED, CAPTCHA = 2, 50, 400002
+
 WORKS = "/rest/v/profile/feed|/graphql#visionProfilePhotoList"
+SEARCH_FEED = "/rest/v/search/feed"
 # The profile the page rendered from its embedded state: the object that carries the user's
 # profile (user_id) and counts, wherever the state keeps it.
 PROFILE_STATE = """(() => {
@@ -70,26 +82,43 @@ PROFILE_STATE = """(() => {
 PLATFORM = Platform(
     name="kuaishou", label="快手", spider="KuaishouSpider", order=5,
     base_urls={"www": "https://www.kuaishou.com", "passport": "https://passport.kuaishou.com"},
-    modes=("discover", "timeline", "check"), aliases=("快手号",),
+    modes=("discover", "timeline", "check", "mentions"), aliases=("快手号",),
     browser=True, session_hint="登录 kuaishou.com 后导出 Cookie（userId、kuaishou.server.web_st）",
     # As Douyin (same reader-pace advice in MediaCrawler's CRAWLER_MAX_SLEEP_SEC).
     pace=Pace(interval=4.0, per_minute=10, daily=300),
     session=SessionSpec(probe=("cookie", "userId"),
                         login=("passport", "/pc/account/login/?sid=kuaishou.server.web"),
                         qr="img.qrcode-img, .qrcode img, canvas", done_cookie="userId",
-                        loses="搜索与作品列表（未登录时接口返回 result 2 或要求验证）"),
+                        loses="搜索与作品列表（未登录时页面要求登录或验证）"),
 )
 
 
 class KuaishouSpider(BrowserSpider):
     info = PLATFORM
 
+    def refusal(self, result: Any, what: str) -> Problem:
+        """Kuaishou's ``result`` ≠ 1 as the operator should read it, with the remedy for its cause."""
+        said = f"快手拒绝了{what}（result={result}"
+        if result == RATE_LIMITED:
+            pace = self.pace
+            per_minute = f"调小 per_minute（当前 {pace.per_minute} 次/分钟）" if pace.per_minute else "设置 per_minute（当前不限）"
+            return self.blocked(
+                f"{said}，服务端限流：请求过于频繁）。请降低频率、稍后重试：调大 platforms.kuaishou.interval"
+                f"（当前 {pace.interval:g} 秒）、{per_minute}或调小 pages（当前每个目标 {self.pages} 页）；"
+                "平台冷却结束后会自动重试", rate_limited=True)
+        if result == UNSIGNED:
+            return self.blocked(f"{said}，未签名的请求：页面没有为接口签名，页面脚本可能已改版）。{self.advice()}")
+        if result == CAPTCHA:
+            return self.blocked(f"{said}，要求验证码）。请在浏览器中完成验证，或运行 watcher login kuaishou 重新登录；"
+                                "仍受阻请降低采集频率")
+        return self.blocked(f"{said}，可能需要登录或验证）。{self.advice()}")
+
     def _op(self, data: dict[str, Any], name: str) -> dict[str, Any] | None:
         op = (data.get("data") or {}).get(name)
         if op is None:
             return None
         if op.get("result") != 1:
-            raise self.blocked(f"快手拒绝了 {name}（result={op.get('result')}），可能需要登录 Cookie 或验证码")
+            raise self.refusal(op.get("result"), f" {name}")
         return op
 
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
@@ -128,9 +157,7 @@ class KuaishouSpider(BrowserSpider):
                                   profile_url=f"{self.urls['www']}/profile/{uid}", raw=up)
         if "data" not in data and "result" in data:  # the REST list
             if data.get("result") != 1:
-                raise self.blocked(f"快手拒绝了作品列表（/rest/v/profile/feed result={data.get('result')}"
-                                   f"{'，未签名的请求' if data.get('result') == 50 else ''}），可能需要登录会话或验证码。"
-                                   f"{self.advice()}")
+                raise self.refusal(data.get("result"), "作品列表 /rest/v/profile/feed")
             feeds: dict[str, Any] | None = data
         else:
             feeds = self._op(data, "visionProfilePhotoList")
@@ -160,3 +187,36 @@ class KuaishouSpider(BrowserSpider):
             yield PostCheck("kuaishou", uid, photo_id, False, reason=f"快手作品页：{said}")
         else:
             yield PostCheck("kuaishou", uid, photo_id, None, reason="无法判断：作品页没有该作品的数据，也没有说明已删除")
+
+    # -- mentions ---------------------------------------------------------------------------
+
+    def mentions(self, keyword: str) -> Iterator[scrapy.Request]:
+        url = f"{self.urls['www']}/search/video?searchKey={urllib.parse.quote(keyword)}"
+        yield self.page(url, (SEARCH_FEED,), lambda d: self.parse_mentions(d, keyword), what=f"搜索视频 {keyword}",
+                        more=_next_cursor)
+
+    def parse_mentions(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
+        if data.get("result") != 1:
+            raise self.refusal(data.get("result"), f"视频搜索 {keyword}")
+        for feed in data.get("feeds") or []:
+            photo = feed.get("photo") if isinstance(feed, dict) else None
+            if isinstance(photo, dict) and photo.get("id"):
+                yield from self._mention(photo, feed.get("author") if isinstance(feed.get("author"), dict) else {},
+                                         keyword)
+
+    def _mention(self, photo: dict[str, Any], author: dict[str, Any], keyword: str) -> Iterator[Any]:
+        uid = str(author.get("id") or "")
+        name = author.get("name") or ""
+        if uid:
+            yield DiscoveredAccount(platform="kuaishou", account_id=uid, name=name,
+                                    avatar_url=https(author.get("headerUrl")),
+                                    profile_url=f"{self.urls['www']}/profile/{uid}", keyword=keyword, raw=author)
+        photo_id = str(photo["id"])
+        # realLikeCount is the exact figure; likeCount is what the page shows ("1.1w").
+        likes = count(photo.get("realLikeCount"))
+        yield Mention(platform="kuaishou", post_id=photo_id, author_id=uid, author_name=name,
+                      text=photo.get("caption") or "", created_at=when(photo.get("timestamp")),
+                      likes=count(photo.get("likeCount")) if likes is None else likes,
+                      comments=count(photo.get("commentCount")), views=count(photo.get("viewCount")),
+                      url=f"{self.urls['www']}/short-video/{photo_id}", keyword=keyword, kind="video",
+                      raw={"photo": photo, "author": author})

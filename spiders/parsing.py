@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import urllib.parse
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -33,6 +34,10 @@ def count(value: Any) -> int | None:
     return int(round(float(m[1]) * _UNITS.get(m[2] or "", 1)))
 
 
+# What pages put around a date: "编辑于 2026-11-20 10:31" / "发布于 昨天 21:30" (Zhihu, Xiaohongshu),
+# and the poster's region after it ("・IP 属地北京", "IP属地：广东").
+_LABELS = re.compile(r"^(?:编辑于|发布于|发表于|更新于|修改于)[\s:：]*")
+_PLACE = re.compile(r"\s*[・·|｜]?\s*IP\s*属地[\s:：]*\S*$")
 _REL = re.compile(r"^(\d+)\s*(秒|分钟|小时|天|周|个月)前$")
 _REL_UNIT = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days", "周": "weeks"}
 _CLOCK = r"(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
@@ -44,11 +49,14 @@ def when(value: Any, now: datetime | None = None) -> str | None:
     Understands epoch seconds or milliseconds, ISO-8601, Weibo's ``Sat Nov 21 10:00:00 +0800
     2026``, ``刚刚``, ``N秒/分钟/小时/天/周前``, ``今天 09:00``, ``昨天 09:00``, ``前天 09:00``,
     ``11-20`` / ``11-20 09:00`` / ``11月20日`` (this year, or last year when that would be in the
-    future), and ``2025-11-20`` / ``2025年11月20日`` with an optional time. None when unknown.
+    future), and ``2025-11-20`` / ``2025年11月20日`` with an optional time — each also after a
+    ``编辑于`` / ``发布于`` label and before an ``IP 属地…`` suffix. None when unknown.
     """
     if value is None or value == "":
         return None
     now = (now or datetime.now(UTC)).astimezone(CHINA)
+    if isinstance(value, str):
+        value = _LABELS.sub("", _PLACE.sub("", value.strip()))
     if isinstance(value, int | float) and not isinstance(value, bool):
         secs = value / 1000 if value > 10**11 else value
         return datetime.fromtimestamp(secs, CHINA).isoformat()
@@ -112,6 +120,32 @@ def html_text(markup: str | None) -> str:
     return "\n".join(line.strip() for line in text.splitlines()).strip()
 
 
+# The platforms' image and video CDNs, all served over https too: Bilibili (hdslb, biliimg),
+# Douyin / Toutiao (douyinpic, byteimg, pstatp, toutiaoimg), Kuaishou (yximgs, kwaicdn), Weibo
+# (sinaimg), Xiaohongshu (xhscdn), Zhihu (zhimg), Tieba (bdstatic, tiebapic / imgsrc.baidu.com),
+# WeChat (qpic, qlogo). Their APIs still hand out some ``http://`` links (Bilibili faces,
+# Kuaishou headerUrl); a page served over https cannot load them, and evidence should not be
+# fetched in the clear.
+PLATFORM_CDNS = ("hdslb.com", "biliimg.com", "douyinpic.com", "byteimg.com", "pstatp.com", "toutiaoimg.com",
+                 "yximgs.com", "kwaicdn.com", "sinaimg.cn", "xhscdn.com", "zhimg.com", "bdstatic.com",
+                 "tiebapic.baidu.com", "imgsrc.baidu.com", "qpic.cn", "qlogo.cn")
+
+
 def https(url: str | None) -> str | None:
-    """Protocol-relative URLs (``//i0.hdslb.com/…``) as https."""
-    return f"https:{url}" if url and url.startswith("//") else url
+    """Protocol-relative URLs (``//i0.hdslb.com/…``) as https, and ``http://`` links on a
+    platform's CDN (:data:`PLATFORM_CDNS`). Other ``http://`` links are kept as they are: a
+    site that is served only over http (a school website) says where its pages are."""
+    if not url:
+        return url
+    if url.startswith("//"):
+        return f"https:{url}"
+    if url[:7].lower() == "http://":
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port
+        except ValueError:  # a malformed link is handed on as the platform wrote it
+            return url
+        host = parts.hostname or ""
+        if port is None and any(host == cdn or host.endswith(f".{cdn}") for cdn in PLATFORM_CDNS):
+            return f"https://{url[7:]}"
+    return url

@@ -11,7 +11,7 @@ from scrapy.http import Request, TextResponse
 from spiders import catalog
 from spiders.base import Target
 from spiders.items import DiscoveredAccount, Post, ProfileSnapshot
-from spiders.parsing import CHINA, count, html_text, when
+from spiders.parsing import CHINA, count, html_text, https, when
 from tests.fakeplatform import FIXTURES
 from tests.spider_helpers import platform_config
 from tests.weibo_shapes import posts, profile
@@ -43,10 +43,40 @@ def test_counts_as_platforms_write_them(text, expected):
     (1763776800, "2025-11-22T10:00:00+08:00"),
     (1763776800000, "2025-11-22T10:00:00+08:00"),
     ("2026-11-20T02:00:00Z", "2026-11-20T02:00:00+00:00"),
+    # labels pages put before a date, and the region after it (Zhihu, Xiaohongshu)
+    ("编辑于 2026-11-20 10:31", "2026-11-20T10:31:00+08:00"),
+    ("发布于 2026-11-20 10:31", "2026-11-20T10:31:00+08:00"),
+    ("编辑于 2026-11-20 10:31・IP 属地北京", "2026-11-20T10:31:00+08:00"),
+    ("发布于 2026-11-18 08:02 · IP 属地广东", "2026-11-18T08:02:00+08:00"),
+    ("编辑于 昨天 21:30", "2026-11-22T21:30:00+08:00"),
+    ("编辑于 3天前", "2026-11-20T15:30:00+08:00"),
+    ("发布于：11-20", "2026-11-20T00:00:00+08:00"),
+    ("11-20 IP属地：上海", "2026-11-20T00:00:00+08:00"),
+    ("编辑于", None), ("编辑于 不久以前", None),
     ("02-30", None), ("不久以前", None), ("", None),
 ])
 def test_dates_as_platforms_write_them(text, expected):
     assert when(text, NOW) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("//i0.hdslb.com/bfs/face/a.jpg", "https://i0.hdslb.com/bfs/face/a.jpg"),             # protocol-relative
+    ("http://i1.hdslb.com/bfs/face/a.jpg", "https://i1.hdslb.com/bfs/face/a.jpg"),         # Bilibili's CDN
+    ("http://p4.a.yximgs.com/uhead/AB/a_s.jpg", "https://p4.a.yximgs.com/uhead/AB/a_s.jpg"),  # Kuaishou's
+    ("HTTP://wx1.sinaimg.cn/large/a.jpg", "https://wx1.sinaimg.cn/large/a.jpg"),
+    ("http://p3-pc.douyinpic.com/aweme/a.jpeg?from=1", "https://p3-pc.douyinpic.com/aweme/a.jpeg?from=1"),
+    ("https://i0.hdslb.com/bfs/face/a.jpg", "https://i0.hdslb.com/bfs/face/a.jpg"),
+    # not a platform's CDN: kept as the site wrote it (an http-only school site, a test server)
+    ("http://www.bit.edu.cn/images/logo.png", "http://www.bit.edu.cn/images/logo.png"),
+    ("http://127.0.0.1:8080/a.jpg", "http://127.0.0.1:8080/a.jpg"),
+    ("http://hdslb.com.evil.example/a.jpg", "http://hdslb.com.evil.example/a.jpg"),
+    ("http://nothdslb.com/a.jpg", "http://nothdslb.com/a.jpg"),
+    ("http://i0.hdslb.com:8080/a.jpg", "http://i0.hdslb.com:8080/a.jpg"),                 # a port says http
+    ("http://[bad/a.jpg", "http://[bad/a.jpg"),
+    ("", ""), (None, None),
+])
+def test_https_upgrades_protocol_relative_and_platform_cdn_links_only(url, expected):
+    assert https(url) == expected
 
 
 def test_html_text_keeps_lines_and_decodes_entities():

@@ -8,6 +8,7 @@ from spiders.browser import CHROMIUM
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
+from watcher.rounds import records
 from watcher.store import Store
 from watcher.store.findings import list_findings
 
@@ -82,7 +83,8 @@ def test_unsigned_rest_list_is_blocked(tmp_path, fake):
     fake.route("/profile/3xbitofficial", {}, "profile_rest_page.html", content_type=HTML)
     fake.route("/rest/v/profile/feed", {}, body='{"result":50,"error_msg":"请求签名校验失败"}')
     run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "timeline", account="3xbitofficial")
-    assert run["status"] == "blocked" and "result=50" in run["reason"], run
+    assert run["status"] == "blocked" and "result=50" in run["reason"] and "未签名" in run["reason"], run
+    assert "限流" not in run["reason"]
 
 
 def test_other_graphql_operations_are_not_the_user_search(tmp_path, fake):
@@ -100,7 +102,22 @@ def test_refused_query_is_blocked(tmp_path, fake):
     fake.route("/search/author", {}, "search_page.html", content_type=HTML)
     fake.route("/graphql", body='{"data":{"visionSearchUser":{"result":2,"users":[]}}}')
     run = run_crawl(_cfg(tmp_path, fake), "kuaishou", "discover", keywords=["北理工"])
-    assert run["status"] == "blocked" and "result=2" in run["reason"]
+    # 2 is Kuaishou's rate limit: the remedy is a slower pace, not a login
+    assert run["status"] == "blocked" and "result=2" in run["reason"] and "限流" in run["reason"], run
+    assert "watcher login" not in run["reason"]
+
+
+def test_rate_limited_works_list_is_blocked_as_a_rate_limit(tmp_path, fake):
+    """``result: 2`` on the signed /rest/v/ list is the server's rate limit (MediaCrawler 071c8c0):
+    blocked, saying 限流 and how to slow down, and the platform cools down before its next round."""
+    fake.route("/profile/3xbitofficial", {}, "profile_rest_page.html", content_type=HTML)
+    fake.route("/rest/v/profile/feed", {}, body='{"result":2,"host-name":"public-bjxy-c23-kce-node123"}')
+    cfg = _cfg(tmp_path, fake)
+    run = run_crawl(cfg, "kuaishou", "timeline", account="3xbitofficial")
+    assert run["status"] == "blocked" and "result=2" in run["reason"], run
+    assert "限流" in run["reason"] and "稍后重试" in run["reason"] and "platforms.kuaishou.interval" in run["reason"]
+    with Store.open(cfg.db_path) as s:
+        assert records.state(s, "kuaishou").cooling()
 
 
 def test_truncated_answer_fails_the_run(tmp_path, fake):
