@@ -21,10 +21,13 @@
   (group_id / item_id, title, abstract, publish_time, comment_count, digg_count), ``has_more``
   and ``next.max_behot_time``; scrolling makes the page fetch the next batch.
 
-* check: the article page ``/article/GROUP_ID/`` renders from its embedded data —
-  ``window._SSR_HYDRATED_DATA``, or in the 2026 pages the URL-encoded ``<script id="RENDER_DATA">``
-  (public 2026 notes; docs/platforms.md) — an article that is there carries its id and title in it. Only a page that says the content was
-  deleted / does not exist means deleted; anything else proves nothing.
+* check: the post's own page — the stored post URL (a video lives under ``/video/GROUP_ID/``, a
+  微头条 under ``/w/GROUP_ID/``; ``check_by="url"``), or ``/article/GROUP_ID/`` for a bare ID —
+  renders from its embedded data: ``window._SSR_HYDRATED_DATA``, or in the 2026 pages the
+  URL-encoded ``<script id="RENDER_DATA">`` (public 2026 notes; docs/platforms.md), whose video
+  page keeps the video in ``data.initialVideo`` (yt-dlp ``yt_dlp/extractor/toutiao.py``). A post
+  that is there carries its id and title (or, for a 微头条, its content) in it. Only a page that
+  says the content was deleted / does not exist means deleted; anything else proves nothing.
 
 ``message`` other than "success" is a refusal: blocked.
 """
@@ -50,6 +53,7 @@ _TOKEN = re.compile(r"/c/user/token/([A-Za-z0-9_\-=]+)")
 _SEARCH_ID = re.compile(r'"search_?[iI]d"\s*:\s*"([0-9A-Za-z]+)"')
 NO_RESULT = ("没有找到", "暂无相关", "未找到相关")
 _ARTICLE_ID = re.compile(r"/(?:article|group|a|w)/?(\d{12,})")
+_POST_PATH = re.compile(r"/(?:article|video|group|w|a|i)/?(\d{6,})")
 
 
 # The account page's feed: ``/api/pc/list/feed`` (signed with a_bogus; DIYgod/RSSHub
@@ -84,7 +88,8 @@ def _captcha_card(d: dict[str, Any]) -> bool:
             decision = {}
     return isinstance(decision, dict) and decision.get("type") == "verify"
 
-GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该内容不存在", "文章不存在", "内容不存在")
+GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该内容不存在", "文章不存在", "内容不存在", "视频已删除",
+              "视频已被删除", "视频不存在")
 
 
 
@@ -93,7 +98,8 @@ PLATFORM = Platform(
     name="toutiao", label="今日头条", spider="ToutiaoSpider", order=8,
     base_urls={"search": "https://so.toutiao.com", "www": "https://www.toutiao.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("头条", "头条号"),
-    browser=True, session_hint="在 toutiao.com 完成验证后导出 Cookie（ttwid、tt_webid）",
+    # A post is checked at its own page: videos and 微头条 do not live under /article/.
+    browser=True, check_by="url", session_hint="在 toutiao.com 完成验证后导出 Cookie（ttwid、tt_webid）",
     # Ours: a reader's pace.
     pace=Pace(interval=3.0, per_minute=15, daily=500),
 )
@@ -264,19 +270,30 @@ class ToutiaoSpider(BrowserSpider):
     # -- check (in the browser: the article page renders from its embedded data) ---------------
 
     def check(self, account_id: str, post_id: str) -> Iterator[scrapy.Request]:
+        url, gid = self._post_page(post_id)
         script = ("(() => { let s = window._SSR_HYDRATED_DATA; const rd = document.getElementById('RENDER_DATA');"
                   " if (!s && rd) { try { s = JSON.parse(decodeURIComponent(rd.textContent)); } catch (e) {} }"
-                  " if (!s) return null; const d = s.data || s.articleInfo || {};"
-                  " return {mentions: JSON.stringify(s).includes(" + json.dumps(post_id) + "),"
-                  " title: d.title || d.articleTitle || (d.articleInfo || {}).title || ''}; })()")
-        yield self.inspect(f"{self.urls['www']}/article/{post_id}/", script,
-                           lambda d: self.parse_article(d, account_id, post_id), what=f"文章 {post_id}")
+                  " if (!s) return null; const d = s.data || s.articleInfo || {}; const v = d.initialVideo || {};"
+                  " return {mentions: JSON.stringify(s).includes(" + json.dumps(gid) + "),"
+                  " title: d.title || d.articleTitle || (d.articleInfo || {}).title || v.title || d.content || ''}; })()")
+        what = "视频" if "/video/" in url else "微头条" if "/w/" in url else "文章"
+        yield self.inspect(url, script, lambda d: self.parse_article(d, account_id, gid, what), what=f"{what} {gid}")
 
-    def parse_article(self, seen: dict[str, Any], token: str, gid: str) -> Iterator[Any]:
+    def _post_page(self, post: str) -> tuple[str, str]:
+        """(the page to open, the group id) of a post to check: its stored URL when the round
+        hands one over, else the article page of a bare ID."""
+        if not post.startswith(("http://", "https://")):
+            return f"{self.urls['www']}/article/{post}/", post
+        m = _POST_PATH.search(urllib.parse.urlsplit(post).path)
+        if m is None:
+            raise self.failed(f"无法从帖子地址中读出今日头条的内容 ID：{post[:100]}")
+        return post, m[1]
+
+    def parse_article(self, seen: dict[str, Any], token: str, gid: str, what: str = "文章") -> Iterator[Any]:
         state = seen.get("state") or {}
         if state.get("mentions") and state.get("title"):
             yield PostCheck("toutiao", token, gid, True, state["title"])
         elif said := next((w for w in GONE_WORDS if w in seen.get("text", "")), None):
-            yield PostCheck("toutiao", token, gid, False, reason=f"今日头条文章页：{said}")
+            yield PostCheck("toutiao", token, gid, False, reason=f"今日头条{what}页：{said}")
         else:
-            yield PostCheck("toutiao", token, gid, None, reason="无法判断：文章页没有该文章的数据，也没有说明已删除")
+            yield PostCheck("toutiao", token, gid, None, reason=f"无法判断：{what}页没有该{what}的数据，也没有说明已删除")

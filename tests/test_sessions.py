@@ -4,6 +4,7 @@ round carrying the session, and one 登录失效 finding while it is lapsed."""
 import json
 import random
 import shutil
+import socket
 import threading
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from watcher import platform_status, qrterm, sessions
 from watcher.cli import main_group
 from watcher.config import load_config
 from watcher.login import qr_png_path
+from watcher.logs import redact
 from watcher.rounds.engine import run_one
 from watcher.store import Store
 from watcher.store.findings import list_findings
@@ -240,3 +242,45 @@ def test_importing_a_broken_cookies_file_says_why(tmp_path, site):
     bad.write_text('[{"name": "SUB"}]', encoding="utf-8")
     result = CliRunner().invoke(main_group, ["login", "weibo", "--config", str(path), "--cookies", str(bad)])
     assert result.exit_code == 3 and "第 1 项缺少 name 或 value" in result.output
+
+
+def _behind_proxy(tmp_path, proxy=None):
+    """Weibo at an address that does not resolve: only a proxy can reach it; a session imported."""
+    options = {"enabled": True, "base_url": "http://m.weibo.invalid", "rate": 50, "retries": 0}
+    cfg = load_config(write_config(tmp_path / "c", platforms={"weibo": {**options, **({"proxy": proxy} if proxy else {})}}))
+    cookies = tmp_path / "weibo-cookies.json"
+    cookies.write_text('{"SUB": "_2A25proxied", "SUBP": "0033proxied"}', encoding="utf-8")
+    sessions.import_cookies(cfg, "weibo", cookies)
+    return cfg
+
+
+def test_the_session_check_goes_through_the_platforms_proxy(tmp_path, site):
+    """As the crawls do (tests/test_rounds_proxy.py), the check asks through platforms.<p>.proxy,
+    which sees the absolute URL a client sends to an HTTP proxy, with the session's cookies."""
+    cfg = _behind_proxy(tmp_path, proxy=site.base_url)
+    status = sessions.check(cfg, "weibo")
+    assert status.state == "valid", status
+    asked = [(p, h) for p, _, h in site.requests if p == "/api/config"]
+    assert asked and "SUB=_2A25proxied" in asked[0][1]["Cookie"]
+    site.config.body = LOGGED_OUT
+    assert sessions.check(cfg, "weibo").state == "lapsed"
+
+
+def test_without_the_proxy_the_check_cannot_tell(tmp_path, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    status = sessions.check(_behind_proxy(tmp_path), "weibo")
+    # not reachable is not "lapsed": no 登录失效 finding for a network problem
+    assert status.state == "unknown" and "无法检查登录状态" in status.detail, status
+
+
+def test_a_proxy_that_refuses_says_it_was_the_proxy_and_hides_its_password(tmp_path):
+    # a closed port on this machine: the proxy is down
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = _behind_proxy(tmp_path, proxy=f"http://watcher:s3cret-pw@127.0.0.1:{port}")
+    status = sessions.check(cfg, "weibo")
+    assert status.state == "unknown" and "platforms.weibo.proxy" in status.detail, status
+    # the check registered the proxy's password as a secret: no log line shows it
+    assert "s3cret-pw" not in redact(f"代理 http://watcher:s3cret-pw@127.0.0.1:{port} 拒绝连接")

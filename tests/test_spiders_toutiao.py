@@ -156,3 +156,57 @@ def test_article_check_reads_the_page(tmp_path, search, gid, page, expected):
     assert run["status"] == "ok", run
     with Store.open(cfg.db_path) as s:
         assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+
+
+VIDEO = "7576100000000000203"
+
+
+@pytest.mark.browser
+@browser
+@pytest.mark.parametrize("page, expected", [("video_render_data.html", 1), ("video_gone.html", 0)])
+def test_a_video_is_checked_at_its_own_page(tmp_path, search, page, expected):
+    """A video lives under /video/ID/, not /article/ID/: the check opens the stored post URL and
+    reads the video page's data.initialVideo (yt-dlp toutiao.py), or its "视频已删除"."""
+    search.route(f"/video/{VIDEO}/", {}, page, content_type=HTML)
+    cfg = platform_config(tmp_path, "toutiao", search.base_url, timeout=30)
+    run = run_crawl(cfg, "toutiao", "check", account=TOKEN, post=f"{search.base_url}/video/{VIDEO}/")
+    assert run["status"] == "ok", run
+    assert not [p for p, _, _ in search.requests if p.startswith("/article/")]
+    with Store.open(cfg.db_path) as s:
+        row = s.one("SELECT post_id, exists_flag, reason FROM post_checks")
+    assert row["post_id"] == VIDEO and row["exists_flag"] == expected, row
+    if not expected:
+        assert "视频" in row["reason"], row
+
+
+def test_a_round_checks_each_post_at_its_stored_url(tmp_path):
+    """The posts a watch round confirms are handed over by their stored URLs (check_by="url"):
+    a video at /video/ID/, an article at /article/ID/, a post stored without a URL by its ID."""
+    from spiders.items import Post
+    from watcher.rounds.analysis import checks_due
+    from watcher.store import posts
+
+    cfg = platform_config(tmp_path, "toutiao", "https://www.toutiao.com")
+    with Store.open(cfg.db_path) as s:
+        with s.transaction():
+            for gid, url in ((VIDEO, f"https://www.toutiao.com/video/{VIDEO}/"),
+                             ("7576100000000000201", "https://www.toutiao.com/article/7576100000000000201/"),
+                             ("7576100000000000209", None)):
+                posts.save_post(s, Post(platform="toutiao", account_id=TOKEN, post_id=gid, text="t", url=url), None)
+        posts.mark_pending(s, "toutiao", [VIDEO, "7576100000000000201", "7576100000000000209"], "2026-11-23T00:00:00+00:00")
+        due = checks_due(s, "toutiao", TOKEN)
+    assert sorted(due) == sorted([f"https://www.toutiao.com/video/{VIDEO}/",
+                                  "https://www.toutiao.com/article/7576100000000000201/", "7576100000000000209"])
+
+
+def test_the_checked_page_follows_the_post_kind(tmp_path):
+    from spiders.base import Problem
+    from spiders.toutiao import ToutiaoSpider
+
+    spider = ToutiaoSpider(platform_config(tmp_path, "toutiao", "https://www.toutiao.com"), "check", [])
+    assert spider._post_page(VIDEO) == (f"https://www.toutiao.com/article/{VIDEO}/", VIDEO)
+    assert spider._post_page(f"https://www.toutiao.com/video/{VIDEO}/") == (f"https://www.toutiao.com/video/{VIDEO}/", VIDEO)
+    assert spider._post_page("https://www.toutiao.com/w/7576100000000000202/")[1] == "7576100000000000202"
+    with pytest.raises(Problem) as bad:
+        spider._post_page("https://www.toutiao.com/c/user/token/x/")
+    assert bad.value.status == "failed"

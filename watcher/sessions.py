@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from spiders import catalog, identity
 from spiders.base import load_cookies
 from watcher import findings
 from watcher.config import Config
+from watcher.logs import remember
 from watcher.store import Store
 from watcher.store import findings as stored_findings
 from watcher.store.findings import record, set_status
@@ -204,21 +206,34 @@ def check(cfg: Config, platform: str) -> SessionStatus:
         "User-Agent": info.user_agent, "Accept": "application/json, text/plain, */*",
         "Referer": url.split(path)[0] + "/",
         "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+    proxied = f"（经 platforms.{platform}.proxy 代理）" if cfg.platform(platform).proxy else ""
     try:
-        with urllib.request.urlopen(req, timeout=PROBE_TIMEOUT) as resp:  # noqa: S310 - the platform's own URL
+        with opener(cfg, platform).open(req, timeout=PROBE_TIMEOUT) as resp:
             data = json.loads(resp.read().decode("utf-8", "replace"))
     except urllib.error.HTTPError as e:
         if e.code in (401, 403, 432):
             return _with(base, "lapsed", f"{path} 返回 HTTP {e.code}（未登录）")
-        return _with(base, "unknown", f"{path} 返回 HTTP {e.code}")
+        return _with(base, "unknown", f"{path} 返回 HTTP {e.code}{proxied}")
     except (OSError, ValueError) as e:
-        return _with(base, "unknown", f"无法检查登录状态：{type(e).__name__} {str(e)[:80]}")
+        return _with(base, "unknown", f"无法检查登录状态{proxied}：{type(e).__name__} {str(e)[:80]}")
     value: Any = data
     for key in field.split("."):
         value = value.get(key) if isinstance(value, dict) else None
     if value:
         return _with(base, "valid", f"{path} 显示已登录")
     return _with(base, "lapsed", f"{path} 显示未登录（{field} = {json.dumps(value, ensure_ascii=False)}）")
+
+
+def opener(cfg: Config, platform: str) -> urllib.request.OpenerDirector:
+    """What the session check talks to the platform through: the platform's own proxy
+    (``platforms.<p>.proxy``) when it has one, as its crawls do (:mod:`watcher.rounds.process`) —
+    a platform that only answers through the proxy must be asked through it; otherwise urllib's
+    default, the service's ``https_proxy``/``http_proxy``/``no_proxy`` environment."""
+    proxy = cfg.platform(platform).proxy
+    if not proxy:
+        return urllib.request.build_opener()
+    remember(urllib.parse.urlsplit(proxy).password)  # hidden wherever a log line would show it
+    return urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
 
 
 def _with(base: SessionStatus, state: State, detail: str) -> SessionStatus:
