@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import scrapy
+from loguru import logger
 from scrapy.http import Response
 
 from spiders import identity
@@ -108,12 +109,33 @@ def browser_settings(timeout_s: int) -> dict[str, Any]:
     }
 
 
+PAGE_WAIT_ENV = "CAMPUS_WATCHER_PAGE_WAIT"
+
+
+def page_wait(default: float) -> float:
+    """Seconds a page is given to make the API calls a spider waits for: ``$CAMPUS_WATCHER_PAGE_WAIT``
+    when it is a number from 1 to 120 (a slow link wants longer; the tests' local fake pages,
+    which answer at once, less), else ``default``. The crawl process inherits it from the service."""
+    raw = os.environ.get(PAGE_WAIT_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value <= 120:
+        logger.warning("环境变量 {}={!r} 无效（应为 1 到 120 的秒数），页面等待时间仍为 {} 秒", PAGE_WAIT_ENV, raw, default)
+        return default
+    return value
+
+
 class BrowserSpider(PlatformSpider):
     browser = True
     wait_seconds = 12.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.wait_seconds = page_wait(self.wait_seconds)
         data = self.cfg.data_path
         # Held until this crawl process ends: a second round of this platform (the CLI's while
         # the daemon's runs) waits here rather than open the same profile twice.

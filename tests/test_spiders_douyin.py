@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.browser import CHROMIUM
+from spiders.browser import CHROMIUM, PAGE_WAIT_ENV
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
@@ -92,7 +92,10 @@ def test_profile_streamed_in_the_page_data_or_in_render_data(tmp_path, fake):
     ("login_page.html", None, "登录"),
     ("search_page.html", '{"status_code":2483,"status_msg":"请登录后再试"}', "2483"),
 ])
-def test_login_wall_and_refusal_are_blocked(tmp_path, fake, page, api, words):
+def test_login_wall_and_refusal_are_blocked(tmp_path, fake, page, api, words, monkeypatch):
+    # The login page never makes the call: the spider's page wait (12 s) is all the test would
+    # spend; the local page has made every call it will make well within 3 s.
+    monkeypatch.setenv(PAGE_WAIT_ENV, "3")
     fake.route(SEARCH, {}, page, content_type=HTML)
     if api:
         fake.route("/aweme/v1/web/discover/search/", {}, body=api)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.browser import CHROMIUM
+from spiders.browser import CHROMIUM, PAGE_WAIT_ENV, page_wait
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
@@ -87,9 +87,11 @@ def test_unsigned_rest_list_is_blocked(tmp_path, fake):
     assert "限流" not in run["reason"]
 
 
-def test_other_graphql_operations_are_not_the_user_search(tmp_path, fake):
+def test_other_graphql_operations_are_not_the_user_search(tmp_path, fake, monkeypatch):
     """One /graphql URL carries every operation: the hot list and a video search answered with
     result 1 are not the user search, so the run is blocked naming it — never ok with 0 accounts."""
+    # The wanted call never comes: shorten the spider's page wait (12 s) to what the local page needs.
+    monkeypatch.setenv(PAGE_WAIT_ENV, "3")
     fake.route("/search/author", {}, "search_page_other_ops.html", content_type=HTML)
     fake.route("/graphql", body_contains='"operationName":"visionHotRank"', file="hot_rank.json")
     fake.route("/graphql", body_contains='"operationName":"visionSearchPhoto"', file="search_photo.json")
@@ -139,3 +141,10 @@ def test_video_check_reads_the_page(tmp_path, fake, photo, page, expected):
     with Store.open(cfg.db_path) as s:
         row = s.one("SELECT exists_flag, reason FROM post_checks")
     assert row["exists_flag"] == expected, row
+
+
+@pytest.mark.parametrize("value, expected", [("", 12.0), ("3", 3.0), ("2.5", 2.5), ("0", 12.0), ("500", 12.0),
+                                             ("三秒", 12.0), (" 4 ", 4.0)])
+def test_the_page_wait_setting(monkeypatch, value, expected):
+    monkeypatch.setenv(PAGE_WAIT_ENV, value)
+    assert page_wait(12.0) == expected
