@@ -119,6 +119,16 @@ def test_an_episode_is_one_finding_doubling_the_pause_then_resolved_by_an_ok_rou
     assert len(list_findings(store, kind="crawl_blocked")) == 2
 
 
+def test_a_round_failed_on_server_errors_is_one_finding_whose_advice_fits(store):
+    reason = "微博服务器错误 HTTP 503（已重试 2 次），URL https://m.weibo.cn/api/container/getIndex；平台恢复后下一轮会重试"
+    records.after_round(store, "weibo", "failed", reason, 1, refused=False)
+    records.after_round(store, "weibo", "failed", reason, 2, refused=False)
+    (episode,) = list_findings(store, kind="crawl_blocked")
+    assert episode.title == "微博采集失败" and episode.revision == 1
+    assert "HTTP 503" in episode.details["reasons"][0] and "下一轮自动重试" in episode.details["reasons"][-1]
+    assert not records.state(store, "weibo").cooling()  # the platform did not refuse us
+
+
 def test_a_parser_that_raises_fails_the_target_with_a_reason(tmp_path, fake):
     fake.route("/api/container/getIndex", {"containerid": Q}, body='{"ok":1,"data":{"cards":[{"card_type":11,"card_group":5}]}}')
     cfg = platform_config(tmp_path, "weibo", fake.base_url)
@@ -135,6 +145,7 @@ def test_dns_failure_is_unreachable_with_network_advice(tmp_path):
         assert not records.state(s, "weibo").cooling()  # our network, not the platform's refusal
         finding = list_findings(s, kind="crawl_blocked")[0]
         assert finding.title == "微博无法连接" and "网络" in finding.details["remedy"]
+        assert finding.details["reasons"][-1] == f"处理建议：{finding.details['remedy']}"  # what the alert lists
 
 
 @pytest.mark.parametrize("how", ["daemon", "timeout"])

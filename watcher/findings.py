@@ -223,7 +223,8 @@ def crawl_blocked(platform: str, *, trouble: str, since: str, title: str, reason
     return FindingInput(
         kind="crawl_blocked", dedupe_key=f"crawl_blocked:{platform}:{trouble}:{since}",
         title=f"{catalog.label(platform)}{title}", severity="warning", platform=platform,
-        details={"reasons": [reason], "since": since, "status": trouble, "remedy": remedy})
+        # ``reasons`` is what an alert and the review site list: the advice goes there too.
+        details={"reasons": [reason, f"处理建议：{remedy}"], "since": since, "status": trouble, "remedy": remedy})
 
 
 def session_lapsed(platform: str, *, saved_at: str | None, unit: str | None, signal: str, age: str, loses: str,

@@ -107,7 +107,10 @@ def _alive(pid: int) -> bool:
 EPISODES = {
     # round status → (title, what to do)
     "blocked": ("采集受阻", "平台冷却结束后自动重试；如持续受阻，请更新登录 Cookie（platforms.{p}.cookies_file）或降低采集频率"),
-    "failed": ("采集失败", "平台的页面或接口可能已改版：请查看采集记录中的原因，并升级 campus-watcher"),
+    # A whole round fails on a parser that raised (the page changed) or on the platform's own
+    # server errors (HTTP 5xx, which pass): the reason says which; the advice covers both.
+    "failed": ("采集失败", "请查看采集记录中的原因：平台服务器出错（HTTP 5xx）时下一轮自动重试，无需处理；"
+                           "页面或接口已改版（解析出错、接口变更）时请升级 campus-watcher"),
     "unreachable": ("无法连接", "请检查服务器的网络、DNS 与代理设置（platforms.{p}.base_url）"),
 }
 
