@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spiders.browser import browser_settings
 from watcher.config import Config
 
 
@@ -42,7 +43,5 @@ def build_settings(cfg: Config, platform: str, *, browser: bool = False) -> dict
                                    "spiders.middlewares.RefusalMiddleware": 650},
     }
     if browser:
-        from spiders.browser import browser_settings
-
         settings.update(browser_settings(p.timeout))
     return settings
