@@ -65,7 +65,7 @@ class Daemon:
             if reap_orphans(store):
                 logger.warning("上次运行中断的采集已记为“被中断”")
             versions = store.schema_versions()
-            logger.info("数据库 {}（架构版本 {}）", self.cfg.db_path, versions)
+            logger.info("数据库 {}（架构版本：{}）", self.cfg.db_path, "、".join(f"{k} {v}" for k, v in versions.items()))
             empty = stored_registry.is_empty(store)
             if empty and self.cfg.registry_path:
                 try:
