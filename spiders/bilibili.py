@@ -87,6 +87,8 @@ PLATFORM = Platform(
                         loses="采集不会中断（用户资料改用无需登录的名片接口），但匿名请求更易被风控拒绝（-352、HTTP 412）"),
     # Ours: MediaCrawler issue #834 reports HTTP 412 after bursts even when logged in.
     pace=Pace(interval=2.0, per_minute=30, daily=2000),
+    # The uploads list (/x/space/wbi/arc/search) gives plays and comments, not likes or shares.
+    counts=("followers", "comments"),
 )
 
 

@@ -94,6 +94,10 @@ class Platform:
     limits: str = field(default="", compare=False)  # what cannot be done there, and why
     pace: Pace = Pace()
     session: SessionSpec | None = field(default=None, compare=False)  # None: nothing to log in to
+    # The counts a watch round reads for a registered account: followers from its profile, and
+    # reposts/comments/likes from its posts. A count left out is one the platform does not show
+    # there (Bilibili's video list has no likes or shares); reports say 未观测 and do not score it.
+    counts: tuple[str, ...] = ("followers", "reposts", "comments", "likes")
 
     def __post_init__(self) -> None:
         unknown = set(self.modes) - set(MODES)

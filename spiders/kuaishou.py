@@ -90,6 +90,7 @@ PLATFORM = Platform(
                         login=("passport", "/pc/account/login/?sid=kuaishou.server.web"),
                         qr="img.qrcode-img, .qrcode img, canvas", done_cookie="userId",
                         loses="搜索与作品列表（未登录时页面要求登录或验证）"),
+    counts=("followers", "comments", "likes"),  # a photo shows no share count
 )
 
 

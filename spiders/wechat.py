@@ -36,6 +36,8 @@ PLATFORM = Platform(
     session_hint="在 weixin.sogou.com 完成验证后导出 Cookie（SNUID、SUID）",
     # Ours: Sogou serves its antispider page after a handful of quick searches.
     pace=Pace(interval=6.0, per_minute=8, daily=200),
+    # Reads, likes and followers are in the account's own back office only.
+    counts=(),
 )
 
 

@@ -46,7 +46,8 @@ def test_constructors_word_titles_and_keys_as_recorded_before():
                           confirmed_at="c", in_period=True, reason="r")
     assert (f.kind, f.dedupe_key, f.title, f.severity) == (
         "deletion", "deletion:weibo:P9", "微博账号「北京理工大学」删除了帖子", "critical")
-    g = findings.dormant("bilibili", "42", "北理工", "团委", last_post="2025-01-02T00:00:00", days=180)
+    g = findings.dormant("bilibili", "42", "北理工", "团委", last_post="2025-01-02T00:00:00", last_day="2025-01-02",
+                         idle=181, days=180)
     assert (g.dedupe_key, g.title, g.severity) == ("dormant:bilibili:42", "哔哩哔哩账号「北理工」超过 180 天未更新", "info")
     c = findings.crawl_blocked("weibo", trouble="blocked", since="2026-01-01T00:00:00+00:00", title="采集受阻",
                                reason="403", remedy="稍后")

@@ -51,13 +51,19 @@ def test_monthly_board_by_hand(cfg, store, tmp_path):
     # WeChat: A2 posted nothing in March and the platform shows no counts or followers
     assert b.platforms["wechat"][0].index == 0
     assert b.missing == {"weibo": [], "wechat": ["转发", "评论", "点赞", "粉丝数"]}
-    assert b.units == [("党委宣传部", pytest.approx(a1_index / 2), 2), ("计算机学院", pytest.approx(b1.index), 1)]
+    # the unit board spans platforms on each platform's own scale (its best = 100): A1 is Weibo's best
+    # (100), A2 WeChat's only account with index 0 (0); B1 is 100 × its index ÷ A1's
+    assert b.units == [("党委宣传部", pytest.approx(50.0), 2),
+                       ("计算机学院", pytest.approx(100 * b1.index / a1_index), 1)]
     influence.write_xlsx(b, tmp_path / "m.xlsx")
     wb = load_workbook(tmp_path / "m.xlsx")
     assert wb.sheetnames == ["单位榜", "微博", "微信公众号", "计算方法"]
     assert wb["微博"]["O2"].value == round(a1_index, 2)
     html = influence.render_html(b)
     assert "清博指数 WCI V14.2" in html and "本期未观测到：转发、评论、点赞、粉丝数" in html
+    assert "相对值 = 100 × 指数 ÷ 本平台第一名的指数" in html
+    # WeChat shows no counts: 未观测 in its row, not 0
+    assert wb["微信公众号"]["E2"].value == "未观测" and wb["微信公众号"]["H2"].value == "未观测"
 
 
 class FakeSender:

@@ -156,15 +156,16 @@ def unfiled_change(change: Finding, unit: str | None, *, deadline: str, rule: st
                              f"至 {today} 仍无备案记录"]})
 
 
-def dormant(platform: str, account_id: str, name: str, unit: str | None, *, last_post: str,
-            days: int) -> FindingInput:
-    """A registered account with no post for ``days`` days."""
+def dormant(platform: str, account_id: str, name: str, unit: str | None, *, last_post: str, last_day: str,
+            idle: int, days: int) -> FindingInput:
+    """A registered account with no post for more than ``days`` days (``idle``: days since
+    ``last_day``, the local day of its last post, at detection)."""
     return FindingInput(
         kind="dormant", dedupe_key=f"dormant:{platform}:{account_id}",
         title=f"{catalog.label(platform)}账号「{name}」超过 {days} 天未更新",
         severity="info", platform=platform, account_id=account_id, account_name=name, unit=unit,
-        details={"last_post": last_post, "idle_days_at_detection": days,
-                 "reasons": [f"最近一条帖子发布于 {last_post[:10]}，超过 {days} 天未更新"]})
+        details={"last_post": last_post, "idle_days_at_detection": idle, "threshold_days": days,
+                 "reasons": [f"最近一条帖子发布于 {last_day}，已 {idle} 天未更新（超过 {days} 天即为僵尸账号）"]})
 
 
 def sentiment(cluster: Cluster, *, severity: Severity, unit: str | None, spike: list[int] | None,

@@ -28,6 +28,7 @@ from watcher.config import PLATFORM_LABELS, Config
 from watcher.store import Store, reviews, utcnow
 from watcher.store import registry as stored
 from watcher.store.registry import Filing, RegistryAccount
+from watcher.timefmt import local_today
 
 # field name → accepted headers (first is the Chinese one used on export)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -328,7 +329,7 @@ def import_records(store: Store, records: Iterable[RegistryRecord], *, actor: st
     differences written as filings, so an import never erases history."""
     counts = {"added": 0, "updated": 0, "unchanged": 0, "reviews": 0}
     now = utcnow()
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     with store.transaction():
         for rec in records:
             data = rec.model_dump()
@@ -428,7 +429,7 @@ def file_change(store: Store, platform: str, account_id: str, field: str, new_va
     """Record a change filing (变更备案) and apply it to the registry row."""
     if field not in CHANGEABLE:
         raise RegistryError(f"字段 {field!r} 不能变更；可选：{', '.join(CHANGEABLE)}")
-    when = _date(filed_date) or date.today().isoformat()
+    when = _date(filed_date) or local_today().isoformat()
     with store.transaction():
         row = _require(store, platform, account_id)
         if row.status != "active":
@@ -449,7 +450,7 @@ def file_change(store: Store, platform: str, account_id: str, field: str, new_va
 def close_account(store: Store, platform: str, account_id: str, *, closed_date: str | None = None,
                   note: str | None = None, actor: str = "cli") -> None:
     """注销: the row stays (history, and so matching still knows the name), marked closed."""
-    when = _date(closed_date) or date.today().isoformat()
+    when = _date(closed_date) or local_today().isoformat()
     with store.transaction():
         row = _require(store, platform, account_id)
         if row.status == "closed":

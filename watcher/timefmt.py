@@ -8,7 +8,7 @@ agree.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -17,6 +17,7 @@ _CHINA_NAMES = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbi
 
 _zone_name = DEFAULT_ZONE
 _zone: tzinfo = ZoneInfo(DEFAULT_ZONE)
+_CHINA_TZ = ZoneInfo(DEFAULT_ZONE)  # the zone of a platform time printed without an offset
 
 
 def check_zone(name: str) -> tzinfo:
@@ -58,3 +59,19 @@ def local_time_zoned(value: str | datetime | None) -> str:
     """:func:`local_time` followed by the zone: ``2026-11-20 10:00（北京时间）``."""
     shown = local_time(value)
     return f"{shown}（{zone_label()}）" if shown else ""
+
+
+def local_date(value: str | datetime) -> date:
+    """The day ``value`` falls on in the configured zone: the day people name. A stored time
+    without an offset is China time (what Chinese platforms print); a bare date is itself."""
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=_CHINA_TZ)
+    return dt.astimezone(_zone).date()
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today in the configured zone, whatever the server's own clock zone (a server on UTC is
+    still on yesterday until 08:00 in Beijing). Every date people read defaults to this; never
+    ``date.today()``, which is the server's zone."""
+    return (now or datetime.now(UTC)).astimezone(_zone).date()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import click
 
@@ -15,6 +15,7 @@ from watcher.rounds import scans
 from watcher.rounds.records import reap_orphans
 from watcher.store import periods as manual_periods
 from watcher.store import scans as scan_requests
+from watcher.timefmt import local_today
 
 
 @click.command("scan")
@@ -130,7 +131,7 @@ def period_start(cfg: Config, name: str, days: int, cadence: str, platforms: tup
         seconds = parse_duration(cadence)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--cadence") from e
-    today = date.today()
+    today = local_today()
     with open_store(cfg) as store:
         manual_periods.start(store, name, today.isoformat(), (today + timedelta(days=days - 1)).isoformat(),
                              list(platforms), seconds, "cli")

@@ -1,13 +1,15 @@
 """年度报告 (``watcher report annual --year Y``): every registered account's year, per unit.
 
 Figures (see :mod:`watcher.reports.figures`): posts published in the year, their reposts,
-comments and likes as last seen, followers at the start (last snapshot before 1 January, or the
-first one in the year) and at the end (last snapshot in the year), filings and findings recorded
-in the year, and days since the last post counted to 31 December (or today, for the current year).
+comments and likes as last seen (未观测 when not seen, never 0), followers at the first and the
+last snapshot inside the year, each with its date, filings and findings recorded in the year, and
+days since the last post counted to 31 December (or today, for the current year); dormancy by
+:mod:`watcher.dormancy`.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +22,14 @@ from watcher import xlsx
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
 from watcher.reports import charts, render
-from watcher.reports.figures import AccountFigures, Period, account_figures
+from watcher.reports.figures import (
+    METRICS,
+    UNOBSERVED,
+    AccountFigures,
+    Period,
+    account_figures,
+    unexposed_notes,
+)
 from watcher.reports.sheets import add_sheet, sheet_title
 from watcher.store import Store
 from watcher.store.reviews import REVIEW_STATUSES
@@ -31,6 +40,7 @@ TIERS = {1: "一级", 2: "二级", 3: "三级"}
 ACCOUNT_KINDS = ("deletion", "edit", "profile_change", "unfiled_change", "account_gone", "dormant", "sentiment",
                  "sentiment_spike")
 NO_REVIEW = "未提交"
+CLOSED_NO_REVIEW = "不适用（已注销）"
 
 
 @dataclass
@@ -41,11 +51,12 @@ class UnitSummary:
     closed: int = 0
     reviews: Counter[str] = field(default_factory=Counter)  # Chinese label → accounts
     posts: int = 0
-    followers_end: int = 0
-    growth: int = 0
-    reposts: int = 0
-    comments: int = 0
-    likes: int = 0
+    # Sums of what was observed; None while no account of the unit had the figure observed.
+    followers_end: int | None = None
+    growth: int | None = None
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
     findings: int = 0
     unfiled: int = 0
     dormant: int = 0
@@ -92,13 +103,30 @@ class AnnualReport:
         for u in self.units:
             for name in ("accounts", "active", "closed", "posts", "followers_end", "growth", "reposts", "comments",
                          "likes", "findings", "unfiled", "dormant"):
-                setattr(t, name, getattr(t, name) + getattr(u, name))
+                setattr(t, name, _add(getattr(t, name), getattr(u, name)))
             t.reviews.update(u.reviews)
         return t
 
+    @property
+    def notes(self) -> list[str]:
+        return [f"僵尸账号：超过 {self.dormant_days} 天未发帖（正好 {self.dormant_days} 天不算），天数按{zone_label()}的日期计",
+                "粉丝：年内第一次与最后一次观测（采集）的粉丝数，各注明观测日期；粉丝增长 = 末次 − 首次，"
+                "年内只观测到一次或从未观测的记为“未观测”",
+                "“未观测”表示没有看到该数值（平台不显示、未采集到），与 0 不同；合计只加已观测的数值",
+                "最不活跃的账号：正常账号按年内发帖数从少到多的后四分之一（向上取整，至多 10 个），"
+                "与最活跃的账号（前四分之一）不重叠",
+                *unexposed_notes(self.accounts, scored=False)]
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    return a if b is None else (b if a is None else a + b)
+
 
 def review_label(fig: AccountFigures) -> str:
-    return fig.review.label if fig.review else NO_REVIEW
+    if fig.review:
+        return fig.review.label
+    # A closed account owes no review: saying 未提交 would put its unit on the list for nothing.
+    return NO_REVIEW if fig.account.status == "active" else CLOSED_NO_REVIEW
 
 
 def build(cfg: Config, store: Store, year: int, *, today: date | None = None) -> AnnualReport:
@@ -113,11 +141,10 @@ def build(cfg: Config, store: Store, year: int, *, today: date | None = None) ->
         else:
             u.closed += 1
         u.posts += f.posts
-        u.followers_end += f.followers_end or 0
-        u.growth += f.growth or 0
-        u.reposts += f.reposts
-        u.comments += f.comments
-        u.likes += f.likes
+        u.followers_end = _add(u.followers_end, f.followers_end)
+        u.growth = _add(u.growth, f.growth)
+        for name in METRICS:
+            setattr(u, name, _add(getattr(u, name), f.metric(name)))
         u.findings += sum(f.findings.values())
         u.unfiled += f.unfiled
         u.dormant += f.account.status == "active" and f.dormant(cfg.watch.dormant_days)
@@ -131,12 +158,17 @@ def build(cfg: Config, store: Store, year: int, *, today: date | None = None) ->
 ACCOUNT_COLUMNS = ["平台", "账号名称", "账号ID", "级别", "开设单位", "状态", "年审状态", "年审日期", "年审备注",
                    "年内备案次数", "未按时备案的变更", "距最近发帖天数",
                    *[f"发现：{KIND_LABELS[k]}" for k in ACCOUNT_KINDS],
-                   "发帖数", "年初粉丝", "年末粉丝", "粉丝增长", "粉丝增长率",
+                   "发帖数", "首次观测粉丝", "首次观测日期", "末次观测粉丝", "末次观测日期", "粉丝增长", "粉丝增长率",
                    "转发", "评论", "点赞", "篇均转发", "篇均评论", "篇均点赞"]
 
 
-def _round(v: float | None, digits: int = 2) -> float | None:
-    return None if v is None else round(v, digits)
+def _round(v: float | None, digits: int = 2) -> float | str:
+    return UNOBSERVED if v is None else round(v, digits)
+
+
+def seen(v: Any) -> Any:
+    """A figure for the spreadsheet: 未观测 instead of an empty cell people would read as 0."""
+    return UNOBSERVED if v is None else v
 
 
 def account_row(f: AccountFigures) -> list[Any]:
@@ -144,11 +176,12 @@ def account_row(f: AccountFigures) -> list[Any]:
     return [PLATFORM_LABELS.get(a.platform, a.platform), a.account_name, a.account_id, TIERS.get(a.tier, a.tier),
             a.unit, "正常" if a.status == "active" else "已注销", review_label(f),
             f.review.reviewed_date if f.review else None, f.review.note if f.review else None,
-            f.filings, f.unfiled, f.days_since_post,
+            f.filings, f.unfiled, seen(f.days_since_post),
             *[f.findings.get(k, 0) for k in ACCOUNT_KINDS],
-            f.posts, f.followers_start, f.followers_end, f.growth, _round(f.growth_rate, 4),
-            f.reposts, f.comments, f.likes,
-            _round(f.per_post(f.reposts)), _round(f.per_post(f.comments)), _round(f.per_post(f.likes))]
+            f.posts, seen(f.followers_start), seen(f.followers_start_on and f.followers_start_on.isoformat()),
+            seen(f.followers_end), seen(f.followers_end_on and f.followers_end_on.isoformat()),
+            seen(f.growth), _round(f.growth_rate, 4),
+            *[seen(f.metric(m)) for m in METRICS], *[_round(f.per_post(f.metric(m))) for m in METRICS]]
 
 
 SUMMARY_COLUMNS = ["开设单位", "账号数", "正常", "已注销", *[f"年审：{v}" for v in REVIEW_STATUSES.values()],
@@ -158,7 +191,8 @@ SUMMARY_COLUMNS = ["开设单位", "账号数", "正常", "已注销", *[f"年�
 
 def summary_row(u: UnitSummary) -> list[Any]:
     return [u.unit, u.accounts, u.active, u.closed, *[u.reviews.get(v, 0) for v in REVIEW_STATUSES.values()],
-            u.posts, u.followers_end, u.growth, u.reposts, u.comments, u.likes, u.findings, u.unfiled, u.dormant]
+            u.posts, seen(u.followers_end), seen(u.growth), seen(u.reposts), seen(u.comments), seen(u.likes),
+            u.findings, u.unfiled, u.dormant]
 
 
 # -- charts -------------------------------------------------------------------------------------------
@@ -185,14 +219,22 @@ def chart_label(f: AccountFigures) -> str:
 
 def chart_growth(r: AnnualReport, n: int = 15) -> Any:
     known = [f for f in r.accounts if f.growth is not None]
-    known.sort(key=lambda f: -(f.growth or 0))
+    known.sort(key=lambda f: (-(f.growth or 0), chart_label(f)))
     return charts.hbar("粉丝增长（增长最多的账号）", [(chart_label(f), float(f.growth or 0)) for f in known[:n]])
 
 
 def most_and_least_active(r: AnnualReport, n: int = 10) -> tuple[list[AccountFigures], list[AccountFigures]]:
+    """The top and the bottom quarter of the accounts in use by posts in the year (rounded up, at
+    most ``n`` each), least active first in the second list. A quarter, not a fixed ten: in a
+    school of 11 accounts "the 10 least active" would be nearly all of them, the second most
+    active among them. The two lists never share an account (with one account, it is only the
+    most active)."""
     active = sorted((f for f in r.accounts if f.account.status == "active"),
                     key=lambda f: (-f.posts, f.account.account_name))
-    return active[:n], list(reversed(active[-n:])) if len(active) > n else list(reversed(active))
+    k = min(n, math.ceil(len(active) / 4))
+    most = active[:k]
+    least = [f for f in reversed(active[len(active) - k:]) if f not in most]
+    return most, least
 
 
 def chart_active(r: AnnualReport) -> tuple[Any, Any]:
@@ -207,10 +249,12 @@ def write_xlsx(r: AnnualReport, path: Path) -> None:
     ws = wb.active
     ws.title = "汇总"
     ws.append([f"{r.school} {r.year} 年度新媒体账号年审报告"])
-    ws.append([f"统计期间：{r.period.label()}（{zone_label()}）；生成于 {r.generated:%Y-%m-%d %H:%M}；"
-               f"僵尸账号：超过 {r.dormant_days} 天未发帖"])
+    ws.append([f"统计期间：{r.period.label()}（{zone_label()}）；生成于 {r.generated:%Y-%m-%d %H:%M}"])
+    for line in r.notes:
+        ws.append([line])
     ws.append([])
-    add_sheet(ws, SUMMARY_COLUMNS, [*[summary_row(u) for u in r.units], summary_row(r.total)], start_row=4)
+    add_sheet(ws, SUMMARY_COLUMNS, [*[summary_row(u) for u in r.units], summary_row(r.total)],
+              start_row=4 + len(r.notes))
     used: set[str] = {"汇总"}
     for u in r.units:
         rows = [account_row(f) for f in r.accounts if f.account.unit == u.unit]

@@ -7,10 +7,16 @@ Score of an account (0–100):
       n(x) = 100 · ln(1 + x) / ln(1 + max x)        (0 when nobody has any),
   so one viral account does not flatten everybody else (the same reason 清博 indexes use ln);
   score = Σ wᵢ · nᵢ / Σ wᵢ − penalty × problems, never below 0,
-  weights and penalty from the config (``review.weights``, ``review.finding_penalty``);
-  growth below zero counts as 0; problems are the period's findings of kinds in PROBLEM_KINDS.
+  weights and penalty from the config (``review.weights``, ``review.finding_penalty``).
+  The sums run over the criteria the account's platform shows (``Platform.counts``): a Bilibili
+  account is not ranked on likes and reposts its platform never shows, its other weights count
+  in full; the best value of a criterion is taken among the accounts that can have it. Inside a
+  platform that shows a count, a value not observed for one account scores 0 (and reads 未观测).
+  Growth below zero scores 0 (and reads negative); problems are the period's findings of kinds in
+  PROBLEM_KINDS plus one when the account is dormant by :mod:`watcher.dormancy` at the end of the
+  period — the same rule that names its unit, not waiting for the hourly check's finding.
 A unit's score is the mean of its accounts' scores. A unit is named (通报) when one of its
-accounts is dormant (no post for ``watch.dormant_days`` at the end of the period), had a change
+accounts is dormant (more than ``watch.dormant_days`` without a post at the end of the period), had a change
 not filed in time, or failed its annual review (不合格/限期整改 in the year the period ends);
 units without any of these, with a score of at least ``review.commend_min_score``, are commended
 (表彰), best first, at most ``review.commend_top``.
@@ -30,19 +36,34 @@ from watcher import xlsx
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
 from watcher.reports import charts, render
-from watcher.reports.figures import AccountFigures, Period, account_figures
+from watcher.reports.figures import UNOBSERVED, AccountFigures, Period, account_figures, unexposed_notes
 from watcher.reports.sheets import add_sheet, sheet_title
 from watcher.store import Store
 from watcher.timefmt import zone, zone_label
 
 CRITERIA: dict[str, str] = {"posts": "发帖数", "followers": "期末粉丝", "growth": "粉丝增长", "reposts": "转发",
                             "comments": "评论", "likes": "点赞"}
-PROBLEM_KINDS = ("unfiled_change", "dormant", "account_gone")
+# Findings that cost points; dormancy costs one more, by rule (see the module's docstring).
+PROBLEM_KINDS = ("unfiled_change", "account_gone")
+# The count a platform must show for a criterion to be scored (posts: every platform).
+NEEDS = {"followers": "followers", "growth": "followers", "reposts": "reposts", "comments": "comments",
+         "likes": "likes"}
+
+
+def scored_criteria(f: AccountFigures) -> list[str]:
+    return [k for k in CRITERIA if k not in NEEDS or NEEDS[k] in f.exposed]
+
+
+def shown_values(f: AccountFigures) -> dict[str, int | None]:
+    """The figures as the table shows them: None is 未观测, growth may be negative."""
+    return {"posts": f.posts, "followers": f.followers_end, "growth": f.growth,
+            "reposts": f.metric("reposts"), "comments": f.metric("comments"), "likes": f.metric("likes")}
 
 
 def criteria_of(f: AccountFigures) -> dict[str, float]:
-    return {"posts": f.posts, "followers": f.followers_end or 0, "growth": max(f.growth or 0, 0),
-            "reposts": f.reposts, "comments": f.comments, "likes": f.likes}
+    """What each scored criterion puts on the scale: not observed and negative growth as 0."""
+    v = shown_values(f)
+    return {k: max(v[k] or 0, 0) for k in scored_criteria(f)}
 
 
 def log_scale(x: float, top: float) -> float:
@@ -52,11 +73,15 @@ def log_scale(x: float, top: float) -> float:
 @dataclass
 class AccountScore:
     figures: AccountFigures
-    values: dict[str, float]
+    values: dict[str, float]      # scored criteria only, as put on the scale
     normalized: dict[str, float]
     problems: int
     score: float
     rank: int = 0
+
+    @property
+    def shown(self) -> dict[str, int | None]:
+        return shown_values(self.figures)
 
 
 @dataclass
@@ -76,6 +101,7 @@ class Assessment:
     generated: datetime
     weights: dict[str, float]
     penalty: float
+    dormant_days: int
     accounts: list[AccountScore]
     units: list[UnitScore]
     commended: list[UnitScore]
@@ -91,14 +117,15 @@ def build(cfg: Config, store: Store, first: date, last: date, *, unit: str | Non
     figs = [f for f in account_figures(store, period, review_year=last.year, today=today, unit=unit)
             if f.account.status == "active"]
     weights = cfg.review.weights.as_dict()
-    total_w = sum(weights.values())
     values = [criteria_of(f) for f in figs]
-    tops = {k: max([v[k] for v in values], default=0) for k in CRITERIA}
+    tops = {k: max([v[k] for v in values if k in v], default=0) for k in CRITERIA}
     scores: list[AccountScore] = []
     for f, v in zip(figs, values, strict=True):
-        norm = {k: log_scale(v[k], tops[k]) for k in CRITERIA}
-        problems = sum(f.findings.get(k, 0) for k in PROBLEM_KINDS)
-        raw = sum(weights[k] * norm[k] for k in CRITERIA) / total_w - cfg.review.finding_penalty * problems
+        norm = {k: log_scale(x, tops[k]) for k, x in v.items()}
+        problems = problem_count(f, cfg.watch.dormant_days)
+        total_w = sum(weights[k] for k in norm)
+        mean = sum(weights[k] * n for k, n in norm.items()) / total_w if total_w else 0.0
+        raw = mean - cfg.review.finding_penalty * problems
         scores.append(AccountScore(figures=f, values=v, normalized=norm, problems=problems, score=max(raw, 0.0)))
     scores.sort(key=lambda s: (-s.score, s.figures.account.account_name))
     for i, s in enumerate(scores, start=1):
@@ -113,8 +140,14 @@ def build(cfg: Config, store: Store, first: date, last: date, *, unit: str | Non
         u.rank = i
     commended = [u for u in unit_scores if not u.reasons and u.score >= cfg.review.commend_min_score]
     return Assessment(school=cfg.school.name, period=period, unit=unit, generated=datetime.now(zone()),
-                      weights=weights, penalty=cfg.review.finding_penalty, accounts=scores, units=unit_scores,
-                      commended=commended[: cfg.review.commend_top])
+                      weights=weights, penalty=cfg.review.finding_penalty, dormant_days=cfg.watch.dormant_days,
+                      accounts=scores, units=unit_scores, commended=commended[: cfg.review.commend_top])
+
+
+def problem_count(f: AccountFigures, dormant_days: int) -> int:
+    """扣分项: the period's problem findings, plus one when the account is dormant by the rule
+    (a 'dormant' finding of the hourly check is the same fact, so it is not counted again)."""
+    return sum(f.findings.get(k, 0) for k in PROBLEM_KINDS) + int(f.dormant(dormant_days))
 
 
 def _reasons(accounts: list[AccountScore], dormant_days: int) -> list[str]:
@@ -133,14 +166,27 @@ def _reasons(accounts: list[AccountScore], dormant_days: int) -> list[str]:
 
 # -- output ---------------------------------------------------------------------------------------
 
-ACCOUNT_COLUMNS = ["排名", "平台", "账号名称", "开设单位", *CRITERIA.values(), "扣分项（问题发现）", "得分"]
+ACCOUNT_COLUMNS = ["排名", "平台", "账号名称", "开设单位", *CRITERIA.values(), "粉丝观测日期",
+                   "扣分项（问题发现、僵尸账号）", "得分"]
 UNIT_COLUMNS = ["排名", "开设单位", "参评账号", "平均得分", "通报事由"]
+
+
+def followers_dates(f: AccountFigures) -> str:
+    """When the follower counts were observed: growth runs from the first to the last."""
+    if f.followers_end_on is None or f.followers_start_on is None:
+        return UNOBSERVED
+    if not f.followers_twice:
+        return f"{f.followers_end_on}（仅一次）"
+    return f"{f.followers_start_on} 至 {f.followers_end_on}"
 
 
 def account_row(s: AccountScore) -> list[Any]:
     a = s.figures.account
-    return [s.rank, PLATFORM_LABELS.get(a.platform, a.platform), a.account_name, a.unit,
-            *[s.values[k] for k in CRITERIA], s.problems, round(s.score, 2)]
+    shown = s.shown
+    cells = [UNOBSERVED if shown[k] is None else shown[k] for k in CRITERIA]
+    cells = [c if k in s.values else f"{UNOBSERVED}（不计分）" for k, c in zip(CRITERIA, cells, strict=True)]
+    return [s.rank, PLATFORM_LABELS.get(a.platform, a.platform), a.account_name, a.unit, *cells,
+            followers_dates(s.figures), s.problems, round(s.score, 2)]
 
 
 def unit_row(u: UnitScore) -> list[Any]:
@@ -150,9 +196,13 @@ def unit_row(u: UnitScore) -> list[Any]:
 def method_lines(r: Assessment) -> list[str]:
     w = "，".join(f"{CRITERIA[k]} {v:g}" for k, v in r.weights.items())
     return [f"考核期间：{r.period.label()}（{zone_label()}）",
-            "每项指标按对数归一：n(x) = 100 × ln(1+x) ÷ ln(1+本表最高值)；粉丝负增长按 0 计",
-            f"得分 = Σ 权重×n ÷ Σ 权重 − {r.penalty:g} × 问题发现数（最低 0 分）；权重：{w}",
-            "问题发现：" + "、".join(KIND_LABELS[k] for k in PROBLEM_KINDS),
+            "每项指标按对数归一：n(x) = 100 × ln(1+x) ÷ ln(1+本表可有该指标的账号中的最高值)；"
+            "粉丝负增长照实显示、按 0 计分；平台显示该指标但本期未观测到的按 0 计分",
+            "粉丝：期内第一次与最后一次观测（采集）的粉丝数，粉丝增长 = 末次 − 首次，观测日期见“粉丝观测日期”列",
+            f"得分 = Σ 权重×n ÷ Σ 权重 − {r.penalty:g} × 扣分项（最低 0 分），Σ 只含该账号平台显示的指标；权重：{w}",
+            "扣分项：" + "、".join(KIND_LABELS[k] for k in PROBLEM_KINDS) + "的问题发现各 1 项；"
+            f"考核期末已超过 {r.dormant_days} 天未发帖（僵尸账号，正好 {r.dormant_days} 天不算）1 项",
+            *unexposed_notes([s.figures for s in r.accounts], scored=True),
             "单位得分为其参评账号得分的平均；有僵尸账号、未按时备案或年审不合格/限期整改的单位列入通报，"
             "其余达到表彰分数线的单位按得分列入表彰"]
 

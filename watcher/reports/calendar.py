@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from watcher.config import Config
-from watcher.timefmt import zone
+from watcher.timefmt import local_today
 
-
-def local_today() -> date:
-    """Today as the department counts days, in the configured time zone (the server may run on UTC)."""
-    return datetime.now(zone()).date()
+__all__ = ["deadline", "local_today", "notice_date", "review_year"]
 
 
 def _on(year: int, month_day: str) -> date:

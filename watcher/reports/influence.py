@@ -23,9 +23,11 @@ and followers, which the school's assessment rules name:
     F = 0.5·ln(F_end+1) + 0.5·ln(max(ΔF, 0)+1)   粉丝, 10%
     CWI = (0.5·O + 0.2·A + 0.1·P + 0.1·V + 0.1·F)² × 10
 A count a platform does not show counts as 0 for all its accounts alike, so the ranking within a
-platform stays fair; which counts were never seen is printed with each platform's board.
-Scores of different platforms are not comparable (their counts differ in kind), hence one
-board per platform. Weekly boards run Monday to Sunday, monthly boards a calendar month,
+platform stays fair; the tables print it as 未观测, and which counts were never seen is printed
+with each platform's board. Indices of different platforms are not comparable (their counts
+differ in kind), hence one board per platform; the unit board, which must span platforms, first
+puts each account's index on its own platform's scale, relative = 100 × index ÷ the best index
+of that platform's board, and averages those. Weekly boards run Monday to Sunday, monthly boards a calendar month,
 China time; the last complete one before the given day.
 """
 
@@ -43,7 +45,7 @@ from spiders import catalog
 from watcher import xlsx
 from watcher.config import Config
 from watcher.reports import charts, render
-from watcher.reports.figures import METRICS, AccountFigures, Period, account_figures
+from watcher.reports.figures import METRICS, UNOBSERVED, AccountFigures, Period, account_figures
 from watcher.reports.sheets import add_sheet, sheet_title
 from watcher.store import Store
 from watcher.timefmt import zone
@@ -84,6 +86,11 @@ def index_of(parts: dict[str, float]) -> float:
     return sum(WEIGHTS[k] * v for k, v in parts.items()) ** 2 * 10
 
 
+def relative(index: float, best: float) -> float:
+    """An index on its platform's scale (the platform's best = 100): what the unit board averages."""
+    return 100 * index / best if best > 0 else 0.0
+
+
 @dataclass
 class Entry:
     figures: AccountFigures
@@ -100,7 +107,8 @@ class Board:
     generated: datetime
     platforms: dict[str, list[Entry]]   # platform → ranked entries
     missing: dict[str, list[str]]       # platform → counts never observed in the period
-    units: list[tuple[str, float, int]] = field(default_factory=list)  # (unit, mean index, accounts), ranked
+    # (unit, mean of the accounts' per-platform relative indices, accounts), ranked
+    units: list[tuple[str, float, int]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -126,8 +134,9 @@ def build(cfg: Config, store: Store, kind: str, day: date, *, today: date | None
         missing[p] = gaps
     by_unit: dict[str, list[float]] = {}
     for entries in platforms.values():
+        best = entries[0].index if entries else 0.0
         for e in entries:
-            by_unit.setdefault(e.figures.account.unit, []).append(e.index)
+            by_unit.setdefault(e.figures.account.unit, []).append(relative(e.index, best))
     units = sorted(((u, sum(v) / len(v), len(v)) for u, v in by_unit.items()), key=lambda x: (-x[1], x[0]))
     ordered = dict(sorted(platforms.items(), key=lambda kv: catalog.get(kv[0]).order))
     return Board(kind=kind, period=period, school=cfg.school.name, generated=datetime.now(zone()),
@@ -140,8 +149,10 @@ COLUMNS = ["排名", "账号名称", "开设单位", "发帖", "转发", "评论
 
 def entry_row(e: Entry) -> list[Any]:
     f = e.figures
-    return [e.rank, f.account.account_name, f.account.unit, f.posts, f.reposts, f.comments, f.likes,
-            f.followers_end, f.growth, *[round(e.parts[k], 3) for k in WEIGHTS], round(e.index, 2)]
+    return [e.rank, f.account.account_name, f.account.unit, f.posts,
+            *[UNOBSERVED if f.metric(m) is None else f.metric(m) for m in METRICS],
+            UNOBSERVED if f.followers_end is None else f.followers_end, UNOBSERVED if f.growth is None else f.growth,
+            *[round(e.parts[k], 3) for k in WEIGHTS], round(e.index, 2)]
 
 
 FORMULA = [
@@ -153,7 +164,9 @@ FORMULA = [
     "F 粉丝 = 0.5·ln(期末粉丝+1) + 0.5·ln(粉丝增长+1)（负增长按 0），权重 10%",
     "传播指数 = (0.5·O + 0.2·A + 0.1·P + 0.1·V + 0.1·F)² × 10",
     f"仿照 {SOURCE} 的结构：各平台均不公开阅读数（微信阅读数、在看数只在公众号后台可见），故以转发、评论、点赞代替；"
-    "平台未显示的数值按 0 计，同一平台内仍可比较；不同平台的指数不可相互比较。",
+    "平台未显示的数值表中记为“未观测”、计算时按 0 计，同一平台内仍可比较；不同平台的指数不可相互比较。",
+    "单位榜：每个账号的传播指数先换算为本平台榜内的相对值（相对值 = 100 × 指数 ÷ 本平台第一名的指数），"
+    "单位得分为其账号相对值的平均，因此跨平台汇总的是各平台内的相对位置，而不是原始指数。",
 ]
 
 
@@ -161,7 +174,7 @@ def write_xlsx(b: Board, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "单位榜"
-    add_sheet(ws, ["排名", "开设单位", "账号数", "平均传播指数"],
+    add_sheet(ws, ["排名", "开设单位", "账号数", "平均相对传播指数（各平台第一名 = 100）"],
               [[i, u, n, round(v, 2)] for i, (u, v, n) in enumerate(b.units, start=1)])
     used = {"单位榜"}
     for p, entries in b.platforms.items():
@@ -173,7 +186,7 @@ def write_xlsx(b: Board, path: Path) -> None:
 
 
 def render_html(b: Board, *, css_href: str = "report.css") -> str:
-    chart = charts.hbar("单位平均传播指数", [(u, round(v, 1)) for u, v, _ in b.units])
+    chart = charts.hbar("单位平均相对传播指数（各平台第一名 = 100）", [(u, round(v, 1)) for u, v, _ in b.units])
     return render.render("leaderboard.html", css_href=css_href, b=b, columns=COLUMNS, entry_row=entry_row,
                          label=catalog.label, formula=FORMULA, chart=chart)
 

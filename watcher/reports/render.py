@@ -40,7 +40,13 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def observed(value: Any, digits: int = 1) -> str:
+    """A figure that may not have been observed: 未观测, never a 0 or a dash people read as one."""
+    return "未观测" if value is None else fmt(value, digits)
+
+
 ENV.filters["n"] = fmt
+ENV.filters["obs"] = observed
 ENV.filters["pct"] = pct
 
 

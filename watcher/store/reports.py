@@ -88,28 +88,25 @@ def post_times_until(store: Store, last: date) -> list[tuple[AccountKey, str]]:
     return [((r["platform"], r["account_id"]), r["created_at"]) for r in rows]
 
 
-def followers_before(store: Store, moment: datetime) -> dict[AccountKey, int]:
-    """Each account's follower count in its last snapshot taken before ``moment`` (UTC)."""
-    return _followers(store, "MAX", "<", moment)
+def followers_first_last(store: Store, moment: datetime,
+                         until: datetime) -> tuple[dict[AccountKey, tuple[int, str]], dict[AccountKey, tuple[int, str]]]:
+    """Each account's first snapshot with a follower count taken in [moment, until), and its last
+    one taken before ``until`` (possibly before ``moment``): (followers, taken_at UTC) each."""
+    return _followers(store, "MIN", moment, until), _followers(store, "MAX", None, until)
 
 
-def followers_from(store: Store, moment: datetime, until: datetime) -> dict[AccountKey, int]:
-    """Each account's follower count in its first snapshot taken in [moment, until) (UTC)."""
-    return _followers(store, "MIN", ">=", moment, until)
-
-
-def _followers(store: Store, pick: str, op: str, moment: datetime,
-               until: datetime | None = None) -> dict[AccountKey, int]:
-    # pick and op come from the two functions above, never from users.
-    bound = "AND taken_at < ?" if until else ""
-    params = [_utc(moment), *([_utc(until)] if until else [])]
-    rows = store.query(f"""SELECT s.platform, s.account_id, s.followers FROM profile_snapshots s
+def _followers(store: Store, pick: str, lo: datetime | None,
+               hi: datetime) -> dict[AccountKey, tuple[int, str]]:
+    # pick comes from the functions above, never from users.
+    bound = "AND taken_at >= ?" if lo else ""
+    params = [_utc(hi), *([_utc(lo)] if lo else [])]
+    rows = store.query(f"""SELECT s.platform, s.account_id, s.followers, s.taken_at FROM profile_snapshots s
                            JOIN (SELECT platform, account_id, {pick}(taken_at) AS t FROM profile_snapshots
-                                 WHERE followers IS NOT NULL AND taken_at {op} ? {bound}
+                                 WHERE followers IS NOT NULL AND taken_at < ? {bound}
                                  GROUP BY platform, account_id) m
                              ON m.platform = s.platform AND m.account_id = s.account_id AND m.t = s.taken_at
                            WHERE s.followers IS NOT NULL ORDER BY s.id""", params)
-    return {(r["platform"], r["account_id"]): int(r["followers"]) for r in rows}
+    return {(r["platform"], r["account_id"]): (int(r["followers"]), r["taken_at"]) for r in rows}
 
 
 def filings_between(store: Store, first: date, last: date) -> list[FilingRow]:

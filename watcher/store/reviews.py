@@ -9,13 +9,12 @@ reminder twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-# Dates people read are China dates (the server may run on UTC).
-_CHINA = timezone(timedelta(hours=8))
+from watcher.timefmt import local_today  # dates people read: the configured zone's, not the server's
 
 if TYPE_CHECKING:  # the schema runner imports this module's migrations while the store loads
     from watcher.store import Store
@@ -124,7 +123,7 @@ def set_review(store: Store, registry_id: int, year: int, status: str, *, review
     """Record the year's status of one account (inside the caller's transaction, if any)."""
     if status not in REVIEW_STATUSES:
         raise ReviewError(f"年审状态 {status!r} 无效")
-    when = reviewed_date or datetime.now(_CHINA).date().isoformat()
+    when = reviewed_date or local_today().isoformat()
     now = utcnow()
     with store.transaction():
         old = get_review(store, registry_id, year)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from watcher import findings, registry
+from watcher import dormancy, findings, registry
 from watcher.config import Config
 from watcher.schedule import ScheduledJob
-from watcher.store import Store, posts
+from watcher.store import Store
 from watcher.store.findings import list_findings, record, set_status
+from watcher.timefmt import local_today
 from watcher.watch.workdays import filing_window
 
 # How long before a change a filing still counts as "for this change" under "after" rules.
@@ -22,7 +23,7 @@ EARLY_FILING = timedelta(days=30)
 
 
 def check_filings(cfg: Config, store: Store, today: date | None = None) -> dict[str, int]:
-    today = today or date.today()
+    today = today or local_today()
     rule = cfg.watch.filing_deadline
     counts = {"filed": 0, "unfiled": 0, "waiting": 0}
     for f in list_findings(store, kind="profile_change", status="open", limit=10_000):
@@ -51,19 +52,21 @@ def check_filings(cfg: Config, store: Store, today: date | None = None) -> dict[
 
 
 def check_dormant(cfg: Config, store: Store, today: date | None = None) -> int:
-    """Registered accounts with no post for ``watch.dormant_days`` (listed for the annual review)."""
-    today = today or date.today()
+    """Registered accounts dormant by :func:`watcher.dormancy.is_dormant` (listed for the annual
+    review), days counted in the configured zone as the reports count them."""
+    today = today or local_today()
+    last_posts = dormancy.last_posts(store, today)
     made = 0
     for reg in registry.active_accounts(store):
-        last = posts.last_post_created(store, reg.platform, reg.account_id)
-        if not last:
+        last = last_posts.get((reg.platform, reg.account_id))
+        if last is None:
             continue  # never crawled (or no dated posts): no evidence either way
-        idle = (today - date.fromisoformat(last[:10])).days
-        if idle < cfg.watch.dormant_days:
+        idle = dormancy.idle_days(last, today)
+        if not dormancy.is_dormant(idle, cfg.watch.dormant_days):
             continue
         made += record(store, findings.dormant(
-            reg.platform, reg.account_id, reg.account_name, reg.unit, last_post=last,
-            days=cfg.watch.dormant_days)).created
+            reg.platform, reg.account_id, reg.account_name, reg.unit, last_post=last.isoformat(),
+            last_day=dormancy.local_date(last).isoformat(), idle=idle, days=cfg.watch.dormant_days)).created
     return made
 
 
