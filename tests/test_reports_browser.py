@@ -56,6 +56,8 @@ def test_annual_report_pdf_has_the_charts(report_html, tmp_path):
     for title in ("各单位每月发帖数", "粉丝增长（增长最多的账号）", "最活跃的账号（年内发帖数）", "最不活跃的账号（年内发帖数）"):
         assert title in text  # the charts' own titles, drawn as SVG text
     assert "01月" in text and "12月" in text and "计院微博" in text  # axis and bar labels
+    # the text copies and searches as typed: no Kangxi radical or radical-supplement stand-ins
+    assert "北京理工大学" in text and not [c for c in text if 0x2E80 <= ord(c) <= 0x2FDF]
     lines = curves = 0
     for layout in extract_pages(str(pdf)):
         stack = list(layout)

@@ -48,7 +48,7 @@ def annual_cmd(cfg: Config, year: int, out_dir: str, pdf: bool) -> None:
     annual.write_xlsx(r, xlsx)
     html = render.write_html(annual.render_html(r), out / f"年度报告-{year}.html")
     t = r.total
-    click.echo(f"{year} 年度：{t.accounts} 个账号（{len(r.units)} 个单位），发帖 {t.posts}，粉丝净增长 {t.growth}，"
+    click.echo(f"{year} 年度：{t.accounts} 个账号（{len(r.units)} 个单位），发帖 {t.posts}，粉丝净增长 {'未观测' if t.growth is None else t.growth}，"
                f"未提交年审的单位 {len(r.not_submitted)} 个，僵尸账号 {len(r.dormant)} 个")
     click.echo(f"XLSX：{xlsx}\nHTML：{html}")
     _pdf(html, pdf)

@@ -13,9 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from watcher.config import PLATFORM_LABELS
+from watcher.reports import pdftext
 from watcher.timefmt import local_time, zone_label
 from watcher.watch.evidence import CHROMIUM, CHROMIUM_ARGS
 
@@ -70,8 +72,11 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists()
 
 
-def print_pdf(html_path: Path, pdf_path: Path, *, timeout: int = 120) -> Path:
-    """Print a written report page to PDF with headless chromium."""
+def print_pdf(html_path: Path, pdf_path: Path, *, timeout: int = 600) -> Path:
+    """Print a written report page to PDF with headless chromium, its text mapped to the normal
+    CJK code points (:mod:`watcher.reports.pdftext`). Chromium prints once the page has loaded
+    (the page has no script and no remote resource, so nothing arrives later); ``timeout`` only
+    stops a chromium that hangs, and is generous because a busy 2-core server can take minutes."""
     if not chromium_available():
         raise PdfError(f"未找到 chromium（{CHROMIUM}），无法生成 PDF；请 apt install chromium，或在浏览器中打开 HTML 后打印")
     with tempfile.TemporaryDirectory(prefix="cw-pdf-") as profile:
@@ -84,4 +89,8 @@ def print_pdf(html_path: Path, pdf_path: Path, *, timeout: int = 120) -> Path:
     if done.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         raise PdfError(f"chromium 打印 PDF 失败（退出码 {done.returncode}）：{tail[0][:300]}")
+    try:
+        pdftext.fix_text_mapping(pdf_path)
+    except pikepdf.PdfError as e:
+        raise PdfError(f"PDF 已生成，但无法修正其中文字的编码（{e}）：{pdf_path}") from None
     return pdf_path
