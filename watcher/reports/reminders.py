@@ -27,7 +27,7 @@ from watcher.reports import calendar, influence
 from watcher.schedule import ScheduledJob
 from watcher.store import Store, reviews
 from watcher.store.registry import RegistryAccount
-from watcher.timefmt import zone
+from watcher.timefmt import local_today
 
 GRACE = timedelta(days=28)  # weekly reminders go on this long after the deadline
 
@@ -124,7 +124,7 @@ def leaderboard_mail(cfg: Config, store: Store, today: date, sender: Sender | No
 
 
 def _daily(cfg: Config, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-    today = now().astimezone(zone()).date()
+    today = local_today(now())
     with Store.open(cfg.db_path) as store:
         review_mail(cfg, store, today)
         leaderboard_mail(cfg, store, today)
