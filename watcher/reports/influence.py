@@ -198,6 +198,6 @@ def summary_text(b: Board, base_url: str, top: int = 5) -> str:
         lines.append(f"【{catalog.label(p)}】" + (f"（未观测到 {'、'.join(b.missing[p])}）" if b.missing[p] else ""))
         lines += [f"  {e.rank}. {e.figures.account.account_name}（{e.figures.account.unit}）{e.index:.1f}"
                   for e in entries[:top]]
-    lines += ["", "单位榜：", *[f"  {i}. {u} {v:.1f}" for i, (u, v, _) in enumerate(b.units[:top], start=1)],
+    lines += ["", "单位榜（账号在本平台的相对值平均，各平台第一名 = 100）：", *[f"  {i}. {u} {v:.1f}" for i, (u, v, _) in enumerate(b.units[:top], start=1)],
               "", f"完整榜单（XLSX/HTML）：{base_url.rstrip('/')}/reports"]
     return "\n".join(lines)
