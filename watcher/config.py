@@ -443,6 +443,41 @@ class WebConfig(_Model):
     with_daemon: bool = False
     secret_key_file: Path | None = None
     secure_cookies: bool = False
+    # A session ends after this long without a request, and in any case this long after the
+    # login, however busy: a cookie left on a shared office computer does not live for days.
+    session_idle: Duration = 1800
+    session_lifetime: Duration = 12 * 3600
+    # The reverse proxies (addresses or networks) whose X-Forwarded-For names the client. None
+    # by default: the socket peer is the client, so nobody can pick the address the login
+    # throttle counts. Behind nginx on the same host: [127.0.0.1].
+    trusted_proxies: list[str] = []
+
+    @field_validator("session_idle", "session_lifetime", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        bad = []
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                bad.append(item)
+        if bad:
+            raise ValueError(f"受信代理应为 IP 地址或网段（如 127.0.0.1、10.0.0.0/8），而不是 {', '.join(map(repr, bad))}")
+        return [item.strip() for item in v]
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> WebConfig:
+        if self.session_idle > self.session_lifetime:
+            raise ValueError(f"session_idle（{self.session_idle} 秒）不应超过 session_lifetime"
+                             f"（{self.session_lifetime} 秒）")
+        return self
 
 
 class LoggingConfig(_Model):
