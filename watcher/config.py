@@ -804,6 +804,52 @@ def secret_problems(cfg: Config) -> list[str]:
     return problems
 
 
+def inline_secrets(cfg: Config) -> list[str]:
+    """Where the config file itself holds a credential (a bot URL or signing secret, a password
+    in the Redis or proxy address), each as its key path and what it is."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for i, unit in enumerate(cfg.units):
+        for j, ch in enumerate(unit.channels):
+            if ch.url and ch.type != "email":
+                found.append(f"units[{i}].channels[{j}].url（{ch.type} 地址中含访问令牌，应改用 url_env）")
+            if ch.secret:
+                found.append(f"units[{i}].channels[{j}].secret（加签密钥，应改用 secret_env）")
+    if cfg.crawl.redis_url and urlsplit(cfg.crawl.redis_url).password:
+        found.append("crawl.redis_url（地址中含 Redis 密码，应改用 redis_password_env）")
+    for name, pc in cfg.platforms.items():
+        if pc.proxy and urlsplit(pc.proxy).password:
+            found.append(f"platforms.{name}.proxy（代理地址中含密码）")
+    return found
+
+
+def secret_warnings(cfg: Config) -> list[str]:
+    """Credentials readable by other users of the machine: written inline in a config file that
+    group or others may read, or in a credentials file that is. Warnings (the service works),
+    printed by ``watcher check-config`` and logged by the daemon at start."""
+    warnings = []
+
+    def loose(path: Path) -> int | None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            return None
+        return mode if mode & 0o077 else None
+
+    found = inline_secrets(cfg)
+    if found and cfg.source and (mode := loose(cfg.source)) is not None:
+        warnings.append(f"配置文件 {cfg.source} 的权限为 {mode:o}（同组或其他用户可读），其中直接写有凭据："
+                        + "；".join(found)
+                        + f"。请把凭据移到环境变量或凭据文件（alerts.credentials_file，KEY=值 每行一项，chmod 600）中、"
+                          f"在配置中只写其名称（url_env、secret_env、password_env、redis_password_env），"
+                          f"并执行 chmod 600 {cfg.source}")
+    creds = cfg.resolve_path(cfg.alerts.credentials_file) if cfg.alerts.credentials_file else None
+    if creds and (mode := loose(creds)) is not None:
+        warnings.append(f"凭据文件 {creds} 的权限为 {mode:o}（同组或其他用户可读）；请执行 chmod 600 {creds}")
+    return warnings
+
+
 def summarize(cfg: Config) -> str:
     """A human summary for ``watcher check-config``."""
     n = cfg.school.names

@@ -21,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
 from watcher import registry, schedule, sdnotify
-from watcher.config import Config, ConfigError, load_config, secret_problems
+from watcher.config import Config, ConfigError, load_config, secret_problems, secret_warnings
 from watcher.logs import setup_logging
 from watcher.rounds.records import reap_orphans
 from watcher.store import Store, private_tree
@@ -176,4 +176,6 @@ def run_daemon(config_path: Path | str) -> int:
     setup_logging(cfg.logging, component="daemon")
     for problem in secret_problems(cfg):
         logger.error("告警凭据缺失，相应渠道将无法发送：{}", problem)
+    for warning in secret_warnings(cfg):
+        logger.warning("{}", warning)
     return Daemon(config_path, cfg).run()

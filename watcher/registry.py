@@ -170,7 +170,9 @@ class RegistryRecord(BaseModel):
     @field_validator("followers", mode="before")
     @classmethod
     def _followers(cls, v: Any) -> Any:
-        if v is None:
+        # Before-validators run last-defined first, so a blank cell arrives here as '' (an
+        # exported account without a follower count must re-import).
+        if v is None or (isinstance(v, str) and not v.strip()):
             return None
         s = str(v).replace(",", "").strip()
         m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(万|w|W)?", s)
