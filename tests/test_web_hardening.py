@@ -33,7 +33,6 @@ from watcher import registry as reg
 from watcher.cli import PRIVATE_UMASK, main, main_group
 from watcher.config import WebConfig, load_config
 from watcher.findings import FindingInput, record
-from watcher.store import Store
 from watcher.watch.evidence import keep
 from watcher.web import auth, routes
 from watcher.web.app import FORM_MAX_BYTES, create_app

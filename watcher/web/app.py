@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from urllib.parse import quote
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse

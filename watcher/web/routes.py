@@ -25,10 +25,9 @@ from watcher.periods import active_periods
 from watcher.reports.calendar import local_today, review_year
 from watcher.rounds import scans
 from watcher.rounds.records import latest_per_platform
-from watcher.store import Store
+from watcher.store import Store, reviews, users
 from watcher.store import deliveries as stored_deliveries
 from watcher.store import findings as stored_findings
-from watcher.store import reviews, users
 from watcher.store import rules as stored_rules
 from watcher.store import scans as scan_requests
 from watcher.store.findings import Evidence, Finding
