@@ -114,8 +114,9 @@ class BodyTooLarge(HTTPException):
 
 
 def _too_large(limit: int) -> str:
-    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-    return f"提交的内容超过 {size}，已拒绝（未保存）；导入台账请拆分为较小的文件后分批导入"
+    if limit >= 1024 * 1024:  # only the upload routes take more than a form's few fields
+        return f"提交的内容超过 {limit // (1024 * 1024)} MB，已拒绝（未保存）；导入台账请拆分为较小的文件后分批导入"
+    return f"提交的内容超过 {limit // 1024} KB，已拒绝（未保存）；表单内容过长，请删减后重试"
 
 
 class BodyLimit:
