@@ -161,7 +161,7 @@ def test_site_answers_while_an_import_is_parsed(site, monkeypatch):
 
     order, took, page = asyncio.run(scenario())
     assert order == ["page", "slow"]  # the page did not wait for the import
-    assert took < 1.0
+    assert took < 2.0  # tens of ms; generous for a loaded test machine
     assert "已导入 台账.csv：新增 2000 条" in page.text  # and the import itself went through
 
 
@@ -187,7 +187,7 @@ def test_site_answers_while_a_password_is_checked(site, monkeypatch):
             return order, took, (await client.get("/", follow_redirects=False)).status_code
 
     order, took, dashboard = asyncio.run(scenario())
-    assert order == ["page", "slow"] and took < 1.0
+    assert order == ["page", "slow"] and took < 2.0
     assert dashboard == 200  # the login held in the worker thread still logged in
 
 
