@@ -443,6 +443,41 @@ class WebConfig(_Model):
     with_daemon: bool = False
     secret_key_file: Path | None = None
     secure_cookies: bool = False
+    # A session ends after this long without a request, and in any case this long after the
+    # login, however busy: a cookie left on a shared office computer does not live for days.
+    session_idle: Duration = 1800
+    session_lifetime: Duration = 12 * 3600
+    # The reverse proxies (addresses or networks) whose X-Forwarded-For names the client. None
+    # by default: the socket peer is the client, so nobody can pick the address the login
+    # throttle counts. Behind nginx on the same host: [127.0.0.1].
+    trusted_proxies: list[str] = []
+
+    @field_validator("session_idle", "session_lifetime", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        bad = []
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                bad.append(item)
+        if bad:
+            raise ValueError(f"受信代理应为 IP 地址或网段（如 127.0.0.1、10.0.0.0/8），而不是 {', '.join(map(repr, bad))}")
+        return [item.strip() for item in v]
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> WebConfig:
+        if self.session_idle > self.session_lifetime:
+            raise ValueError(f"session_idle（{self.session_idle} 秒）不应超过 session_lifetime"
+                             f"（{self.session_lifetime} 秒）")
+        return self
 
 
 class LoggingConfig(_Model):
@@ -767,6 +802,52 @@ def secret_problems(cfg: Config) -> list[str]:
     if missing(smtp.password_env):
         problems.append(f"alerts.smtp.password_env: {smtp.password_env} 未设置（{where}）")
     return problems
+
+
+def inline_secrets(cfg: Config) -> list[str]:
+    """Where the config file itself holds a credential (a bot URL or signing secret, a password
+    in the Redis or proxy address), each as its key path and what it is."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for i, unit in enumerate(cfg.units):
+        for j, ch in enumerate(unit.channels):
+            if ch.url and ch.type != "email":
+                found.append(f"units[{i}].channels[{j}].url（{ch.type} 地址中含访问令牌，应改用 url_env）")
+            if ch.secret:
+                found.append(f"units[{i}].channels[{j}].secret（加签密钥，应改用 secret_env）")
+    if cfg.crawl.redis_url and urlsplit(cfg.crawl.redis_url).password:
+        found.append("crawl.redis_url（地址中含 Redis 密码，应改用 redis_password_env）")
+    for name, pc in cfg.platforms.items():
+        if pc.proxy and urlsplit(pc.proxy).password:
+            found.append(f"platforms.{name}.proxy（代理地址中含密码）")
+    return found
+
+
+def secret_warnings(cfg: Config) -> list[str]:
+    """Credentials readable by other users of the machine: written inline in a config file that
+    group or others may read, or in a credentials file that is. Warnings (the service works),
+    printed by ``watcher check-config`` and logged by the daemon at start."""
+    warnings = []
+
+    def loose(path: Path) -> int | None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            return None
+        return mode if mode & 0o077 else None
+
+    found = inline_secrets(cfg)
+    if found and cfg.source and (mode := loose(cfg.source)) is not None:
+        warnings.append(f"配置文件 {cfg.source} 的权限为 {mode:o}（同组或其他用户可读），其中直接写有凭据："
+                        + "；".join(found)
+                        + f"。请把凭据移到环境变量或凭据文件（alerts.credentials_file，KEY=值 每行一项，chmod 600）中、"
+                          f"在配置中只写其名称（url_env、secret_env、password_env、redis_password_env），"
+                          f"并执行 chmod 600 {cfg.source}")
+    creds = cfg.resolve_path(cfg.alerts.credentials_file) if cfg.alerts.credentials_file else None
+    if creds and (mode := loose(creds)) is not None:
+        warnings.append(f"凭据文件 {creds} 的权限为 {mode:o}（同组或其他用户可读）；请执行 chmod 600 {creds}")
+    return warnings
 
 
 def summarize(cfg: Config) -> str:

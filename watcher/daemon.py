@@ -21,10 +21,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
 from watcher import registry, schedule, sdnotify
-from watcher.config import Config, ConfigError, load_config, secret_problems
+from watcher.config import Config, ConfigError, load_config, secret_problems, secret_warnings
 from watcher.logs import setup_logging
 from watcher.rounds.records import reap_orphans
-from watcher.store import Store
+from watcher.store import Store, private_tree
 from watcher.store import registry as stored_registry
 from watcher.watch.analyze import catch_up
 
@@ -62,6 +62,8 @@ class Daemon:
     def prepare_store(self) -> None:
         """Create/migrate the database and seed the registry from the config on first start."""
         with Store.open(self.cfg.db_path) as store:
+            if tightened := private_tree(self.cfg.data_path):
+                logger.info("数据目录中 {} 个文件或目录原先其他用户可读，已收紧为仅本服务用户可读", tightened)
             if reap_orphans(store):
                 logger.warning("上次运行中断的采集已记为“被中断”")
             versions = store.schema_versions()
@@ -174,4 +176,6 @@ def run_daemon(config_path: Path | str) -> int:
     setup_logging(cfg.logging, component="daemon")
     for problem in secret_problems(cfg):
         logger.error("告警凭据缺失，相应渠道将无法发送：{}", problem)
+    for warning in secret_warnings(cfg):
+        logger.warning("{}", warning)
     return Daemon(config_path, cfg).run()

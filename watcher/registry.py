@@ -171,7 +171,9 @@ class RegistryRecord(BaseModel):
     @field_validator("followers", mode="before")
     @classmethod
     def _followers(cls, v: Any) -> Any:
-        if v is None:
+        # Before-validators run last-defined first, so a blank cell arrives here as '' (an
+        # exported account without a follower count must re-import).
+        if v is None or (isinstance(v, str) and not v.strip()):
             return None
         s = str(v).replace(",", "").strip()
         m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(万|w|W)?", s)
@@ -237,43 +239,117 @@ def explain_validation(e: ValidationError) -> str:
     return "；".join(parts)
 
 
+# Bounds on one import, far above any school's registry (hundreds to a few thousand accounts)
+# and far below what would take minutes and gigabytes: a file is refused at once, before parsing.
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+IMPORT_MAX_ROWS = 10_000
+# An XLSX is a zip: 68 KB of it can unpack to hundreds of MB of XML (a zip bomb). A workbook of
+# IMPORT_MAX_ROWS rows as Excel, WPS or openpyxl save it unpacks to under 16 MB.
+XLSX_MAX_UNPACKED = 32 * 1024 * 1024
+XLSX_MAX_MEMBERS = 200
+_TOO_BIG = "请删去空行与无关工作表，或拆分为多个文件分批导入"
+_XML_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
+def _too_many_rows(path: Path) -> RegistryImportError:
+    return RegistryImportError(str(path), [f"台账超过 {IMPORT_MAX_ROWS} 行，未导入；{_TOO_BIG}"])
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook that unpacks too large or holds too many rows, by reading its zip
+    stream once (decompression only, no XML parsing): what openpyxl would otherwise spend
+    minutes and gigabytes on is refused in well under a second. The bytes are counted as they
+    come out, not taken from the zip's own (forgeable) size fields."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        members = zf.infolist()
+        if len(members) > XLSX_MAX_MEMBERS:
+            raise RegistryImportError(str(path), [f"XLSX 文件包含 {len(members)} 个部件，不像一份台账；{_TOO_BIG}"])
+        unpacked = 0
+        for info in members:
+            sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            rows, tail = 0, b""
+            with zf.open(info) as member:
+                while chunk := member.read(1024 * 1024):
+                    unpacked += len(chunk)
+                    if unpacked > XLSX_MAX_UNPACKED:
+                        raise RegistryImportError(str(path), [
+                            f"XLSX 文件解压后超过 {XLSX_MAX_UNPACKED // (1024 * 1024)} MB，未导入；{_TOO_BIG}"])
+                    if sheet:  # a row tag starts at '<': count up to the last one, carry the rest
+                        buf = tail + chunk
+                        cut = buf.rfind(b"<")
+                        cut = len(buf) if cut < 0 else cut
+                        rows += len(_XML_ROW.findall(buf, 0, cut))
+                        tail = buf[cut:]
+                        if rows > IMPORT_MAX_ROWS + 1:  # + the header
+                            raise _too_many_rows(path)
+            if sheet and rows + len(_XML_ROW.findall(tail)) > IMPORT_MAX_ROWS + 1:
+                raise _too_many_rows(path)
+
+
 def _read_xlsx(path: Path) -> list[tuple[int, list[Any]]]:
     """The first sheet's rows; a file that is not a readable workbook (damaged, renamed from .xls
     or .csv, password-protected) is a RegistryImportError saying so."""
     import zipfile
+    import zlib
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
+        _check_xlsx_size(path)
         wb = load_workbook(path, read_only=True, data_only=True)
         try:
             ws = wb.worksheets[0]
-            return [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+            rows = []
+            for i, r in enumerate(ws.iter_rows(values_only=True), start=1):
+                if i > IMPORT_MAX_ROWS + 1:  # rows the count above missed (another sheet layout)
+                    raise _too_many_rows(path)
+                rows.append((i, list(r)))
+            return rows
         finally:
             wb.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, IndexError, EOFError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, InvalidFileException,
+            KeyError,
+            ValueError, IndexError, EOFError) as e:
         raise RegistryImportError(str(path), [
-            f"无法读取该 XLSX 文件（{type(e).__name__}）：文件可能已损坏、加密，或其实是 .xls/.csv 改了扩展名；"
+            "无法读取该 XLSX 文件：文件可能已损坏、加密，或其实是 .xls/.csv 改了扩展名；"
             "请用 Excel/WPS 打开后另存为 .xlsx 或 UTF-8 CSV"]) from e
+
+
+def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RegistryImportError(str(path), ["文件编码无法识别，请另存为 UTF-8 CSV 或 XLSX"])
+    rows = []
+    try:
+        for i, r in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if i > IMPORT_MAX_ROWS + 1:
+                raise _too_many_rows(path)
+            rows.append((i, [csv_unescape(c) for c in r]))
+    except csv.Error as e:  # a NUL byte or a field past the csv module's limit
+        raise RegistryImportError(str(path), [f"第 {len(rows) + 1} 行：CSV 格式有误，请用 Excel/WPS 另存为 UTF-8 CSV 或 XLSX"]) from e
+    return rows
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     """Header and (line number, cells) of a CSV or XLSX file."""
     suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > IMPORT_MAX_BYTES:
+        raise RegistryImportError(str(path), [
+            f"文件大小 {size / 1024 / 1024:.1f} MB，超过上限 {IMPORT_MAX_BYTES // (1024 * 1024)} MB，未导入；{_TOO_BIG}"])
     if suffix in (".xlsx", ".xlsm"):
         rows = _read_xlsx(path)
     elif suffix in (".csv", ".txt", ""):
-        raw = path.read_bytes()
-        for enc in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
-            try:
-                text = raw.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise RegistryImportError(str(path), ["文件编码无法识别，请另存为 UTF-8 CSV 或 XLSX"])
-        rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)]
+        rows = _read_csv(path)
     else:
         raise RegistryImportError(str(path), [f"不支持的文件类型 {suffix}，请使用 .csv 或 .xlsx"])
     rows = [(i, r) for i, r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
@@ -482,6 +558,30 @@ def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
+# A cell starting with one of these is a formula (or DDE) to Excel and WPS when they open a CSV:
+# an impersonator's name "=HYPERLINK(…)" would become a live link in a reviewer's sheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_escape(value: Any) -> Any:
+    """A text cell for a CSV people open in Excel: one starting like a formula gets a leading
+    apostrophe (shown by Excel as text, OWASP's advice), and so does one that already starts
+    with an apostrophe before such a character, so :func:`csv_unescape` returns every value
+    exactly. Numbers stay numbers."""
+    if isinstance(value, str) and value and (
+            value[0] in _FORMULA_START or (value[0] == "'" and value[1:2] and value[1] in (*_FORMULA_START, "'"))):
+        return "'" + value
+    return value
+
+
+def csv_unescape(value: str) -> str:
+    """The inverse of :func:`csv_escape`, applied to every imported CSV cell, so an export
+    re-imports unchanged."""
+    if value[:1] == "'" and value[1:2] and value[1] in (*_FORMULA_START, "'"):
+        return value[1:]
+    return value
+
+
 def export_file(store: Store, path: Path | str) -> int:
     path = Path(path)
     header, rows = export_rows(store)
@@ -499,5 +599,5 @@ def export_file(store: Store, path: Path | str) -> int:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(header)
-            w.writerows(rows)
+            w.writerows([csv_escape(v) for v in r] for r in rows)
     return len(rows)

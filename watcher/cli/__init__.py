@@ -7,6 +7,7 @@ registered, so ``watcher --help`` shows the whole tool.
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -53,7 +54,14 @@ def _register() -> None:
 _register()
 
 
+# What any command writes under the data dir (sessions, avatars, evidence, briefs, logs) holds
+# cookies, phone numbers and screenshots: created 0700/0600 whatever umask the shell or the unit
+# had. The public page (``watcher publish``) is made world-readable on purpose.
+PRIVATE_UMASK = 0o077
+
+
 def main() -> None:
+    os.umask(PRIVATE_UMASK)
     main_group(prog_name="watcher")
 
 

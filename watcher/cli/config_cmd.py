@@ -7,7 +7,7 @@ import sys
 import click
 
 from watcher.cli.common import EXIT_CONFIG, config_option
-from watcher.config import Config, ConfigError, secret_problems, summarize
+from watcher.config import Config, ConfigError, secret_problems, secret_warnings, summarize
 
 
 @click.command("check-config")
@@ -17,7 +17,10 @@ def check_config(cfg: Config) -> None:
 
     除格式外还检查引用的凭据：url_env、secret_env、password_env 指向的环境变量或凭据文件中的项
     必须存在（请在与服务相同的环境中运行，如 sudo -u campus-watcher env $(cat credentials.env) …）。
+    凭据（机器人地址、加签密钥、Redis/代理密码）直接写在同组或其他用户可读的配置文件中时给出警告。
     """
+    for warning in secret_warnings(cfg):
+        click.echo(f"警告：{warning}", err=True)
     problems = secret_problems(cfg)
     if problems:
         click.echo(ConfigError(cfg.source or "配置", problems).render(), err=True)

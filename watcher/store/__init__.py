@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from watcher.store import schema
-from watcher.store.db import Database, dumps, loads, private_dir, utcnow, where
+from watcher.store.db import Database, dumps, loads, private_dir, private_tree, utcnow, where
 
-__all__ = ["Database", "Store", "dumps", "loads", "private_dir", "utcnow", "where"]
+__all__ = ["Database", "Store", "dumps", "loads", "private_dir", "private_tree", "utcnow", "where"]
 
 
 class Store(Database):

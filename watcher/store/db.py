@@ -71,6 +71,39 @@ def private_dir(path: Path) -> None:
         path.chmod(0o700)
 
 
+def private_tree(root: Path) -> int:
+    """Tighten what older versions (or a process run with a loose umask) left inside the data
+    dir: every directory we own becomes 0700, every file 0600 (sessions, avatars, evidence,
+    briefs, browser profiles). Symbolic links are neither followed nor changed. The data dir
+    itself is already 0700, so nothing that works today can depend on these being looser.
+    Returns how many entries were changed."""
+    changed = 0
+    uid = os.getuid()
+
+    def tighten(path: str, mode: int) -> None:
+        nonlocal changed
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != uid or not st.st_mode & 0o077:
+            return
+        try:
+            os.chmod(path, stat.S_IMODE(st.st_mode) & mode)  # lstat said: not a link
+            changed += 1
+        except OSError:  # a file another process just removed
+            pass
+
+    if not root.is_dir():
+        return 0
+    for top, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs:
+            tighten(os.path.join(top, name), 0o700)
+        for name in files:
+            tighten(os.path.join(top, name), 0o700)
+    return changed
+
+
 def _private_file(path: Path) -> None:
     """Create the database file 0600 before SQLite opens it (SQLite gives its -wal and -shm
     files the database file's mode), or tighten one we own that an older version made 0644."""

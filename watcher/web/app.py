@@ -8,6 +8,11 @@ made 0600 on first start. Every response carries a Content-Security-Policy witho
 script or style (the stylesheet is a static file), refuses to be framed, and sends no referrer.
 Messages after a redirect ("已备案…") travel in the session, never in the URL, so nobody can
 put words in the app's mouth with a crafted link.
+
+A request body is bounded before anything reads it (:class:`BodyLimit`): a declared length over
+the route's limit is refused at once, and a body that grows past it while streaming stops there.
+An unexpected error still answers a Chinese page with the security headers; the traceback goes
+to the log only.
 """
 
 from __future__ import annotations
@@ -16,19 +21,26 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from loguru import logger
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watcher.config import Config
-from watcher.store import Store, private_dir
+from watcher.store import Store, private_dir, private_tree
 from watcher.web import platform_routes, report_routes, routes, sentiment_routes
 from watcher.web.pages import TEMPLATES
 
 HERE = Path(__file__).parent
+# Every form but the registry upload is a few fields (the longest a 2,000-character comment).
+FORM_MAX_BYTES = 256 * 1024
+UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields around the file
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = {
@@ -39,6 +51,19 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+def error_page(scope: Scope, code: int, message: str) -> Response:
+    """The app's error page, for answers given outside the routes (by a middleware)."""
+    try:
+        return TEMPLATES.TemplateResponse(StarletteRequest(scope), "error.html",
+                                          {"user": None, "code": code, "message": message, "flashes": []},
+                                          status_code=code)
+    except Exception:  # noqa: BLE001 - the error page itself must never fail
+        return Response(f"{code} {message}", status_code=code, media_type="text/plain; charset=utf-8")
+
+
+SERVER_ERROR = "服务器内部错误，已记入日志；请稍后重试，如仍出错请联系管理员"
 
 
 class SecurityHeaders:
@@ -57,8 +82,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {k.decode("latin-1").lower() for k, _ in headers}
                 extra = dict(self.headers)
@@ -68,7 +97,60 @@ class SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:  # half an answer is out: nothing better than closing the connection
+                raise
+            # Outside Starlette's own 500 handler, which answers from above this middleware and
+            # so without the headers; the reader gets Chinese, the log gets the traceback.
+            logger.exception("网页请求 {} {} 出错", scope.get("method"), quote(scope.get("path", "")))
+            await error_page(scope, 500, SERVER_ERROR)(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=_too_large(limit))
+
+
+def _too_large(limit: int) -> str:
+    if limit >= 1024 * 1024:  # only the upload routes take more than a form's few fields
+        return f"提交的内容超过 {limit // (1024 * 1024)} MB，已拒绝（未保存）；导入台账请拆分为较小的文件后分批导入"
+    return f"提交的内容超过 {limit // 1024} KB，已拒绝（未保存）；表单内容过长，请删减后重试"
+
+
+class BodyLimit:
+    """Bounds every request body: ``limits`` per path (the upload routes), ``default`` for the
+    rest (forms of a few fields). A Content-Length over the limit is answered 413 before a byte
+    is read; a body without one (chunked) is counted as it streams and stopped at the limit, so
+    neither reaches the form parser, which spools uploads to disk."""
+
+    def __init__(self, app: ASGIApp, limits: dict[str, int], default: int) -> None:
+        self.app = app
+        self.limits = limits
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get(scope["path"], self.default)
+        declared = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), None)
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
+            await error_page(scope, 413, _too_large(limit))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)  # the route's error handler answers 413
+            return message
+
+        await self.app(scope, limited, send)
 
 
 def secret_key(cfg: Config) -> str:
@@ -92,11 +174,16 @@ def secret_key(cfg: Config) -> str:
 def create_app(cfg: Config) -> FastAPI:
     app = FastAPI(title="campus-watcher 复核", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.cfg = cfg
+    # The cookie's own age is the absolute lifetime; pages.current_user also enforces it and the
+    # idle timeout from the login time the session carries (Starlette re-signs on every answer).
     app.add_middleware(SessionMiddleware, secret_key=secret_key(cfg), session_cookie="cw_session",
-                       same_site="lax", https_only=cfg.web.secure_cookies, max_age=12 * 3600)
+                       same_site="lax", https_only=cfg.web.secure_cookies, max_age=cfg.web.session_lifetime)
+    app.add_middleware(BodyLimit, limits={"/registry/import": routes.IMPORT_MAX_BYTES + UPLOAD_OVERHEAD},
+                       default=FORM_MAX_BYTES)
     app.add_middleware(SecurityHeaders, https_only=cfg.web.secure_cookies)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     Store.open(cfg.db_path).close()  # migrate before the first request
+    private_tree(cfg.data_path)  # what an older version left 0755/0644 inside the data dir
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Any:

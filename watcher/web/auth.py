@@ -16,6 +16,7 @@ not reset them and every web process shares them.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,10 @@ ROLES = {"admin": "管理员", "central": "宣传部复核员", "unit": "单位�
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 _hasher = PasswordHasher()
+# Each argon2 hash takes ~0.5 s of CPU and 64 MiB: the web app runs them in worker threads (never
+# on the event loop), at most two at a time, so a burst of logins queues instead of taking every
+# core and hundreds of MB.
+_hashing = threading.BoundedSemaphore(2)
 # Verifying against this keeps a wrong user name as slow as a wrong password.
 _DUMMY = _hasher.hash("campus-watcher")
 
@@ -98,6 +103,11 @@ def canonical_unit(cfg: Config, store: Store, unit: str) -> str:
 # -- users ------------------------------------------------------------------------------------
 
 
+def _hash(password: str) -> str:
+    with _hashing:
+        return _hasher.hash(password)
+
+
 def _check_password(password: str) -> None:
     if len(password) < 8:
         raise UserError("密码至少 8 位")
@@ -123,7 +133,7 @@ def add_user(store: Store, username: str, password: str, role: str, unit: str | 
     _check_password(password)
     if users.get(store, username):
         raise UserError(f"用户 {username} 已存在")
-    users.insert(store, username, _hasher.hash(password), role, unit if role == "unit" else None)
+    users.insert(store, username, _hash(password), role, unit if role == "unit" else None)
 
 
 def _update(store: Store, username: str, **values: Any) -> None:
@@ -134,7 +144,7 @@ def _update(store: Store, username: str, **values: Any) -> None:
 
 def set_password(store: Store, username: str, password: str) -> None:
     _check_password(password)
-    _update(store, username, password_hash=_hasher.hash(password))
+    _update(store, username, password_hash=_hash(password))
 
 
 def set_disabled(store: Store, username: str, disabled: bool) -> None:
@@ -212,7 +222,8 @@ def login(store: Store, username: str, password: str, address: str) -> User | No
         raise LockedOut(until)
     row = users.enabled(store, username)
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY, password)
+        with _hashing:
+            _hasher.verify(row.password_hash if row else _DUMMY, password)
         ok = row is not None
     except (VerificationError, InvalidHashError):
         ok = False

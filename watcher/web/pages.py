@@ -53,11 +53,39 @@ def store_of(request: Request) -> Store:
     return Store.open(request.app.state.cfg.db_path)
 
 
+def _session_ended(request: Request) -> str | None:
+    """Why the session is over by time (too long since the login, or idle too long), or None;
+    a live session has its last-seen time moved to now. The login time never moves, so no
+    amount of activity stretches a session past ``web.session_lifetime``."""
+    web = request.app.state.cfg.web
+    now = int(auth.clock().timestamp())
+    started, seen = request.session.get("started"), request.session.get("seen")
+    if not isinstance(started, int) or not isinstance(seen, int):
+        return "登录已失效，请重新登录"  # a cookie from before session lifetimes existed
+    if now - started > web.session_lifetime:
+        return f"登录已超过 {_duration(web.session_lifetime)}，请重新登录"
+    if now - seen > web.session_idle:
+        return f"已超过 {_duration(web.session_idle)}没有操作，请重新登录"
+    request.session["seen"] = now
+    return None
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
+
+
 def current_user(request: Request, store: Store) -> auth.User:
     user = auth.load_user(store, request.session.get("user"), request.session.get("epoch"))
-    if user is None:
+    ended = _session_ended(request) if user is not None else None
+    if user is None or ended:
         if request.session.get("user"):
-            request.session.clear()  # a revoked session: forget it rather than keep resending it
+            request.session.clear()  # a revoked or expired session: forget it rather than keep resending it
+        if ended:
+            flash(request, "err", ended)
         raise HTTPException(status_code=401)
     return user
 
@@ -65,7 +93,8 @@ def current_user(request: Request, store: Store) -> auth.User:
 def start_session(request: Request, user: auth.User) -> None:
     """A fresh session (new CSRF token) for a user who just logged in."""
     request.session.clear()
-    request.session.update({"user": user.username, "epoch": user.epoch})
+    now = int(auth.clock().timestamp())
+    request.session.update({"user": user.username, "epoch": user.epoch, "started": now, "seen": now})
 
 
 def csrf_token(request: Request) -> str:

@@ -11,8 +11,10 @@ on the school's website.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -139,6 +141,13 @@ def publish(cfg: Config, store: Store, out: Path) -> int:
     (out / "index.html").write_text(PAGE.format(
         school=html.escape(cfg.school.name), today=today, active=active, closed=len(rows) - active, rows=cells,
         report=_report_block(cfg.review.report_address), flagged=_flagged_block(year, units)), encoding="utf-8")
+    # A public page, served by nginx as another user: readable by all, whatever the umask
+    # (the CLI runs with 077 so that the data dir stays private).
+    for path, mode in ((out, 0o755), *((out / n, 0o644) for n in ("accounts.json", "public.css", "search.js",
+                                                                    "index.html"))):
+        with contextlib.suppress(OSError):  # a folder someone else owns keeps its own mode
+            if path.stat().st_uid == os.getuid():
+                path.chmod(mode)
     return len(rows)
 
 

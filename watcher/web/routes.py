@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from openpyxl import Workbook
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from alerts import dispatch
 from watcher import findings as fnd
@@ -24,9 +25,9 @@ from watcher.periods import active_periods
 from watcher.reports.calendar import local_today, review_year
 from watcher.rounds import scans
 from watcher.rounds.records import latest_per_platform
+from watcher.store import Store, reviews, users
 from watcher.store import deliveries as stored_deliveries
 from watcher.store import findings as stored_findings
-from watcher.store import reviews, users
 from watcher.store import rules as stored_rules
 from watcher.store import scans as scan_requests
 from watcher.store.findings import Evidence, Finding
@@ -120,23 +121,30 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 def _client_address(request: Request) -> str:
-    # uvicorn (proxy_headers) has already put the address nginx reports here, and only when the
-    # request came through a trusted proxy (forwarded_allow_ips), so a client cannot pick it.
+    # The socket peer, unless it is one of web.trusted_proxies: then uvicorn (server.py) has put
+    # the address that proxy reports here. A direct client cannot pick the address it is
+    # throttled under by sending X-Forwarded-For.
     return request.client.host if request.client else "unknown"
+
+
+def _login_in_thread(cfg: Any, username: str, password: str, address: str) -> auth.User | None:
+    # argon2 takes ~0.5 s of CPU: on the event loop it would stall every page for everyone.
+    with Store.open(cfg.db_path) as store:
+        return auth.login(store, username, password, address)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await checked_form(request)
     next_ = form.get("next", "/")
-    with store_of(request) as store:
-        try:
-            user = auth.login(store, form.get("username", ""), form.get("password", ""), _client_address(request))
-        except auth.LockedOut as e:
-            return render(request, "login.html", None, status_code=429, next=next_, error=str(e))
-        if user is None:
-            return render(request, "login.html", None, status_code=400, next=next_,
-                          error=f"用户名或密码错误（连续 {auth.MAX_FAILURES} 次错误将锁定 {auth.LOCK_MINUTES} 分钟）")
+    try:
+        user = await run_in_threadpool(_login_in_thread, request.app.state.cfg, form.get("username", ""),
+                                       form.get("password", ""), _client_address(request))
+    except auth.LockedOut as e:
+        return render(request, "login.html", None, status_code=429, next=next_, error=str(e))
+    if user is None:
+        return render(request, "login.html", None, status_code=400, next=next_,
+                      error=f"用户名或密码错误（连续 {auth.MAX_FAILURES} 次错误将锁定 {auth.LOCK_MINUTES} 分钟）")
     start_session(request, user)
     return RedirectResponse(next_ if next_.startswith("/") and not next_.startswith(("//", "/\\")) else "/",
                             status_code=303)
@@ -392,14 +400,37 @@ def registry_export(request: Request) -> Response:
                     headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
-IMPORT_MAX_BYTES = 10 * 1024 * 1024
+IMPORT_MAX_BYTES = reg.IMPORT_MAX_BYTES
+
+
+def _import_upload(cfg: Any, data: bytes, suffix: str, filename: str, actor: str) -> dict[str, int] | str:
+    """Parse and import an uploaded registry in a worker thread (a large sheet takes seconds of
+    CPU; on the event loop every page would wait for it): the counts, or the Chinese error."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            records = reg.parse_file(path)
+        except reg.RegistryImportError as e:
+            e.source = filename
+            return e.render()
+    with Store.open(cfg.db_path) as store:
+        counts = reg.import_records(store, records, actor=actor)
+        auth.audit(store, actor, "导入台账", filename, counts)
+    return counts
 
 
 @router.post("/registry/import")
 async def registry_import(request: Request) -> Response:
     """A CSV or XLSX in the registry's format: all rows or none, every bad row named."""
+    # Who may import is known from the session alone: anyone else is refused before the body is
+    # read, so an upload from a stranger is never spooled to disk (the CSRF check needs the form).
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+    form = await request.form(max_files=1, max_fields=8)
     await checked_form(request)
-    upload = (await request.form()).get("file")
+    upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         return back(request, "/registry", error="请选择要导入的 CSV 或 XLSX 文件")
     suffix = Path(upload.filename).suffix.lower()
@@ -407,23 +438,14 @@ async def registry_import(request: Request) -> Response:
         return back(request, "/registry", error=f"不支持的文件类型 {suffix or '（无扩展名）'}，请上传 .csv 或 .xlsx")
     data = await upload.read(IMPORT_MAX_BYTES + 1)
     if len(data) > IMPORT_MAX_BYTES:
-        return back(request, "/registry", error="文件超过 10 MB，请拆分后导入")
-    with store_of(request) as store:
-        user = current_user(request, store)
-        _central(user)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"upload{suffix}"
-            path.write_bytes(data)
-            try:
-                records = reg.parse_file(path)
-            except reg.RegistryImportError as e:
-                e.source = upload.filename
-                return back(request, "/registry", error=e.render())
-        counts = reg.import_records(store, records, actor=user.username)
-        auth.audit(store, user.username, "导入台账", upload.filename, counts)
+        return back(request, "/registry", error=f"文件超过 {IMPORT_MAX_BYTES // (1024 * 1024)} MB，请拆分后导入")
+    result = await run_in_threadpool(_import_upload, request.app.state.cfg, data, suffix, upload.filename,
+                                     user.username)
+    if isinstance(result, str):
+        return back(request, "/registry", error=result)
     words = {"added": "新增", "updated": "更新", "unchanged": "未变"}
     return back(request, "/registry", ok=f"已导入 {upload.filename}：" + "，".join(
-        f"{words.get(k, k)} {v} 条" for k, v in counts.items()))
+        f"{words.get(k, k)} {v} 条" for k, v in result.items()))
 
 
 @router.get("/registry/{platform}/{account_id}")

@@ -11,9 +11,17 @@ from watcher.web.app import create_app
 
 
 def server(cfg: Config, host: str | None = None, port: int | None = None) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(cfg), host=host or cfg.web.host, port=port or cfg.web.port,
-                            log_config=None, access_log=False, proxy_headers=True)
-    return uvicorn.Server(config)
+    return uvicorn.Server(server_config(cfg, host, port))
+
+
+def server_config(cfg: Config, host: str | None = None, port: int | None = None) -> uvicorn.Config:
+    # X-Forwarded-For is believed only from web.trusted_proxies; with none configured uvicorn
+    # does not look at it at all (its own default trusts 127.0.0.1, or $FORWARDED_ALLOW_IPS,
+    # which would let any local client, or a misconfigured environment, choose its address).
+    proxies = cfg.web.trusted_proxies
+    return uvicorn.Config(create_app(cfg), host=host or cfg.web.host, port=port or cfg.web.port,
+                          log_config=None, access_log=False, proxy_headers=bool(proxies),
+                          forwarded_allow_ips=list(proxies) if proxies else [])
 
 
 class WebThread:
