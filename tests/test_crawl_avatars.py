@@ -21,6 +21,7 @@ def test_avatar_showing_the_emblem_makes_a_suspect(cfg, store, tmp_path):
     fake.route("/face/a.jpg", {}, "a.jpg", content_type="image/jpeg")
     fake.route("/face/missing.jpg", {}, body="nope", status=404, content_type="text/plain")
     with fake:
+        cfg.platforms["douyin"].base_url = fake.base_url  # the avatar host: the platform's (see test_fetch_confined)
         store.db["accounts"].insert_all([
             {"platform": "douyin", "account_id": "1", "name": "随手拍", "avatar_url": f"{fake.base_url}/face/a.jpg",
              "first_seen": "t", "last_seen": "t"},
