@@ -140,9 +140,10 @@ def _reason(e: BaseException) -> str:
 
 def printable(text: str) -> str:
     """``text`` safe to write to a log line or a terminal: control characters (escape
-    sequences, BEL, carriage return, bidi overrides) shown as ``\\x1b``-style escapes, so they
-    can be seen but never act. Line feeds and tabs are left to the caller."""
-    return _PRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+    sequences, BEL, carriage return, bidi overrides) shown as ``\\u001b``-style escapes, so they
+    can be seen but never act. Line feeds and tabs are left to the caller. The escapes are
+    JSON's own, so JSON written through this stays the same JSON."""
+    return _PRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 _PRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
