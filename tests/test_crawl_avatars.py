@@ -53,6 +53,6 @@ def test_an_account_that_breaks_the_matcher_costs_only_itself(cfg, store):
         store.db["accounts"].insert({"platform": a.platform, "account_id": a.account_id, "name": a.name, "bio": a.bio,
                                      "first_seen": a.first_seen, "last_seen": a.last_seen}, alter=False)
     counts = judge(cfg, store, accounts, matcher=matcher)
-    assert counts == {"registered": 0, "suspect": 1, "clear": 1}
+    assert counts == {"registered": 0, "suspect": 1, "clear": 1, "failed": 1}
     verdicts = {r["account_id"]: r["verdict"] for r in store.query("SELECT account_id, verdict FROM accounts")}
     assert verdicts == {"ok1": "suspect", "bad": None, "ok2": "clear"}
