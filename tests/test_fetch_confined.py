@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from watcher.crawling import avatars
-from watcher.store.accounts import Account
 from watcher.fetchguard import FetchPolicy, Refused, client, download
+from watcher.store.accounts import Account
 from watcher.store.findings import FindingInput, get, record
 from watcher.watch import evidence
 
@@ -164,33 +164,32 @@ def _policy(server: Server) -> FetchPolicy:
 
 def test_a_redirect_to_an_internal_address_is_refused_before_it_is_requested():
     with Server({"/secret": body(b"internal")}) as internal, \
-            Server({"/a.png": redirect(f"{internal.base}/secret"), "/ok.png": body(b"\x89PNG ok")}) as platform:
-        with client(_policy(platform), "weibo") as http:
-            assert download(http, f"{platform.base}/ok.png", max_bytes=1000, accept=("image/",)) == (b"\x89PNG ok",
-                                                                                                    "image/png")
-            with pytest.raises(Refused, match="不是平台自己的地址"):
-                download(http, f"{platform.base}/a.png", max_bytes=1000)
+            Server({"/a.png": redirect(f"{internal.base}/secret"), "/ok.png": body(b"\x89PNG ok")}) as platform, \
+            client(_policy(platform), "weibo") as http:
+        assert download(http, f"{platform.base}/ok.png", max_bytes=1000, accept=("image/",)) == (b"\x89PNG ok",
+                                                                                                "image/png")
+        with pytest.raises(Refused, match="不是平台自己的地址"):
+            download(http, f"{platform.base}/a.png", max_bytes=1000)
     assert internal.requests == []
 
 
 def test_byte_cap_refuses_a_declared_giant_and_cuts_an_undeclared_one():
-    with Server({"/big.png": body(b"x" * 5000), "/endless.jpg": endless()}) as platform:
-        with client(_policy(platform), "weibo") as http:
-            with pytest.raises(Refused, match="声明 5000 字节"):
-                download(http, f"{platform.base}/big.png", max_bytes=1000)
-            started = time.monotonic()
-            with pytest.raises(Refused, match="文件过大"):
-                download(http, f"{platform.base}/endless.jpg", max_bytes=256 * 1024)
-            assert time.monotonic() - started < 5
+    with Server({"/big.png": body(b"x" * 5000), "/endless.jpg": endless()}) as platform, \
+            client(_policy(platform), "weibo") as http:
+        with pytest.raises(Refused, match="声明 5000 字节"):
+            download(http, f"{platform.base}/big.png", max_bytes=1000)
+        started = time.monotonic()
+        with pytest.raises(Refused, match="文件过大"):
+            download(http, f"{platform.base}/endless.jpg", max_bytes=256 * 1024)
+        assert time.monotonic() - started < 5
 
 
 def test_a_slow_drip_is_cut_at_the_deadline():
-    with Server({"/drip.jpg": endless(b"x", pause=0.2)}) as platform:
-        with client(_policy(platform), "weibo") as http:
-            started = time.monotonic()
-            with pytest.raises(Refused, match="超过 1 秒"):
-                download(http, f"{platform.base}/drip.jpg", max_bytes=10**6, deadline=1.0)
-            assert time.monotonic() - started < 2
+    with Server({"/drip.jpg": endless(b"x", pause=0.2)}) as platform, client(_policy(platform), "weibo") as http:
+        started = time.monotonic()
+        with pytest.raises(Refused, match="超过 1 秒"):
+            download(http, f"{platform.base}/drip.jpg", max_bytes=10**6, deadline=1.0)
+        assert time.monotonic() - started < 2
 
 
 def test_avatar_downloads_skip_internal_addresses_and_do_not_retry_a_failure(cfg, store, monkeypatch):

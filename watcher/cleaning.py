@@ -80,10 +80,7 @@ class BadURL(ValueError):
 def strip_controls(text: str, *, keep_lines: bool = False) -> str:
     """``text`` without control characters; line breaks kept (as ``\\n``) when ``keep_lines``,
     else each run of them one space."""
-    if keep_lines:
-        text = _LINE_BREAKS.sub("\n", text)
-    else:
-        text = _ONE_LINE.sub(" ", text)
+    text = _LINE_BREAKS.sub("\n", text) if keep_lines else _ONE_LINE.sub(" ", text)
     return _CONTROLS.sub("", text)
 
 
@@ -203,6 +200,8 @@ def _clean_field(name: str, value: Any, hint: Any, cuts: dict[str, Any]) -> Any:
     if bool in kinds:
         if isinstance(value, bool):
             return value
+        if isinstance(value, int) and value in (0, 1):  # a platform's 0/1 flag
+            return bool(value)
         cuts[name] = "不是真/假值，已丢弃"
         return None
     if int in kinds and str not in kinds:

@@ -97,7 +97,7 @@ class FetchPolicy:
         for p in catalog.all_platforms():
             hosts.update(h for h in (_host(u) for u in p.base_urls.values()) if h)
         trusted: set[tuple[str, int]] = set()
-        for name, pc in cfg.platforms.items():
+        for pc in cfg.platforms.values():
             configured: list[str] = []
             if isinstance(pc.base_url, str):
                 configured.append(pc.base_url)

@@ -12,8 +12,8 @@ import click
 
 from spiders import catalog
 from watcher import registry
-from watcher.cli.common import config_option
 from watcher.cleaning import printable
+from watcher.cli.common import config_option
 from watcher.config import Config
 from watcher.matching import Candidate, Matcher, MatchResult
 from watcher.store import Store
