@@ -269,3 +269,26 @@ def test_the_screenshot_itself_ends_when_the_daemon_stops():
 
 def fake_resolver_public(host, port):
     return ["101.6.6.6"]
+
+
+def slow(data: bytes, seconds: float, then: threading.Event):
+    """A page that takes ``seconds`` to answer; ``then`` is set as its request arrives (SIGTERM
+    while the browser waits for it)."""
+    def answer(h):
+        then.set()
+        time.sleep(seconds)
+        body(data, "text/html")(h)
+    return answer
+
+
+@pytest.mark.browser
+@needs_browser
+def test_a_screenshot_under_way_ends_without_a_picture_when_the_daemon_stops():
+    stop = threading.Event()
+    with Server({"/u/1": slow(b"<h1>profile</h1><img src='/a.png'>", 1.5, stop)}) as platform:
+        policy = FetchPolicy(trusted={("127.0.0.1", platform.httpd.server_port)})
+        started = time.monotonic()
+        with pytest.raises(evidence.Stopped):
+            evidence.screenshot(f"{platform.base}/u/1", policy=policy, platform="weibo", stop=stop)
+    assert time.monotonic() - started < 10
+    assert platform.requests == ["/u/1"]  # nothing the page holds was fetched after the stop
