@@ -292,3 +292,24 @@ def test_a_screenshot_under_way_ends_without_a_picture_when_the_daemon_stops():
             evidence.screenshot(f"{platform.base}/u/1", policy=policy, platform="weibo", stop=stop)
     assert time.monotonic() - started < 10
     assert platform.requests == ["/u/1"]  # nothing the page holds was fetched after the stop
+
+
+# -- the crawl: a website's links -----------------------------------------------------------------------
+
+def test_a_websites_links_to_internal_addresses_are_never_requested(cfg):
+    from types import SimpleNamespace
+
+    import scrapy
+
+    from spiders.middlewares import Forbidden
+    from watcher.fetchguard import GuardMiddleware
+
+    cfg.platforms["website"].sites = [{"id": "news", "url": "http://127.0.0.1:18080/news", "name": "新闻网"}]
+    spider = SimpleNamespace(platform="website", cfg=cfg)
+    guard = GuardMiddleware(SimpleNamespace(spider=spider))
+    assert guard.process_request(scrapy.Request("http://127.0.0.1:18080/news/1.html")) is None
+    for url in ("http://127.0.0.1:6379/", "http://169.254.169.254/latest/meta-data", "http://2130706433:18080/"):
+        with pytest.raises(Forbidden, match="地址不予访问"):
+            guard.process_request(scrapy.Request(url))
+    spider.platform = "weibo"  # URLs built on the configured host: not this middleware's concern
+    assert guard.process_request(scrapy.Request("http://127.0.0.1:6379/")) is None

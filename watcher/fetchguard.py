@@ -209,3 +209,33 @@ def download(http: httpx.Client, url: str, *, max_bytes: int, deadline: float = 
         raise Refused(f"下载失败（{printable(str(e))[:120] or '连接错误'}）") from None
     except ValueError:  # a host IDNA rejects (http://xn--/), raised while the request is built
         raise Refused("地址无法解析") from None
+
+
+# -- the crawl ------------------------------------------------------------------------------------
+
+class GuardMiddleware:
+    """Scrapy downloader middleware: on the platforms whose requests follow links from page data
+    (:data:`OPEN_PLATFORMS`: a website's post checks open the links its pages listed), every
+    request — each redirect hop comes through here again — passes :class:`FetchPolicy`. The other
+    platforms' spiders build their URLs on their configured hosts and follow no redirect."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.policy: FetchPolicy | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> GuardMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Any, spider: Any = None) -> None:
+        from spiders.middlewares import Forbidden
+
+        spider = self.crawler.spider
+        if spider.platform not in OPEN_PLATFORMS:
+            return
+        if self.policy is None:
+            self.policy = FetchPolicy.from_config(spider.cfg)
+        try:
+            self.policy.check(request.url, spider.platform)
+        except Refused as e:
+            raise Forbidden(f"地址不予访问：{e}") from None
