@@ -167,7 +167,12 @@ def screenshot(url: str, *, policy: FetchPolicy | None = None, platform: str | N
                 if stop is not None and stop.is_set():
                     raise Stopped()
                 hop["next"] = None
-                page.goto(target, timeout=left_ms(), wait_until="load")
+                try:
+                    page.goto(target, timeout=left_ms(), wait_until="load")
+                except PlaywrightError:
+                    if stop is not None and stop.is_set():
+                        raise Stopped() from None  # the stop aborted the page's requests
+                    raise
                 target = hop["next"]
                 if target is None:
                     break
