@@ -149,7 +149,9 @@ class Sender:
         mail = EmailMessage()
         mail["From"] = cfg.sender
         mail["To"] = ", ".join(ch.to)
-        mail["Subject"] = msg.title
+        # A header is one line: a line break from platform data would make it raise (or, in a
+        # lax library, start a header of the attacker's choosing).
+        mail["Subject"] = " ".join(str(msg.title).split())
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = make_msgid(domain="campus-watcher")
         mail.set_content(msg.text, charset="utf-8")

@@ -31,6 +31,7 @@ from alerts.channels import DeliveryError, Outgoing, Sender
 from alerts.routing import route
 from alerts.secrets import Credentials, redact
 from alerts.split import LIMITS, split_message
+from watcher.cleaning import printable
 from watcher.config import ChannelConfig, Config, UnitConfig
 from watcher.periods import active_periods, local_tz
 from watcher.schedule import ScheduledJob
@@ -228,7 +229,14 @@ def deliver_due(cfg: Config, store: Store, now: datetime, sender: Sender | None 
         batch = "digest" if r.purpose == "digest" else f"single{r.id}"
         groups[(r.channel, batch)].append(r)
     for (channel, _batch), rows in groups.items():
-        _send_group(cfg, store, sender, token, channel, rows, findings, now, result)
+        try:
+            _send_group(cfg, store, sender, token, channel, rows, findings, now, result)
+        except Exception as e:  # noqa: BLE001 - one delivery must never stop the others
+            # A message that cannot be built or handed over (platform data nothing foresaw):
+            # counted as a failed attempt with a Chinese reason, retried, and the rest go on.
+            logger.opt(exception=e).debug("告警发送出错的详情")
+            _fail(cfg, store, token, rows, now, f"告警内容无法生成或发送（{printable(str(e))[:200] or '内部错误'}）",
+                  final=False, result=result)
     return result
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from alerts.channels import Outgoing
 from spiders import catalog
+from watcher.cleaning import clean_text
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
 from watcher.store.findings import Finding
@@ -102,8 +103,8 @@ def defang(cfg: Config, text: str, hosts: set[str] | None = None) -> str:
 def _account(cfg: Config, f: Finding) -> str:
     platform = PLATFORM_LABELS.get(f.platform or "", f.platform or "")
     d = f.details
-    parts = [p for p in (platform, f"「{f.account_name}」" if f.account_name else "",
-                         f"ID {f.account_id}" if f.account_id else "") if p]
+    parts = [p for p in (platform, f"「{one_line(f.account_name, 100)}」" if f.account_name else "",
+                         f"ID {one_line(f.account_id, 100)}" if f.account_id else "") if p]
     raw = d.get("profile_url") or d.get("url")
     link = safe_link(cfg, raw)
     if link:
@@ -113,7 +114,7 @@ def _account(cfg: Config, f: Finding) -> str:
 
 def finding_text(cfg: Config, f: Finding, role: str = "责任单位") -> str:
     d = f.details
-    lines = [f"【{KIND_LABELS.get(f.kind, f.kind)}】{f.title}"]
+    lines = [f"【{KIND_LABELS.get(f.kind, f.kind)}】{one_line(f.title, 200)}"]
     if f.platform or f.account_name:
         lines.append(f"账号：{_account(cfg, f)}")
     reasons = d.get("reasons") or []
@@ -131,9 +132,21 @@ def finding_text(cfg: Config, f: Finding, role: str = "责任单位") -> str:
     return defang(cfg, "\n".join(lines))
 
 
+# A mail subject or chat title is one line; a crawled name may carry line breaks (which made the
+# mail header raise) or be thousands of characters long.
+TITLE_NAME_MAX = 60
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """``text`` as one line without control characters, cut at ``limit`` characters (with …)."""
+    text, full = clean_text(str(text), limit)
+    return text + ("…" if full > len(text) else "")
+
+
 def single(cfg: Config, f: Finding, unit_name: str, role: str) -> Outgoing:
     level = "【紧急】" if f.severity == "critical" else ""
-    title = f"{level}campus-watcher：{KIND_LABELS.get(f.kind, f.kind)} — {f.account_name or f.title}"
+    title = (f"{level}campus-watcher：{KIND_LABELS.get(f.kind, f.kind)} — "
+             f"{one_line(f.account_name or f.title, TITLE_NAME_MAX)}")
     return Outgoing(defang(cfg, title), f"{unit_name}：\n" + finding_text(cfg, f, role))
 
 

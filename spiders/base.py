@@ -40,7 +40,7 @@ from twisted.internet.task import deferLater
 from spiders import identity
 from spiders.catalog import Platform
 from spiders.items import Item, PageDone, TargetDone
-from spiders.middlewares import Refused
+from spiders.middlewares import Forbidden, Refused
 
 if TYPE_CHECKING:
     from watcher.config import Config
@@ -397,6 +397,8 @@ class PlatformSpider(scrapy.Spider):
         url = (failure.request.url if getattr(failure, "request", None) is not None else "")[:100]
         if isinstance(exc, Refused):
             return Problem("blocked", exc.reason, rate_limited=exc.rate_limited)
+        if isinstance(exc, Forbidden):
+            return Problem("failed", f"{exc.reason}，URL {url}")
         if isinstance(exc, HttpError):
             status = exc.response.status
             if status >= 500:

@@ -41,6 +41,16 @@ class Refused(IgnoreRequest):
         self.rate_limited = rate_limited
 
 
+class Forbidden(IgnoreRequest):
+    """Raised by a downloader middleware that may not let a request go out (an address from page
+    data that points inside our network); the spider's errback records the target as failed
+    with ``reason``, which is Chinese."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class IdentityMiddleware:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler

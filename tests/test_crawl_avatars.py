@@ -21,6 +21,7 @@ def test_avatar_showing_the_emblem_makes_a_suspect(cfg, store, tmp_path):
     fake.route("/face/a.jpg", {}, "a.jpg", content_type="image/jpeg")
     fake.route("/face/missing.jpg", {}, body="nope", status=404, content_type="text/plain")
     with fake:
+        cfg.platforms["douyin"].base_url = fake.base_url  # the avatar host: the platform's (see test_fetch_confined)
         store.db["accounts"].insert_all([
             {"platform": "douyin", "account_id": "1", "name": "随手拍", "avatar_url": f"{fake.base_url}/face/a.jpg",
              "first_seen": "t", "last_seen": "t"},
@@ -52,6 +53,6 @@ def test_an_account_that_breaks_the_matcher_costs_only_itself(cfg, store):
         store.db["accounts"].insert({"platform": a.platform, "account_id": a.account_id, "name": a.name, "bio": a.bio,
                                      "first_seen": a.first_seen, "last_seen": a.last_seen}, alter=False)
     counts = judge(cfg, store, accounts, matcher=matcher)
-    assert counts == {"registered": 0, "suspect": 1, "clear": 1}
+    assert counts == {"registered": 0, "suspect": 1, "clear": 1, "failed": 1}
     verdicts = {r["account_id"]: r["verdict"] for r in store.query("SELECT account_id, verdict FROM accounts")}
     assert verdicts == {"ok1": "suspect", "bad": None, "ok2": "clear"}

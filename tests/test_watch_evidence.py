@@ -31,6 +31,7 @@ def test_raw_record_hash_and_screenshot(cfg, store, tmp_path):
     fake.route("/u/77", {}, body="<html><body style='background:#fee'><h1>北理工表白墙</h1><p>树洞</p></body></html>",
                content_type="text/html; charset=utf-8")
     with fake:
+        cfg.platforms["weibo"].base_url = fake.base_url  # the page is on the platform's host
         f = _finding(store, f"{fake.base_url}/u/77")
         rows = evidence.capture(cfg, store, f)
     kinds = {r["kind"]: r for r in rows}

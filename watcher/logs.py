@@ -21,6 +21,7 @@ from typing import Any
 
 from loguru import logger
 
+from watcher.cleaning import printable
 from watcher.config import LoggingConfig
 from watcher.timefmt import local_time
 
@@ -68,9 +69,17 @@ def _redact_record(record: dict[str, Any]) -> None:
         # redacted, instead of being printed by the sink from the live exception object.
         message += "\n" + "".join(traceback.format_exception(exc.type, exc.value, exc.traceback)).rstrip()
         record["exception"] = None
-    record["message"] = redact(message)
+    record["message"] = _one_entry(redact(message))
     # Log lines show the configured zone's time, whatever the machine's own zone is.
     record["extra"]["local"] = local_time(record["time"], seconds=True)
+
+
+def _one_entry(message: str) -> str:
+    """A message as log text that cannot pass for another entry or act on a terminal: control
+    characters (escape sequences, BEL, carriage return, bidi overrides) shown as ``\\u001b``-style
+    escapes, and every continuation line indented, so a crawled name carrying
+    "\\n2026-12-01 10:00:00 INFO …" never starts a line of its own."""
+    return printable(message.replace("\r\n", "\n")).replace("\n", "\n    ")
 
 
 _original_factory = logging.getLogRecordFactory()
@@ -84,7 +93,7 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         text = record.getMessage()
     except Exception:  # noqa: BLE001 - a malformed record is logging's to report, not ours
         return record
-    record.msg, record.args = redact(text), None
+    record.msg, record.args = printable(redact(text)), None
     return record
 
 
@@ -108,7 +117,10 @@ def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher
     )
     logger.configure(extra={"component": component}, patcher=_redact_record)
     logging.setLogRecordFactory(_redacting_factory)
-    logger.add(sys.stderr, level=cfg.level, format=fmt, colorize=sys.stderr.isatty() and not under_journald,
+    # Messages are already printable (the patcher); the CLI's TerminalSafe wrapper would escape
+    # the colours themselves.
+    stderr = getattr(sys.stderr, "raw_stream", sys.stderr)
+    logger.add(stderr, level=cfg.level, format=fmt, colorize=stderr.isatty() and not under_journald,
                backtrace=False, diagnose=False)
     if cfg.file:
         logger.add(str(cfg.file), level=cfg.level, rotation=cfg.rotation, retention=cfg.retention,

@@ -8,10 +8,33 @@ our workbooks writes a formula on purpose: every formula cell is turned back int
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
+
+from watcher.cleaning import printable
+
+# What one cell of Excel holds; a longer text is cut (Excel would refuse the file otherwise).
+CELL_MAX = 32_767
+
+
+def cells(values: Iterable[Any]) -> list[Any]:
+    """One row's values as cells openpyxl can write: text from the platforms with its control
+    characters shown as ``\\u001b``-style escapes (openpyxl refuses ESC, BEL, \\x01 … and the
+    whole export failed), capped at :data:`CELL_MAX`; anything that is not a number, a date or
+    text written as its text."""
+    out = []
+    for v in values:
+        if v is None or isinstance(v, (bool, int, float, date, datetime)):
+            out.append(v)
+            continue
+        text = printable(v if isinstance(v, str) else str(v))
+        out.append(text[:CELL_MAX])
+    return out
 
 
 def as_text(wb: Workbook) -> Workbook:

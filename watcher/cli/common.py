@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
+import io
 import json
 import sqlite3
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import click
 
 from watcher import __version__
+from watcher.cleaning import printable
 from watcher.config import Config, ConfigError, load_config
 from watcher.logs import setup_cli_logging
 from watcher.store import Store
@@ -72,6 +74,47 @@ class WatcherGroup(click.Group):
             sys.exit(EXIT_ENVIRONMENT)
 
 
+class TerminalSafe(io.TextIOBase):
+    """A text stream that shows control characters as ``\\u001b``-style escapes instead of
+    passing them on. What the commands print comes largely from platforms (names, titles, post
+    texts); an ESC in a name must not set the terminal's title or clear the screen. Line feeds
+    and tabs pass; JSON output stays the same JSON (the escapes are JSON's own)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.raw_stream = stream
+
+    def write(self, text: str) -> int:
+        self.raw_stream.write(printable(text))
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self.raw_stream.flush()
+
+    def isatty(self) -> bool:
+        return self.raw_stream.isatty()
+
+    def fileno(self) -> int:
+        return self.raw_stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.raw_stream, "encoding", "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.raw_stream, "errors", None)
+
+
+def _terminal_safe() -> None:
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, TerminalSafe):
+            setattr(sys, name, TerminalSafe(stream))
+
+
 @click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="campus-watcher", help="显示版本并退出。")
 def main_group() -> None:
@@ -80,6 +123,7 @@ def main_group() -> None:
     大多数命令需要 --config 指定配置文件（默认读取环境变量 CAMPUS_WATCHER_CONFIG、
     /etc/campus-watcher/watcher.yaml 或 ./config/watcher.yaml）。
     """
+    _terminal_safe()
     setup_cli_logging()
 
 

@@ -12,6 +12,7 @@ import click
 
 from spiders import catalog
 from watcher import registry
+from watcher.cleaning import printable
 from watcher.cli.common import config_option
 from watcher.config import Config
 from watcher.matching import Candidate, Matcher, MatchResult
@@ -33,18 +34,36 @@ def build_matcher(cfg: Config) -> Matcher:
     return Matcher.from_config(cfg, rows, rules)
 
 
+def _text(obj: dict, key: str, what: str, *, ids: bool = False) -> str | None:
+    """Field ``key`` as text (None when absent or null); a ValueError in Chinese naming the
+    field and what it should be otherwise. IDs may be written as numbers."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if ids and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    kind = {bool: "真假值", int: "数字", float: "数字", list: "列表", dict: "对象"}.get(type(value), "非文本")
+    raise ValueError(f"字段 {key} 应为{what}，这里是{kind}")
+
+
 def _candidate(obj: object) -> Candidate:
     if not isinstance(obj, dict):
         raise ValueError("每行应为一个 JSON 对象")
-    missing = [k for k in REQUIRED if not str(obj.get(k) or "").strip()]
+    fields = {"platform": _text(obj, "platform", "平台名称（文本，如 weibo 或 微博）"),
+              "account_id": _text(obj, "account_id", "账号 ID（文本或数字）", ids=True),
+              "name": _text(obj, "name", "账号名称（文本）")}
+    bio = _text(obj, "bio", "简介（文本）")
+    avatar = _text(obj, "avatar", "头像图片的文件路径（文本）")
+    missing = [k for k, v in fields.items() if not (v or "").strip()]
     if missing:
         raise ValueError(f"缺少字段 {', '.join(missing)}")
     try:  # 微博, weibo, 新浪微博 … all name one platform; anything else is this line's error
-        platform = catalog.resolve(str(obj["platform"]))
+        platform = catalog.resolve(str(fields["platform"]))
     except catalog.UnknownPlatform as e:
         raise ValueError(str(e)) from e
-    return Candidate(platform, str(obj["account_id"]), str(obj["name"]),
-                     str(obj.get("bio") or ""), obj.get("avatar") or None)
+    return Candidate(platform, str(fields["account_id"]), str(fields["name"]), bio or "", avatar or None)
 
 
 CHUNK = 1000  # lines judged together from a file: batch speed, output still streams
@@ -77,6 +96,13 @@ def _parse(line: str | bytes, lineno: int) -> object:
         raise ValueError("JSON 嵌套层数过多，无法解析（每行应为一个账号对象）") from e
 
 
+def _why(e: BaseException) -> str:
+    """What an operator reads of an error: its message in words, never a Python type name."""
+    if isinstance(e, OSError):
+        return f"文件无法读取：{e.strerror or '读取失败'}" + (f"（{e.filename}）" if e.filename else "")
+    return printable(str(e))[:200] or "输入数据无法处理"
+
+
 def run_match(matcher: Matcher, source: IO[str] | IO[bytes], out: IO[str], err: IO[str]) -> int:
     bad = 0
     chunk = _chunk(source)
@@ -99,7 +125,7 @@ def run_match(matcher: Matcher, source: IO[str] | IO[bytes], out: IO[str], err: 
                     results.append(matcher.match(c))
                 except Exception as e:  # noqa: BLE001 - reported with its line, like bad input
                     bad += 1
-                    err.write(f"第 {lineno} 行：判定失败（{type(e).__name__}: {e}）\n")
+                    err.write(f"第 {lineno} 行：判定失败（{_why(e)}），请检查该行的字段\n")
                     results.append(None)
         for (_, obj, _), result in zip(pending, results, strict=True):
             if result is not None:

@@ -20,15 +20,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
+from watcher.cleaning import NAME_MAX
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.matching import context, evidence
-from watcher.matching.confusables import folded_cross_script
+from watcher.matching.confusables import folded_cross_script, skeleton
 from watcher.matching.lexicon import glue_end, is_word, segment_cost
 from watcher.matching.logo import LogoMatcher
 from watcher.matching.normalize import Normalized, is_cjk, normalize, normalize_batch, plain
@@ -51,6 +52,15 @@ if TYPE_CHECKING:
     from watcher.store.rules import NameRule
 
 ALGO = "match-v2"
+# What the judgement reads of a name and a bio, after normalisation (invisible characters,
+# combining marks and decorations already gone): the platforms allow names of at most 30
+# characters and bios of at most 250 (see watcher.cleaning), so an honest account is read whole;
+# a hostile one of 20,000 characters costs what 100 do (the term search is quadratic in length).
+NAME_VIEW_MAX = NAME_MAX
+BIO_VIEW_MAX = 500
+# Places of one term weighed in one text: each costs a word split of the rest of the text, so a
+# text repeating the term costs length × places; an honest name holds a term once or twice.
+TERM_PLACES_MAX = 8
 MASK = "\u2588"  # replaces other institutions' names; never part of a term
 
 
@@ -229,7 +239,13 @@ class Matcher:
         allow, closed = self.allow, self.closed
         for j, (i, c, key) in enumerate(todo):
             if j in flagged or c.avatar is not None or key in closed or (allow and names.compact[j] in allow):
-                results[i] = self._analyse(c, key, names.item(j), bios.item(j) if c.bio else None, j in near)
+                name, cut = _bounded(names.item(j), NAME_VIEW_MAX)
+                bio = _bounded(bios.item(j), BIO_VIEW_MAX)[0] if c.bio else None
+                result = self._analyse(c, key, name, bio, j in near)
+                if cut:
+                    result = replace(result, reasons=(*result.reasons,
+                                                      f"名称过长（规范化后 {cut} 字），只判定了前 {NAME_VIEW_MAX} 字"))
+                results[i] = result
         return results
 
     def _analyse(self, c: Candidate, key: tuple[str, str], name: Normalized, bio: Normalized | None,
@@ -376,7 +392,9 @@ class Matcher:
         text = n.compact
         length = len(term.compact)
         allowed = length // 2  # at least half the characters must be the term's own
-        for m in self._variant_res[term.compact].finditer(text):
+        for place, m in enumerate(self._variant_res[term.compact].finditer(text)):
+            if place >= TERM_PLACES_MAX:
+                break
             start = m.start()
             span = (start, start + length)
             piece = text[start:start + length]
@@ -654,6 +672,21 @@ def _everyday(text: str, span: tuple[int, int], swapped: list[tuple[str, str]], 
                 if a0 + length <= len(text) and is_word(text[a0:a0 + length]):
                     return True
     return False
+
+
+def _bounded(n: Normalized, limit: int) -> tuple[Normalized, int]:
+    """``n`` with its views cut to ``limit`` characters of the compact name, and the length cut
+    from (0 when nothing was cut)."""
+    if len(n.compact) <= limit:
+        return n, 0
+    end, kept = 0, 0
+    for end, ch in enumerate(n.spaced, start=1):  # noqa: B007 - the loop's end is the cut
+        kept += ch != " "
+        if kept == limit:
+            break
+    spaced = n.spaced[:end].rstrip(" ")
+    compact = spaced.replace(" ", "")
+    return Normalized(n.original, spaced, compact, skeleton(compact)), len(n.compact)
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from loguru import logger
 
 from spiders import catalog
+from watcher.cleaning import printable
 from watcher.config import Config
 from watcher.crawling import discovery
 from watcher.rounds import records
@@ -30,13 +31,20 @@ def after_target(cfg: Config, store: Store, mode: str, run_id: int) -> None:
         if mode in ("discover", "mentions"):
             # A mention's author is judged like a discovered account: "北理工招生办" posting
             # about the school is an impersonation lead.
-            discovery.analyse_run(cfg, store, run_id)
+            failed = discovery.analyse_run(cfg, store, run_id).get("failed", 0)
+            if failed:
+                # The crawl went well but not its judging: the run (and so the round) says so
+                # instead of 完成; the accounts are judged again by the next run that sees them.
+                records.analysis_failed(store, run_id, f"{failed} 个账号判定出错（详见日志），其余已判定；下一轮重新判定")
         elif mode == "timeline" and run.status in ("ok", "gone"):
             # No check from inside the analysis: missing posts become pending; the round checks
             # them itself once every timeline is in (:func:`checks_due`) and confirms at its end.
             analyze.analyse_timeline(cfg, store, run_id)
-    except Exception:  # noqa: BLE001 - one target's analysis must not cost the round
-        logger.exception("分析采集 #{}（{}）时出错，已跳过", run_id, run.target)
+    except Exception as e:  # noqa: BLE001 - one target's analysis must not cost the round
+        logger.error("分析采集 #{}（{}）时出错，已跳过：{}", run_id, printable(str(run.target))[:100],
+                     printable(str(e))[:200] or "数据无法处理")
+        logger.opt(exception=e).debug("分析出错的详情")
+        records.analysis_failed(store, run_id, "采集完成但分析出错（详见日志），本目标的结果未分析")
 
 
 def checks_due(store: Store, platform: str, account: str) -> list[str]:

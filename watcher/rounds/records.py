@@ -23,6 +23,7 @@ from watcher.store.rounds import (
     CrawlRun,
     LatestRound,
     PlatformState,
+    analysis_failed,
     close_round,
     close_run,
     close_unfinished,
@@ -44,7 +45,7 @@ from watcher.store.rounds import (
 # The round engine, the crawl process and the fleet keep calling the record through this module
 # (records.close_run …); the statements themselves live in watcher.store.rounds.
 __all__ = [
-    "DONE", "STATUS_LABELS", "PlatformState", "after_round", "close_round", "close_run", "close_unfinished",
+    "DONE", "STATUS_LABELS", "PlatformState", "after_round", "analysis_failed", "close_round", "close_run", "close_unfinished",
     "get_round", "get_run", "last_round_started", "latest_per_platform", "open_round", "progress", "reap_orphans",
     "round_runs", "set_round_details", "set_stop_reason", "start_run", "state", "summarize",
 ]

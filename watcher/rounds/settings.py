@@ -38,7 +38,9 @@ def build_settings(cfg: Config, platform: str, *, browser: bool = False) -> dict
         "ITEM_PIPELINES": {"watcher.rounds.pipeline.RoundPipeline": 300},
         # Identity runs before Scrapy's cookie middleware (700) and its user-agent default (500);
         # refusals are read before redirects (600) and retries (550) see the answer.
-        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.PacingMiddleware": 440,
+        # Addresses from page data are checked before anything else happens to a request.
+        "DOWNLOADER_MIDDLEWARES": {"watcher.fetchguard.GuardMiddleware": 430,
+                                   "spiders.middlewares.PacingMiddleware": 440,
                                    "spiders.middlewares.IdentityMiddleware": 450,
                                    "spiders.middlewares.RefusalMiddleware": 650},
     }

@@ -17,6 +17,7 @@ from spiders import catalog
 from spiders.base import Target
 from spiders.items import PageDone, PostCheck, ProfileSnapshot, TargetDone
 from watcher import ingest
+from watcher.cleaning import clean_item
 from watcher.config import Config
 from watcher.rounds import analysis, records
 from watcher.store import Store
@@ -50,6 +51,10 @@ class RoundSink:
     # -- items ------------------------------------------------------------------------------------
 
     def add(self, item: Any) -> None:
+        # The edge where crawled text enters: cleaned here, whichever process crawled it.
+        item = clean_item(item)
+        if item is None:
+            return
         if isinstance(item, TargetDone):
             self.flush()
             self.finish_target(item)

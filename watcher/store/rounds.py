@@ -222,6 +222,15 @@ def close_run(store: Database, run_id: int, status: str, reason: str | None = No
     return cur.rowcount > 0
 
 
+def analysis_failed(store: Database, run_id: int, reason: str) -> bool:
+    """A run that crawled completely but whose analysis failed: ``partial`` with the reason,
+    never 完成. False when the run was not ``ok`` (nothing to correct; ``gone`` keeps saying so)."""
+    with store.transaction():
+        cur = store.conn.execute("UPDATE crawl_runs SET status = 'partial', reason = ? WHERE id = ? AND status = 'ok'",
+                                 [reason, run_id])
+    return cur.rowcount > 0
+
+
 def close_unfinished(store: Database, round_id: int, status: str, reason: str) -> int:
     with store.transaction():
         cur = store.conn.execute(

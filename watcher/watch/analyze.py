@@ -29,12 +29,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from loguru import logger
 
 from spiders import catalog
 from watcher import findings, registry, timefmt
 from watcher.config import PLATFORM_LABELS, Config
+from watcher.crawling.avatars import client as avatar_client
 from watcher.crawling.avatars import fetch_by_content
 from watcher.crawling.discovery import judge_unjudged
 from watcher.periods import active_periods, local_tz
@@ -76,7 +76,7 @@ def default_avatar_fetcher(cfg: Config) -> AvatarFetcher:
         return lambda url: None
 
     def fetch(url: str) -> Path | None:
-        with httpx.Client(timeout=10, follow_redirects=True, headers={"User-Agent": "Mozilla/5.0"}) as client:
+        with avatar_client(cfg) as client:  # platform image hosts only, bounded (watcher.fetchguard)
             return fetch_by_content(cfg, url, client)
 
     return fetch

@@ -41,9 +41,12 @@ _RENDITION_SUFFIX = re.compile(
 def avatar_key(url: str | None) -> str | None:
     """The avatar's identity as far as the URL tells: registrable host + path, without query,
     host number, size/crop segments, rendition suffix or file extension."""
-    if not url:
+    if not url or not isinstance(url, str):
         return None
-    parts = urllib.parse.urlsplit("https:" + url if url.startswith("//") else url)
+    try:
+        parts = urllib.parse.urlsplit("https:" + url if url.startswith("//") else url)
+    except ValueError:  # "http://[::1": not a URL, so its text is all there is to compare
+        return url
     host = ".".join((parts.hostname or "").split(".")[-2:])
     segments = [s for s in parts.path.split("/") if s and not _SIZE_SEGMENT.fullmatch(s)]
     if segments:

@@ -11,14 +11,20 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import shutil
+import threading
+import time
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
+from watcher.cleaning import printable
 from watcher.config import Config
+from watcher.fetchguard import FetchPolicy, Refused
 from watcher.schedule import ScheduledJob
 from watcher.store import Store, accounts, dumps, loads, posts, utcnow
 from watcher.store import findings as stored_findings
@@ -26,7 +32,8 @@ from watcher.store.findings import Finding
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+                 "--no-first-run", "--disable-sync", "--dns-prefetch-disable",
+                 "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 
 
 def _dir(cfg: Config, finding_id: int) -> Path:
@@ -72,15 +79,112 @@ def raw_record(store: Store, finding: Finding) -> dict[str, Any] | None:
     return {**{k: v for k, v in row.items() if k != "raw"}, "platform_record": loads(row.get("raw"), None)}
 
 
-def screenshot(url: str, *, width: int = 1280, height: int = 800, timeout_ms: int = 30_000) -> bytes:
+# Hops of a redirect chain the evidence browser follows, each checked like the first request.
+MAX_HOPS = 5
+SCREENSHOT_SECONDS = 30.0
+
+
+class Stopped(Exception):
+    """Raised by :func:`screenshot` when the daemon is stopping: no page is shot after that."""
+
+
+def screenshot(url: str, *, policy: FetchPolicy | None = None, platform: str | None = None,
+               stop: threading.Event | None = None, width: int = 1280, height: int = 800,
+               seconds: float = SCREENSHOT_SECONDS) -> bytes:
+    """A PNG of the page at ``url``, confined by ``policy`` (see :mod:`watcher.fetchguard`):
+    the page and everything it loads — each hop of a redirect included — must be a URL the
+    policy allows for ``platform``, else that request is never made. Scripts run only where
+    the page needs them (the platforms' app pages). :class:`~watcher.fetchguard.Refused` for
+    a page that may not be shot, :class:`Stopped` once ``stop`` is set."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
+
+    policy = policy or FetchPolicy()
+    url = policy.check(url, platform)  # file:, internal addresses … : no browser at all
+    if stop is not None and stop.is_set():
+        raise Stopped()
+    end = time.monotonic() + seconds
+    refused: list[str] = []
+    hop: dict[str, str | None] = {"next": None}
+
+    def left_ms() -> float:
+        return max(1.0, (end - time.monotonic()) * 1000)
+
+    def allowed(target: str) -> bool:
+        try:
+            policy.check(target, platform)
+            return True
+        except Refused as e:
+            refused.append(f"{target[:200]}：{e}")
+            return False
+
+    def route(r: Any) -> None:
+        request = r.request
+        if (stop is not None and stop.is_set()) or time.monotonic() > end or not allowed(request.url):
+            r.abort("blockedbyclient")
+            return
+        try:
+            resp = r.fetch(max_redirects=0, timeout=min(left_ms(), 10_000))
+            if request.is_navigation_request() and request.frame.parent_frame is None:
+                location = resp.headers.get("location")
+                if 300 <= resp.status < 400 and location:
+                    # The page's next hop is navigated to as a page of its own (routed here
+                    # again); the browser never follows a redirect by itself.
+                    hop["next"] = urllib.parse.urljoin(request.url, location)
+                    r.fulfill(status=200, content_type="text/html", body="")
+                    return
+            else:
+                for _ in range(MAX_HOPS):
+                    location = resp.headers.get("location")
+                    if not (300 <= resp.status < 400 and location):
+                        break
+                    target = urllib.parse.urljoin(request.url, location)
+                    if not allowed(target):
+                        r.abort("blockedbyclient")
+                        return
+                    resp = r.fetch(url=target, max_redirects=0, timeout=min(left_ms(), 10_000))
+            r.fulfill(response=resp)
+        except PlaywrightError:
+            r.abort("failed")
+
+    def socket_route(ws: Any) -> None:
+        if allowed(ws.url.replace("ws", "http", 1)):
+            ws.connect_to_server()
+        else:
+            ws.close()
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
-            page.goto(url, timeout=timeout_ms, wait_until="load")
-            return page.screenshot(full_page=False)
+            context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                          java_script_enabled=policy.needs_script(url), service_workers="block",
+                                          accept_downloads=False)
+            context.route("**/*", route)
+            context.route_web_socket(re.compile(".*"), socket_route)
+            page = context.new_page()
+            target: str | None = url
+            for _ in range(MAX_HOPS + 1):
+                if stop is not None and stop.is_set():
+                    raise Stopped()
+                hop["next"] = None
+                try:
+                    page.goto(target, timeout=left_ms(), wait_until="load")
+                except PlaywrightError:
+                    if stop is not None and stop.is_set():
+                        raise Stopped() from None  # the stop aborted the page's requests
+                    raise
+                target = hop["next"]
+                if target is None:
+                    break
+                if not allowed(target):
+                    raise Refused(refused[-1])
+            else:
+                raise Refused(f"重定向超过 {MAX_HOPS} 次")
+            if stop is not None and stop.is_set():
+                raise Stopped()
+            if refused:
+                logger.info("截图 {} 时拦截了 {} 个请求：{}", printable(url[:200]), len(refused), printable(refused[0]))
+            return page.screenshot(full_page=False, timeout=left_ms())
         finally:
             browser.close()
 
@@ -90,7 +194,8 @@ def page_url(finding: Finding) -> str | None:
     return d.get("url") or d.get("profile_url")
 
 
-def capture(cfg: Config, store: Store, finding: Finding, *, shots: bool = True) -> list[dict[str, Any]]:
+def capture(cfg: Config, store: Store, finding: Finding, *, shots: bool = True,
+            stop: threading.Event | None = None) -> list[dict[str, Any]]:
     rows = []
     record = raw_record(store, finding)
     payload = {"finding": {k: getattr(finding, k) for k in ("id", "kind", "platform", "account_id", "account_name",
@@ -104,21 +209,36 @@ def capture(cfg: Config, store: Store, finding: Finding, *, shots: bool = True) 
         rows.append(keep(cfg, store, finding.id, "avatar", avatar.read_bytes(), avatar.suffix or ".img",
                          content_type=mimetypes.guess_type(avatar.name)[0] or "image/jpeg"))
     url = page_url(finding)
-    if shots and url and (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+    if shots and isinstance(url, str) and url and (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
         try:
-            rows.append(keep(cfg, store, finding.id, "screenshot", screenshot(url), ".png", url=url,
-                             content_type="image/png"))
+            png = screenshot(url, policy=FetchPolicy.from_config(cfg), platform=finding.platform, stop=stop)
+            rows.append(keep(cfg, store, finding.id, "screenshot", png, ".png", url=url, content_type="image/png"))
+        except Stopped:
+            raise
+        except Refused as e:
+            logger.warning("发现 #{} 的页面不截图（{}）：{}", finding.id, printable(url[:200]), e)
         except Exception as e:  # noqa: BLE001 - a page that cannot be shot must not stop evidence keeping
-            logger.warning("发现 #{} 截图失败（{}）：{}", finding.id, url, str(e)[:200])
+            logger.warning("发现 #{} 截图失败（{}）：{}", finding.id, printable(url[:200]), printable(str(e))[:200])
     return rows
 
 
-def collect(cfg: Config, store: Store, limit: int = 20) -> int:
-    """Capture evidence for open findings that have none yet."""
+def collect(cfg: Config, store: Store, limit: int = 20, stop: threading.Event | None = None) -> int:
+    """Capture evidence for open findings that have none yet; ends at once when ``stop`` is set
+    (the daemon is stopping: no page is shot after it said 已停止)."""
     todo = stored_findings.without_evidence(store, limit, except_kind="crawl_blocked")
+    done = 0
     for f in todo:
-        capture(cfg, store, f, shots=cfg.watch.screenshots)
-    return len(todo)
+        if stop is not None and stop.is_set():
+            break
+        try:
+            capture(cfg, store, f, shots=cfg.watch.screenshots, stop=stop)
+        except Stopped:
+            break
+        except Exception as e:  # noqa: BLE001 - one finding's evidence must not stop the others'
+            logger.warning("发现 #{} 的证据留存失败，下次重试：{}", f.id, printable(str(e))[:200])
+            continue
+        done += 1
+    return done
 
 
 def prune(cfg: Config, store: Store, now: datetime | None = None) -> int:
@@ -132,11 +252,13 @@ def prune(cfg: Config, store: Store, now: datetime | None = None) -> int:
     return len(rows)
 
 
-def _evidence(cfg: Config) -> None:
+def _evidence(cfg: Config, stop: threading.Event | None = None) -> None:
     with Store.open(cfg.db_path) as store:
-        collect(cfg, store)
-        prune(cfg, store)
+        collect(cfg, store, stop=stop)
+        if stop is None or not stop.is_set():
+            prune(cfg, store)
 
 
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
-    return [ScheduledJob(id="evidence", func=_evidence, seconds=cfg.schedule.evidence_every, description="证据留存与清理")]
+    return [ScheduledJob(id="evidence", func=_evidence, seconds=cfg.schedule.evidence_every, stoppable=True,
+                         description="证据留存与清理")]

@@ -111,13 +111,13 @@ def to_xlsx(rows: list[Finding]) -> bytes:
     ws.append([h if k not in ("created_at", "updated_at") else f"{h}（{zone_label()}）" for k, h in COLUMNS])
     for r in rows:
         d = r.details
-        ws.append([r.id, KIND_LABELS.get(r.kind, r.kind),
+        ws.append(xlsx.cells([r.id, KIND_LABELS.get(r.kind, r.kind),
                    {"critical": "紧急", "warning": "一般", "info": "提示"}.get(r.severity or "", r.severity),
                    r.title, PLATFORM_LABELS.get(r.platform or "", r.platform or ""),
                    r.account_name or "", r.account_id or "", r.unit or "",
                    STATUS_LABELS.get(r.status, r.status), local_time(r.created_at),
                    local_time(r.updated_at), d.get("url") or d.get("profile_url") or "",
-                   "；".join(str(x) for x in d.get("reasons") or [])])
+                   "；".join(str(x) for x in d.get("reasons") or [])]))
     ws.freeze_panes = "A2"
     for col, w in zip("ABCDEFGHIJKLM", (8, 14, 8, 48, 10, 22, 20, 14, 10, 18, 18, 40, 60), strict=True):
         ws.column_dimensions[col].width = w
