@@ -157,7 +157,7 @@ class DouyinSpider(BrowserSpider):
         """A search answer Douyin refused while saying 200: ``search_nil_info`` names why."""
         self._ok(data, what)
         nil = data.get("search_nil_info") or {}
-        for key in ("search_nil_item", "search_nil_type"):
+        for key in ("search_nil_type", "search_nil_item"):
             said = str(nil.get(key) or "")
             if said in NIL_REFUSALS:
                 raise refuse(self, REFUSALS, said, what, f"search_nil_info: {nil.get('search_nil_type', '')} "

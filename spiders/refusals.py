@@ -40,6 +40,12 @@ def remedy_text(spider: PlatformSpider, remedy: Remedy) -> str:
     """The advice for ``remedy`` on the spider's platform, with the settings it names."""
     p, label = spider.info.name, spider.info.label
     pace = spider.pace
+    if spider.info.session is None and remedy in ("login", "captcha"):
+        # Nothing to log in to (no `watcher login` for it): the browser's cookies are the way.
+        hint = spider.info.session_hint or "在浏览器中完成验证后导出 Cookie"
+        what = "完成验证" if remedy == "captcha" else "登录"
+        return (f"平台要求{what}：请在桌面浏览器打开{label}{what}后导出 Cookie，写入 platforms.{p}.cookies_file"
+                f"（{hint}）")
     if remedy == "login":
         return (f"请运行 watcher login {p} 扫码登录，或导入登录后导出的 Cookie（watcher login {p} --cookies 文件，"
                 f"或 platforms.{p}.cookies_file）")
