@@ -60,16 +60,17 @@ def remedy_text(spider: PlatformSpider, remedy: Remedy) -> str:
     if remedy == "captcha":
         return (f"平台要求完成验证码：请运行 watcher login {p}，在登录页面完成验证；服务器上无法完成滑块时，"
                 f"在桌面浏览器登录{label}、完成验证后导出 Cookie，用 watcher login {p} --cookies 文件 导入")
-    return (f"{label}暂时拦截了本机的出口地址，登录与放慢都不能立即解除：campus-watcher 会暂停{label}采集、"
-            f"冷却后自动重试；反复出现时请降低频率或为本平台换出口地址（platforms.{p}.proxy）")
+    return (f"{label}暂时拦截了本机的出口地址，登录与放慢都不能立即解除：请等待平台解除（通常数十分钟到数小时），"
+            f"下一轮会自动重试；反复出现时请降低频率或为本平台换出口地址（platforms.{p}.proxy）")
 
 
 def refuse(spider: PlatformSpider, table: dict[str, Refusal], code: object, what: str, said: str = "") -> Problem:
     """The Problem for refusal ``code`` of ``table``: blocked, naming the platform's code, its
-    meaning and the remedy; a rate limit or an exit address blocked halts the round at once."""
+    meaning and the remedy. A rate limit halts the round at once (the platform then cools down);
+    any other refusal costs its target, and a second one the round (:mod:`spiders.base`)."""
     key = str(code)
     refusal = table[key]
     message = f"（{said.strip()[:80]}）" if said and said.strip() else ""
     return spider.blocked(f"{spider.info.label}拒绝了{what}：代码 {key}，{refusal.meaning}{message}。"
                           f"{remedy_text(spider, refusal.remedy)}",
-                          rate_limited=refusal.remedy in ("slow_down", "wait"))
+                          rate_limited=refusal.remedy == "slow_down")

@@ -118,8 +118,8 @@ def test_each_refusal_code_gives_its_own_remedy(tmp_path, platform, code, meanin
     assert problem.status == "blocked"
     assert f"代码 {code}" in problem.reason and refusal.meaning in problem.reason
     assert remedy_text(spider, refusal.remedy) in problem.reason
-    # a rate limit or a blocked exit address halts the round and cools the platform down; nothing else does
-    assert problem.rate_limited == (refusal.remedy in ("slow_down", "wait"))
+    # a rate limit halts the round and cools the platform down; any other refusal costs its target
+    assert problem.rate_limited == (refusal.remedy == "slow_down")
     others = {r for r in REMEDY_NAMES if r != refusal.remedy}
     assert not any(remedy_text(spider, r) in problem.reason for r in others)
 

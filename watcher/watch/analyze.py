@@ -7,9 +7,12 @@
   (a run killed before its analysis loses nothing) → ``edit`` with old and new text and a diff;
 * a stored post inside the window this crawl covered but not in it → ``pending`` (待核实), kept
   across runs and restarts; :func:`confirm_pending` asks the platform about due pending posts
-  and only the platform's own "it is gone" makes a ``deletion`` (with its time bounds); a check
-  that says nothing (wall, error, cut short) is retried later with back-off; a post pushed to a
-  later page is outside the window and never pending;
+  and only the platform's own "it is gone" makes a ``deletion`` (with its time bounds and its
+  cause: 作者删除, 平台删除或屏蔽, or 未知 when the platform does not say who); a post the platform
+  says is private, restricted or under review still exists: it is ``hidden`` (a ``post_hidden``
+  finding, never a deletion) and asked about again later; a check that says nothing (wall,
+  error, cut short) is retried later with back-off; a post pushed to a later page is outside the
+  window and never pending;
 * the platform says the account no longer exists → ``account_gone``.
 
 Only runs that finished ``ok`` are analysed: a blocked or partial run proves nothing by absence.
@@ -44,6 +47,9 @@ from watcher.store.accounts import Snapshot
 from watcher.store.findings import record
 from watcher.store.posts import TimelinePost
 from watcher.watch import avatars
+
+# What a post that still exists but readers cannot see may be: never a deletion.
+HIDDEN_CAUSES = ("restricted", "under_review")
 
 PROFILE_FIELDS: dict[str, tuple[str, str]] = {
     # snapshot column → (registry filing field, label)
@@ -371,11 +377,11 @@ def conclude(cfg: Config, store: Store, acc: _Account, p: TimelinePost, answer: 
     if exists:
         _still_there(store, p, now)
         return "present"
-    if cause in DELETION_CAUSES or cause == "unknown" or cause not in GONE_CAUSES:
-        made = _confirm_deleted(cfg, store, acc, p, now, cause if cause in GONE_CAUSES else "unknown", said)
-        return "deleted" if made else "already_concluded"
-    _hidden(cfg, store, acc, p, now, cause, said)
-    return "hidden"
+    if cause in HIDDEN_CAUSES:
+        _hidden(cfg, store, acc, p, now, cause, said)
+        return "hidden"
+    made = _confirm_deleted(cfg, store, acc, p, now, cause if cause in DELETION_CAUSES else "unknown", said)
+    return "deleted" if made else "already_concluded"
 
 
 def _back_off(store: Store, p: TimelinePost, now: datetime) -> None:
