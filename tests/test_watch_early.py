@@ -107,3 +107,25 @@ def test_the_scheduled_job_checks_the_young_posts_when_due(cfg, store, posted, m
         cfg.platforms.setdefault(name, cfg.platform(name)).enabled = True
     jobs = {j.id for j in round_plan.scheduled_jobs(cfg)}
     assert "early:weibo" in jobs and "early:wechat" not in jobs
+
+
+def test_a_check_round_concludes_what_it_heard_with_the_cause(cfg, store, posted):
+    """The round's sink (either crawl path) concludes a check round's answers: post 1 removed by
+    the platform is a deletion, post 5 set private is hidden, never a deletion."""
+    from spiders.base import Target
+    from spiders.items import PostCheck, TargetDone
+    from watcher.rounds import records
+    from watcher.rounds.sink import RoundSink
+    from watcher.store.findings import list_findings
+
+    targets = [Target.for_mode("check", UID, "1"), Target.for_mode("check", UID, "5")]
+    round_id, run_ids = records.open_round(store, "weibo", "check", targets, None)
+    sink = RoundSink(cfg, store, "weibo", "check", round_id, run_ids, {t.key: t for t in targets})
+    for t, cause in zip(targets, ("platform_removed", "restricted"), strict=True):
+        sink.add(PostCheck("weibo", UID, t.post or "", False, reason="平台答复", cause=cause, target=t.key))
+        sink.add(TargetDone(target=t.key))
+    sink.conclude_checks()
+    assert [(f.details["post_id"], f.details["cause"], f.severity) for f in list_findings(store, kind="deletion")] == [
+        ("1", "platform_removed", "critical")]
+    assert [f.details["post_id"] for f in list_findings(store, kind="post_hidden")] == ["5"]
+    assert store.one("SELECT COUNT(*) AS n FROM post_checks")["n"] == 2
