@@ -2,8 +2,8 @@
 
 The unit that owns the registered account; else the unit whose name an impersonator used
 (北理工计算机学院 → 计算机学院); else the central department. The central department is copied
-on what it must always see: tier-1 accounts, deletions confirmed in a sensitive period, and
-suspects posing as an office (官方, 招生办, 教务处 …).
+on what it must always see: tier-1 accounts, deletions confirmed in a sensitive period, posts
+the platform removed (not the author), and suspects posing as an office (官方, 招生办, 教务处 …).
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ def route(cfg: Config, store: Any, finding: Finding, now: datetime | None = None
             r.copy("一级账号，抄送宣传部")
     if finding.kind == "deletion" and any(p.covers(finding.platform) for p in active_periods(cfg, store, now)):
         r.copy("敏感期内删帖，抄送宣传部")
+    if finding.kind == "deletion" and details.get("cause") == "platform_removed":
+        # The platform removing an official account's post is a content incident, not routine.
+        r.copy("帖子被平台删除或屏蔽，抄送宣传部")
     if finding.kind == "impersonation":
         text = f"{finding.title}{finding.account_name or ''}"
         if details.get("office") or any(h in text for h in OFFICE_HINTS):

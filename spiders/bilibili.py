@@ -9,7 +9,8 @@
   attention, ``Official``; ``spacesta`` −2 = banned; ``data.follower``, ``data.archive_count``),
   which needs neither a login nor a wbi signature (bilibili-API-collect ``docs/user/info.md``
   "用户名片信息"); then ``/x/space/wbi/arc/search?mid=M&pn=N&ps=30`` → ``data.list.vlist[]`` (videos)
-* check: ``/x/web-interface/view?bvid=BV…`` → code 0 live; −404 / 62002 gone; 62004 under review.
+* check: ``/x/web-interface/view?bvid=BV…`` → code 0 live; −404 gone (cause not said); 62002 / 62012
+  hidden (稿件不可见 / 仅 UP 主自己可见); 62004 under review — hidden and under review are no deletion.
 
 Risk control: −352 (风控校验失败), −412 (请求被拦截), −101 on endpoints that need a login,
 HTTP 412 (MediaCrawler issue #834: even when logged in, after bursts).
@@ -50,11 +51,24 @@ from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https
+from spiders.refusals import Refusal, refuse
 from spiders.signing import wbi
 
-RISK = {-352: "风控校验失败（-352）", -412: "请求被拦截（-412）", -101: "需要登录（-101）", -509: "请求过于频繁（-509）",
-        -799: "请求过于频繁（-799）"}
-GONE = {-404: "稿件不存在（-404）", 62002: "稿件不可见（62002）", 62012: "稿件仅 UP 主自己可见（62012）"}
+# Bilibili's refusals (README 平台拒绝代码): −352 risk control on a visitor without a session,
+# −412 the exit address intercepted for a while, −101 not logged in, −509/−799 too frequent.
+REFUSALS: dict[str, Refusal] = {
+    "-352": Refusal("风控校验失败（-352），匿名或设备信息不全的请求易被拒", "login"),
+    "-412": Refusal("请求被拦截（-412），本机出口地址被暂时拦截", "wait"),
+    "-101": Refusal("账号未登录（-101）", "login"),
+    "-509": Refusal("请求过于频繁（-509）", "slow_down"),
+    "-799": Refusal("请求过于频繁（-799）", "slow_down"),
+}
+RISK = {int(k): v.meaning for k, v in REFUSALS.items()}
+# What /x/web-interface/view says of a video readers cannot see (bilibili-API-collect
+# docs/video/info.md): −404 啥都木有 (the video no longer exists: deleted, by whom the answer does
+# not say), 62002 稿件不可见 (locked or hidden), 62004 稿件审核中, 62012 仅 UP 主自己可见.
+GONE = {-404: ("稿件不存在（-404）", "unknown"), 62002: ("稿件不可见（62002）", "restricted"),
+        62004: ("稿件审核中（62004）", "under_review"), 62012: ("稿件仅 UP 主自己可见（62012）", "restricted")}
 _TAGS = re.compile(r"<[^>]+>")
 SPACE_PATHS = ("/x/space/wbi/acc/info", "/x/space/wbi/arc/search")
 
@@ -109,7 +123,7 @@ class BilibiliSpider(PlatformSpider):
             raise self.blocked(f"哔哩哔哩{what}需要有效的登录会话（SESSDATA），接口回答{RISK[code]}：{data.get('message', '')}。"
                                f"{self.advice()}")
         if code in RISK:
-            raise self.blocked(f"哔哩哔哩{RISK[code]}：{data.get('message', '')}（{what}）")
+            raise refuse(self, REFUSALS, code, what, str(data.get("message") or ""))
         if not isinstance(code, int):
             raise self.failed(f"哔哩哔哩应答缺少 code（{what}）")
         return code
@@ -280,7 +294,8 @@ class BilibiliSpider(PlatformSpider):
             d = data.get("data") or {}
             yield PostCheck("bilibili", mid, bvid, True, f"{d.get('title', '')}\n{d.get('desc', '')}".strip(), raw=data)
         elif code in GONE:
-            yield PostCheck("bilibili", mid, bvid, False, reason=GONE[code], raw=data)
+            said, cause = GONE[code]
+            yield PostCheck("bilibili", mid, bvid, False, reason=said, raw=data, cause=cause)
         else:
             yield PostCheck("bilibili", mid, bvid, None, reason=f"无法判断：code={code} {data.get('message', '')}", raw=data)
 

@@ -28,7 +28,7 @@ from loguru import logger
 from scrapy.http import Response
 
 from spiders import identity
-from spiders.base import PlatformSpider
+from spiders.base import PlatformSpider, Problem
 from spiders.items import PageDone
 
 CHROMIUM = os.environ.get("CAMPUS_WATCHER_CHROMIUM", "/usr/bin/chromium")
@@ -282,7 +282,7 @@ class BrowserSpider(PlatformSpider):
         missing = [m for m in expect if m not in seen]
         if missing or len(captured) < responses:
             if any(m in url.lower() or m in content for m in WALL_MARKERS):
-                raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}）。{self.advice()}")
+                raise self.wall(what, url)
             names = "、".join(_label(m) for m in (missing or expect))
             raise self.blocked(f"{what}：页面没有发出 {names} 接口请求，页面中也没有可读的内嵌数据"
                                f"（可能需要登录会话，或页面已改版）。{self.advice()}")
@@ -294,6 +294,11 @@ class BrowserSpider(PlatformSpider):
         # Counted only once every answer parsed: a refusal inside an answer is not a page done.
         self.details_of(response)["pages_complete"] = len(captured)
         yield PageDone()
+
+    def wall(self, what: str, url: str) -> Problem:
+        """The page ended on a login or verification page: blocked. A platform whose wall names
+        its own refusal code (Xiaohongshu's ``/website-login/error?error_code=…``) says which."""
+        return self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}）。{self.advice()}")
 
     async def _wait(self, done: Callable[[], bool], seconds: float | None = None) -> bool:
         waited = 0.0
@@ -335,7 +340,7 @@ class BrowserSpider(PlatformSpider):
         finally:
             await page.close()
         if not found and any(m in url.lower() for m in WALL_MARKERS):
-            raise self.blocked(f"{what}：页面要求登录或验证码（{url[:80]}）。{self.advice()}")
+            raise self.wall(what, url)
         for item in parse({"url": url, "state": found[-1] if found else None, "text": text}):
             yield item
         yield PageDone()

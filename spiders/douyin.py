@@ -24,7 +24,21 @@
   ``status_code: 0``, no results and ``search_nil_info.search_nil_type: "verify_check"``
   (cv-cat/DouYin_Spider issue #27, mytv-android/myDV issue #118): that is blocked, never "no mentions".
 
-``status_code`` ≠ 0 means Douyin refused the call (risk control, login required).
+``status_code`` ≠ 0 means Douyin refused the call (8 / 2483: not logged in; anything else risk
+control or a login wall). An unsigned search answers 200 with ``data: []`` and ``search_nil_info``
+``{"search_nil_type": "params_check", "search_nil_item": "invalid_app"}`` (public 2026 notes):
+the page's signing is missing, blocked, never "no mentions"; ``antispam_check`` / ``hit_shark`` are
+risk control. Other ``search_nil_type`` values (``hit_limit``, a keyword the platform restricts)
+are an answer with no results.
+
+Why a post is gone (``aweme/detail`` → ``aweme_detail: null``, ``filter_detail.filter_reason``,
+one message "因作品权限或已被删除…" for all): ``status_deleted`` the author deleted it;
+``status_self_see`` / ``status_audit_self_see`` / ``author_secret`` private; ``status_reviewing`` /
+``status_audit`` under review; ``status_audit_not_pass``, ``content_classification``,
+``cross_border_violation``, ``copyright_geo_filter`` / ``copyright_foreign``, ``author_level_ban``
+removed or blocked by Douyin (the reasons a 2026 replication of a Douyin deletion study counts as
+platform removals; z-mio/parse_hub_bot issue #25 shows the shape); several joined by ``&`` — the
+platform's removal wins. ``core_dep`` and other reasons: gone, cause unknown.
 """
 
 from __future__ import annotations
@@ -41,6 +55,39 @@ from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https, when
+from spiders.refusals import Refusal, refuse
+
+# Douyin's refusals, by the code it answers with (README 平台拒绝代码).
+REFUSALS: dict[str, Refusal] = {
+    "verify_check": Refusal("搜索要求人机验证（search_nil_info verify_check）", "captcha"),
+    "params_check": Refusal("请求参数校验未通过：页面没有为搜索签名（search_nil_info params_check）", "signing"),
+    "invalid_app": Refusal("应用标识无效：未签名的请求（search_nil_info invalid_app）", "signing"),
+    "antispam_check": Refusal("反作弊拦截（search_nil_info antispam_check）", "slow_down"),
+    "hit_shark": Refusal("风控拦截（search_nil_info hit_shark）", "slow_down"),
+    "8": Refusal("用户未登录（status_code 8）", "login"),
+    "2483": Refusal("需要登录（status_code 2483）", "login"),
+}
+# search_nil_info values that are a refusal, not "no results".
+NIL_REFUSALS = ("verify_check", "params_check", "invalid_app", "antispam_check", "hit_shark")
+
+# filter_detail.filter_reason of a post that is gone → why (see the module's docstring).
+FILTER_CAUSES: dict[str, str] = {
+    "status_deleted": "author_deleted",
+    "status_self_see": "restricted", "status_audit_self_see": "restricted", "author_secret": "restricted",
+    "status_friend_see": "restricted",
+    "status_reviewing": "under_review", "status_audit": "under_review",
+    "status_audit_not_pass": "platform_removed", "content_classification": "platform_removed",
+    "cross_border_violation": "platform_removed", "copyright_geo_filter": "platform_removed",
+    "copyright_foreign": "platform_removed", "author_level_ban": "platform_removed",
+}
+# When several reasons are joined by "&", the strongest decides.
+CAUSE_ORDER = ("platform_removed", "author_deleted", "under_review", "restricted")
+
+
+def gone_cause(filter_reason: str) -> str:
+    """The cause a ``filter_reason`` (possibly several joined by ``&``) names; ``unknown`` else."""
+    causes = {FILTER_CAUSES.get(part.strip()) for part in (filter_reason or "").split("&")}
+    return next((c for c in CAUSE_ORDER if c in causes), "unknown")
 
 
 def _first(urls: dict[str, Any] | None) -> str | None:
@@ -99,8 +146,22 @@ class DouyinSpider(BrowserSpider):
     info = PLATFORM
 
     def _ok(self, data: dict[str, Any], what: str) -> None:
-        if data.get("status_code", 0) != 0:
-            raise self.blocked(f"抖音拒绝了{what}（status_code={data.get('status_code')} {data.get('status_msg', '')}）")
+        code = data.get("status_code", 0)
+        if code == 0:
+            return
+        if str(code) in REFUSALS:
+            raise refuse(self, REFUSALS, code, what, str(data.get("status_msg") or ""))
+        raise self.blocked(f"抖音拒绝了{what}（status_code={code} {data.get('status_msg', '')}）。{self.advice()}")
+
+    def _searched(self, data: dict[str, Any], what: str) -> None:
+        """A search answer Douyin refused while saying 200: ``search_nil_info`` names why."""
+        self._ok(data, what)
+        nil = data.get("search_nil_info") or {}
+        for key in ("search_nil_type", "search_nil_item"):
+            said = str(nil.get(key) or "")
+            if said in NIL_REFUSALS:
+                raise refuse(self, REFUSALS, said, what, f"search_nil_info: {nil.get('search_nil_type', '')} "
+                                                          f"{nil.get('search_nil_item', '')}，这不是“没有结果”")
 
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search/{urllib.parse.quote(keyword)}?type=user"
@@ -108,7 +169,7 @@ class DouyinSpider(BrowserSpider):
                         what=f"搜索用户 {keyword}", more=lambda d: bool(d.get("has_more")))
 
     def parse_users(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
-        self._ok(data, f"搜索用户 {keyword}")
+        self._searched(data, f"搜索用户 {keyword}")
         for entry in data.get("user_list") or []:
             u = entry.get("user_info") or {}
             sec = u.get("sec_uid")
@@ -163,11 +224,17 @@ class DouyinSpider(BrowserSpider):
         if isinstance(detail, dict):
             yield PostCheck("douyin", sec, aweme_id, True, detail.get("desc"), raw=detail)
             return
-        reason = (data.get("filter_detail") or {}).get("detail_msg") or (data.get("filter_detail") or {}).get("filter_reason")
-        if reason and ("删除" in reason or "不存在" in reason):
-            yield PostCheck("douyin", sec, aweme_id, False, reason=reason, raw=data)
+        filtered = data.get("filter_detail") if isinstance(data.get("filter_detail"), dict) else {}
+        why = str(filtered.get("filter_reason") or "")
+        said = str(filtered.get("detail_msg") or filtered.get("notice") or "")
+        if why:
+            # The message is the same for every reason ("因作品权限或已被删除"): the reason decides.
+            yield PostCheck("douyin", sec, aweme_id, False, reason=f"filter_reason={why}" + (f"：{said}" if said else ""),
+                            raw=data, cause=gone_cause(why))
+        elif "删除" in said or "不存在" in said:
+            yield PostCheck("douyin", sec, aweme_id, False, reason=said, raw=data, cause="unknown")
         else:
-            yield PostCheck("douyin", sec, aweme_id, None, reason=f"无法判断：{reason or '没有作品数据'}", raw=data)
+            yield PostCheck("douyin", sec, aweme_id, None, reason=f"无法判断：{said or '没有作品数据'}", raw=data)
 
     # -- mentions ---------------------------------------------------------------------------
 
@@ -177,12 +244,7 @@ class DouyinSpider(BrowserSpider):
                         more=lambda d: bool(d.get("has_more")), streamed=(STREAM_SEARCH,))
 
     def parse_mentions(self, data: dict[str, Any], keyword: str) -> Iterator[Any]:
-        self._ok(data, f"搜索视频 {keyword}")
-        nil = data.get("search_nil_info") or {}
-        said = f"{nil.get('search_nil_type', '')} {nil.get('search_nil_item', '')}"
-        if "verify" in said:
-            raise self.blocked(f"抖音搜索 {keyword} 要求验证（search_nil_info: {said.strip()}），这不是“没有提及”。"
-                               f"{self.advice()}")
+        self._searched(data, f"搜索视频 {keyword}")
         for entry in data.get("data") or []:
             aweme = entry.get("aweme_info") if isinstance(entry, dict) else None
             if not isinstance(aweme, dict):

@@ -91,12 +91,27 @@ class Post(Item):
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
+# Why a post readers can no longer see is gone, as the platform's own answer says it
+# (:attr:`PostCheck.cause`). Only the first two are deletions; a post that is private, restricted
+# or under review still exists (watcher.watch.analyze).
+GONE_CAUSES: dict[str, str] = {
+    "author_deleted": "作者删除",
+    "platform_removed": "平台删除或屏蔽",
+    "restricted": "仅自己可见或受限",
+    "under_review": "审核中",
+    "unknown": "未知",
+}
+DELETION_CAUSES = ("author_deleted", "platform_removed")
+
+
 @dataclass
 class PostCheck(Item):
     """The answer to "does this one post still exist?", asked before calling a post deleted.
 
     ``exists`` is True/False only when the platform said so unambiguously; None means the check
-    itself failed (login wall, error) and proves nothing.
+    itself failed (login wall, error) and proves nothing. For a post that is gone (``exists``
+    False), ``cause`` is why, from the platform's own signals (a key of :data:`GONE_CAUSES`;
+    ``unknown`` when the platform says only that it is gone).
     """
 
     platform: str
@@ -106,6 +121,13 @@ class PostCheck(Item):
     text: str | None = None
     reason: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    cause: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.exists is False and self.cause not in GONE_CAUSES:
+            self.cause = "unknown"
+        elif self.exists is not False:
+            self.cause = None
 
 
 @dataclass

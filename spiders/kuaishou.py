@@ -25,7 +25,7 @@
 ``result`` ≠ 1 is Kuaishou refusing the call: 2 is server-side rate limiting on the signed
 ``/rest/v/…`` calls (MediaCrawler 071c8c0 backs off 5·2^n s and re-signs; Tommy131/KuaishouParser
 issue #12 reads the same 2 on live.kuaishou.com as a per-address limit), 50 an unsigned call,
-400002 a captcha; anything else is read as a login or verification wall.
+2001 and 400002 a captcha; anything else is read as a login or verification wall.
 """
 
 from __future__ import annotations
@@ -42,9 +42,18 @@ from spiders.base import Problem
 from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count, https, when
+from spiders.parsing import count, https, said_cause, when
+from spiders.refusals import Refusal, refuse
 
 GONE_WORDS = ("作品已删除", "作品已被删除", "该作品已删除", "视频已删除", "作品不存在", "视频不存在")
+# What the work's page says of a work readers cannot see, and why (first match wins): the
+# author's own deletion, Kuaishou's removal for a violation, a review, a private work.
+PAGE_CAUSES: tuple[tuple[str, str], ...] = (
+    (r"作者(已)?删除|被作者删除", "author_deleted"),
+    (r"违规|违反|涉嫌|屏蔽|下架|处罚", "platform_removed"),
+    (r"审核中|正在审核", "under_review"),
+    (r"仅作者可见|仅自己可见|私密|已隐藏|无权查看|暂不可见", "restricted"),
+)
 
 
 def _next_cursor(data: dict[str, Any], op: str | None = None) -> bool | None:
@@ -57,6 +66,14 @@ def _next_cursor(data: dict[str, Any], op: str | None = None) -> bool | None:
 
 
 RATE_LIMITED, UNSIGNED, CAPTCHA = 2, 50, 400002
+# Kuaishou's refusals by ``result`` (README 平台拒绝代码): 2 server-side rate limiting (MediaCrawler
+# 071c8c0), 50 an unsigned call, 2001 and 400002 a captcha to solve.
+REFUSALS: dict[str, Refusal] = {
+    "2": Refusal("服务端限流：请求过于频繁（result=2）", "slow_down"),
+    "50": Refusal("未签名的请求：页面没有为接口签名（result=50）", "signing"),
+    "2001": Refusal("要求验证码（result=2001）", "captcha"),
+    "400002": Refusal("要求验证码（result=400002）", "captcha"),
+}
 
 WORKS = "/rest/v/profile/feed|/graphql#visionProfilePhotoList"
 SEARCH_FEED = "/rest/v/search/feed"
@@ -99,20 +116,9 @@ class KuaishouSpider(BrowserSpider):
 
     def refusal(self, result: Any, what: str) -> Problem:
         """Kuaishou's ``result`` ≠ 1 as the operator should read it, with the remedy for its cause."""
-        said = f"快手拒绝了{what}（result={result}"
-        if result == RATE_LIMITED:
-            pace = self.pace
-            per_minute = f"调小 per_minute（当前 {pace.per_minute} 次/分钟）" if pace.per_minute else "设置 per_minute（当前不限）"
-            return self.blocked(
-                f"{said}，服务端限流：请求过于频繁）。请降低频率、稍后重试：调大 platforms.kuaishou.interval"
-                f"（当前 {pace.interval:g} 秒）、{per_minute}或调小 pages（当前每个目标 {self.pages} 页）；"
-                "平台冷却结束后会自动重试", rate_limited=True)
-        if result == UNSIGNED:
-            return self.blocked(f"{said}，未签名的请求：页面没有为接口签名，页面脚本可能已改版）。{self.advice()}")
-        if result == CAPTCHA:
-            return self.blocked(f"{said}，要求验证码）。请在浏览器中完成验证，或运行 watcher login kuaishou 重新登录；"
-                                "仍受阻请降低采集频率")
-        return self.blocked(f"{said}，可能需要登录或验证）。{self.advice()}")
+        if str(result) in REFUSALS:
+            return refuse(self, REFUSALS, result, what.strip())
+        return self.blocked(f"快手拒绝了{what}（result={result}，可能需要登录或验证）。{self.advice()}")
 
     def _op(self, data: dict[str, Any], name: str) -> dict[str, Any] | None:
         op = (data.get("data") or {}).get(name)
@@ -183,9 +189,11 @@ class KuaishouSpider(BrowserSpider):
         photo = seen.get("state") or {}
         if str(photo.get("id") or "") == photo_id:
             yield PostCheck("kuaishou", uid, photo_id, True, photo.get("caption"), raw=photo)
+        elif cause := said_cause(seen.get("text", ""), PAGE_CAUSES):
+            yield PostCheck("kuaishou", uid, photo_id, False, reason=f"快手作品页：{seen['text'][:80]}", cause=cause)
         elif any(w in seen.get("text", "") for w in GONE_WORDS):
             said = next(w for w in GONE_WORDS if w in seen["text"])
-            yield PostCheck("kuaishou", uid, photo_id, False, reason=f"快手作品页：{said}")
+            yield PostCheck("kuaishou", uid, photo_id, False, reason=f"快手作品页：{said}", cause="unknown")
         else:
             yield PostCheck("kuaishou", uid, photo_id, None, reason="无法判断：作品页没有该作品的数据，也没有说明已删除")
 

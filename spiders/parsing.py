@@ -149,3 +149,10 @@ def https(url: str | None) -> str | None:
         if port is None and any(host == cdn or host.endswith(f".{cdn}") for cdn in PLATFORM_CDNS):
             return f"https://{url[7:]}"
     return url
+
+
+def said_cause(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
+    """The first cause (a key of :data:`spiders.items.GONE_CAUSES`) whose regular expression
+    matches what a platform's page or answer says of a post readers cannot see; None when none
+    does. Each platform keeps its own words; the order of its table is its precedence."""
+    return next((cause for pattern, cause in table if re.search(pattern, text or "")), None)

@@ -47,7 +47,8 @@ from scrapy.http import Response
 from spiders.browser import WALL_MARKERS, BrowserSpider
 from spiders.catalog import Pace, Platform
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count, html_text, when
+from spiders.parsing import count, html_text, said_cause, when
+from spiders.refusals import Refusal, refuse
 
 _TOKEN = re.compile(r"/c/user/token/([A-Za-z0-9_\-=]+)")
 _SEARCH_ID = re.compile(r'"search_?[iI]d"\s*:\s*"([0-9A-Za-z]+)"')
@@ -87,6 +88,19 @@ def _captcha_card(d: dict[str, Any]) -> bool:
         except ValueError:
             decision = {}
     return isinstance(decision, dict) and decision.get("type") == "verify"
+
+# What an article / video / 微头条 page says of a post readers cannot see, and why (first match wins).
+PAGE_CAUSES: tuple[tuple[str, str], ...] = (
+    (r"作者(已)?删除|被作者删除", "author_deleted"),
+    (r"违规|违反|涉嫌|屏蔽|下架|不符合.{0,8}规范", "platform_removed"),
+    (r"审核中|正在审核", "under_review"),
+    (r"仅作者可见|仅自己可见|私密|作者设置", "restricted"),
+)
+# Toutiao's refusals (README 平台拒绝代码): the slide-captcha card (cell_type 71) served in place of
+# search results.
+REFUSALS: dict[str, Refusal] = {
+    "71": Refusal("搜索结果被滑块验证卡片替代（cell_type 71，decision_conf verify），这不是“没有结果”", "captcha"),
+}
 
 GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该内容不存在", "文章不存在", "内容不存在", "视频已删除",
               "视频已被删除", "视频不存在")
@@ -140,8 +154,7 @@ class ToutiaoSpider(BrowserSpider):
                 continue
             if isinstance(card, dict) and isinstance(card.get("data"), dict):
                 if _captcha_card(card["data"]):
-                    raise self.blocked(f"头条搜索 {keyword} 返回了滑块验证（验证卡片 cell_type 71），这不是“没有结果”。"
-                                       "请降低频率，或配置 platforms.toutiao.cookies_file")
+                    raise refuse(self, REFUSALS, 71, f"搜索 {keyword}（滑块验证）")
                 cards.append(card["data"])
         return cards
 
@@ -293,7 +306,9 @@ class ToutiaoSpider(BrowserSpider):
         state = seen.get("state") or {}
         if state.get("mentions") and state.get("title"):
             yield PostCheck("toutiao", token, gid, True, state["title"])
+        elif cause := said_cause(seen.get("text", ""), PAGE_CAUSES):
+            yield PostCheck("toutiao", token, gid, False, reason=f"今日头条{what}页：{seen['text'][:80]}", cause=cause)
         elif said := next((w for w in GONE_WORDS if w in seen.get("text", "")), None):
-            yield PostCheck("toutiao", token, gid, False, reason=f"今日头条{what}页：{said}")
+            yield PostCheck("toutiao", token, gid, False, reason=f"今日头条{what}页：{said}", cause="unknown")
         else:
             yield PostCheck("toutiao", token, gid, None, reason=f"无法判断：{what}页没有该{what}的数据，也没有说明已删除")

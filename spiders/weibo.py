@@ -36,9 +36,30 @@ from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, html_text, when
+from spiders.refusals import Refusal, refuse
 
 # What Weibo says of a post that is gone: "此微博已被作者删除", "该微博不存在", "已被删除".
 GONE = re.compile(r"(已|被).{0,3}删除|不存在|deleted")
+# Why, in Weibo's own words (the texts public crawlers match, e.g. "抱歉，此微博已被作者删除。查看帮助",
+# "该微博因违反《微博社区公约》的相关规定，已被删除", "抱歉，由于作者设置，你暂时没有这条微博的查看权限哦",
+# "抱歉，作者已设置仅展示半年内微博，此微博已不可见", "根据博主设置，此内容无法访问"), first match wins.
+GONE_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"被作者删除|作者已删除"), "author_deleted"),
+    (re.compile(r"社区公约|法律法规|违反|违规|投诉|屏蔽|相关规定"), "platform_removed"),
+    (re.compile(r"审核中|正在审核|待审核"), "under_review"),
+    (re.compile(r"作者设置|博主设置|查看权限|仅自己可见|仅.{0,4}可见|不可见|无法访问"), "restricted"),
+)
+REFUSALS: dict[str, Refusal] = {
+    "-100": Refusal("需要登录（ok -100，请先登录）", "login"),
+}
+
+
+def gone_cause(message: str) -> str | None:
+    """The cause Weibo's message names; None when it says nothing of a gone or hidden post."""
+    cause = next((c for pattern, c in GONE_CAUSES if pattern.search(message)), None)
+    if cause is None and GONE.search(message):
+        return "unknown"
+    return cause
 # What it says of an account that is gone (cancelled, banned, never existed).
 ACCOUNT_GONE = ("这里还没有内容", "用户不存在", "不存在", "已注销", "注销", "封")
 
@@ -81,7 +102,7 @@ class WeiboSpider(PlatformSpider):
         if ok == 1:
             return True
         if ok == -100 or "登录" in str(data.get("msg", "")):
-            raise self.blocked(f"微博要求登录（ok={ok}，{data.get('msg', '')}）。{self.advice()}")
+            raise refuse(self, REFUSALS, -100, "请求（要求登录）", f"ok={ok} {data.get('msg', '')}")
         return False
 
     # -- discover ---------------------------------------------------------------------------
@@ -185,9 +206,9 @@ class WeiboSpider(PlatformSpider):
         if data.get("ok") == 1 and isinstance(data.get("data"), dict):
             yield PostCheck("weibo", uid, mid, True, html_text(data["data"].get("text") or ""), raw=data)
         elif data.get("ok") == -100 or "登录" in str(data.get("msg", "")):
-            raise self.blocked(f"微博要求登录，无法确认该微博是否被删除。{self.advice()}")
-        elif GONE.search(str(data.get("msg", ""))):
-            yield PostCheck("weibo", uid, mid, False, reason=str(data.get("msg")), raw=data)
+            raise refuse(self, REFUSALS, -100, f"微博 {mid} 的核查（无法确认是否被删除）", str(data.get("msg", "")))
+        elif cause := gone_cause(str(data.get("msg", ""))):
+            yield PostCheck("weibo", uid, mid, False, reason=str(data.get("msg")), raw=data, cause=cause)
         else:
             yield PostCheck("weibo", uid, mid, None, reason=f"无法判断：ok={data.get('ok')} {data.get('msg', '')}", raw=data)
 

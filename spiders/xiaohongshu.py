@@ -29,7 +29,9 @@ signature to its calls to edith.xiaohongshu.com.
   from its ``__INITIAL_STATE__.search.feeds`` (camelCase, the same notes). Note links keep the
   ``xsec_token`` (``xsec_source=pc_search``): without it a note page only says "暂时无法浏览".
 
-``code`` ≠ 0 (−100 login expired, 300012 risky IP, 461 captcha) is a refusal: blocked.
+``code`` ≠ 0 is a refusal: blocked, with the remedy its code names (:data:`REFUSALS`: −100 login
+expired, −104 / 300011 the account restricted, 300012 risky exit address, 300013 访问频次异常,
+461 captcha).
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ from typing import Any
 
 import scrapy
 
+from spiders.base import Problem
 from spiders.browser import BrowserSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
-from spiders.parsing import count, when
+from spiders.parsing import count, said_cause, when
+from spiders.refusals import Refusal, refuse
 
 
 def _note_url(www: str, note: dict[str, Any], source: str = "pc_user") -> str:
@@ -90,6 +94,27 @@ def _snake(value: Any) -> Any:
 # What the note page says when the note itself is gone (not merely hidden from us).
 GONE_CODES = ("-510001",)
 GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
+# Why, in the error page's words (first match wins). MediaCrawler's media_platform/xhs/exception.py
+# names −510001 "当前内容无法展示" a private note and "笔记状态异常" an abnormal one; "暂时无法浏览"
+# without a cause is a note hidden from this visitor (no xsec_token), which proves nothing.
+NOTE_CAUSES: tuple[tuple[str, str], ...] = (
+    (r"作者(已)?删除|被作者删除", "author_deleted"),
+    (r"违规|违反|涉嫌|屏蔽|下架|社区规范", "platform_removed"),
+    (r"审核中|正在审核", "under_review"),
+    (r"仅自己可见|仅作者可见|私密|当前内容无法展示", "restricted"),
+)
+# Xiaohongshu's refusals by ``code`` (README 平台拒绝代码). 300011 and −104 say the signed-in
+# account itself is restricted: another account's login lifts them; 300013 (访问频次异常, an
+# answer or a redirect to /website-login/error, MediaCrawler issue #522) is a rate limit that
+# neither a login nor a new account lifts; 300012 blocks the exit address.
+REFUSALS: dict[str, Refusal] = {
+    "-100": Refusal("登录已过期（-100）", "login"),
+    "-104": Refusal("登录的账号没有权限访问（-104），请换一个正常的账号登录", "login"),
+    "300011": Refusal("当前账号存在异常（300011），请换一个正常的账号登录", "login"),
+    "300012": Refusal("网络连接异常（300012）：本机出口地址被风控", "wait"),
+    "300013": Refusal("访问频次异常（300013），请勿频繁操作", "slow_down"),
+    "461": Refusal("需要完成验证码（461）", "captcha"),
+}
 
 
 PLATFORM = Platform(
@@ -114,8 +139,20 @@ class XiaohongshuSpider(BrowserSpider):
 
     def _data(self, data: dict[str, Any], what: str) -> dict[str, Any]:
         if data.get("code") not in (0, None) or data.get("success") is False:
-            raise self.blocked(f"小红书拒绝了{what}（code={data.get('code')} {data.get('msg', '')}），需要登录 Cookie 或验证码")
+            if str(data.get("code")) in REFUSALS:
+                raise refuse(self, REFUSALS, data.get("code"), what, str(data.get("msg") or ""))
+            raise self.blocked(f"小红书拒绝了{what}（code={data.get('code')} {data.get('msg', '')}），需要登录 Cookie 或验证码。"
+                               f"{self.advice()}")
         return data.get("data") or {}
+
+    def wall(self, what: str, url: str) -> Problem:
+        """A page sent to /website-login/error names its refusal code in the address
+        (``error_code=300013&error_msg=访问频次异常…``): that code, not a login page."""
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+        code = (query.get("error_code") or [""])[0]
+        if code in REFUSALS:
+            return refuse(self, REFUSALS, code, what, (query.get("error_msg") or [""])[0])
+        return super().wall(what, url)
 
     def discover(self, keyword: str) -> Iterator[scrapy.Request]:
         url = f"{self.urls['www']}/search_result?keyword={urllib.parse.quote(keyword)}&type=user"
@@ -198,8 +235,13 @@ class XiaohongshuSpider(BrowserSpider):
         query = urllib.parse.parse_qs(urllib.parse.urlparse(seen["url"]).query)
         code = (query.get("error_code") or [""])[0]
         message = (query.get("error_msg") or [""])[0] or seen.get("text", "")[:200]
-        if code in GONE_CODES or any(w in message for w in GONE_WORDS):
-            yield PostCheck("xiaohongshu", uid, note_id, False, reason=f"小红书：{message or code}")
+        if code in REFUSALS:
+            raise refuse(self, REFUSALS, code, f"笔记 {note_id} 的核查", message)
+        if cause := said_cause(message, NOTE_CAUSES):
+            yield PostCheck("xiaohongshu", uid, note_id, False, reason=f"小红书：{message}（error_code={code or '无'}）",
+                            cause=cause)
+        elif code in GONE_CODES or any(w in message for w in GONE_WORDS):
+            yield PostCheck("xiaohongshu", uid, note_id, False, reason=f"小红书：{message or code}", cause="unknown")
         else:
             yield PostCheck("xiaohongshu", uid, note_id, None,
                             reason=f"无法判断：{message or '页面没有笔记数据'}（error_code={code or '无'}）")

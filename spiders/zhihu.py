@@ -15,9 +15,9 @@ each means, and what lifts it, per the public record (MediaCrawler ``media_platf
 signs every ``api/v4`` call with ``x-zse-96`` computed by the page's script over the URL and the
 ``d_c0`` cookie; unsigned calls get 403 / 10003 even with a login):
 
-* 10003 / 10001 / 100 — the call lacks the web client's signature: blocked "需要签名"; a
+* 10003 / 10002 / 10001 / 100 — the call lacks the web client's signature: blocked "需要签名"; a
   session alone does not lift it, so the advice says so (search_v3 is such an endpoint);
-* 40362 / 40352 — "abnormal request" risk control: blocked, slow down and log in;
+* 40352 — /account/unhuman, a captcha to solve; 40362 — a temporary restriction: slow down;
 * 401 — needs a login: blocked "需要登录", with ``watcher login zhihu``;
 * a redirect to ``/account/unhuman`` (a captcha) or to ``/signin`` — blocked (the middleware).
 
@@ -47,6 +47,7 @@ from spiders.base import PlatformSpider
 from spiders.catalog import Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count
+from spiders.refusals import Refusal, refuse
 
 PLATFORM = Platform(
     name="zhihu", label="知乎", spider="ZhihuSpider", order=7,
@@ -61,8 +62,19 @@ PLATFORM = Platform(
 )
 
 
-NEEDS_SIGNATURE = (10003, 10001, 100)
-NEEDS_LOGIN = (40362, 40352, 10002)
+# Zhihu's refusals by ``error.code`` (README 平台拒绝代码). 10002 asks for the page's signing
+# like 10003: a login does not lift it. 40352 sends the reader to /account/unhuman (a captcha);
+# 40362 is a temporary restriction for requests that come too often.
+REFUSALS: dict[str, Refusal] = {
+    "10003": Refusal("需要网页端签名：请求缺少 x-zse-96（10003）", "signing"),
+    "10002": Refusal("需要网页端签名（10002）", "signing"),
+    "10001": Refusal("请求参数或签名无效（10001）", "signing"),
+    "100": Refusal("请求缺少签名（100）", "signing"),
+    "40352": Refusal("系统监测到网络环境异常，要求人机验证（40352，/account/unhuman）", "captcha"),
+    "40362": Refusal("请求存在异常，暂时限制访问（40362）", "slow_down"),
+    "401": Refusal("需要登录（HTTP 401）", "login"),
+}
+NEEDS_SIGNATURE = tuple(int(k) for k, v in REFUSALS.items() if v.remedy == "signing")
 _INITIAL_DATA = re.compile(r'<script[^>]*\bid="js-initialData"[^>]*>(.*?)</script>', re.S)
 
 
@@ -98,13 +110,12 @@ class ZhihuSpider(PlatformSpider):
             except ValueError:
                 err = {}
             code = err.get("code", "?")
-            said = f"（HTTP {response.status}，error {code}：{err.get('message', '')[:60]}），{what}"
-            if code in NEEDS_SIGNATURE:
-                raise self.blocked(f"知乎接口需要网页端签名{said}。该接口要求知乎网页脚本计算的 x-zse-96 签名，"
-                                   "仅有登录会话也无法解除；此模式暂不可用，请关注 campus-watcher 的更新")
-            if response.status == 401 or code in NEEDS_LOGIN:
-                raise self.blocked(f"知乎需要登录{said}。{self.advice()}")
-            raise self.blocked(f"知乎风控拒绝访问{said}。{self.advice()}")
+            said = f"HTTP {response.status}，error {code}：{str(err.get('message', ''))[:60]}"
+            if str(code) in REFUSALS:
+                raise refuse(self, REFUSALS, code, what, said)
+            if response.status == 401:
+                raise refuse(self, REFUSALS, 401, what, said)
+            raise self.blocked(f"知乎风控拒绝访问（{said}），{what}。{self.advice()}")
         if response.status == 404:
             return None
         return self.json(response)

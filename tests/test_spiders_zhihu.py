@@ -97,7 +97,8 @@ def test_a_people_page_that_is_not_a_profile(tmp_path, body, status, outcome):
 
 
 @pytest.mark.parametrize("kw, words", [
-    ({"file": "forbidden.json", "status": 403}, ("40362", "watcher login zhihu")),
+    # 40362 is a temporary restriction on requests that come too often: slow down (a login does not lift it)
+    ({"file": "forbidden.json", "status": 403}, ("40362", "降低采集频率")),
     # an unsigned call (MediaCrawler signs every api/v4 call with x-zse-96): a session does not lift it
     ({"body": '{"error":{"message":"请求参数异常，请升级客户端后重试。","code":10003}}', "status": 403},
      ("需要网页端签名", "10003", "仅有登录会话也无法解除")),

@@ -305,6 +305,20 @@ class WatchConfig(_Model):
     filing_deadline: DeadlineConfig = DeadlineConfig()
     dormant_days: int = Field(180, ge=1)
     confirm_deletions: bool = True
+    # A post the platform says is private, restricted or under review: its own finding
+    # (帖子不可见), or nothing. Never a deletion either way.
+    hidden_posts: Literal["finding", "none"] = "finding"
+    # Early life: the registered accounts' posts younger than ``early_hours`` are checked one by
+    # one every ``early_every`` (most removals come in a post's first hours), within the
+    # platform's pace and at most ``early_budget_share`` of its daily request budget. 0: off.
+    early_hours: int = Field(6, ge=0, le=72)
+    early_every: Duration = 900
+    early_budget_share: float = Field(0.3, gt=0, le=1)
+
+    @field_validator("early_every", mode="before")
+    @classmethod
+    def _early_every(cls, v: Any) -> int:
+        return parse_duration(v)
     screenshots: bool = True
     evidence_retention_days: int = Field(365, ge=1)
 

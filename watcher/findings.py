@@ -17,6 +17,7 @@ import statistics
 from typing import Any, Literal
 
 from spiders import catalog
+from spiders.items import GONE_CAUSES
 from watcher.store.accounts import Account
 from watcher.store.findings import (
     OPEN_STATUSES,
@@ -37,6 +38,7 @@ __all__ = ["KIND_LABELS", "OPEN_STATUSES", "STATUS_LABELS", "FindingInput", "Rec
 Kind = Literal[
     "impersonation",
     "deletion",
+    "post_hidden",
     "edit",
     "profile_change",
     "unfiled_change",
@@ -51,6 +53,7 @@ Kind = Literal[
 KIND_LABELS: dict[str, str] = {
     "impersonation": "疑似仿冒账号",
     "deletion": "删帖",
+    "post_hidden": "帖子不可见（仅自己可见/受限/审核中）",
     "edit": "帖子被修改",
     "profile_change": "账号资料变更",
     "unfiled_change": "变更未按时备案",
@@ -130,15 +133,52 @@ def edit(platform: str, account_id: str, name: str, unit: str | None, *, post_id
 
 
 def deletion(platform: str, account_id: str, name: str, unit: str | None, *, post: TimelinePost,
-             confirmed_at: str, in_period: bool, reason: str) -> FindingInput:
-    """A post the platform confirmed deleted."""
+             confirmed_at: str, in_period: bool, reason: str, cause: str | None = None, said: str | None = None,
+             tier: int | None = None) -> FindingInput:
+    """A post the platform confirmed deleted; ``cause`` is who deleted it, as the platform said
+    (author_deleted, platform_removed, unknown; None: recorded before causes were read).
+
+    Severity follows the cause: the platform removing a tier-1 account's post, or any deletion
+    in a sensitive period, is critical; the platform removing any other post, or a deletion whose
+    cause the platform does not say, a warning; the author deleting their own post is routine
+    (info) outside sensitive periods."""
+    label = catalog.label(platform)
+    if cause == "platform_removed":
+        title = f"{label}账号「{name}」的帖子被平台删除或屏蔽"
+        severity = "critical" if in_period or tier == 1 else "warning"
+    elif cause == "unknown":
+        title = f"{label}账号「{name}」的帖子已被删除（原因未知）"
+        severity = "critical" if in_period else "warning"
+    else:
+        title = f"{label}账号「{name}」删除了帖子"
+        severity = "critical" if in_period else ("info" if cause == "author_deleted" else "warning")
+    reasons = [reason]
+    if cause is not None:
+        reasons.append(f"删除原因：{GONE_CAUSES.get(cause, cause)}" + (f"（平台答复：{said}）" if said else ""))
     return FindingInput(
         kind="deletion", dedupe_key=f"deletion:{platform}:{post.post_id}",
-        title=f"{catalog.label(platform)}账号「{name}」删除了帖子", severity="critical" if in_period else "warning",
+        title=title, severity=severity,
         platform=platform, account_id=account_id, account_name=name, unit=unit,
         details={"post_id": post.post_id, "url": post.url, "text": post.text, "created_at": post.created_at,
                  "last_seen": post.last_seen, "first_missed": post.missing_since, "confirmed_at": confirmed_at,
-                 "in_sensitive_period": in_period, "reasons": [reason]})
+                 "in_sensitive_period": in_period, "reasons": reasons,
+                 **({"cause": cause, "cause_label": GONE_CAUSES.get(cause, cause), "platform_said": said}
+                    if cause is not None else {})})
+
+
+def post_hidden(platform: str, account_id: str, name: str, unit: str | None, *, post: TimelinePost, cause: str,
+                said: str | None, checked_at: str, reason: str) -> FindingInput:
+    """A post the platform says still exists but readers cannot see: private or restricted
+    (仅自己可见或受限) or under review (审核中). Never a deletion; one finding per post and cause."""
+    what = GONE_CAUSES.get(cause, cause)
+    return FindingInput(
+        kind="post_hidden", dedupe_key=f"post_hidden:{platform}:{post.post_id}:{cause}",
+        title=f"{catalog.label(platform)}账号「{name}」的帖子不可见（{what}）", severity="info",
+        platform=platform, account_id=account_id, account_name=name, unit=unit,
+        details={"post_id": post.post_id, "url": post.url, "text": post.text, "created_at": post.created_at,
+                 "last_seen": post.last_seen, "checked_at": checked_at, "cause": cause, "cause_label": what,
+                 "platform_said": said,
+                 "reasons": [reason, f"不可见原因：{what}" + (f"（平台答复：{said}）" if said else "")]})
 
 
 def unfiled_change(change: Finding, unit: str | None, *, deadline: str, rule: str,

@@ -1,6 +1,6 @@
 """Where each platform stands, for the operator: the session (state and age), the last round and
 the last ok one, the cool-down, the current 采集受阻 episode, the requests made today against
-the day's budget, and a QR login waiting for its scan.
+the day's budget, a QR login waiting for its scan, and how often new posts were checked.
 
 Read by ``watcher platforms status`` and the web app's 平台状态 page, so both say the same.
 Nothing here asks a platform anything: the status is read often, the session is checked before
@@ -18,6 +18,7 @@ from watcher import sessions
 from watcher.config import Config
 from watcher.rounds.records import latest_per_platform, state
 from watcher.store import Store
+from watcher.watch import early
 
 
 def login_marker(cfg: Config, platform: str) -> Path:
@@ -62,6 +63,9 @@ def rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
             "requests_today": identity.requests_today(cfg.data_path, info.name),
             "daily_budget": cfg.platform(info.name).pace(info.name).daily or None,
             "login_pending": pending_login(cfg, info.name) if info.session else None,
+            # the early-life cadence of new posts: target and reached (watcher.watch.early)
+            "early_cadence": (cadence := early.cadence(cfg, store, info.name)),
+            "early_cadence_text": early.describe(cadence),
         })
     return out
 

@@ -58,7 +58,7 @@ def platforms_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @config_option
 def platforms_status(cfg: Config, as_json: bool) -> None:
-    """各平台：登录会话的状态与时长、最近一轮与最近成功的采集、冷却、受阻情况与今日请求数。"""
+    """各平台：登录会话的状态与时长、最近一轮与最近成功的采集、冷却、受阻情况、今日请求数与新帖核查的频率。"""
     with open_store(cfg) as store:
         rows = platform_status.rows(cfg, store)
     if as_json:
@@ -76,7 +76,8 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
         if r["login_pending"]:
             r["session"] += f"；扫码登录进行中（二维码：{platform_status.qr_png_path(cfg, r['platform'])}）"
     table(rows, [("label", "平台"), ("enabled_label", "状态"), ("session", "登录会话"), ("last", "最近一轮"),
-                 ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"), ("today", "今日请求")])
+                 ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"), ("today", "今日请求"),
+                 ("early_cadence_text", "新帖核查")])
 
 
 @click.group("accounts")

@@ -56,7 +56,7 @@ def checks_due(store: Store, platform: str, account: str) -> list[str]:
     return [(p.url if by_url and p.url else p.post_id) for p in rows]
 
 
-def confirm_checked(cfg: Config, store: Store, platform: str, account: str, answers: dict[str, bool | None],
+def confirm_checked(cfg: Config, store: Store, platform: str, account: str, answers: dict[str, analyze.Answer],
                     run_ids: list[int]) -> None:
     """Conclude from this round's answers about ``account``'s posts (``run_ids``: its runs this
     round): a post the platform says is gone is a deletion; no answer proves nothing."""
@@ -65,3 +65,12 @@ def confirm_checked(cfg: Config, store: Store, platform: str, account: str, answ
                                 give_up_after=None)
     except Exception:  # noqa: BLE001
         logger.exception("确认 {} 的删帖时出错，已跳过", account)
+
+
+def confirm_direct(cfg: Config, store: Store, platform: str, account: str, answers: dict[str, analyze.Answer]) -> None:
+    """Conclude from a check round's answers (the early-life checks of new posts): a post the
+    platform says is gone or hidden is concluded at once, with its cause."""
+    try:
+        analyze.confirm_checked_live(cfg, store, platform, account, answers)
+    except Exception:  # noqa: BLE001
+        logger.exception("确认 {} 的新帖核查结果时出错，已跳过", account)

@@ -19,6 +19,7 @@ from watcher.rounds.engine import run_round
 from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
+from watcher.watch import early
 
 
 def keywords(cfg: Config) -> list[str]:
@@ -85,6 +86,27 @@ def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) ->
     run_round(cfg, platform, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)], stop=stop)
 
 
+def early_checks(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
+    """Runs every minute: a check round of the registered accounts' young posts when one is due
+    (:mod:`watcher.watch.early` says which posts and how often, within pace and budget)."""
+    with Store.open(cfg.db_path) as store:
+        due = early.plan(cfg, store, platform)
+        targets = due.targets
+        if not targets:
+            if due.young and due.budget == 0:
+                logger.info("{}新帖核查：今日请求预算中留给新帖的份额已用完，明天恢复", catalog.label(platform))
+            return
+        last = records.last_round_started(store, platform, "check")
+        if last and datetime.fromisoformat(last) > datetime.now(UTC) - timedelta(seconds=due.interval):
+            return
+        if cooling(store, platform):
+            return
+    by_url = catalog.get(platform).check_by == "url"
+    run_round(cfg, platform, "check",
+              [Target.for_mode("check", p.account_id, p.url if by_url and p.url else p.post_id) for p in targets],
+              stop=stop)
+
+
 COMMENT_POSTS = 30      # the newest posts of the registered accounts whose comments a round reads
 COMMENT_DAYS = 3
 
@@ -127,6 +149,9 @@ def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
             jobs.append(ScheduledJob(id=f"watch:{p}", func=watch, seconds=min(60, cfg.schedule.watch_every),
                                      kwargs={"platform": p},
                                      stoppable=True, description=f"{info.label}备案账号巡检"))
+            if cfg.watch.early_hours and early.applies(p):
+                jobs.append(ScheduledJob(id=f"early:{p}", func=early_checks, seconds=60, kwargs={"platform": p},
+                                         stoppable=True, description=f"{info.label}新帖核查"))
     return jobs
 
 

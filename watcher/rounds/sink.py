@@ -45,8 +45,8 @@ class RoundSink:
         self.gone: set[str] = set()
         self.closed: set[str] = set()
         self.blocked: set[str] = set()
-        # account → {post checked this round: the platform's answer (None: it could not say)}
-        self.answers: dict[str, dict[str, bool | None]] = defaultdict(dict)
+        # account → {post checked this round: the platform's answer (exists None: it could not say)}
+        self.answers: dict[str, dict[str, PostCheck]] = defaultdict(dict)
 
     # -- items ------------------------------------------------------------------------------------
 
@@ -67,7 +67,10 @@ class RoundSink:
         if isinstance(item, PostCheck):
             target = self.targets.get(item.target or "")
             if target is not None and target.followup:
-                self.answers[target.account or ""][target.post or ""] = item.exists
+                self.answers[target.account or ""][target.post or ""] = item
+            elif target is not None and self.mode == "check":
+                # A direct check (a new post's early-life check): concluded by the post's own ID.
+                self.answers[target.account or item.account_id][item.post_id] = item
         self.buffer.append(item)
         if len(self.buffer) >= BATCH:
             self.flush()
@@ -133,6 +136,9 @@ class RoundSink:
         """The answers of this round's post checks confirm or clear the deletions they were for."""
         self.flush()
         for account, answers in self.answers.items():
+            if self.mode == "check":
+                analysis.confirm_direct(self.cfg, self.store, self.platform, account, answers)
+                continue
             analysis.confirm_checked(self.cfg, self.store, self.platform, account, answers,
                                      [self.run_ids[k] for k, t in self.targets.items()
                                       if not t.followup and (t.account or k) == account and k in self.run_ids])

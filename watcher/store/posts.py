@@ -76,7 +76,8 @@ MIGRATIONS: list[Migration] = []
 @dataclass(frozen=True)
 class TimelinePost:
     """A post of a watched account as stored: ``status`` is live, pending (missing from a
-    complete crawl, waiting for the platform to say) or deleted; ``raw`` stays the platform's
+    complete crawl, waiting for the platform to say), hidden (the platform says it is private,
+    restricted or under review: it exists, and is asked about again later) or deleted; ``raw`` stays the platform's
     record as stored (JSON text)."""
 
     platform: str
@@ -225,18 +226,68 @@ def mark_pending(store: Database, platform: str, post_ids: list[str], at: str) -
 
 
 def due_pending(store: Database, platform: str, account_id: str, at: str, limit: int | None) -> list[TimelinePost]:
+    """Pending posts, and hidden ones (private, under review) due to be asked again."""
     return [TimelinePost.from_row(r) for r in store.query(
-        """SELECT * FROM posts WHERE platform = ? AND account_id = ? AND status = 'pending'
-           AND (next_check_at IS NULL OR next_check_at <= ?) ORDER BY missing_since, post_id LIMIT ?""",
+        """SELECT * FROM posts WHERE platform = ? AND account_id = ? AND status IN ('pending', 'hidden')
+           AND (next_check_at IS NULL OR next_check_at <= ?)
+           ORDER BY status = 'hidden', missing_since, post_id LIMIT ?""",
         [platform, account_id, at, -1 if limit is None else limit])]
+
+
+def get(store: Database, platform: str, post_id: str) -> TimelinePost | None:
+    row = store.one("SELECT * FROM posts WHERE platform = ? AND post_id = ?", [platform, post_id])
+    return TimelinePost.from_row(row) if row else None
+
+
+def mark_hidden(store: Database, platform: str, post_id: str, *, at: str, next_check_at: str, attempts: int,
+                reason: str) -> bool:
+    """Pending (or hidden) → hidden: it exists, readers cannot see it; asked again at ``next_check_at``."""
+    cur = store.conn.execute(
+        """UPDATE posts SET status = 'hidden', check_attempts = ?, next_check_at = ?, last_check_at = ?,
+           last_check_reason = ? WHERE platform = ? AND post_id = ? AND status IN ('pending', 'hidden')""",
+        [attempts, next_check_at, at, reason, platform, post_id])
+    return cur.rowcount > 0
+
+
+def note_live_check(store: Database, platform: str, post_id: str, at: str) -> None:
+    """A live post a direct check found still there (its ``present_checked_at`` stays the
+    timeline's business: a check of a post still on the timeline says nothing of the window)."""
+    with store.transaction():
+        store.conn.execute("""UPDATE posts SET last_check_at = ?, last_check_reason = '平台确认帖子仍在'
+                              WHERE platform = ? AND post_id = ? AND status = 'live'""", [at, platform, post_id])
+
+
+def young_posts(store: Database, platform: str, accounts: list[str], since: str) -> list[TimelinePost]:
+    """Live posts of ``accounts`` published at or after ``since`` — or, without a date, first
+    seen then, unless they were among the account's first posts ever seen (an account newly
+    watched shows old posts for the first time) — newest first."""
+    if not accounts:
+        return []
+    marks = ",".join("?" * len(accounts))
+    return [TimelinePost.from_row(r) for r in store.query(
+        f"""SELECT p.* FROM posts p WHERE p.platform = ? AND p.account_id IN ({marks}) AND p.status = 'live'
+            AND (p.created_at >= ? OR (p.created_at IS NULL AND p.first_seen >= ? AND p.first_seen >
+                 (SELECT MIN(q.first_seen) FROM posts q WHERE q.platform = p.platform AND q.account_id = p.account_id)))
+            ORDER BY COALESCE(p.created_at, p.first_seen) DESC""",
+        [platform, *accounts, since, since])]
+
+
+def checks_since(store: Database, platform: str, since: str) -> list[dict[str, Any]]:
+    """The post checks of ``platform`` since ``since`` with the checked post's publication
+    time (None when unknown), oldest first: what the early-life cadence is measured on."""
+    return store.query(
+        """SELECT c.post_id, c.checked_at, COALESCE(p.created_at, p.first_seen) AS born FROM post_checks c
+           JOIN posts p ON p.platform = c.platform AND p.post_id = c.post_id
+           WHERE c.platform = ? AND c.checked_at >= ? ORDER BY c.checked_at""", [platform, since])
 
 
 def back_off(store: Database, platform: str, post_id: str, *, attempts: int, next_check_at: str, at: str,
              reason: str) -> None:
     with store.transaction():
         store.conn.execute(
-            """UPDATE posts SET check_attempts = ?, next_check_at = ?, last_check_at = ?, last_check_reason = ?
-               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
+            """UPDATE posts SET check_attempts = ?, next_check_at = ?, last_check_at = ?,
+               last_check_reason = CASE WHEN status = 'hidden' THEN last_check_reason ELSE ? END
+               WHERE platform = ? AND post_id = ? AND status IN ('pending', 'hidden')""",
             [attempts, next_check_at, at, reason, platform, post_id])
 
 
@@ -245,15 +296,16 @@ def still_there(store: Database, platform: str, post_id: str, *, at: str, next_c
         store.conn.execute(
             """UPDATE posts SET status = 'live', missing_since = NULL, check_attempts = 0, next_check_at = ?,
                last_check_at = ?, present_checked_at = ?, last_check_reason = '平台确认帖子仍在'
-               WHERE platform = ? AND post_id = ? AND status = 'pending'""",
+               WHERE platform = ? AND post_id = ? AND status IN ('pending', 'hidden')""",
             [next_check_at, at, at, platform, post_id])
 
 
-def confirm_deleted(store: Database, platform: str, post_id: str, at: str) -> bool:
-    """Pending → deleted; False when it is no longer pending (reappeared, or confirmed by another)."""
+def confirm_deleted(store: Database, platform: str, post_id: str, at: str, reason: str = "平台确认已删除") -> bool:
+    """Pending (or hidden) → deleted; False when it is no longer either (reappeared, or
+    confirmed by another). ``reason`` says why, as the platform said it."""
     cur = store.conn.execute(
-        """UPDATE posts SET status = 'deleted', last_check_at = ?, last_check_reason = '平台确认已删除'
-           WHERE platform = ? AND post_id = ? AND status = 'pending'""", [at, platform, post_id])
+        """UPDATE posts SET status = 'deleted', last_check_at = ?, last_check_reason = ?
+           WHERE platform = ? AND post_id = ? AND status IN ('pending', 'hidden')""", [at, reason, platform, post_id])
     return cur.rowcount > 0
 
 

@@ -7,9 +7,12 @@
   (a run killed before its analysis loses nothing) → ``edit`` with old and new text and a diff;
 * a stored post inside the window this crawl covered but not in it → ``pending`` (待核实), kept
   across runs and restarts; :func:`confirm_pending` asks the platform about due pending posts
-  and only the platform's own "it is gone" makes a ``deletion`` (with its time bounds); a check
-  that says nothing (wall, error, cut short) is retried later with back-off; a post pushed to a
-  later page is outside the window and never pending;
+  and only the platform's own "it is gone" makes a ``deletion`` (with its time bounds and its
+  cause: 作者删除, 平台删除或屏蔽, or 未知 when the platform does not say who); a post the platform
+  says is private, restricted or under review still exists: it is ``hidden`` (a ``post_hidden``
+  finding, never a deletion) and asked about again later; a check that says nothing (wall,
+  error, cut short) is retried later with back-off; a post pushed to a later page is outside the
+  window and never pending;
 * the platform says the account no longer exists → ``account_gone``.
 
 Only runs that finished ``ok`` are analysed: a blocked or partial run proves nothing by absence.
@@ -32,6 +35,7 @@ from typing import Any
 from loguru import logger
 
 from spiders import catalog
+from spiders.items import DELETION_CAUSES, GONE_CAUSES, PostCheck
 from watcher import findings, registry, timefmt
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.crawling.avatars import client as avatar_client
@@ -44,6 +48,9 @@ from watcher.store.findings import record
 from watcher.store.posts import TimelinePost
 from watcher.watch import avatars
 
+# What a post that still exists but readers cannot see may be: never a deletion.
+HIDDEN_CAUSES = ("restricted", "under_review")
+
 PROFILE_FIELDS: dict[str, tuple[str, str]] = {
     # snapshot column → (registry filing field, label)
     "name": ("account_name", "名称"),
@@ -53,8 +60,11 @@ PROFILE_FIELDS: dict[str, tuple[str, str]] = {
     "verified_reason": ("verified", "认证说明"),
 }
 
-# (platform, account_id, post id or URL) → True exists / False gone / None no conclusion
-Checker = Callable[[str, str, str], bool | None]
+# What a check of one post answered: True exists / False gone / None no conclusion, or the
+# spider's PostCheck itself (which also says why a gone post is gone).
+Answer = bool | None | PostCheck
+# (platform, account_id, post id or URL) → the answer
+Checker = Callable[[str, str, str], Answer]
 # avatar URL → a local copy of the image, or None when it cannot be fetched
 AvatarFetcher = Callable[[str], Path | None]
 
@@ -63,6 +73,10 @@ CHECK_BACKOFF_MAX = timedelta(hours=12)
 # A post the platform says still exists although the timeline no longer shows it (hidden from
 # the list, pinned elsewhere): not asked about again before this.
 RECHECK_PRESENT_AFTER = timedelta(hours=24)
+# A post the platform says is private, restricted or under review: asked again after this
+# (doubling while it stays hidden, up to RECHECK_HIDDEN_MAX) — it may come back, or be deleted.
+RECHECK_HIDDEN_AFTER = timedelta(hours=24)
+RECHECK_HIDDEN_MAX = timedelta(days=7)
 CONFIRM_LIMIT = 20
 # Consecutive unanswered checks after which the rest wait for the next round (a wall answers
 # every check the same way; asking more only prolongs it).
@@ -158,7 +172,7 @@ def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, r
     counts["pending"] += mark_missing(store, platform, account_id, run_id, now)
     if checker is not None:
         done = confirm_pending(cfg, store, platform, account_id, checker, now=now)
-        counts["deletion"] += done["deleted"]
+        counts["deletion"] += done.get("deleted", 0)
     return counts
 
 
@@ -320,31 +334,54 @@ def confirm_pending(cfg: Config, store: Store, platform: str, account_id: str, c
     ``give_up_after`` unanswered checks in a row end the loop (None: a checker that only looks
     up answers already obtained asks nobody, so it never needs to stop)."""
     now = now or datetime.now(UTC)
-    counts = {"deleted": 0, "present": 0, "unknown": 0}
+    counts = {"deleted": 0, "present": 0, "unknown": 0, "hidden": 0}
     # Some pages need what the post's URL carries (a website's address, Xiaohongshu's xsec_token).
     by_url = catalog.get(platform).check_by == "url"
     acc = _account(store, platform, account_id)
     unknown_in_a_row = 0
     for p in due_pending(store, platform, account_id, now, limit):
         try:
-            exists = checker(platform, account_id, p.url if by_url and p.url else p.post_id)
+            answer = checker(platform, account_id, p.url if by_url and p.url else p.post_id)
         except Exception:  # noqa: BLE001 - a broken check proves nothing; the post stays pending
             logger.exception("核查帖子 {} 时出错", p.post_id)
-            exists = None
-        if exists is None:
-            counts["unknown"] += 1
-            unknown_in_a_row += 1
-            _back_off(store, p, now)
-            if give_up_after is not None and unknown_in_a_row >= give_up_after:
-                break
+            answer = None
+        outcome = conclude(cfg, store, acc, p, answer, now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome != "unknown":
+            unknown_in_a_row = 0
             continue
-        unknown_in_a_row = 0
-        if exists:
-            counts["present"] += 1
-            _still_there(store, p, now)
-        else:
-            counts["deleted"] += _confirm_deleted(cfg, store, acc, p, now)
+        unknown_in_a_row += 1
+        if give_up_after is not None and unknown_in_a_row >= give_up_after:
+            break
     return counts
+
+
+def _said(answer: Answer) -> tuple[bool | None, str | None, str | None]:
+    """(exists, cause, what the platform said) of an answer; a bare False is gone, cause unknown."""
+    if isinstance(answer, PostCheck):
+        return answer.exists, answer.cause, answer.reason
+    if answer is False:
+        return False, "unknown", None
+    return answer, None, None
+
+
+def conclude(cfg: Config, store: Store, acc: _Account, p: TimelinePost, answer: Answer, now: datetime) -> str:
+    """What one answer about a pending (or hidden) post means: ``present`` (live again),
+    ``deleted`` (作者删除 / 平台删除或屏蔽, or gone for a reason the platform does not say: a
+    ``deletion``), ``hidden`` (仅自己可见或受限 / 审核中: the post exists — never a deletion),
+    ``unknown`` (no conclusion: retried later with back-off)."""
+    exists, cause, said = _said(answer)
+    if exists is None:
+        _back_off(store, p, now)
+        return "unknown"
+    if exists:
+        _still_there(store, p, now)
+        return "present"
+    if cause in HIDDEN_CAUSES:
+        _hidden(cfg, store, acc, p, now, cause, said)
+        return "hidden"
+    made = _confirm_deleted(cfg, store, acc, p, now, cause if cause in DELETION_CAUSES else "unknown", said)
+    return "deleted" if made else "already_concluded"
 
 
 def _back_off(store: Store, p: TimelinePost, now: datetime) -> None:
@@ -359,16 +396,67 @@ def _still_there(store: Store, p: TimelinePost, now: datetime) -> None:
     posts.still_there(store, p.platform, p.post_id, at=_iso(now), next_check_at=_iso(now + RECHECK_PRESENT_AFTER))
 
 
-def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: TimelinePost, now: datetime) -> int:
+def _confirm_deleted(cfg: Config, store: Store, acc: _Account, p: TimelinePost, now: datetime,
+                     cause: str = "unknown", said: str | None = None) -> int:
     in_period = any(x.covers(acc.platform) for x in active_periods(cfg, store, now))
     confirmed = _iso(now)
+    label = GONE_CAUSES.get(cause, GONE_CAUSES["unknown"])
     with store.transaction():
-        if not posts.confirm_deleted(store, acc.platform, p.post_id, confirmed):
+        if not posts.confirm_deleted(store, acc.platform, p.post_id, confirmed, f"平台确认已删除（{label}）"):
             return 0  # reappeared (or confirmed by someone else) while we were asking
         return int(record(store, findings.deletion(
             acc.platform, acc.account_id, acc.name, acc.unit, post=p, confirmed_at=confirmed, in_period=in_period,
             reason=f"帖子最后一次出现在时间线：{_local(p.last_seen)}；首次发现不在时间线：{_local(p.missing_since)}；"
-                   f"平台确认已删除：{_local(confirmed)}（{timefmt.zone_label()}）")).created)
+                   f"平台确认已删除：{_local(confirmed)}（{timefmt.zone_label()}）",
+            cause=cause, said=said, tier=acc.tier)).created)
+
+
+def _hidden(cfg: Config, store: Store, acc: _Account, p: TimelinePost, now: datetime, cause: str,
+            said: str | None) -> None:
+    """The post exists but readers cannot see it (private, restricted, under review): no
+    deletion. Its own finding (unless ``watch.hidden_posts`` is ``none``), and asked again later."""
+    attempts = (p.check_attempts or 0) + 1 if p.status == "hidden" else 1
+    delay = min(RECHECK_HIDDEN_AFTER * 2 ** (attempts - 1), RECHECK_HIDDEN_MAX)
+    label = GONE_CAUSES[cause]
+    why = f"平台答复帖子不可见（{label}）"
+    with store.transaction():
+        if not posts.mark_hidden(store, acc.platform, p.post_id, at=_iso(now), next_check_at=_iso(now + delay),
+                                 attempts=attempts, reason=why):
+            return
+        # Reported once per cause: asking again and hearing the same is no news.
+        if cfg.watch.hidden_posts == "finding" and not (p.status == "hidden" and p.last_check_reason == why):
+            record(store, findings.post_hidden(
+                acc.platform, acc.account_id, acc.name, acc.unit, post=p, cause=cause, said=said,
+                checked_at=_iso(now),
+                reason=f"帖子最后一次出现在时间线：{_local(p.last_seen)}；平台答复{label}：{_local(_iso(now))}"
+                       f"（{timefmt.zone_label()}）；帖子仍存在，不是删帖，将于 {_local(_iso(now + delay))} 再次核查"))
+
+
+def confirm_checked_live(cfg: Config, store: Store, platform: str, account_id: str,
+                         answers: dict[str, Answer], now: datetime | None = None) -> dict[str, int]:
+    """The answers of direct post checks (the early-life checks of new posts, a ``check``
+    round) about the account's posts: a post the platform says is gone or hidden becomes pending
+    at once and is concluded like one a timeline missed; a live one notes the check."""
+    now = now or datetime.now(UTC)
+    acc = _account(store, platform, account_id)
+    counts: dict[str, int] = {}
+    for post_id, answer in answers.items():
+        exists, _cause, _said_text = _said(answer)
+        if exists is None:
+            continue
+        stored = posts.get(store, platform, post_id)
+        if stored is None or stored.account_id != account_id or stored.status == "deleted":
+            continue
+        if exists and stored.status == "live":
+            posts.note_live_check(store, platform, post_id, _iso(now))
+            counts["present"] = counts.get("present", 0) + 1
+            continue
+        if stored.status == "live":
+            posts.mark_pending(store, platform, [post_id], _iso(now))
+            stored = posts.get(store, platform, post_id) or stored
+        outcome = conclude(cfg, store, acc, stored, answer, now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 # -- after a crash ---------------------------------------------------------------------------------
