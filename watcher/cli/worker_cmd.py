@@ -18,8 +18,9 @@ def _needs_redis(cfg: Config) -> None:
 
 
 def _redis_error(cfg: Config, e: Exception) -> None:
-    click.echo(f"无法连接 Redis（crawl.redis_url = {cfg.crawl.redis_shown()}）：{type(e).__name__}: {e}。"
-               "请确认 Redis 已启动、地址与密码正确、防火墙放行该端口", err=True)
+    from watcher.distributed.errors import explain
+
+    click.echo(explain(e, cfg.crawl), err=True)
     sys.exit(1)
 
 

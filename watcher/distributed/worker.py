@@ -39,16 +39,20 @@ from scrapy_redis.pipelines import RedisPipeline
 from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import LoopingCall, deferLater
 
-from spiders import catalog
+from spiders import catalog, identity
+from spiders.base import load_cookies
 from spiders.items import Item, PageDone, TargetDone
 from watcher.config import Config
 from watcher.distributed import messages
-from watcher.distributed.keys import COMPLETE, HAND_BACK, PASS_ON, RELEASE, RESULT_TTL, Keys, connect
+from watcher.distributed.errors import explain
+from watcher.distributed.hostsession import HostSession
+from watcher.distributed.pace import ExitPace
+from watcher.distributed.keys import COMPLETE, HAND_BACK, PASS_ON, RELEASE, RESULT_TTL, Keys, Resume, connect, connect_cfg, take
 from watcher.logs import setup_logging
 from watcher.rounds.settings import build_settings
 
 POLL_SECONDS = 0.1
-REDIS_RETRY_SECONDS = 2.0
+REDIS_RETRY_SECONDS = 1.0
 COOLDOWN_MAX = 6 * 3600
 
 
@@ -72,11 +76,14 @@ class WorkerSpiderMixin(RedisMixin):
         self.requests_of: dict[str, int] = defaultdict(int)
         self.duplicates_of: dict[str, int] = defaultdict(int)
         self.stopping = False
+        self.resume = Resume()
+        self.session = HostSession(self.cfg, info.name)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
         spider.setup_redis(crawler)
+        spider.exit_pace = ExitPace(spider.server, exit_address(spider.cfg), spider.worker)
         # setup_redis points fetch_data at its own pop; this class's lease is what we want.
         spider.__dict__.pop("fetch_data", None)
         crawler.signals.connect(spider._release_all, signal=signals.spider_closed)
@@ -90,10 +97,14 @@ class WorkerSpiderMixin(RedisMixin):
         while not self.stopping:
             took = False
             try:
-                taken = self._take()
+                if self.session.due() and self._queued():
+                    await self._check_session()
+                taken = self._take() if self.resume.ready(self.server) else []
             except redis.RedisError as e:
                 # Redis away for a moment: wait and take again (the start loop must not end).
-                logger.warning("{}：从 Redis 领取目标失败（{}），{} 秒后重试", self.info.label, e, REDIS_RETRY_SECONDS)
+                if not self.resume.down:
+                    logger.warning("{}：{}；{} 秒后重试", self.info.label, explain(e, self.cfg.crawl), REDIS_RETRY_SECONDS)
+                self.resume.failed()
                 await maybe_deferred_to_future(deferLater(reactor, REDIS_RETRY_SECONDS, lambda: None))
                 continue
             for raw, school in taken:
@@ -102,6 +113,38 @@ class WorkerSpiderMixin(RedisMixin):
                     yield out
             if not took:
                 await maybe_deferred_to_future(deferLater(reactor, POLL_SECONDS, lambda: None))
+
+    def _queued(self) -> bool:
+        return any(self.server.llen(school.queue(self.platform)) for school in self.schools)
+
+    async def _check_session(self) -> None:
+        """Before taking the platform's targets: this host's session, as a local round checks
+        the daemon's; a renewed session file is read again, no restart needed."""
+        from twisted.internet import threads
+
+        changed = self.session.changed()
+        try:
+            await maybe_deferred_to_future(threads.deferToThread(self.session.refresh))
+        except Exception as e:  # noqa: BLE001 - a failed check must not stop the worker; tried again later
+            logger.warning("{}登录状态检查出错：{}", self.info.label, str(e).splitlines()[0][:160] if str(e) else "")
+            self.session.checked = self.session.clock()
+        self.reload_cookies(changed)
+        if self.on_cooling is not None:
+            self.on_cooling()  # the fleet hears of the session at once
+
+    def reload_cookies(self, announce: bool = True) -> None:
+        cookies = identity.session_values(self.cfg.data_path, self.info.name, self._configured())
+        if cookies != self.cookies and announce:
+            logger.info("{}：登录会话文件已更新，已重新读取（{} 个 Cookie）", self.info.label, len(cookies))
+        self.cookies = cookies
+
+    def _configured(self) -> dict[str, str]:
+        pc = self.cfg.platform(self.info.name)
+        try:
+            return load_cookies(self.cfg.resolve_path(pc.cookies_file) if pc.cookies_file else None)
+        except (OSError, ValueError) as e:
+            logger.warning("{}的 Cookie 文件 {} 无法读取：{}", self.info.label, pc.cookies_file, e)
+            return self.configured_cookies
 
     def _take(self) -> list[tuple[str, Keys]]:
         """As many targets as this crawler has free slots for, from each school in turn."""
@@ -120,25 +163,15 @@ class WorkerSpiderMixin(RedisMixin):
 
     def fetch_data(self, redis_key: str, batch_size: int, school: Keys | None = None) -> list[str]:  # type: ignore[override]
         """scrapy-redis pops queue entries; a lease moves them to this worker's list instead,
-        in one Redis step, so a worker that dies holding them loses nothing."""
-        school = school or self.schools[0]
-        out = []
-        for _ in range(batch_size):
-            raw = self.server.lmove(redis_key, school.leases(self.worker, self.platform), "LEFT", "RIGHT")
-            if raw is None:
-                break
-            out.append(raw)
-        return out
+        in one Redis step, so a worker that dies holding them loses nothing. Only targets of
+        rounds their daemon keeps open are taken (:func:`~watcher.distributed.keys.take`)."""
+        return take(self.server, school or self.schools[0], self.worker, self.platform, batch_size)
 
     def _start_target(self, raw: str, school: Keys) -> list[Any]:
         try:
             msg, target = messages.read_target(raw)
         except messages.BadMessage as e:
             logger.warning("{}：丢弃一个无法识别的队列条目：{}", self.info.label, e)
-            self.server.lrem(school.leases(self.worker, self.platform), 1, raw)
-            return []
-        if self.server.exists(school.closed(msg["round"])):
-            # The daemon has finished (or stopped) that round: nobody would read the result.
             self.server.lrem(school.leases(self.worker, self.platform), 1, raw)
             return []
         if self.worker in (msg.get("refused") or []) and self._others_serve(school):
@@ -196,7 +229,14 @@ class WorkerSpiderMixin(RedisMixin):
         """On the way out, every lease goes back to the queue for the rest of the fleet."""
         self.stopping = True
         for school in self.schools:
-            n = self.server.eval(RELEASE, 2, school.leases(self.worker, self.platform), school.queue(self.platform))
+            try:
+                n = self.server.eval(RELEASE, 2, school.leases(self.worker, self.platform), school.queue(self.platform))
+            except redis.RedisError as e:
+                # Stopping while Redis is away: the daemon takes the leases back once this
+                # worker's heartbeat is lease_timeout old, as for a worker that died.
+                logger.warning("{}：停止时无法把未完成的目标退回队列（{}）；监测服务将在 crawl.lease_timeout 后收回",
+                               self.info.label, explain(e, self.cfg.crawl))
+                return
             if n:
                 logger.info("{}：{} 个未完成的目标已退回队列", self.info.label, n)
 
@@ -224,8 +264,8 @@ class ResultPipeline(RedisPipeline):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ResultPipeline:
-        return cls(connect(crawler.settings["REDIS_URL"], crawler.settings.get("REDIS_PARAMS", {}).get("password")),
-                   crawler)
+        params = crawler.settings.get("REDIS_PARAMS", {})
+        return cls(connect(crawler.settings["REDIS_URL"], params.get("password"), params.get("ssl_ca_certs")), crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         spider = self.crawler.spider
@@ -322,6 +362,10 @@ class FleetRequestMiddleware:
 # -- the process -------------------------------------------------------------------------------------
 
 
+def exit_address(cfg: Config) -> str:
+    return cfg.crawl.exit_address or socket.gethostname()
+
+
 def worker_name(given: str | None = None) -> str:
     return given or f"{socket.gethostname()}-{os.getpid()}"
 
@@ -329,10 +373,13 @@ def worker_name(given: str | None = None) -> str:
 def crawler_settings(cfg: Config, platform: str) -> dict[str, Any]:
     settings = build_settings(cfg, platform, browser=catalog.get(platform).browser)
     settings["ITEM_PIPELINES"] = {"watcher.distributed.worker.ResultPipeline": 300}
-    settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
-                                          "watcher.distributed.worker.FleetRequestMiddleware": 900}
+    middlewares = dict(settings["DOWNLOADER_MIDDLEWARES"])
+    # The pace and the day's budget are the exit address's, shared with the workers behind it.
+    middlewares["watcher.distributed.pace.FleetPacingMiddleware"] = middlewares.pop("spiders.middlewares.PacingMiddleware")
+    settings["DOWNLOADER_MIDDLEWARES"] = {**middlewares, "watcher.distributed.worker.FleetRequestMiddleware": 900}
     settings["REDIS_URL"] = cfg.crawl.redis_url
-    settings["REDIS_PARAMS"] = {"decode_responses": True, "password": cfg.crawl.redis_password()}
+    settings["REDIS_PARAMS"] = {"decode_responses": True, "password": cfg.crawl.redis_password(),
+                                **({"ssl_ca_certs": cfg.crawl.redis_ca()} if cfg.crawl.redis_ca() else {})}
     settings["REDIS_START_URLS_KEY"] = "unused:%(name)s"  # every spider sets its own redis_key
     return settings
 
@@ -341,7 +388,9 @@ class Heartbeat:
     """Every ``crawl.heartbeat`` seconds: this worker's state, under each school it serves."""
 
     def __init__(self, cfg: Config, name: str, crawlers: dict[str, Crawler]) -> None:
-        self.server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
+        self.server = connect_cfg(cfg.crawl)
+        self.cfg = cfg
+        self.exit = exit_address(cfg)
         self.schools = [Keys(p) for p in cfg.crawl.prefixes()]
         self.name = name
         self.crawlers = crawlers
@@ -354,7 +403,7 @@ class Heartbeat:
             # clock is behind must not look silent to the daemon.
             secs, micros = self.server.time()
             now, local = secs + micros / 1e6, time.time()
-            served, cooling, leased = {}, {}, 0
+            served, cooling, leased, held = {}, {}, 0, {}
             for platform, crawler in self.crawlers.items():
                 stats = crawler.stats.get_stats() if crawler.stats else {}
                 served[platform] = int(stats.get("downloader/response_count", 0))
@@ -363,23 +412,26 @@ class Heartbeat:
                     leased += len(spider.leased)
                     if spider.cooling_until > local:
                         cooling[platform] = now + spider.cooling_until - local
+                    if spider.session.report:
+                        held[platform] = spider.session.report
             fields = {"host": socket.gethostname(), "pid": os.getpid(), "platforms": ",".join(self.crawlers),
                       "beat": now, "started": self.started, "state": state, "leased": leased,
-                      "served": json.dumps(served), "cooling": json.dumps(cooling)}
+                      "served": json.dumps(served), "cooling": json.dumps(cooling), "exit": self.exit,
+                      "sessions": json.dumps(held, ensure_ascii=False)}
             with self.server.pipeline() as pipe:
                 for school in self.schools:
                     pipe.sadd(school.workers(), self.name)
                     pipe.hset(school.worker(self.name), mapping=fields)
                     pipe.expire(school.worker(self.name), self.ttl)
                 pipe.execute()
-        except Exception as e:  # noqa: BLE001 - a missed beat is retried; the worker keeps crawling
-            logger.warning("心跳写入 Redis 失败（{}）：{}", type(e).__name__, e)
+        except redis.RedisError as e:  # a missed beat is retried; the worker keeps crawling
+            logger.warning("心跳写入 Redis 失败：{}", explain(e, self.cfg.crawl))
 
 
 def _return_predecessors_leases(cfg: Config, platforms: list[str], name: str) -> None:
     """A worker restarted under the same name (systemd uses the host name) would otherwise keep
     its crashed predecessor's leases alive with its own heartbeat: they go back to the queue."""
-    server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
+    server = connect_cfg(cfg.crawl)
     for school in (Keys(p) for p in cfg.crawl.prefixes()):
         for platform in platforms:
             n = server.eval(RELEASE, 2, school.leases(name, platform), school.queue(platform))
