@@ -40,10 +40,10 @@ Progress = Callable[[int, int], None]
 class Fleet:
     """One school's view of the shared Redis: its queues, its workers, their leases."""
 
-    def __init__(self, cfg: Config, prefix: str | None = None) -> None:
+    def __init__(self, cfg: Config, prefix: str | None = None, timeout: float | None = None) -> None:
         self.crawl = cfg.crawl
         self.keys = Keys(prefix or cfg.crawl.key_prefix or "")
-        self.server = connect_cfg(cfg.crawl)
+        self.server = connect_cfg(cfg.crawl, timeout)
         # The daemon refreshes a round's "open" key far more often than this; a daemon that
         # stopped refreshing (killed, or cut off from Redis) loses its round's queue to nobody.
         self.open_ttl = max(10, 3 * cfg.crawl.heartbeat)

@@ -57,17 +57,18 @@ return out
 RESULT_TTL = 86400  # results and round markers no daemon reads any more expire after a day
 
 
-def connect(url: str, password: str | None = None, ca_file: str | None = None) -> Any:
+def connect(url: str, password: str | None = None, ca_file: str | None = None, timeout: float | None = None) -> Any:
     """A client as scrapy-redis makes it (its connection defaults), answering in text. For
-    ``rediss://``, ``ca_file`` is the CA that signed the server's certificate (else the system's)."""
+    ``rediss://``, ``ca_file`` is the CA that signed the server's certificate (else the system's).
+    ``timeout``: a shorter wait, for a page that must not hang on an unreachable Redis."""
     tls = {"ssl_ca_certs": ca_file} if ca_file and url.startswith("rediss://") else {}
-    return get_redis(url=url, password=password, decode_responses=True, socket_timeout=30, socket_connect_timeout=10,
-                     retry_on_timeout=True, health_check_interval=30, **tls)
+    return get_redis(url=url, password=password, decode_responses=True, socket_timeout=timeout or 30,
+                     socket_connect_timeout=timeout or 10, retry_on_timeout=True, health_check_interval=30, **tls)
 
 
-def connect_cfg(crawl: Any) -> Any:
+def connect_cfg(crawl: Any, timeout: float | None = None) -> Any:
     """The client of a config's ``crawl`` section (its URL, password and CA)."""
-    return connect(crawl.redis_url or "", crawl.redis_password(), crawl.redis_ca())
+    return connect(crawl.redis_url or "", crawl.redis_password(), crawl.redis_ca(), timeout)
 
 
 def round_of(raw: str) -> int | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import time
 from collections import defaultdict
@@ -439,6 +440,35 @@ def _return_predecessors_leases(cfg: Config, platforms: list[str], name: str) ->
                 logger.warning("上次以 {} 运行的采集节点留下 {} 个未完成的{}目标，已退回队列", name, n, catalog.label(platform))
 
 
+def reload_worker(source: Any, crawlers: dict[str, Any], heartbeat: Heartbeat) -> Config | None:
+    """SIGHUP: read the config again and apply what a running worker can change — each
+    platform's pace, daily budget, rate, concurrency, cookies file and session (checked again
+    before the next targets), the exit address. A broken config is logged and the old one kept.
+    The Redis address, the schools served and the platforms need a restart."""
+    from watcher.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(source)
+    except ConfigError as e:
+        logger.error("重新读取配置失败，继续使用原配置：{}", e.render())
+        return None
+    for platform, crawler in crawlers.items():
+        spider = crawler.spider
+        if spider is None:
+            continue
+        pc = cfg.platform(platform)
+        spider.cfg, spider.pcfg, spider.pace = cfg, pc, pc.pace(platform)
+        spider.session.cfg, spider.session.checked = cfg, None
+        spider.exit_pace.exit = exit_address(cfg)
+        spider.reload_cookies()
+        engine = getattr(crawler, "engine", None)
+        for slot in (engine.downloader.slots.values() if engine is not None else ()):
+            slot.delay, slot.concurrency = max(1.0 / pc.rate, spider.pace.interval), pc.concurrency
+    heartbeat.cfg, heartbeat.exit = cfg, exit_address(cfg)
+    logger.info("已重新读取配置 {}（节奏、预算、限速、并发、Cookie 与出口地址已生效；Redis 地址、学校前缀与平台需重启节点）", source)
+    return cfg
+
+
 def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
     """Run until SIGTERM/SIGINT; every unfinished lease then goes back to the queue."""
     setup_logging(cfg.logging, component=f"worker:{name}")
@@ -459,8 +489,12 @@ def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
                       on_cooling=heartbeat.beat)
     beats = LoopingCall(heartbeat.beat)
     beats.start(cfg.crawl.heartbeat, now=True)
-    logger.info("采集节点 {} 已启动：{}；学校前缀 {}；Redis {}", name, "、".join(catalog.label(p) for p in platforms),
-                ", ".join(cfg.crawl.prefixes()), cfg.crawl.redis_shown())
+    from twisted.internet import reactor
+
+    source = cfg.source
+    signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(reload_worker, source, crawlers, heartbeat))
+    logger.info("采集节点 {} 已启动：{}；学校前缀 {}；Redis {}；出口地址 {}", name, "、".join(catalog.label(p) for p in platforms),
+                ", ".join(cfg.crawl.prefixes()), cfg.crawl.redis_shown(), exit_address(cfg))
     process.start()
     if beats.running:
         beats.stop()
