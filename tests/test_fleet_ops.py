@@ -330,3 +330,30 @@ def test_the_example_config_keeps_the_redis_password_out_of_the_url():
     text = (Path(__file__).resolve().parent.parent / "config" / "watcher.example.yaml").read_text(encoding="utf-8")
     urls = [ln for ln in text.splitlines() if "redis_url:" in ln]
     assert urls and not any("@" in ln for ln in urls) and "redis_password_env" in text
+
+
+def test_sighup_reloads_a_workers_pace_budget_and_exit_address_and_keeps_a_broken_config_out(tmp_path):
+    from tests.conftest import write_config
+    from watcher.config import load_config
+    from watcher.distributed.hostsession import HostSession
+    from watcher.distributed.worker import reload_worker
+
+    crawl = {"redis_url": "redis://127.0.0.1:1/0", "key_prefix": "bit"}
+    weibo = {"enabled": True, "rate": 2, "concurrency": 1}
+    path = write_config(tmp_path / "c", crawl=crawl, platforms={"weibo": weibo})
+    cfg = load_config(path)
+    slot = SimpleNamespace(delay=0.5, concurrency=1)
+    reloaded: list[bool] = []
+    spider = SimpleNamespace(cfg=cfg, pcfg=cfg.platform("weibo"), pace=cfg.platform("weibo").pace("weibo"),
+                             session=HostSession(cfg, "weibo"), exit_pace=pace.ExitPace(None, "vm", "w1"),
+                             reload_cookies=lambda: reloaded.append(True))
+    spider.session.checked = 1.0
+    crawlers = {"weibo": SimpleNamespace(spider=spider, engine=SimpleNamespace(downloader=SimpleNamespace(slots={"a": slot})))}
+    heartbeat = SimpleNamespace(cfg=cfg, exit="vm")
+    write_config(tmp_path / "c", crawl={**crawl, "exit_address": "203.0.113.9"},
+                 platforms={"weibo": {**weibo, "daily_budget": 7, "concurrency": 3, "interval": 4}})
+    assert reload_worker(path, crawlers, heartbeat) is not None
+    assert spider.pace.daily == 7 and spider.exit_pace.exit == heartbeat.exit == "203.0.113.9"
+    assert (slot.delay, slot.concurrency) == (4, 3) and reloaded == [True] and spider.session.checked is None
+    path.write_text("crawl: [", encoding="utf-8")  # a broken edit: logged, the running config kept
+    assert reload_worker(path, crawlers, heartbeat) is None and spider.pace.daily == 7

@@ -19,8 +19,8 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
-    PrivateAttr,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -287,9 +287,7 @@ class CrawlConfig(_Model):
         """From the environment, else from ``alerts.credentials_file`` (as the alert secrets)."""
         if not self.redis_password_env:
             return None
-        from alerts.secrets import Credentials
-
-        return Credentials(self._credentials).get(self.redis_password_env)
+        return os.environ.get(self.redis_password_env) or _credential_values(self._credentials).get(self.redis_password_env)
 
     def redis_ca(self) -> str | None:
         if not self.redis_ca_file:
@@ -757,6 +755,24 @@ def _not_an_image(path: Path) -> str | None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         return type(e).__name__ if isinstance(e, UnidentifiedImageError) else str(e) or type(e).__name__
     return None
+
+
+def _credential_values(path: Path | None) -> dict[str, str]:
+    """A credentials file's ``KEY=value`` lines (as alerts.secrets and systemd's EnvironmentFile
+    read them); empty when there is none. Whoever uses a value hides it in logs."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out = {}
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            k, v = line.split("=", 1)
+            out[k.strip()] = v.strip().strip('"').strip("'")
+    return out
 
 
 def _credential_names(path: Path | None) -> set[str]:

@@ -316,7 +316,7 @@ def _drive(cfg: Config, state: RemoteRound, mode: str, stop: threading.Event | N
 
     Redis going away does not end the round: the daemon waits, with back-off, for as long as the
     round's deadline allows, then re-opens the round and queues again whatever Redis lost."""
-    sink, fleet = state.sink, state.fleet
+    sink = state.sink
     label = catalog.label(sink.platform)
     drive = _Driver(cfg, state, mode)
     state.add(list(state.targets.values()), mode)

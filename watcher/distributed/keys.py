@@ -68,7 +68,11 @@ def connect(url: str, password: str | None = None, ca_file: str | None = None, t
 
 def connect_cfg(crawl: Any, timeout: float | None = None) -> Any:
     """The client of a config's ``crawl`` section (its URL, password and CA)."""
-    return connect(crawl.redis_url or "", crawl.redis_password(), crawl.redis_ca(), timeout)
+    from watcher.logs import remember
+
+    password = crawl.redis_password()
+    remember(password)  # hidden in every log line and stored error
+    return connect(crawl.redis_url or "", password, crawl.redis_ca(), timeout)
 
 
 def round_of(raw: str) -> int | None:

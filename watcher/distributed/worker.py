@@ -47,8 +47,19 @@ from watcher.config import Config
 from watcher.distributed import messages
 from watcher.distributed.errors import explain
 from watcher.distributed.hostsession import HostSession
+from watcher.distributed.keys import (
+    COMPLETE,
+    HAND_BACK,
+    PASS_ON,
+    RELEASE,
+    RESULT_TTL,
+    Keys,
+    Resume,
+    connect,
+    connect_cfg,
+    take,
+)
 from watcher.distributed.pace import ExitPace
-from watcher.distributed.keys import COMPLETE, HAND_BACK, PASS_ON, RELEASE, RESULT_TTL, Keys, Resume, connect, connect_cfg, take
 from watcher.logs import setup_logging
 from watcher.rounds.settings import build_settings
 
@@ -397,6 +408,7 @@ class Heartbeat:
         self.crawlers = crawlers
         self.started = time.time()
         self.ttl = max(86400, cfg.crawl.lease_timeout * 10)
+        self.failing = False  # logged once an outage, not every beat
 
     def beat(self, state: str = "running") -> None:
         try:
@@ -425,8 +437,13 @@ class Heartbeat:
                     pipe.hset(school.worker(self.name), mapping=fields)
                     pipe.expire(school.worker(self.name), self.ttl)
                 pipe.execute()
+            if self.failing:
+                logger.info("Redis 已恢复，心跳照常写入")
+            self.failing = False
         except redis.RedisError as e:  # a missed beat is retried; the worker keeps crawling
-            logger.warning("心跳写入 Redis 失败：{}", explain(e, self.cfg.crawl))
+            if not self.failing or state != "running":
+                logger.warning("心跳写入 Redis 失败：{}", explain(e, self.cfg.crawl))
+            self.failing = True
 
 
 def _return_predecessors_leases(cfg: Config, platforms: list[str], name: str) -> None:
