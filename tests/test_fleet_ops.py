@@ -305,7 +305,7 @@ def test_redis_password_from_the_credentials_file_and_errors_in_chinese(tmp_path
     creds.chmod(0o600)
     assert load_config(path).crawl.redis_password() == "s3cret-pass"
     out = CliRunner().invoke(main_group, ["check-config", "--config", str(path)])
-    assert out.exit_code == 0, out.output
+    assert out.exit_code == 0 and "可以连接" in out.output, out.output
     status = CliRunner().invoke(main_group, ["workers", "status", "--config", str(path)])
     assert status.exit_code == 0 and "还没有采集节点" in status.output, status.output
 
