@@ -203,15 +203,80 @@ def test_a_lapsed_session_on_one_worker_gives_one_finding_naming_its_host(tmp_pa
             LoopWorker(server.url, "w2", host="crawler-b", sessions={"weibo": {"state": "valid", "detail": "已登录"}}):
         for n in range(2):
             assert run_round(cfg, "weibo", "timeline", [Target.for_mode("timeline", uid(n))]).status == "ok"
+        for worker, address in (("w1", "203.0.113.7"), ("w2", "198.51.100.2")):
+            pace.ExitPace(connect(server.url), address, worker).spend("weibo", 1500)
         from watcher import platform_status
 
         with Store.open(cfg.db_path) as s:
             found = list_findings(s, kind="session_lapsed")
             weibo = next(r for r in platform_status.rows(cfg, s) if r["platform"] == "weibo")
+        page = _platforms_page(cfg)
     assert len(found) == 1 and "crawler-a" in found[0].title and found[0].details["host"] == "crawler-a"
     assert "crawler-a" in found[0].details["remedy"]
-    # 平台状态 shows each host's session
+    # 平台状态 shows each host's session, and the requests of each exit address against its budget
     assert {h["host"]: h["label"] for h in weibo["host_sessions"]} == {"crawler-a": "已失效", "crawler-b": "有效"}
+    assert (weibo["requests_today"], weibo["daily_budget"]) == (2, 3000)  # two addresses: two budgets
+    assert "采集主机 crawler-a" in page and "出口 203.0.113.7：1 / 1500" in page and "2 / 3000" in page
+
+
+def _platforms_page(cfg: Any) -> str:
+    from fastapi.testclient import TestClient
+
+    from tests.web_helpers import PASSWORD, csrf
+    from watcher.web import auth
+    from watcher.web.app import create_app
+
+    with Store.open(cfg.db_path) as s:
+        auth.add_user(s, "xcb", PASSWORD, "central")
+    with TestClient(create_app(cfg)) as client:
+        token = csrf(client.get("/login").text)
+        client.post("/login", data={"username": "xcb", "password": PASSWORD, "csrf_token": token, "next": "/"})
+        page = client.get("/platforms")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def test_platform_status_says_why_when_the_fleets_redis_cannot_be_read(tmp_path):
+    from tests.conftest import write_config
+    from watcher import platform_status
+    from watcher.config import load_config
+
+    cfg = load_config(write_config(tmp_path / "c", crawl={"redis_url": "redis://127.0.0.1:1/0", "key_prefix": "bit"}))
+    with Store.open(cfg.db_path) as s:
+        rows = platform_status.rows(cfg, s)
+    assert "无法连接 Redis" in rows[0]["fleet_error"] and rows[0]["requests_today"] == 0
+
+
+def test_a_worker_stopping_while_redis_is_down_says_so_without_a_traceback(tmp_path):
+    from loguru import logger
+
+    from tests.conftest import write_config
+    from watcher.config import load_config
+    from watcher.distributed.worker import WorkerSpiderMixin
+
+    cfg = load_config(write_config(tmp_path / "c", crawl={"redis_url": "redis://127.0.0.1:1/0", "key_prefix": "bit"}))
+    spider = SimpleNamespace(stopping=False, schools=[Keys("bit")], worker="w1", platform="weibo", cfg=cfg,
+                             info=SimpleNamespace(label="微博"), server=connect("redis://127.0.0.1:1/0", timeout=1))
+    said: list[str] = []
+    sink = logger.add(lambda m: said.append(str(m)), level="WARNING")
+    try:
+        WorkerSpiderMixin._release_all(spider)  # type: ignore[arg-type]
+    finally:
+        logger.remove(sink)
+    assert spider.stopping and len(said) == 1 and "lease_timeout" in said[0] and "Traceback" not in said[0]
+
+
+def test_a_worker_without_a_session_takes_visitor_cookies_as_a_local_round_does(tmp_path, monkeypatch):
+    from tests.conftest import write_config
+    from watcher import sessions
+    from watcher.config import load_config
+    from watcher.distributed.hostsession import HostSession
+
+    cfg = load_config(write_config(tmp_path / "c", platforms={"weibo": {"enabled": True, "visitor_cookies": True}}))
+    fetched: list[str] = []
+    monkeypatch.setattr(sessions, "ensure_visitor", lambda c, p: fetched.append(p) or True)
+    report = HostSession(cfg, "weibo").refresh()
+    assert fetched == ["weibo"] and report["state"] == "none"
 
 
 class _Crawler:
