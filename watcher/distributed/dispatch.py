@@ -390,6 +390,10 @@ class _Driver:
         if not self.started:
             self._start()
         now = time.monotonic()
+        if resync:
+            # No worker could beat while Redis was away: give them a heartbeat before their
+            # leases are judged, or every lease of a short outage would be taken back.
+            self.last_reap = now + cfg.crawl.heartbeat - min(cfg.crawl.heartbeat, 5)
         housekeeping = now - self.last_reap >= min(cfg.crawl.heartbeat, 5)
         state.sync(check=resync or housekeeping)
         raw = fleet.next_result(sink.round_id, WAIT_SECONDS)

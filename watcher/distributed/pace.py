@@ -25,6 +25,7 @@ from loguru import logger
 
 from spiders.middlewares import PacingMiddleware, Refused
 from watcher import timefmt
+from watcher.distributed.errors import explain
 
 # A request's place in the address's pace. Returns, as text (Lua numbers become integers):
 # a positive number — the minute is full, ask again after that many seconds; otherwise the
@@ -125,7 +126,7 @@ class FleetPacingMiddleware(PacingMiddleware):
                 await maybe_deferred_to_future(deferLater(reactor, -wait, lambda: None))
             used = spider.exit_pace.spend(platform, pace.daily)  # counted even without a budget: workers status
         except redis.RedisError as e:
-            logger.debug("出口节奏暂按本机计数（Redis 不可用：{}）", e)
+            logger.debug("出口节奏暂按本机计数（{}）", explain(e, spider.cfg.crawl))
             return await super().process_request(request, spider)
         if pace.daily and used > pace.daily:
             raise Refused(f"出口地址 {spider.exit_pace.exit} 今日对{spider.info.label}的请求已达预算上限（{pace.daily} 次/天，"

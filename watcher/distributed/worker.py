@@ -265,6 +265,7 @@ class ResultPipeline(RedisPipeline):
         # their leases keep their targets from anyone else while this worker lives.
         self.undelivered: list[tuple[list[str], list[Any], str]] = []
         self.retry = LoopingCall(self._redeliver)
+        self.failing = False
 
     def open_spider(self, spider: Any = None) -> None:
         self.retry.start(REDIS_RETRY_SECONDS, now=False)
@@ -323,9 +324,14 @@ class ResultPipeline(RedisPipeline):
         try:
             delivered = self.server.eval(COMPLETE, len(keys), *keys, *args)
         except redis.RedisError as e:
-            logger.warning("送回目标 {} 的结果失败（{}），稍后重试", what, e)
+            if not self.failing:  # once an outage, not once a target or a retry
+                logger.warning("送回目标 {} 的结果失败（{}），Redis 恢复后补送", what, explain(e, self.crawler.spider.cfg.crawl))
+            self.failing = True
             self.undelivered.append((keys, args, what))
             return False
+        if self.failing:
+            logger.info("Redis 已恢复，暂存的结果已补送")
+        self.failing = False
         if not delivered:
             logger.info("目标 {} 已被收回（本节点曾失联），结果不再送回", what)
         return True
@@ -361,13 +367,17 @@ class FleetRequestMiddleware:
         if key not in spider.leased:
             return None
         school, _, msg = spider.leased[key]
-        df = self.filters.get((school.prefix, msg["round"]))
-        if df is None:
-            df = self.filters[(school.prefix, msg["round"])] = RFPDupeFilter(spider.server, school.seen(msg["round"]))
-            spider.server.expire(df.key, RESULT_TTL)
         spider.requests_of[key] += 1
-        if df.request_seen(request):
-            spider.duplicates_of[key] += 1
+        try:
+            df = self.filters.get((school.prefix, msg["round"]))
+            if df is None:
+                df = RFPDupeFilter(spider.server, school.seen(msg["round"]))
+                spider.server.expire(df.key, RESULT_TTL)
+                self.filters[(school.prefix, msg["round"])] = df
+            if df.request_seen(request):
+                spider.duplicates_of[key] += 1
+        except redis.RedisError:
+            pass  # Redis away for a moment: the request goes, only the fleet's duplicate count misses it
         return None
 
 
