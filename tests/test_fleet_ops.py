@@ -422,3 +422,17 @@ def test_sighup_reloads_a_workers_pace_budget_and_exit_address_and_keeps_a_broke
     assert (slot.delay, slot.concurrency) == (4, 3) and reloaded == [True] and spider.session.checked is None
     path.write_text("crawl: [", encoding="utf-8")  # a broken edit: logged, the running config kept
     assert reload_worker(path, crawlers, heartbeat) is None and spider.pace.daily == 7
+
+
+def test_a_request_goes_out_while_redis_is_away_and_its_target_does_not_fail():
+    """The fleet's bookkeeping of a request (scrapy-redis's dupefilter) failing with Redis away
+    must not turn into the request's error, which would fail the target."""
+    from scrapy import Request
+
+    from watcher.distributed.worker import FleetRequestMiddleware
+
+    spider = SimpleNamespace(leased={"k": (Keys("bit"), "raw", {"round": 1})}, requests_of=Counter(),
+                             duplicates_of=Counter(), server=connect("redis://127.0.0.1:1/0", timeout=1))
+    mw = FleetRequestMiddleware(_Crawler(spider))
+    assert mw.process_request(Request("http://127.0.0.1:9/a", meta={"target": "k"})) is None
+    assert spider.requests_of["k"] == 1 and not mw.filters
