@@ -211,12 +211,14 @@ def test_a_lapsed_session_on_one_worker_gives_one_finding_naming_its_host(tmp_pa
             found = list_findings(s, kind="session_lapsed")
             weibo = next(r for r in platform_status.rows(cfg, s) if r["platform"] == "weibo")
         page = _platforms_page(cfg)
+        cli = CliRunner().invoke(main_group, ["platforms", "status", "--config", str(cfg.source)])
     assert len(found) == 1 and "crawler-a" in found[0].title and found[0].details["host"] == "crawler-a"
     assert "crawler-a" in found[0].details["remedy"]
     # 平台状态 shows each host's session, and the requests of each exit address against its budget
     assert {h["host"]: h["label"] for h in weibo["host_sessions"]} == {"crawler-a": "已失效", "crawler-b": "有效"}
     assert (weibo["requests_today"], weibo["daily_budget"]) == (2, 3000)  # two addresses: two budgets
     assert "采集主机 crawler-a" in page and "出口 203.0.113.7：1 / 1500" in page and "2 / 3000" in page
+    assert "主机 crawler-a：已失效" in cli.output and "2/3000（198.51.100.2 1，203.0.113.7 1）" in cli.output, cli.output
 
 
 def _platforms_page(cfg: Any) -> str:
