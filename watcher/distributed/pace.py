@@ -128,7 +128,8 @@ class FleetPacingMiddleware(PacingMiddleware):
         except redis.RedisError as e:
             logger.debug("出口节奏暂按本机计数（{}）", explain(e, spider.cfg.crawl))
             return await super().process_request(request, spider)
-        if pace.daily and used > pace.daily:
+        spider.budget_spent = bool(pace.daily) and used > pace.daily
+        if spider.budget_spent:
             raise Refused(f"出口地址 {spider.exit_pace.exit} 今日对{spider.info.label}的请求已达预算上限（{pace.daily} 次/天，"
                           f"platforms.{platform}.daily_budget，共用该出口的全部采集节点合计），明天自动恢复；"
                           "如需更多，请增加出口地址不同的采集节点", rate_limited=True)

@@ -309,7 +309,12 @@ class ResultPipeline(RedisPipeline):
 
         refused = {spider.worker, *(msg.get("refused") or [])}
         try:
-            others = [w for w in Fleet(spider.cfg, school.prefix).serving(spider.platform) if w not in refused]
+            fleet = Fleet(spider.cfg, school.prefix)
+            others = [w for w in fleet.serving(spider.platform) if w not in refused]
+            if getattr(spider, "budget_spent", False):
+                # This address's budget is spent: the workers behind it are no better placed.
+                same = {w["name"] for w in fleet.live(spider.platform) if w["exit"] == spider.exit_pace.exit}
+                others = [w for w in others if w not in same]
             if not others:
                 return False
             moved = self.server.eval(HAND_BACK, 2, school.leases(spider.worker, spider.platform),
