@@ -102,9 +102,11 @@ class Fleet:
 
     def messages(self, round_id: int, mode: str, targets: list[Target], first: int) -> dict[str, tuple[str, str]]:
         """The queue entries of targets: message id → (target key, entry)."""
-        return {f"{self.keys.prefix}:{round_id}:{n}": (t.key, messages.target_message(f"{self.keys.prefix}:{round_id}:{n}",
-                                                                                      round_id, mode, t))
-                for n, t in enumerate(targets, start=first)}
+        out = {}
+        for n, t in enumerate(targets, start=first):
+            msg_id = f"{self.keys.prefix}:{round_id}:{n}"
+            out[msg_id] = (t.key, messages.target_message(msg_id, round_id, mode, t))
+        return out
 
     def push(self, platform: str, raws: list[str]) -> None:
         if raws:
