@@ -334,7 +334,9 @@ def test_workers_status_counts_today_per_worker_and_exit_in_the_configured_zone(
     mw = pace.FleetPacingMiddleware(_Crawler(_spider(server.url, "w1", "crawler-a", 100)))
     assert all(_request(mw) for _ in range(3))
     with LoopWorker(server.url, "w1", host="crawler-a") as worker:
-        while not worker.started and not Fleet(cfg).workers():
+        deadline = time.monotonic() + 10
+        while not Fleet(cfg).workers():
+            assert time.monotonic() < deadline, "the worker never beat"
             time.sleep(0.01)
         out = CliRunner().invoke(main_group, ["workers", "status", "--json", "--config", str(path)])
         text = CliRunner().invoke(main_group, ["workers", "status", "--config", str(path)])
