@@ -55,3 +55,49 @@ def redis_server(directory: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class RestartableRedis:
+    """A redis-server that a test stops and starts again on the same port and data dir: an
+    operator's ``systemctl restart redis``, keeping its data (``keep=True``: saved on the way
+    down, as Redis does with persistence on) or losing it."""
+
+    def __init__(self, directory: Path) -> None:
+        if REDIS_SERVER is None:
+            raise RedisMissing("未安装 redis-server（Debian 包 redis-server；make system-deps 会安装）")
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory, self.port = directory, _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--dir",
+                                      str(self.directory), "--save", "", "--appendonly", "no"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as c:
+                    c.sendall(b"PING\r\n")
+                    if c.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server 未能在端口 {self.port} 启动")
+            time.sleep(0.02)
+
+    def stop(self, *, keep: bool) -> None:
+        if self.proc is None:
+            return
+        if not keep:
+            (self.directory / "dump.rdb").unlink(missing_ok=True)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as c:
+            c.sendall(b"SHUTDOWN SAVE\r\n" if keep else b"SHUTDOWN NOSAVE\r\n")
+        self.proc.wait(10)
+        self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -211,9 +212,16 @@ class CrawlConfig(_Model):
     ``watcher worker`` processes on any host crawl them (see :mod:`watcher.distributed`)."""
 
     redis_url: str | None = None
-    # The Redis password is a credential: the name of an environment variable holding it
-    # (systemd's credentials.env), rather than in a URL in a world-readable file.
+    # The Redis password is a credential: the name of the variable holding it, in the
+    # environment or in ``alerts.credentials_file`` (systemd's credentials.env), rather than in a
+    # URL in a world-readable file.
     redis_password_env: str | None = None
+    # For rediss://: the CA certificate (PEM) that signed the Redis server's certificate, when it
+    # is not one the system trusts (a school's own CA).
+    redis_ca_file: Path | None = None
+    # This worker's exit address as the platforms see it (a NAT's public IP, a proxy's name):
+    # workers sharing one share one daily budget and one pace per platform. Default: the host name.
+    exit_address: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
     # Several schools' daemons share one Redis: each keeps its queues under its own prefix.
     key_prefix: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
     # A worker may serve several schools (the prefixes of their daemons); by default its own.
@@ -271,8 +279,21 @@ class CrawlConfig(_Model):
     def distributed(self) -> bool:
         return bool(self.redis_url)
 
+    # Set by load_config: where relative paths and the credentials file are.
+    _credentials: Path | None = PrivateAttr(None)
+    _base: Path | None = PrivateAttr(None)
+
     def redis_password(self) -> str | None:
-        return os.environ.get(self.redis_password_env) if self.redis_password_env else None
+        """From the environment, else from ``alerts.credentials_file`` (as the alert secrets)."""
+        if not self.redis_password_env:
+            return None
+        return os.environ.get(self.redis_password_env) or _credential_values(self._credentials).get(self.redis_password_env)
+
+    def redis_ca(self) -> str | None:
+        if not self.redis_ca_file:
+            return None
+        p = self.redis_ca_file.expanduser()
+        return str(p if p.is_absolute() or self._base is None else (self._base / p).resolve())
 
     def redis_shown(self) -> str:
         """The Redis URL as logs and messages show it: without its password."""
@@ -752,6 +773,10 @@ def load_config(path: str | Path | None = None) -> Config:
         elif (why := _not_an_image(cfg.resolve_path(logo))) is not None:
             problems.append(f"school.logos[{i}]: 不是可读取的图片（{why}）：{cfg.resolve_path(logo)}")
     creds = cfg.alerts.credentials_file
+    cfg.crawl._credentials = cfg.resolve_path(creds) if creds else None
+    cfg.crawl._base = cfg.source.parent
+    if cfg.crawl.redis_ca_file and not Path(cfg.crawl.redis_ca() or "").is_file():
+        problems.append(f"crawl.redis_ca_file: 文件不存在：{cfg.crawl.redis_ca()}（rediss:// 所用 CA 证书，PEM 格式）")
     if creds and not cfg.resolve_path(creds).is_file():
         problems.append(f"alerts.credentials_file: 文件不存在：{cfg.resolve_path(creds)}")
     if cfg.registry and not cfg.resolve_path(cfg.registry).is_file():
@@ -779,6 +804,24 @@ def _not_an_image(path: Path) -> str | None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         return type(e).__name__ if isinstance(e, UnidentifiedImageError) else str(e) or type(e).__name__
     return None
+
+
+def _credential_values(path: Path | None) -> dict[str, str]:
+    """A credentials file's ``KEY=value`` lines (as alerts.secrets and systemd's EnvironmentFile
+    read them); empty when there is none. Whoever uses a value hides it in logs."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out = {}
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            k, v = line.split("=", 1)
+            out[k.strip()] = v.strip().strip('"').strip("'")
+    return out
 
 
 def _credential_names(path: Path | None) -> set[str]:
@@ -815,6 +858,9 @@ def secret_problems(cfg: Config) -> list[str]:
     smtp = cfg.alerts.smtp
     if missing(smtp.password_env):
         problems.append(f"alerts.smtp.password_env: {smtp.password_env} 未设置（{where}）")
+    if cfg.crawl.redis_url and missing(cfg.crawl.redis_password_env):
+        problems.append(f"crawl.redis_password_env: {cfg.crawl.redis_password_env} 未设置（{where}）："
+                        "监测服务与采集节点将无法登录 Redis")
     return problems
 
 

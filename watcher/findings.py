@@ -269,15 +269,18 @@ def crawl_blocked(platform: str, *, trouble: str, since: str, title: str, reason
 
 
 def session_lapsed(platform: str, *, saved_at: str | None, unit: str | None, signal: str, age: str, loses: str,
-                   remedy: str, since: str) -> FindingInput:
+                   remedy: str, since: str, host: str | None = None) -> FindingInput:
     """A platform's login session stopped working: one finding per saved session (``saved_at``),
-    whose content is fixed when the lapse is first seen, so it is sent once."""
+    whose content is fixed when the lapse is first seen, so it is sent once. ``host``: the
+    collection host whose session it is (fleet mode, each host has its own)."""
     label = catalog.label(platform)
+    where = f"（采集主机 {host}）" if host else ""
     return FindingInput(
-        kind="session_lapsed", dedupe_key=f"session_lapsed:{platform}:{saved_at or 'cookies_file'}",
-        title=f"{label}登录失效", severity="warning", platform=platform, unit=unit,
+        kind="session_lapsed",
+        dedupe_key=f"session_lapsed:{platform}:{saved_at or 'cookies_file'}" + (f":{host}" if host else ""),
+        title=f"{label}登录失效{where}", severity="warning", platform=platform, unit=unit,
         # ``reasons`` is what an alert lists; the rest is for the review site.
-        details={"reasons": [f"登录会话已失效（{signal}），会话已使用 {age}", f"受影响的采集：{loses}",
-                             f"续期方法：{remedy}"],
+        details={"reasons": [f"{'采集主机 ' + host + ' 的' if host else ''}登录会话已失效（{signal}），会话已使用 {age}",
+                             f"受影响的采集：{loses}", f"续期方法：{remedy}"],
                  "platform": label, "session_age": age, "saved_at": saved_at, "since": since,
-                 "signal": signal, "loses": loses, "remedy": remedy})
+                 "signal": signal, "loses": loses, "remedy": remedy, **({"host": host} if host else {})})

@@ -47,6 +47,7 @@ def rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
     """One row per platform, in the catalog's order."""
     enabled = set(cfg.enabled_platforms())
     latest = {r.platform: r for r in latest_per_platform(store)}
+    fleet = _fleet_figures(cfg)
     out = []
     for info in catalog.all_platforms():
         last = latest.get(info.name)
@@ -67,7 +68,25 @@ def rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
             "early_cadence": (cadence := early.cadence(cfg, store, info.name)),
             "early_cadence_text": early.describe(cadence),
         })
+        if fleet is not None:
+            out[-1].update(_fleet_columns(fleet, info.name))
     return out
+
+
+def _fleet_figures(cfg: Config) -> dict[str, Any] | None:
+    """In fleet mode the requests are counted per exit address in Redis and each worker host
+    has its own session (:mod:`watcher.distributed.status`); None when crawling locally."""
+    if not cfg.crawl.distributed:
+        return None
+    from watcher.distributed.status import platform_figures
+
+    return platform_figures(cfg)
+
+
+def _fleet_columns(fleet: dict[str, Any], platform: str) -> dict[str, Any]:
+    fig = fleet["platforms"].get(platform) or {}
+    return {"requests_today": fig.get("requests_today", 0), "daily_budget": fig.get("daily_budget") or None,
+            "exits": fig.get("exits", []), "host_sessions": fig.get("hosts", []), "fleet_error": fleet["error"]}
 
 
 def session_columns(cfg: Config, info: catalog.Platform) -> dict[str, Any]:

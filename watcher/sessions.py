@@ -322,3 +322,8 @@ def note(cfg: Config, platform: str, store: Store, status: SessionStatus) -> Non
     record(store, findings.session_lapsed(platform, saved_at=status.saved_at, unit=central.id if central else None,
                                           signal=signal, age=age, loses=spec.loses, remedy=remedy, since=lapsed_at))
     logger.warning("{}登录会话已失效（{}）：{}", label, status.detail, spec.loses)
+
+
+def keep_checked(cfg: Config, status: SessionStatus, **more: Any) -> dict[str, Any]:
+    """Keep a check's result beside the session (a fleet worker's, whose daemon notes findings)."""
+    return _remember(cfg, status, **more)

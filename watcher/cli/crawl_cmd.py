@@ -75,9 +75,16 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
         r["today"] = f"{r['requests_today']}/{r['daily_budget']}" if r["daily_budget"] else str(r["requests_today"])
         if r["login_pending"]:
             r["session"] += f"；扫码登录进行中（二维码：{platform_status.qr_png_path(cfg, r['platform'])}）"
+        # Fleet mode: each worker host's own session, and the exit addresses behind the figure.
+        for h in r.get("host_sessions") or []:
+            r["session"] += f"；主机 {h['host']}：{h['label']}"
+        if len(r.get("exits") or []) > 1:
+            r["today"] += "（" + "，".join(f"{e['exit']} {e['used']}" for e in r["exits"]) + "）"
     table(rows, [("label", "平台"), ("enabled_label", "状态"), ("session", "登录会话"), ("last", "最近一轮"),
                  ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"), ("today", "今日请求"),
                  ("early_cadence_text", "新帖核查")])
+    if rows and rows[0].get("fleet_error"):
+        click.echo(f"多主机采集：无法读取各采集节点的数据（{rows[0]['fleet_error']}），今日请求与各主机会话暂缺")
 
 
 @click.group("accounts")

@@ -8,6 +8,7 @@ import click
 
 from watcher.cli.common import EXIT_CONFIG, PLATFORM, config_option, echo_json, table
 from watcher.config import Config
+from watcher.timefmt import zone_label
 
 
 def _needs_redis(cfg: Config) -> None:
@@ -18,8 +19,9 @@ def _needs_redis(cfg: Config) -> None:
 
 
 def _redis_error(cfg: Config, e: Exception) -> None:
-    click.echo(f"无法连接 Redis（crawl.redis_url = {cfg.crawl.redis_shown()}）：{type(e).__name__}: {e}。"
-               "请确认 Redis 已启动、地址与密码正确、防火墙放行该端口", err=True)
+    from watcher.distributed.errors import explain
+
+    click.echo(explain(e, cfg.crawl), err=True)
     sys.exit(1)
 
 
@@ -58,7 +60,7 @@ def workers_group() -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 def workers_status(cfg: Config, as_json: bool) -> None:
-    """各采集节点：状态、平台、最后心跳（北京时间）、已完成请求数、冷却中的平台。"""
+    """各采集节点：状态、平台、最后心跳（配置的时区）、今日请求数、出口地址今日请求/预算、登录会话、冷却中的平台。"""
     import redis
 
     from watcher.distributed.status import worker_rows
@@ -76,7 +78,8 @@ def workers_status(cfg: Config, as_json: bool) -> None:
         click.echo(f"还没有采集节点在 Redis（前缀 {cfg.crawl.key_prefix}）中报到：请在采集主机上运行 watcher worker")
         return
     table(rows, [("name", "节点"), ("host", "主机"), ("state", "状态"), ("platforms", "平台"),
-                 ("last_beat", "最后心跳"), ("served", "已完成请求"), ("targets", "已送回目标"),
+                 ("last_beat", f"最后心跳（{zone_label()}）"), ("served", "今日请求"), ("exit", "出口地址"),
+                 ("exit_today", "出口今日/预算"), ("sessions", "登录会话"), ("targets", "已送回目标"),
                  ("leased", "进行中"), ("cooling", "冷却中")])
 
 

@@ -16,4 +16,12 @@ to the worker's lease list, and leaves it only in the same Redis step that deliv
 A worker that stops heartbeating for ``crawl.lease_timeout`` has its leases moved back to the
 head of the queue (:func:`.dispatch.Fleet.reap`); a result from a lease that was taken back is
 refused, so each target is stored and analysed once. Redis keys: :mod:`.keys`.
+
+Redis may go away: the daemon then waits for it with back-off while the round's deadline allows
+and queues again whatever a restart lost (:mod:`.dispatch`); a round it ended meanwhile is closed
+in Redis as soon as Redis answers, and workers take only targets of rounds whose daemon keeps an
+expiring "open" key alive. Each worker host checks its own sessions (:mod:`.hostsession`), and
+the platforms' pace and daily budget are counted per exit address in Redis (:mod:`.pace`).
+Operators read the fleet through :mod:`.status`; Redis's errors reach them in Chinese
+(:mod:`.errors`).
 """

@@ -3,6 +3,7 @@ the scripts that move a target between them atomically."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,13 +43,52 @@ local n = 0
 while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do n = n + 1 end
 return n
 """
+# Every message of a round the daemon still tracks, wherever it is now: the queue, the results
+# not yet read, and the lease list of every worker the school knows. Atomic, so a target moving
+# between them is seen exactly once (a Redis that lost its data shows which are gone).
+LOCATE = """
+local out = redis.call('LRANGE', KEYS[1], 0, -1)
+for _, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do table.insert(out, v) end
+for _, w in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  for _, v in ipairs(redis.call('LRANGE', ARGV[1] .. w .. ARGV[2], 0, -1)) do table.insert(out, v) end
+end
+return out
+"""
 RESULT_TTL = 86400  # results and round markers no daemon reads any more expire after a day
 
 
-def connect(url: str, password: str | None = None) -> Any:
-    """A client as scrapy-redis makes it (its connection defaults), answering in text."""
-    return get_redis(url=url, password=password, decode_responses=True, socket_timeout=30, socket_connect_timeout=10,
-                     retry_on_timeout=True, health_check_interval=30)
+def connect(url: str, password: str | None = None, ca_file: str | None = None, timeout: float | None = None) -> Any:
+    """A client as scrapy-redis makes it (its connection defaults), answering in text. For
+    ``rediss://``, ``ca_file`` is the CA that signed the server's certificate (else the system's).
+    ``timeout``: a shorter wait, for a page that must not hang on an unreachable Redis."""
+    tls = {"ssl_ca_certs": ca_file} if ca_file and url.startswith("rediss://") else {}
+    return get_redis(url=url, password=password, decode_responses=True, socket_timeout=timeout or 30,
+                     socket_connect_timeout=timeout or 10, retry_on_timeout=True, health_check_interval=30, **tls)
+
+
+def connect_cfg(crawl: Any, timeout: float | None = None) -> Any:
+    """The client of a config's ``crawl`` section (its URL, password and CA)."""
+    from watcher.logs import remember
+
+    password = crawl.redis_password()
+    remember(password)  # hidden in every log line and stored error
+    return connect(crawl.redis_url or "", password, crawl.redis_ca(), timeout)
+
+
+def round_of(raw: str) -> int | None:
+    try:
+        value = json.loads(raw).get("round")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def id_of(raw: str) -> str | None:
+    try:
+        value = json.loads(raw).get("id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -78,9 +118,73 @@ class Keys:
         """Set when the daemon has finished a round: its targets still queued are dropped."""
         return self._k("closed", round_id)
 
+    def open(self, round_id: int) -> str:
+        """Kept alive (an expiring key) by the daemon while it runs the round: workers take only
+        targets of rounds whose key is there, so a daemon that died, or a close that Redis never
+        heard, leaves nothing for the fleet to crawl."""
+        return self._k("open", round_id)
+
     def workers(self) -> str:
         return self._k("workers")
 
     def worker(self, worker: str) -> str:
         """A worker's heartbeat: host, pid, platforms, last beat, requests served, cool-downs."""
         return self._k("worker", worker)
+
+
+def round_open(server: Any, school: Keys, round_id: int) -> bool:
+    with server.pipeline(transaction=False) as pipe:
+        pipe.exists(school.open(round_id))
+        pipe.exists(school.closed(round_id))
+        is_open, closed = pipe.execute()
+    return bool(is_open) and not closed
+
+
+RESUME_GRACE = 2.0  # seconds a worker waits to take targets once Redis is back after an outage
+
+
+class Resume:
+    """A worker's pause after Redis was away. A daemon that ended a round during the outage
+    closes it in Redis as soon as Redis answers again (it retries every half second at first);
+    until then the round's targets still look open, so a worker gives the daemons that moment
+    before it takes any."""
+
+    def __init__(self, clock: Any = None) -> None:
+        import time
+
+        self.clock = clock or time.monotonic
+        self.down = False
+        self.back: float | None = None  # when Redis answered again
+
+    def failed(self) -> None:
+        self.down, self.back = True, None
+
+    def ready(self, server: Any) -> bool:
+        """Whether targets may be taken now; raises Redis's error while it is still away."""
+        if not self.down:
+            return True
+        server.ping()
+        if self.back is None:
+            self.back = self.clock()
+        if self.clock() - self.back < RESUME_GRACE:
+            return False
+        self.down, self.back = False, None
+        return True
+
+
+def take(server: Any, school: Keys, worker: str, platform: str, n: int) -> list[str]:
+    """Up to ``n`` targets, each moved to ``worker``'s lease list in one Redis step. Targets of a
+    round that is closed, or whose daemon no longer keeps it open, are dropped on the way: no
+    request is ever made for a round nobody will read."""
+    queue, lease = school.queue(platform), school.leases(worker, platform)
+    out: list[str] = []
+    while len(out) < n:
+        raw = server.lmove(queue, lease, "LEFT", "RIGHT")
+        if raw is None:
+            break
+        rid = round_of(raw)
+        if rid is not None and not round_open(server, school, rid):
+            server.lrem(lease, 1, raw)
+            continue
+        out.append(raw)
+    return out

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import time
 from collections import defaultdict
@@ -39,16 +40,31 @@ from scrapy_redis.pipelines import RedisPipeline
 from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import LoopingCall, deferLater
 
-from spiders import catalog
+from spiders import catalog, identity
+from spiders.base import load_cookies
 from spiders.items import Item, PageDone, TargetDone
 from watcher.config import Config
 from watcher.distributed import messages
-from watcher.distributed.keys import COMPLETE, HAND_BACK, PASS_ON, RELEASE, RESULT_TTL, Keys, connect
+from watcher.distributed.errors import explain
+from watcher.distributed.hostsession import HostSession
+from watcher.distributed.keys import (
+    COMPLETE,
+    HAND_BACK,
+    PASS_ON,
+    RELEASE,
+    RESULT_TTL,
+    Keys,
+    Resume,
+    connect,
+    connect_cfg,
+    take,
+)
+from watcher.distributed.pace import ExitPace
 from watcher.logs import setup_logging
 from watcher.rounds.settings import build_settings
 
 POLL_SECONDS = 0.1
-REDIS_RETRY_SECONDS = 2.0
+REDIS_RETRY_SECONDS = 1.0
 COOLDOWN_MAX = 6 * 3600
 
 
@@ -72,11 +88,14 @@ class WorkerSpiderMixin(RedisMixin):
         self.requests_of: dict[str, int] = defaultdict(int)
         self.duplicates_of: dict[str, int] = defaultdict(int)
         self.stopping = False
+        self.resume = Resume()
+        self.session = HostSession(self.cfg, info.name)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
         spider.setup_redis(crawler)
+        spider.exit_pace = ExitPace(spider.server, exit_address(spider.cfg), spider.worker)
         # setup_redis points fetch_data at its own pop; this class's lease is what we want.
         spider.__dict__.pop("fetch_data", None)
         crawler.signals.connect(spider._release_all, signal=signals.spider_closed)
@@ -90,10 +109,14 @@ class WorkerSpiderMixin(RedisMixin):
         while not self.stopping:
             took = False
             try:
-                taken = self._take()
+                if self.session.due() and self._queued():
+                    await self._check_session()
+                taken = self._take() if self.resume.ready(self.server) else []
             except redis.RedisError as e:
                 # Redis away for a moment: wait and take again (the start loop must not end).
-                logger.warning("{}：从 Redis 领取目标失败（{}），{} 秒后重试", self.info.label, e, REDIS_RETRY_SECONDS)
+                if not self.resume.down:
+                    logger.warning("{}：{}；{} 秒后重试", self.info.label, explain(e, self.cfg.crawl), REDIS_RETRY_SECONDS)
+                self.resume.failed()
                 await maybe_deferred_to_future(deferLater(reactor, REDIS_RETRY_SECONDS, lambda: None))
                 continue
             for raw, school in taken:
@@ -102,6 +125,38 @@ class WorkerSpiderMixin(RedisMixin):
                     yield out
             if not took:
                 await maybe_deferred_to_future(deferLater(reactor, POLL_SECONDS, lambda: None))
+
+    def _queued(self) -> bool:
+        return any(self.server.llen(school.queue(self.platform)) for school in self.schools)
+
+    async def _check_session(self) -> None:
+        """Before taking the platform's targets: this host's session, as a local round checks
+        the daemon's; a renewed session file is read again, no restart needed."""
+        from twisted.internet import threads
+
+        changed = self.session.changed()
+        try:
+            await maybe_deferred_to_future(threads.deferToThread(self.session.refresh))
+        except Exception as e:  # noqa: BLE001 - a failed check must not stop the worker; tried again later
+            logger.warning("{}登录状态检查出错：{}", self.info.label, str(e).splitlines()[0][:160] if str(e) else "")
+            self.session.checked = self.session.clock()
+        self.reload_cookies(changed)
+        if self.on_cooling is not None:
+            self.on_cooling()  # the fleet hears of the session at once
+
+    def reload_cookies(self, announce: bool = True) -> None:
+        cookies = identity.session_values(self.cfg.data_path, self.info.name, self._configured())
+        if cookies != self.cookies and announce:
+            logger.info("{}：登录会话文件已更新，已重新读取（{} 个 Cookie）", self.info.label, len(cookies))
+        self.cookies = cookies
+
+    def _configured(self) -> dict[str, str]:
+        pc = self.cfg.platform(self.info.name)
+        try:
+            return load_cookies(self.cfg.resolve_path(pc.cookies_file) if pc.cookies_file else None)
+        except (OSError, ValueError) as e:
+            logger.warning("{}的 Cookie 文件 {} 无法读取：{}", self.info.label, pc.cookies_file, e)
+            return self.configured_cookies
 
     def _take(self) -> list[tuple[str, Keys]]:
         """As many targets as this crawler has free slots for, from each school in turn."""
@@ -120,25 +175,15 @@ class WorkerSpiderMixin(RedisMixin):
 
     def fetch_data(self, redis_key: str, batch_size: int, school: Keys | None = None) -> list[str]:  # type: ignore[override]
         """scrapy-redis pops queue entries; a lease moves them to this worker's list instead,
-        in one Redis step, so a worker that dies holding them loses nothing."""
-        school = school or self.schools[0]
-        out = []
-        for _ in range(batch_size):
-            raw = self.server.lmove(redis_key, school.leases(self.worker, self.platform), "LEFT", "RIGHT")
-            if raw is None:
-                break
-            out.append(raw)
-        return out
+        in one Redis step, so a worker that dies holding them loses nothing. Only targets of
+        rounds their daemon keeps open are taken (:func:`~watcher.distributed.keys.take`)."""
+        return take(self.server, school or self.schools[0], self.worker, self.platform, batch_size)
 
     def _start_target(self, raw: str, school: Keys) -> list[Any]:
         try:
             msg, target = messages.read_target(raw)
         except messages.BadMessage as e:
             logger.warning("{}：丢弃一个无法识别的队列条目：{}", self.info.label, e)
-            self.server.lrem(school.leases(self.worker, self.platform), 1, raw)
-            return []
-        if self.server.exists(school.closed(msg["round"])):
-            # The daemon has finished (or stopped) that round: nobody would read the result.
             self.server.lrem(school.leases(self.worker, self.platform), 1, raw)
             return []
         if self.worker in (msg.get("refused") or []) and self._others_serve(school):
@@ -196,7 +241,14 @@ class WorkerSpiderMixin(RedisMixin):
         """On the way out, every lease goes back to the queue for the rest of the fleet."""
         self.stopping = True
         for school in self.schools:
-            n = self.server.eval(RELEASE, 2, school.leases(self.worker, self.platform), school.queue(self.platform))
+            try:
+                n = self.server.eval(RELEASE, 2, school.leases(self.worker, self.platform), school.queue(self.platform))
+            except redis.RedisError as e:
+                # Stopping while Redis is away: the daemon takes the leases back once this
+                # worker's heartbeat is lease_timeout old, as for a worker that died.
+                logger.warning("{}：停止时无法把未完成的目标退回队列（{}）；监测服务将在 crawl.lease_timeout 后收回",
+                               self.info.label, explain(e, self.cfg.crawl))
+                return
             if n:
                 logger.info("{}：{} 个未完成的目标已退回队列", self.info.label, n)
 
@@ -213,6 +265,7 @@ class ResultPipeline(RedisPipeline):
         # their leases keep their targets from anyone else while this worker lives.
         self.undelivered: list[tuple[list[str], list[Any], str]] = []
         self.retry = LoopingCall(self._redeliver)
+        self.failing = False
 
     def open_spider(self, spider: Any = None) -> None:
         self.retry.start(REDIS_RETRY_SECONDS, now=False)
@@ -224,8 +277,8 @@ class ResultPipeline(RedisPipeline):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ResultPipeline:
-        return cls(connect(crawler.settings["REDIS_URL"], crawler.settings.get("REDIS_PARAMS", {}).get("password")),
-                   crawler)
+        params = crawler.settings.get("REDIS_PARAMS", {})
+        return cls(connect(crawler.settings["REDIS_URL"], params.get("password"), params.get("ssl_ca_certs")), crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         spider = self.crawler.spider
@@ -256,7 +309,12 @@ class ResultPipeline(RedisPipeline):
 
         refused = {spider.worker, *(msg.get("refused") or [])}
         try:
-            others = [w for w in Fleet(spider.cfg, school.prefix).serving(spider.platform) if w not in refused]
+            fleet = Fleet(spider.cfg, school.prefix)
+            others = [w for w in fleet.serving(spider.platform) if w not in refused]
+            if getattr(spider, "budget_spent", False):
+                # This address's budget is spent: the workers behind it are no better placed.
+                same = {w["name"] for w in fleet.live(spider.platform) if w["exit"] == spider.exit_pace.exit}
+                others = [w for w in others if w not in same]
             if not others:
                 return False
             moved = self.server.eval(HAND_BACK, 2, school.leases(spider.worker, spider.platform),
@@ -271,9 +329,14 @@ class ResultPipeline(RedisPipeline):
         try:
             delivered = self.server.eval(COMPLETE, len(keys), *keys, *args)
         except redis.RedisError as e:
-            logger.warning("送回目标 {} 的结果失败（{}），稍后重试", what, e)
+            if not self.failing:  # once an outage, not once a target or a retry
+                logger.warning("送回目标 {} 的结果失败（{}），Redis 恢复后补送", what, explain(e, self.crawler.spider.cfg.crawl))
+            self.failing = True
             self.undelivered.append((keys, args, what))
             return False
+        if self.failing:
+            logger.info("Redis 已恢复，暂存的结果已补送")
+        self.failing = False
         if not delivered:
             logger.info("目标 {} 已被收回（本节点曾失联），结果不再送回", what)
         return True
@@ -309,17 +372,25 @@ class FleetRequestMiddleware:
         if key not in spider.leased:
             return None
         school, _, msg = spider.leased[key]
-        df = self.filters.get((school.prefix, msg["round"]))
-        if df is None:
-            df = self.filters[(school.prefix, msg["round"])] = RFPDupeFilter(spider.server, school.seen(msg["round"]))
-            spider.server.expire(df.key, RESULT_TTL)
         spider.requests_of[key] += 1
-        if df.request_seen(request):
-            spider.duplicates_of[key] += 1
+        try:
+            df = self.filters.get((school.prefix, msg["round"]))
+            if df is None:
+                df = RFPDupeFilter(spider.server, school.seen(msg["round"]))
+                spider.server.expire(df.key, RESULT_TTL)
+                self.filters[(school.prefix, msg["round"])] = df
+            if df.request_seen(request):
+                spider.duplicates_of[key] += 1
+        except redis.RedisError:
+            pass  # Redis away for a moment: the request goes, only the fleet's duplicate count misses it
         return None
 
 
 # -- the process -------------------------------------------------------------------------------------
+
+
+def exit_address(cfg: Config) -> str:
+    return cfg.crawl.exit_address or socket.gethostname()
 
 
 def worker_name(given: str | None = None) -> str:
@@ -329,10 +400,13 @@ def worker_name(given: str | None = None) -> str:
 def crawler_settings(cfg: Config, platform: str) -> dict[str, Any]:
     settings = build_settings(cfg, platform, browser=catalog.get(platform).browser)
     settings["ITEM_PIPELINES"] = {"watcher.distributed.worker.ResultPipeline": 300}
-    settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
-                                          "watcher.distributed.worker.FleetRequestMiddleware": 900}
+    middlewares = dict(settings["DOWNLOADER_MIDDLEWARES"])
+    # The pace and the day's budget are the exit address's, shared with the workers behind it.
+    middlewares["watcher.distributed.pace.FleetPacingMiddleware"] = middlewares.pop("spiders.middlewares.PacingMiddleware")
+    settings["DOWNLOADER_MIDDLEWARES"] = {**middlewares, "watcher.distributed.worker.FleetRequestMiddleware": 900}
     settings["REDIS_URL"] = cfg.crawl.redis_url
-    settings["REDIS_PARAMS"] = {"decode_responses": True, "password": cfg.crawl.redis_password()}
+    settings["REDIS_PARAMS"] = {"decode_responses": True, "password": cfg.crawl.redis_password(),
+                                **({"ssl_ca_certs": cfg.crawl.redis_ca()} if cfg.crawl.redis_ca() else {})}
     settings["REDIS_START_URLS_KEY"] = "unused:%(name)s"  # every spider sets its own redis_key
     return settings
 
@@ -341,12 +415,15 @@ class Heartbeat:
     """Every ``crawl.heartbeat`` seconds: this worker's state, under each school it serves."""
 
     def __init__(self, cfg: Config, name: str, crawlers: dict[str, Crawler]) -> None:
-        self.server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
+        self.server = connect_cfg(cfg.crawl)
+        self.cfg = cfg
+        self.exit = exit_address(cfg)
         self.schools = [Keys(p) for p in cfg.crawl.prefixes()]
         self.name = name
         self.crawlers = crawlers
         self.started = time.time()
         self.ttl = max(86400, cfg.crawl.lease_timeout * 10)
+        self.failing = False  # logged once an outage, not every beat
 
     def beat(self, state: str = "running") -> None:
         try:
@@ -354,7 +431,7 @@ class Heartbeat:
             # clock is behind must not look silent to the daemon.
             secs, micros = self.server.time()
             now, local = secs + micros / 1e6, time.time()
-            served, cooling, leased = {}, {}, 0
+            served, cooling, leased, held = {}, {}, 0, {}
             for platform, crawler in self.crawlers.items():
                 stats = crawler.stats.get_stats() if crawler.stats else {}
                 served[platform] = int(stats.get("downloader/response_count", 0))
@@ -363,28 +440,65 @@ class Heartbeat:
                     leased += len(spider.leased)
                     if spider.cooling_until > local:
                         cooling[platform] = now + spider.cooling_until - local
+                    if spider.session.report:
+                        held[platform] = spider.session.report
             fields = {"host": socket.gethostname(), "pid": os.getpid(), "platforms": ",".join(self.crawlers),
                       "beat": now, "started": self.started, "state": state, "leased": leased,
-                      "served": json.dumps(served), "cooling": json.dumps(cooling)}
+                      "served": json.dumps(served), "cooling": json.dumps(cooling), "exit": self.exit,
+                      "sessions": json.dumps(held, ensure_ascii=False)}
             with self.server.pipeline() as pipe:
                 for school in self.schools:
                     pipe.sadd(school.workers(), self.name)
                     pipe.hset(school.worker(self.name), mapping=fields)
                     pipe.expire(school.worker(self.name), self.ttl)
                 pipe.execute()
-        except Exception as e:  # noqa: BLE001 - a missed beat is retried; the worker keeps crawling
-            logger.warning("心跳写入 Redis 失败（{}）：{}", type(e).__name__, e)
+            if self.failing:
+                logger.info("Redis 已恢复，心跳照常写入")
+            self.failing = False
+        except redis.RedisError as e:  # a missed beat is retried; the worker keeps crawling
+            if not self.failing or state != "running":
+                logger.warning("心跳写入 Redis 失败：{}", explain(e, self.cfg.crawl))
+            self.failing = True
 
 
 def _return_predecessors_leases(cfg: Config, platforms: list[str], name: str) -> None:
     """A worker restarted under the same name (systemd uses the host name) would otherwise keep
     its crashed predecessor's leases alive with its own heartbeat: they go back to the queue."""
-    server = connect(cfg.crawl.redis_url or "", cfg.crawl.redis_password())
+    server = connect_cfg(cfg.crawl)
     for school in (Keys(p) for p in cfg.crawl.prefixes()):
         for platform in platforms:
             n = server.eval(RELEASE, 2, school.leases(name, platform), school.queue(platform))
             if n:
                 logger.warning("上次以 {} 运行的采集节点留下 {} 个未完成的{}目标，已退回队列", name, n, catalog.label(platform))
+
+
+def reload_worker(source: Any, crawlers: dict[str, Any], heartbeat: Heartbeat) -> Config | None:
+    """SIGHUP: read the config again and apply what a running worker can change — each
+    platform's pace, daily budget, rate, concurrency, cookies file and session (checked again
+    before the next targets), the exit address. A broken config is logged and the old one kept.
+    The Redis address, the schools served and the platforms need a restart."""
+    from watcher.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(source)
+    except ConfigError as e:
+        logger.error("重新读取配置失败，继续使用原配置：{}", e.render())
+        return None
+    for platform, crawler in crawlers.items():
+        spider = crawler.spider
+        if spider is None:
+            continue
+        pc = cfg.platform(platform)
+        spider.cfg, spider.pcfg, spider.pace = cfg, pc, pc.pace(platform)
+        spider.session.cfg, spider.session.checked = cfg, None
+        spider.exit_pace.exit = exit_address(cfg)
+        spider.reload_cookies()
+        engine = getattr(crawler, "engine", None)
+        for slot in (engine.downloader.slots.values() if engine is not None else ()):
+            slot.delay, slot.concurrency = max(1.0 / pc.rate, spider.pace.interval), pc.concurrency
+    heartbeat.cfg, heartbeat.exit = cfg, exit_address(cfg)
+    logger.info("已重新读取配置 {}（节奏、预算、限速、并发、Cookie 与出口地址已生效；Redis 地址、学校前缀与平台需重启节点）", source)
+    return cfg
 
 
 def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
@@ -407,8 +521,12 @@ def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
                       on_cooling=heartbeat.beat)
     beats = LoopingCall(heartbeat.beat)
     beats.start(cfg.crawl.heartbeat, now=True)
-    logger.info("采集节点 {} 已启动：{}；学校前缀 {}；Redis {}", name, "、".join(catalog.label(p) for p in platforms),
-                ", ".join(cfg.crawl.prefixes()), cfg.crawl.redis_shown())
+    from twisted.internet import reactor
+
+    source = cfg.source
+    signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(reload_worker, source, crawlers, heartbeat))
+    logger.info("采集节点 {} 已启动：{}；学校前缀 {}；Redis {}；出口地址 {}", name, "、".join(catalog.label(p) for p in platforms),
+                ", ".join(cfg.crawl.prefixes()), cfg.crawl.redis_shown(), exit_address(cfg))
     process.start()
     if beats.running:
         beats.stop()
