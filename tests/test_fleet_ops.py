@@ -333,7 +333,7 @@ def test_workers_status_counts_today_per_worker_and_exit_in_the_configured_zone(
     r.hset(pace.usage_key("2000-01-01") + ":workers", "w1|weibo", 99)  # another day: not today's
     mw = pace.FleetPacingMiddleware(_Crawler(_spider(server.url, "w1", "crawler-a", 100)))
     assert all(_request(mw) for _ in range(3))
-    with LoopWorker(server.url, "w1", host="crawler-a") as worker:
+    with LoopWorker(server.url, "w1", host="crawler-a"):
         deadline = time.monotonic() + 10
         while not Fleet(cfg).workers():
             assert time.monotonic() < deadline, "the worker never beat"
