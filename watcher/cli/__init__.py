@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "watcher.cli.report_cmd",
     "watcher.cli.demo_cmd",
     "watcher.cli.sentiment_cmd",
+    "watcher.cli.linkage_cmd",
 )
 
 

@@ -305,7 +305,7 @@ class Checker:
 
     def _links(self, text: str, raw: dict[str, Any]) -> list[Issue]:
         issues = []
-        for url, start, end in self._urls(text, raw):
+        for url, start, end in self.urls(text, raw):
             host = _host(url)
             if host is None or _host_allowed(host, self.allowed_hosts):
                 continue
@@ -314,7 +314,7 @@ class Checker:
         return issues
 
     @staticmethod
-    def _urls(text: str, raw: dict[str, Any]) -> Iterator[tuple[str, int, int]]:
+    def urls(text: str, raw: dict[str, Any]) -> Iterator[tuple[str, int, int]]:
         for m in _URL.finditer(text):
             yield _unwrap(m.group().rstrip(".,;:!?）)")), m.start(), m.end()
         # Weibo's text hides links behind "网页链接": the target is in the record's HTML and
