@@ -199,3 +199,35 @@ def test_short_titles_are_not_quotes_and_weibo_short_ids_resolve():
     assert linkage.story_title("【喜报】我校获奖") == "喜报"
     # base62 in groups of four from the right, seven digits each
     assert linkage.weibo_mid("1") == "1" and linkage.weibo_mid("a0000") == "100000000" and linkage.weibo_mid("Z10") == "234546"
+
+
+def test_web_story_page_and_form(world):
+    from fastapi.testclient import TestClient
+
+    from tests.web_helpers import PASSWORD, csrf
+    from watcher.web import auth
+    from watcher.web.app import create_app
+
+    cfg, store, story = world
+    auth.add_user(store, "xcb", PASSWORD, "central")
+    auth.add_user(store, "cs", PASSWORD, "unit", "计算机学院")
+    client = TestClient(create_app(cfg))
+
+    def login(name: str) -> str:
+        token = csrf(client.get("/login").text)
+        client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token, "next": "/"},
+                    follow_redirects=False)
+        return csrf(client.get("/").text)
+
+    login("cs")
+    assert client.get(f"/linkage/{story.id}").status_code == 403
+    client.cookies.clear()
+    token = login("xcb")
+    page = client.get(f"/linkage/{story.id}").text
+    assert TITLE in page and "<svg" in page and "北京时间" in page and "按时转发" in page and "引用标题" in page
+    r = client.post("/linkage", data={"url": "https://www.bilibili.com/video/BV1xx411c7mD", "within": "12h",
+                                      "units": "计算机学院", "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/linkage/2"
+    assert "北理工计算机学院" in client.get("/linkage/2").text
+    bad = client.post("/linkage", data={"url": "https://evil.example/<script>", "csrf_token": token})
+    assert "找不到帖子" in bad.text and "<script>" not in bad.text
