@@ -231,3 +231,18 @@ def test_web_story_page_and_form(world):
     assert "北理工计算机学院" in client.get("/linkage/2").text
     bad = client.post("/linkage", data={"url": "https://evil.example/<script>", "csrf_token": token})
     assert "找不到帖子" in bad.text and "<script>" not in bad.text
+
+
+def test_assessment_report_has_a_linkage_column(world):
+    from watcher.reports import assess
+    from watcher.timefmt import local_date
+
+    cfg, store, story = world
+    _late_relay(store)
+    day = local_date(T0)
+    a = assess.build(cfg, store, day - timedelta(days=1), day + timedelta(days=2))
+    column = {s.figures.account.account_id: dict(zip(assess.ACCOUNT_COLUMNS, assess.account_row(s), strict=True))[
+        assess.LINKAGE_COLUMN] for s in a.accounts}
+    assert column == {"5600000001": "1/0/1", "3000000002": "1/0/1", "gh_bit_gradnews": "1/0/1",
+                      "5600000004": "0/1/1", "5600000005": "0/0/1", CENTRAL: "无任务"}
+    assert assess.LINKAGE_COLUMN in assess.render_html(a)
