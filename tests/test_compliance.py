@@ -128,3 +128,16 @@ def test_no_noise(checker, text):
 def test_long_hostile_text_is_bounded(checker):
     text = "北京理工大学" * 100_000 + "北京理工大字"
     assert checker.check(text) == []  # past the first MAX_TEXT characters: not read
+
+
+def test_check_command(tmp_path):
+    from click.testing import CliRunner
+
+    from watcher.cli import main_group
+
+    path = write_config(tmp_path / "c", compliance=COMPLIANCE)
+    res = CliRunner().invoke(main_group, ["compliance", "check", "--text", POSTS["102"], "--text", POSTS["104"],
+                                          "--config", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "领导姓名或职务有误：12月1日，【副校长张军】出席第十届校园科技节开幕式并致" in res.output
+    assert res.output.count("未发现问题") == 1

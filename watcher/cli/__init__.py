@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "watcher.cli.demo_cmd",
     "watcher.cli.sentiment_cmd",
     "watcher.cli.linkage_cmd",
+    "watcher.cli.compliance_cmd",
 )
 
 
