@@ -84,6 +84,7 @@ def test_each_problem_is_one_finding_with_its_passage_and_corrections_are_not(wo
     # an edit that keeps the error is the same finding; an edit that adds one is a new one
     _save(store, {"101": POSTS["101"] + "（图）", "106": POSTS["106"] + "我校科研实力国内第一。"})
     assert analyse_account(cfg, store, "weibo", UID, run_id=3, now=NOW)["compliance"] == 1
+    assert [f.revision for f in list_findings(store, kind="compliance") if f.details["post_id"] == "101"] == [1]
     words = list_findings(store, kind="compliance", search=None)
     assert any(f.details["passage"] == "国内第一" and "「广告法极限用语」" in f.details["reasons"][0]
                and f.details["edited"] for f in words)

@@ -56,11 +56,15 @@ def check_account(cfg: Config, store: Store, platform: str, account_id: str, run
         with store.transaction():
             for issue in issues:
                 before, after = issue.surroundings(v.text or "")
-                made += record(store, findings.compliance(
+                f = findings.compliance(
                     platform, account_id, name, reg.unit, post_id=v.post_id, url=v.url, check=issue.check,
                     check_label=CHECK_LABELS[issue.check], passage=issue.passage, before=before, after=after,
                     reason=issue.reason, text_sha256=v.text_sha256, created_at=v.created_at, edited=edited,
-                    run_id=run_id)).created
+                    run_id=run_id)
+                # An edit that keeps an error already reported (or judged) is not news: recording it
+                # again would make a new revision (its surroundings moved) and send it again.
+                if not stored.finding_exists(store, f.dedupe_key):
+                    made += record(store, f).created
             stored.mark_checked(store, v.version_id, len(issues))
     if made:
         logger.info("{} {}：错敏检查发现 {} 处问题", platform, account_id, made)

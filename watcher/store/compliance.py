@@ -211,3 +211,8 @@ def account_posts_seen_since(store: Database, platform: str, account_id: str, si
 def has_posts(store: Database, platform: str, account_id: str) -> bool:
     return bool(store.scalar("SELECT 1 FROM posts WHERE platform = ? AND account_id = ? LIMIT 1",
                              [platform, account_id]))
+
+
+def finding_exists(store: Database, dedupe_key: str) -> bool:
+    """Whether a finding of that key was ever recorded (reads findings, owned by watcher.store.findings)."""
+    return bool(store.scalar("SELECT 1 FROM findings WHERE dedupe_key = ?", [dedupe_key]))
