@@ -21,6 +21,7 @@ quoted or corrected, or an old name or title in a sentence about history, is not
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import urllib.parse
@@ -167,9 +168,12 @@ class Checker:
         issues: list[Issue] = []
         taken: list[tuple[int, int]] = []
 
+        reported: set[str] = set()
+
         def add(start: int, end: int, reason: str) -> None:
-            if _overlaps(taken, start, end) or context.excused(text, start, end):
+            if text[start:end] in reported or _overlaps(taken, start, end) or context.excused(text, start, end):
                 return
+            reported.add(text[start:end])  # one finding per wrong form: the first place is enough to show
             taken.append((start, end))
             issues.append(Issue("school_name", text[start:end], reason, start, end))
 
@@ -189,9 +193,10 @@ class Checker:
                     continue
                 add(i, i + n, f"校名疑似写错：「{word}」应为「{name}」")
         for old in self.historical:
+            longer = [s for s in known_spans if s[1] - s[0] > len(old)]
             for i in _find_all(text, old):
                 end = i + len(old)
-                if _covered([s for s in known_spans if s[1] - s[0] > len(old)], i, end):
+                if _covered(longer, i, end):
                     continue  # part of a longer right name
                 if context.historical(text, i, end):
                     continue
@@ -287,11 +292,11 @@ class Checker:
 
     def _ads(self, text: str) -> list[Issue]:
         """One issue a line: an advertisement often says 加微信 and 扫码购买 in the same breath."""
+        breaks = [m.start() for m in re.finditer(r"[\n。！？!?]", text)]
         by_line: dict[int, list[re.Match[str]]] = {}
         for pattern in self.ads:
             for m in pattern.finditer(text):
-                line = len(re.findall(r"[\n。！？!?]", text[:m.start()]))
-                by_line.setdefault(line, []).append(m)
+                by_line.setdefault(bisect.bisect_left(breaks, m.start()), []).append(m)
         issues = []
         for matches in by_line.values():
             start, end = min(m.start() for m in matches), max(m.end() for m in matches)

@@ -28,11 +28,16 @@ OLD_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2000)\s*年")
 PAST_PREFIX = ("原", "前", "时任", "曾任", "原任")
 
 
+SENTENCE_REACH = 200  # characters looked at either side: a long text costs no more per match
+
+
 def sentence(text: str, start: int, end: int) -> str:
-    """The sentence of ``text`` holding [start, end)."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right = _SENTENCE_END.search(text, end)
-    return text[left:right.start() if right else len(text)]
+    """The sentence of ``text`` holding [start, end), at most :data:`SENTENCE_REACH` characters
+    either side of it."""
+    lo = max(0, start - SENTENCE_REACH)
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, lo, start)), default=lo)
+    right = _SENTENCE_END.search(text, end, end + SENTENCE_REACH)
+    return text[left:right.start() if right else min(len(text), end + SENTENCE_REACH)]
 
 
 def quoted(text: str, start: int, end: int) -> bool:
