@@ -4,7 +4,7 @@ reprinting it), one late (a Weibo post linking to it) and one never."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -40,7 +40,7 @@ ACCOUNTS = [  # platform, id, name, unit
 
 def _when(hours: float) -> str:
     """A platform's time as the spiders store it: China time with its offset."""
-    return (T0 + timedelta(hours=hours)).astimezone(__import__("datetime").timezone(CHINA)).isoformat()
+    return (T0 + timedelta(hours=hours)).astimezone(timezone(CHINA)).isoformat()
 
 
 def _post(platform: str, account: str, post_id: str, text: str, hours: float, raw: dict, url: str) -> Post:
