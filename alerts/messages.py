@@ -45,6 +45,8 @@ ACTIONS: dict[str, str] = {
     "sentiment": "请关注相关舆情，必要时会同宣传部研判处置。",
     "sentiment_spike": "提及本校的内容短时激增，请宣传部研判。",
     "crawl_blocked": "平台采集受阻（登录、验证码或风控），请检查 Cookie/代理配置。",
+    "compliance": "请核实【】标出的内容；如确有错误，请及时修改或删除并发布更正，说明原因。",
+    "linkage_reminder": "请在截止时间前转发该重点稿件（转发、链接或引用标题均可）。",
 }
 
 

@@ -472,6 +472,93 @@ class ReviewConfig(_Model):
         return v
 
 
+class LeaderConfig(_Model):
+    """A person whose name and title posts must get right (校领导): the current title, and the
+    titles the person held before, which a post must no longer give as current."""
+
+    name: str = Field(min_length=2, pattern=r"\S")
+    title: str = Field(min_length=1, pattern=r"\S")
+    outdated_titles: list[str] = []
+
+    _blank = field_validator("outdated_titles")(_no_blank_names)
+
+
+class WordListConfig(_Model):
+    """A named list of sensitive words or forbidden phrases; the name is what a finding cites."""
+
+    name: str = Field(min_length=1, pattern=r"\S")
+    words: list[str] = Field(min_length=1)
+
+    _blank = field_validator("words")(_no_blank_names)
+
+
+# Hosts a registered account may link to by default (their subdomains too): government and
+# university sites and the central news media. The platforms' own hosts and the configured
+# websites are always allowed (watcher.compliance.links).
+DEFAULT_ALLOWED_HOSTS = ["gov.cn", "edu.cn", "people.com.cn", "xinhuanet.com", "news.cn", "cctv.com", "cctv.cn",
+                         "gmw.cn", "youth.cn", "cyol.com", "chinadaily.com.cn", "chinanews.com.cn", "qstheory.cn",
+                         "cnr.cn", "china.com.cn", "ce.cn"]
+
+
+class LinkageConfig(_Model):
+    """矩阵联动: how long second-tier accounts have to relay a key story, and when the laggards
+    are reminded (once) before that deadline."""
+
+    within: Duration = 24 * 3600
+    remind_before: Duration = 6 * 3600
+    tiers: list[int] = Field(default_factory=lambda: [2], description="registry tiers expected to relay")
+    # A relay later than this after the deadline is not looked for any more.
+    late_window: Duration = 7 * 86400
+
+    @field_validator("within", "remind_before", "late_window", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> int:
+        return parse_duration(v)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: list[int]) -> list[int]:
+        if not v or any(t not in (1, 2, 3) for t in v):
+            raise ValueError("tiers 应为 1、2、3 中的一个或几个，如 [2] 或 [2, 3]")
+        return v
+
+
+class ComplianceConfig(_Model):
+    """错敏检查 of the registered accounts' new and edited posts (watcher.compliance)."""
+
+    enabled: bool = True
+    leaders: list[LeaderConfig] = []
+    word_lists: list[WordListConfig] = []
+    # Known wrong forms of the school's names (a wrong English name, an invented short form).
+    wrong_names: list[str] = []
+    # Regular expressions of advertising, added to the built-in ones (加微信, 扫码购买, 代购 …).
+    ad_patterns: list[str] = []
+    allowed_hosts: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_HOSTS))
+    # A post first seen when it is already older than this is not "new": not checked (an edit is).
+    lookback_days: int = Field(30, ge=1)
+    linkage: LinkageConfig = LinkageConfig()
+
+    _blank = field_validator("wrong_names", "allowed_hosts")(_no_blank_names)
+
+    @field_validator("ad_patterns")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        for i, p in enumerate(v):
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"第 {i + 1} 个广告模式 {p!r} 不是有效的正则表达式（{e.msg}），请修改或删除") from None
+        return v
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        bad = [h for h in v if not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", h.strip())]
+        if bad:
+            raise ValueError(f"allowed_hosts 应为域名（如 bit.edu.cn，不带 http:// 和路径）：{', '.join(map(repr, bad))}")
+        return [h.strip().lower() for h in v]
+
+
 class WebConfig(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -537,6 +624,7 @@ class Config(_Model):
     alerts: AlertsConfig = AlertsConfig()
     web: WebConfig = WebConfig()
     review: ReviewConfig = ReviewConfig()
+    compliance: ComplianceConfig = ComplianceConfig()
     logging: LoggingConfig = LoggingConfig()
     # Where people read a time (pages, tables, alerts, logs); storage stays UTC.
     timezone: str = timefmt.DEFAULT_ZONE

@@ -13,6 +13,7 @@ Changing a title or a detail here changes the fingerprint of every such finding:
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from typing import Any, Literal
 
@@ -48,6 +49,8 @@ Kind = Literal[
     "sentiment_spike",
     "crawl_blocked",
     "session_lapsed",
+    "compliance",
+    "linkage_reminder",
 ]
 
 KIND_LABELS: dict[str, str] = {
@@ -63,6 +66,8 @@ KIND_LABELS: dict[str, str] = {
     "sentiment_spike": "舆情激增",
     "crawl_blocked": "平台采集受阻",
     "session_lapsed": "登录失效",
+    "compliance": "错敏内容",
+    "linkage_reminder": "矩阵联动提醒",
 }
 
 STATUS_LABELS: dict[str, str] = {
@@ -284,3 +289,33 @@ def session_lapsed(platform: str, *, saved_at: str | None, unit: str | None, sig
                              f"受影响的采集：{loses}", f"续期方法：{remedy}"],
                  "platform": label, "session_age": age, "saved_at": saved_at, "since": since,
                  "signal": signal, "loses": loses, "remedy": remedy, **({"host": host} if host else {})})
+
+
+def compliance(platform: str, account_id: str, name: str, unit: str | None, *, post_id: str, url: str | None,
+               check: str, check_label: str, passage: str, before: str, after: str, reason: str,
+               text_sha256: str, created_at: str | None, edited: bool, run_id: int | None) -> FindingInput:
+    """One problem (``check``: school_name, leader, word_list, advertising, link) in a registered
+    account's post: ``passage`` is the offending text, ``before``/``after`` what surrounds it.
+    One finding per post, check and passage: the same error kept through an edit is not new."""
+    digest = hashlib.sha256(passage.encode()).hexdigest()[:12]
+    return FindingInput(
+        kind="compliance", dedupe_key=f"compliance:{platform}:{post_id}:{check}:{digest}",
+        title=f"{catalog.label(platform)}账号「{name}」的帖子{check_label}：「{passage[:30]}」", severity="warning",
+        platform=platform, account_id=account_id, account_name=name, unit=unit, crawl_run_id=run_id,
+        details={"post_id": post_id, "url": url, "check": check, "passage": passage, "before": before,
+                 "after": after, "text_sha256": text_sha256, "created_at": created_at, "edited": edited,
+                 "reasons": [f"{reason}：……{before}【{passage}】{after}……"]})
+
+
+def linkage_reminder(*, story_id: int, story_title: str, story_url: str | None, unit: str, deadline: str,
+                     deadline_shown: str, accounts: list[str]) -> FindingInput:
+    """The one reminder to ``unit`` that its ``accounts`` have not relayed key story
+    ``story_id`` yet, before ``deadline``. Critical: a reminder held for tomorrow's digest or past
+    quiet hours would arrive after the deadline it is about."""
+    return FindingInput(
+        kind="linkage_reminder", dedupe_key=f"linkage_reminder:{story_id}:{unit}",
+        title=f"矩阵联动提醒：请于 {deadline_shown} 前转发「{story_title[:30]}」", severity="critical", unit=unit,
+        details={"story_id": story_id, "story_title": story_title, "url": story_url, "deadline": deadline,
+                 "accounts": accounts,
+                 "reasons": [f"重点稿件「{story_title}」要求 {deadline_shown} 前转发，以下账号尚未转发："
+                             + "、".join(accounts)]})

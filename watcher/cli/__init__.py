@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "watcher.cli.report_cmd",
     "watcher.cli.demo_cmd",
     "watcher.cli.sentiment_cmd",
+    "watcher.cli.linkage_cmd",
+    "watcher.cli.compliance_cmd",
 )
 
 

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 
 from watcher import xlsx
+from watcher.compliance import linkage
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.findings import KIND_LABELS
 from watcher.reports import charts, render
@@ -78,6 +79,7 @@ class AccountScore:
     problems: int
     score: float
     rank: int = 0
+    linkage: str = "无任务"  # 矩阵联动 of the period: on time / late / expected (not scored)
 
     @property
     def shown(self) -> dict[str, int | None]:
@@ -127,6 +129,11 @@ def build(cfg: Config, store: Store, first: date, last: date, *, unit: str | Non
         mean = sum(weights[k] * n for k, n in norm.items()) / total_w if total_w else 0.0
         raw = mean - cfg.review.finding_penalty * problems
         scores.append(AccountScore(figures=f, values=v, normalized=norm, problems=problems, score=max(raw, 0.0)))
+    tallies = linkage.account_tallies(cfg, store, *_utc_bounds(first, last))
+    for s in scores:
+        t = tallies.get((s.figures.account.platform, s.figures.account.account_id))
+        if t:
+            s.linkage = f"{t[0]}/{t[1]}/{t[2]}"
     scores.sort(key=lambda s: (-s.score, s.figures.account.account_name))
     for i, s in enumerate(scores, start=1):
         s.rank = i
@@ -142,6 +149,12 @@ def build(cfg: Config, store: Store, first: date, last: date, *, unit: str | Non
     return Assessment(school=cfg.school.name, period=period, unit=unit, generated=datetime.now(zone()),
                       weights=weights, penalty=cfg.review.finding_penalty, dormant_days=cfg.watch.dormant_days,
                       accounts=scores, units=unit_scores, commended=commended[: cfg.review.commend_top])
+
+
+def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The period's local days as UTC instants: [first 00:00, the day after last 00:00)."""
+    return (datetime.combine(first, time(0), tzinfo=zone()),
+            datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone()))
 
 
 def problem_count(f: AccountFigures, dormant_days: int) -> int:
@@ -166,8 +179,9 @@ def _reasons(accounts: list[AccountScore], dormant_days: int) -> list[str]:
 
 # -- output ---------------------------------------------------------------------------------------
 
+LINKAGE_COLUMN = "矩阵联动（按时/逾期/应转发）"
 ACCOUNT_COLUMNS = ["排名", "平台", "账号名称", "开设单位", *CRITERIA.values(), "粉丝观测日期",
-                   "扣分项（问题发现、僵尸账号）", "得分"]
+                   LINKAGE_COLUMN, "扣分项（问题发现、僵尸账号）", "得分"]
 UNIT_COLUMNS = ["排名", "开设单位", "参评账号", "平均得分", "通报事由"]
 
 
@@ -186,7 +200,7 @@ def account_row(s: AccountScore) -> list[Any]:
     cells = [UNOBSERVED if shown[k] is None else shown[k] for k in CRITERIA]
     cells = [c if k in s.values else f"{UNOBSERVED}（不计分）" for k, c in zip(CRITERIA, cells, strict=True)]
     return [s.rank, PLATFORM_LABELS.get(a.platform, a.platform), a.account_name, a.unit, *cells,
-            followers_dates(s.figures), s.problems, round(s.score, 2)]
+            followers_dates(s.figures), s.linkage, s.problems, round(s.score, 2)]
 
 
 def unit_row(u: UnitScore) -> list[Any]:
@@ -206,7 +220,9 @@ def method_lines(r: Assessment) -> list[str]:
             f"考核期末已超过 {r.dormant_days} 天未发帖（僵尸账号，正好 {r.dormant_days} 天不算）1 项",
             *unexposed_notes([s.figures for s in r.accounts], scored=True),
             "单位得分为其参评账号得分的平均；有僵尸账号、未按时备案或年审不合格/限期整改的单位列入通报，"
-            "其余达到表彰分数线的单位按得分列入表彰"]
+            "其余达到表彰分数线的单位按得分列入表彰",
+            f"{LINKAGE_COLUMN}：考核期内发布的重点稿件中，该账号按时转发、逾期转发的篇数与应转发的篇数（不计分；"
+            "平台无法观测的不计入应转发）"]
 
 
 def write_xlsx(r: Assessment, path: Path) -> None:

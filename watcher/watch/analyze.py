@@ -37,6 +37,7 @@ from loguru import logger
 from spiders import catalog
 from spiders.items import DELETION_CAUSES, GONE_CAUSES, PostCheck
 from watcher import findings, registry, timefmt
+from watcher.compliance.posts import check_account as check_compliance
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.crawling.avatars import client as avatar_client
 from watcher.crawling.avatars import fetch_by_content
@@ -169,6 +170,7 @@ def analyse_account(cfg: Config, store: Store, platform: str, account_id: str, r
         counts["profile_change"] += _profile_changes(cfg, store, run_id, current, acc, today,
                                                      fetch_avatar or default_avatar_fetcher(cfg))
     counts["edit"] += _report_edits(store, acc, run_id)
+    counts["compliance"] = check_compliance(cfg, store, platform, account_id, run_id, now=now)  # 错敏, #31
     counts["pending"] += mark_missing(store, platform, account_id, run_id, now)
     if checker is not None:
         done = confirm_pending(cfg, store, platform, account_id, checker, now=now)

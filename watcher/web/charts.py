@@ -18,7 +18,8 @@ from watcher.timefmt import zone
 COLOURS = {
     "impersonation": "#D55E00", "deletion": "#CC79A7", "edit": "#E69F00", "profile_change": "#0072B2",
     "unfiled_change": "#56B4E9", "account_gone": "#000000", "dormant": "#999999", "sentiment": "#009E73",
-    "sentiment_spike": "#F0E442", "crawl_blocked": "#666666", "post_hidden": "#F5C2E0",
+    "sentiment_spike": "#F0E442", "crawl_blocked": "#666666", "post_hidden": "#F5C2E0", "compliance": "#882255",
+    "linkage_reminder": "#44AA99",
 }
 
 
