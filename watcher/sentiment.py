@@ -179,7 +179,7 @@ def _cluster_finding(cfg: Config, rules: SentimentRules, cluster: Cluster, spike
     group = next((g for g in rules.rules.groups if g.name == cluster.group_name), None)
     return findings.sentiment(cluster, severity=group.severity if group else "warning",
                               unit=group.unit if group else None, spike=spike,
-                              window_seconds=cfg.sentiment.window, lexicon=polarity.LEXICON, algorithm=ALGORITHM)
+                              window_seconds=cfg.sentiment.window, lexicon=polarity.lexicon_name(), algorithm=ALGORITHM)
 
 
 def window_counts(times: list[datetime], now: datetime, window: timedelta, windows: int) -> list[int]:
