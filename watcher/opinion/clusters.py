@@ -5,7 +5,10 @@ fifty copies must reach reviewers as one cluster with its size, platforms and fi
 never as fifty alerts. Texts are normalised (repost chains, links, @names, punctuation and spaces
 dropped, full-width folded), cut into character 3-grams, and their MinHash signatures indexed in
 an LSH at :data:`THRESHOLD` estimated Jaccard similarity. A post joins the most similar recent
-cluster above the threshold, or opens a new one.
+cluster above the threshold, or opens a new one. Every member of a cluster is indexed, not only
+its first post, and when the LSH buckets hold no candidate above the threshold every indexed
+signature is compared: LSH is probabilistic (a copy at Jaccard 0.8 can miss the first post's
+bucket), and whether a copy joins must not depend on which copy arrived first.
 
 The algorithm and its parameters are recorded with every cluster finding (:data:`ALGORITHM`), so
 a change of them never silently changes what old clusters meant.
@@ -43,17 +46,18 @@ _KEEP = re.compile(r"[\w\u4e00-\u9fff]+")
 def normalise(text: str) -> str:
     """What is left of a post once a repost's additions are gone: the words, nothing else."""
     folded = unicodedata.normalize("NFKC", text or "").lower()
-    # "转发理由//@甲: 原文": the original is what makes two reposts the same incident.
-    parts = _REPOST_CHAIN.split(folded)
-    body = max(parts, key=len) if len(parts) > 1 else folded
+    # "转发理由//@乙:乙的话//@甲: 原文": the original, last in the chain, is what makes two reposts
+    # the same incident.
+    parts = [p for p in _REPOST_CHAIN.split(folded) if p.strip()]
+    body = parts[-1] if parts else folded
     body = _NOISE.sub(" ", body)
     return "".join(_KEEP.findall(body))
 
 
 def original(text: str) -> str:
     """The text a repost passes on ("转发理由//@甲: 原文" → "原文"), readable: what a cluster shows."""
-    parts = [p.strip() for p in _REPOST_CHAIN.split(text or "")]
-    return max(parts, key=len) if len(parts) > 1 else (text or "").strip()
+    parts = [p.strip() for p in _REPOST_CHAIN.split(text or "") if p.strip()]
+    return parts[-1] if parts else (text or "").strip()
 
 
 def shingles(text: str) -> set[str]:
@@ -72,27 +76,47 @@ def signature(text: str) -> MinHash:
 
 @dataclass
 class Clusterer:
-    """Assigns texts to clusters: ``key`` is the caller's cluster ID (the store's row ID)."""
+    """Assigns texts to clusters: ``key`` is the caller's cluster ID (the store's row ID). Each
+    member text added is indexed under its cluster."""
 
     lsh: Any = field(default_factory=lambda: _datasketch().MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM))
-    signatures: dict[int, MinHash] = field(default_factory=dict)
+    members: list[tuple[int, Any]] = field(default_factory=list)   # (cluster, signature's hash values)
+    seen: set[tuple[int, str]] = field(default_factory=set)
+    _table: Any = None   # the members' hash values stacked, rebuilt after an add
+
+    def _stacked(self) -> Any:
+        import numpy as np
+
+        if self._table is None or len(self._table) != len(self.members):
+            self._table = np.stack([values for _, values in self.members])
+        return self._table
 
     def add(self, key: int, text: str) -> None:
-        sig = signature(text)
-        if key in self.signatures:
+        norm = normalise(text)
+        if not norm or (key, norm) in self.seen:
             return
-        self.signatures[key] = sig
-        self.lsh.insert(str(key), sig)
+        self.seen.add((key, norm))
+        sig = signature(text)
+        self.lsh.insert(str(len(self.members)), sig)
+        self.members.append((key, sig.hashvalues))
 
     def nearest(self, text: str) -> int | None:
-        """The cluster most similar to ``text``, if one reaches the threshold."""
-        if not shingles(text):
+        """The cluster most similar to ``text``, if one of its members reaches the threshold."""
+        if not shingles(text) or not self.members:
             return None
         sig = signature(text)
-        best: tuple[float, int] | None = None
-        for candidate in self.lsh.query(sig):
-            key = int(candidate)
-            similarity = sig.jaccard(self.signatures[key])
-            if similarity >= THRESHOLD and (best is None or similarity > best[0]):
-                best = (similarity, key)
+        best = self._best(sig.hashvalues, (int(c) for c in self.lsh.query(sig)))
+        if best is None:  # the buckets can miss a copy above the threshold: look at every member
+            best = self._best(sig.hashvalues, range(len(self.members)))
         return best[1] if best else None
+
+    def _best(self, values: Any, indices: Any) -> tuple[float, int] | None:
+        import numpy as np
+
+        idx = np.fromiter(indices, dtype=np.int64)
+        if not idx.size:
+            return None
+        table = self._stacked()[idx]
+        similarity = (table == values).mean(axis=1)
+        i = int(similarity.argmax())
+        return (float(similarity[i]), self.members[int(idx[i])][0]) if similarity[i] >= THRESHOLD else None
