@@ -80,3 +80,29 @@ def test_sensitive_period_lowers_the_spike_threshold(store, cfg):
              for i in range(20)]
     store.db["posts"].insert_all(rows)
     assert analyze(cfg, store, now=now)["spike"] == 1   # 6 vs a median of 1: spike at ×2, not at ×10
+
+
+def test_a_resolved_spike_whose_count_falls_never_reopens_or_realerts(store, cfg):
+    """Issue #32: a reviewer's decision holds. Distinct posts (no cluster explains them) make a group
+    spike; it is resolved; ten minutes later fewer posts are in the window: same finding, no new
+    revision, still resolved, nothing planned."""
+    from alerts import dispatch
+    from watcher.store.findings import list_findings, set_status
+
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    topics = ["运动会", "图书馆", "招生", "讲座", "校庆", "考研", "食堂新菜", "社团", "志愿者", "实验室"]
+    store.db["posts"].insert_all([
+        {"platform": "tieba", "post_id": f"s{i}", "account_id": "forum", "text": f"北理工{topic}第{i}期消息汇总",
+         "created_at": (now - timedelta(minutes=5 + i * 5)).isoformat(), "first_seen": now.isoformat(),
+         "last_seen": now.isoformat(), "status": "live"} for i, topic in enumerate(topics)])
+    analyze(cfg, store, now=now)
+    (spike,) = list_findings(store, kind="sentiment_spike")
+    assert spike.title == "舆情激增（本校提及）" and spike.details["window_counts"][-1] == 10
+    assert dispatch.plan(cfg, store, now) >= 1
+    set_status(store, spike.id, "resolved", actor="reviewer", action="已处置")
+    later = now + timedelta(minutes=20)            # four posts have left the window: the count falls
+    analyze(cfg, store, now=later)
+    (after,) = list_findings(store, kind="sentiment_spike")
+    assert after.id == spike.id and after.revision == spike.revision and after.status == "resolved"
+    assert after.details["window_counts"][-1] < 10
+    assert dispatch.plan(cfg, store, later) == 0

@@ -136,6 +136,7 @@ def analyze(cfg: Config, store: Store, *, now: datetime | None = None, lookback_
     times: dict[str, list[datetime]] = defaultdict(list)
     latest_posts: dict[str, list[dict]] = defaultdict(list)
     touched: dict[int, _Touched] = {}
+    merged: dict[int, int] = {}
     for p in posts:
         a = rules.assess(p.text)
         if not a.mentioned or a.group is None or a.polarity is None:
@@ -143,7 +144,13 @@ def analyze(cfg: Config, store: Store, *, now: datetime | None = None, lookback_
         t = _parse_time(p.created_at) or _parse_time(p.first_seen) or now
         for m in a.matches:
             times[m.group.name].append(t)
-        cid = known.get((p.platform, p.post_id)) or _place(store, clusterer, p, a, now_iso)
+        cid = known.get((p.platform, p.post_id)) or _place(store, clusterer, p, a, now_iso, merged)
+        for gone, keep in merged.items():  # a merge just now: the part's counts go with it
+            moved = touched.pop(gone, None)
+            into = touched.setdefault(keep, _Touched(keep))
+            for g, n in (moved.latest.items() if moved else ()):
+                into.latest[g] += n
+        merged.clear()  # a deleted cluster's ID may be given to the next new cluster
         entry = touched.setdefault(cid, _Touched(cid))
         if now - window <= t < now:
             for m in a.matches:
@@ -175,11 +182,17 @@ def analyze(cfg: Config, store: Store, *, now: datetime | None = None, lookback_
     return {"posts": len(posts), "flagged": flagged, "spike": int(spiked > 0)}
 
 
-def _place(store: Store, clusterer: Clusterer, post: PostText, a: Assessment, now: str) -> int:
+def _place(store: Store, clusterer: Clusterer, post: PostText, a: Assessment, now: str,
+           merged: dict[int, int]) -> int:
     """The cluster a new mention belongs to: the nearest near-duplicate's, or a new one."""
     assert a.group is not None and a.polarity is not None
     reason = a.reason()
-    cid = clusterer.nearest(post.text)
+    linked = clusterer.linked(post.text)
+    cid = min(linked) if linked else None   # the oldest cluster: the incident's first post
+    for other in [o for o in linked if o != cid]:
+        if cid is not None and mentions_store.merge_clusters(store, cid, other):
+            clusterer.merge(cid, other)  # this post bridges two parts of one incident
+            merged[other] = cid
     if cid is None:
         cid = mentions_store.create_cluster(store, a.group.name, post, negative=a.negative,
                                             score=round(a.polarity.score, 2), reason=reason, now=now,

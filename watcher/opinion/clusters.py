@@ -102,21 +102,34 @@ class Clusterer:
 
     def nearest(self, text: str) -> int | None:
         """The cluster most similar to ``text``, if one of its members reaches the threshold."""
-        if not shingles(text) or not self.members:
-            return None
-        sig = signature(text)
-        best = self._best(sig.hashvalues, (int(c) for c in self.lsh.query(sig)))
-        if best is None:  # the buckets can miss a copy above the threshold: look at every member
-            best = self._best(sig.hashvalues, range(len(self.members)))
-        return best[1] if best else None
+        linked = self.linked(text)
+        return linked[0] if linked else None
 
-    def _best(self, values: Any, indices: Any) -> tuple[float, int] | None:
+    def linked(self, text: str) -> list[int]:
+        """Every cluster one of whose members reaches the threshold, the most similar first. More
+        than one means the text bridges clusters that are one incident (copies of copies that
+        arrived in an order that split them): the caller merges them (:meth:`merge`)."""
+        if not shingles(text) or not self.members:
+            return []
+        sig = signature(text)
+        found = self._above(sig.hashvalues, [int(c) for c in self.lsh.query(sig)])
+        if not found:  # the buckets can miss a copy above the threshold: look at every member
+            found = self._above(sig.hashvalues, range(len(self.members)))
+        best: dict[int, float] = {}
+        for similarity, key in found:
+            best[key] = max(similarity, best.get(key, 0.0))
+        return sorted(best, key=lambda k: -best[k])
+
+    def merge(self, keep: int, gone: int) -> None:
+        """``gone``'s members now belong to ``keep``."""
+        self.members = [(keep if key == gone else key, values) for key, values in self.members]
+        self.seen = {(keep if key == gone else key, norm) for key, norm in self.seen}
+
+    def _above(self, values: Any, indices: Any) -> list[tuple[float, int]]:
         import numpy as np
 
         idx = np.fromiter(indices, dtype=np.int64)
         if not idx.size:
-            return None
-        table = self._stacked()[idx]
-        similarity = (table == values).mean(axis=1)
-        i = int(similarity.argmax())
-        return (float(similarity[i]), self.members[int(idx[i])][0]) if similarity[i] >= THRESHOLD else None
+            return []
+        similarity = (self._stacked()[idx] == values).mean(axis=1)
+        return [(float(similarity[j]), self.members[int(idx[j])][0]) for j in np.flatnonzero(similarity >= THRESHOLD)]
