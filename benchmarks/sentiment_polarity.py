@@ -26,6 +26,8 @@ from pathlib import Path
 
 import jieba
 
+jieba.setLogLevel(20)  # its start-up lines say nothing to the reader of the figures
+
 from benchmarks.sentiment_data import SOURCE, school, split
 from watcher.opinion import model as polarity_model
 from watcher.opinion.polarity import assess, lexicon_name

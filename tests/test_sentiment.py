@@ -5,7 +5,9 @@ import pytest
 from watcher.opinion.rules import default_rules
 from watcher.sentiment import SentimentRules, analyze, is_spike, window_counts
 
-RULES = SentimentRules(default_rules(["北京理工大学"], ["北理工", "北理"], ["BIT"]))
+# The example config's sentiment.negative_words: staff's words count on their own.
+RULES = SentimentRules(default_rules(["北京理工大学"], ["北理工", "北理"], ["BIT"]),
+                       ("举报", "曝光", "维权", "事故", "投诉", "造假"))
 
 
 @pytest.mark.parametrize("text, mentions, negative", [
@@ -14,9 +16,7 @@ RULES = SentimentRules(default_rules(["北京理工大学"], ["北理工", "北�
     ("BIT 实验室发生事故", ["BIT"], True),
     ("orbit launch, Bitcoin 暴涨", [], False),
     ("网传北理工论文造假？学校：并非造假", ["北理工"], True),
-    # The model reads 没有 as a complaint (reviews: "没有效果"); the risk word itself is switched off.
-    pytest.param("北理工回应：没有造假", ["北理工"], False,
-                 marks=pytest.mark.xfail(strict=True, reason="模型已知误判：否认句读作负面")),
+    ("北理工回应：没有造假", ["北理工"], False),
 ])
 def test_assess(text, mentions, negative):
     a = RULES.assess(text)

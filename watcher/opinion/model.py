@@ -52,17 +52,21 @@ class Model:
     def name(self) -> str:
         return str(self.meta.get("name", "polarity model"))
 
+    def judge(self, text: str) -> tuple[float, dict[str, float]]:
+        """The probability of "negative", and each distinct n-gram's weight (a feature counts
+        once, as in training): what a reviewer is shown."""
+        grams = list(dict.fromkeys(ngrams(text)))
+        if not grams:
+            return 1.0 / (1.0 + math.exp(-self.bias)), {}
+        weights = self.weights[np.fromiter((bucket(g) for g in grams), dtype=np.int64, count=len(grams))]
+        z = self.bias + float(weights.sum()) / math.sqrt(len(grams))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))), dict(zip(grams, weights.tolist(), strict=True))
+
     def contributions(self, text: str) -> dict[str, float]:
-        """Each distinct n-gram's weight (a feature counts once, as in training)."""
-        return {g: float(self.weights[bucket(g)]) for g in dict.fromkeys(ngrams(text))}
+        return self.judge(text)[1]
 
     def probability(self, text: str) -> float:
-        grams = dict.fromkeys(ngrams(text))
-        if not grams:
-            return 1.0 / (1.0 + math.exp(-self.bias))
-        idx = np.fromiter((bucket(g) for g in grams), dtype=np.int64, count=len(grams))
-        z = self.bias + float(self.weights[idx].sum()) / math.sqrt(len(grams))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        return self.judge(text)[0]
 
 
 def dumps(weights: np.ndarray, bias: float, threshold: float, meta: dict) -> bytes:

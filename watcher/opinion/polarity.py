@@ -9,8 +9,8 @@ Two layers, both named in every reason a person reads:
   emoticons that weighed most;
 * the **school risk lexicon** (``data/school_risk.txt``, ours) and the config's
   ``sentiment.negative_words``: words that, in posts about a university, usually mean a complaint
-  or an incident (食物中毒, 维权, 欠薪 …). A risk word of weight 2 or more (or configured by staff)
-  raises a post to 关注 on its own; a weak one (weight 1: 疫情, 感染, 罚款 …) only when the model leans negative too. A negation
+  or an incident (食物中毒, 维权, 欠薪 …). A risk word of weight 3 (or configured by staff)
+  raises a post to 关注 on its own; a weaker one (weight 1–2: 疫情, 感染, 失望 …) only when the model leans negative too. A negation
   just before it switches it off ("没有造假"); a notice (通知、提醒 …) names risks to prevent them,
   so its risk words alone never flag it.
 
@@ -30,7 +30,7 @@ from watcher.opinion import model as polarity_model
 from watcher.opinion.textprep import Emoticon, prepare
 
 RISK_LEXICON = "高校舆情风险词表"
-STRONG_RISK = 2.0        # a risk word of this weight (or configured by staff) raises a post on its own
+STRONG_RISK = 3.0        # a risk word of this weight (or configured by staff) raises a post on its own
 WEAK_RISK_SUPPORT = 0.8  # a weaker risk word counts when the model's probability reaches this share of its threshold
 NEGATION_CHARS = 4       # characters before a risk word that a negation reaches (没有造假, 并未发生踩踏)
 CUES = 4                 # n-grams shown each way in a reason
@@ -170,8 +170,7 @@ def assess(text: str, extra_risk: tuple[str, ...] = ()) -> Polarity:
     m = polarity_model.load()
     prepared = prepare(text)
     own = prepared.text
-    probability = m.probability(own)
-    contributions = m.contributions(own)
+    probability, contributions = m.judge(own)
     result = Polarity(score=0.0, negative=False, probability=probability, threshold=m.threshold,
                       negative_cues=_cues(contributions, 1.0), positive_cues=_cues(contributions, -1.0),
                       emoticons=prepared.emoticons, quoted=not prepared.own.strip() and bool(prepared.quoted))
