@@ -121,6 +121,7 @@ def finding_text(cfg: Config, f: Finding, role: str = "责任单位") -> str:
         lines.append("理由：" + "；".join(str(r) for r in reasons))
     if d.get("diff"):
         lines.append("改动：\n" + str(d["diff"])[:1500])
+    lines += _sentiment_lines(cfg, d)
     lines.append(f"处置要求：{ACTIONS.get(f.kind, '请核实处理。')}")
     base = cfg.alerts.base_url.rstrip("/")
     lines.append(f"复核与证据：{base}/findings/{f.id}")
@@ -129,6 +130,25 @@ def finding_text(cfg: Config, f: Finding, role: str = "责任单位") -> str:
     if f.revision > 1:
         lines.append(f"（第 {f.revision} 版：内容已更新）")
     return defang(cfg, "\n".join(lines))
+
+
+def _sentiment_lines(cfg: Config, d: dict) -> list[str]:
+    """A sentiment finding's size, top posts and its cluster's page: a 舆情激增 alert that says only
+    a count leaves the reader to go and find what people are saying."""
+    lines = []
+    if d.get("cluster_size"):
+        platforms = "、".join(PLATFORM_LABELS.get(p, p) for p in d.get("cluster_platforms") or [])
+        lines.append(f"规模：{d['cluster_size']} 条" + (f"（{platforms}）" if platforms else ""))
+    posts = [p for p in d.get("top_posts") or [] if isinstance(p, dict)]
+    if posts:
+        lines.append("代表帖子：")
+        for p in posts:
+            link = safe_link(cfg, p.get("url"))
+            lines.append(f"- {PLATFORM_LABELS.get(p.get('platform') or '', p.get('platform') or '')}："
+                         f"{str(p.get('text') or '')[:80]}" + (f" {link}" if link else ""))
+    if d.get("cluster_path"):
+        lines.append(f"舆情簇（全部帖子）：{cfg.alerts.base_url.rstrip('/')}{d['cluster_path']}")
+    return lines
 
 
 def single(cfg: Config, f: Finding, unit_name: str, role: str) -> Outgoing:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from alerts import dispatch
+from alerts import dispatch, messages
 from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
 from watcher.cli import main_group
@@ -23,6 +23,7 @@ from watcher.config import load_config
 from spiders.items import Mention
 from watcher.sentiment import analyze
 from watcher.store import Store
+from watcher.store import findings as stored_findings
 from watcher.store import mentions as mentions_store
 
 ORIGINAL = "北理工食堂今天中午的饭里吃出虫子，找窗口理论还被骂，太恶心了，学校管不管"
@@ -143,6 +144,9 @@ def test_one_incident_one_alert(tmp_path, platforms):
         assert dispatch.plan(cfg, store, now) >= 1
         units = {r["unit"] for r in store.query("SELECT unit FROM deliveries")}
         assert "central" in units and "youth" in units        # 宣传部 hears of the incident itself
+        mail = messages.single(cfg, stored_findings.get(store, incident["id"]), "党委宣传部", "抄送")
+        assert "代表帖子：" in mail.text and "虫子" in mail.text and "规模：25 条（哔哩哔哩、微博）" in mail.text
+        assert f"/sentiment/clusters/{details['cluster_id']}" in mail.text
 
     # The incident grows: eleven more copies found a little later (stored as a round stores them;
     # the round itself was exercised above). The finding follows it, nothing is re-sent.
