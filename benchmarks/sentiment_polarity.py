@@ -26,11 +26,10 @@ from pathlib import Path
 
 import jieba
 
-jieba.setLogLevel(20)  # its start-up lines say nothing to the reader of the figures
-
 from benchmarks.sentiment_data import SOURCE, school, split
 from watcher.opinion import model as polarity_model
 from watcher.opinion.polarity import assess, lexicon_name
+from watcher.opinion.textprep import prepare
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "sentiment_labelled.tsv"
 
@@ -51,6 +50,7 @@ def _hownet(name: str) -> set[str]:
 
 
 def hownet_lexicon() -> Callable[[str], bool]:
+    jieba.setLogLevel(20)  # its start-up lines say nothing to the reader of the figures
     pos, neg, deny = _hownet("pos"), _hownet("neg"), _hownet("deny")
 
     def negative(text: str) -> bool:
@@ -99,8 +99,7 @@ def main(argv: list[str]) -> int:
     test = split()["test"]
     flags: dict[str, Callable[[str], bool]] = {
         "模型+风险词（watcher）": lambda t: assess(t).negative,
-        "模型单独": lambda t: m.probability(__import__("watcher.opinion.textprep", fromlist=["prepare"])
-                                           .prepare(t).text) >= m.threshold,
+        "模型单独": lambda t: m.probability(prepare(t).text) >= m.threshold,
         "HowNet 词典（旧）": hownet_lexicon(),
         "全部标负（平凡基线）": lambda t: True,
     }

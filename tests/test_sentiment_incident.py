@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from alerts import dispatch, messages
+from spiders.items import Mention
 from tests.conftest import write_config
 from tests.fakeplatform import FIXTURES, FakePlatform
 from watcher.cli import main_group
 from watcher.config import load_config
-from spiders.items import Mention
 from watcher.sentiment import analyze
 from watcher.store import Store
 from watcher.store import findings as stored_findings

@@ -33,7 +33,6 @@ from watcher.store import mentions as mentions_store
 from watcher.store.findings import FindingInput, list_findings, record
 from watcher.store.mentions import Cluster, PostText
 
-
 TOP_POSTS = 3  # posts a cluster's finding (and so its alert) shows
 
 
