@@ -139,6 +139,9 @@ def _sentiment_lines(cfg: Config, d: dict) -> list[str]:
     if d.get("cluster_size"):
         platforms = "、".join(PLATFORM_LABELS.get(p, p) for p in d.get("cluster_platforms") or [])
         lines.append(f"规模：{d['cluster_size']} 条" + (f"（{platforms}）" if platforms else ""))
+    carried = [str(g) for g in d.get("carried_groups") or []]
+    if carried:
+        lines.append("同时带动规则组" + "、".join(f"「{g}」" for g in carried) + "的激增，由本事件一并告警")
     posts = [p for p in d.get("top_posts") or [] if isinstance(p, dict)]
     if posts:
         lines.append("代表帖子：")

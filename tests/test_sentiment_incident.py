@@ -135,7 +135,7 @@ def test_one_incident_one_alert(tmp_path, platforms):
         assert details["cluster_platforms"] == ["bilibili", "weibo"]
         assert details["cluster_path"] == f"/sentiment/clusters/{details['cluster_id']}"
         assert len(details["top_posts"]) == 3 and "虫子" in details["top_posts"][0]["text"]
-        assert any("本校提及" in r for r in details["reasons"])   # the other group's spike, carried here
+        assert details["carried_groups"] == ["本校提及"]   # the other group's spike, carried here
         # The vlog and the other school's incident: no finding, no negative cluster.
         clusters = mentions_store.list_clusters(store)
         assert not any("珠海" in c.representative for c in clusters)      # not a mention of ours at all
@@ -146,7 +146,7 @@ def test_one_incident_one_alert(tmp_path, platforms):
         assert "central" in units and "youth" in units        # 宣传部 hears of the incident itself
         mail = messages.single(cfg, stored_findings.get(store, incident["id"]), "党委宣传部", "抄送")
         assert "代表帖子：" in mail.text and "虫子" in mail.text and "规模：25 条（哔哩哔哩、微博）" in mail.text
-        assert f"/sentiment/clusters/{details['cluster_id']}" in mail.text
+        assert f"/sentiment/clusters/{details['cluster_id']}" in mail.text and "「本校提及」的激增" in mail.text
 
     # The incident grows: eleven more copies found a little later (stored as a round stores them;
     # the round itself was exercised above). The finding follows it, nothing is re-sent.

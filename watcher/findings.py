@@ -180,9 +180,9 @@ def sentiment(cluster: Cluster, *, severity: Severity, unit: str | None, spike: 
     reasons = [cluster.reason or ""]
     if spike is not None:
         reasons.append(_spike_reason(window_seconds, spike))
-    spiked = [g for g in groups or [] if g != cluster.group_name]
-    if spike is not None and spiked:
-        reasons.append("同时带动规则组" + "、".join(f"「{g}」" for g in spiked) + "的激增，由本事件一并告警")
+    # The other groups this incident made spike: shown (alerts.messages), not part of the
+    # revision, since a second group crossing its threshold later is the same incident.
+    carried = [g for g in groups or [] if g != cluster.group_name] if spike is not None else []
     return FindingInput(
         kind="sentiment_spike" if spike is not None and not cluster.negative else "sentiment",
         dedupe_key=f"sentiment:cluster:{cluster.id}",
@@ -196,6 +196,7 @@ def sentiment(cluster: Cluster, *, severity: Severity, unit: str | None, spike: 
                  "cluster_size": cluster.size, "cluster_platforms": cluster.platforms,
                  "cluster_first_seen": cluster.first_seen, "cluster_last_seen": cluster.last_seen,
                  "window_counts": spike, "cluster_path": f"/sentiment/clusters/{cluster.id}",
+                 "carried_groups": carried,
                  "top_posts": top_posts or []},
     )
 
