@@ -45,7 +45,9 @@ _CLAUSE_END = frozenset("，。！？；：,.!?;:…、 \n")
 
 def lexicon_name() -> str:
     """What judged a post: recorded with every sentiment finding (an old finding keeps its name)."""
-    return f"{polarity_model.load().name} + {RISK_LEXICON}"
+    m = polarity_model.load()
+    built = str(m.meta.get("built", ""))[:10]
+    return f"{m.name}{f'，{built} 训练' if built else ''}，阈值 {m.threshold:.3f} + {RISK_LEXICON}"
 
 
 @dataclass
