@@ -125,6 +125,7 @@ def finding_text(cfg: Config, f: Finding, role: str = "责任单位") -> str:
         lines.append("理由：" + "；".join(str(r) for r in reasons))
     if d.get("diff"):
         lines.append("改动：\n" + str(d["diff"])[:1500])
+    lines += _sentiment_lines(cfg, d)
     lines.append(f"处置要求：{ACTIONS.get(f.kind, '请核实处理。')}")
     base = cfg.alerts.base_url.rstrip("/")
     lines.append(f"复核与证据：{base}/findings/{f.id}")
@@ -144,6 +145,28 @@ def one_line(text: str, limit: int | None = None) -> str:
     """``text`` as one line without control characters, cut at ``limit`` characters (with …)."""
     text, full = clean_text(str(text), limit)
     return text + ("…" if full > len(text) else "")
+
+
+def _sentiment_lines(cfg: Config, d: dict) -> list[str]:
+    """A sentiment finding's size, top posts and its cluster's page: a 舆情激增 alert that says only
+    a count leaves the reader to go and find what people are saying."""
+    lines = []
+    if d.get("cluster_size"):
+        platforms = "、".join(PLATFORM_LABELS.get(p, p) for p in d.get("cluster_platforms") or [])
+        lines.append(f"规模：{d['cluster_size']} 条" + (f"（{platforms}）" if platforms else ""))
+    carried = [str(g) for g in d.get("carried_groups") or []]
+    if carried:
+        lines.append("同时带动规则组" + "、".join(f"「{g}」" for g in carried) + "的激增，由本事件一并告警")
+    posts = [p for p in d.get("top_posts") or [] if isinstance(p, dict)]
+    if posts:
+        lines.append("代表帖子：")
+        for p in posts:
+            link = safe_link(cfg, p.get("url"))
+            lines.append(f"- {PLATFORM_LABELS.get(p.get('platform') or '', p.get('platform') or '')}："
+                         f"{str(p.get('text') or '')[:80]}" + (f" {link}" if link else ""))
+    if d.get("cluster_path"):
+        lines.append(f"舆情簇（全部帖子）：{cfg.alerts.base_url.rstrip('/')}{d['cluster_path']}")
+    return lines
 
 
 def single(cfg: Config, f: Finding, unit_name: str, role: str) -> Outgoing:

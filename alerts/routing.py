@@ -79,4 +79,7 @@ def route(cfg: Config, store: Any, finding: Finding, now: datetime | None = None
             r.copy("疑似冒充机构/官方，抄送宣传部")
     if finding.kind in ("crawl_blocked", "sentiment_spike"):
         r.primary = central or unit
+    if finding.kind in ("sentiment", "sentiment_spike") and finding.severity == "critical":
+        # An incident is the central publicity unit's business whichever rule group's unit owns it.
+        r.copy("紧急舆情，抄送宣传部")
     return r

@@ -254,7 +254,7 @@ class WeiboSpider(PlatformSpider):
                 verified_reason=user.get("verified_reason"), followers=count(user.get("followers_count")),
                 profile_url=f"https://m.weibo.cn/u/{uid}", keyword=keyword, raw=user)
         yield Mention(platform="weibo", post_id=str(mblog["id"]), author_id=uid,
-                      author_name=user.get("screen_name") or "", text=html_text(mblog.get("text") or ""),
+                      author_name=user.get("screen_name") or "", text=_with_original(mblog),
                       created_at=when(mblog.get("created_at")), reposts=count(mblog.get("reposts_count")),
                       comments=count(mblog.get("comments_count")), likes=count(mblog.get("attitudes_count")),
                       url=f"https://m.weibo.cn/detail/{mblog['id']}", keyword=keyword, raw=mblog)
@@ -290,3 +290,15 @@ class WeiboSpider(PlatformSpider):
         max_id = body.get("max_id")
         if max_id and page < self.pages:
             yield self._comment_page(uid, mid, int(max_id), page + 1)
+
+
+def _with_original(mblog: dict[str, Any]) -> str:
+    """A repost's text as people read it: the reposter's words, then "//@原作者:原文". m.weibo.cn
+    gives the reposted post apart, in ``retweeted_status``; without it a repost ("转发微博") is
+    judged, and clustered, as a story of its own instead of joining the original's incident."""
+    own = html_text(mblog.get("text") or "")
+    original = mblog.get("retweeted_status")
+    if not isinstance(original, dict) or not original.get("text"):
+        return own
+    author = original.get("user") if isinstance(original.get("user"), dict) else {}
+    return f"{own}//@{author.get('screen_name') or '原微博'}:{html_text(original.get('text') or '')}"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from watcher import findings
 from watcher.store.accounts import Account
+from watcher.store.findings import fingerprint
 from watcher.store.fingerprint import fingerprint_of
 from watcher.store.mentions import Cluster
 from watcher.store.posts import TimelinePost
@@ -85,8 +86,12 @@ def test_sentiment_constructors_word_titles_and_keys_as_recorded_before():
                               lexicon="L", algorithm="A")
     assert (loud.kind, loud.platform, loud.details["reasons"]) == (
         "sentiment_spike", None, ["最近 60 分钟提及 7 条，为此前 3 个窗口中位数 0 的 7.0 倍"])
-    group = findings.sentiment_spike("本校提及", bucket=491664, counts=[1, 2, 2, 9], window_seconds=3600, unit="团委")
+    group = findings.sentiment_spike("本校提及", episode="2026-11-23T04:00:00+00:00", counts=[1, 2, 2, 12],
+                                     first_counts=[1, 2, 2, 9], window_seconds=3600, unit="团委")
+    # The counts stay out of the title: a spike that grows or falls is the same finding.
     assert (group.kind, group.dedupe_key, group.title, group.severity, group.unit) == (
-        "sentiment_spike", "sentiment_spike:本校提及:491664", "舆情激增（本校提及）：最近 60 分钟提及 9 条", "critical", "团委")
-    assert group.details == {"group": "本校提及", "window_counts": [1, 2, 2, 9], "window_seconds": 3600,
-                             "reasons": ["最近 60 分钟提及 9 条，为此前 3 个窗口中位数 2 的 4.5 倍"]}
+        "sentiment_spike", "sentiment_spike:本校提及:2026-11-23T04:00:00+00:00", "舆情激增（本校提及）", "critical", "团委")
+    assert group.details["reasons"] == ["最近 60 分钟提及 9 条，为此前 3 个窗口中位数 2 的 4.5 倍"]
+    later = findings.sentiment_spike("本校提及", episode="2026-11-23T04:00:00+00:00", counts=[1, 2, 2, 5],
+                                     first_counts=[1, 2, 2, 9], window_seconds=3600, unit="团委")
+    assert fingerprint(later) == fingerprint(group)

@@ -5,7 +5,9 @@ import pytest
 from watcher.opinion.rules import default_rules
 from watcher.sentiment import SentimentRules, analyze, is_spike, window_counts
 
-RULES = SentimentRules(default_rules(["北京理工大学"], ["北理工", "北理"], ["BIT"]))
+# The example config's sentiment.negative_words: staff's words count on their own.
+RULES = SentimentRules(default_rules(["北京理工大学"], ["北理工", "北理"], ["BIT"]),
+                       ("举报", "曝光", "维权", "事故", "投诉", "造假"))
 
 
 @pytest.mark.parametrize("text, mentions, negative", [
@@ -20,6 +22,13 @@ def test_assess(text, mentions, negative):
     a = RULES.assess(text)
     assert a.mentions == mentions
     assert a.negative is negative
+
+
+def test_other_institutions_are_never_mentions():
+    """A short name inside another school's full name (school.others) is not ours, in every group."""
+    rules = SentimentRules(default_rules(["北京理工大学"], ["北理工", "理工大学"], []), others=("南京理工大学",))
+    assert not rules.assess("南京理工大学食堂吃出虫子，太恶心了").mentioned
+    assert rules.assess("南京理工大学和北京理工大学联合举办比赛").mentions == ["北京理工大学"]
 
 
 def test_longer_name_covers_its_abbreviation():
@@ -43,7 +52,7 @@ def test_analyze_records_negative_mentions_and_spike(store, cfg):
     rows = []
     for i in range(8):  # a burst in the last hour
         rows.append({"platform": "tieba", "post_id": f"p{i}", "account_id": "forum",
-                     "text": "北理工宿舍停电维权" if i == 0 else "北理工今天怎么了",
+                     "text": "北理工宿舍停电维权" if i == 0 else "北理工今天开运动会",
                      "created_at": (now - timedelta(minutes=5 + i)).isoformat(),
                      "first_seen": now.isoformat(), "last_seen": now.isoformat(), "status": "live"})
     rows.append({"platform": "tieba", "post_id": "old", "account_id": "forum", "text": "北理工运动会",
@@ -71,3 +80,29 @@ def test_sensitive_period_lowers_the_spike_threshold(store, cfg):
              for i in range(20)]
     store.db["posts"].insert_all(rows)
     assert analyze(cfg, store, now=now)["spike"] == 1   # 6 vs a median of 1: spike at ×2, not at ×10
+
+
+def test_a_resolved_spike_whose_count_falls_never_reopens_or_realerts(store, cfg):
+    """Issue #32: a reviewer's decision holds. Distinct posts (no cluster explains them) make a group
+    spike; it is resolved; ten minutes later fewer posts are in the window: same finding, no new
+    revision, still resolved, nothing planned."""
+    from alerts import dispatch
+    from watcher.store.findings import list_findings, set_status
+
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    topics = ["运动会", "图书馆", "招生", "讲座", "校庆", "考研", "食堂新菜", "社团", "志愿者", "实验室"]
+    store.db["posts"].insert_all([
+        {"platform": "tieba", "post_id": f"s{i}", "account_id": "forum", "text": f"北理工{topic}第{i}期消息汇总",
+         "created_at": (now - timedelta(minutes=5 + i * 5)).isoformat(), "first_seen": now.isoformat(),
+         "last_seen": now.isoformat(), "status": "live"} for i, topic in enumerate(topics)])
+    analyze(cfg, store, now=now)
+    (spike,) = list_findings(store, kind="sentiment_spike")
+    assert spike.title == "舆情激增（本校提及）" and spike.details["window_counts"][-1] == 10
+    assert dispatch.plan(cfg, store, now) >= 1
+    set_status(store, spike.id, "resolved", actor="reviewer", action="已处置")
+    later = now + timedelta(minutes=20)            # four posts have left the window: the count falls
+    analyze(cfg, store, now=later)
+    (after,) = list_findings(store, kind="sentiment_spike")
+    assert after.id == spike.id and after.revision == spike.revision and after.status == "resolved"
+    assert after.details["window_counts"][-1] < 10
+    assert dispatch.plan(cfg, store, later) == 0

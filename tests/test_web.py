@@ -130,6 +130,12 @@ def test_scan_button_queues_a_request(site):
     assert r.status_code == 200 and "排队中" in r.text
     with Store.open(cfg.db_path) as s:
         assert json.loads(s.one("SELECT params FROM scan_requests")["params"])["platform"] == "weibo"
+    # 仅舆情提及: a mention round on demand, nothing else
+    assert "仅舆情提及" in client.get("/").text
+    client.post("/scans", data={"mode": "mentions", "platform": "", "csrf_token": token})
+    with Store.open(cfg.db_path) as s:
+        params = json.loads(s.one("SELECT params FROM scan_requests ORDER BY id DESC LIMIT 1")["params"])
+    assert (params["mentions"], params["discover"], params["watch"]) == (True, False, False)
 
 
 def test_users_cli_and_publish(tmp_path, config_path):

@@ -214,7 +214,8 @@ def dormant(platform: str, account_id: str, name: str, unit: str | None, *, last
 
 
 def sentiment(cluster: Cluster, *, severity: Severity, unit: str | None, spike: list[int] | None,
-              window_seconds: int, lexicon: str, algorithm: str) -> FindingInput:
+              window_seconds: int, lexicon: str, algorithm: str, groups: list[str] | None = None,
+              top_posts: list[dict] | None = None) -> FindingInput:
     """One incident (``cluster``: mentions of the school that are near-duplicates of each other)
     that reads negative or made its rule group spike (``spike``: the group's window counts).
     ``severity`` and ``unit`` are the rule group's; a spike is always critical. A cluster that is
@@ -225,6 +226,9 @@ def sentiment(cluster: Cluster, *, severity: Severity, unit: str | None, spike: 
     reasons = [cluster.reason or ""]
     if spike is not None:
         reasons.append(_spike_reason(window_seconds, spike))
+    # The other groups this incident made spike: shown (alerts.messages), not part of the
+    # revision, since a second group crossing its threshold later is the same incident.
+    carried = [g for g in groups or [] if g != cluster.group_name] if spike is not None else []
     return FindingInput(
         kind="sentiment_spike" if spike is not None and not cluster.negative else "sentiment",
         dedupe_key=f"sentiment:cluster:{cluster.id}",
@@ -237,22 +241,27 @@ def sentiment(cluster: Cluster, *, severity: Severity, unit: str | None, spike: 
                  "reasons": [r for r in reasons if r], "lexicon": lexicon, "algorithm": algorithm,
                  "cluster_size": cluster.size, "cluster_platforms": cluster.platforms,
                  "cluster_first_seen": cluster.first_seen, "cluster_last_seen": cluster.last_seen,
-                 "window_counts": spike},
+                 "window_counts": spike, "cluster_path": f"/sentiment/clusters/{cluster.id}",
+                 "carried_groups": carried,
+                 "top_posts": top_posts or []},
     )
 
 
-def sentiment_spike(group: str, *, bucket: int, counts: list[int], window_seconds: int,
-                    unit: str | None) -> FindingInput:
-    """Mentions matching rule ``group`` jumped in the latest window (``bucket``: its number since
-    the epoch) and no single cluster explains it: one finding for the group and the window."""
+def sentiment_spike(group: str, *, episode: str, counts: list[int], first_counts: list[int],
+                    window_seconds: int, unit: str | None, top_posts: list[dict] | None = None) -> FindingInput:
+    """Mentions matching rule ``group`` jumped and no single cluster explains it: one finding per
+    spike episode (``episode``: when it was first seen), whatever the counts do afterwards. The
+    counts stay out of the title and of what makes a revision (``first_counts`` are the counts
+    when the spike was first seen, fixed; ``window_counts`` the latest, shown, never re-sent): a
+    spike growing or falling is the same spike, and a reviewer's decision on it holds."""
     return FindingInput(
         kind="sentiment_spike",
-        dedupe_key=f"sentiment_spike:{group}:{bucket}",
-        title=f"舆情激增（{group}）：最近 {window_seconds // 60} 分钟提及 {counts[-1]} 条",
+        dedupe_key=f"sentiment_spike:{group}:{episode}",
+        title=f"舆情激增（{group}）",
         severity="critical",
         unit=unit,
-        details={"group": group, "window_counts": counts, "window_seconds": window_seconds,
-                 "reasons": [_spike_reason(window_seconds, counts)]},
+        details={"group": group, "episode": episode, "window_counts": counts, "window_seconds": window_seconds,
+                 "reasons": [_spike_reason(window_seconds, first_counts)], "top_posts": top_posts or []},
     )
 
 

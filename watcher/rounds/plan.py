@@ -163,6 +163,11 @@ def scan_rounds(cfg: Config, store: Store, params: dict) -> list[tuple[str, str,
         words = params.get("keywords") or keywords(cfg)
         rounds += [(p, "discover", [Target.for_mode("discover", k) for k in words]) for p in platforms
                    if catalog.get(p).supports("discover")]
+    if params.get("mentions") and not params.get("account"):
+        # A mention round on demand (``watcher scan --mentions``, the web's 立即扫描): the analyst
+        # following an incident should not wait for ``mentions_every``.
+        rounds += [(p, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)]) for p in platforms
+                   if catalog.get(p).supports("mentions")]
     if params.get("watch", True):
         for p in platforms:
             if not catalog.get(p).watchable:

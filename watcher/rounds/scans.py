@@ -75,6 +75,13 @@ def execute(cfg: Config, request: ScanRequest, progress: Progress | None = None,
             results[status] = results.get(status, 0) + n
         done += len(targets)
         _progress(cfg, request.id, done, total, label)
+    if any(mode == "mentions" for _, mode, _ in rounds):
+        # The mentions just found are judged now, not at the next sentiment job: the findings the
+        # analyst asked for are in this scan's summary.
+        from watcher import sentiment
+
+        with Store.open(cfg.db_path) as store:
+            sentiment.analyze(cfg, store)
     with Store.open(cfg.db_path) as store:
         summary = {"crawls": total, "rounds": len(rounds), "runs": results,
                    "findings": stored_findings.made_by_scan(store, request.id, since, except_kind="crawl_blocked")}

@@ -70,7 +70,12 @@ LEGACY: dict[LegacyStep, Migration] = {
     ("watch", 3): _refingerprint,
 }
 # This module's own steps, recorded as component "findings".
-MIGRATIONS: list[Migration] = []
+MIGRATIONS: list[Migration] = [
+    # 1: sentiment findings' fingerprints leave out the model's name, the cluster's page and the
+    # groups a spike carried (fingerprint.UNREVISED_DETAILS): recomputed once, so upgrading to the
+    # polarity model re-sends no open incident.
+    _refingerprint,
+]
 
 
 

@@ -19,7 +19,9 @@ UNREVISED_DETAILS = frozenset({"followers", "following", "posts_count", "likes",
                                "avatar_url", "score",
                                # a sentiment cluster growing: one incident, one alert, not one per repost
                                "cluster_size", "cluster_platforms", "cluster_posts", "cluster_first_seen",
-                               "cluster_last_seen", "window_counts"})
+                               "cluster_last_seen", "window_counts", "top_posts", "last_spiking",
+                               # what judged it and where to read it: a new model or page is not a new incident
+                               "lexicon", "cluster_path", "carried_groups"})
 SCORE_BAND = 10
 
 

@@ -303,6 +303,33 @@ def add_post(store: Store, cluster_id: int, post: PostText, *, now: str) -> None
             [json.dumps(platforms), seen, seen, cluster_id])
 
 
+def merge_clusters(store: Store, keep: int, gone: int) -> bool:
+    """Fold cluster ``gone`` into ``keep`` (one incident that arrived split): its posts move, the
+    size, platforms, first/last seen and negativity are recomputed, the row is deleted. Refused
+    (False) when ``gone`` already has a finding: a finding people were alerted to is not erased."""
+    with store.transaction():
+        row = store.one("SELECT finding_id, negative, score, reason FROM sentiment_clusters WHERE id = ?", [gone])
+        if row is None or row["finding_id"] is not None:
+            return False
+        store.conn.execute("UPDATE sentiment_cluster_posts SET cluster_id = ? WHERE cluster_id = ?", [keep, gone])
+        store.conn.execute("DELETE FROM sentiment_clusters WHERE id = ?", [gone])
+        seen = store.one(
+            "SELECT COUNT(*) AS n, MIN(COALESCE(p.created_at, p.first_seen)) AS lo, MAX(COALESCE(p.created_at, "
+            "p.first_seen)) AS hi FROM sentiment_cluster_posts c JOIN " + _TEXTS + " p ON p.platform = c.platform "
+            "AND p.post_id = c.post_id WHERE c.cluster_id = ?", [keep])
+        platforms = sorted({r["platform"] for r in store.query(
+            "SELECT DISTINCT platform FROM sentiment_cluster_posts WHERE cluster_id = ?", [keep])})
+        size = store.scalar("SELECT COUNT(*) FROM sentiment_cluster_posts WHERE cluster_id = ?", [keep])
+        store.conn.execute(
+            "UPDATE sentiment_clusters SET size = ?, platforms = ?, first_seen = MIN(first_seen, COALESCE(?, first_seen)), "
+            "last_seen = MAX(last_seen, COALESCE(?, last_seen)) WHERE id = ?",
+            [size, json.dumps(platforms), seen["lo"] if seen else None, seen["hi"] if seen else None, keep])
+        if row["negative"]:
+            store.conn.execute("UPDATE sentiment_clusters SET negative = 1, score = ?, reason = ? "
+                               "WHERE id = ? AND negative = 0", [row["score"], row["reason"], keep])
+    return True
+
+
 def mark_negative(store: Store, cluster_id: int, score: float, reason: str) -> None:
     """A cluster that opened neutral turns negative when a negative post joins it (never back)."""
     with store.transaction():

@@ -582,12 +582,13 @@ async def scan_now(request: Request) -> Response:
         user = current_user(request, store)
         _central(user)
         mode = form.get("mode", "all")
-        if mode not in ("all", "discover", "watch"):
+        if mode not in ("all", "discover", "watch", "mentions"):
             return back(request, "/", error="扫描类型无效")
         platform = form.get("platform") or None
         if platform is not None and platform not in PLATFORM_LABELS:
             return back(request, "/", error="平台无效")
-        params = {"discover": mode != "watch", "watch": mode != "discover", "platform": platform}
+        params = {"discover": mode in ("all", "discover"), "watch": mode in ("all", "watch"),
+                  "mentions": mode == "mentions", "platform": platform}
         rid = scans.enqueue(store, params, requested_by=user.username)
         auth.audit(store, user.username, "发起扫描", f"scan:{rid}", params)
     return RedirectResponse(f"/scans/{rid}", status_code=303)
