@@ -437,6 +437,16 @@ class ReviewConfig(_Model):
         return v
 
 
+class TakedownConfig(_Model):
+    """举报与下架跟踪（投诉材料包、授权书、超期提醒）。"""
+
+    overdue_workdays: int = Field(5, ge=1, le=60, description="举报后超过几个工作日仍未下架，提醒复核员并抄送宣传部")
+    signatory: str = Field("", description="授权书落款：签发人姓名与职务，如“张三（党委宣传部部长）”")
+    issuer: str = Field("", description="授权书署名单位，默认学校全称")
+    contact: str = Field("", description="授权书与投诉正文中的联系人和电话/邮箱")
+    seal_image: Path | None = Field(None, description="学校或宣传部公章图片（PNG/JPG，可选），印在授权书落款处")
+
+
 class WebConfig(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -502,6 +512,7 @@ class Config(_Model):
     alerts: AlertsConfig = AlertsConfig()
     web: WebConfig = WebConfig()
     review: ReviewConfig = ReviewConfig()
+    takedown: TakedownConfig = TakedownConfig()
     logging: LoggingConfig = LoggingConfig()
     # Where people read a time (pages, tables, alerts, logs); storage stays UTC.
     timezone: str = timefmt.DEFAULT_ZONE

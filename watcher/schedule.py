@@ -24,6 +24,7 @@ JOB_PROVIDERS: list[str] = [
     "watcher.watch.filings",
     "watcher.watch.evidence",
     "watcher.reports.reminders",
+    "watcher.takedown.cases",
 ]
 
 

@@ -19,6 +19,7 @@ from watcher.config import Config
 from watcher.crawling import discovery
 from watcher.rounds import records
 from watcher.store import Store
+from watcher.takedown import cases
 from watcher.watch import analyze
 
 
@@ -31,6 +32,10 @@ def after_target(cfg: Config, store: Store, mode: str, run_id: int) -> None:
             # A mention's author is judged like a discovered account: "北理工招生办" posting
             # about the school is an impersonation lead.
             discovery.analyse_run(cfg, store, run_id)
+        elif mode == "timeline" and run.status in ("ok", "gone") and cases.is_case_account(store, run.platform,
+                                                                                            run.target or ""):
+            # A reported impersonator re-checked: its case, not the watch of a registered account.
+            cases.after_check(cfg, store, run)
         elif mode == "timeline" and run.status in ("ok", "gone"):
             # No check from inside the analysis: missing posts become pending; the round checks
             # them itself once every timeline is in (:func:`checks_due`) and confirms at its end.

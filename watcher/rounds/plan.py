@@ -19,6 +19,7 @@ from watcher.rounds.engine import run_round
 from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
+from watcher.takedown.cases import recheck_targets
 
 
 def keywords(cfg: Config) -> list[str]:
@@ -72,7 +73,9 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
             return
         if cooling(store, platform):
             return
-        accounts = watch_targets(cfg, store, platform)
+        # Reported impersonators are re-checked on the same round (their profile answer closes
+        # their case, watcher.takedown.cases.after_check).
+        accounts = list(dict.fromkeys([*watch_targets(cfg, store, platform), *recheck_targets(store, platform)]))
     if accounts:
         run_round(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
 

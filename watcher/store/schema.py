@@ -19,6 +19,7 @@ import sqlite_utils
 
 from watcher.store import (
     accounts,
+    cases,
     deliveries,
     findings,
     mentions,
@@ -53,6 +54,7 @@ COMPONENTS: dict[str, list[Migration]] = {
     "users": users.MIGRATIONS,
     "reviews": reviews.MIGRATIONS,
     "sentiment": mentions.MIGRATIONS,
+    "takedown": cases.MIGRATIONS,
 }
 
 

@@ -31,6 +31,7 @@ from watcher.store import findings as stored_findings
 from watcher.store import rules as stored_rules
 from watcher.store import scans as scan_requests
 from watcher.store.findings import Evidence, Finding
+from watcher.takedown import cases as takedown_cases
 from watcher.timefmt import zone
 from watcher.watch.workdays import filing_window
 from watcher.web import auth, charts, rules
@@ -309,6 +310,8 @@ async def decide(request: Request, finding_id: int) -> Response:
         with store.transaction():
             stored_findings.set_status(store, finding_id, status, actor=user.username, action=words, comment=comment,
                            reference=reference)
+            if action == "reported":  # the report opens its takedown case (watcher.takedown)
+                takedown_cases.start(request.app.state.cfg, store, f, reference=reference, actor=user.username)
             if rule and user.central:
                 rules.add_rule(store, rule, f.account_name, note, user.username)
             elif rule:
