@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "watcher.cli.report_cmd",
     "watcher.cli.demo_cmd",
     "watcher.cli.sentiment_cmd",
+    "watcher.cli.takedown_cmd",
 )
 
 

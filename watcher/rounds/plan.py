@@ -42,6 +42,13 @@ def watch_targets(cfg: Config, store: Store, platform: str) -> list[str]:
     return accounts
 
 
+def watch_round_targets(cfg: Config, store: Store, platform: str) -> list[str]:
+    """A scheduled watch round's accounts: the registered ones, then the reported impersonators
+    still waiting for removal, re-checked every round (their profile answer closes their case,
+    :func:`watcher.takedown.cases.after_check`)."""
+    return list(dict.fromkeys([*watch_targets(cfg, store, platform), *recheck_targets(store, platform)]))
+
+
 def watch_interval(cfg: Config, store: Store, platform: str) -> int:
     """Seconds between watch rounds: the normal cadence, or a sensitive period's, if shorter."""
     cadences = [p.cadence for p in active_periods(cfg, store) if p.covers(platform)]
@@ -73,9 +80,7 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
             return
         if cooling(store, platform):
             return
-        # Reported impersonators are re-checked on the same round (their profile answer closes
-        # their case, watcher.takedown.cases.after_check).
-        accounts = list(dict.fromkeys([*watch_targets(cfg, store, platform), *recheck_targets(store, platform)]))
+        accounts = watch_round_targets(cfg, store, platform)
     if accounts:
         run_round(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
 

@@ -84,12 +84,17 @@ def start(cfg: Config, store: Store, finding: Finding, *, reference: str | None,
     return case_id
 
 
-def report(cfg: Config, store: Store, finding: Finding, *, reference: str, actor: str) -> int:
-    """已向平台举报 from the CLI: the finding's status and audit trail, and its case, together."""
+def report(cfg: Config, store: Store, finding: Finding, *, reference: str, actor: str,
+           now: str | None = None) -> int:
+    """已向平台举报 from the CLI: the finding's status and audit trail, and its case, together
+    (``now``: when it was reported, if not just now)."""
+    if finding.kind not in REPORTABLE:
+        raise CaseError(f"发现 #{finding.id}（{findings.KIND_LABELS.get(finding.kind, finding.kind)}）"
+                        "不是可向平台举报的仿冒账号")
     with store.transaction():
         stored_findings.set_status(store, finding.id, "reported", actor=actor, action="已向平台举报",
                                    reference=reference)
-        return start(cfg, store, finding, reference=reference, actor=actor)
+        return start(cfg, store, finding, reference=reference, actor=actor, now=now)
 
 
 # -- re-checks -----------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from watcher.watch import evidence as evidence_mod
 HERE = Path(__file__).parent
 ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
 ENV.filters["local"] = timefmt.local_time
+ENV.filters["platform"] = catalog.label
 HTML_NAME = "投诉材料.html"
 TEXT_NAME = "投诉正文.txt"
 REGISTRY_NAME = "台账摘录.csv"
@@ -181,9 +182,9 @@ def build(cfg: Config, store: Store, finding_id: int, out_dir: Path, *, pdf: boo
     if f.kind != "impersonation" or not f.platform or not f.account_id:
         raise PackError(f"发现 #{f.id} 不是仿冒账号，无需投诉材料包")
     now = now or datetime.now(UTC)
-    if not stored_findings.evidence_for(store, f.id):
-        # No evidence kept yet (the evidence job has not run): the stored platform record now,
-        # without a screenshot (that is the evidence job's, with its own browser).
+    if not any(e.kind == "raw" for e in stored_findings.evidence_for(store, f.id)):
+        # The platform's answer not kept yet (the evidence job has not run): the stored record
+        # now, without a screenshot (that is the evidence job's, with its own browser).
         evidence_mod.capture(cfg, store, f, shots=False)
     stamp = now.astimezone(timefmt.zone()).strftime("%Y%m%d-%H%M%S")
     folder = out_dir / f"投诉材料-{f.id}-{f.platform}-{stamp}"
