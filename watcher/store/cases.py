@@ -204,12 +204,14 @@ def mark_reminded(store: Database, case_id: int, note: str) -> bool:
 
 
 def reappeared(store: Database) -> list[dict[str, Any]]:
-    """Removed cases whose finding the discovery reopened since (the account is back, under a new
-    name) and that no later case follows yet: the case and the finding's current name."""
+    """Removed cases whose finding the discovery recorded again since, under another name (the
+    account is back impersonating us; a reviewer's mere 重新打开 keeps the name and is not this),
+    and that no later case follows yet: the case and the finding's current name."""
     return store.query(
         """SELECT c.id AS case_id, f.id AS finding_id, f.account_name, f.updated_at FROM takedown_cases c
            JOIN findings f ON f.id = c.finding_id
-           WHERE c.status = 'removed' AND f.status = 'open' AND f.updated_at > c.removed_at
+           WHERE c.status = 'removed' AND f.status = 'open' AND f.updated_at >= c.removed_at
+             AND f.account_name IS NOT c.account_name
              AND NOT EXISTS (SELECT 1 FROM takedown_cases n WHERE n.previous_id = c.id)
              AND NOT EXISTS (SELECT 1 FROM takedown_cases o WHERE o.finding_id = c.finding_id AND o.status = 'open')
            ORDER BY c.id""")
