@@ -43,7 +43,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, when
 
@@ -92,7 +92,15 @@ GONE_CODES = ("-510001",)
 GONE_WORDS = ("笔记不存在", "已被删除", "已删除")
 
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "小红书举报 / 侵权投诉",
+    "用户主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：小红书“设置”→“帮助与客服”→“侵权投诉”",
+    ("冒充他人", "侵犯名称权/商标权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="xiaohongshu", label="小红书", spider="XiaohongshuSpider", order=6,
     base_urls={"www": "https://www.xiaohongshu.com", "api": "https://edith.xiaohongshu.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("红书", "xhs", "RED"),

@@ -203,7 +203,7 @@ def test_cli_report_list_complaint_and_figures(site, tmp_path):
 def test_every_platform_has_a_channel_and_fraud_picks_its_category():
     for name in catalog.names():
         ch = channels.channel(name)
-        assert ch.categories and ch.path
+        assert ch.categories and ch.path and "冒充" in ch.path + "".join(ch.categories) or "混淆" in ch.path
         assert ch is not channels.FALLBACK or name == "website"
     assert channels.category("wechat", office=False, fraud=False).startswith("混淆他人")
     assert channels.category("weibo", office=False, fraud=True) == "诈骗"
