@@ -20,6 +20,7 @@ from tests.test_web import login
 from tests.web_helpers import csrf, seed
 from watcher import findings
 from watcher.cli import main_group
+from watcher.reports import annual
 from watcher.rounds.analysis import after_target
 from watcher.store import Store
 from watcher.store import accounts as stored_accounts
@@ -65,10 +66,12 @@ def test_reporting_on_the_web_opens_a_case_a_unit_sees_its_own_and_downloads_its
         assert (weibo_case.reference, weibo_case.status, weibo_case.reported_by) == ("WB-1", "open", "xcb")
         assert douyin_case.unit == "计算机学院"
     assert "WB-1" in client.get("/cases").text and "北理工计算机学院招生" in client.get("/cases").text
+    assert "累计举报 2，已下架 0，仍未下架 2" in client.get("/").text
 
     unit = TestClient(create_app(cfg))
     login(unit, "cs")
     listed = unit.get("/cases").text
+    assert "累计举报 1，已下架 0，仍未下架 1" in unit.get("/").text
     assert "北理工计算机学院招生" in listed and "北理工表白墙" not in listed and "WB-1" not in listed
     assert unit.get(f"/cases/{douyin_case.id}").status_code == 200
     assert unit.get(f"/cases/{weibo_case.id}").status_code == 403
@@ -176,6 +179,10 @@ def test_figures_per_platform_and_month_with_median_and_p90(cfg, store):
     assert rows[("2026-11", "douyin")].still_open == 1 and rows[("2026-11", "*")].reported == 5
     assert [r.platform for r in cases.figures(store, unit="计算机学院")] == ["douyin", "*"]
     assert cases.p90([5.0]) == 5.0 and cases.p90([]) is None
+    report = annual.build(cfg, store, 2026)
+    assert [(x.platform, x.removed) for x in report.takedown] == [("weibo", 4), ("douyin", 0), ("*", 4)]
+    html = annual.render_html(report)
+    assert "仿冒账号举报与下架" in html and "1 天 1 小时" in html and "1 天 16 小时" in html  # median, P90
 
 
 def test_cli_report_list_complaint_and_figures(site, tmp_path):

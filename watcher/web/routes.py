@@ -176,13 +176,15 @@ def dashboard(request: Request) -> Response:
         crawls = latest_per_platform(store) if user.central else []
         periods = active_periods(request.app.state.cfg, store)
         recent_all = [f for f in stored_findings.list_findings(store, limit=10_000) if user.may_see(f)]
+        takedown = takedown_cases.figures(store, unit=None if user.central else user.unit)
     chart = charts.stacked_bars(charts.per_day(recent_all, datetime.now(UTC).astimezone(zone()).date()))
     return render(request, "dashboard.html", user, total=len(rows), chart=chart,
                   by_kind=Counter(f.kind for f in rows).most_common(),
                   by_unit=Counter(f.unit or "（未归属）" for f in rows).most_common(),
                   by_platform=Counter(f.platform or "—" for f in rows).most_common(),
                   crawls=crawls, blocked=[c for c in crawls if c.status in ("blocked", "failed", "unreachable")],
-                  periods=periods, recent=rows[:8])
+                  periods=periods, recent=rows[:8], takedown=takedown[-12:], takedown_total=takedown_cases.totals(takedown),
+                  duration=takedown_cases.duration)
 
 
 # -- findings -------------------------------------------------------------------------------
