@@ -105,15 +105,15 @@ def _copied_evidence(cfg: Config, ev: Evidence, dest: Path) -> Path | None:
 
 
 def copied_accounts(cfg: Config, store: Store, f: Finding) -> list[RegistryAccount]:
-    """The registered accounts the suspect copies: those named as the matcher matched, then the
-    school's other registered accounts on the same platform (the official ones a user should
-    have found instead)."""
+    """The registered accounts the suspect copies: the school's registered accounts on the same
+    platform (its unit's first: the official ones a user should have found instead), then those
+    elsewhere whose name holds what the matcher matched."""
     matched = str(f.details.get("matched") or "")
     active = registry.active_accounts(store)
     named = [a for a in active if matched and (a.account_name == matched or matched in a.account_name)]
     same_unit = [a for a in active if f.unit and a.unit == f.unit and a.platform == f.platform]
     same_platform = [a for a in active if a.platform == f.platform]
-    out = list({a.id: a for a in [*named, *same_unit, *same_platform]}.values())
+    out = list({a.id: a for a in [*same_unit, *same_platform, *named]}.values())
     return out[:30]
 
 
@@ -142,8 +142,9 @@ def complaint_text(cfg: Config, f: Finding, official: list[RegistryAccount], cat
     if reasons:
         lines += ["", "判定依据："] + [f"{i}. {r}" for i, r in enumerate(reasons, 1)]
     if official:
-        lines += ["", f"本校在{label}备案的官方账号（见附件台账摘录）："]
-        lines += [f"- {a.account_name}（ID：{a.account_id}，{a.unit}）" for a in official[:10]]
+        lines += ["", "本校备案的官方账号（见附件台账摘录）："]
+        lines += [f"- {catalog.label(a.platform)}「{a.account_name}」（ID：{a.account_id}，{a.unit}）"
+                  for a in official[:10]]
     lines += ["", "请贵平台依据平台规则与《互联网用户账号信息管理规定》对该账号予以处理（注销、封禁或责令改名）。"
               "附件包括授权书、账号主页截图、平台原始数据及其 SHA-256 校验值。"]
     if cfg.takedown.contact:
