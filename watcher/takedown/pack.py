@@ -47,6 +47,7 @@ HERE = Path(__file__).parent
 ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
 ENV.filters["local"] = timefmt.local_time
 ENV.filters["platform"] = catalog.label
+ENV.filters["registry_status"] = lambda v: REGISTRY_STATUS.get(v, v)
 HTML_NAME = "投诉材料.html"
 TEXT_NAME = "投诉正文.txt"
 REGISTRY_NAME = "台账摘录.csv"
@@ -54,6 +55,7 @@ MANIFEST = "SHA256SUMS"
 EVIDENCE_LABELS = {"raw": "平台原始数据（JSON）", "screenshot": "账号主页截图", "avatar": "账号头像",
                    "removal": "平台下架答复（JSON）"}
 FRAUD_WORDS = ("转账", "缴费", "汇款", "收款", "付款", "押金", "代办", "退费", "加微信", "加v", "vx")
+REGISTRY_STATUS = {"active": "正常", "closed": "已注销"}
 REGISTRY_COLUMNS = ("平台", "账号名称", "账号ID", "账号类型", "主办单位", "开通日期", "备案日期", "状态")
 
 
@@ -159,7 +161,7 @@ def _registry_csv(official: list[RegistryAccount]) -> str:
     for a in official:
         w.writerow([registry.csv_escape(v) for v in (catalog.label(a.platform), a.account_name, a.account_id,
                                                        a.account_type or "", a.unit, a.opened_date or "",
-                                                       a.registered_date or "", a.status)])
+                                                       a.registered_date or "", REGISTRY_STATUS.get(a.status, a.status))])
     return "\ufeff" + buf.getvalue()  # BOM: Excel opens UTF-8 CSV as such
 
 
