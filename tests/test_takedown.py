@@ -144,6 +144,17 @@ def test_a_failed_or_blocked_recheck_proves_nothing(cfg, store):
     assert c.status == "open" and c.checks == 0
 
 
+def test_a_case_whose_finding_a_reviewer_closed_otherwise_is_withdrawn_and_not_rechecked(cfg, store):
+    ids = seed(cfg)
+    f = get(store, ids[WEIBO])
+    case_id = cases.report(cfg, store, f, reference="WB-1", actor="xcb", now="2026-11-02T02:00:00+00:00")
+    assert cases.recheck_targets(store, "weibo") == [WEIBO]
+    findings.set_status(store, f.id, "false_positive", actor="xcb", action="标记误报")
+    assert cases.recheck_targets(store, "weibo") == []
+    assert cases.sweep(cfg, store) == {"withdrawn": [case_id], "reminded": [], "reopened": []}
+    assert stored_cases.get(store, case_id).status == "withdrawn"
+
+
 def test_the_deadline_counts_working_days_and_the_reminder_is_sent_once(cfg, store):
     ids = seed(cfg)
     # reported on Friday 2026-12-04 (Beijing): 5 working days → Friday 2026-12-11

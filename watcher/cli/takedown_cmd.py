@@ -54,7 +54,8 @@ def _row(c: stored_cases.Case) -> dict:
 
 
 @cases_group.command("list")
-@click.option("--status", type=click.Choice(["open", "removed"]), help="open 待下架 / removed 已下架")
+@click.option("--status", type=click.Choice(list(stored_cases.CASE_STATUSES)),
+              help="open 待下架 / removed 已下架 / withdrawn 已撤销")
 @click.option("--platform", type=PLATFORM, help="只看该平台")
 @click.option("--unit", help="只看该单位的案件")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
@@ -137,7 +138,8 @@ def cases_sweep(cfg: Config) -> None:
     """立即检查超期未下架（提醒一次）与下架后改名复现（守护进程每小时自动执行）。"""
     with open_store(cfg) as store:
         done = cases.sweep(cfg, store)
-    click.echo(f"超期提醒 {len(done['reminded'])} 件，重新打开 {len(done['reopened'])} 件")
+    click.echo(f"超期提醒 {len(done['reminded'])} 件，重新打开 {len(done['reopened'])} 件，"
+               f"因发现已另行关闭而撤销 {len(done['withdrawn'])} 件")
 
 
 COMMANDS = [complaint_cmd, cases_group]

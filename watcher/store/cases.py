@@ -30,7 +30,7 @@ MIGRATIONS: list[Migration] = [
             reported_by TEXT NOT NULL,
             reported_at TEXT NOT NULL,
             deadline TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'removed')),
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'removed', 'withdrawn')),
             outcome TEXT CHECK (outcome IN ('gone', 'renamed')),
             outcome_name TEXT,
             removed_at TEXT,
@@ -56,7 +56,9 @@ MIGRATIONS: list[Migration] = [
     ),
 ]
 
-CASE_STATUSES = {"open": "已举报，待下架", "removed": "已下架"}
+CASE_STATUSES = {"open": "已举报，待下架", "removed": "已下架", "withdrawn": "已撤销"}
+# A reviewer closed the finding otherwise (误报, or 已解决 by hand): its case is no longer followed.
+WITHDRAWN_BY = ("false_positive", "resolved")
 OUTCOMES = {"gone": "账号已不存在（删除、封禁或注销）", "renamed": "已改名，不再使用本校名称"}
 
 
@@ -152,10 +154,25 @@ def list_cases(store: Database, *, status: str | None = None, unit: str | None =
 
 
 def open_accounts(store: Database, platform: str) -> list[str]:
-    """The accounts of ``platform`` with an open case: what its watch round re-checks."""
+    """The accounts of ``platform`` with an open case still standing (its finding not closed by a
+    reviewer meanwhile): what its watch round re-checks."""
     return [r["account_id"] for r in store.query(
-        "SELECT DISTINCT account_id FROM takedown_cases WHERE platform = ? AND status = 'open' ORDER BY account_id",
-        [platform])]
+        f"""SELECT DISTINCT c.account_id FROM takedown_cases c JOIN findings f ON f.id = c.finding_id
+            WHERE c.platform = ? AND c.status = 'open' AND f.status NOT IN ({','.join('?' * len(WITHDRAWN_BY))})
+            ORDER BY c.account_id""", [platform, *WITHDRAWN_BY])]
+
+
+def withdraw_closed(store: Database) -> list[int]:
+    """Withdraw the open cases whose finding a reviewer closed otherwise (误报, 已解决 by hand)."""
+    marks = ",".join("?" * len(WITHDRAWN_BY))
+    with store.transaction():
+        ids = [r["id"] for r in store.query(
+            f"""SELECT c.id FROM takedown_cases c JOIN findings f ON f.id = c.finding_id
+                WHERE c.status = 'open' AND f.status IN ({marks}) ORDER BY c.id""", list(WITHDRAWN_BY))]
+        for case_id in ids:
+            store.conn.execute("UPDATE takedown_cases SET status = 'withdrawn' WHERE id = ?", [case_id])
+            _event(store, case_id, "withdrawn", "复核员已将该发现另行关闭（误报或已解决），不再跟踪")
+    return ids
 
 
 def open_for_account(store: Database, platform: str, account_id: str) -> list[Case]:
@@ -188,8 +205,10 @@ def close_removed(store: Database, case_id: int, *, outcome: str, name: str | No
 
 def due_reminders(store: Database, today: str) -> list[Case]:
     """Open cases whose deadline (a local date) is before ``today`` and not reminded yet."""
-    return _cases(store, "SELECT * FROM takedown_cases WHERE status = 'open' AND deadline < ? AND reminded_at IS NULL "
-                         "ORDER BY id", [today])
+    return _cases(store, f"""SELECT c.* FROM takedown_cases c JOIN findings f ON f.id = c.finding_id
+                             WHERE c.status = 'open' AND c.deadline < ? AND c.reminded_at IS NULL
+                             AND f.status NOT IN ({','.join('?' * len(WITHDRAWN_BY))}) ORDER BY c.id""",
+                  [today, *WITHDRAWN_BY])
 
 
 def mark_reminded(store: Database, case_id: int, note: str) -> bool:
