@@ -150,7 +150,7 @@ def scan_rounds(cfg: Config, store: Store, params: dict) -> list[tuple[str, str,
         for p in platforms:
             if not catalog.get(p).watchable:
                 continue
-            ids = [params["account"]] if params.get("account") else watch_targets(cfg, store, p)
+            ids = [params["account"]] if params.get("account") else watch_round_targets(cfg, store, p)
             if ids:
                 rounds.append((p, "timeline", [Target.for_mode("timeline", i) for i in ids]))
     return rounds
