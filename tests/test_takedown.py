@@ -110,6 +110,7 @@ def test_a_rename_away_closes_the_case_and_a_comeback_under_a_new_name_reopens_i
     case_id = cases.report(cfg, store, f, reference="WB-1", actor="xcb",
                            now=(datetime.now(UTC) - timedelta(hours=30)).isoformat())
     _recheck(store, cfg, "weibo", WEIBO, name="北理工表白墙")  # still ours: stays open
+    _recheck(store, cfg, "weibo", WEIBO, name=None)  # an answer without a name proves nothing
     assert stored_cases.get(store, case_id).status == "open"
     _recheck(store, cfg, "weibo", WEIBO, name="小王的日常")  # renamed away from our names
     c = stored_cases.get(store, case_id)

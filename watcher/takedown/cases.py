@@ -123,7 +123,9 @@ def judge_answer(cfg: Config, store: Store, platform: str, account_id: str, stat
     """What the platform's answer about a reported account means for its case."""
     if status == "gone":
         return Verdict(True, "gone", "平台答复账号不存在（已删除、封禁或注销）")
-    shown = name or ""
+    shown = (name or "").strip()
+    if not shown:  # an answer without a name proves no rename: the case waits for the next round
+        return Verdict(False, None, "平台返回了账号资料但没有名称，本轮不作结论")
     result = matcher_for(cfg, store).match(Candidate(platform, account_id, shown, bio or "", avatar))
     if result.verdict != "suspect":
         return Verdict(True, "renamed", f"账号已改名为「{shown}」，按当前名称规则不再是仿冒嫌疑", shown)
