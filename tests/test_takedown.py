@@ -67,6 +67,7 @@ def test_reporting_on_the_web_opens_a_case_a_unit_sees_its_own_and_downloads_its
         assert douyin_case.unit == "计算机学院"
     assert "WB-1" in client.get("/cases").text and "北理工计算机学院招生" in client.get("/cases").text
     assert "累计举报 2，已下架 0，仍未下架 2" in client.get("/").text
+    assert f"举报案件 <a href=\"/cases/{weibo_case.id}\">#{weibo_case.id}</a>：待下架" in client.get(f"/findings/{ids[WEIBO]}").text
 
     unit = TestClient(create_app(cfg))
     login(unit, "cs")

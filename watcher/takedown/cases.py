@@ -97,6 +97,11 @@ def report(cfg: Config, store: Store, finding: Finding, *, reference: str, actor
         return start(cfg, store, finding, reference=reference, actor=actor, now=now)
 
 
+def cases_of(store: Store, finding_id: int) -> list[Case]:
+    """A finding's cases, newest first (a comeback after removal is a second case)."""
+    return stored_cases.for_finding(store, finding_id)
+
+
 # -- re-checks -----------------------------------------------------------------------------------
 
 

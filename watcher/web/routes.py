@@ -271,7 +271,7 @@ def _finding_page(request: Request, store: Any, user: auth.User, f: Finding, *, 
                   rule_labels=RULE_LABELS, previews=previews, deadline=_filing_deadline(cfg, f),
                   values=values or {}, avatar=avatar, logos=len(cfg.school.logos), evidence_json=json.dumps(f.details, ensure_ascii=False, indent=2),
                   unit_name=lambda key: (u.name if (u := cfg.unit(key)) else key), channel_label=dispatch.channel_label,
-                  DELIVERY_STATUS=dispatch.DELIVERY_STATUS)
+                  DELIVERY_STATUS=dispatch.DELIVERY_STATUS, cases=takedown_cases.cases_of(store, f.id))
 
 
 @router.get("/findings/{finding_id}")
