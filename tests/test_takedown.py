@@ -113,6 +113,7 @@ def test_a_rename_away_closes_the_case_and_a_comeback_under_a_new_name_reopens_i
     _recheck(store, cfg, "weibo", WEIBO, name="北理工表白墙")  # still ours: stays open
     _recheck(store, cfg, "weibo", WEIBO, name=None)  # an answer without a name proves nothing
     assert stored_cases.get(store, case_id).status == "open"
+    assert stored_accounts.unanalysed_timeline_runs(store) == []  # a restart's catch-up leaves them alone
     _recheck(store, cfg, "weibo", WEIBO, name="小王的日常")  # renamed away from our names
     c = stored_cases.get(store, case_id)
     assert (c.status, c.outcome, c.outcome_name) == ("removed", "renamed", "小王的日常")

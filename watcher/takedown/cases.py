@@ -148,6 +148,9 @@ def after_check(cfg: Config, store: Store, run: CrawlRun) -> int:
     snap = stored_accounts.snapshot_of_run(store, run.id, run.platform, run.target)
     if snap is None:
         return 0  # a complete run that stored no profile: nothing the platform said about the account
+    # Concluded here, not by the watch of registered accounts: its restart catch-up
+    # (watcher.watch.analyze.catch_up) must not take an impersonator's rename for a profile change.
+    stored_accounts.mark_analysed(store, snap.id)
     avatar = cfg.data_path / snap.avatar_path if snap.avatar_path else None
     verdict = judge_answer(cfg, store, run.platform, run.target, snap.status, snap.name, snap.bio,
                            str(avatar) if avatar is not None and avatar.is_file() else None)
