@@ -77,6 +77,8 @@ def route(cfg: Config, store: Any, finding: Finding, now: datetime | None = None
         text = f"{finding.title}{finding.account_name or ''}"
         if details.get("office") or any(h in text for h in OFFICE_HINTS):
             r.copy("疑似冒充机构/官方，抄送宣传部")
+    if finding.kind == "takedown_overdue":
+        r.copy("举报超期未下架，抄送宣传部")
     if finding.kind in ("crawl_blocked", "sentiment_spike"):
         r.primary = central or unit
     if finding.kind in ("sentiment", "sentiment_spike") and finding.severity == "critical":

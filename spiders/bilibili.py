@@ -48,7 +48,7 @@ from scrapy.http import Response
 
 from spiders import identity
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https
 from spiders.refusals import Refusal, refuse
@@ -87,7 +87,15 @@ DM_PARAMS = {
     "dm_img_inter": json.dumps({"ds": [], "wh": [0, 0, 0], "of": [0, 0, 0]}, separators=(",", ":")),
 }
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "哔哩哔哩举报与侵权申诉",
+    "用户空间 →右上角“…”→“举报”→“冒充他人”；以学校名义：哔哩哔哩帮助中心→“侵权申诉”",
+    ("冒充他人", "侵犯名称权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="bilibili", label="哔哩哔哩", spider="BilibiliSpider", order=2,
     base_urls={"api": "https://api.bilibili.com", "www": "https://www.bilibili.com", "space": "https://space.bilibili.com",
                "passport": "https://passport.bilibili.com"},

@@ -71,6 +71,19 @@ class SessionSpec:
 
 
 @dataclass(frozen=True)
+class Complaint:
+    """Where a platform takes a complaint about an account impersonating the school, as its own
+    help pages and report menus name it (sources in README, 举报与下架): ``channel`` is the
+    platform's name for it, ``path`` how a person clicks there, ``categories`` what to choose
+    (the first fits an impersonator; one naming 诈骗 fits an account that asks for money)."""
+
+    channel: str
+    path: str
+    categories: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform, as its spider module declares it."""
 
@@ -98,6 +111,8 @@ class Platform:
     # reposts/comments/likes from its posts. A count left out is one the platform does not show
     # there (Bilibili's video list has no likes or shares); reports say 未观测 and do not score it.
     counts: tuple[str, ...] = ("followers", "reposts", "comments", "likes")
+    # Its complaint channel for impersonators (watcher.takedown); None: the generic advice.
+    complaint: Complaint | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.modes) - set(MODES)

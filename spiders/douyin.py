@@ -52,7 +52,7 @@ from typing import Any
 import scrapy
 
 from spiders.browser import BrowserSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https, when
 from spiders.refusals import Refusal, refuse
@@ -95,7 +95,15 @@ def _first(urls: dict[str, Any] | None) -> str | None:
     return lst[0] if lst else None
 
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "抖音侵权投诉",
+    "账号主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：抖音 App“设置”→“反馈与帮助”→“侵权投诉”",
+    ("冒充他人", "侵犯名称权/名誉权", "商标侵权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="douyin", label="抖音", spider="DouyinSpider", order=4,
     base_urls={"www": "https://www.douyin.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("douyin", "抖音号"),

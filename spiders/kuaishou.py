@@ -40,7 +40,7 @@ import scrapy
 
 from spiders.base import Problem
 from spiders.browser import BrowserSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, https, said_cause, when
 from spiders.refusals import Refusal, refuse
@@ -96,7 +96,15 @@ PROFILE_STATE = """(() => {
 })()"""
 
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "快手举报 / 侵权投诉",
+    "用户主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：快手“设置”→“帮助与客服”→“侵权投诉”",
+    ("冒充他人", "侵犯名称权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="kuaishou", label="快手", spider="KuaishouSpider", order=5,
     base_urls={"www": "https://www.kuaishou.com", "passport": "https://passport.kuaishou.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("快手号",),

@@ -53,7 +53,7 @@ from parsel import Selector
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, when
 from spiders.signing import tieba as tieba_sign
@@ -74,7 +74,15 @@ LOGIN_ERROR = re.compile(r"登录|login", re.I)
 # Threads read in full per forum page when the answer lists only their ids (one call each).
 THREADS_PER_PAGE = 10
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "百度贴吧举报 / 百度侵权投诉",
+    "吧主页或用户主页 →“举报”→“冒充他人”；以学校名义：百度“侵权投诉”平台（help.baidu.com）",
+    ("冒充他人/假冒官方", "侵犯名称权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="tieba", label="百度贴吧", spider="TiebaSpider", order=9,
     base_urls={"www": "https://tieba.baidu.com", "passport": "https://passport.baidu.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("贴吧", "百度"),

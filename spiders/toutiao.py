@@ -45,7 +45,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.browser import WALL_MARKERS, BrowserSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Complaint, Pace, Platform
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, html_text, said_cause, when
 from spiders.refusals import Refusal, refuse
@@ -108,7 +108,15 @@ GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该�
 
 
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "今日头条举报 / 侵权投诉",
+    "用户主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：头条“设置”→“侵权投诉”",
+    ("冒充他人", "侵犯名称权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="toutiao", label="今日头条", spider="ToutiaoSpider", order=8,
     base_urls={"search": "https://so.toutiao.com", "www": "https://www.toutiao.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("头条", "头条号"),

@@ -25,10 +25,19 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform
+from spiders.catalog import Complaint, Pace, Platform
 from spiders.items import DiscoveredAccount, Mention
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "微信公众平台侵权投诉",
+    "公众号主页 →右上角“…”→“投诉”→“混淆他人投诉”；或 mp.weixin.qq.com 页面底部“侵权投诉”→“我要投诉”（需以权利人身份实名认证）",
+    ("混淆他人（假冒仿冒）", "名称侵权（企业名称权/商号权）", "商标权侵权", "诈骗"),
+    note="权利人为学校，投诉人为代理人时须上传授权书",
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="wechat", label="微信公众号", spider="WechatSpider", order=3,
     base_urls={"search": "https://weixin.sogou.com", "mp": "https://mp.weixin.qq.com"},
     modes=("discover", "mentions"),

@@ -33,7 +33,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, html_text, when
 from spiders.refusals import Refusal, refuse
@@ -63,7 +63,15 @@ def gone_cause(message: str) -> str | None:
 # What it says of an account that is gone (cancelled, banned, never existed).
 ACCOUNT_GONE = ("这里还没有内容", "用户不存在", "不存在", "已注销", "注销", "封")
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "微博投诉（个人主页举报 / 微博客服侵权投诉）",
+    "账号主页 →右上角“…”→“投诉”→“冒充他人”；以学校名义投诉：微博客服中心（kefu.weibo.com）→侵权投诉",
+    ("冒充他人", "侵犯名称权/企业名称权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="weibo", label="微博", spider="WeiboSpider", order=1,
     base_urls={"api": "https://m.weibo.cn", "passport": "https://passport.weibo.com"},
     modes=("discover", "timeline", "check", "mentions", "comments"), aliases=("新浪微博", "sina"),

@@ -46,7 +46,7 @@ import scrapy
 
 from spiders.base import Problem
 from spiders.browser import BrowserSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count, said_cause, when
 from spiders.refusals import Refusal, refuse
@@ -117,7 +117,15 @@ REFUSALS: dict[str, Refusal] = {
 }
 
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "小红书举报 / 侵权投诉",
+    "用户主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：小红书“设置”→“帮助与客服”→“侵权投诉”",
+    ("冒充他人", "侵犯名称权/商标权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="xiaohongshu", label="小红书", spider="XiaohongshuSpider", order=6,
     base_urls={"www": "https://www.xiaohongshu.com", "api": "https://edith.xiaohongshu.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("红书", "xhs", "RED"),

@@ -44,12 +44,20 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import PlatformSpider
-from spiders.catalog import Pace, Platform, SessionSpec
+from spiders.catalog import Complaint, Pace, Platform, SessionSpec
 from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSnapshot
 from spiders.parsing import count
 from spiders.refusals import Refusal, refuse
 
+# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+COMPLAINT = Complaint(
+    "知乎举报 / 侵权投诉",
+    "用户主页 →“…”→“举报”→“冒充他人”；以学校名义：知乎“帮助中心”→“侵权投诉”",
+    ("冒充他人", "侵犯名称权", "诈骗"),
+)
+
 PLATFORM = Platform(
+    complaint=COMPLAINT,
     name="zhihu", label="知乎", spider="ZhihuSpider", order=7,
     base_urls={"www": "https://www.zhihu.com", "zhuanlan": "https://zhuanlan.zhihu.com"},
     modes=("discover", "timeline", "check", "mentions"), aliases=("知乎号",),

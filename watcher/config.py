@@ -557,6 +557,14 @@ class ComplianceConfig(_Model):
         if bad:
             raise ValueError(f"allowed_hosts 应为域名（如 bit.edu.cn，不带 http:// 和路径）：{', '.join(map(repr, bad))}")
         return [h.strip().lower() for h in v]
+class TakedownConfig(_Model):
+    """举报与下架跟踪（投诉材料包、授权书、超期提醒）。"""
+
+    overdue_workdays: int = Field(5, ge=1, le=60, description="举报后超过几个工作日仍未下架，提醒复核员并抄送宣传部")
+    signatory: str = Field("", description="授权书落款：签发人姓名与职务，如“张三（党委宣传部部长）”")
+    issuer: str = Field("", description="授权书署名单位，默认学校全称")
+    contact: str = Field("", description="授权书与投诉正文中的联系人和电话/邮箱")
+    seal_image: Path | None = Field(None, description="学校或宣传部公章图片（PNG/JPG，可选），印在授权书落款处")
 
 
 class WebConfig(_Model):
@@ -625,6 +633,7 @@ class Config(_Model):
     web: WebConfig = WebConfig()
     review: ReviewConfig = ReviewConfig()
     compliance: ComplianceConfig = ComplianceConfig()
+    takedown: TakedownConfig = TakedownConfig()
     logging: LoggingConfig = LoggingConfig()
     # Where people read a time (pages, tables, alerts, logs); storage stays UTC.
     timezone: str = timefmt.DEFAULT_ZONE

@@ -51,6 +51,7 @@ Kind = Literal[
     "session_lapsed",
     "compliance",
     "linkage_reminder",
+    "takedown_overdue",
 ]
 
 KIND_LABELS: dict[str, str] = {
@@ -68,6 +69,7 @@ KIND_LABELS: dict[str, str] = {
     "session_lapsed": "登录失效",
     "compliance": "错敏内容",
     "linkage_reminder": "矩阵联动提醒",
+    "takedown_overdue": "举报超期未下架",
 }
 
 STATUS_LABELS: dict[str, str] = {
@@ -328,3 +330,19 @@ def linkage_reminder(*, story_id: int, story_title: str, story_url: str | None, 
                  "accounts": accounts,
                  "reasons": [f"重点稿件「{story_title}」要求 {deadline_shown} 前转发，以下账号尚未转发："
                              + "、".join(accounts)]})
+
+
+def takedown_overdue(*, case_id: int, finding_id: int, platform: str, account_id: str, account_name: str | None,
+                     unit: str | None, reported_on: str, deadline: str, workdays: int,
+                     reference: str | None) -> FindingInput:
+    """A reported impersonator still there after the configured working days: one finding per
+    case (its content is fixed), so the reminder is sent once; routing copies the central unit."""
+    return FindingInput(
+        kind="takedown_overdue", dedupe_key=f"takedown_overdue:{case_id}",
+        title=f"{catalog.label(platform)}仿冒账号「{account_name or account_id}」举报 {workdays} 个工作日仍未下架",
+        severity="warning", platform=platform, account_id=account_id, account_name=account_name, unit=unit,
+        details={"case_id": case_id, "finding_id": finding_id, "reported_on": reported_on, "deadline": deadline,
+                 "reference": reference,
+                 "reasons": [f"{reported_on} 已向平台举报" + (f"（编号 {reference}）" if reference else "")
+                             + f"，至 {deadline} 平台仍未处理",
+                             "处理建议：在平台的投诉记录中催办，或补充材料后再次投诉；必要时向 12377 举报"]})

@@ -25,6 +25,7 @@ JOB_PROVIDERS: list[str] = [
     "watcher.watch.evidence",
     "watcher.reports.reminders",
     "watcher.compliance.linkage",
+    "watcher.takedown.cases",
 ]
 
 

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "watcher.cli.sentiment_cmd",
     "watcher.cli.linkage_cmd",
     "watcher.cli.compliance_cmd",
+    "watcher.cli.takedown_cmd",
 )
 
 

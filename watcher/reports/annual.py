@@ -33,6 +33,7 @@ from watcher.reports.figures import (
 from watcher.reports.sheets import add_sheet, sheet_title
 from watcher.store import Store
 from watcher.store.reviews import REVIEW_STATUSES
+from watcher.takedown import cases as takedown_cases
 from watcher.timefmt import zone, zone_label
 
 TIERS = {1: "一级", 2: "二级", 3: "三级"}
@@ -79,6 +80,8 @@ class AnnualReport:
     dormant_days: int
     accounts: list[AccountFigures]
     units: list[UnitSummary]
+    # 仿冒账号举报与下架, per platform and month (watcher.takedown.cases.figures)
+    takedown: list[takedown_cases.Row] = field(default_factory=list)
 
     @property
     def period(self) -> Period:
@@ -150,7 +153,8 @@ def build(cfg: Config, store: Store, year: int, *, today: date | None = None) ->
         u.dormant += f.account.status == "active" and f.dormant(cfg.watch.dormant_days)
     return AnnualReport(year=year, school=cfg.school.name, generated=datetime.now(zone()),
                         dormant_days=cfg.watch.dormant_days, accounts=figs,
-                        units=sorted(units.values(), key=lambda u: u.unit))
+                        units=sorted(units.values(), key=lambda u: u.unit),
+                        takedown=takedown_cases.figures(store, year=year))
 
 
 # -- rows as the spreadsheet and the HTML show them ------------------------------------------------
@@ -244,6 +248,13 @@ def chart_active(r: AnnualReport) -> tuple[Any, Any]:
                         color=charts.PALETTE[3]))
 
 
+TAKEDOWN_COLUMNS = ["月份", "平台", "举报", "下架", "下架用时中位数（小时）", "下架用时 P90（小时）", "仍未下架"]
+
+
+def takedown_row(x: takedown_cases.Row) -> list[Any]:
+    return [x.month, x.label, x.reported, x.removed, x.median, x.p90, x.still_open]
+
+
 def write_xlsx(r: AnnualReport, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
@@ -256,6 +267,9 @@ def write_xlsx(r: AnnualReport, path: Path) -> None:
     add_sheet(ws, SUMMARY_COLUMNS, [*[summary_row(u) for u in r.units], summary_row(r.total)],
               start_row=4 + len(r.notes))
     used: set[str] = {"汇总"}
+    if r.takedown:
+        add_sheet(wb.create_sheet(sheet_title("举报与下架", used)), TAKEDOWN_COLUMNS,
+                  [takedown_row(x) for x in r.takedown])
     for u in r.units:
         rows = [account_row(f) for f in r.accounts if f.account.unit == u.unit]
         add_sheet(wb.create_sheet(sheet_title(u.unit, used)), ACCOUNT_COLUMNS, rows)
@@ -268,4 +282,4 @@ def render_html(r: AnnualReport, *, css_href: str = "report.css") -> str:
                          summary_columns=SUMMARY_COLUMNS,
                          summary_rows=[*[summary_row(u) for u in r.units], summary_row(r.total)],
                          chart_monthly=chart_monthly_posts(r), chart_growth=chart_growth(r),
-                         chart_most=most, chart_least=least)
+                         chart_most=most, chart_least=least, duration=takedown_cases.duration)

@@ -20,6 +20,7 @@ from watcher.config import Config
 from watcher.crawling import discovery
 from watcher.rounds import records
 from watcher.store import Store
+from watcher.takedown import cases
 from watcher.watch import analyze
 
 
@@ -36,6 +37,10 @@ def after_target(cfg: Config, store: Store, mode: str, run_id: int) -> None:
                 # The crawl went well but not its judging: the run (and so the round) says so
                 # instead of 完成; the accounts are judged again by the next run that sees them.
                 records.analysis_failed(store, run_id, f"{failed} 个账号判定出错（详见日志），其余已判定；下一轮重新判定")
+        elif mode == "timeline" and run.status in ("ok", "gone") and cases.is_case_account(store, run.platform,
+                                                                                            run.target or ""):
+            # A reported impersonator re-checked: its case, not the watch of a registered account.
+            cases.after_check(cfg, store, run)
         elif mode == "timeline" and run.status in ("ok", "gone"):
             # No check from inside the analysis: missing posts become pending; the round checks
             # them itself once every timeline is in (:func:`checks_due`) and confirms at its end.

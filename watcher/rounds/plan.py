@@ -20,6 +20,7 @@ from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
 from watcher.watch import early
+from watcher.takedown.cases import recheck_targets
 
 
 def keywords(cfg: Config) -> list[str]:
@@ -40,6 +41,13 @@ def watch_targets(cfg: Config, store: Store, platform: str) -> list[str]:
     if info.watch == "registered_or_school" and not accounts:
         accounts = list(cfg.school.names.full)
     return accounts
+
+
+def watch_round_targets(cfg: Config, store: Store, platform: str) -> list[str]:
+    """A scheduled watch round's accounts: the registered ones, then the reported impersonators
+    still waiting for removal, re-checked every round (their profile answer closes their case,
+    :func:`watcher.takedown.cases.after_check`)."""
+    return list(dict.fromkeys([*watch_targets(cfg, store, platform), *recheck_targets(store, platform)]))
 
 
 def watch_interval(cfg: Config, store: Store, platform: str) -> int:
@@ -73,7 +81,7 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
             return
         if cooling(store, platform):
             return
-        accounts = watch_targets(cfg, store, platform)
+        accounts = watch_round_targets(cfg, store, platform)
     if accounts:
         run_round(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
 
@@ -172,7 +180,7 @@ def scan_rounds(cfg: Config, store: Store, params: dict) -> list[tuple[str, str,
         for p in platforms:
             if not catalog.get(p).watchable:
                 continue
-            ids = [params["account"]] if params.get("account") else watch_targets(cfg, store, p)
+            ids = [params["account"]] if params.get("account") else watch_round_targets(cfg, store, p)
             if ids:
                 rounds.append((p, "timeline", [Target.for_mode("timeline", i) for i in ids]))
     return rounds

@@ -7,7 +7,8 @@ migrations and their queries: ``registry`` (approved accounts, filings), ``accou
 pending posts), ``rounds`` (crawl rounds, runs, platform state), ``findings`` (findings,
 evidence, review actions), ``rules`` (name rules, rule proposals), ``deliveries`` (alert plans,
 deliveries), ``scans`` (scan requests), ``periods`` (manual sensitive periods), ``users``
-(users, login throttle, audit log). ``db`` is the connection, ``schema`` the migration runner.
+(users, login throttle, audit log), ``cases`` (takedown cases and their events). ``db`` is the
+connection, ``schema`` the migration runner.
 """
 
 from __future__ import annotations

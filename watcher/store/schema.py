@@ -20,6 +20,7 @@ import sqlite_utils
 from watcher.store import (
     accounts,
     compliance,
+    cases,
     deliveries,
     findings,
     mentions,
@@ -55,6 +56,7 @@ COMPONENTS: dict[str, list[Migration]] = {
     "reviews": reviews.MIGRATIONS,
     "sentiment": mentions.MIGRATIONS,
     "compliance": compliance.MIGRATIONS,
+    "takedown": cases.MIGRATIONS,
 }
 
 

@@ -30,7 +30,8 @@ TEMPLATES.env.globals.update(KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABEL
 TEMPLATES.env.globals.update(MODE_LABELS=catalog.MODE_LABELS, ROUND_STATUS_LABELS=ROUND_STATUS_LABELS)
 TEMPLATES.env.filters["local"] = local_time
 TEMPLATES.env.globals.update(ZONE_LABEL=zone_label, EVIDENCE_LABELS={
-    "screenshot": "页面截图", "raw": "原始应答", "response": "原始应答", "page": "保存的网页", "avatar": "头像"})
+    "screenshot": "页面截图", "raw": "原始应答", "response": "原始应答", "page": "保存的网页", "avatar": "头像",
+    "removal": "平台下架答复"})
 
 
 @pass_context

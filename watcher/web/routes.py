@@ -31,6 +31,7 @@ from watcher.store import findings as stored_findings
 from watcher.store import rules as stored_rules
 from watcher.store import scans as scan_requests
 from watcher.store.findings import Evidence, Finding
+from watcher.takedown import cases as takedown_cases
 from watcher.timefmt import zone
 from watcher.watch.workdays import filing_window
 from watcher.web import auth, charts, rules
@@ -175,13 +176,15 @@ def dashboard(request: Request) -> Response:
         crawls = latest_per_platform(store) if user.central else []
         periods = active_periods(request.app.state.cfg, store)
         recent_all = [f for f in stored_findings.list_findings(store, limit=10_000) if user.may_see(f)]
+        takedown = takedown_cases.figures(store, unit=None if user.central else user.unit)
     chart = charts.stacked_bars(charts.per_day(recent_all, datetime.now(UTC).astimezone(zone()).date()))
     return render(request, "dashboard.html", user, total=len(rows), chart=chart,
                   by_kind=Counter(f.kind for f in rows).most_common(),
                   by_unit=Counter(f.unit or "（未归属）" for f in rows).most_common(),
                   by_platform=Counter(f.platform or "—" for f in rows).most_common(),
                   crawls=crawls, blocked=[c for c in crawls if c.status in ("blocked", "failed", "unreachable")],
-                  periods=periods, recent=rows[:8])
+                  periods=periods, recent=rows[:8], takedown=takedown[-12:], takedown_total=takedown_cases.totals(takedown),
+                  duration=takedown_cases.duration)
 
 
 # -- findings -------------------------------------------------------------------------------
@@ -268,7 +271,7 @@ def _finding_page(request: Request, store: Any, user: auth.User, f: Finding, *, 
                   rule_labels=RULE_LABELS, previews=previews, deadline=_filing_deadline(cfg, f),
                   values=values or {}, avatar=avatar, logos=len(cfg.school.logos), evidence_json=json.dumps(f.details, ensure_ascii=False, indent=2),
                   unit_name=lambda key: (u.name if (u := cfg.unit(key)) else key), channel_label=dispatch.channel_label,
-                  DELIVERY_STATUS=dispatch.DELIVERY_STATUS)
+                  DELIVERY_STATUS=dispatch.DELIVERY_STATUS, cases=takedown_cases.cases_of(store, f.id))
 
 
 @router.get("/findings/{finding_id}")
@@ -309,6 +312,8 @@ async def decide(request: Request, finding_id: int) -> Response:
         with store.transaction():
             stored_findings.set_status(store, finding_id, status, actor=user.username, action=words, comment=comment,
                            reference=reference)
+            if action == "reported":  # the report opens its takedown case (watcher.takedown)
+                takedown_cases.start(request.app.state.cfg, store, f, reference=reference, actor=user.username)
             if rule and user.central:
                 rules.add_rule(store, rule, f.account_name, note, user.username)
             elif rule:
