@@ -19,8 +19,8 @@ from watcher.rounds.engine import run_round
 from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
-from watcher.watch import early
 from watcher.takedown.cases import recheck_targets
+from watcher.watch import early
 
 
 def keywords(cfg: Config) -> list[str]:

@@ -19,8 +19,8 @@ import sqlite_utils
 
 from watcher.store import (
     accounts,
-    compliance,
     cases,
+    compliance,
     deliveries,
     findings,
     mentions,

@@ -34,7 +34,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watcher.config import Config
 from watcher.store import Store, private_dir, private_tree
-from watcher.web import linkage_routes, platform_routes, report_routes, routes, sentiment_routes, takedown_routes
+from watcher.web import (
+    linkage_routes,
+    platform_routes,
+    report_routes,
+    routes,
+    sentiment_routes,
+    takedown_routes,
+)
 from watcher.web.pages import TEMPLATES
 
 HERE = Path(__file__).parent
