@@ -46,7 +46,8 @@ def latin_campus_tokens(spaced: str) -> list[str]:
     if not _LATIN.search(spaced):
         return []
     words = context.latin_campus_words()
-    return [t for run in latin_runs(spaced) for t in run.split() if t in words]
+    # Digits glued to a word (2025xinsheng, cs2024) do not change it.
+    return [w for run in latin_runs(spaced) for t in run.split() if (w := t.strip("0123456789")) in words]
 
 
 def member_or_first_person(compact: str, span: tuple[int, int]) -> str | None:
@@ -101,7 +102,7 @@ def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_
         window = compact[first:m.end()]
         at = window.find(term_chars)
         if at < 0:
-            if _in_order(term_chars, window):
+            if in_order(term_chars, window):
                 return window  # 南昌大学 for 南大: another name that abbreviates the same way
             continue
         at += first
@@ -115,7 +116,8 @@ def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_
     return None
 
 
-def _in_order(chars: str, text: str) -> bool:
+def in_order(chars: str, text: str) -> bool:
+    """Whether ``chars`` appear in ``text`` in this order (南大 in 南昌大学)."""
     pos = 0
     for ch in chars:
         pos = text.find(ch, pos)

@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.matching import context, evidence
+from watcher.matching.disciplines import school_disciplines
 from watcher.matching.confusables import folded_cross_script
 from watcher.matching.lexicon import glue_end, is_word, segment_cost
 from watcher.matching.logo import LogoMatcher
@@ -95,6 +96,7 @@ class _Hit:
     why: str = ""                # that evidence, for the reason
     form: str | None = None      # the Latin form found
     everyday: bool = False       # a look-alike or homophone that is also a common word (武汉大雪)
+    own: str = ""                # evidence the way it is written gives by itself (ZJUer: a member)
 
 
 @dataclass
@@ -175,6 +177,18 @@ class Matcher:
         self._others_re = re.compile("|".join(map(re.escape, self.others_skeleton))) if self.others else None
         unit_forms = sorted({f for _, forms in self.units for f in forms if len(f) >= 2}, key=len, reverse=True)
         self._units_re = re.compile("|".join(map(re.escape, unit_forms))) if unit_forms else None
+        # What follows one of our names inside a registered name (一院 of 浙大一院; 医学院附属第一医院
+        # of 浙江大学医学院附属第一医院, whichever of our names opens the copy).
+        rests = {}
+        for r in self.registry_names:
+            for t in self.terms.cjk:
+                at = r.compact.find(t.compact)
+                if at >= 0 and len(r.compact) - at - len(t.compact) >= 2:
+                    rests.setdefault(r.compact[at + len(t.compact):], r.row.get("account_name") or r.compact)
+        self._registry_rests = sorted(rests.items(), key=lambda kv: len(kv[0]))
+        disciplines = school_disciplines([t.compact for t in self.terms.cjk if t.category in ("full", "historical")],
+                                         [f for _, forms in self.units for f in forms])
+        self._disciplines_re = re.compile("|".join(map(re.escape, disciplines))) if disciplines else None
         forms = sorted(self.terms.ascii_long, key=len, reverse=True)
         self._latin_re = re.compile("|".join(map(re.escape, forms))) if forms else None
 
@@ -393,7 +407,8 @@ class Matcher:
             everyday = _everyday(text, span, swapped, piece)
             if everyday and length <= 2:
                 continue  # 八大, 雷电: a word of its own, not a disguised two-character name
-            return _Hit(term, how, base, span, term.ambiguous or everyday, everyday=everyday)
+            own = f"后接以「{text[span[1]]}」起首的词（名称自成一词）" if _doubled(text, span) else ""
+            return _Hit(term, how, base, span, term.ambiguous or everyday, everyday=everyday, own=own)
         return self._homophone(term, n, base, taken)
 
     def _stands_alone(self, text: str, span: tuple[int, int], term: Term) -> bool:
@@ -406,6 +421,10 @@ class Matcher:
         start, end = span
         if term.short and start > 0 and is_cjk(text[start - 1]) and is_word(text[start - 1] + text[start]):
             return False
+        if end < len(text) and text[end] in _STREET and text[end - 2:end] in _INSTITUTION_WORDS:
+            return False  # 杭州大学路, 南京大学街: a street named after a university, not the university
+        if _doubled(text, span):
+            return True  # 浙大 | 大讲堂: the name's last character written twice starts the next word
         glued = glue_end(text, start, end)
         if glued == end:
             return True
@@ -449,6 +468,9 @@ class Matcher:
         for term in self.terms.ascii_short:
             if term.compact in token_set:
                 hits.append(_Hit(term, "完整单词", BASE_SCORES.get(term.category, 70), None, True, form=term.compact))
+            elif glued_form := self._member_form(term, token_set, n.original):
+                hits.append(_Hit(term, f"缩写加后缀 {glued_form}", BASE_SCORES.get(term.category, 70), None, True,
+                                 form=glued_form, own=f"写作「{glued_form}」（-er 后缀指本校学生）"))
         for form in token_set & self._ascii_token_forms:
             term = self.terms.ascii_tokens[form]
             label = "拼音" if term.category == "pinyin" else "拼音首字母"
@@ -477,6 +499,19 @@ class Matcher:
                 hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how, BASE_SCORES["english"]))
         return hits
 
+    @staticmethod
+    def _member_form(term: Term, tokens: set[str], original: str) -> str | None:
+        """ZJUer, SWJTUers: students glue -er(s) to the acronym to name themselves. A three-letter
+        acronym must show itself in capitals before the suffix (BITer, not "biter", an English word);
+        a longer one reads as no English word with the suffix."""
+        if len(term.compact) < 3:
+            return None
+        for suffix in MEMBER_SUFFIXES:
+            form = term.compact + suffix
+            if form in tokens and (len(term.compact) >= 4 or term.compact.upper() + suffix in original):
+                return form
+        return None
+
     def _judge(self, hits: list[_Hit], n: Normalized, platform: str,
                bio: _BioView | None) -> tuple[list[_Hit], list[str]]:
         """Keep the hits that mean the school (see :mod:`evidence`); say why the others do not."""
@@ -484,17 +519,29 @@ class Matcher:
             return hits, []
         kept: list[_Hit] = []
         dropped: list[str] = []
-        strong = [h for h in hits if not h.needs_support]
         bare_text = n.compact[:-1] if platform == "tieba" and n.compact.endswith("吧") else n.compact
+        for h in hits:
+            # A motto inside a longer name may be a phrase about something else (求是创新科技, a
+            # company): only the motto as the whole name stands without evidence.
+            if h.term.category == "marks" and not h.needs_support and self._shown(h, n) != bare_text:
+                h.needs_support = True
+        standing = []
         for h in hits:
             against = self._against(h, n, bio)
             if against:
                 dropped.append(f"名称中的「{self._shown(h, n)}」{against}，不计为本校{h.term.label}")
-                continue
+            else:
+                standing.append(h)
+        strong = [h for h in standing if not h.needs_support]
+        for h in standing:
             if not h.needs_support:
                 kept.append(h)
                 continue
-            if why := self._support(h, n, bare_text, [s for s in strong if s is not h], bio):
+            # Two independent protected names (浙大 and ZJU, not 浙大 and its pinyin) vouch for each
+            # other: a coincidence of both is unlikely.
+            partners = [x for x in standing if x is not h and x.term.text != h.term.text
+                        and x.term.is_ascii != h.term.is_ascii]
+            if why := self._support(h, n, bare_text, [s for s in strong if s is not h], bio, partners):
                 h.why = why
                 kept.append(h)
             else:
@@ -505,9 +552,12 @@ class Matcher:
     def _shown(h: _Hit, n: Normalized) -> str:
         return n.compact[h.span[0]:h.span[1]] if h.span else (h.form or h.term.text)
 
-    def _support(self, h: _Hit, n: Normalized, bare_text: str, strong: list[_Hit], bio: _BioView | None) -> str | None:
+    def _support(self, h: _Hit, n: Normalized, bare_text: str, strong: list[_Hit], bio: _BioView | None,
+                 partners: list[_Hit] = ()) -> str | None:
         shown = self._shown(h, n)
-        idiom = h.term.category == "marks"  # an idiom as a whole name is still just the idiom
+        # An idiom as a whole name is still just the idiom (实事求是); a motto that is no word
+        # (求是创新) is not, but inside a longer name it needs the same evidence.
+        idiom = h.term.category == "marks" and h.term.ambiguous
         # A name that is only the term stands for the school, unless it is an everyday phrase that
         # merely sounds or looks like it (武汉大雪) and the bio, which says something, says nothing of
         # the school: then the phrase means what it says.
@@ -515,7 +565,14 @@ class Matcher:
             return f"名称仅为「{shown}」，别无他词"
         if strong:
             return f"同时含本校{strong[0].term.label}「{strong[0].term.text}」"
-        words = evidence.campus_words(n.compact, h.span) + evidence.latin_campus_tokens(n.spaced)
+        if h.own:
+            return f"且{h.own}"
+        if partners:
+            return f"且同时含本校另一名称「{self._shown(partners[0], n)}」，两者互为佐证"
+        if h.span is not None and (registered := self._registered_after(n.compact, h.span)):
+            return f"且与已备案账号「{registered}」的名称相符"
+        words = (evidence.campus_words(n.compact, h.span) + evidence.latin_campus_tokens(n.spaced)
+                 + self._discipline_words(n.compact, h.span))
         if words:
             return f"且含学校语境词「{'、'.join(words[:2])}」"
         if h.span is not None and not idiom and (near := evidence.member_or_first_person(n.compact, h.span)):
@@ -523,16 +580,40 @@ class Matcher:
         if bio is not None:
             if bio.hits:
                 return f"且简介指向本校（「{bio.hits[0].term.text}」）"
-            words = evidence.campus_words(bio.claim_text, None) + evidence.latin_campus_tokens(bio.text.spaced)
+            words = (evidence.campus_words(bio.claim_text, None) + evidence.latin_campus_tokens(bio.text.spaced)
+                     + self._discipline_words(bio.claim_text, None))
             if words and not idiom:
                 return f"且简介含学校语境词「{'、'.join(words[:2])}」"
         return None
+
+    def _registered_after(self, compact: str, span: tuple[int, int]) -> str | None:
+        """The registered name that our name and the words after it copy (浙大一院 after 浙大, also
+        as a shortening of 浙江大学医学院附属第一医院: the rest keeps the registered name's characters
+        in order and its last one): a scalper's 浙大一院挂号代办 builds on the registered account."""
+        following = compact[span[1]:span[1] + 8]
+        if len(following) < 2:
+            return None
+        for rest, name in self._registry_rests:
+            for k in range(min(len(following), len(rest)), 1, -1):
+                piece = following[:k]
+                if piece in rest or (piece[-1] == rest[-1] and evidence.in_order(piece, rest)):
+                    return name
+        return None
+
+    def _discipline_words(self, compact: str, span: tuple[int, int] | None) -> list[str]:
+        """The school's own subjects (from its units and the kind of school its names say), which
+        put an acronym or a short name on its campus (ZJU护理, 西电通信考研)."""
+        if self._disciplines_re is None:
+            return []
+        if span is not None:
+            compact = compact[:span[0]] + MASK * (span[1] - span[0]) + compact[span[1]:]
+        return sorted(set(self._disciplines_re.findall(compact)))
 
     def _against(self, h: _Hit, n: Normalized, bio: _BioView | None) -> str | None:
         term = h.term
         if h.span is not None and (school := evidence.affiliated_school(n.compact, h.span[1])):
             return f"后接「{school}」（附属中小学是另一所学校）"
-        if term.category == "full" or not (h.needs_support or term.generic or term.category == "historical"):
+        if term.category == "full" or not (h.needs_support or term.generic or term.category in ("historical", "marks")):
             return None
         if h.needs_support:
             outside = n.compact if h.span is None else n.compact[:h.span[0]] + MASK + n.compact[h.span[1]:]
@@ -548,8 +629,8 @@ class Matcher:
         if h.needs_support and (found := evidence.entity_words(bio.text.compact)):
             return f"而简介含他类机构用语「{found[0]}」"
         english_ours = any(x.term.category == "english" for x in bio.hits)
-        other = evidence.other_institution(bio.text, term.compact if not term.is_ascii else "", self._full_names,
-                                           bio.others_found, english_ours)
+        other = evidence.other_institution(bio.text, term.compact if not term.is_ascii else "",
+                                           self._full_names, bio.others_found, english_ours)
         if other:
             return f"而简介指向另一机构「{other}」"
         return None
@@ -582,6 +663,11 @@ class Matcher:
 # our own units, whatever word the proper name's first character could also start.
 _OWN_UNIT = re.compile("[\u4e00-\u9fff]{1,4}?(?:学院|校区|分校|研究院|医院)")
 _CONNECTORS = frozenset({"of", "for", "and", "at", "in", "&"})
+# A university's name followed by one of these names a street or lane after it (杭州大学路).
+_STREET = frozenset("路街巷")
+_INSTITUTION_WORDS = frozenset({"大学", "学院", "学堂", "书院", "中学"})
+# Latin suffixes that make an acronym a name for its members (ZJUer, SWJTUers).
+MEMBER_SUFFIXES = ("ers", "er")
 
 
 def _english(eng: EnglishName, token_runs: list[list[str]], glued: list[str]) -> str | None:
@@ -654,6 +740,14 @@ def _everyday(text: str, span: tuple[int, int], swapped: list[tuple[str, str]], 
                 if a0 + length <= len(text) and is_word(text[a0:a0 + length]):
                     return True
     return False
+
+
+def _doubled(text: str, span: tuple[int, int]) -> bool:
+    """浙大大讲堂, 西南交大大数据: the name's last character is written again and opens the next
+    word. Read as one word, 大大 would swallow the name's end; but nobody writes 浙 + 大大讲堂, so the
+    name is a unit of its own, and writing it out whole before a word that starts the same way says so."""
+    start, end = span
+    return end - start >= 2 and end + 1 < len(text) and text[end] == text[end - 1] and is_cjk(text[end + 1])
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:

@@ -117,8 +117,12 @@ class Prefilter:
         firsts = {e.words[0] for e in terms.english}
         tokens = short | firsts | {w[:k] for w in firsts if w in GENERIC_FIRST_WORDS for k in range(4, len(w))}
         spelled = {" ".join(t) for t in short if len(t) >= 2}
+        # Acronyms with a members' suffix (ZJUer, SWJTUers): the matcher's MEMBER_SUFFIXES.
+        members = sorted({t.compact for t in terms.ascii_short if len(t.compact) >= 3}, key=len, reverse=True)
         self._tokens = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(tokens, key=len, reverse=True)))
-                                   + r")(?![a-z0-9])" + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else ""))
+                                   + r")(?![a-z0-9])" + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else "")
+                                   + (r"|(?<![a-z0-9])(?:" + "|".join(map(re.escape, members)) + r")ers?(?![a-z0-9])"
+                                      if members else ""))
                         if tokens else None)
 
     def variant_patterns(self) -> dict[str, re.Pattern[str]]:
