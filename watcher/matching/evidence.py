@@ -22,6 +22,7 @@ Whatever the term, a primary or secondary school named after it (…附中, …�
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from watcher.matching import context
@@ -114,6 +115,20 @@ def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_
     if not english_ours and _ENGLISH_INSTITUTION.search(bio.spaced):
         return "英文院校名"
     return None
+
+
+def abbreviations(name: str) -> set[str]:
+    """The customary abbreviations of a university's name (西安交通大学 → 西安交大, 西交大; 浙江工业大学
+    → 浙工大): its first character, some of the others in order, and 大 for 大学; three characters
+    or more, shorter ones being everyday words too often."""
+    if not name.endswith("大学") or len(name) < 5:
+        return set()
+    head = name[:-2]
+    out = set()
+    for k in range(1, min(3, len(head) - 1) + 1):
+        for combo in itertools.combinations(range(1, len(head)), k):
+            out.add(head[0] + "".join(head[i] for i in combo) + "大")
+    return out
 
 
 def in_order(chars: str, text: str) -> bool:

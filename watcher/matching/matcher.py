@@ -32,6 +32,7 @@ from watcher.matching.disciplines import school_disciplines
 from watcher.matching.confusables import folded_cross_script
 from watcher.matching.lexicon import glue_end, is_word, segment_cost
 from watcher.matching.logo import LogoMatcher
+from watcher.matching.confusables import skeleton
 from watcher.matching.normalize import Normalized, is_cjk, normalize, normalize_batch, plain
 from watcher.matching.prefilter import REGISTRY_CUTOFF, Prefilter
 from watcher.matching.terms import (
@@ -149,7 +150,20 @@ class Matcher:
         self._registry_compacts = [r.compact for r in self.registry_names]
         self.units = [(name, sorted({normalize(a).compact for a in (name, *aliases) if normalize(a).compact},
                                     key=len, reverse=True)) for name, aliases in units]
+        others = list(others)
+        # Another institution named after ours is written with our short name too (西南交通大学希望学院
+        # → 西南交大希望学院, 浙江大学城市学院 → 浙大城市学院): mask that form as well.
+        fulls = [t.compact for t in self.terms.cjk if t.category == "full"]
+        shorts = [t.compact for t in self.terms.cjk if t.category == "short"]
+        others += [o.replace(f, s) for o in map(lambda x: normalize(x).compact, others) for f in fulls if f in o
+                   for s in shorts]
         self.others = sorted({n.compact for n in map(normalize, others) if n.compact}, key=len, reverse=True)
+        # Other universities' customary abbreviations (西安交大, 浙工大), to tell a bio that names one.
+        ours = [t.compact for t in self.terms.cjk]
+        abbreviations = {a for o in self.others for a in evidence.abbreviations(o)
+                         if not any(a in t or t in a for t in ours)}
+        self._others_abbrev_re = (re.compile("|".join(map(re.escape, sorted(abbreviations, key=len, reverse=True))))
+                                  if abbreviations else None)
         self.others_skeleton = [normalize(o).skeleton for o in self.others]
         # English names of other institutions are masked in the spaced view, words apart.
         self._others_spaced = {n.compact: n.spaced for n in map(normalize, others) if n.compact}
@@ -189,6 +203,7 @@ class Matcher:
         disciplines = school_disciplines([t.compact for t in self.terms.cjk if t.category in ("full", "historical")],
                                          [f for _, forms in self.units for f in forms])
         self._disciplines_re = re.compile("|".join(map(re.escape, disciplines))) if disciplines else None
+        self._mixed = self.prefilter.mixed_patterns()
         forms = sorted(self.terms.ascii_long, key=len, reverse=True)
         self._latin_re = re.compile("|".join(map(re.escape, forms))) if forms else None
 
@@ -239,7 +254,7 @@ class Matcher:
         names = normalize_batch([c.name or "" for _, c, _ in todo])
         bios = normalize_batch([c.bio or "" for _, c, _ in todo])
         near = self.prefilter.near_registry(names)
-        flagged = self.prefilter.terms(names) | self.prefilter.terms(bios) | near
+        flagged = self.prefilter.terms(names) | self.prefilter.terms(bios) | near | self.prefilter.mixed(names)
         allow, closed = self.allow, self.closed
         for j, (i, c, key) in enumerate(todo):
             if j in flagged or c.avatar is not None or key in closed or (allow and names.compact[j] in allow):
@@ -254,6 +269,9 @@ class Matcher:
         reasons: list[str] = []
         if other_hits:
             reasons.append("名称中的「" + "、".join(other_hits) + "」是他校/他机构名称，不计为本校")
+        masked, read = self._read_mixed(masked)
+        if read:
+            reasons.append("名称中的拼音" + "、".join(f"「{a}」读作「{b}」" for a, b in read))
         bio_view = self._bio_view(bio) if bio is not None else None
         hits, dropped = self._judge(self._name_hits(masked), masked, c.platform, bio_view)
         reasons += dropped
@@ -352,8 +370,42 @@ class Matcher:
             return n, []
         return Normalized(n.original, spaced, compact, skel), found
 
+    def _read_mixed(self, n: Normalized) -> tuple[Normalized, list[tuple[str, str]]]:
+        """Pinyin syllables written for some characters of one of our names (zhe大二手, 西南jiao大,
+        xinan交大): read as those characters, when they are whole Latin runs and at least one of the
+        name's own characters stays (all-Latin names are matched as pinyin)."""
+        compact = n.compact
+        if not self._mixed or compact.isascii() or not _LATIN_CJK.search(compact):
+            return n, []
+        read: list[tuple[str, str]] = []
+        edits: list[tuple[int, int, str]] = []
+        for term, pattern in self._mixed:
+            for m in pattern.finditer(compact):
+                pieces = m.groups()
+                latin = [i for i, g in enumerate(pieces) if g.isascii()]
+                if not latin or len(latin) == len(pieces) or any(a < m.end() and m.start() < b for a, b, _ in edits):
+                    continue
+                if (pieces[0].isascii() and m.start() > 0 and compact[m.start() - 1].isascii()
+                        and compact[m.start() - 1].isalnum()) or \
+                        (pieces[-1].isascii() and m.end() < len(compact) and compact[m.end()].isascii()
+                         and compact[m.end()].isalnum()):
+                    continue  # a piece of a longer Latin word
+                edits.append((m.start(), m.end(), term.compact))
+                read += [(pieces[i], term.compact[i]) for i in latin]
+        if not edits:
+            return n, []
+        # The same edits in the spaced view: its non-space characters are the compact ones.
+        where = [i for i, ch in enumerate(n.spaced) if ch != " "]
+        spaced = n.spaced
+        for start, end, text in sorted(edits, reverse=True):
+            compact = compact[:start] + text + compact[end:]
+            spaced = spaced[:where[start]] + text + spaced[where[end - 1] + 1:]
+        return Normalized(n.original, spaced, compact, skeleton(compact)), read
+
     def _bio_view(self, bio: Normalized) -> _BioView:
         masked, others_found = self._mask_others(bio)
+        if self._others_abbrev_re is not None:
+            others_found += self._others_abbrev_re.findall(masked.compact)
         claim_text = context.without_disclaimers(masked.compact)
         text = masked if claim_text == masked.compact else Normalized(bio.original, masked.spaced, claim_text,
                                                                       masked.skeleton)
@@ -663,6 +715,7 @@ class Matcher:
 # our own units, whatever word the proper name's first character could also start.
 _OWN_UNIT = re.compile("[\u4e00-\u9fff]{1,4}?(?:学院|校区|分校|研究院|医院)")
 _CONNECTORS = frozenset({"of", "for", "and", "at", "in", "&"})
+_LATIN_CJK = re.compile("[a-z][\u4e00-\u9fff]|[\u4e00-\u9fff][a-z]")
 # A university's name followed by one of these names a street or lane after it (杭州大学路).
 _STREET = frozenset("路街巷")
 _INSTITUTION_WORDS = frozenset({"大学", "学院", "学堂", "书院", "中学"})

@@ -32,7 +32,9 @@ from rapidfuzz import fuzz, process
 
 from watcher.matching.confusables import SKELETON_TABLE
 from watcher.matching.normalize import NormalizedBatch, is_cjk
-from watcher.matching.terms import GENERIC_FIRST_WORDS, CompiledTerms, syllable, variant_classes
+from watcher.matching.terms import GENERIC_FIRST_WORDS, CompiledTerms, Term, syllable, variant_classes
+
+_LATIN_CJK = re.compile("[a-z][\u4e00-\u9fff]|[\u4e00-\u9fff][a-z]")
 
 REGISTRY_CUTOFF = 88  # the matcher's cut-off for "same or near name as a registered account"
 REGISTRY_WITHIN_MIN = 4  # a registered name this long, inside another name, is a copy too
@@ -83,6 +85,8 @@ class Prefilter:
         within = sorted({r for r in registry_compacts if len(r) >= REGISTRY_WITHIN_MIN and not any(f in r for f in forms)},
                         key=len, reverse=True)
         self.registry_within = re.compile("|".join(map(re.escape, within))) if within else None
+        self._mixed = [(t, re.compile("".join(f"({re.escape(c)}|{re.escape(terms.read(c))})" for c in t.compact)))
+                       for t in terms.cjk if len(t.compact) >= 2 and all(is_cjk(c) for c in t.compact)]
         folded = _skeleton_classes()
         # Other institutions' names too: the matcher explains why such a name is not ours.
         self._variant_seqs = {t.compact: variant_classes(t) for t in terms.cjk}
@@ -124,6 +128,19 @@ class Prefilter:
                                    + (r"|(?<![a-z0-9])(?:" + "|".join(map(re.escape, members)) + r")ers?(?![a-z0-9])"
                                       if members else ""))
                         if tokens else None)
+
+    def mixed_patterns(self) -> list[tuple[Term, re.Pattern[str]]]:
+        """Per CJK term of two characters or more: a pattern in which each character is itself or
+        its pinyin syllable, one group a character (zhe大, 西南jiao大, xinan交大)."""
+        return self._mixed
+
+    def mixed(self, batch: NormalizedBatch) -> set[int]:
+        """Indices of the names where Latin letters meet CJK characters and some term matches with
+        pinyin for some of its characters. Few names mix the two scripts; only they are searched."""
+        if not self._mixed or not len(batch):
+            return set()
+        lines = _lines(_LATIN_CJK, batch.compact_text, batch, "compact")
+        return {i for i in lines if any(p.search(batch.compact[i]) for _, p in self._mixed)}
 
     def variant_patterns(self) -> dict[str, re.Pattern[str]]:
         """Per CJK term: a pattern whose matches (zero-width, so that they may overlap) start
