@@ -33,6 +33,9 @@ from watcher.matching.terms import latin_runs
 MASK = "\u2588"
 _ORG_SUFFIX = re.compile("大学|学院|集团|公司")
 _LATIN = re.compile("[a-z0-9]")
+_AFFILIATION = re.compile(
+    "(?:毕业于|就读于|求学于|来自|任职于|任教于|工作于|供职于)(?P<after>[\u4e00-\u9fff]{2,10}?(?:大学|学院))"
+    "|(?:^|\\s)(?P<before>[\u4e00-\u9fff]{2,8}?大学)(?:校友|在读|毕业|学生|博士|硕士|本科|研究生|老师|教授)")
 _ENGLISH_INSTITUTION = re.compile(r"\b(?:university|college|institute)\b")
 
 
@@ -91,7 +94,7 @@ def place(compact: str, span: tuple[int, int]) -> str | None:
 
 
 def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_found: list[str],
-                      english_ours: bool) -> str | None:
+                      english_ours: bool, all_ours: list[str] = ()) -> str | None:
     """The other institution a bio names, if any (see the module docstring)."""
     compact = bio.compact
     if any(o in compact for o in ours):
@@ -112,6 +115,13 @@ def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_
         glued = len(term_chars) <= 2 and at > 0 and is_word(compact[at - 1:at + 1])
         if place_before(compact, at) or glued:
             return window
+    # Where the person studied or works, when it is another university (毕业于杭州电子科技大学,
+    # 某某大学在读): the name's ambiguous words are then about that one, or about nothing of ours.
+    for m in _AFFILIATION.finditer(bio.spaced):
+        institution = (m.group("after") or m.group("before")).replace(" ", "")
+        if not any(o in institution or institution in o for o in [*ours, *all_ours]) and \
+                not (term_chars and in_order(term_chars, institution[:-2])):
+            return institution
     if not english_ours and _ENGLISH_INSTITUTION.search(bio.spaced):
         return "英文院校名"
     return None

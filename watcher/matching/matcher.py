@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -187,6 +188,7 @@ class Matcher:
                 self._terms_with_char.setdefault(ch, []).append(i)
         self._term_char_set = frozenset(self._terms_with_char)
         self._full_names = [t.compact for t in self.terms.cjk if t.category == "full"]
+        self._cjk_names = [t.compact for t in self.terms.cjk]
         self._rest_words = frozenset(w for w in context.CAMPUS_WORDS if not w.isascii()) | {context.MEMBER_SUFFIX}
         self._others_re = re.compile("|".join(map(re.escape, self.others_skeleton))) if self.others else None
         unit_forms = sorted({f for _, forms in self.units for f in forms if len(f) >= 2}, key=len, reverse=True)
@@ -292,6 +294,13 @@ class Matcher:
             score = max(score, 75) + 5
             unit = unit or inside.get("unit")
             matched = matched or inside.get("account_name")
+        if copy is not None and copy[1] < 100 and not hits and any(
+                t.compact in normalize(str(copy[0].get("account_name") or "")).compact for t in self.terms.cjk):
+            # Near a registered name that holds one of our names, without holding one itself: what
+            # differs is the place or the key word (兰州交通大学… for 西南交通大学…, a 出版社 without
+            # 大学), so it is another institution, not a copy.
+            reasons.append(f"名称与已备案账号「{copy[0].get('account_name')}」近似，但不含本校名称（差在地名或关键词），不计为仿冒")
+            copy = None
         if copy is not None:
             row, similarity = copy
             same = "相同" if similarity >= 100 else f"近似（相似度 {similarity:.0f}）"
@@ -539,6 +548,10 @@ class Matcher:
         for form in longest.values():
             term = self.terms.ascii_long[form]
             hits.append(_Hit(term, f"{term.label} {form}", BASE_SCORES[term.category], form=form))
+        acronyms = [t.compact for t in self.terms.ascii_short if t.compact in token_set]
+        for eng in self.terms.english if acronyms else ():
+            if how := _english_with_acronym(eng, split, acronyms):
+                hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how, BASE_SCORES["english"]))
         for eng in self.terms.english:
             # Every way of writing it opens with its first word, or has it glued to the next.
             if eng.tokens[0] not in token_set and eng.words[0] not in token_set and not any(eng.compact in g
@@ -554,13 +567,15 @@ class Matcher:
     @staticmethod
     def _member_form(term: Term, tokens: set[str], original: str) -> str | None:
         """ZJUer, SWJTUers: students glue -er(s) to the acronym to name themselves. A three-letter
-        acronym must show itself in capitals before the suffix (BITer, not "biter", an English word);
-        a longer one reads as no English word with the suffix."""
-        if len(term.compact) < 3:
+        acronym that could open an English word (bit → "biter", nit → "niter") must show itself in
+        capitals before the suffix (BITer); one that cannot (zj-, xd-) or a longer one may not."""
+        acronym = term.compact
+        if len(acronym) < 3:
             return None
         for suffix in MEMBER_SUFFIXES:
-            form = term.compact + suffix
-            if form in tokens and (len(term.compact) >= 4 or term.compact.upper() + suffix in original):
+            form = acronym + suffix
+            if form in tokens and (len(acronym) >= 4 or not _english_onset(acronym)
+                                   or acronym.upper() + suffix in unicodedata.normalize("NFKC", original)):
                 return form
         return None
 
@@ -682,7 +697,8 @@ class Matcher:
             return f"而简介含他类机构用语「{found[0]}」"
         english_ours = any(x.term.category == "english" for x in bio.hits)
         other = evidence.other_institution(bio.text, term.compact if not term.is_ascii else "",
-                                           self._full_names, bio.others_found, english_ours)
+                                           self._full_names, bio.others_found, english_ours,
+                                           self._cjk_names)
         if other:
             return f"而简介指向另一机构「{other}」"
         return None
@@ -752,6 +768,45 @@ def _english(eng: EnglishName, token_runs: list[list[str]], glued: list[str]) ->
     if found or any(eng.compact in g for g in glued):
         return "完整英文名"
     return None
+
+
+def _english_with_acronym(eng: EnglishName, token_runs: list[list[str]], acronyms: list[str]) -> str | None:
+    """Our English name with some of its words written as our (or our parent's) acronym: "ZJU
+    School of Medicine" for "Zhejiang University School of Medicine", "XDU Hangzhou Institute"; at
+    least one of the name's own words must stay, each whole or cut to three letters or more."""
+    words = eng.words
+    for tokens in token_runs:
+        sig = [(j, t) for j, t in enumerate(tokens) if t not in ENGLISH_STOPWORDS]
+        for at, (j, tok) in enumerate(sig):
+            if tok not in acronyms:
+                continue
+            for i in range(len(words)):
+                for k in range(i + 1, len(words) + 1):
+                    before, after = words[:i], words[k:]
+                    if not before and not after:
+                        continue
+                    left = sig[at - len(before):at] if len(before) <= at else None
+                    right = sig[at + 1:at + 1 + len(after)]
+                    if left is None or len(right) < len(after):
+                        continue
+                    if all(_word_fits(t, w) for (_, t), w in zip([*left, *right], [*before, *after], strict=True)):
+                        last = right[-1][0] if right else j
+                        if not _continues(tokens, last + 1):
+                            return f"英文名（部分写作缩写 {tok}）"
+    return None
+
+
+_ONSETS = frozenset("bl br ch cl cr dr dw fl fr gl gr kn pl pr ps qu sc sh sk sl sm sn sp st sw th tr tw wh wr".split())
+
+
+def _english_onset(word: str) -> bool:
+    """Whether ``word`` starts the way English words can: a vowel among its first two letters, or a
+    consonant pair English words open with (st, br …)."""
+    return any(c in "aeiouy" for c in word[:2]) or word[:2] in _ONSETS
+
+
+def _word_fits(token: str, word: str) -> bool:
+    return token == word or (len(token) >= 3 and word.startswith(token))
 
 
 def _continues(tokens: list[str], j: int) -> bool:
