@@ -89,6 +89,16 @@ ENTITY_WORDS: tuple[str, ...] = (
 )
 
 
+# The trade a company's name states after its brand (求是创新科技, 厚德文化传媒): a motto used as
+# a brand is a company's name, not the school's.
+BUSINESS_TAILS: tuple[str, ...] = ("科技", "文化", "传媒", "实业", "贸易", "咨询", "网络", "信息技术", "商贸", "置业", "建设",
+                                   "工程", "投资", "电子", "制造", "智能", "广告", "物业", "餐饮", "有限", "公司", "集团")
+
+
+def business_tail(compact: str, end: int) -> str | None:
+    return next((w for w in BUSINESS_TAILS if compact.startswith(w, end)), None)
+
+
 # Primary and secondary schools named after a university (人大附中, 北京大学附属小学) are schools
 # of their own, not the university.
 AFFILIATED_SCHOOLS: tuple[str, ...] = ("附属实验学校", "附属幼儿园", "附属中学", "附属小学", "附属学校", "附中", "附小",

@@ -682,6 +682,8 @@ class Matcher:
             return f"后接「{school}」（附属中小学是另一所学校）"
         if term.category == "full" or not (h.needs_support or term.generic or term.category in ("historical", "marks")):
             return None
+        if term.category == "marks" and h.span is not None and (tail := context.business_tail(n.compact, h.span[1])):
+            return f"后接企业名用语「{tail}」（是以校训为字号的企业）"
         if h.needs_support:
             outside = n.compact if h.span is None else n.compact[:h.span[0]] + MASK + n.compact[h.span[1]:]
             if found := evidence.entity_words(outside):
