@@ -19,13 +19,11 @@ from watcher.matching.lexicon import is_place, is_word
 
 # A morpheme of a school's name → subjects such a school teaches, in the words students use.
 BY_KIND: dict[str, tuple[str, ...]] = {
-    "医": ("医学", "临床", "护理", "口腔", "药学", "规培", "住培", "执医", "医学生", "麻醉", "影像"),
+    "医": ("医学", "临床", "护理", "口腔", "药学", "规培", "住培", "执医", "医学生", "麻醉"),
     "中医": ("中医", "针灸", "中药", "推拿"),
     "药": ("药学", "制药", "中药"),
     "工业": ("机械", "土木", "电气", "自动化", "材料", "航天", "能源", "化工"),
     "理工": ("机械", "土木", "电气", "自动化", "材料", "化工", "光电"),
-    "工程": ("机械", "土木", "电气", "自动化", "材料", "化工"),
-    "科技": ("机械", "电气", "自动化", "材料", "电子信息", "微电子"),
     "交通": ("轨道", "车辆", "桥梁", "交运", "土木", "机械", "电气", "铁道", "高铁"),
     "铁道": ("轨道", "车辆", "桥梁", "铁道", "土木", "高铁"),
     "铁路": ("轨道", "车辆", "桥梁", "铁道", "高铁"),
@@ -61,7 +59,8 @@ _ACADEMIC_UNIT = re.compile("(?:学院|学部|学系|系|研究院|研究所|书
 # Words any school or organisation has; as context they would vouch for anything.
 _GENERIC = frozenset({"科学", "技术", "工程", "管理", "研究", "国际", "继续", "教育", "继续教育", "中心", "学生", "研究生",
                       "本科生", "公共", "基础", "综合", "应用", "现代", "信息", "国家", "发展", "战略", "人文", "社会",
-                      "未来", "创新", "高等", "成人", "网络", "远程", "职业", "技术学院"})
+                      "未来", "创新", "高等", "成人", "网络", "远程", "职业", "技术学院", "新闻", "空间", "文化",
+                      "艺术"})
 _JOINERS = re.compile("[与和及、]")
 
 
@@ -79,7 +78,7 @@ def school_disciplines(names: Iterable[str], units: Iterable[str]) -> list[str]:
             unit = unit.removeprefix(name)
         core = _ACADEMIC_UNIT.sub("", unit) if _ACADEMIC_UNIT.search(unit) else ""
         for piece in _JOINERS.split(core):
-            if len(piece) < 2 or piece in _GENERIC or is_place(piece):
+            if len(piece) < 2 or piece in _GENERIC or piece[:2] in _GENERIC or is_place(piece):
                 continue
             out.add(piece)
             # Its leading word too (土木 of 土木工程, 计算机 of 计算机科学), as students shorten it.

@@ -26,7 +26,7 @@ import itertools
 import re
 
 from watcher.matching import context
-from watcher.matching.lexicon import is_word, place_before
+from watcher.matching.lexicon import is_place, is_word, place_before
 from watcher.matching.normalize import Normalized
 from watcher.matching.terms import latin_runs
 
@@ -138,7 +138,8 @@ def abbreviations(name: str) -> set[str]:
     for k in range(1, min(3, len(head) - 1) + 1):
         for combo in itertools.combinations(range(1, len(head)), k):
             out.add(head[0] + "".join(head[i] for i in combo) + "大")
-    return out
+    # A place and 大 alone (西安大, 上海大) is how 西安大厦 or 上海大学 begin, no abbreviation.
+    return {a for a in out if not is_place(a[:-1])}
 
 
 def in_order(chars: str, text: str) -> bool:
