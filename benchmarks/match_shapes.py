@@ -92,9 +92,11 @@ def main() -> None:
     sets = sets_in(DEFAULT_DIR)
     names = phrases(n, random.Random(3))
     print(f"{'setting':<6} " + " ".join(f"{s:>16}" for s, _, _ in sets) + f" {'ordinary phrases flagged':>26}"
-          "  (look-alikes per character, time)")
+          "  (look-alikes per character of 部院学科工医…, time of the row)")
     for name in available():
-        shapes.variants = setting(name)
+        variants = setting(name)
+        classes = sum(len(variants(c, True)) for c in SAMPLE_CHARS) / len(SAMPLE_CHARS)
+        shapes.variants = variants
         try:
             row, flagged = [], 0
             started = time.perf_counter()
@@ -107,10 +109,8 @@ def main() -> None:
         finally:
             shapes.variants = ORIGINAL
         share = flagged / (n * len(sets))
-        classes = sum(len(shapes.variants(c, True)) for c in SAMPLE_CHARS) / len(SAMPLE_CHARS)
         print(f"{name:<6} " + " ".join(f"{x:>16}" for x in row) + f" {flagged:>10} ({share:.3%})"
               f"  {classes:>6.0f} 形近字/字  {time.perf_counter() - started:5.1f}s")
-
 
 if __name__ == "__main__":
     main()

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     # the rounds' targets) into every matching process, ~40 MB for nothing.
     from watcher.store.rules import NameRule
 
-ALGO = "match-v2"
+ALGO = "match-v3"  # v3: the families of issue 25 (mixed pinyin, glued acronyms, disciplines …)
 MASK = "\u2588"  # replaces other institutions' names; never part of a term
 
 
