@@ -20,12 +20,17 @@ LINJIANG = Matcher(
     registry=[_reg("weibo", "l1", "临江大学", "党委宣传部"),
               _reg("wechat", "l2", "临大一院", "附属第一医院"),
               _reg("weibo", "l3", "临江大学附属医院", "附属医院"),
-              _reg("wechat", "l4", "临江大学继续教育学院报名中心", "继续教育学院")],
+              _reg("wechat", "l4", "临江大学继续教育学院报名中心", "继续教育学院"),
+              # The affiliated hospital, under its own name: none of our names in it.
+              _reg("wechat", "l5", "江州市第二人民医院", "附属医院")],
     units=[("护理学院", []), ("机械工程学院", []), ("党委宣传部", []), ("紫荆校区", [])],
     others=["临江师范大学", "临江大学城南学院", "临江理工大学"],
 )
 # A medical university: 医 in its name makes clinical subjects campus words, without any unit.
 NANBIN = Matcher(SchoolTerms("南滨医科大学", ["南滨医科大学"], ["NBMU"], ["Nanbin Medical University"], [], []))
+# A school of a university, with the parent's acronym inside its own (PKUHSC-like).
+HSC = Matcher(SchoolTerms("东岭大学医学部", ["东岭大学医学部"], ["DLUHSC"], ["Dongling University Health Science Center"],
+                          [], []), others=["东岭大学"])
 # An institute whose acronym could open an English word (oit → "oiter").
 OIT = Matcher(SchoolTerms("东方理工学院", ["东方理工学院"], ["OIT"], ["Oriental Institute of Technology"], [], []))
 
@@ -67,6 +72,10 @@ FAMILIES = {
         (LINJIANG, "临大附院陪诊", "", "suspect"),  # a shortening of 临江大学附属医院
         (LINJIANG, "临大二手车行", "", "suspect"),  # 二手 is campus context anyway
         (LINJIANG, "临大烧烤", "", "clear"),
+        (LINJIANG, "江州二院挂号代办", "", "suspect"),  # a registered name without ours, shortened
+        (LINJIANG, "江州市二院陪诊", "", "suspect"),
+        (LINJIANG, "江州二院", "", "clear"),          # no service word: just the hospital's nickname
+        (LINJIANG, "江州三院挂号", "", "clear"),      # another hospital
     ],
     "near-names of the registry": [
         (LINJIANG, "临海大学继续教育学院报名中心", "", "clear"),  # another place
@@ -100,6 +109,11 @@ FAMILIES = {
         (LINJIANG, "LJU-Medical College", "", "suspect"),
         (LINJIANG, "Linjiang Univ Medical College", "", "suspect"),
         (LINJIANG, "LJU Medical", "", "clear"),  # neither the name nor campus context
+        (LINJIANG, "LJU-Oxford Institute", "", "suspect"),  # a joint institute: our acronym, hyphenated
+        (HSC, "DLU Health Science Center", "", "suspect"),  # the parent's acronym + the rest of our name
+        (HSC, "DLU HSC", "", "suspect"),
+        (HSC, "DLU", "", "clear"),                        # the parent alone is not us
+        (HSC, "DLU Health Science Center of Sports", "", "clear"),
     ],
 }
 ROWS = [(family, *row) for family, rows in FAMILIES.items() for row in rows]
@@ -117,3 +131,17 @@ def test_reasons_say_how_the_name_was_read():
     assert any("已备案账号「临大一院」" in x for x in r.reasons)
     r = LINJIANG.match(Candidate("douyin", "x", "临海大学继续教育学院报名中心"))
     assert any("不含本校名称" in x for x in r.reasons)
+
+
+def test_batch_path_gives_the_full_judgement():
+    """The prefilter flags every name these rules can score (mixed pinyin, -er forms …): judged in
+    one batch, every row gets the verdict the full judgement gives it alone."""
+    from watcher.matching.normalize import normalize
+
+    for m in (LINJIANG, NANBIN, OIT, HSC):
+        rows = [(name, bio) for _, mm, name, bio, _ in ROWS if mm is m]
+        batch = m.match_many([Candidate("douyin", f"b{i}", name, bio) for i, (name, bio) in enumerate(rows)])
+        for (name, bio), got in zip(rows, batch, strict=True):
+            full = m._analyse(Candidate("douyin", "x", name, bio), ("douyin", "x"), normalize(name),
+                              normalize(bio) if bio else None)
+            assert (got.verdict, got.score) == (full.verdict, full.score), name

@@ -29,6 +29,12 @@ CLAIM_WORDS: tuple[str, ...] = (
     "官方", "授权", "官方账号", "官方认证", "官微", "唯一", "指定", "校方", "代表学校", "官方平台",
     "官方发布", "官方合作", "official", "authorized", "authorised",
 )
+# Words of agents and scalpers trading on a registered account's name (a hospital's 挂号 agent, a
+# school's 报名点): beside a shortened registered name they make the name a copy of it.
+SERVICE_WORDS: tuple[str, ...] = (
+    "挂号", "代挂", "代办", "代购", "代取", "代报", "代报名", "报名点", "陪诊", "跑腿", "咨询", "加v", "加微", "黄牛", "号贩",
+    "代约", "专家号", "代缴", "中介",
+)
 # ... unless it says the opposite: 非官方账号, not official, unofficial.
 _CLAIMED = r"(?:官方|授权|official|authori[sz]ed)"
 _DISCLAIMER = re.compile(
@@ -76,7 +82,7 @@ CAMPUS_WORDS: tuple[str, ...] = (
 LATIN_CAMPUS_WORDS: frozenset[str] = frozenset({
     "campus", "student", "students", "alumni", "university", "univ", "college", "school", "official", "admission",
     "admissions", "edu", "cs", "ee", "acm", "bbs", "mba", "phd", "lab", "freshman", "grad", "club", "society",
-    "union", "association", "library", "team",
+    "union", "association", "library", "team", "institute", "academy",
 })
 # A member of the school: 北大人, 西电人的日常. Taken as campus evidence right after the name.
 MEMBER_SUFFIX = "人"

@@ -202,6 +202,7 @@ class Matcher:
                 if at >= 0 and len(r.compact) - at - len(t.compact) >= 2:
                     rests.setdefault(r.compact[at + len(t.compact):], r.row.get("account_name") or r.compact)
         self._registry_rests = sorted(rests.items(), key=lambda kv: len(kv[0]))
+        self._registry_rest_chars = frozenset("".join(rests))
         disciplines = school_disciplines([t.compact for t in self.terms.cjk if t.category in ("full", "historical")],
                                          [f for _, forms in self.units for f in forms])
         self._disciplines_re = re.compile("|".join(map(re.escape, disciplines))) if disciplines else None
@@ -256,22 +257,25 @@ class Matcher:
         names = normalize_batch([c.name or "" for _, c, _ in todo])
         bios = normalize_batch([c.bio or "" for _, c, _ in todo])
         near = self.prefilter.near_registry(names)
-        flagged = self.prefilter.terms(names) | self.prefilter.terms(bios) | near | self.prefilter.mixed(names)
+        mixed = self.prefilter.mixed(names)
+        flagged = self.prefilter.terms(names) | self.prefilter.terms(bios) | near | mixed
         allow, closed = self.allow, self.closed
         for j, (i, c, key) in enumerate(todo):
             if j in flagged or c.avatar is not None or key in closed or (allow and names.compact[j] in allow):
-                results[i] = self._analyse(c, key, names.item(j), bios.item(j) if c.bio else None, j in near)
+                results[i] = self._analyse(c, key, names.item(j), bios.item(j) if c.bio else None, j in near,
+                                           j in mixed)
         return results
 
     def _analyse(self, c: Candidate, key: tuple[str, str], name: Normalized, bio: Normalized | None,
-                 near_registry: bool = True) -> MatchResult:
+                 near_registry: bool = True, mixed: bool = True) -> MatchResult:
         if name.compact and name.compact in self.allow:
             return MatchResult("clear", 0, reasons=("名称已在白名单中（复核认定非仿冒）",))
         masked, other_hits = self._mask_others(name)
         reasons: list[str] = []
         if other_hits:
             reasons.append("名称中的「" + "、".join(other_hits) + "」是他校/他机构名称，不计为本校")
-        masked, read = self._read_mixed(masked)
+        # Only names the prefilter found mixing a term's pinyin and characters can be read so.
+        masked, read = self._read_mixed(masked) if mixed else (masked, [])
         if read:
             reasons.append("名称中的拼音" + "、".join(f"「{a}」读作「{b}」" for a, b in read))
         bio_view = self._bio_view(bio) if bio is not None else None
@@ -294,6 +298,13 @@ class Matcher:
             score = max(score, 75) + 5
             unit = unit or inside.get("unit")
             matched = matched or inside.get("account_name")
+        elif copy is None and not hits and (short := self._registry_shortened(masked)) is not None:
+            row, piece, service = short
+            reasons.append(f"名称中的「{piece}」是已备案账号「{row['account_name']}」（{_plabel(row['platform'])}）名称的简写，"
+                           f"且含服务用语「{service}」（借已备案账号名义的代办/黄牛）")
+            score = max(score, 75) + 5
+            unit = unit or row.get("unit")
+            matched = matched or row.get("account_name")
         if copy is not None and copy[1] < 100 and not hits and any(
                 t.compact in normalize(str(copy[0].get("account_name") or "")).compact for t in self.terms.cjk):
             # Near a registered name that holds one of our names, without holding one itself: what
@@ -384,7 +395,7 @@ class Matcher:
         xinan交大): read as those characters, when they are whole Latin runs and at least one of the
         name's own characters stays (all-Latin names are matched as pinyin)."""
         compact = n.compact
-        if not self._mixed or compact.isascii() or not _LATIN_CJK.search(compact):
+        if not self._mixed or compact.isascii() or not _LATIN_CJK.search(compact) or not self.prefilter.may_mix(compact):
             return n, []
         read: list[tuple[str, str]] = []
         edits: list[tuple[int, int, str]] = []
@@ -552,6 +563,12 @@ class Matcher:
         for eng in self.terms.english if acronyms else ():
             if how := _english_with_acronym(eng, split, acronyms):
                 hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how, BASE_SCORES["english"]))
+        for head in token_set.intersection(self.terms.parent_acronyms):
+            for eng, k in self.terms.parent_acronyms[head]:
+                if how := _english_after_parent(head, eng, k, split):
+                    hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how,
+                                     BASE_SCORES["english"]))
+                    break
         for eng in self.terms.english:
             # Every way of writing it opens with its first word, or has it glued to the next.
             if eng.tokens[0] not in token_set and eng.words[0] not in token_set and not any(eng.compact in g
@@ -658,7 +675,7 @@ class Matcher:
         as a shortening of 浙江大学医学院附属第一医院: the rest keeps the registered name's characters
         in order and its last one): a scalper's 浙大一院挂号代办 builds on the registered account."""
         following = compact[span[1]:span[1] + 8]
-        if len(following) < 2:
+        if len(following) < 2 or following[0] not in self._registry_rest_chars:
             return None
         for rest, name in self._registry_rests:
             for k in range(min(len(following), len(rest)), 1, -1):
@@ -711,6 +728,26 @@ class Matcher:
         for unit_name, forms in self.units:
             if any(f in compact for f in forms if len(f) >= 2):
                 return unit_name
+        return None
+
+    def _registry_shortened(self, name: Normalized) -> tuple[dict[str, Any], str, str] | None:
+        """A registered name without any of ours (成都市第三人民医院), shortened the usual way (成都三院:
+        its first and last characters, the rest in order, three or more), beside a service word
+        (挂号, 代办, 陪诊): an agent trading on the registered account."""
+        within = self.prefilter.registry_within
+        if within is None or not (service := context.find_words(name.compact, context.SERVICE_WORDS)):
+            return None
+        text = name.compact
+        for r in self.registry_names:
+            if not within.fullmatch(r.compact):
+                continue
+            first, last = r.compact[0], r.compact[-1]
+            for i in _find_all(text, first):
+                for j in _find_all(text, last):
+                    piece = text[i:j + 1]
+                    if j - i >= 2 and len(piece) < len(r.compact) and evidence.in_order(piece, r.compact) \
+                            and not any(w in piece for w in service):
+                        return r.row, piece, service[0]
         return None
 
     def _registry_inside(self, name: Normalized) -> dict[str, Any] | None:
@@ -805,6 +842,25 @@ def _english_onset(word: str) -> bool:
     """Whether ``word`` starts the way English words can: a vowel among its first two letters, or a
     consonant pair English words open with (st, br …)."""
     return any(c in "aeiouy" for c in word[:2]) or word[:2] in _ONSETS
+
+
+def _english_after_parent(head: str, eng: EnglishName, k: int, token_runs: list[list[str]]) -> str | None:
+    """PKU Health Science Center (or PKU HSC) for Peking University Health Science Center: the
+    parent's acronym, then the rest of our name in words or in initials; the parent alone is not us."""
+    rest = eng.words[k:]
+    initials = "".join(w[0] for w in rest)
+    for tokens in token_runs:
+        sig = [(j, t) for j, t in enumerate(tokens) if t not in ENGLISH_STOPWORDS]
+        for at, (_, tok) in enumerate(sig):
+            if tok != head:
+                continue
+            after = sig[at + 1:at + 1 + len(rest)]
+            if len(after) == len(rest) and all(_word_fits(t, w) for (_, t), w in zip(after, rest, strict=True)) \
+                    and not _continues(tokens, after[-1][0] + 1):
+                return f"英文名（上级学校缩写 {head} 加其余词）"
+            if at + 1 < len(sig) and sig[at + 1][1] == initials:
+                return f"英文名（上级学校缩写 {head} 加其余词的缩写 {initials}）"
+    return None
 
 
 def _word_fits(token: str, word: str) -> bool:
