@@ -207,6 +207,9 @@ class Matcher:
                                          [f for _, forms in self.units for f in forms])
         self._disciplines_re = re.compile("|".join(map(re.escape, disciplines))) if disciplines else None
         self._mixed = self.prefilter.mixed_patterns()
+        self._member_forms = {t.compact + suffix: (t, suffix) for t in self.terms.ascii_short if len(t.compact) >= 3
+                              for suffix in MEMBER_SUFFIXES}
+        self._ascii_short_forms = frozenset(t.compact for t in self.terms.ascii_short)
         forms = sorted(self.terms.ascii_long, key=len, reverse=True)
         self._latin_re = re.compile("|".join(map(re.escape, forms))) if forms else None
 
@@ -540,7 +543,9 @@ class Matcher:
         for term in self.terms.ascii_short:
             if term.compact in token_set:
                 hits.append(_Hit(term, "完整单词", BASE_SCORES.get(term.category, 70), None, True, form=term.compact))
-            elif glued_form := self._member_form(term, token_set, n.original):
+        for glued_form in token_set.intersection(self._member_forms):
+            term, suffix = self._member_forms[glued_form]
+            if term.compact not in token_set and self._member_form(term, suffix, n.original):
                 hits.append(_Hit(term, f"缩写加后缀 {glued_form}", BASE_SCORES.get(term.category, 70), None, True,
                                  form=glued_form, own=f"写作「{glued_form}」（-er 后缀指本校学生）"))
         for form in token_set & self._ascii_token_forms:
@@ -559,7 +564,7 @@ class Matcher:
         for form in longest.values():
             term = self.terms.ascii_long[form]
             hits.append(_Hit(term, f"{term.label} {form}", BASE_SCORES[term.category], form=form))
-        acronyms = [t.compact for t in self.terms.ascii_short if t.compact in token_set]
+        acronyms = list(token_set.intersection(self._ascii_short_forms))
         for eng in self.terms.english if acronyms else ():
             if how := _english_with_acronym(eng, split, acronyms):
                 hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how, BASE_SCORES["english"]))
@@ -582,19 +587,13 @@ class Matcher:
         return hits
 
     @staticmethod
-    def _member_form(term: Term, tokens: set[str], original: str) -> str | None:
+    def _member_form(term: Term, suffix: str, original: str) -> bool:
         """ZJUer, SWJTUers: students glue -er(s) to the acronym to name themselves. A three-letter
         acronym that could open an English word (bit → "biter", nit → "niter") must show itself in
         capitals before the suffix (BITer); one that cannot (zj-, xd-) or a longer one may not."""
         acronym = term.compact
-        if len(acronym) < 3:
-            return None
-        for suffix in MEMBER_SUFFIXES:
-            form = acronym + suffix
-            if form in tokens and (len(acronym) >= 4 or not _english_onset(acronym)
-                                   or acronym.upper() + suffix in unicodedata.normalize("NFKC", original)):
-                return form
-        return None
+        return len(acronym) >= 4 or not _english_onset(acronym) \
+            or acronym.upper() + suffix in unicodedata.normalize("NFKC", original)
 
     def _judge(self, hits: list[_Hit], n: Normalized, platform: str,
                bio: _BioView | None) -> tuple[list[_Hit], list[str]]:
@@ -621,11 +620,7 @@ class Matcher:
             if not h.needs_support:
                 kept.append(h)
                 continue
-            # Two independent protected names (浙大 and ZJU, not 浙大 and its pinyin) vouch for each
-            # other: a coincidence of both is unlikely.
-            partners = [x for x in standing if x is not h and x.term.text != h.term.text
-                        and x.term.is_ascii != h.term.is_ascii]
-            if why := self._support(h, n, bare_text, [s for s in strong if s is not h], bio, partners):
+            if why := self._support(h, n, bare_text, [s for s in strong if s is not h], bio, standing):
                 h.why = why
                 kept.append(h)
             else:
@@ -637,7 +632,7 @@ class Matcher:
         return n.compact[h.span[0]:h.span[1]] if h.span else (h.form or h.term.text)
 
     def _support(self, h: _Hit, n: Normalized, bare_text: str, strong: list[_Hit], bio: _BioView | None,
-                 partners: list[_Hit] = ()) -> str | None:
+                 standing: list[_Hit] = ()) -> str | None:
         shown = self._shown(h, n)
         # An idiom as a whole name is still just the idiom (实事求是); a motto that is no word
         # (求是创新) is not, but inside a longer name it needs the same evidence.
@@ -651,16 +646,20 @@ class Matcher:
             return f"同时含本校{strong[0].term.label}「{strong[0].term.text}」"
         if h.own:
             return f"且{h.own}"
-        if partners:
-            return f"且同时含本校另一名称「{self._shown(partners[0], n)}」，两者互为佐证"
-        if h.span is not None and (registered := self._registered_after(n.compact, h.span)):
-            return f"且与已备案账号「{registered}」的名称相符"
-        words = (evidence.campus_words(n.compact, h.span) + evidence.latin_campus_tokens(n.spaced)
-                 + self._discipline_words(n.compact, h.span))
+        words = evidence.campus_words(n.compact, h.span) + evidence.latin_campus_tokens(n.spaced)
         if words:
             return f"且含学校语境词「{'、'.join(words[:2])}」"
         if h.span is not None and not idiom and (near := evidence.member_or_first_person(n.compact, h.span)):
             return f"且{near}"
+        # Two independent protected names (浙大 and ZJU, not 浙大 and its pinyin) vouch for each
+        # other: a coincidence of both is unlikely.
+        if partner := next((x for x in standing if x is not h and x.term.text != h.term.text
+                            and x.term.is_ascii != h.term.is_ascii), None):
+            return f"且同时含本校另一名称「{self._shown(partner, n)}」，两者互为佐证"
+        if h.span is not None and (registered := self._registered_after(n.compact, h.span)):
+            return f"且与已备案账号「{registered}」的名称相符"
+        if words := self._discipline_words(n.compact, h.span):
+            return f"且含本校学科词「{'、'.join(words[:2])}」"
         if bio is not None:
             if bio.hits:
                 return f"且简介指向本校（「{bio.hits[0].term.text}」）"

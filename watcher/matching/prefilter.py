@@ -89,7 +89,11 @@ class Prefilter:
         self._mixed = [(t, re.compile("".join(f"({re.escape(c)}|{re.escape(terms.read(c))})" for c in t.compact)))
                        for t in terms.cjk if len(t.compact) >= 2 and all(is_cjk(c) for c in t.compact)]
         syllables = sorted({terms.read(c) for t, _ in self._mixed for c in t.compact}, key=len, reverse=True)
-        self._syllable_run = re.compile("(?:" + "|".join(map(re.escape, syllables)) + ")+" if syllables else "(?!)")
+        run = "(?:" + "|".join(map(re.escape, syllables)) + ")+" if syllables else "(?!)"
+        self._syllable_run = re.compile(run)
+        # A whole Latin run of those syllables beside a CJK character: one scan of a batch finds the
+        # few names that may mix (most Latin runs, vlog or official, are no such run).
+        self._syllables_by_cjk = re.compile(f"(?<=[\u4e00-\u9fff]){run}(?![a-z])|(?<![a-z]){run}(?=[\u4e00-\u9fff])")
         # One pattern for all of them (no groups), which a line needs to match for any to.
         self._mixed_any = re.compile("|".join(
             "".join(f"(?:{re.escape(c)}|{re.escape(terms.read(c))})" for c in t.compact) for t, _ in self._mixed)
@@ -151,8 +155,8 @@ class Prefilter:
         pinyin for some of its characters. Few names mix the two scripts; only they are searched."""
         if not self._mixed or not len(batch):
             return set()
-        lines = _lines(_LATIN_CJK, batch.compact_text, batch, "compact")
-        return {i for i in lines if self.may_mix(batch.compact[i])}
+        lines = _lines(self._syllables_by_cjk, batch.compact_text, batch, "compact")
+        return {i for i in lines if self._mixed_any.search(batch.compact[i])}
 
     def may_mix(self, compact: str) -> bool:
         """Whether ``compact`` has a Latin run made only of our names' syllables (vlog, official are
