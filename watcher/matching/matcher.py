@@ -686,7 +686,7 @@ class Matcher:
     def _discipline_words(self, compact: str, span: tuple[int, int] | None) -> list[str]:
         """The school's own subjects (from its units and the kind of school its names say), which
         put an acronym or a short name on its campus (ZJU护理, 西电通信考研)."""
-        if self._disciplines_re is None:
+        if self._disciplines_re is None or not self._disciplines_re.search(compact):
             return []
         if span is not None:
             compact = compact[:span[0]] + MASK * (span[1] - span[0]) + compact[span[1]:]

@@ -91,9 +91,10 @@ class Prefilter:
         syllables = sorted({terms.read(c) for t, _ in self._mixed for c in t.compact}, key=len, reverse=True)
         run = "(?:" + "|".join(map(re.escape, syllables)) + ")+" if syllables else "(?!)"
         self._syllable_run = re.compile(run)
-        # A whole Latin run of those syllables beside a CJK character: one scan of a batch finds the
-        # few names that may mix (most Latin runs, vlog or official, are no such run).
-        self._syllables_by_cjk = re.compile(f"(?<=[\u4e00-\u9fff]){run}(?![a-z])|(?<![a-z]){run}(?=[\u4e00-\u9fff])")
+        # Where a name mixes, a Latin letter touches one of our names' own characters: one cheap scan
+        # of a batch (each branch opens with a character class) finds the few names to look at.
+        own = _char_class({c for t, _ in self._mixed for c in t.compact}) if self._mixed else "(?!)"
+        self._junction = re.compile(f"[a-z]{own}|{own}[a-z]")
         # One pattern for all of them (no groups), which a line needs to match for any to.
         self._mixed_any = re.compile("|".join(
             "".join(f"(?:{re.escape(c)}|{re.escape(terms.read(c))})" for c in t.compact) for t, _ in self._mixed)
@@ -137,12 +138,10 @@ class Prefilter:
         tokens = short | firsts | {w[:k] for w in firsts if w in GENERIC_FIRST_WORDS for k in range(4, len(w))} \
             | set(terms.parent_acronyms)
         spelled = {" ".join(t) for t in short if len(t) >= 2}
-        # Acronyms with a members' suffix (ZJUer, SWJTUers): the matcher's MEMBER_SUFFIXES.
-        members = sorted({t.compact for t in terms.ascii_short if len(t.compact) >= 3}, key=len, reverse=True)
+        # Any of them may carry a members' suffix (ZJUer, SWJTUers: the matcher's MEMBER_SUFFIXES).
         self._tokens = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(tokens, key=len, reverse=True)))
-                                   + r")(?![a-z0-9])" + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else "")
-                                   + (r"|(?<![a-z0-9])(?:" + "|".join(map(re.escape, members)) + r")ers?(?![a-z0-9])"
-                                      if members else ""))
+                                   + r")(?:ers?)?(?![a-z0-9])"
+                                   + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else ""))
                         if tokens else None)
 
     def mixed_patterns(self) -> list[tuple[Term, re.Pattern[str]]]:
@@ -155,8 +154,8 @@ class Prefilter:
         pinyin for some of its characters. Few names mix the two scripts; only they are searched."""
         if not self._mixed or not len(batch):
             return set()
-        lines = _lines(self._syllables_by_cjk, batch.compact_text, batch, "compact")
-        return {i for i in lines if self._mixed_any.search(batch.compact[i])}
+        lines = _lines(self._junction, batch.compact_text, batch, "compact")
+        return {i for i in lines if self.may_mix(batch.compact[i])}
 
     def may_mix(self, compact: str) -> bool:
         """Whether ``compact`` has a Latin run made only of our names' syllables (vlog, official are
