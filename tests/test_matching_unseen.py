@@ -27,7 +27,7 @@ LINJIANG = Matcher(
     others=["临江师范大学", "临江大学城南学院", "临江理工大学"],
 )
 # A medical university: 医 in its name makes clinical subjects campus words, without any unit.
-NANBIN = Matcher(SchoolTerms("南滨医科大学", ["南滨医科大学"], ["NBMU"], ["Nanbin Medical University"], [], []))
+NANBIN = Matcher(SchoolTerms("南滨医科大学", ["南滨医科大学"], ["南滨医大", "NBMU"], ["Nanbin Medical University"], [], []))
 # A school of a university, with the parent's acronym inside its own (PKUHSC-like).
 HSC = Matcher(SchoolTerms("东岭大学医学部", ["东岭大学医学部"], ["DLUHSC"], ["Dongling University Health Science Center"],
                           [], []), others=["东岭大学"])
@@ -60,6 +60,8 @@ FAMILIES = {
         (LINJIANG, "临大大数据考研", "", "suspect"),
         (LINJIANG, "临大大排档", "", "suspect"),
         (LINJIANG, "临大大药房有限公司", "", "clear"),  # a company says so
+        (NANBIN, "南滨医大大药房", "", "suspect"),  # a four-character short name, the same
+        (NANBIN, "南滨医大大药房", "滨海医药连锁有限公司门店", "clear"),  # the bio shows a company
         (LINJIANG, "临江大学生活动", "", "clear"),    # 临江 + 大学生: unchanged
     ],
     "two protected names": [
