@@ -567,7 +567,11 @@ class Matcher:
             term = self.terms.ascii_long[form]
             hits.append(_Hit(term, f"{term.label} {form}", BASE_SCORES[term.category], form=form))
         acronyms = list(token_set.intersection(self._ascii_short_forms))
-        for eng in self.terms.english if acronyms else ():
+        # Only where some other token could be one of the name's own words (BIT美食 has none).
+        others_tokens = [t for t in token_set if len(t) >= 3 and t not in acronyms] if acronyms else []
+        for eng in self.terms.english if others_tokens else ():
+            if not any(_word_fits(t, w) for t in others_tokens for w in eng.words):
+                continue
             if how := _english_with_acronym(eng, split, acronyms):
                 hits.append(_Hit(Term(eng.text, "english", eng.compact, eng.compact, True), how, BASE_SCORES["english"]))
         for head in token_set.intersection(self.terms.parent_acronyms):
@@ -608,7 +612,7 @@ class Matcher:
         for h in hits:
             # A motto inside a longer name may be a phrase about something else (求是创新科技, a
             # company): only the motto as the whole name stands without evidence.
-            if h.term.category == "marks" and not h.needs_support and self._shown(h, n) != bare_text:
+            if h.term.category == "marks" and not h.needs_support and h.span and h.span[1] - h.span[0] != len(bare_text):
                 h.needs_support = True
         standing = []
         for h in hits:
