@@ -9,8 +9,11 @@ Order of judgement (each step explains itself in the reasons):
    homophone, as pinyin/initials, as an English name or its truncation. A term counts only where
    it stands on its own (the rest of the name segments cleanly after it); ambiguous terms (two-
    character short names, BIT/HIT, renda, an idiom as motto) need evidence for the school and
-   none against it (see :mod:`evidence`).
-5. copies of registered names under another ID, a closed account still in use, a platform where
+   none against it (see :mod:`evidence`). Pinyin written for some of a name's characters (zhe大)
+   is read as them first; an acronym with -er (ZJUer), a doubled 大 (某大大讲堂), a second protected
+   name, a registered name after ours (某大一院挂号) and the school's own subjects are evidence too.
+5. copies of registered names under another ID (not a near name that lacks all of ours), a
+   shortened registered name beside a service word, a closed account still in use, a platform where
    the school has no registered account, office vs community words, claims in the bio, the emblem
    as avatar.
 """
@@ -29,11 +32,10 @@ from rapidfuzz import fuzz, process
 
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.matching import context, evidence
+from watcher.matching.confusables import folded_cross_script, skeleton
 from watcher.matching.disciplines import school_disciplines
-from watcher.matching.confusables import folded_cross_script
 from watcher.matching.lexicon import glue_end, is_word, segment_cost
 from watcher.matching.logo import LogoMatcher
-from watcher.matching.confusables import skeleton
 from watcher.matching.normalize import Normalized, is_cjk, normalize, normalize_batch, plain
 from watcher.matching.prefilter import REGISTRY_CUTOFF, Prefilter
 from watcher.matching.terms import (
@@ -840,7 +842,8 @@ def _english_with_acronym(eng: EnglishName, token_runs: list[list[str]], acronym
     return None
 
 
-_ONSETS = frozenset("bl br ch cl cr dr dw fl fr gl gr kn pl pr ps qu sc sh sk sl sm sn sp st sw th tr tw wh wr".split())
+_ONSETS = frozenset({"bl", "br", "ch", "cl", "cr", "dr", "dw", "fl", "fr", "gl", "gr", "kn", "pl", "pr", "ps", "qu", "sc",
+                     "sh", "sk", "sl", "sm", "sn", "sp", "st", "sw", "th", "tr", "tw", "wh", "wr"})
 
 
 def _english_onset(word: str) -> bool:
