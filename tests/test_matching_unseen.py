@@ -32,7 +32,7 @@ NANBIN = Matcher(SchoolTerms("南滨医科大学", ["南滨医科大学"], ["南
 HSC = Matcher(SchoolTerms("东岭大学医学部", ["东岭大学医学部"], ["DLUHSC"], ["Dongling University Health Science Center"],
                           [], []), others=["东岭大学"])
 # An institute whose acronym could open an English word (oit → "oiter").
-OIT = Matcher(SchoolTerms("东方理工学院", ["东方理工学院"], ["OIT"], ["Oriental Institute of Technology"], [], []))
+OIT = Matcher(SchoolTerms("东方理工学院", ["东方理工学院"], ["东理", "OIT"], ["Oriental Institute of Technology"], [], []))
 
 
 def verdict(m: Matcher, name: str, bio: str = "", platform: str = "douyin") -> str:
@@ -63,6 +63,7 @@ FAMILIES = {
         (NANBIN, "南滨医大大药房", "", "suspect"),  # a four-character short name, the same
         (NANBIN, "南滨医大大药房", "滨海医药连锁有限公司门店", "clear"),  # the bio shows a company
         (LINJIANG, "临江大学生活动", "", "clear"),    # 临江 + 大学生: unchanged
+        (OIT, "东理理发店", "", "clear"),             # another doubled character: it stands, no more
     ],
     "two protected names": [
         (LINJIANG, "临大LJU", "", "suspect"),

@@ -484,9 +484,10 @@ class Matcher:
             everyday = _everyday(text, span, swapped, piece)
             if everyday and length <= 2:
                 continue  # 八大, 雷电: a word of its own, not a disguised two-character name
-            # 某大 | 大药房: the name stands, and says so itself; but like an ambiguous name it yields
-            # to a company's words (有限公司 in the name or bio: a shop named after the school).
-            own = f"后接以「{text[span[1]]}」起首的词（名称自成一词）" if _doubled(text, span) else ""
+            # 某大 | 大药房: a short name closing on 大 (for 大学) written out whole before a word that
+            # opens with 大 says it is the university's short name; but like an ambiguous name it
+            # yields to a company's words (有限公司 in the name or bio: a shop named after the school).
+            own = "后接以「大」起首的词（简称自成一词）" if text[span[1] - 1] == "大" and _doubled(text, span) else ""
             return _Hit(term, how, base, span, term.ambiguous or everyday or bool(own), everyday=everyday, own=own)
         return self._homophone(term, n, base, taken)
 
