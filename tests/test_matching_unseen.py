@@ -106,6 +106,7 @@ FAMILIES = {
         (LINJIANG, "明德笃行", "", "suspect"),
         (LINJIANG, "临大城南学院表白墙", "", "clear"),  # 临江大学城南学院 by our short name
         (LINJIANG, "临江大学路咖啡", "", "clear"),      # a street
+        (LINJIANG, "临江大学街舞社", "", "suspect"),    # 街舞 is a word: a club, no street
     ],
     "english with acronym": [
         (LINJIANG, "LJU Medical College", "", "suspect"),

@@ -501,8 +501,9 @@ class Matcher:
         start, end = span
         if term.short and start > 0 and is_cjk(text[start - 1]) and is_word(text[start - 1] + text[start]):
             return False
-        if end < len(text) and text[end] in _STREET and text[end - 2:end] in _INSTITUTION_WORDS:
-            return False  # 杭州大学路, 南京大学街: a street named after a university, not the university
+        if end < len(text) and text[end] in _STREET and text[end - 2:end] in _INSTITUTION_WORDS \
+                and _street_ends(text, end + 1):
+            return False  # 杭州大学路: a street named after a university (but 大学 | 街舞社 is a club of it)
         if _doubled(text, span):
             return True  # 浙大 | 大讲堂: the name's last character written twice starts the next word
         glued = glue_end(text, start, end)
@@ -915,6 +916,13 @@ def _everyday(text: str, span: tuple[int, int], swapped: list[tuple[str, str]], 
                 if a0 + length <= len(text) and is_word(text[a0:a0 + length]):
                     return True
     return False
+
+
+def _street_ends(text: str, at: int) -> bool:
+    """Whether the street word (路, 街) ends at ``at``: the name ends there, or a number (148号) or a
+    word of its own follows (大学路 | 咖啡), not the rest of a word (大学 | 街舞社, 路演)."""
+    rest = text[at:]
+    return not rest or rest[0].isdigit() or any(is_word(rest[:k]) for k in (2, 3, 4))
 
 
 def _doubled(text: str, span: tuple[int, int]) -> bool:
