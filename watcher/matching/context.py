@@ -29,6 +29,12 @@ CLAIM_WORDS: tuple[str, ...] = (
     "官方", "授权", "官方账号", "官方认证", "官微", "唯一", "指定", "校方", "代表学校", "官方平台",
     "官方发布", "官方合作", "official", "authorized", "authorised",
 )
+# Words of agents and scalpers trading on a registered account's name (a hospital's 挂号 agent, a
+# school's 报名点): beside a shortened registered name they make the name a copy of it.
+SERVICE_WORDS: tuple[str, ...] = (
+    "挂号", "代挂", "代办", "代购", "代取", "代报", "代报名", "报名点", "陪诊", "跑腿", "咨询", "加v", "加微", "黄牛", "号贩",
+    "代约", "专家号", "代缴", "中介",
+)
 # ... unless it says the opposite: 非官方账号, not official, unofficial.
 _CLAIMED = r"(?:官方|授权|official|authori[sz]ed)"
 _DISCLAIMER = re.compile(
@@ -76,7 +82,7 @@ CAMPUS_WORDS: tuple[str, ...] = (
 LATIN_CAMPUS_WORDS: frozenset[str] = frozenset({
     "campus", "student", "students", "alumni", "university", "univ", "college", "school", "official", "admission",
     "admissions", "edu", "cs", "ee", "acm", "bbs", "mba", "phd", "lab", "freshman", "grad", "club", "society",
-    "union", "association", "library", "team",
+    "union", "association", "library", "team", "institute", "academy",
 })
 # A member of the school: 北大人, 西电人的日常. Taken as campus evidence right after the name.
 MEMBER_SUFFIX = "人"
@@ -87,6 +93,16 @@ ENTITY_WORDS: tuple[str, ...] = (
     "集团", "公司", "股份", "有限", "常委会", "人民代表大会", "代表", "政协", "委员会", "附中", "附小", "附属中学",
     "附属小学", "中学", "小学", "幼儿园", "政府",
 )
+
+
+# The trade a company's name states after its brand (求是创新科技, 厚德文化传媒): a motto used as
+# a brand is a company's name, not the school's.
+BUSINESS_TAILS: tuple[str, ...] = ("科技", "文化", "传媒", "实业", "贸易", "咨询", "网络", "信息技术", "商贸", "置业", "建设",
+                                   "工程", "投资", "电子", "制造", "智能", "广告", "物业", "餐饮", "有限", "公司", "集团")
+
+
+def business_tail(compact: str, end: int) -> str | None:
+    return next((w for w in BUSINESS_TAILS if compact.startswith(w, end)), None)
 
 
 # Primary and secondary schools named after a university (人大附中, 北京大学附属小学) are schools

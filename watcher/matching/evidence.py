@@ -22,16 +22,20 @@ Whatever the term, a primary or secondary school named after it (…附中, …�
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from watcher.matching import context
-from watcher.matching.lexicon import is_word, place_before
+from watcher.matching.lexicon import is_place, is_word, place_before
 from watcher.matching.normalize import Normalized
 from watcher.matching.terms import latin_runs
 
 MASK = "\u2588"
 _ORG_SUFFIX = re.compile("大学|学院|集团|公司")
 _LATIN = re.compile("[a-z0-9]")
+_AFFILIATION = re.compile(
+    "(?:毕业于|就读于|求学于|来自|任职于|任教于|工作于|供职于)(?P<after>[\u4e00-\u9fff]{2,10}?(?:大学|学院))"
+    "|(?:^|\\s)(?P<before>[\u4e00-\u9fff]{2,8}?大学)(?:校友|在读|毕业|学生|博士|硕士|本科|研究生|老师|教授)")
 _ENGLISH_INSTITUTION = re.compile(r"\b(?:university|college|institute)\b")
 
 
@@ -46,7 +50,8 @@ def latin_campus_tokens(spaced: str) -> list[str]:
     if not _LATIN.search(spaced):
         return []
     words = context.latin_campus_words()
-    return [t for run in latin_runs(spaced) for t in run.split() if t in words]
+    # Digits glued to a word (2025xinsheng, cs2024) do not change it.
+    return [w for run in latin_runs(spaced) for t in run.split() if (w := t.strip("0123456789")) in words]
 
 
 def member_or_first_person(compact: str, span: tuple[int, int]) -> str | None:
@@ -89,7 +94,7 @@ def place(compact: str, span: tuple[int, int]) -> str | None:
 
 
 def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_found: list[str],
-                      english_ours: bool) -> str | None:
+                      english_ours: bool, all_ours: list[str] = ()) -> str | None:
     """The other institution a bio names, if any (see the module docstring)."""
     compact = bio.compact
     if any(o in compact for o in ours):
@@ -101,7 +106,7 @@ def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_
         window = compact[first:m.end()]
         at = window.find(term_chars)
         if at < 0:
-            if _in_order(term_chars, window):
+            if in_order(term_chars, window):
                 return window  # 南昌大学 for 南大: another name that abbreviates the same way
             continue
         at += first
@@ -110,12 +115,35 @@ def other_institution(bio: Normalized, term_chars: str, ours: list[str], others_
         glued = len(term_chars) <= 2 and at > 0 and is_word(compact[at - 1:at + 1])
         if place_before(compact, at) or glued:
             return window
+    # Where the person studied or works, when it is another university (毕业于杭州电子科技大学,
+    # 某某大学在读): the name's ambiguous words are then about that one, or about nothing of ours.
+    for m in _AFFILIATION.finditer(bio.spaced):
+        institution = (m.group("after") or m.group("before")).replace(" ", "")
+        if not any(o in institution or institution in o for o in [*ours, *all_ours]) and \
+                not (term_chars and in_order(term_chars, institution[:-2])):
+            return institution
     if not english_ours and _ENGLISH_INSTITUTION.search(bio.spaced):
         return "英文院校名"
     return None
 
 
-def _in_order(chars: str, text: str) -> bool:
+def abbreviations(name: str) -> set[str]:
+    """The customary abbreviations of a university's name (西安交通大学 → 西安交大, 西交大; 浙江工业大学
+    → 浙工大): its first character, some of the others in order, and 大 for 大学; three characters
+    or more, shorter ones being everyday words too often."""
+    if not name.endswith("大学") or len(name) < 5:
+        return set()
+    head = name[:-2]
+    out = set()
+    for k in range(1, min(3, len(head) - 1) + 1):
+        for combo in itertools.combinations(range(1, len(head)), k):
+            out.add(head[0] + "".join(head[i] for i in combo) + "大")
+    # A place and 大 alone (西安大, 上海大) is how 西安大厦 or 上海大学 begin, no abbreviation.
+    return {a for a in out if not is_place(a[:-1])}
+
+
+def in_order(chars: str, text: str) -> bool:
+    """Whether ``chars`` appear in ``text`` in this order (南大 in 南昌大学)."""
     pos = 0
     for ch in chars:
         pos = text.find(ch, pos)

@@ -48,6 +48,10 @@ def is_word(text: str) -> bool:
     return text in _lexicon()[0]
 
 
+def is_place(text: str) -> bool:
+    return text in _lexicon()[1]
+
+
 def glue_end(text: str, start: int, end: int) -> int:
     """The furthest end of a common word that begins inside ``text[start:end]`` and reaches past
     ``end`` (大学生 in 南京大学生租房 for 南京大学), or ``end`` if there is none."""

@@ -32,7 +32,10 @@ from rapidfuzz import fuzz, process
 
 from watcher.matching.confusables import SKELETON_TABLE
 from watcher.matching.normalize import NormalizedBatch, is_cjk
-from watcher.matching.terms import GENERIC_FIRST_WORDS, CompiledTerms, syllable, variant_classes
+from watcher.matching.terms import GENERIC_FIRST_WORDS, CompiledTerms, Term, syllable, variant_classes
+
+_LATIN_CJK = re.compile("[a-z][\u4e00-\u9fff]|[\u4e00-\u9fff][a-z]")
+_LATIN_RUN = re.compile("[a-z]+")
 
 REGISTRY_CUTOFF = 88  # the matcher's cut-off for "same or near name as a registered account"
 REGISTRY_WITHIN_MIN = 4  # a registered name this long, inside another name, is a copy too
@@ -83,6 +86,19 @@ class Prefilter:
         within = sorted({r for r in registry_compacts if len(r) >= REGISTRY_WITHIN_MIN and not any(f in r for f in forms)},
                         key=len, reverse=True)
         self.registry_within = re.compile("|".join(map(re.escape, within))) if within else None
+        self._mixed = [(t, re.compile("".join(f"({re.escape(c)}|{re.escape(terms.read(c))})" for c in t.compact)))
+                       for t in terms.cjk if len(t.compact) >= 2 and all(is_cjk(c) for c in t.compact)]
+        syllables = sorted({terms.read(c) for t, _ in self._mixed for c in t.compact}, key=len, reverse=True)
+        run = "(?:" + "|".join(map(re.escape, syllables)) + ")+" if syllables else "(?!)"
+        self._syllable_run = re.compile(run)
+        # Where a name mixes, a Latin letter touches one of our names' own characters: one cheap scan
+        # of a batch (each branch opens with a character class) finds the few names to look at.
+        own = _char_class({c for t, _ in self._mixed for c in t.compact}) if self._mixed else "(?!)"
+        self._junction = re.compile(f"[a-z]{own}|{own}[a-z]")
+        # One pattern for all of them (no groups), which a line needs to match for any to.
+        self._mixed_any = re.compile("|".join(
+            "".join(f"(?:{re.escape(c)}|{re.escape(terms.read(c))})" for c in t.compact) for t, _ in self._mixed)
+            or "(?!)")
         folded = _skeleton_classes()
         # Other institutions' names too: the matcher explains why such a name is not ours.
         self._variant_seqs = {t.compact: variant_classes(t) for t in terms.cjk}
@@ -112,14 +128,40 @@ class Prefilter:
             self._compact.append(re.compile(latin))
         if self.registry_within is not None:
             self._compact.append(self.registry_within)
+            # A service word: the matcher then looks for a shortened registered name (成都三院挂号).
+            from watcher.matching.context import SERVICE_WORDS
+
+            self._compact.append(re.compile("|".join(map(re.escape, SERVICE_WORDS))))
         short = {t.compact for t in terms.ascii_short} | set(terms.ascii_tokens)
         # An English name's first word; a generic one (university) also cut short (univ).
         firsts = {e.words[0] for e in terms.english}
-        tokens = short | firsts | {w[:k] for w in firsts if w in GENERIC_FIRST_WORDS for k in range(4, len(w))}
+        tokens = short | firsts | {w[:k] for w in firsts if w in GENERIC_FIRST_WORDS for k in range(4, len(w))} \
+            | set(terms.parent_acronyms)
         spelled = {" ".join(t) for t in short if len(t) >= 2}
+        # Any of them may carry a members' suffix (ZJUer, SWJTUers: the matcher's MEMBER_SUFFIXES).
         self._tokens = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(tokens, key=len, reverse=True)))
-                                   + r")(?![a-z0-9])" + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else ""))
+                                   + r")(?:ers?)?(?![a-z0-9])"
+                                   + ("|" + "|".join(map(re.escape, sorted(spelled))) if spelled else ""))
                         if tokens else None)
+
+    def mixed_patterns(self) -> list[tuple[Term, re.Pattern[str]]]:
+        """Per CJK term of two characters or more: a pattern in which each character is itself or
+        its pinyin syllable, one group a character (zhe大, 西南jiao大, xinan交大)."""
+        return self._mixed
+
+    def mixed(self, batch: NormalizedBatch) -> set[int]:
+        """Indices of the names where Latin letters meet CJK characters and some term matches with
+        pinyin for some of its characters. Few names mix the two scripts; only they are searched."""
+        if not self._mixed or not len(batch):
+            return set()
+        lines = _lines(self._junction, batch.compact_text, batch, "compact")
+        return {i for i in lines if self.may_mix(batch.compact[i])}
+
+    def may_mix(self, compact: str) -> bool:
+        """Whether ``compact`` has a Latin run made only of our names' syllables (vlog, official are
+        not) and one of our names written with some of them."""
+        return any(self._syllable_run.fullmatch(run) for run in _LATIN_RUN.findall(compact)) and \
+            self._mixed_any.search(compact) is not None
 
     def variant_patterns(self) -> dict[str, re.Pattern[str]]:
         """Per CJK term: a pattern whose matches (zero-width, so that they may overlap) start

@@ -108,6 +108,10 @@ class CompiledTerms:
     # Characters whose reading in our own names differs from their usual one (厦 of 厦门 is xia,
     # not sha; 重 of 重庆 is chong): homophones and pinyin of our names follow this reading.
     readings: dict[str, str] = field(default_factory=dict)
+    # The acronym of the opening words of an English name, read off one of our Latin shorts that
+    # ends with the initials of the other words (PKUHSC = PKU + Health Science Center): "PKU Health
+    # Science Center" is our English name with its parent's acronym. Acronym → (name, words it replaces).
+    parent_acronyms: dict[str, list[tuple[EnglishName, int]]] = field(default_factory=dict)
 
     def read(self, ch: str) -> str:
         return self.readings.get(ch) or syllable(ch)
@@ -179,7 +183,16 @@ def compile_terms(school: SchoolTerms) -> CompiledTerms:
 
     ordered = sorted(cjk.values(), key=lambda t: len(t.compact), reverse=True)
     chars = frozenset(c for t in ordered for c in t.compact + t.skeleton)
-    return CompiledTerms(ordered, list(ascii_short.values()), ascii_long, ascii_tokens, english, chars, readings)
+    parents: dict[str, list[tuple[EnglishName, int]]] = {}
+    for short in ascii_short.values():
+        for eng in english:
+            for k in range(1, len(eng.words)):
+                rest = "".join(w[0] for w in eng.words[k:])
+                head = short.compact[:-len(rest)]
+                if short.compact.endswith(rest) and len(head) >= 2 and head not in ascii_short:
+                    parents.setdefault(head, []).append((eng, k))
+    return CompiledTerms(ordered, list(ascii_short.values()), ascii_long, ascii_tokens, english, chars, readings,
+                         parents)
 
 
 def _name_readings(names: list[str]) -> dict[str, str]:
