@@ -15,7 +15,7 @@ def test_migration_from_older_schema_keeps_data(tmp_path):
     path = tmp_path / "old.db"
     old = Store(path, migrate=False)
     # every other component held back, whichever components exist by now
-    schema.migrate(old.db, upto={**{name: 0 for name in schema.COMPONENTS}, "core": 1})
+    schema.migrate(old.db, upto={**{name: 0 for name in [*dict(schema.LEGACY), *schema.COMPONENTS]}, "core": 1})
     assert old.schema_versions() == {"core": 1}
     old.conn.execute(
         "INSERT INTO accounts (platform, account_id, name, first_seen, last_seen) VALUES ('weibo', '1', '北理工', 'x', 'x')"
