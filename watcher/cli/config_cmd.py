@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from watcher import capacity
 from watcher.cli.common import EXIT_CONFIG, config_option
 from watcher.config import Config, ConfigError, secret_problems, summarize
 
@@ -17,13 +18,26 @@ def check_config(cfg: Config) -> None:
 
     除格式外还检查引用的凭据：url_env、secret_env、password_env 指向的环境变量或凭据文件中的项
     必须存在（请在与服务相同的环境中运行，如 sudo -u campus-watcher env $(cat credentials.env) …）。
+
+    最后按备案台账的账号数、每个账号的页数、平台的礼貌节奏与每日预算估算每个平台一轮巡检的请求数与
+    用时；巡检间隔（或敏感期的间隔）做不到时说明原因和可行的间隔。估算不影响退出状态。
     """
     problems = secret_problems(cfg)
     if problems:
         click.echo(ConfigError(cfg.source or "配置", problems).render(), err=True)
         sys.exit(EXIT_CONFIG)
-    click.echo(f"配置文件 {cfg.source} 校验通过。")
+    counts, counted_from = capacity.registry_counts(cfg)
+    estimates = capacity.estimate(cfg, counts)
+    unmet = [e for e in estimates if not e.fits]
+    if unmet:
+        click.echo(f"配置文件 {cfg.source} 格式正确，但{'、'.join(e.label for e in unmet)}的巡检安排无法满足（见下方“巡检能力估算”）。")
+    else:
+        click.echo(f"配置文件 {cfg.source} 校验通过。")
     click.echo(summarize(cfg))
+    if estimates:
+        click.echo(f"巡检能力估算（账号数取自{counted_from}；请求数按每个账号读满 pages 页计）：")
+        for e in estimates:
+            click.echo("  " + e.text().replace("\n", "\n  "))
 
 
 COMMANDS = [check_config]

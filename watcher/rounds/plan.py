@@ -15,7 +15,7 @@ from watcher import registry
 from watcher.config import Config
 from watcher.periods import active_periods
 from watcher.rounds import records
-from watcher.rounds.engine import run_round
+from watcher.rounds.engine import run_scheduled
 from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
@@ -59,7 +59,7 @@ def discover(cfg: Config, platform: str, stop: threading.Event | None = None) ->
     with Store.open(cfg.db_path) as store:
         if cooling(store, platform):
             return
-    run_round(cfg, platform, "discover", [Target.for_mode("discover", k) for k in keywords(cfg)], stop=stop)
+    run_scheduled(cfg, platform, "discover", [Target.for_mode("discover", k) for k in keywords(cfg)], stop=stop)
 
 
 def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
@@ -74,7 +74,7 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
             return
         accounts = watch_targets(cfg, store, platform)
     if accounts:
-        run_round(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
+        run_scheduled(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
 
 
 def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
@@ -82,7 +82,7 @@ def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) ->
     with Store.open(cfg.db_path) as store:
         if cooling(store, platform):
             return
-    run_round(cfg, platform, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)], stop=stop)
+    run_scheduled(cfg, platform, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)], stop=stop)
 
 
 COMMENT_POSTS = 30      # the newest posts of the registered accounts whose comments a round reads
@@ -104,7 +104,7 @@ def comments(cfg: Config, platform: str, stop: threading.Event | None = None) ->
             return
         targets = comment_targets(cfg, store, platform)
     if targets:
-        run_round(cfg, platform, "comments", targets, stop=stop)
+        run_scheduled(cfg, platform, "comments", targets, stop=stop)
 
 
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:
