@@ -5,13 +5,15 @@ the rounds an on-demand scan stands for. Everything per platform is read from it
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 
 from spiders import catalog
 from spiders.base import Target
-from watcher import registry
+from watcher import capacity, registry
 from watcher.config import Config
 from watcher.periods import active_periods
 from watcher.rounds import records
@@ -74,7 +76,51 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
             return
         accounts = watch_targets(cfg, store, platform)
     if accounts:
+        began = time.monotonic()
         run_scheduled(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
+        took = time.monotonic() - began
+        if took > interval:
+            est = capacity.estimate_platform(cfg, platform, len(accounts))
+            logger.warning("{}备案账号巡检本轮用时 {}，超过巡检间隔 {}：其间到期的约 {} 轮被跳过。{}",
+                           catalog.label(platform), capacity.duration_text(took), capacity.duration_text(interval),
+                           int(took // interval), _advice(est))
+
+
+def _advice(est: capacity.Estimate) -> str:
+    if est.workable:
+        return f"可行的巡检间隔约为 {capacity.config_duration(est.workable)}（详见 watcher check-config 的巡检能力估算）"
+    return "按当前页数与每日预算做不到，请按 watcher check-config 的巡检能力估算调整"
+
+
+@dataclass
+class Overdue:
+    """A scheduled watch round still going when the next one is due (that one is skipped)."""
+
+    platform: str
+    round_id: int
+    started_at: str
+    interval: int
+    done: int
+    total: int
+    advice: str
+
+    def text(self) -> str:
+        ran = (datetime.now(UTC) - datetime.fromisoformat(self.started_at)).total_seconds()
+        return (f"{catalog.label(self.platform)}备案账号巡检：下一轮已到期，但本轮 #{self.round_id} 已进行 "
+                f"{capacity.duration_text(ran)}（完成 {self.done}/{self.total}），仍未结束，"
+                f"到期的一轮跳过（巡检间隔 {capacity.duration_text(self.interval)}）。{self.advice}")
+
+
+def overdue(cfg: Config, store: Store, platform: str, now: datetime | None = None) -> Overdue | None:
+    rnd = records.running_round(store, platform, "timeline")
+    if rnd is None:
+        return None
+    interval = watch_interval(cfg, store, platform)
+    if datetime.fromisoformat(rnd.started_at) + timedelta(seconds=interval) > (now or datetime.now(UTC)):
+        return None
+    done, total = records.progress(store, rnd.id)
+    est = capacity.estimate_platform(cfg, platform, len(watch_targets(cfg, store, platform)))
+    return Overdue(platform, rnd.id, rnd.started_at, interval, done, total, _advice(est))
 
 
 def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
