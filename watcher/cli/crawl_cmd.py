@@ -58,7 +58,7 @@ def platforms_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @config_option
 def platforms_status(cfg: Config, as_json: bool) -> None:
-    """各平台：登录会话的状态与时长、最近一轮与最近成功的采集、冷却、受阻情况与今日请求数。"""
+    """各平台：状况与需要做的、登录会话、最近一轮与最近成功的采集、今日请求数；巡检间隔做不到时附估算。"""
     with open_store(cfg) as store:
         rows = platform_status.rows(cfg, store)
     if as_json:
@@ -75,8 +75,14 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
         r["today"] = f"{r['requests_today']}/{r['daily_budget']}" if r["daily_budget"] else str(r["requests_today"])
         if r["login_pending"]:
             r["session"] += f"；扫码登录进行中（二维码：{platform_status.qr_png_path(cfg, r['platform'])}）"
-    table(rows, [("label", "平台"), ("enabled_label", "状态"), ("session", "登录会话"), ("last", "最近一轮"),
-                 ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"), ("today", "今日请求")])
+        r["todo"] = r["action"] or ""
+    table(rows, [("label", "平台"), ("plain", "状况"), ("todo", "需要做的"), ("session", "登录会话"),
+                 ("last", "最近一轮"), ("last_ok", "最近成功"), ("today", "今日请求")])
+    for r in rows:
+        if r["enabled"] and r["capacity_problems"]:
+            click.echo(f"\n{r['capacity']}")
+            click.echo("\n".join([*(f"  无法满足：{p}" for p in r["capacity_problems"]),
+                                   *(f"  可以：{a}" for a in r["capacity_advice"])]))
 
 
 @click.group("accounts")
