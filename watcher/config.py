@@ -668,8 +668,14 @@ def _read_text(p: Path) -> str:
         data = p.read_bytes()
     except IsADirectoryError as e:
         raise ConfigError(p, ["这是一个目录，不是配置文件"]) from e
+    except FileNotFoundError as e:
+        raise ConfigError(p, ["文件不存在：请检查路径，或用 --config 指定配置文件（可从 config/watcher.example.yaml "
+                              "复制一份再修改）"]) from e
+    except PermissionError as e:
+        raise ConfigError(p, ["没有权限读取该文件：请检查文件权限，或以服务所用的账号运行（如 sudo -u campus-watcher …）"]) from e
     except OSError as e:
-        raise ConfigError(p, [f"无法读取：{e.strerror or e}"]) from e
+        # the system's own words are English (strerror); the error number is what support needs
+        raise ConfigError(p, [f"无法读取该文件（系统错误 {e.errno}）：请检查路径与磁盘"]) from e
     try:
         return data.decode("utf-8-sig")  # a BOM (Windows Notepad) is harmless
     except UnicodeDecodeError as e:
