@@ -293,3 +293,17 @@ def test_registry_page_filters_and_pages(site):  # noqa: F811
     closed = client.get("/registry?status=closed").text
     assert "北理工招生" in closed and "北理工测试号" not in closed
     assert "<option value=\"unit\">开设单位</option>" in client.get("/registry").text  # field names in words
+
+
+def test_a_sentiment_finding_shows_its_score_in_words_and_offers_no_name_list(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    with Store.open(cfg.db_path) as s:
+        rec = record(s, FindingInput(kind="sentiment", dedupe_key="sentiment:cluster:99", title="舆情关注（食堂）：饭菜太差",
+                                     severity="warning", details={"reasons": ["负面（得分 -2.0）：太差"], "score": -2.0,
+                                                                  "text": "饭菜太差", "negative": True}))
+    page = client.get(f"/findings/{rec.id}").text
+    assert "匹配分数" not in page and "命中「」" not in page and "情感得分" in page and "-2.0" in page
+    assert "加入白名单" not in page
+    r = client.post(f"/findings/{rec.id}/decide", data={"csrf_token": token, "action": "false_positive", "rule": "allow"})
+    assert r.status_code == 400 and "不涉及账号名称" in r.text

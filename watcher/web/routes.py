@@ -292,6 +292,9 @@ async def decide(request: Request, finding_id: int) -> Response:
             problem = "名单选项无效"
         elif rule and action != "false_positive":
             problem = "只有标记为误报时才能把名称加入白名单或他校名单"
+        elif rule and f.kind not in _IMPERSONATION_KINDS:
+            # the name lists judge account names; a post's author is no impersonator to allow
+            problem = f"{fnd.KIND_LABELS.get(f.kind, f.kind)}不涉及账号名称，不能加入白名单或他校名单"
         elif rule and not f.account_name:
             problem = "该发现没有账号名称，无法加入名单"
         if problem:  # what the reviewer typed stays in the form
