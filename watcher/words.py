@@ -43,6 +43,8 @@ def audit_target(target: str | None) -> tuple[str, str | None]:
     if not target:
         return "", None
     head, sep, rest = target.partition(":")
+    if sep and head == "address":
+        return f"来自 {rest}", None
     if sep and head in _TARGETS:
         words, link = _TARGETS[head]
         return f"{words} #{rest}", link.format(rest) if link and rest.isdigit() else None
