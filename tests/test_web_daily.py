@@ -307,3 +307,30 @@ def test_a_sentiment_finding_shows_its_score_in_words_and_offers_no_name_list(si
     assert "加入白名单" not in page
     r = client.post(f"/findings/{rec.id}/decide", data={"csrf_token": token, "action": "false_positive", "rule": "allow"})
     assert r.status_code == 400 and "不涉及账号名称" in r.text
+
+
+def test_bulk_decision_for_the_page_or_every_finding_the_filter_matches(site):  # noqa: F811
+    import re
+
+    client, ids, cfg = site
+    _many(cfg, 120)
+    token = login(client, "xcb")
+    page = client.get("/findings?kind=sentiment").text
+    assert "本页全部 50 条" in page and "全部符合筛选条件的 120 条（所有页）" in page
+    page_ids = re.findall(r'name="page_ids" value="(\d+)"', page)
+    assert len(page_ids) == 50
+    r = client.post("/findings/bulk", data={"scope": "page", "page_ids": page_ids, "action": "resolved",
+                                             "csrf_token": token, "back": "kind=sentiment"})
+    assert "已记录：已解决，共 50 条" in r.text and "共 70 条" in r.text  # the list shows what is left
+    # every finding the filter matches: the count the page showed must still hold
+    stale = client.post("/findings/bulk", data={"scope": "all", "expected": "120", "action": "resolved",
+                                                 "csrf_token": token, "back": "kind=sentiment"})
+    assert "已变为 70 条（页面显示时为 120 条）" in stale.text
+    r = client.post("/findings/bulk", data={"scope": "all", "expected": "70", "action": "false_positive",
+                                             "csrf_token": token, "back": "kind=sentiment"})
+    assert "已记录：标记误报，共 70 条" in r.text
+    with Store.open(cfg.db_path) as s:
+        counts = dict(s.conn.execute("SELECT status, COUNT(*) FROM findings WHERE kind = 'sentiment' GROUP BY status").fetchall())
+        assert counts == {"resolved": 50, "false_positive": 70}
+        # the other kinds were not touched
+        assert s.one("SELECT status FROM findings WHERE id = ?", [ids["9001"]])["status"] == "open"

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -218,10 +218,22 @@ async def findings_bulk(request: Request) -> Response:
     """One decision for several findings; each is checked as if decided alone (visible to the
     reviewer, the decision offered for its kind); the others are named, not changed."""
     form = await checked_form(request)
-    ids = [int(i) for i in (await request.form()).getlist("ids") if str(i).isdigit()]
+    scope = form.get("scope", "checked")
+    field = {"page": "page_ids"}.get(scope, "ids")
+    ids = [int(i) for i in (await request.form()).getlist(field) if str(i).isdigit()]
     action = form.get("action", "")
     comment = form.get("comment", "").strip()[:2000] or None
     back_to = "/findings?" + form.get("back", "")
+    if scope == "all":
+        # every finding the list's filters match, on every page, as the reviewer sees it now;
+        # if the list changed since the page was shown (new findings), ask again rather than
+        # decide findings nobody looked at
+        listing = listing_mod.Listing.from_query(dict(parse_qsl(form.get("back", ""))))
+        with store_of(request) as store:
+            ids = [f.id for f in _listed(request, store, current_user(request, store), listing)]
+        if str(len(ids)) != form.get("expected", ""):
+            return back(request, back_to, error=f"符合筛选条件的发现已变为 {len(ids)} 条（页面显示时为 "
+                                                f"{form.get('expected') or '?'} 条），请核对后重新提交")
     if not ids:
         return back(request, back_to, error="请先勾选要处理的发现")
     if action not in DECISIONS or action == "reported":
