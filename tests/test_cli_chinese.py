@@ -19,7 +19,7 @@ def run(*args: str, **kw):
 @pytest.mark.parametrize(("args", "expected"), [
     (["nosuch"], "错误：没有命令 'nosuch'。"),
     (["demo", "--port", "abc"], "错误：'--port' 的值无效：'abc' 不是有效的整数。"),
-    (["users", "add", "x", "--role", "nope"], "'nope' 不是以下之一：'admin', 'central', 'unit'"),
+    (["users", "add", "x", "--role", "nope"], "'nope' 不是有效的角色，可选：管理员、宣传部复核员、单位复核员"),
     (["users", "add", "x"], "错误：缺少选项 '--role'"),
     (["registry", "show", "脸书", "1"], "平台 '脸书' 无法识别"),
     (["match", "--nope"], "错误：没有选项 '--nope'。"),

@@ -11,7 +11,7 @@ from spiders import catalog
 from spiders.base import Target
 from watcher import findings as findings_mod
 from watcher import platform_status
-from watcher.cli.common import PLATFORM, config_option, echo_json, local_time, open_store, table
+from watcher.cli.common import PLATFORM, Words, config_option, echo_json, local_time, open_store, table
 from watcher.config import Config
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import keywords as default_keywords
@@ -22,7 +22,7 @@ from watcher.store import findings as stored_findings
 
 @click.command("crawl")
 @click.argument("platform", type=PLATFORM)
-@click.argument("mode", type=click.Choice(["discover", "timeline", "check"]))
+@click.argument("mode", type=Words("采集方式", {m: catalog.MODE_LABELS[m] for m in ("discover", "timeline", "check")}))
 @click.option("--keyword", "-k", multiple=True, help="搜索关键词（discover；可多次给出；默认用学校的保护名称）")
 @click.option("--account", "-a", multiple=True, help="账号ID（timeline/check；timeline 可多次给出，同一轮采集）")
 @click.option("--post", "-p", help="帖子ID或链接（check）")
@@ -91,7 +91,7 @@ def accounts_group() -> None:
 
 
 @accounts_group.command("list")
-@click.option("--verdict", type=click.Choice(["registered", "suspect", "clear"]))
+@click.option("--verdict", type=Words("判定", {"registered": "已备案", "suspect": "疑似仿冒", "clear": "无关"}))
 @click.option("--platform", type=PLATFORM)
 @click.option("--json", "as_json", is_flag=True)
 @config_option
@@ -112,8 +112,8 @@ def findings_group() -> None:
 
 
 @findings_group.command("list")
-@click.option("--kind", type=click.Choice(list(findings_mod.KIND_LABELS)))
-@click.option("--status", type=click.Choice(list(findings_mod.STATUS_LABELS)))
+@click.option("--kind", type=Words("类型", findings_mod.KIND_LABELS))
+@click.option("--status", type=Words("状态", findings_mod.STATUS_LABELS))
 @click.option("--unit", help="单位：名称、id 或别名（如 计算机学院、cs）")
 @click.option("--json", "as_json", is_flag=True)
 @config_option
