@@ -33,6 +33,8 @@ COMMENT_POSTS = 30  # mirrors watcher.rounds.plan.COMMENT_POSTS (the posts a com
 
 def duration_text(seconds: float) -> str:
     """``600`` → ``10 分钟``, ``5400`` → ``1.5 小时``, ``172800`` → ``2 天``."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} 秒"
     if seconds < 3600:
         return f"{max(1, round(seconds / 60))} 分钟"
     if seconds < DAY:
@@ -50,7 +52,7 @@ def config_duration(seconds: int) -> str:
         return f"{seconds // 3600}h"
     if seconds % 60 == 0:
         return f"{seconds // 60}m"
-    return str(seconds)
+    return f"{seconds}s"
 
 
 def seconds_per_request(cfg: Config, platform: str) -> float:

@@ -79,7 +79,7 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
         began = time.monotonic()
         run_scheduled(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
         took = time.monotonic() - began
-        if took > interval:
+        if took > interval + OVERRUN_GRACE:
             est = capacity.estimate_platform(cfg, platform, len(accounts))
             logger.warning("{}备案账号巡检本轮用时 {}，超过巡检间隔 {}：其间到期的约 {} 轮被跳过。{}",
                            catalog.label(platform), capacity.duration_text(took), capacity.duration_text(interval),
@@ -90,6 +90,9 @@ def _advice(est: capacity.Estimate) -> str:
     if est.workable:
         return f"可行的巡检间隔约为 {capacity.config_duration(est.workable)}（详见 watcher check-config 的巡检能力估算）"
     return "按当前页数与每日预算做不到，请按 watcher check-config 的巡检能力估算调整"
+
+
+OVERRUN_GRACE = 60
 
 
 @dataclass
@@ -116,7 +119,8 @@ def overdue(cfg: Config, store: Store, platform: str, now: datetime | None = Non
     if rnd is None:
         return None
     interval = watch_interval(cfg, store, platform)
-    if datetime.fromisoformat(rnd.started_at) + timedelta(seconds=interval) > (now or datetime.now(UTC)):
+    # A minute's grace: the scheduler's jitter and a crawl process's start-up are no overrun.
+    if datetime.fromisoformat(rnd.started_at) + timedelta(seconds=interval + OVERRUN_GRACE) > (now or datetime.now(UTC)):
         return None
     done, total = records.progress(store, rnd.id)
     est = capacity.estimate_platform(cfg, platform, len(watch_targets(cfg, store, platform)))
