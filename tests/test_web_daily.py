@@ -334,3 +334,12 @@ def test_bulk_decision_for_the_page_or_every_finding_the_filter_matches(site):  
         assert counts == {"resolved": 50, "false_positive": 70}
         # the other kinds were not touched
         assert s.one("SELECT status FROM findings WHERE id = ?", [ids["9001"]])["status"] == "open"
+
+
+def test_an_unknown_page_or_method_is_said_in_chinese(site):  # noqa: F811
+    client, ids, cfg = site
+    login(client, "xcb")
+    for path, words in (("/nosuch", "没有这个页面"), ("/scans", "不能这样打开这个地址")):
+        r = client.get(path)
+        assert r.status_code in (404, 405) and words in r.text and "Not Found" not in r.text, r.text
+        assert "Method Not Allowed" not in r.text
