@@ -131,7 +131,8 @@ class Daemon:
 
     def install_jobs(self) -> list[str]:
         self.scheduler.remove_all_jobs()
-        ids = []
+        ids: list[str] = []
+        names: list[str] = []
         for job in schedule.collect(self.cfg):
             kwargs: dict[str, Any] = {"id": job.id, "name": job.description or job.id, "replace_existing": True}
             if job.cron is not None:
@@ -141,7 +142,8 @@ class Daemon:
             if job.run_at_start:
                 self.scheduler.add_job(self._wrap(job), "date", id=job.id + "@start", replace_existing=True)
             ids.append(job.id)
-        logger.info("已注册 {} 个定时任务：{}", len(ids), ", ".join(ids) or "（无）")
+            names.append(job.description or job.id)
+        logger.info("已注册 {} 个定时任务：{}", len(ids), "、".join(names) or "（无）")
         return ids
 
     def reload(self) -> bool:
