@@ -77,7 +77,8 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
             r["session"] += f"；扫码登录进行中（二维码：{platform_status.qr_png_path(cfg, r['platform'])}）"
         r["todo"] = r["action"] or ""
     table(rows, [("label", "平台"), ("plain", "状况"), ("todo", "需要做的"), ("session", "登录会话"),
-                 ("last", "最近一轮"), ("last_ok", "最近成功"), ("today", "今日请求")])
+                 ("last", "最近一轮"), ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"),
+                 ("today", "今日请求")])
     for r in rows:
         if r["enabled"] and r["capacity_problems"]:
             click.echo(f"\n{r['capacity']}")
