@@ -266,9 +266,8 @@ def test_closing_an_account_asks_first_names_it_and_a_central_reviewer_can_undo_
     assert "撤销注销" in audit and "说明：误操作" in audit and "{" not in audit.split("<h2>其他操作</h2>")[1]
     # a unit reviewer can neither close nor undo
     with Store.open(cfg.db_path) as s:
-        from watcher.web import auth
-
         from tests.web_helpers import PASSWORD
+        from watcher.web import auth
 
         auth.add_user(s, "unit1", PASSWORD, "unit", "计算机学院")
     other = TestClient(create_app(cfg))

@@ -122,7 +122,7 @@ class Daemon:
                 job.func(self.cfg, **job.kwargs, **({"stop": stopping} if job.stoppable else {}))
             except Exception:
                 # A failing job is logged and retried at its next run; it never stops the daemon.
-                logger.exception("任务 {} 出错", job.id)
+                logger.exception("定时任务「{}」出错，下次按时重试", job.description or job.id)
             finally:
                 with self._lock:
                     self._running_jobs -= 1

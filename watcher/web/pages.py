@@ -16,12 +16,12 @@ from jinja2.runtime import Context
 
 from alerts.messages import safe_link
 from spiders import catalog
+from watcher import words
 from watcher.config import PLATFORM_LABELS
 from watcher.findings import KIND_LABELS, STATUS_LABELS
 from watcher.rounds.records import STATUS_LABELS as ROUND_STATUS_LABELS
 from watcher.store import Store
 from watcher.timefmt import local_time, zone_label
-from watcher import words
 from watcher.web import auth
 
 HERE = Path(__file__).parent
