@@ -115,11 +115,22 @@ def install() -> None:
     # (PLATFORM ACCOUNT_ID) would be the only English left in a help page.
     click_types.STRING.name, click_types.BOOL.name, click_types.UUID.name = "文本", "是/否", "UUID"
     click_types.IntRange.name, click_types.FloatRange.name, click_types.DateTime.name = "整数", "数字", "日期时间"
+    # Help columns are aligned by character count; a Chinese character takes two columns on a
+    # terminal, so measure display width instead.
+    formatting = importlib.import_module("click.formatting")
+    formatting.term_len = _display_width
     core = importlib.import_module("click.core")
     if not getattr(core.Command.collect_usage_pieces, "_zh", False):
         core.Command.collect_usage_pieces = _usage(core.Command.collect_usage_pieces)
         core.Group.collect_usage_pieces = _usage(core.Group.collect_usage_pieces)
         core.Argument.make_metavar = _argument_metavar(core.Argument.make_metavar)
+
+
+def _display_width(text: str) -> int:
+    from click._compat import strip_ansi
+    from rich.cells import cell_len
+
+    return cell_len(strip_ansi(text))
 
 
 USAGE_PIECES = {"[OPTIONS]": "[选项]", "COMMAND [ARGS]...": "命令 [参数]...", "[COMMAND] [ARGS]...": "[命令] [参数]..."}
