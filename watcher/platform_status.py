@@ -9,6 +9,7 @@ rounds (:mod:`watcher.sessions`).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,8 @@ def assess(r: dict[str, Any], est: capacity.Estimate | None, late: bool) -> tupl
                 f"如果每天都用完：{advice}" if advice else None)
     working = r["last_status"] in ("ok", "partial", "running") and not r["blocked_since"]
     login = r["session_state"] in ("none", "lapsed") and r["session_needed"]
-    hint = r["session_hint"] or ""
-    login_action = hint if "watcher login" in hint else f"在服务器上运行 watcher login {p}" + (f"（{hint}）" if hint else "")
+    # the words first; the platform's codes and cookie names stay in the detail (session_hint)
+    login_action = f"在服务器上运行 watcher login {p} 扫码登录（也可导入 Cookie，见 watcher login --help）"
     if r["cooldown_until"]:
         again = r["blocked_rounds"] and r["blocked_rounds"] >= 3
         return (f"平台暂时拒绝了采集，暂停至 {local_time(r['cooldown_until'])}，之后自动重试",
@@ -86,7 +87,8 @@ def assess(r: dict[str, Any], est: capacity.Estimate | None, late: bool) -> tupl
                 f"如连续多轮受阻：在服务器上运行 watcher login {p} 换新的登录会话，或调长巡检间隔" if again else None)
     if r["session_state"] == "lapsed" or (login and not working):
         what = "登录已失效" if r["session_state"] == "lapsed" else "需要登录"
-        return f"{what}：{r['session_loses'] or '部分采集'}无法进行", login_action
+        loses = re.sub(r"（[^）]*）", "", r["session_loses"] or "") or "部分采集"
+        return f"{what}：{loses}无法进行", login_action
     if r["blocked_since"]:
         return (f"自 {local_time(r['blocked_since'])} 起采集不正常（连续 {r['blocked_rounds']} 轮）",
                 "查看“详情”中的原因；平台服务器出错时会自动重试")
