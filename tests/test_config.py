@@ -141,3 +141,20 @@ def test_check_config_offers_the_shortest_interval_that_fits(tmp_path):
     # the round fits in 10 minutes; the budget left after discovery and mentions does not
     assert est.workable == 6 * 3600 and "schedule.watch_every 改为 6h" in est.text()  # 86400 × 160 / 756 ≈ 5.1 h
     assert capacity.estimate_platform(cfg, "weibo", 0).fits
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("a: 1\n\tb: 2\n", "制表符"),
+    ("a: b: c\n", "未加引号的冒号"),
+    ("a:\n  b: 1\n c: 2\n", "缩进不一致"),
+    ('p: "C:\\x"\n', "无效的转义"),
+    ("x: [\n", "缺少值"),
+])
+def test_yaml_syntax_errors_are_said_in_chinese(tmp_path, text, words):
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    rendered = e.value.render()
+    assert "YAML 语法错误（第" in rendered and words in rendered, rendered
+    assert not any(w in rendered for w in ("found", "expected", "mapping values"))
