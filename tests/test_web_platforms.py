@@ -121,3 +121,15 @@ def test_a_waiting_qr_login_is_shown_to_central_reviewers_only(cfg, tmp_path):
                         {"started_at": "2026-01-01T00:00:00+00:00", "deadline": "2026-01-01T00:03:00+00:00"})
     assert client.get("/platforms/weibo/login-qr.png").status_code == 404
     assert "login-qr.png" not in client.get("/platforms").text
+
+
+def test_a_watch_round_that_overran_its_interval_is_shown(tmp_path):
+    cfg = _enable(tmp_path, "weibo")
+    with Store.open(cfg.db_path) as store:
+        rid, _ = records.open_round(store, "weibo", "timeline", [Target.for_mode("timeline", "1")])
+        records.close_round(store, rid, "ok", None, {"overran": {"seconds": 2100, "interval": 600,
+                                                                 "advice": "可行的巡检间隔约为 1d"}})
+        rows = {r["platform"]: r for r in platform_status.rows(cfg, store)}
+    weibo = rows["weibo"]
+    assert weibo["plain"] == "巡检超过了巡检间隔，到期的轮次被跳过"
+    assert f"上一轮巡检（#{rid}）用时 35 分钟，超过巡检间隔 10 分钟" in weibo["overdue"]

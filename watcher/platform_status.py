@@ -58,9 +58,21 @@ def rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
         r["capacity"] = est.summary() if est and est.targets else None
         r["capacity_problems"] = est.problems if est else []
         r["capacity_advice"] = est.advice if est else []
-        r["overdue"] = late.text() if late else None
+        r["overdue"] = late.text() if late else overran(store, r["platform"])
         r["plain"], r["action"] = assess(r, est, late is not None)
     return sorted(out, key=lambda r: not r["enabled"])
+
+
+def overran(store: Store, platform: str) -> str | None:
+    """The last watch round took longer than its interval (rounds due meanwhile were skipped)."""
+    from watcher.rounds.records import last_finished_round
+
+    rnd = last_finished_round(store, platform, "timeline")
+    over = rnd.details.get("overran") if rnd else None
+    if not isinstance(over, dict):
+        return None
+    return (f"上一轮巡检（#{rnd.id}）用时 {capacity.duration_text(over.get('seconds', 0))}，超过巡检间隔 "
+            f"{capacity.duration_text(over.get('interval', 0))}，其间到期的轮次被跳过。{over.get('advice', '')}")
 
 
 def assess(r: dict[str, Any], est: capacity.Estimate | None, late: bool) -> tuple[str, str | None]:
@@ -92,8 +104,8 @@ def assess(r: dict[str, Any], est: capacity.Estimate | None, late: bool) -> tupl
     if r["blocked_since"]:
         return (f"自 {local_time(r['blocked_since'])} 起采集不正常（连续 {r['blocked_rounds']} 轮）",
                 "查看“详情”中的原因；平台服务器出错时会自动重试")
-    if late:
-        return "本轮巡检超过了巡检间隔，到期的轮次被跳过", advice
+    if late or r["overdue"]:
+        return "巡检超过了巡检间隔，到期的轮次被跳过", advice
     if est is not None and not est.fits:
         return "巡检间隔做不到（见详情中的估算）", advice
     if r["last_status"] is None:

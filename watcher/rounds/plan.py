@@ -77,10 +77,17 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
         accounts = watch_targets(cfg, store, platform)
     if accounts:
         began = time.monotonic()
-        run_scheduled(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
+        result = run_scheduled(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts],
+                               stop=stop)
         took = time.monotonic() - began
         if took > interval + OVERRUN_GRACE:
             est = capacity.estimate_platform(cfg, platform, len(accounts))
+            # kept with the round, so that 平台状态 still says it after the round has ended
+            with Store.open(cfg.db_path) as store:
+                rnd = records.get_round(store, result.round_id)
+                if rnd is not None:
+                    records.set_round_details(store, rnd.id, {**rnd.details, "overran": {
+                        "seconds": round(took), "interval": interval, "advice": _advice(est)}})
             logger.warning("{}备案账号巡检本轮用时 {}，超过巡检间隔 {}：其间到期的约 {} 轮被跳过。{}",
                            catalog.label(platform), capacity.duration_text(took), capacity.duration_text(interval),
                            int(took // interval), _advice(est))

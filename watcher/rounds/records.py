@@ -30,6 +30,7 @@ from watcher.store.rounds import (
     close_unfinished,
     get_round,
     get_run,
+    last_finished_round,
     last_round_started,
     latest_rounds,
     open_round,
@@ -48,7 +49,7 @@ from watcher.store.rounds import (
 # (records.close_run …); the statements themselves live in watcher.store.rounds.
 __all__ = [
     "DONE", "STATUS_LABELS", "PlatformState", "after_round", "close_round", "close_run", "close_unfinished",
-    "get_round", "get_run", "last_round_started", "latest_per_platform", "open_round", "progress", "reap_orphans",
+    "get_round", "get_run", "last_finished_round", "last_round_started", "latest_per_platform", "open_round", "progress", "reap_orphans",
     "round_runs", "running_round", "set_round_details", "set_stop_reason", "start_run", "state", "summarize",
 ]
 
