@@ -38,6 +38,9 @@ def check_config(cfg: Config) -> None:
         click.echo(f"巡检能力估算（账号数取自{counted_from}；请求数按每个账号读满 pages 页计）：")
         for e in estimates:
             click.echo("  " + e.text().replace("\n", "\n  "))
+        if cfg.crawl.distributed:
+            click.echo("  （已配置多主机采集：以上按一台采集节点计；每台节点有自己的出口地址、会话与每日预算，"
+                       "N 台节点约可承担 N 倍的请求，watcher workers 列出在线节点）")
 
 
 COMMANDS = [check_config]
