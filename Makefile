@@ -1,6 +1,6 @@
 # campus-watcher — 一条命令看到产品，两条命令完成全部准备：
 #   make demo   安装（首次）并启动本机演示环境（模拟平台、监测服务、告警邮箱、复核网站）
-#   make run    安装（首次）并以示例配置启动监测服务
+#   make run    安装（首次）并以示例配置启动监测服务，先打印接下来的步骤（复核网站另行启动）
 #   make test   安装（首次，含 Debian 的 chromium 与中文字体）并运行全部测试
 # Python 不是 3.11 以上时用 PYTHON= 指定，例如 make demo PYTHON=python3.12
 VENV ?= .venv
@@ -42,7 +42,16 @@ system-deps:
 demo: setup
 	$(VENV)/bin/watcher demo
 
+# The daemon alone: the review site, the registry, logins and users are the next steps, printed
+# first (docs/quickstart.md has them all).
 run: setup
+	@echo "以 $(CONFIG) 启动监测服务（Ctrl+C 停止；不含复核网站）。另开一个终端完成其余步骤："
+	@echo "  1. 校验配置并估算巡检能力：$(VENV)/bin/watcher check-config -c $(CONFIG)"
+	@echo "  2. 导入备案台账（首次启动也会自动导入配置中的台账）：$(VENV)/bin/watcher registry import 台账.xlsx -c $(CONFIG)"
+	@echo "  3. 登录需要会话的平台：$(VENV)/bin/watcher login weibo -c $(CONFIG)"
+	@echo "  4. 创建复核人员：$(VENV)/bin/watcher users add xcb --role 宣传部复核员 -c $(CONFIG)"
+	@echo "  5. 启动复核网站：$(VENV)/bin/watcher web -c $(CONFIG)，浏览器打开 http://127.0.0.1:8080"
+	@echo "  完整步骤（含 systemd）见 docs/quickstart.md"
 	$(VENV)/bin/watcher run --config $(CONFIG)
 
 # Two workers on the 2-core server (one per core; many tests wait on crawl subprocesses and

@@ -20,7 +20,7 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -164,6 +164,17 @@ class Result:
     failed: int = 0
     retried: int = 0
     postponed: int = 0
+    # error text → deliveries that failed on it this cycle: a mail server that is down fails
+    # every delivery alike, and 120 identical log lines hide the one thing to fix
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def log_failures(self) -> None:
+        if not self.errors:
+            return
+        causes = "；".join(f"{n} 条：{error}" for error, n in list(self.errors.items())[:3])
+        more = f"；另有 {len(self.errors) - 3} 种原因" if len(self.errors) > 3 else ""
+        logger.warning("本轮告警发送失败 {} 条（{} 条稍后重试，{} 条不再重试）——{}{}",
+                       sum(self.errors.values()), self.retried, self.failed, causes, more)
 
 
 def _sent_last_minute(store: Store, channel: str, now: datetime) -> int:
@@ -237,6 +248,7 @@ def deliver_due(cfg: Config, store: Store, now: datetime, sender: Sender | None 
             logger.opt(exception=e).debug("告警发送出错的详情")
             _fail(cfg, store, token, rows, now, f"告警内容无法生成或发送（{printable(str(e))[:200] or '内部错误'}）",
                   final=False, result=result)
+    result.log_failures()
     return result
 
 
@@ -281,7 +293,7 @@ def _fail(cfg: Config, store: Store, token: str, rows: list[Delivery], now: date
                 result.retried += 1
             if attempts >= FALLBACK_AFTER_ATTEMPTS and not r.channel.endswith(":email") and r.purpose != "fallback":
                 _fallback(cfg, store, r, now)
-    logger.warning("告警发送失败（{} 条），{}：{}", len(rows), "不再重试" if final else "稍后重试", error)
+    result.errors[error] = result.errors.get(error, 0) + len(rows)
 
 
 def _fallback(cfg: Config, store: Store, row: Delivery, now: datetime) -> None:

@@ -33,6 +33,10 @@ BLOCK_STATUSES = (403, 412, 418, 429, 432)
 RATE_LIMIT_STATUSES = (418, 429, 432)
 # Short JSON answers that say "slow down", whatever the HTTP status (Weibo ``{"ok":0,"msg":"请求过于频繁"}``,
 # Bilibili −509/−799 "请求过于频繁，请稍后再试").
+# How a spent daily budget is worded (spiders.middlewares): the round engine recognises it and
+# pauses the platform until the budget's next day, not for a cool-down that would only hit the
+# budget again.
+BUDGET_SPENT = "已用完每日预算"
 RATE_LIMIT_TEXT = r"过于频繁|操作频繁|请求频繁|访问频繁|频率过快|too many requests|rate limit"
 
 

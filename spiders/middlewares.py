@@ -25,6 +25,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
 from spiders import identity
+from spiders.catalog import BUDGET_SPENT
 
 # Where platforms send a crawler they do not want: login pages and captchas (Zhihu's is
 # /account/unhuman, "系统监测到您的网络环境存在异常").
@@ -103,8 +104,9 @@ class PacingMiddleware:
         if pace.daily:
             used = identity.spend(spider.cfg.data_path, spider.info.name)
             if used > pace.daily:
-                raise Refused(f"今日对{spider.info.label}的请求已达预算上限（{pace.daily} 次/天，"
-                              f"platforms.{spider.info.name}.daily_budget），明天自动恢复；如确需更多，请调高预算",
+                raise Refused(f"今日对{spider.info.label}的请求{BUDGET_SPENT}（{pace.daily} 次，"
+                              f"platforms.{spider.info.name}.daily_budget），明天 0 点（北京时间）自动恢复；"
+                              f"常常不够用时请调长巡检间隔或减少页数（watcher check-config 给出可行的间隔）",
                               rate_limited=True)
         return None
 

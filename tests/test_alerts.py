@@ -354,3 +354,19 @@ def test_old_delivery_rows_survive_the_table_rebuild(tmp_path):
         assert (row["revision"], row["status"], row["purpose"], row["confirmation"]) == (2, "sent", "digest", "SMTP 已接收")
         assert row["claimed_by"] is None
         s.conn.execute("UPDATE deliveries SET status = 'sending' WHERE id = 7")  # the new status is allowed
+
+
+def test_a_cycle_of_identical_failures_is_one_log_line(tmp_path, smtp, bots):
+    cfg, store = _config(tmp_path, smtp, bots)
+    bots.fail["wecom"] = [{"errcode": 45009, "errmsg": "api freq out of limit"}] * 5
+    for i in range(5):
+        _imp(store, f"北理工研究生交流群{i}", str(30 + i), unit="研究生院")
+    lines = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        r = dispatch.run_once(cfg, store, NOW, _sender(cfg))
+    finally:
+        logger.remove(sink)
+    assert r.retried == 5
+    failures = [line for line in lines if "告警发送失败" in line]
+    assert len(failures) == 1 and "失败 5 条（5 条稍后重试，0 条不再重试）" in failures[0] and "45009" in failures[0]

@@ -107,3 +107,54 @@ def test_validation_errors_in_chinese_with_key_path_and_expectation(tmp_path, mu
         load_config(_broken(tmp_path, mutate))
     assert any(line.startswith(expected) for line in e.value.errors), e.value.errors
     assert not any("Input should" in line or "String should" in line for line in e.value.errors)
+
+
+def test_check_config_flags_a_watch_interval_the_registry_cannot_keep(tmp_path):
+    """300 Weibo accounts every 10 minutes: the estimate, why it cannot be met, and what can."""
+    from tests.conftest import write_config
+
+    path = write_config(tmp_path, platforms={"weibo": {"enabled": True, "interval": 3, "per_minute": 20}},
+                        schedule={"watch_every": "10m"}, periods=[])
+    rows = ["平台,账号名称,账号ID,开设单位,级别"] + [f"微博,北京理工大学学院{i},{100000 + i},党委宣传部,二级" for i in range(300)]
+    (tmp_path / "registry.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("check-config", "--config", str(path))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "微博的巡检安排无法满足" in out.splitlines()[0]
+    assert "微博：巡检 300 个目标，每轮约 600–1200 次请求、约 1 小时（每次请求约 3.0 秒）" in out
+    assert "长于间隔 10 分钟，下一轮到期时上一轮仍在进行，会被跳过" in out
+    # pages: 3 cannot fit even one round in the day's 1,500 requests; pages: 1 fits once a day
+    assert "不够一轮巡检的 1200 次" in out
+    assert "platforms.weibo.pages: 1，当前 3）：每轮约 600 次请求、约 30 分钟，此时 schedule.watch_every 可改为 1d" in out
+    assert "crawl.redis_url" in out
+
+
+def test_check_config_offers_the_shortest_interval_that_fits(tmp_path):
+    from tests.conftest import write_config
+    from watcher import capacity
+
+    path = write_config(tmp_path, platforms={"weibo": {"enabled": True, "interval": 3, "per_minute": 20}},
+                        schedule={"watch_every": "10m"}, periods=[])
+    cfg = load_config(path)
+    est = capacity.estimate_platform(cfg, "weibo", 40)  # 160 requests a round, 8 minutes
+    assert est.round_high == 160 and not est.fits
+    # the round fits in 10 minutes; the budget left after discovery and mentions does not
+    assert est.workable == 6 * 3600 and "schedule.watch_every 改为 6h" in est.text()  # 86400 × 160 / 756 ≈ 5.1 h
+    assert capacity.estimate_platform(cfg, "weibo", 0).fits
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("a: 1\n\tb: 2\n", "制表符"),
+    ("a: b: c\n", "未加引号的冒号"),
+    ("a:\n  b: 1\n c: 2\n", "缩进不一致"),
+    ('p: "C:\\x"\n', "无效的转义"),
+    ("x: [\n", "缺少值"),
+])
+def test_yaml_syntax_errors_are_said_in_chinese(tmp_path, text, words):
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    rendered = e.value.render()
+    assert "YAML 语法错误（第" in rendered and words in rendered, rendered
+    assert not any(w in rendered for w in ("found", "expected", "mapping values"))

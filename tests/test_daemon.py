@@ -107,3 +107,38 @@ def test_notifies_systemd_ready_and_watchdog(tmp_path):
     finally:
         proc.kill()
         server.close()
+
+
+def test_a_watch_round_that_overruns_its_interval_is_said_once_with_a_workable_interval(tmp_path):
+    """The skipped run is logged (in words, with the round and a workable interval), once per
+    round, however many minute polls it skips."""
+    from datetime import UTC, datetime, timedelta
+
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
+    from loguru import logger
+
+    from spiders.base import Target
+    from watcher.config import load_config
+    from watcher.daemon import Daemon
+    from watcher.rounds import records
+    from watcher.store import Store
+
+    path = write_config(tmp_path / "c", platforms={"weibo": {"enabled": True}}, schedule={"watch_every": "10m"})
+    cfg = load_config(path)
+    daemon = Daemon(path, cfg)
+    with Store.open(cfg.db_path) as s:
+        daemon.prepare_store()  # imports the registry
+        rid, _ = records.open_round(s, "weibo", "timeline", [Target.for_mode("timeline", "1"), Target.for_mode("timeline", "2")])
+        s.conn.execute("UPDATE crawl_rounds SET started_at = ? WHERE id = ?",
+                       [(datetime.now(UTC) - timedelta(minutes=25)).isoformat(), rid])
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        for _ in range(3):
+            daemon.skipped(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "watch:weibo", "default", [datetime.now(UTC)]))
+    finally:
+        logger.remove(sink)
+    said = [line for line in lines if "下一轮已到期" in line]
+    assert len(said) == 1, lines
+    assert f"本轮 #{rid} 已进行 25 分钟（完成 0/2）" in said[0] and "巡检间隔 10 分钟" in said[0]
+    assert "可行的巡检间隔约为" in said[0]

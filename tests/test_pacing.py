@@ -64,8 +64,19 @@ def test_a_spent_daily_budget_blocks_the_round_until_tomorrow(tmp_path):
     assert refused and "预算" in refused[0].reason and "daily_budget" in refused[0].reason
     assert len(fake.requests) == 3  # the budget, not one more
     assert identity.requests_today(cfg.data_path, "weibo") >= 3
+    # one story: paused until the budget's next day (not a 15-minute cool-down), and the advice
+    # is a longer interval, not a bigger budget
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    china = ZoneInfo("Asia/Shanghai")
+    tomorrow = datetime.combine(datetime.now(china).date() + timedelta(days=1), datetime.min.time(), tzinfo=china)
     with Store.open(cfg.db_path) as s:
-        assert s.scalar("SELECT cooldown_until FROM platform_state WHERE platform = 'weibo'")
+        until = s.scalar("SELECT cooldown_until FROM platform_state WHERE platform = 'weibo'")
+        episode = s.one("SELECT title, details FROM findings WHERE kind = 'crawl_blocked'")
+    assert datetime.fromisoformat(until) == tomorrow.astimezone(UTC)
+    assert "预算已用完" in episode["title"] and "调长巡检间隔" in episode["details"]
+    assert "调高预算" not in episode["details"] + refused[0].reason and "调长巡检间隔" in refused[0].reason
 
 
 def test_two_rounds_of_one_platform_never_overlap(tmp_path):

@@ -111,3 +111,46 @@ def test_a_scan_counts_only_the_findings_its_own_runs_made(store, monkeypatch):
     assert stored_findings.made_by_scan(store, 7, since, except_kind="crawl_blocked") == {
         "impersonation": {"new": 2, "updated": 1}}
     assert stored_findings.made_by_scan(store, 8, since, except_kind="crawl_blocked") == {}
+
+
+def test_a_scan_during_a_long_scheduled_round_loses_none_of_its_work(tmp_path):
+    """The scheduled watch round yields to a one-account scan, then continues with only the
+    accounts it had not finished: every account ends ok once, none finished is crawled again."""
+    from tests.fakeplatform import FIXTURES, FakePlatform
+    from tests.spider_helpers import platform_config
+    from tests.weibo_shapes import serve_accounts, uid
+    from watcher.rounds import scans
+    from watcher.rounds.engine import run_scheduled
+    from watcher.store import Store
+
+    accounts = [uid(i) for i in range(5)]
+    with FakePlatform(FIXTURES / "weibo") as fake:
+        serve_accounts(fake, accounts)
+        for r in fake.routes:
+            r.delay = 0.2
+        cfg = platform_config(tmp_path, "weibo", fake.base_url, pages=1)
+        out: dict = {}
+        targets = [Target.for_mode("timeline", a) for a in accounts]
+        scheduled = threading.Thread(target=lambda: out.update(result=run_scheduled(cfg, "weibo", "timeline", targets)))
+        scheduled.start()
+        deadline = time.monotonic() + 60
+        with Store.open(cfg.db_path) as s:
+            while not s.scalar("SELECT COUNT(*) FROM crawl_runs WHERE status = 'ok'"):
+                assert time.monotonic() < deadline, "the scheduled round never finished an account"
+                time.sleep(0.05)
+            request = scans.claim(s, scans.enqueue(s, {"discover": False, "watch": True, "platform": "weibo",
+                                                       "account": accounts[-1]}))
+        assert scans.execute(cfg, request)["runs"] == {"ok": 1}
+        scheduled.join(60)
+        profiles = [q["value"] for _, q, _ in fake.requests if q.get("type") == "uid" and "containerid" not in q]
+    result = out["result"]
+    assert sorted(r.target for r in result.runs) == sorted(accounts)
+    assert {r.status for r in result.runs} == {"ok"}
+    with Store.open(cfg.db_path) as s:
+        first, second = s.query("SELECT id, targets, details FROM crawl_rounds WHERE scan_request_id IS NULL ORDER BY id")
+        finished = [r["target"] for r in s.query("SELECT target FROM crawl_runs WHERE round_id = ? AND status = 'ok'",
+                                                 [first["id"]])]
+    assert finished and second["targets"] == len(accounts) - len(finished)
+    assert f'"resumes": {first["id"]}' in second["details"]
+    # the accounts the first round finished were not crawled again (the scan's own account aside)
+    assert all(profiles.count(a) == 1 for a in finished if a != accounts[-1]), (profiles, finished)

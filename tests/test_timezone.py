@@ -63,7 +63,7 @@ def test_log_lines_carry_the_configured_zones_time(tmp_path):
     assert stamp.group(1) in {timefmt.local_time(before), timefmt.local_time(datetime.now(UTC))}
 
 
-def test_apschedulers_skipped_run_warnings_are_gone(tmp_path):
+def test_apschedulers_warnings_are_said_in_chinese(tmp_path):
     import logging
 
     setup_logging()
@@ -72,10 +72,14 @@ def test_apschedulers_skipped_run_warnings_are_gone(tmp_path):
     try:
         log = logging.getLogger("apscheduler.scheduler")
         log.warning('Execution of job "watch" skipped: maximum number of running instances reached (1)')
-        log.warning('Run time of job "watch" was missed by 0:00:05')
+        logging.getLogger("apscheduler.executors.default").warning(
+            'Run time of job "%s" was missed by %s', "微博仿冒发现 (trigger: interval[6:00:00], next run at: "
+            "2026-12-07 18:00:00 CST)", "0:06:05.123")
     finally:
         logger.remove(sink)
-    assert "maximum number" not in out.getvalue() and "was missed by" in out.getvalue()
+    text = out.getvalue()
+    assert "maximum number" not in text and "was missed" not in text and "trigger" not in text
+    assert "定时任务「微博仿冒发现」比计划时间晚了 0:06:05" in text
 
 
 def test_briefs_and_reports_count_days_and_show_times_in_the_configured_zone(tmp_path):
@@ -104,3 +108,22 @@ def test_briefs_and_reports_count_days_and_show_times_in_the_configured_zone(tmp
     for what, page in pages.items():
         assert "Asia/Tokyo" in page and "北京时间" not in page, what
     assert f"生成于 {timefmt.local_time(tenth.generated_at)}（Asia/Tokyo）" in pages["brief"]
+
+
+def test_the_web_servers_lines_are_said_in_chinese():
+    import logging
+
+    setup_logging()
+    out = io.StringIO()
+    sink = logger.add(out, format="{message}")
+    try:
+        log = logging.getLogger("uvicorn.error")
+        log.info("Started server process [%d]", 42)
+        log.info("Waiting for application startup.")
+        log.info("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", "http", "127.0.0.1", 8000)
+        log.error(OSError(98, "error while attempting to bind on address ('127.0.0.1', 8000): address already in use"))
+    finally:
+        logger.remove(sink)
+    lines = out.getvalue().splitlines()
+    assert lines == ["网站：复核网站已启动：http://127.0.0.1:8000",
+                     "网站：无法在 127.0.0.1:8000 上启动复核网站：端口已被占用（请停止占用它的程序，或在配置的 web.port 换一个端口）"]

@@ -91,7 +91,7 @@ def test_the_status_page_shows_the_cadence_reached(cfg, store, posted):
 
 def test_the_scheduled_job_checks_the_young_posts_when_due(cfg, store, posted, monkeypatch):
     rounds = []
-    monkeypatch.setattr(round_plan, "run_round", lambda cfg, p, mode, targets, **kw: rounds.append((p, mode, targets)))
+    monkeypatch.setattr(round_plan, "run_scheduled", lambda cfg, p, mode, targets, **kw: rounds.append((p, mode, targets)))
     store.close()
     round_plan.early_checks(cfg, "weibo")
     [(platform, mode, targets)] = rounds

@@ -239,3 +239,106 @@ def test_a_findings_alert_deliveries_read_in_chinese(site):  # noqa: F811
     table = page[page.index("<h2>告警发送</h2>"):]
     assert central.name in table and "邮件（第 1 个渠道）" in table and "待发送" in table
     assert f"{central.id}/0:email" not in table and ">pending<" not in table
+
+
+def test_closing_an_account_asks_first_names_it_and_a_central_reviewer_can_undo_it(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    listed = client.get("/registry").text
+    assert 'action="/registry/weibo/1891724861/close"' not in listed  # no one-click 注销 on the list
+    ask = client.get("/registry/weibo/1891724861/close").text
+    assert "确定要注销 <strong>微博「北京理工大学」（账号ID 1891724861，党委宣传部）</strong> 吗？" in ask
+    # a post without the confirmation only leads to the question
+    r = client.post("/registry/weibo/1891724861/close", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("/registry/weibo/1891724861/close")
+    with Store.open(cfg.db_path) as s:
+        assert s.scalar("SELECT status FROM registry_accounts WHERE account_id = '1891724861'") == "active"
+    r = client.post("/registry/weibo/1891724861/close", data={"csrf_token": token, "confirm": "yes", "note": "误点"})
+    assert "已注销微博「北京理工大学」（账号ID 1891724861，党委宣传部）" in r.text and "撤销注销" in r.text
+    r = client.post("/registry/weibo/1891724861/reopen", data={"csrf_token": token, "note": "误操作"})
+    assert "已撤销注销：微博「北京理工大学」（账号ID 1891724861，党委宣传部）恢复为在用" in r.text
+    history = r.text[r.text.index("<h2>备案记录</h2>"):]
+    assert "<td>注销</td>" in history and "<td>撤销注销</td>" in history and "<td>在用</td>" in history
+    assert "active" not in history and "closed" not in history
+    with Store.open(cfg.db_path) as s:
+        assert s.scalar("SELECT status FROM registry_accounts WHERE account_id = '1891724861'") == "active"
+    audit = client.get("/audit").text
+    assert "撤销注销" in audit and "说明：误操作" in audit and "{" not in audit.split("<h2>其他操作</h2>")[1]
+    # a unit reviewer can neither close nor undo
+    with Store.open(cfg.db_path) as s:
+        from tests.web_helpers import PASSWORD
+        from watcher.web import auth
+
+        auth.add_user(s, "unit1", PASSWORD, "unit", "计算机学院")
+    other = TestClient(create_app(cfg))
+    unit_token = login(other, "unit1")
+    assert other.post("/registry/weibo/1891724861/reopen", data={"csrf_token": unit_token}).status_code == 403
+
+
+def test_registry_page_filters_and_pages(site):  # noqa: F811
+    from watcher import registry as reg
+
+    client, ids, cfg = site
+    login(client, "xcb")
+    with Store.open(cfg.db_path) as s:
+        for i in range(130):
+            reg.add_account(s, reg.RegistryRecord(platform="zhihu", account_name=f"北理工测试号{i}",
+                                                  account_id=f"t{i:03d}", unit="研究生院", tier=3))
+    first = client.get("/registry?platform=zhihu").text
+    assert "共 131 个账号，第 1/2 页" in first  # the example registry's one Zhihu account and ours
+    assert first.count("<tr><td>知乎</td>") == 100 and 'href="/registry?platform=zhihu&amp;status=active&amp;page=2"' in first
+    second = client.get("/registry?platform=zhihu&status=active&page=2").text
+    assert "第 2/2 页" in second and second.count("<tr><td>知乎</td>") == 31
+    closed = client.get("/registry?status=closed").text
+    assert "北理工招生" in closed and "北理工测试号" not in closed
+    assert "<option value=\"unit\">开设单位</option>" in client.get("/registry").text  # field names in words
+
+
+def test_a_sentiment_finding_shows_its_score_in_words_and_offers_no_name_list(site):  # noqa: F811
+    client, ids, cfg = site
+    token = login(client, "xcb")
+    with Store.open(cfg.db_path) as s:
+        rec = record(s, FindingInput(kind="sentiment", dedupe_key="sentiment:cluster:99", title="舆情关注（食堂）：饭菜太差",
+                                     severity="warning", details={"reasons": ["负面（得分 -2.0）：太差"], "score": -2.0,
+                                                                  "text": "饭菜太差", "negative": True}))
+    page = client.get(f"/findings/{rec.id}").text
+    assert "匹配分数" not in page and "命中「」" not in page and "情感得分" in page and "-2.0" in page
+    assert "加入白名单" not in page
+    r = client.post(f"/findings/{rec.id}/decide", data={"csrf_token": token, "action": "false_positive", "rule": "allow"})
+    assert r.status_code == 400 and "不涉及账号名称" in r.text
+
+
+def test_bulk_decision_for_the_page_or_every_finding_the_filter_matches(site):  # noqa: F811
+    import re
+
+    client, ids, cfg = site
+    _many(cfg, 120)
+    token = login(client, "xcb")
+    page = client.get("/findings?kind=sentiment").text
+    assert "本页全部 50 条" in page and "全部符合筛选条件的 120 条（所有页）" in page
+    page_ids = re.findall(r'name="page_ids" value="(\d+)"', page)
+    assert len(page_ids) == 50
+    r = client.post("/findings/bulk", data={"scope": "page", "page_ids": page_ids, "action": "resolved",
+                                             "csrf_token": token, "back": "kind=sentiment"})
+    assert "已记录：已解决，共 50 条" in r.text and "共 70 条" in r.text  # the list shows what is left
+    # every finding the filter matches: the count the page showed must still hold
+    stale = client.post("/findings/bulk", data={"scope": "all", "expected": "120", "action": "resolved",
+                                                 "csrf_token": token, "back": "kind=sentiment"})
+    assert "已变为 70 条（页面显示时为 120 条）" in stale.text
+    r = client.post("/findings/bulk", data={"scope": "all", "expected": "70", "action": "false_positive",
+                                             "csrf_token": token, "back": "kind=sentiment"})
+    assert "已记录：标记误报，共 70 条" in r.text
+    with Store.open(cfg.db_path) as s:
+        counts = dict(s.conn.execute("SELECT status, COUNT(*) FROM findings WHERE kind = 'sentiment' GROUP BY status").fetchall())
+        assert counts == {"resolved": 50, "false_positive": 70}
+        # the other kinds were not touched
+        assert s.one("SELECT status FROM findings WHERE id = ?", [ids["9001"]])["status"] == "open"
+
+
+def test_an_unknown_page_or_method_is_said_in_chinese(site):  # noqa: F811
+    client, ids, cfg = site
+    login(client, "xcb")
+    for path, words in (("/nosuch", "没有这个页面"), ("/scans", "不能这样打开这个地址")):
+        r = client.get(path)
+        assert r.status_code in (404, 405) and words in r.text and "Not Found" not in r.text, r.text
+        assert "Method Not Allowed" not in r.text

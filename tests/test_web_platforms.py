@@ -51,26 +51,43 @@ def _seed(cfg, tmp_path):
             datetime.now(UTC).isoformat(timespec="seconds")))
 
 
-def test_the_page_shows_sessions_rounds_cooldown_and_requests(cfg, tmp_path):
+def _enable(tmp_path, *platforms):
+    from tests.conftest import write_config
+    from watcher.config import load_config
+
+    return load_config(write_config(tmp_path / "enabled", platforms={p: {"enabled": True} for p in platforms}))
+
+
+def test_the_page_shows_sessions_rounds_cooldown_and_requests(tmp_path):
+    cfg = _enable(tmp_path, "weibo", "bilibili", "zhihu")
     _seed(cfg, tmp_path)
     client = TestClient(create_app(cfg))
     _login(client, "xcb")
     page = client.get("/platforms")
     assert page.status_code == 200, page.text
     html = page.text
-    weibo = html[html.index("<td>微博"):html.index("</tr>", html.index("<td>微博"))]
-    assert "已失效" in weibo and "已用 2 天" in weibo and "watcher login weibo" in weibo
-    bili = html[html.index("<td>哔哩哔哩"):html.index("</tr>", html.index("<td>哔哩哔哩"))]
-    assert "暂停至" in bili and "受阻" in bili and "7 / 2000" in bili and "HTTP 412" in bili
-    assert bili.count("—") == 0  # last ok, cool-down and the episode are all known
-    zhihu = html[html.index("<td>知乎"):html.index("</tr>", html.index("<td>知乎"))]
-    assert "未登录" in zhihu
-    xhs = html[html.index("<td>小红书"):html.index("</tr>", html.index("<td>小红书"))]
-    assert "需要登录" in xhs and "watcher login xiaohongshu" in xhs  # no session where one is required
+    def row(label):
+        return html[html.index(f"<td>{label}"):html.index("</tr>", html.index(f"<td>{label}"))]
+
+    def plain(label):  # what the row says before its 详情
+        return row(label).split("<details>")[0]
+
+    weibo = row("微博")
+    assert "登录已失效" in plain("微博") and "watcher login weibo" in plain("微博")
+    assert "已失效" in weibo and "已用 2 天" in weibo
+    bili = row("哔哩哔哩")
+    assert "平台暂时拒绝了采集，暂停至" in plain("哔哩哔哩") and "7 / 2000" in plain("哔哩哔哩")
+    # the codes are in the detail, not in the words people read first
+    assert "HTTP 412" not in plain("哔哩哔哩") and "HTTP 412" in bili and "受阻：自" in bili
+    assert "未登录" in row("知乎") and "登录" not in plain("知乎")  # nothing to do: it works without
+    # a disabled platform needs nothing, whatever its session
+    assert "需要登录" not in row("小红书") and "watcher login" not in row("小红书") and "未启用" in row("小红书")
+    assert html.index("<td>知乎") < html.index("<td>小红书")  # the enabled ones first
     assert 'http-equiv="refresh"' not in html  # nothing to follow
 
     # the CLI says the same
     out = CliRunner().invoke(main_group, ["platforms", "status", "--config", str(cfg.source), "--json"])
+    assert out.exit_code == 0, out.output
     rows = {r["platform"]: r for r in json.loads(out.output)}
     assert rows["weibo"]["session_state"] == "lapsed" and rows["weibo"]["session_age"] == "2 天"
     assert rows["bilibili"]["requests_today"] == 7 and rows["bilibili"]["cooldown_until"]
@@ -104,3 +121,15 @@ def test_a_waiting_qr_login_is_shown_to_central_reviewers_only(cfg, tmp_path):
                         {"started_at": "2026-01-01T00:00:00+00:00", "deadline": "2026-01-01T00:03:00+00:00"})
     assert client.get("/platforms/weibo/login-qr.png").status_code == 404
     assert "login-qr.png" not in client.get("/platforms").text
+
+
+def test_a_watch_round_that_overran_its_interval_is_shown(tmp_path):
+    cfg = _enable(tmp_path, "weibo")
+    with Store.open(cfg.db_path) as store:
+        rid, _ = records.open_round(store, "weibo", "timeline", [Target.for_mode("timeline", "1")])
+        records.close_round(store, rid, "ok", None, {"overran": {"seconds": 2100, "interval": 600,
+                                                                 "advice": "可行的巡检间隔约为 1d"}})
+        rows = {r["platform"]: r for r in platform_status.rows(cfg, store)}
+    weibo = rows["weibo"]
+    assert weibo["plain"] == "巡检超过了巡检间隔，到期的轮次被跳过"
+    assert f"上一轮巡检（#{rid}）用时 35 分钟，超过巡检间隔 10 分钟" in weibo["overdue"]

@@ -70,7 +70,7 @@ def test_a_cluster_shows_its_posts_and_a_decision_is_audited(site):
     assert r.status_code == 200 and "已记录：已处置" in r.text
     assert "已处置" in client.get(f"/sentiment/clusters/{cluster.id}").text
     audit = client.get("/audit").text
-    assert "舆情已处置" in audit and f"sentiment_cluster:{cluster.id}" in audit
+    assert "舆情已处置" in audit and f"舆情话题 #{cluster.id}" in audit and "sentiment_cluster" not in audit
     assert client.post(f"/sentiment/clusters/{cluster.id}/decide", data={"decision": "handled"}).status_code == 403
     assert client.get("/sentiment/clusters/99999").status_code == 404
 

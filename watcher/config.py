@@ -835,14 +835,49 @@ def _read_text(p: Path) -> str:
         data = p.read_bytes()
     except IsADirectoryError as e:
         raise ConfigError(p, ["这是一个目录，不是配置文件"]) from e
+    except FileNotFoundError as e:
+        raise ConfigError(p, ["文件不存在：请检查路径，或用 --config 指定配置文件（可从 config/watcher.example.yaml "
+                              "复制一份再修改）"]) from e
+    except PermissionError as e:
+        raise ConfigError(p, ["没有权限读取该文件：请检查文件权限，或以服务所用的账号运行（如 sudo -u campus-watcher …）"]) from e
     except OSError as e:
-        raise ConfigError(p, [f"无法读取：{e.strerror or e}"]) from e
+        # the system's own words are English (strerror); the error number is what support needs
+        raise ConfigError(p, [f"无法读取该文件（系统错误 {e.errno}）：请检查路径与磁盘"]) from e
     try:
         return data.decode("utf-8-sig")  # a BOM (Windows Notepad) is harmless
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         raise ConfigError(p, [f"不是 UTF-8 编码（第 {line} 行起无法解码，可能是用 GBK 保存的）；"
                               f"请另存为 UTF-8，例如：iconv -f GBK -t UTF-8 {p} -o {p}.utf8"]) from e
+
+
+# PyYAML's problems, as the person editing the file needs them (its own words are English).
+_YAML_PROBLEMS = [
+    ("found character '\\t'", "含有制表符（Tab），YAML 只能用空格缩进"),
+    ("mapping values are not allowed", "此处不能出现“键: 值”：可能是缩进不对，或值里有未加引号的冒号（请给值加引号）"),
+    ("could not find expected ':'", "缺少冒号“:”（写作 键: 值）"),
+    ("expected <block end>", "缩进不一致：同一层的键应对齐"),
+    ("did not find expected key", "缩进不一致或缺少键"),
+    ("did not find expected '-'", "列表项缩进不一致（每项以“- ”开头并对齐）"),
+    ("found unexpected end of stream", "引号或括号没有闭合（文件在此结束）"),
+    ("found unexpected ':'", "值里有未加引号的冒号，请给值加引号"),
+    ("expected the node content", "缺少值（文件不完整，或列表/映射没有写完）"),
+    ("expected ',' or ']'", "方括号列表没有闭合，或项之间缺少逗号"),
+    ("expected ',' or '}'", "花括号映射没有闭合，或项之间缺少逗号"),
+    ("found undefined alias", "引用了未定义的锚点（*名称）"),
+    ("found duplicate anchor", "锚点（&名称）重复定义"),
+    ("expected escape sequence", "双引号字符串中有无效的转义（\\），Windows 路径请用单引号"),
+    ("found unknown escape character", "双引号字符串中有无效的转义（\\），Windows 路径请用单引号"),
+]
+
+
+def yaml_problem(text: str) -> str:
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return text  # our own loader's words (a key written twice)
+    for needle, words in _YAML_PROBLEMS:
+        if needle in text:
+            return words
+    return "格式不正确，请检查该处的缩进、冒号与引号"
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -854,7 +889,7 @@ def load_config(path: str | Path | None = None) -> Config:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "某处"
-        raise ConfigError(p, [f"YAML 语法错误（{where}）：{getattr(e, 'problem', e)}"]) from e
+        raise ConfigError(p, [f"YAML 语法错误（{where}）：{yaml_problem(str(getattr(e, 'problem', '') or e))}"]) from e
     if not isinstance(raw, dict):
         raise ConfigError(p, ["顶层应为键值映射（school:, units:, platforms: …）"])
     try:

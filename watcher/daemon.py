@@ -16,11 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
-from watcher import registry, schedule, sdnotify
+from watcher import capacity, registry, schedule, sdnotify
 from watcher.config import Config, ConfigError, load_config, secret_problems, secret_warnings
 from watcher.logs import setup_logging
 from watcher.rounds.records import reap_orphans
@@ -43,6 +44,8 @@ class Daemon:
         self._stop = threading.Event()
         self._running_jobs = 0
         self._lock = threading.Lock()
+        self._skips: dict[str, int] = {}  # job id → runs skipped while its current run goes on
+        self._said_overdue: set[int] = set()  # rounds already said to have overrun their interval
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=8)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -76,18 +79,52 @@ class Daemon:
                 except registry.RegistryImportError as e:
                     logger.error("备案台账导入失败，未导入任何记录：\n{}", e.render())
             catch_up(self.cfg, store)  # analysis a crash cut short: judged / analysed now
+            self.log_capacity(store)
 
+    def log_capacity(self, store: Store) -> None:
+        """Whether each platform's watch rounds can keep their interval (:mod:`watcher.capacity`):
+        said at start and after a reload, so a schedule that cannot be met is known before the
+        first round overruns."""
+        for est in capacity.estimate(self.cfg, capacity.accounts_from_store(store)):
+            if est.fits:
+                logger.info("巡检能力估算：{}", est.summary())
+            else:
+                logger.warning("巡检安排无法满足：{}", est.text())
+
+    def skipped(self, event: JobSubmissionEvent) -> None:
+        """A job came due while its previous run still went on (``max_instances: 1``), so this
+        run was skipped. Said once per run that causes it: for a watch job (which polls every
+        minute) only when a round was really due, with the round that overran."""
+        job_id = event.job_id
+        with self._lock:
+            self._skips[job_id] = n = self._skips.get(job_id, 0) + 1
+        if job_id == "scan-queue":
+            return  # the running poll takes queued scans itself
+        if job_id.startswith("watch:"):
+            from watcher.rounds.plan import overdue
+
+            with Store.open(self.cfg.db_path) as store:
+                late = overdue(self.cfg, store, job_id.split(":", 1)[1])
+            if late and late.round_id not in self._said_overdue:
+                self._said_overdue.add(late.round_id)
+                logger.warning("{}", late.text())
+            return
+        if n == 1:
+            job = self.scheduler.get_job(job_id)
+            logger.warning("定时任务「{}」到期时上一次仍在运行，本次跳过（上一次结束后按时运行）",
+                           job.name if job else job_id)
     def _wrap(self, job: schedule.ScheduledJob) -> Any:
         def run() -> None:
             if stopping.is_set():
                 return
             with self._lock:
                 self._running_jobs += 1
+                self._skips.pop(job.id, None)
             try:
                 job.func(self.cfg, **job.kwargs, **({"stop": stopping} if job.stoppable else {}))
             except Exception:
                 # A failing job is logged and retried at its next run; it never stops the daemon.
-                logger.exception("任务 {} 出错", job.id)
+                logger.exception("定时任务「{}」出错，下次按时重试", job.description or job.id)
             finally:
                 with self._lock:
                     self._running_jobs -= 1
@@ -96,7 +133,8 @@ class Daemon:
 
     def install_jobs(self) -> list[str]:
         self.scheduler.remove_all_jobs()
-        ids = []
+        ids: list[str] = []
+        names: list[str] = []
         for job in schedule.collect(self.cfg):
             kwargs: dict[str, Any] = {"id": job.id, "name": job.description or job.id, "replace_existing": True}
             if job.cron is not None:
@@ -106,7 +144,8 @@ class Daemon:
             if job.run_at_start:
                 self.scheduler.add_job(self._wrap(job), "date", id=job.id + "@start", replace_existing=True)
             ids.append(job.id)
-        logger.info("已注册 {} 个定时任务：{}", len(ids), ", ".join(ids) or "（无）")
+            names.append(job.description or job.id)
+        logger.info("已注册 {} 个定时任务：{}", len(ids), "、".join(names) or "（无）")
         return ids
 
     def reload(self) -> bool:
@@ -120,6 +159,8 @@ class Daemon:
         self.cfg = new
         setup_logging(new.logging, component="daemon")
         self.install_jobs()
+        with Store.open(new.db_path) as store:
+            self.log_capacity(store)
         logger.info("配置已重新加载：{}", self.config_path)
         sdnotify.notify("READY=1", "STATUS=运行中（配置已重载）")
         return True
@@ -132,6 +173,7 @@ class Daemon:
         pidfile = self.cfg.data_path / "daemon.pid"
         pidfile.write_text(str(os.getpid()))
         self.install_jobs()
+        self.scheduler.add_listener(self.skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         watchdog = sdnotify.watchdog_interval()
         sdnotify.notify("READY=1", "STATUS=运行中")

@@ -97,13 +97,24 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     return record
 
 
+# What a library's log line is about, for people: its logger's name is an internal of the library.
+_SOURCES = {"apscheduler": "定时任务", "uvicorn": "网站", "httpx": "网络请求", "httpcore": "网络请求",
+            "scrapy": "采集", "twisted": "采集", "playwright": "浏览器", "asyncio": "后台任务",
+            "multipart": "网站", "PIL": "图片", "weasyprint": "报告", "fontTools": "报告"}
+
+
+def source_label(name: str) -> str:
+    return _SOURCES.get(name.split(".")[0], name)
+
+
 class _InterceptHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             level: str | int = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
-        logger.opt(depth=6, exception=record.exc_info).log(level, "{}: {}", record.name, record.getMessage())
+        logger.opt(depth=6, exception=record.exc_info).log(level, "{}：{}", source_label(record.name),
+                                                           record.getMessage())
 
 
 def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher") -> None:
@@ -129,9 +140,11 @@ def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for noisy in ("apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    scheduler = logging.getLogger("apscheduler.scheduler")
-    if not any(isinstance(f, _SkippedRunFilter) for f in scheduler.filters):
-        scheduler.addFilter(_SkippedRunFilter())
+        if not any(isinstance(f, _SchedulerWords) for f in logging.getLogger(noisy).filters):
+            logging.getLogger(noisy).addFilter(_SchedulerWords())
+    for name in ("uvicorn.error", "uvicorn"):
+        if not any(isinstance(f, _WebServerWords) for f in logging.getLogger(name).filters):
+            logging.getLogger(name).addFilter(_WebServerWords())
 
 
 _LEVELS_ZH = {"WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重错误"}
@@ -148,9 +161,52 @@ def setup_cli_logging() -> None:
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
 
 
-class _SkippedRunFilter(logging.Filter):
-    """A poll that finds its previous run still going (a long round) is skipped by design
-    (``max_instances: 1``); APScheduler warns about each one, which says nothing to an operator."""
+_MISSED = re.compile(r'Run time of job "(?P<name>.+?)(?: \(trigger:.*)?" was missed by (?P<late>[\d:.]+)')
+_SKIPPED = "maximum number of running instances"
+
+
+class _SchedulerWords(logging.Filter):
+    """APScheduler's warnings, said in Chinese. A run skipped because the previous one still runs
+    (``max_instances: 1``) is logged by the daemon itself (:meth:`watcher.daemon.Daemon.skipped`),
+    which knows whether a round was due (a watch job polls every minute, and a poll skipped
+    during a long round is no news); here its English line is dropped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "maximum number of running instances" not in record.getMessage()
+        text = record.getMessage()
+        if _SKIPPED in text:
+            return False
+        m = _MISSED.search(text)
+        if m:
+            late = m.group("late").split(".")[0]
+            record.msg, record.args = (f"定时任务「{m.group('name')}」比计划时间晚了 {late}（服务繁忙或曾暂停），"
+                                       "本次跳过，下次按时运行"), None
+        return True
+
+
+# uvicorn's lines, as an operator needs them: the address the site answers on, a port already
+# taken, stopping. Its start-up/shutdown chatter says nothing to them and is dropped.
+_WEB_WORDS: list[tuple[re.Pattern[str], str | None]] = [
+    (re.compile(r"Uvicorn running on (\S+) \(Press CTRL\+C to quit\)"), r"复核网站已启动：\1"),
+    (re.compile(r"\[Errno 98\].*address \('?([^',]+)'?, (\d+)\).*"),
+     r"无法在 \1:\2 上启动复核网站：端口已被占用（请停止占用它的程序，或在配置的 web.port 换一个端口）"),
+    (re.compile(r"\[Errno 99\].*address \('?([^',]+)'?, (\d+)\).*"),
+     r"无法在 \1:\2 上启动复核网站：本机没有这个地址（请检查配置的 web.host）"),
+    (re.compile(r"\[Errno 13\].*address \('?([^',]+)'?, (\d+)\).*"),
+     r"无法在 \1:\2 上启动复核网站：没有权限使用该端口（1024 以下的端口需要 root，请换 web.port）"),
+    (re.compile(r"^Shutting down$"), "复核网站正在停止"),
+    (re.compile(r"^Invalid HTTP request received\.?"), "收到无法识别的 HTTP 请求，已忽略"),
+    (re.compile(r"^Exception in ASGI application"), "复核网站处理请求时出错"),
+    (re.compile(r"^(Started|Finished) server process|^Waiting for|^Application (startup|shutdown) complete"), None),
+]
+
+
+class _WebServerWords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        for pattern, words in _WEB_WORDS:
+            if pattern.search(text):
+                if words is None:
+                    return False
+                record.msg, record.args = pattern.sub(words, text), None
+                return True
+        return True

@@ -9,15 +9,17 @@ rounds (:mod:`watcher.sessions`).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from spiders import catalog, identity
-from watcher import sessions
+from watcher import capacity, sessions
 from watcher.config import Config
-from watcher.rounds.records import latest_per_platform, state
+from watcher.rounds.records import STATUS_LABELS, latest_per_platform, state
 from watcher.store import Store
+from watcher.timefmt import local_time, zone_label
 from watcher.watch import early
 
 
@@ -44,7 +46,79 @@ def pending_login(cfg: Config, platform: str, now: datetime | None = None) -> di
 
 
 def rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
-    """One row per platform, in the catalog's order."""
+    """One row per platform, in the catalog's order: the enabled ones first. ``plain`` says in
+    words how the platform stands and ``action`` what (if anything) someone has to do; the rest
+    (session, rounds, HTTP codes) is the detail behind it."""
+    from watcher.rounds.plan import overdue
+
+    estimates = {e.platform: e for e in capacity.estimate(cfg, capacity.accounts_from_store(store))}
+    out = _rows(cfg, store)
+    for r in out:
+        late = overdue(cfg, store, r["platform"]) if r["enabled"] and r["last_status"] == "running" else None
+        est = estimates.get(r["platform"])
+        r["capacity"] = est.summary() if est and est.targets else None
+        r["capacity_problems"] = est.problems if est else []
+        r["capacity_advice"] = est.advice if est else []
+        r["overdue"] = late.text() if late else overran(store, r["platform"])
+        r["plain"], r["action"] = assess(r, est, late is not None)
+    return sorted(out, key=lambda r: not r["enabled"])
+
+
+def overran(store: Store, platform: str) -> str | None:
+    """The last watch round took longer than its interval (rounds due meanwhile were skipped)."""
+    from watcher.rounds.records import last_finished_round
+
+    rnd = last_finished_round(store, platform, "timeline")
+    over = rnd.details.get("overran") if rnd else None
+    if not isinstance(over, dict):
+        return None
+    return (f"上一轮巡检（#{rnd.id}）用时 {capacity.duration_text(over.get('seconds', 0))}，超过巡检间隔 "
+            f"{capacity.duration_text(over.get('interval', 0))}，其间到期的轮次被跳过。{over.get('advice', '')}")
+
+
+def assess(r: dict[str, Any], est: capacity.Estimate | None, late: bool) -> tuple[str, str | None]:
+    """How the platform stands, in words, and what someone has to do (None: nothing). Only an
+    enabled platform can need anything; a login is only asked for when rounds do not succeed
+    without one."""
+    if not r["enabled"]:
+        return "未启用", None
+    p = r["platform"]
+    advice = (est.advice[0] if est and est.advice else None)
+    if r["login_pending"]:
+        return "扫码登录进行中", "请用部门账号的手机 App 扫描本页上方的二维码"
+    if r["cooldown_until"] and catalog.BUDGET_SPENT in (r["last_reason"] or ""):
+        return (f"今日请求预算已用完，明天 0 点（{zone_label()}）自动恢复",
+                f"如果每天都用完：{advice}" if advice else None)
+    working = r["last_status"] in ("ok", "partial", "running") and not r["blocked_since"]
+    login = r["session_state"] in ("none", "lapsed") and r["session_needed"]
+    # the words first; the platform's codes and cookie names stay in the detail (session_hint)
+    login_action = f"在服务器上运行 watcher login {p} 扫码登录（也可导入 Cookie，见 watcher login --help）"
+    if r["cooldown_until"]:
+        again = r["blocked_rounds"] and r["blocked_rounds"] >= 3
+        return (f"平台暂时拒绝了采集，暂停至 {local_time(r['cooldown_until'])}，之后自动重试",
+                login_action if login else
+                f"如连续多轮受阻：在服务器上运行 watcher login {p} 换新的登录会话，或调长巡检间隔" if again else None)
+    if r["session_state"] == "lapsed" or (login and not working):
+        what = "登录已失效" if r["session_state"] == "lapsed" else "需要登录"
+        loses = re.sub(r"（[^）]*）", "", r["session_loses"] or "") or "部分采集"
+        return f"{what}：{loses}无法进行", login_action
+    if r["blocked_since"]:
+        return (f"自 {local_time(r['blocked_since'])} 起采集不正常（连续 {r['blocked_rounds']} 轮）",
+                "查看“详情”中的原因；平台服务器出错时会自动重试")
+    if late or r["overdue"]:
+        return "巡检超过了巡检间隔，到期的轮次被跳过", advice
+    if est is not None and not est.fits:
+        return "巡检间隔做不到（见详情中的估算）", advice
+    if r["last_status"] is None:
+        return "尚未采集", None
+    if r["last_status"] == "running":
+        return "采集进行中", None
+    if r["last_status"] == "interrupted":
+        return "上一轮被中断，下一轮自动重新采集", None
+    return f"正常（最近一轮{STATUS_LABELS.get(r['last_status'], r['last_status'])}）", None
+
+
+def _rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
     enabled = set(cfg.enabled_platforms())
     latest = {r.platform: r for r in latest_per_platform(store)}
     fleet = _fleet_figures(cfg)

@@ -69,6 +69,16 @@ _TIERS = {"1": 1, "2": 2, "3": 3, "一级": 1, "二级": 2, "三级": 3, "一": 
 _STATUSES = {"active": "active", "正常": "active", "在用": "active", "运营中": "active", "": "active",
              "closed": "closed", "已注销": "closed", "注销": "closed", "关闭": "closed", "已关闭": "closed"}
 
+# What people read for the registry's codes (pages, CLI, history); the codes stay in the database.
+STATUS_LABELS = {"active": "在用", "closed": "已注销"}
+FILING_KIND_LABELS = {"register": "备案", "change": "变更备案", "close": "注销", "review": "年审"}
+
+
+def filing_label(kind: str, field: str | None = None) -> str:
+    """What a filing was: a change of the status field is the undoing of a 注销."""
+    return "撤销注销" if kind == "change" and field == "status" else FILING_KIND_LABELS.get(kind, kind)
+TIER_LABELS = {1: "一级", 2: "二级", 3: "三级"}
+
 CHANGEABLE = ("account_name", "account_id", "avatar", "bio", "verified", "unit", "tier", "purpose",
               "head_name", "head_title", "head_phone", "head_mobile", "head_email",
               "operator_name", "operator_title", "operator_phone", "operator_mobile", "operator_email",
@@ -482,6 +492,37 @@ def load_for_matching(cfg: Config, store: Store | None = None) -> list[dict[str,
 # -- changes ----------------------------------------------------------------------------------
 
 
+FIELD_LABELS = {f: labels[0] for f, labels in FIELDS.items()} | {
+    "avatar": "头像", "bio": "简介", "verified": "认证信息", "status": "状态"}
+
+
+def parse_field(text: str) -> str:
+    """A field as people write it (账号名称, 负责人手机) or as the code (account_name)."""
+    t = (text or "").strip()
+    if t in FIELD_LABELS:
+        return t
+    return _HEADER_INDEX.get(t.lower()) or next((f for f, label in FIELD_LABELS.items() if label == t), t)
+
+
+def parse_status(text: str) -> str | None:
+    """在用/已注销 (or active/closed, 正常 …) → the code; None for a word that is no status."""
+    return _STATUSES.get((text or "").strip().lower()) if (text or "").strip() else None
+
+
+def value_label(field: str | None, value: Any) -> str:
+    """A stored value as people read it: 在用 for active, 二级 for tier 2."""
+    if value is None or value == "":
+        return ""
+    if field == "status":
+        return STATUS_LABELS.get(str(value), str(value))
+    if field == "tier":
+        try:
+            return TIER_LABELS.get(int(value), str(value))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
 class RegistryError(Exception):
     """A registry operation that cannot be done as asked (message is for the user)."""
 
@@ -504,7 +545,8 @@ def file_change(store: Store, platform: str, account_id: str, field: str, new_va
                 *, filed_date: str | None = None, note: str | None = None, actor: str = "cli") -> RegistryAccount:
     """Record a change filing (变更备案) and apply it to the registry row."""
     if field not in CHANGEABLE:
-        raise RegistryError(f"字段 {field!r} 不能变更；可选：{', '.join(CHANGEABLE)}")
+        raise RegistryError(f"字段「{FIELD_LABELS.get(field, field)}」不能变更；可选："
+                            f"{'、'.join(FIELD_LABELS.get(f, f) for f in CHANGEABLE)}")
     when = _date(filed_date) or local_today().isoformat()
     with store.transaction():
         row = _require(store, platform, account_id)
@@ -533,6 +575,21 @@ def close_account(store: Store, platform: str, account_id: str, *, closed_date: 
             raise RegistryError("账号已是注销状态")
         stored.update(store, row.id, {"status": "closed", "closed_date": when}, utcnow())
         stored.add_filing(store, row.id, "close", "status", "active", "closed", when, note, actor)
+
+
+def reopen_account(store: Store, platform: str, account_id: str, *, note: str | None = None,
+                   actor: str = "cli") -> RegistryAccount:
+    """Undo a 注销 (a closing filed by mistake): the account is in use again, and the history
+    keeps both the closing and its undoing."""
+    when = date.today().isoformat()
+    with store.transaction():
+        row = _require(store, platform, account_id)
+        if row.status != "closed":
+            raise RegistryError("账号未注销，无需撤销")
+        stored.update(store, row.id, {"status": "active", "closed_date": None}, utcnow())
+        # a change of the status field (the filing kinds are fixed by the schema): shown as 撤销注销
+        stored.add_filing(store, row.id, "change", "status", "closed", "active", when, note, actor)
+    return _require(store, platform, account_id)
 
 
 def export_rows(store: Store) -> tuple[list[str], list[list[Any]]]:

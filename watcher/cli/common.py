@@ -198,3 +198,25 @@ class PlatformType(click.ParamType):
 
 
 PLATFORM = PlatformType()
+
+
+class Words(click.ParamType):
+    """A choice people may write in Chinese (在用) or as the code (active); the command gets the
+    code. Help and errors list the Chinese words."""
+
+    def __init__(self, name: str, labels: dict[str, str], parse: Any = None) -> None:
+        self.name, self.labels, self.parse = name, labels, parse
+
+    def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        return "[" + "|".join(self.labels.values()) + "]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        text = str(value).strip()
+        if text in self.labels:
+            return text
+        code = next((c for c, label in self.labels.items() if label == text), None)
+        if code is None and self.parse is not None:
+            code = self.parse(text)
+        if code not in self.labels:
+            self.fail(f"{text!r} 不是有效的{self.name}，可选：{'、'.join(self.labels.values())}", param, ctx)
+        return str(code)

@@ -11,7 +11,7 @@ from spiders import catalog
 from spiders.base import Target
 from watcher import findings as findings_mod
 from watcher import platform_status
-from watcher.cli.common import PLATFORM, config_option, echo_json, local_time, open_store, table
+from watcher.cli.common import PLATFORM, Words, config_option, echo_json, local_time, open_store, table
 from watcher.config import Config
 from watcher.rounds.engine import RoundError, run_round
 from watcher.rounds.plan import keywords as default_keywords
@@ -22,7 +22,7 @@ from watcher.store import findings as stored_findings
 
 @click.command("crawl")
 @click.argument("platform", type=PLATFORM)
-@click.argument("mode", type=click.Choice(["discover", "timeline", "check"]))
+@click.argument("mode", type=Words("采集方式", {m: catalog.MODE_LABELS[m] for m in ("discover", "timeline", "check")}))
 @click.option("--keyword", "-k", multiple=True, help="搜索关键词（discover；可多次给出；默认用学校的保护名称）")
 @click.option("--account", "-a", multiple=True, help="账号ID（timeline/check；timeline 可多次给出，同一轮采集）")
 @click.option("--post", "-p", help="帖子ID或链接（check）")
@@ -58,7 +58,7 @@ def platforms_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @config_option
 def platforms_status(cfg: Config, as_json: bool) -> None:
-    """各平台：登录会话的状态与时长、最近一轮与最近成功的采集、冷却、受阻情况、今日请求数与新帖核查的频率。"""
+    """各平台：状况与需要做的、登录会话、最近一轮与最近成功的采集、今日请求数与新帖核查的频率；巡检间隔做不到时附估算。"""
     with open_store(cfg) as store:
         rows = platform_status.rows(cfg, store)
     if as_json:
@@ -80,11 +80,17 @@ def platforms_status(cfg: Config, as_json: bool) -> None:
             r["session"] += f"；主机 {h['host']}：{h['label']}"
         if len(r.get("exits") or []) > 1:
             r["today"] += "（" + "，".join(f"{e['exit']} {e['used']}" for e in r["exits"]) + "）"
-    table(rows, [("label", "平台"), ("enabled_label", "状态"), ("session", "登录会话"), ("last", "最近一轮"),
-                 ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"), ("today", "今日请求"),
-                 ("early_cadence_text", "新帖核查")])
+        r["todo"] = r["action"] or ""
+    table(rows, [("label", "平台"), ("plain", "状况"), ("todo", "需要做的"), ("session", "登录会话"),
+                 ("last", "最近一轮"), ("last_ok", "最近成功"), ("cooling", "冷却"), ("blocked", "受阻"),
+                 ("today", "今日请求"), ("early_cadence_text", "新帖核查")])
     if rows and rows[0].get("fleet_error"):
         click.echo(f"多主机采集：无法读取各采集节点的数据（{rows[0]['fleet_error']}），今日请求与各主机会话暂缺")
+    for r in rows:
+        if r["enabled"] and r["capacity_problems"]:
+            click.echo(f"\n{r['capacity']}")
+            click.echo("\n".join([*(f"  无法满足：{p}" for p in r["capacity_problems"]),
+                                   *(f"  可以：{a}" for a in r["capacity_advice"])]))
 
 
 @click.group("accounts")
@@ -93,7 +99,7 @@ def accounts_group() -> None:
 
 
 @accounts_group.command("list")
-@click.option("--verdict", type=click.Choice(["registered", "suspect", "clear"]))
+@click.option("--verdict", type=Words("判定", {"registered": "已备案", "suspect": "疑似仿冒", "clear": "无关"}))
 @click.option("--platform", type=PLATFORM)
 @click.option("--json", "as_json", is_flag=True)
 @config_option
@@ -114,8 +120,8 @@ def findings_group() -> None:
 
 
 @findings_group.command("list")
-@click.option("--kind", type=click.Choice(list(findings_mod.KIND_LABELS)))
-@click.option("--status", type=click.Choice(list(findings_mod.STATUS_LABELS)))
+@click.option("--kind", type=Words("类型", findings_mod.KIND_LABELS))
+@click.option("--status", type=Words("状态", findings_mod.STATUS_LABELS))
 @click.option("--unit", help="单位：名称、id 或别名（如 计算机学院、cs）")
 @click.option("--json", "as_json", is_flag=True)
 @config_option

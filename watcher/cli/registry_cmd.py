@@ -9,10 +9,14 @@ import click
 from pydantic import ValidationError
 
 from watcher import registry as reg
-from watcher.cli.common import PLATFORM, config_option, echo_json, open_store, table
+from watcher import words
+from watcher.cli.common import PLATFORM, Words, config_option, echo_json, open_store, table
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.reports.calendar import local_today
 from watcher.store import reviews
+
+REGISTRY_STATUS = Words("状态", reg.STATUS_LABELS, reg.parse_status)
+REGISTRY_FIELD = Words("字段", {f: reg.FIELD_LABELS.get(f, f) for f in reg.CHANGEABLE}, reg.parse_field)
 
 
 @click.group("registry")
@@ -26,7 +30,7 @@ def registry_group() -> None:
 def import_cmd(cfg: Config, path: str | None) -> None:
     """导入 CSV/XLSX 台账（中英文表头均可）。任何一行有误则全部不导入，并列出每一行的错误。
 
-    不给 PATH 时导入配置文件中 registry 指定的文件。
+    不给文件时导入配置文件中 registry 指定的文件。
     """
     source = path or cfg.registry_path
     if not source:
@@ -55,7 +59,7 @@ def export_cmd(cfg: Config, path: str) -> None:
 @registry_group.command("list")
 @click.option("--platform", type=PLATFORM, help="平台")
 @click.option("--unit", help="开设单位")
-@click.option("--status", type=click.Choice(["active", "closed"]), help="状态")
+@click.option("--status", type=REGISTRY_STATUS, help="状态")
 @click.option("--search", "-s", help="按名称/ID/单位搜索")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @config_option
@@ -68,7 +72,7 @@ def list_cmd(cfg: Config, platform: str | None, unit: str | None, status: str | 
         echo_json(rows)
         return
     table([{**dataclasses.asdict(r), "platform_label": PLATFORM_LABELS.get(r.platform, r.platform),
-            "status_label": "正常" if r.status == "active" else "已注销"} for r in rows],
+            "status_label": reg.STATUS_LABELS.get(r.status, r.status), "tier": reg.value_label("tier", r.tier)} for r in rows],
           [("platform_label", "平台"), ("account_name", "账号名称"), ("account_id", "账号ID"),
                  ("unit", "开设单位"), ("tier", "级别"), ("status_label", "状态")])
     click.echo(f"共 {len(rows)} 个账号")
@@ -93,11 +97,14 @@ def show_cmd(cfg: Config, platform: str, account_id: str, as_json: bool) -> None
         return
     for field, headers in reg.FIELDS.items():
         if getattr(row, field) not in (None, ""):
-            click.echo(f"{headers[0]}：{getattr(row, field)}")
+            value = PLATFORM_LABELS.get(row.platform, row.platform) if field == "platform" else getattr(row, field)
+            click.echo(f"{headers[0]}：{reg.value_label(field, value)}")
     click.echo("备案历史：")
     for f in history:
-        what = f"{f.field}：{f.old_value} → {f.new_value}" if f.field else ""
-        click.echo(f"  {f.filed_date}  {f.kind}  {what}  {f.note or ''}".rstrip())
+        what = (f"{reg.FIELD_LABELS.get(f.field, f.field)}：{reg.value_label(f.field, f.old_value) or '（空）'} → "
+                f"{reg.value_label(f.field, f.new_value)}") if f.field else ""
+        click.echo(f"  {f.filed_date}  {reg.filing_label(f.kind, f.field)}  {what}  经办：{words.actor(f.actor)}"
+                   f"  {f.note or ''}".rstrip())
     click.echo("年审：" + ("" if yearly else "无记录"))
     for r in yearly:
         click.echo(f"  {r.year}  {r.label}  {r.reviewed_date or ''}  {r.note or ''}".rstrip())
@@ -138,7 +145,7 @@ def add_cmd(cfg: Config, **fields: str | None) -> None:
 @registry_group.command("file-change")
 @click.argument("platform", type=PLATFORM)
 @click.argument("account_id")
-@click.option("--field", required=True, type=click.Choice(list(reg.CHANGEABLE)), help="变更的字段")
+@click.option("--field", required=True, type=REGISTRY_FIELD, help="变更的字段（中文名或英文名，如 账号名称、负责人手机）")
 @click.option("--value", "new_value", required=True, help="新值")
 @click.option("--date", "filed_date", help="备案日期（默认今天）")
 @click.option("--note", help="说明")
@@ -152,7 +159,7 @@ def file_change_cmd(cfg: Config, platform: str, account_id: str, field: str, new
         except (reg.RegistryError, ValueError) as e:
             click.echo(str(e), err=True)
             sys.exit(1)
-    click.echo(f"已记录变更备案：{field} → {new_value}")
+    click.echo(f"已记录变更备案：{reg.FIELD_LABELS.get(field, field)} → {new_value}")
 
 
 @registry_group.command("close")
@@ -169,7 +176,23 @@ def close_cmd(cfg: Config, platform: str, account_id: str, closed_date: str | No
         except (reg.RegistryError, ValueError) as e:
             click.echo(str(e), err=True)
             sys.exit(1)
-    click.echo("已注销。")
+    click.echo(f"已注销：{PLATFORM_LABELS[platform]} 账号ID {account_id}。误注销可用 watcher registry reopen 撤销。")
+
+
+@registry_group.command("reopen")
+@click.argument("platform", type=PLATFORM)
+@click.argument("account_id")
+@click.option("--note", help="说明")
+@config_option
+def reopen_cmd(cfg: Config, platform: str, account_id: str, note: str | None) -> None:
+    """撤销注销：账号恢复为在用，备案历史记下这次撤销。"""
+    with open_store(cfg) as store:
+        try:
+            row = reg.reopen_account(store, platform, account_id, note=note)
+        except reg.RegistryError as e:
+            click.echo(str(e), err=True)
+            sys.exit(1)
+    click.echo(f"已撤销注销：{PLATFORM_LABELS[platform]}「{row.account_name}」（{account_id}）恢复为在用。")
 
 
 @registry_group.command("review")
@@ -183,7 +206,7 @@ def close_cmd(cfg: Config, platform: str, account_id: str, closed_date: str | No
 @config_option
 def review_cmd(cfg: Config, platform: str | None, account_id: str | None, unit: str | None, year: int, status: str,
                reviewed_date: str | None, note: str | None) -> None:
-    """记录一个账号（PLATFORM ACCOUNT_ID）或一个单位全部在用账号（--unit）某年度的年审状态（历史保留）。"""
+    """记录一个账号（平台 账号ID）或一个单位全部在用账号（--unit）某年度的年审状态（历史保留）。"""
     if bool(platform and account_id) == bool(unit) or bool(platform) != bool(account_id):
         click.echo("请给出一个账号（平台 账号ID），或用 --unit 指定单位，二者选一", err=True)
         sys.exit(2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from watcher.cli.common import config_option, open_store
+from watcher.cli.common import Words, config_option, open_store
 from watcher.config import Config
 from watcher.reports import annual, assess, calendar, influence, render
 
@@ -94,7 +94,7 @@ def assess_cmd(cfg: Config, first: str, last: str, unit: str | None, out_dir: st
 
 
 @report_group.command("leaderboard")
-@click.option("--kind", type=click.Choice(list(influence.KINDS)), default="week", show_default=True,
+@click.option("--kind", type=Words("榜单", influence.KINDS), default="week", show_default=True,
               help="week 周榜（上一个完整的周一至周日）/ month 月榜（上一个完整自然月）")
 @click.option("--date", "day", default=None, help="以此日期为准（默认今天）YYYY-MM-DD")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True,

@@ -14,6 +14,7 @@ from watcher.periods import active_periods
 from watcher.rounds import scans
 from watcher.rounds.records import reap_orphans
 from watcher.store import periods as manual_periods
+from watcher.store import registry as stored_registry
 from watcher.store import scans as scan_requests
 from watcher.timefmt import local_today
 
@@ -35,7 +36,10 @@ def scan_cmd(cfg: Config, only_discover: bool, only_watch: bool, only_mentions: 
         params = {"discover": not only_watch, "watch": not only_discover, "platform": platform, "account": account}
     with open_store(cfg) as store:
         reap_orphans(store)
+        hint = _nothing_to_watch(cfg, store) if params["watch"] and not account else None
         rid = scans.enqueue(store, params)
+    if hint:
+        click.echo(hint)
     if scans.daemon_running(cfg):
         click.echo(f"已提交扫描 #{rid}，由运行中的守护进程执行。")
         if wait:
@@ -48,6 +52,17 @@ def scan_cmd(cfg: Config, only_discover: bool, only_watch: bool, only_mentions: 
         return
     summary = scans.execute(cfg, req, _progress_printer())
     click.echo(f"扫描 #{rid} 完成：{scans.describe(summary)}")
+
+
+def _nothing_to_watch(cfg: Config, store: object) -> str | None:
+    """What to do first when a scan would watch nothing: no platform enabled, or no registry."""
+    if not cfg.enabled_platforms():
+        return "提示：配置中没有启用任何平台（platforms.<平台>.enabled: true），本次扫描没有采集目标。"
+    if stored_registry.is_empty(store):
+        where = f"（配置的台账文件：{cfg.registry_path}）" if cfg.registry_path else "（配置中 registry: 指向台账文件）"
+        return (f"提示：备案台账尚未导入，巡检没有目标{where}。先运行 watcher registry import -c {cfg.source} "
+                "导入台账，或启动监测服务（watcher run，首次启动时自动导入）。")
+    return None
 
 
 def _progress_printer():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from watcher.cli.common import config_option, echo_json, local_time, open_store, table
+from watcher.cli.common import Words, config_option, echo_json, local_time, open_store, table
 from watcher.config import Config
 from watcher.store import users
 
@@ -56,7 +56,7 @@ def _fail(e: Exception) -> None:
 
 @users_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "central", "unit"]), required=True)
+@click.option("--role", type=Words("角色", {"admin": "管理员", "central": "宣传部复核员", "unit": "单位复核员"}), required=True)
 @click.option("--unit", help="单位名称（unit 角色必填；须是配置 units 中的单位或台账中已有的单位）")
 @_password_stdin
 @_no_password_argument
@@ -98,7 +98,7 @@ def users_passwd(cfg: Config, username: str, password_stdin: bool) -> None:
 
 @users_group.command("role")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "central", "unit"]), required=True)
+@click.option("--role", type=Words("角色", {"admin": "管理员", "central": "宣传部复核员", "unit": "单位复核员"}), required=True)
 @click.option("--unit", help="单位名称（unit 角色必填）")
 @config_option
 def users_role(cfg: Config, username: str, role: str, unit: str | None) -> None:

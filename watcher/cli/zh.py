@@ -111,3 +111,50 @@ def install() -> None:
     # Number types put their name into messages and metavars untranslated.
     click_types = importlib.import_module("click.types")
     click_types.INT.name, click_types.FLOAT.name = "整数", "数字"
+    # Metavars: a type's name upper-cased (TEXT, INTEGER RANGE) and an argument's own name
+    # (PLATFORM ACCOUNT_ID) would be the only English left in a help page.
+    click_types.STRING.name, click_types.BOOL.name, click_types.UUID.name = "文本", "是/否", "UUID"
+    click_types.IntRange.name, click_types.FloatRange.name, click_types.DateTime.name = "整数", "数字", "日期时间"
+    # Help columns are aligned by character count; a Chinese character takes two columns on a
+    # terminal, so measure display width instead.
+    formatting = importlib.import_module("click.formatting")
+    formatting.term_len = _display_width
+    core = importlib.import_module("click.core")
+    if not getattr(core.Command.collect_usage_pieces, "_zh", False):
+        core.Command.collect_usage_pieces = _usage(core.Command.collect_usage_pieces)
+        core.Group.collect_usage_pieces = _usage(core.Group.collect_usage_pieces)
+        core.Argument.make_metavar = _argument_metavar(core.Argument.make_metavar)
+
+
+def _display_width(text: str) -> int:
+    from click._compat import strip_ansi
+    from rich.cells import cell_len
+
+    return cell_len(strip_ansi(text))
+
+
+USAGE_PIECES = {"[OPTIONS]": "[选项]", "COMMAND [ARGS]...": "命令 [参数]...", "[COMMAND] [ARGS]...": "[命令] [参数]..."}
+# Arguments by their name in the code → what the usage line calls them.
+ARGUMENT_NAMES = {"platform": "平台", "account_id": "账号ID", "mode": "采集方式", "name": "名称", "path": "文件",
+                  "rules_file": "规则文件", "unit": "单位", "username": "用户名", "value": "值", "post_id": "帖子ID"}
+
+
+def _usage(original: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    def collect_usage_pieces(self: object, ctx: object) -> list[str]:
+        return [USAGE_PIECES.get(piece, piece) for piece in original(self, ctx)]
+
+    collect_usage_pieces._zh = True  # type: ignore[attr-defined]
+    return collect_usage_pieces
+
+
+def _argument_metavar(original: Callable[..., str]) -> Callable[..., str]:
+    def make_metavar(self: object, ctx: object) -> str:
+        name = getattr(self, "name", None)
+        if getattr(self, "metavar", None) is None and name in ARGUMENT_NAMES:
+            metavar = ARGUMENT_NAMES[name]
+            if not getattr(self, "required", True):
+                metavar = f"[{metavar}]"
+            return metavar + ("..." if getattr(self, "nargs", 1) != 1 else "")
+        return original(self, ctx)
+
+    return make_metavar

@@ -44,7 +44,9 @@ def demo_config(platforms_url: str, smtp_port: int, web_port: int) -> dict[str, 
     rounds, analysis and alerts every few seconds so that the story unfolds in a minute."""
     # Local answers need neither a reader's pace between requests nor a browser for visitor cookies.
     local = {"enabled": True, "base_url": platforms_url, "rate": 20, "retries": 0, "pages": 1, "timeout": 10,
-             "interval": 0, "per_minute": 0, "visitor_cookies": False}
+             "interval": 0, "per_minute": 0, "visitor_cookies": False,
+             # the local platforms have no budget to spare: rounds every 15 s are the demo's point
+             "daily_budget": 0}
     unit = {"policy": "immediate"}
     return {
         "school": {"name": "北京理工大学",

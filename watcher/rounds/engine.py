@@ -76,7 +76,9 @@ def round_timeout(cfg: Config, platform: str, targets: int) -> float:
 
 def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, stop: threading.Event | None = None,
               scan_request_id: int | None = None, timeout: float | None = None,
-              progress: Progress | None = None, waiting: Waiting | None = None) -> RoundResult:
+              progress: Progress | None = None, waiting: Waiting | None = None,
+              resumes: int | None = None) -> RoundResult:
+    """``resumes``: the round (id) this one continues after it yielded to an on-demand scan."""
     info = catalog.get(platform)
     if not info.supports(mode):
         raise RoundError(f"{info.label}不支持「{catalog.MODE_LABELS.get(mode, mode)}」"
@@ -95,7 +97,7 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
         with _place(cfg, platform, mode, round_id, scan_request_id, waiting) as place:
             why = run_remote(cfg, round_id, platform, mode, targets, run_ids, stop=stop, yield_to=place.yield_to,
                              deadline=time.monotonic() + timeout, progress=progress)
-        return _finish(cfg, round_id, platform, mode, why, 0, "")
+        return _finish(cfg, round_id, platform, mode, why, 0, "", resumes)
     why, code, errors = None, None, ""
     with _place(cfg, platform, mode, round_id, scan_request_id, waiting) as place, \
             tempfile.TemporaryFile("w+", encoding="utf-8") as err:
@@ -111,7 +113,7 @@ def run_round(cfg: Config, platform: str, mode: str, targets: list[Target], *, s
         code = proc.returncode
         err.seek(0)
         errors = err.read()[-4000:]
-    return _finish(cfg, round_id, platform, mode, why, code, errors)
+    return _finish(cfg, round_id, platform, mode, why, code, errors, resumes)
 
 
 def _place(cfg: Config, platform: str, mode: str, round_id: int, scan_request_id: int | None,
@@ -154,7 +156,7 @@ def _wait(cfg: Config, proc: subprocess.Popen, round_id: int, stop: threading.Ev
 
 
 def _finish(cfg: Config, round_id: int, platform: str, mode: str, why: str | None, code: int | None,
-            errors: str) -> RoundResult:
+            errors: str, resumes: int | None = None) -> RoundResult:
     with Store.open(cfg.db_path) as store:
         if why:
             records.close_unfinished(store, round_id, "interrupted", STOP_REASONS[why])
@@ -168,6 +170,8 @@ def _finish(cfg: Config, round_id: int, platform: str, mode: str, why: str | Non
         runs = records.round_runs(store, round_id)
         rnd = records.get_round(store, round_id)
         details = rnd.details if rnd else {}
+        if resumes is not None:
+            details = {**details, "resumes": resumes}
         halted = details.get("halted")
         status, reason = records.summarize(runs, halted)
         records.close_round(store, round_id, status, reason, details)
@@ -180,6 +184,36 @@ def _finish(cfg: Config, round_id: int, platform: str, mode: str, why: str | Non
     log("{} {} 本轮 #{}：{}（{} 个目标{}）", catalog.label(platform), catalog.MODE_LABELS.get(mode, mode), round_id,
         records.STATUS_LABELS.get(status, status), len(runs), f"；{reason}" if reason else "")
     return RoundResult(round_id, platform, mode, status, reason, runs)
+
+
+def run_scheduled(cfg: Config, platform: str, mode: str, targets: list[Target], *,
+                  stop: threading.Event | None = None) -> RoundResult:
+    """A scheduled round that keeps its work when an on-demand scan needs its place.
+
+    The round yields at once (:mod:`watcher.rounds.gate`): what it finished is stored, the rest
+    ends ``interrupted``. Waiting a whole interval and then starting over from all 300 accounts
+    would throw that work away and leave the remaining accounts unwatched for another interval,
+    so the round continues right after the scan (the gate lets it in once the scan is done) with
+    only the targets it had not finished, as a new round marked ``resumes``. The result holds
+    every target's final run."""
+    result = run_round(cfg, platform, mode, targets, stop=stop)
+    kept: list[CrawlRun] = []
+    while result.status == "interrupted" and not (stop is not None and stop.is_set()):
+        with Store.open(cfg.db_path) as store:
+            rnd = records.get_round(store, result.round_id)
+        if rnd is None or rnd.stop_reason != "scan":
+            break
+        left = {r.target for r in result.runs if r.status == "interrupted"}
+        kept += [r for r in result.runs if r.status != "interrupted"]
+        remaining = [t for t in targets if t.key in left]
+        if not remaining:
+            break
+        logger.info("{}{} 本轮 #{} 已让出给手动扫描：已完成 {} 个目标，其余 {} 个在扫描结束后接着采集",
+                    catalog.label(platform), catalog.MODE_LABELS.get(mode, mode), result.round_id,
+                    len(result.runs) - len(left), len(remaining))
+        result = run_round(cfg, platform, mode, remaining, stop=stop, resumes=result.round_id)
+    result.runs = kept + result.runs
+    return result
 
 
 def run_one(cfg: Config, platform: str, mode: str, value: str, post: str | None = None,

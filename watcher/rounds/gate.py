@@ -3,8 +3,8 @@
 
 An operator who asks for a scan in a sensitive period must not wait for an hourly round of 300
 accounts to finish. So a scan that finds a scheduled round in its way asks that round to yield
-(its unfinished targets end ``interrupted`` and are retaken by its next round; what it finished
-is kept), and no scheduled round takes a place a waiting scan needs. Scans do not pre-empt each
+(its unfinished targets end ``interrupted``, what it finished is kept, and
+:func:`watcher.rounds.engine.run_scheduled` continues with the rest once the scan is done), and no scheduled round takes a place a waiting scan needs. Scans do not pre-empt each
 other: the second waits for the first.
 """
 
@@ -97,7 +97,7 @@ class Gate:
             return f"等待{other.label()}结束"
         if not other.yield_to.is_set():
             other.yield_to.set()
-            logger.info("手动扫描优先：{} 让出，未完成的目标下一轮重新采集", other.label())
+            logger.info("手动扫描优先：{} 让出，扫描结束后接着采集未完成的目标", other.label())
         return f"等待{other.label()}让出（手动扫描优先）"
 
     def _blocker(self, me: Pass, limit: int) -> str:

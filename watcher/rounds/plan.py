@@ -5,17 +5,19 @@ the rounds an on-demand scan stands for. Everything per platform is read from it
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 
 from spiders import catalog
 from spiders.base import Target
-from watcher import registry
+from watcher import capacity, registry
 from watcher.config import Config
 from watcher.periods import active_periods
 from watcher.rounds import records
-from watcher.rounds.engine import run_round
+from watcher.rounds.engine import run_scheduled
 from watcher.schedule import ScheduledJob
 from watcher.store import Store
 from watcher.store import mentions as mentions_store
@@ -68,7 +70,7 @@ def discover(cfg: Config, platform: str, stop: threading.Event | None = None) ->
     with Store.open(cfg.db_path) as store:
         if cooling(store, platform):
             return
-    run_round(cfg, platform, "discover", [Target.for_mode("discover", k) for k in keywords(cfg)], stop=stop)
+    run_scheduled(cfg, platform, "discover", [Target.for_mode("discover", k) for k in keywords(cfg)], stop=stop)
 
 
 def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
@@ -83,7 +85,62 @@ def watch(cfg: Config, platform: str, stop: threading.Event | None = None) -> No
             return
         accounts = watch_round_targets(cfg, store, platform)
     if accounts:
-        run_round(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts], stop=stop)
+        began = time.monotonic()
+        result = run_scheduled(cfg, platform, "timeline", [Target.for_mode("timeline", a) for a in accounts],
+                               stop=stop)
+        took = time.monotonic() - began
+        if took > interval + OVERRUN_GRACE:
+            est = capacity.estimate_platform(cfg, platform, len(accounts))
+            # kept with the round, so that 平台状态 still says it after the round has ended
+            with Store.open(cfg.db_path) as store:
+                rnd = records.get_round(store, result.round_id)
+                if rnd is not None:
+                    records.set_round_details(store, rnd.id, {**rnd.details, "overran": {
+                        "seconds": round(took), "interval": interval, "advice": _advice(est)}})
+            logger.warning("{}备案账号巡检本轮用时 {}，超过巡检间隔 {}：其间到期的约 {} 轮被跳过。{}",
+                           catalog.label(platform), capacity.duration_text(took), capacity.duration_text(interval),
+                           int(took // interval), _advice(est))
+
+
+def _advice(est: capacity.Estimate) -> str:
+    if est.workable:
+        return f"可行的巡检间隔约为 {capacity.config_duration(est.workable)}（详见 watcher check-config 的巡检能力估算）"
+    return "按当前页数与每日预算做不到，请按 watcher check-config 的巡检能力估算调整"
+
+
+OVERRUN_GRACE = 60
+
+
+@dataclass
+class Overdue:
+    """A scheduled watch round still going when the next one is due (that one is skipped)."""
+
+    platform: str
+    round_id: int
+    started_at: str
+    interval: int
+    done: int
+    total: int
+    advice: str
+
+    def text(self) -> str:
+        ran = (datetime.now(UTC) - datetime.fromisoformat(self.started_at)).total_seconds()
+        return (f"{catalog.label(self.platform)}备案账号巡检：下一轮已到期，但本轮 #{self.round_id} 已进行 "
+                f"{capacity.duration_text(ran)}（完成 {self.done}/{self.total}），仍未结束，"
+                f"到期的一轮跳过（巡检间隔 {capacity.duration_text(self.interval)}）。{self.advice}")
+
+
+def overdue(cfg: Config, store: Store, platform: str, now: datetime | None = None) -> Overdue | None:
+    rnd = records.running_round(store, platform, "timeline")
+    if rnd is None:
+        return None
+    interval = watch_interval(cfg, store, platform)
+    # A minute's grace: the scheduler's jitter and a crawl process's start-up are no overrun.
+    if datetime.fromisoformat(rnd.started_at) + timedelta(seconds=interval + OVERRUN_GRACE) > (now or datetime.now(UTC)):
+        return None
+    done, total = records.progress(store, rnd.id)
+    est = capacity.estimate_platform(cfg, platform, len(watch_targets(cfg, store, platform)))
+    return Overdue(platform, rnd.id, rnd.started_at, interval, done, total, _advice(est))
 
 
 def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
@@ -91,7 +148,7 @@ def mentions(cfg: Config, platform: str, stop: threading.Event | None = None) ->
     with Store.open(cfg.db_path) as store:
         if cooling(store, platform):
             return
-    run_round(cfg, platform, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)], stop=stop)
+    run_scheduled(cfg, platform, "mentions", [Target.for_mode("mentions", k) for k in keywords(cfg)], stop=stop)
 
 
 def early_checks(cfg: Config, platform: str, stop: threading.Event | None = None) -> None:
@@ -110,9 +167,9 @@ def early_checks(cfg: Config, platform: str, stop: threading.Event | None = None
         if cooling(store, platform):
             return
     by_url = catalog.get(platform).check_by == "url"
-    run_round(cfg, platform, "check",
-              [Target.for_mode("check", p.account_id, p.url if by_url and p.url else p.post_id) for p in targets],
-              stop=stop)
+    run_scheduled(cfg, platform, "check",
+                  [Target.for_mode("check", p.account_id, p.url if by_url and p.url else p.post_id) for p in targets],
+                  stop=stop)
 
 
 COMMENT_POSTS = 30      # the newest posts of the registered accounts whose comments a round reads
@@ -134,7 +191,7 @@ def comments(cfg: Config, platform: str, stop: threading.Event | None = None) ->
             return
         targets = comment_targets(cfg, store, platform)
     if targets:
-        run_round(cfg, platform, "comments", targets, stop=stop)
+        run_scheduled(cfg, platform, "comments", targets, stop=stop)
 
 
 def scheduled_jobs(cfg: Config) -> list[ScheduledJob]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 
 from spiders import catalog
+from spiders.catalog import BUDGET_SPENT
 from watcher import findings
 from watcher.store import Store, scans
 from watcher.store import findings as stored_findings
@@ -29,11 +31,13 @@ from watcher.store.rounds import (
     close_unfinished,
     get_round,
     get_run,
+    last_finished_round,
     last_round_started,
     latest_rounds,
     open_round,
     progress,
     round_runs,
+    running_round,
     running_rounds,
     set_round_details,
     set_stop_reason,
@@ -46,14 +50,15 @@ from watcher.store.rounds import (
 # (records.close_run …); the statements themselves live in watcher.store.rounds.
 __all__ = [
     "DONE", "STATUS_LABELS", "PlatformState", "after_round", "analysis_failed", "close_round", "close_run", "close_unfinished",
-    "get_round", "get_run", "last_round_started", "latest_per_platform", "open_round", "progress", "reap_orphans",
-    "round_runs", "set_round_details", "set_stop_reason", "start_run", "state", "summarize",
+    "get_round", "get_run", "last_finished_round", "last_round_started", "latest_per_platform", "open_round", "progress", "reap_orphans",
+    "round_runs", "running_round", "set_round_details", "set_stop_reason", "start_run", "state", "summarize",
 ]
 
 STATUS_LABELS = {
     "queued": "排队中", "running": "进行中", "ok": "完成", "partial": "部分完成", "blocked": "受阻",
     "failed": "失败", "unreachable": "无法连接", "gone": "账号已不存在", "interrupted": "被中断",
 }
+CHINA = ZoneInfo("Asia/Shanghai")  # the budget's calendar (spiders.identity counts requests by it)
 COOLDOWN_FIRST = timedelta(minutes=15)
 COOLDOWN_MAX = timedelta(hours=6)
 
@@ -116,6 +121,10 @@ EPISODES = {
 }
 
 
+BUDGET_EPISODE = ("今日请求预算已用完", "明天 0 点（北京时间）自动恢复，无需处理；如果每天都用完，请调长巡检间隔"
+                  "（schedule.watch_every）或减少页数（platforms.{p}.pages），watcher check-config 给出可行的间隔")
+
+
 def after_round(store: Store, platform: str, status: str, reason: str | None, round_id: int, *,
                 refused: bool, now: datetime | None = None) -> PlatformState:
     """Update the platform's cool-down and its trouble episode after a round.
@@ -130,16 +139,25 @@ def after_round(store: Store, platform: str, status: str, reason: str | None, ro
     st = state(store, platform)
     label = catalog.label(platform)
     trouble = "blocked" if refused else status if status in ("failed", "unreachable") else None
+    budget = refused and BUDGET_SPENT in (reason or "")
     if trouble:
         since = st.blocked_since or now.isoformat(timespec="seconds")
         values: dict[str, Any] = {"blocked_since": since, "blocked_rounds": st.blocked_rounds + 1, "reason": reason,
                                   "last_round_id": round_id}
-        if refused:
+        if budget:
+            # The budget is a day of China's calendar: pausing less would only spend the next
+            # round on refusals, pausing longer would miss tomorrow's first rounds.
+            tomorrow = datetime.combine(now.astimezone(CHINA).date() + timedelta(days=1), datetime.min.time(),
+                                        tzinfo=CHINA)
+            values.update(cooldown_until=tomorrow.astimezone(UTC).isoformat(timespec="seconds"))
+            logger.warning("{}今日请求预算已用完，暂停至明天 0 点（北京时间）；常常不够用时请调长巡检间隔"
+                           "（watcher check-config 给出可行的间隔）", label)
+        elif refused:
             level = st.cooldown_level + 1
             pause = min(COOLDOWN_FIRST * (2 ** (level - 1)), COOLDOWN_MAX)
             values.update(cooldown_until=(now + pause).isoformat(timespec="seconds"), cooldown_level=level)
             logger.warning("{}采集受阻，暂停 {} 分钟：{}", label, int(pause.total_seconds() // 60), reason)
-        title, remedy = EPISODES[trouble]
+        title, remedy = BUDGET_EPISODE if budget else EPISODES[trouble]
         with store.transaction():
             upsert_state(store, platform, **values)
             rec = record(store, findings.crawl_blocked(

@@ -89,7 +89,7 @@ def execute(cfg: Config, request: ScanRequest, progress: Progress | None = None,
         scan_requests.finish(store, request.id, "done" if failed < total or not total else "failed", summary)
     if progress:
         progress(total, total, "完成")
-    logger.info("扫描 #{} 完成：{}", request.id, summary)
+    logger.info("扫描 #{} 完成：{}", request.id, describe(summary))
     return summary
 
 

@@ -335,5 +335,19 @@ def running_rounds(store: Database) -> list[RunningRound]:
             for r in store.query("SELECT id, pid, scan_request_id FROM crawl_rounds WHERE status = 'running'")]
 
 
+def last_finished_round(store: Database, platform: str, mode: str) -> CrawlRound | None:
+    """The last scheduled round of this kind on the platform that has ended."""
+    row = store.one("SELECT * FROM crawl_rounds WHERE platform = ? AND mode = ? AND status != 'running' "
+                    "AND scan_request_id IS NULL ORDER BY id DESC LIMIT 1", [platform, mode])
+    return CrawlRound.from_row(row) if row else None
+
+
+def running_round(store: Database, platform: str, mode: str) -> CrawlRound | None:
+    """The scheduled round of this kind in progress on the platform, if any."""
+    row = store.one("SELECT * FROM crawl_rounds WHERE platform = ? AND mode = ? AND status = 'running' "
+                    "AND scan_request_id IS NULL ORDER BY id DESC LIMIT 1", [platform, mode])
+    return CrawlRound.from_row(row) if row else None
+
+
 def add_items(store: Database, run_id: int, n: int) -> None:
     store.conn.execute("UPDATE crawl_runs SET items = items + ? WHERE id = ?", [n, run_id])

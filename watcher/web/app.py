@@ -27,6 +27,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from loguru import logger
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
@@ -48,6 +49,8 @@ HERE = Path(__file__).parent
 # Every form but the registry upload is a few fields (the longest a 2,000-character comment).
 FORM_MAX_BYTES = 256 * 1024
 UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields around the file
+HTTP_WORDS = {404: "没有这个页面，请从网站的菜单或链接进入", 405: "不能这样打开这个地址（请从网站的按钮或链接进入）",
+              400: "请求有误，请返回上一页重试", 413: "上传的内容太大"}
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = {
@@ -192,12 +195,15 @@ def create_app(cfg: Config) -> FastAPI:
     Store.open(cfg.db_path).close()  # migrate before the first request
     private_tree(cfg.data_path)  # what an older version left 0755/0644 inside the data dir
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Any:
+    # Starlette's own class: routing raises it for an unknown page (404) or method (405), with
+    # English details; ours (FastAPI's subclass) carry Chinese ones.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        message = exc.detail if isinstance(exc, HTTPException) else HTTP_WORDS.get(exc.status_code, exc.detail)
         return TEMPLATES.TemplateResponse(request, "error.html", {"user": None, "code": exc.status_code,
-                                                                  "message": exc.detail, "flashes": []},
+                                                                  "message": message, "flashes": []},
                                           status_code=exc.status_code)
 
     app.include_router(routes.router)

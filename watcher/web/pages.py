@@ -16,6 +16,7 @@ from jinja2.runtime import Context
 
 from alerts.messages import safe_link
 from spiders import catalog
+from watcher import words
 from watcher.config import PLATFORM_LABELS
 from watcher.findings import KIND_LABELS, STATUS_LABELS
 from watcher.rounds.records import STATUS_LABELS as ROUND_STATUS_LABELS
@@ -29,6 +30,9 @@ TEMPLATES.env.globals.update(KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABEL
                              ROLES=auth.ROLES)
 TEMPLATES.env.globals.update(MODE_LABELS=catalog.MODE_LABELS, ROUND_STATUS_LABELS=ROUND_STATUS_LABELS)
 TEMPLATES.env.filters["local"] = local_time
+# Codes in the record (actors, review actions, audit targets and details) said in words.
+TEMPLATES.env.globals.update(ACTOR_LABELS=words.ACTOR_LABELS, audit_target=words.audit_target)
+TEMPLATES.env.filters.update(actor=words.actor, review_action=words.review_action, audit_details=words.details)
 TEMPLATES.env.globals.update(ZONE_LABEL=zone_label, EVIDENCE_LABELS={
     "screenshot": "页面截图", "raw": "原始应答", "response": "原始应答", "page": "保存的网页", "avatar": "头像",
     "removal": "平台下架答复"})

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -229,10 +229,22 @@ async def findings_bulk(request: Request) -> Response:
     """One decision for several findings; each is checked as if decided alone (visible to the
     reviewer, the decision offered for its kind); the others are named, not changed."""
     form = await checked_form(request)
-    ids = [int(i) for i in (await request.form()).getlist("ids") if str(i).isdigit()]
+    scope = form.get("scope", "checked")
+    field = {"page": "page_ids"}.get(scope, "ids")
+    ids = [int(i) for i in (await request.form()).getlist(field) if str(i).isdigit()]
     action = form.get("action", "")
     comment = form.get("comment", "").strip()[:2000] or None
     back_to = "/findings?" + form.get("back", "")
+    if scope == "all":
+        # every finding the list's filters match, on every page, as the reviewer sees it now;
+        # if the list changed since the page was shown (new findings), ask again rather than
+        # decide findings nobody looked at
+        listing = listing_mod.Listing.from_query(dict(parse_qsl(form.get("back", ""))))
+        with store_of(request) as store:
+            ids = [f.id for f in _listed(request, store, current_user(request, store), listing)]
+        if str(len(ids)) != form.get("expected", ""):
+            return back(request, back_to, error=f"符合筛选条件的发现已变为 {len(ids)} 条（页面显示时为 "
+                                                f"{form.get('expected') or '?'} 条），请核对后重新提交")
     if not ids:
         return back(request, back_to, error="请先勾选要处理的发现")
     if action not in DECISIONS or action == "reported":
@@ -303,6 +315,9 @@ async def decide(request: Request, finding_id: int) -> Response:
             problem = "名单选项无效"
         elif rule and action != "false_positive":
             problem = "只有标记为误报时才能把名称加入白名单或他校名单"
+        elif rule and f.kind not in _IMPERSONATION_KINDS:
+            # the name lists judge account names; a post's author is no impersonator to allow
+            problem = f"{fnd.KIND_LABELS.get(f.kind, f.kind)}不涉及账号名称，不能加入白名单或他校名单"
         elif rule and not f.account_name:
             problem = "该发现没有账号名称，无法加入名单"
         if problem:  # what the reviewer typed stays in the form
@@ -367,22 +382,37 @@ def logo_file(request: Request, index: int) -> Response:
 # -- registry ---------------------------------------------------------------------------------
 
 
+REGISTRY_PER_PAGE = 100
+
+
 @router.get("/registry")
-def registry_page(request: Request, q: str = "") -> Response:
+def registry_page(request: Request, q: str = "", platform: str = "", unit: str = "", status: str = "active",
+                  page: int = 1) -> Response:
+    """The registry, filtered (name/ID search, platform, unit, in use or closed) and in pages:
+    400 accounts on one page were 727 KB of HTML."""
     with store_of(request) as store:
         user = current_user(request, store)
-        rows = reg.list_accounts(store, search=q or None, unit=None if user.central else user.unit)
+        code = reg.parse_status(status) if status != "all" else None
+        rows = reg.list_accounts(store, search=q or None, platform=platform or None, status=code,
+                                 unit=(unit or None) if user.central else user.unit)
+        units = sorted({r.unit for r in reg.list_accounts(store)}) if user.central else [user.unit]
         year = review_year(request.app.state.cfg, local_today())
         year_reviews = reviews.reviews_for_year(store, year)
     if not user.central:
         rows = [r for r in rows if r.unit == user.unit]
-    return render(request, "registry.html", user, rows=rows, q=q, fields=reg.CHANGEABLE, review_year=year,
+    pages = max(1, -(-len(rows) // REGISTRY_PER_PAGE))
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * REGISTRY_PER_PAGE:page * REGISTRY_PER_PAGE]
+    query = {"q": q, "platform": platform, "unit": unit, "status": status}
+    return render(request, "registry.html", user, rows=shown, total=len(rows), page=page, pages=pages,
+                  page_link=lambda n: "/registry?" + urlencode({**{k: v for k, v in query.items() if v}, "page": n}),
+                  q=q, platform=platform, unit=unit, status=status, units=units, fields=reg.CHANGEABLE,
+                  field_labels=FIELD_LABELS, registry_status=reg.STATUS_LABELS, review_year=year,
                   reviews=year_reviews, review_statuses=reviews.REVIEW_STATUSES)
 
 
-FIELD_LABELS = {f: labels[0] for f, labels in reg.FIELDS.items()} | {
-    "avatar": "头像", "bio": "简介", "verified": "认证信息"}
-FILING_KINDS = {"register": "备案", "change": "变更备案", "close": "注销", "review": "年审"}
+FIELD_LABELS = reg.FIELD_LABELS
+FILING_KINDS = reg.FILING_KIND_LABELS
 
 
 @router.get("/registry/export.xlsx")
@@ -448,7 +478,7 @@ async def registry_import(request: Request) -> Response:
                                      user.username)
     if isinstance(result, str):
         return back(request, "/registry", error=result)
-    words = {"added": "新增", "updated": "更新", "unchanged": "未变"}
+    words = {"added": "新增", "updated": "更新", "unchanged": "未变", "reviews": "年审状态"}
     return back(request, "/registry", ok=f"已导入 {upload.filename}：" + "，".join(
         f"{words.get(k, k)} {v} 条" for k, v in result.items()))
 
@@ -466,7 +496,9 @@ def registry_record(request: Request, platform: str, account_id: str) -> Respons
         history = reg.filings_for(store, row.id)
     return render(request, "registry_record.html", user, r=row, history=history, field_labels=FIELD_LABELS,
                   form_fields=[f for f in reg.FIELDS if f not in ("platform", "account_id", "status")],
-                  filing_kinds=FILING_KINDS, fields=reg.CHANGEABLE)
+                  filing_kinds=FILING_KINDS, filing_label=reg.filing_label, fields=reg.CHANGEABLE,
+                  registry_status=reg.STATUS_LABELS,
+                  value_label=reg.value_label)
 
 
 @router.post("/registry/add")
@@ -513,19 +545,59 @@ async def registry_change(request: Request, platform: str, account_id: str) -> R
     return back(request, "/registry", ok="已记录变更备案")
 
 
-@router.post("/registry/{platform}/{account_id}/close")
-async def registry_close(request: Request, platform: str, account_id: str) -> Response:
-    form = await checked_form(request)
+def _account_words(row: Any) -> str:
+    """微博「北京理工大学」（账号ID 1891724861，党委宣传部）: how a notice names an account."""
+    return f"{PLATFORM_LABELS.get(row.platform, row.platform)}「{row.account_name}」（账号ID {row.account_id}，{row.unit}）"
+
+
+@router.get("/registry/{platform}/{account_id}/close")
+def registry_close_confirm(request: Request, platform: str, account_id: str) -> Response:
+    """注销 asks first: one click must not close an account (nor a mis-click the wrong one)."""
     with store_of(request) as store:
         user = current_user(request, store)
         _central(user)
+        row = reg.find_account(store, platform, account_id)
+        if row is None:
+            raise HTTPException(status_code=404, detail="台账中没有这个账号")
+    return render(request, "registry_close.html", user, r=row, words=_account_words(row))
+
+
+@router.post("/registry/{platform}/{account_id}/close")
+async def registry_close(request: Request, platform: str, account_id: str) -> Response:
+    form = await checked_form(request)
+    confirm = f"/registry/{quote(platform)}/{quote(account_id)}/close"
+    if form.get("confirm") != "yes":
+        return back(request, confirm)
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+        row = reg.find_account(store, platform, account_id)
         try:
             reg.close_account(store, platform, account_id, closed_date=form.get("closed_date") or None,
                               note=form.get("note") or None, actor=user.username)
         except (reg.RegistryError, ValueError) as e:
             return back(request, "/registry", error=str(e))
-        auth.audit(store, user.username, "注销备案", f"{platform}:{account_id}")
-    return back(request, "/registry", ok="已注销")
+        words = _account_words(row)
+        auth.audit(store, user.username, "注销备案", words, {"说明": form.get("note") or ""})
+    return back(request, f"/registry/{quote(platform)}/{quote(account_id)}",
+                ok=f"已注销{words}。如属误操作，可在本页“撤销注销”恢复为在用。")
+
+
+@router.post("/registry/{platform}/{account_id}/reopen")
+async def registry_reopen(request: Request, platform: str, account_id: str) -> Response:
+    """Undo a 注销, by the central department only, audited."""
+    form = await checked_form(request)
+    here = f"/registry/{quote(platform)}/{quote(account_id)}"
+    with store_of(request) as store:
+        user = current_user(request, store)
+        _central(user)
+        try:
+            row = reg.reopen_account(store, platform, account_id, note=form.get("note") or None, actor=user.username)
+        except reg.RegistryError as e:
+            return back(request, here, error=str(e))
+        words = _account_words(row)
+        auth.audit(store, user.username, "撤销注销", words, {"说明": form.get("note") or ""})
+    return back(request, here, ok=f"已撤销注销：{words}恢复为在用")
 
 
 # -- name rules -------------------------------------------------------------------------------
