@@ -54,7 +54,7 @@ from spiders.parsing import count, https
 from spiders.refusals import Refusal, refuse
 from spiders.signing import wbi
 
-# Bilibili's refusals (README 平台拒绝代码): −352 risk control on a visitor without a session,
+# Bilibili's refusals (docs/crawling.md 平台拒绝代码): −352 risk control on a visitor without a session,
 # −412 the exit address intercepted for a while, −101 not logged in, −509/−799 too frequent.
 REFUSALS: dict[str, Refusal] = {
     "-352": Refusal("风控校验失败（-352），匿名或设备信息不全的请求易被拒", "login"),
@@ -87,7 +87,7 @@ DM_PARAMS = {
     "dm_img_inter": json.dumps({"ds": [], "wh": [0, 0, 0], "of": [0, 0, 0]}, separators=(",", ":")),
 }
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "哔哩哔哩举报与侵权申诉",
     "用户空间 →右上角“…”→“举报”→“冒充他人”；以学校名义：哔哩哔哩帮助中心→“侵权申诉”",

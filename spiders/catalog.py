@@ -4,7 +4,7 @@ Each platform module (``spiders/weibo.py`` …) declares one :class:`Platform` a
 beside its spider class. This module imports every module of the package and collects them, as
 Scrapy's spider loader does; nothing else keeps a list of platforms. Labels, aliases, base URLs,
 modes and what a watch round targets are all read from here, so adding a platform is one spider
-module (plus its tests and its README row).
+module (plus its tests and its row in docs/crawling.md).
 
 Spider modules must not import ``watcher`` at run time (``watcher.config`` imports this module).
 """
@@ -77,7 +77,7 @@ class SessionSpec:
 @dataclass(frozen=True)
 class Complaint:
     """Where a platform takes a complaint about an account impersonating the school, as its own
-    help pages and report menus name it (sources in README, 举报与下架): ``channel`` is the
+    help pages and report menus name it (sources in docs/takedown.md): ``channel`` is the
     platform's name for it, ``path`` how a person clicks there, ``categories`` what to choose
     (the first fits an impersonator; one naming 诈骗 fits an account that asks for money)."""
 

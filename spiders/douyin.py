@@ -57,7 +57,7 @@ from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSn
 from spiders.parsing import count, https, when
 from spiders.refusals import Refusal, refuse
 
-# Douyin's refusals, by the code it answers with (README 平台拒绝代码).
+# Douyin's refusals, by the code it answers with (docs/crawling.md 平台拒绝代码).
 REFUSALS: dict[str, Refusal] = {
     "verify_check": Refusal("搜索要求人机验证（search_nil_info verify_check）", "captcha"),
     "params_check": Refusal("请求参数校验未通过：页面没有为搜索签名（search_nil_info params_check）", "signing"),
@@ -95,7 +95,7 @@ def _first(urls: dict[str, Any] | None) -> str | None:
     return lst[0] if lst else None
 
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "抖音侵权投诉",
     "账号主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：抖音 App“设置”→“反馈与帮助”→“侵权投诉”",

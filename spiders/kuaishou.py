@@ -66,7 +66,7 @@ def _next_cursor(data: dict[str, Any], op: str | None = None) -> bool | None:
 
 
 RATE_LIMITED, UNSIGNED, CAPTCHA = 2, 50, 400002
-# Kuaishou's refusals by ``result`` (README 平台拒绝代码): 2 server-side rate limiting (MediaCrawler
+# Kuaishou's refusals by ``result`` (docs/crawling.md 平台拒绝代码): 2 server-side rate limiting (MediaCrawler
 # 071c8c0), 50 an unsigned call, 2001 and 400002 a captcha to solve.
 REFUSALS: dict[str, Refusal] = {
     "2": Refusal("服务端限流：请求过于频繁（result=2）", "slow_down"),
@@ -96,7 +96,7 @@ PROFILE_STATE = """(() => {
 })()"""
 
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "快手举报 / 侵权投诉",
     "用户主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：快手“设置”→“帮助与客服”→“侵权投诉”",

@@ -5,7 +5,7 @@ Every platform refuses in its own words: Zhihu's ``error.code`` 10002, Kuaishou'
 it reads as ``REFUSALS`` (code → :class:`Refusal`), and its parser raises :func:`refuse` with the
 code it saw: the operator reads the platform's own code, what it means and the one remedy that
 lifts it — logging in does nothing against a missing signature, slowing down nothing against a
-captcha. The README's refusal table is these tables (``tests/test_refusals.py`` holds them to it).
+captcha. The refusal table in docs/crawling.md is these tables (``tests/test_refusals.py`` holds them to it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 Remedy = Literal["login", "slow_down", "signing", "captcha", "wait"]
 
-# What each remedy is called in the README table.
+# What each remedy is called in the docs/crawling.md table.
 REMEDY_NAMES: dict[str, str] = {
     "login": "登录",
     "slow_down": "降低频率",

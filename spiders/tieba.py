@@ -74,7 +74,7 @@ LOGIN_ERROR = re.compile(r"登录|login", re.I)
 # Threads read in full per forum page when the answer lists only their ids (one call each).
 THREADS_PER_PAGE = 10
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "百度贴吧举报 / 百度侵权投诉",
     "吧主页或用户主页 →“举报”→“冒充他人”；以学校名义：百度“侵权投诉”平台（help.baidu.com）",

@@ -96,7 +96,7 @@ PAGE_CAUSES: tuple[tuple[str, str], ...] = (
     (r"审核中|正在审核", "under_review"),
     (r"仅作者可见|仅自己可见|私密|作者设置", "restricted"),
 )
-# Toutiao's refusals (README 平台拒绝代码): the slide-captcha card (cell_type 71) served in place of
+# Toutiao's refusals (docs/crawling.md 平台拒绝代码): the slide-captcha card (cell_type 71) served in place of
 # search results.
 REFUSALS: dict[str, Refusal] = {
     "71": Refusal("搜索结果被滑块验证卡片替代（cell_type 71，decision_conf verify），这不是“没有结果”", "captcha"),
@@ -108,7 +108,7 @@ GONE_WORDS = ("内容已删除", "内容已被删除", "文章已删除", "该�
 
 
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "今日头条举报 / 侵权投诉",
     "用户主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：头条“设置”→“侵权投诉”",

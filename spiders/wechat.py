@@ -28,7 +28,7 @@ from spiders.base import PlatformSpider
 from spiders.catalog import Complaint, Pace, Platform
 from spiders.items import DiscoveredAccount, Mention
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "微信公众平台侵权投诉",
     "公众号主页 →右上角“…”→“投诉”→“混淆他人投诉”；或 mp.weixin.qq.com 页面底部“侵权投诉”→“我要投诉”（需以权利人身份实名认证）",

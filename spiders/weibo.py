@@ -63,7 +63,7 @@ def gone_cause(message: str) -> str | None:
 # What it says of an account that is gone (cancelled, banned, never existed).
 ACCOUNT_GONE = ("这里还没有内容", "用户不存在", "不存在", "已注销", "注销", "封")
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "微博投诉（个人主页举报 / 微博客服侵权投诉）",
     "账号主页 →右上角“…”→“投诉”→“冒充他人”；以学校名义投诉：微博客服中心（kefu.weibo.com）→侵权投诉",

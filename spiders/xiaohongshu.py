@@ -103,7 +103,7 @@ NOTE_CAUSES: tuple[tuple[str, str], ...] = (
     (r"审核中|正在审核", "under_review"),
     (r"仅自己可见|仅作者可见|私密|当前内容无法展示", "restricted"),
 )
-# Xiaohongshu's refusals by ``code`` (README 平台拒绝代码). 300011 and −104 say the signed-in
+# Xiaohongshu's refusals by ``code`` (docs/crawling.md 平台拒绝代码). 300011 and −104 say the signed-in
 # account itself is restricted: another account's login lifts them; 300013 (访问频次异常, an
 # answer or a redirect to /website-login/error, MediaCrawler issue #522) is a rate limit that
 # neither a login nor a new account lifts; 300012 blocks the exit address.
@@ -117,7 +117,7 @@ REFUSALS: dict[str, Refusal] = {
 }
 
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "小红书举报 / 侵权投诉",
     "用户主页 →右上角“…”→“举报”→“冒充他人”；以学校名义：小红书“设置”→“帮助与客服”→“侵权投诉”",

@@ -49,7 +49,7 @@ from spiders.items import DiscoveredAccount, Mention, Post, PostCheck, ProfileSn
 from spiders.parsing import count
 from spiders.refusals import Refusal, refuse
 
-# Where an impersonator of the school is reported (watcher.takedown; sources in README).
+# Where an impersonator of the school is reported (watcher.takedown; sources in docs/takedown.md).
 COMPLAINT = Complaint(
     "知乎举报 / 侵权投诉",
     "用户主页 →“…”→“举报”→“冒充他人”；以学校名义：知乎“帮助中心”→“侵权投诉”",
@@ -70,7 +70,7 @@ PLATFORM = Platform(
 )
 
 
-# Zhihu's refusals by ``error.code`` (README 平台拒绝代码). 10002 asks for the page's signing
+# Zhihu's refusals by ``error.code`` (docs/crawling.md 平台拒绝代码). 10002 asks for the page's signing
 # like 10003: a login does not lift it. 40352 sends the reader to /account/unhuman (a captcha);
 # 40362 is a temporary restriction for requests that come too often.
 REFUSALS: dict[str, Refusal] = {

@@ -1,5 +1,5 @@
 """Every refusal names the platform's own code and the remedy that lifts it: one test per row of the
-README's 平台拒绝代码 table, each feeding the platform's parser (in-process) an answer of the shape
+平台拒绝代码 table in docs/crawling.md, each feeding the platform's parser (in-process) an answer of the shape
 the platform sends, and the table held to the spiders' ``REFUSALS``."""
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from spiders.refusals import REMEDY_NAMES, remedy_text
 from tests.spider_helpers import platform_config
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADING = "### 平台拒绝代码与处理办法"
+HEADING = "## 平台拒绝代码与处理办法"
 
 
 def readme_rows() -> list[tuple[str, str, str, str]]:
-    """(platform code, refusal code, meaning, remedy) of each row of the README's table."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """(platform code, refusal code, meaning, remedy) of each row of the table in docs/crawling.md."""
+    text = (ROOT / "docs" / "crawling.md").read_text(encoding="utf-8")
     section = text.split(HEADING, 1)[1].split("\n#", 1)[0]
     rows = []
     by_label = {p.label: p.name for p in catalog.all_platforms()}
@@ -35,7 +35,7 @@ def readme_rows() -> list[tuple[str, str, str, str]]:
         if len(cells) != 4 or cells[0] in ("平台", "") or set(cells[0]) <= {"-"}:
             continue
         code = re.fullmatch(r"`([^`]+)`", cells[1])
-        assert code, f"README 平台拒绝代码：代码应写在反引号中：{line}"
+        assert code, f"docs/crawling.md 平台拒绝代码：代码应写在反引号中：{line}"
         rows.append((by_label[cells[0]], code[1], cells[2], cells[3]))
     return rows
 
@@ -100,7 +100,7 @@ def test_the_readme_table_is_the_spiders_tables():
     for info in catalog.all_platforms():
         table = getattr(importlib.import_module(f"spiders.{info.name}"), "REFUSALS", {})
         declared |= {(info.name, code) for code in table}
-    assert listed == declared, f"README 缺少：{sorted(declared - listed)}；多出：{sorted(listed - declared)}"
+    assert listed == declared, f"docs/crawling.md 缺少：{sorted(declared - listed)}；多出：{sorted(listed - declared)}"
     for platform, code, meaning, remedy in ROWS:
         refusal = importlib.import_module(f"spiders.{platform}").REFUSALS[code]
         assert remedy.startswith(REMEDY_NAMES[refusal.remedy]), (platform, code, remedy)

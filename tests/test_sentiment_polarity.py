@@ -32,7 +32,7 @@ def test_assess_explains_with_its_cues(text, negative, said):
     assert "模型负面概率" in p.reason()
 
 
-@pytest.mark.xfail(strict=True, reason="已知误判：评论语料中“太…了”“书”多为抱怨（README 舆情「已知偏差」）")
+@pytest.mark.xfail(strict=True, reason="已知误判：评论语料中“太…了”“书”多为抱怨（docs/sentiment.md「已知偏差」）")
 @pytest.mark.parametrize("text", ["今天去北理工看了机器人比赛，太精彩了", "在北理工图书馆自习了一整天"])
 def test_known_errors_of_the_model_on_neutral_and_praising_posts(text):
     assert not assess(text).negative

@@ -212,7 +212,7 @@ def estimate_platform(cfg: Config, platform: str, targets: int) -> Estimate:
                           "给巡检留出预算")
     worst = min(interval for interval, _ in failing) if failing else cfg.schedule.watch_every
     hosts = max(2, math.ceil(max(est.round_seconds / worst, est.daily_need(worst) / est.budget if est.budget else 0)))
-    est.advice.append(f"用多台采集节点分担（crawl.redis_url，见 README「多主机部署」）：每台节点有自己的出口地址、"
+    est.advice.append(f"用多台采集节点分担（crawl.redis_url，见 docs/fleet.md）：每台节点有自己的出口地址、"
                       f"登录会话与每日预算，按每 {duration_text(worst)}一轮约需 {hosts} 台")
     return est
 

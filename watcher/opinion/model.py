@@ -1,5 +1,5 @@
 """The polarity model: logistic regression over hashed character n-grams, learnt from public
-labelled posts (``benchmarks/sentiment_train.py`` rebuilds it; sources and figures in README).
+labelled posts (``benchmarks/sentiment_train.py`` rebuilds it; sources and figures in docs/sentiment.md).
 
 Why this shape: character n-grams need no word segmentation (jieba swallows 好烦 and 实惨 into
 tokens a lexicon never lists), a linear model explains itself exactly (each n-gram's weight is

@@ -4,7 +4,7 @@ Two layers, both named in every reason a person reads:
 
 * the **polarity model** (:mod:`watcher.opinion.model`): logistic regression over character
   n-grams, learnt from public labelled posts (``benchmarks/sentiment_train.py``; source, licence
-  and held-out figures in README). It reads the author's own words only, with emoticon codes
+  and held-out figures in docs/sentiment.md). It reads the author's own words only, with emoticon codes
   turned into their meaning (:mod:`watcher.opinion.textprep`); its reason lists the n-grams and
   emoticons that weighed most;
 * the **school risk lexicon** (``data/school_risk.txt``, ours) and the config's

@@ -2,7 +2,7 @@
 
 Each platform declares its channel in its spider module (``COMPLAINT``, read through
 :mod:`spiders.catalog`). The paths are the platforms' public report/complaint menus as their own
-help and announcement pages and the guides listed in README (举报与下架) describe them; menus
+help and announcement pages and the guides listed in docs/takedown.md describe them; menus
 change, so the pack says to check the path in the app before filing. Impersonating a university is, in every
 platform's words, 冒充/仿冒他人 (or 混淆他人); a name the school holds is 名称权/商标; an
 account that asks for money is 诈骗, which also goes to the police (96110/110).
