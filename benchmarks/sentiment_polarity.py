@@ -30,7 +30,7 @@ from pathlib import Path
 
 import jieba
 
-from benchmarks.sentiment_data import CLUE, COVID, school, weibo_split
+from benchmarks.sentiment_data import CLUE, COVID, CorpusMissing, school, weibo_split
 from watcher.opinion import model as polarity_model
 from watcher.opinion.polarity import assess, lexicon_name
 from watcher.opinion.textprep import prepare
@@ -130,7 +130,11 @@ def main(argv: list[str]) -> int:
     polarity_model.load.cache_clear()
     m = polarity_model.load()
     loaded = time.perf_counter() - started
-    parts = weibo_split()
+    try:
+        parts = weibo_split()
+    except CorpusMissing as e:
+        print(e, file=sys.stderr)
+        return 1
     old = previous_model()
     flags: dict[str, Callable[[str], bool]] = {
         "模型+风险词（watcher）": lambda t: assess(t).negative,

@@ -2,13 +2,14 @@
 
     PYTHONPATH=. python benchmarks/sentiment_train.py [--recall 0.90] [--out PATH]
 
-Data and split: :mod:`benchmarks.sentiment_data` (fetched from PyPI with pip, cached). Each text
+Data and split: :mod:`benchmarks.sentiment_data` (public labelled Weibo posts read from a local
+clone, news headlines and HowNet words from PyPI packages). Each text
 goes through the same preparation as a live post (:func:`watcher.opinion.textprep.prepare`),
 becomes its hashed character 1–3-grams (:mod:`watcher.opinion.model`), L2-normalised, and an
 L2-regularised logistic regression is fitted with L-BFGS (numpy + scipy, both already installed
 with the runtime: scipy comes with datasketch). The flagging threshold is chosen on the validation
-part, recall first: the highest probability cut that still finds ``--recall`` of its negatives.
-The test part is never read here.
+part of the Weibo posts, recall first: the highest probability cut that still finds ``--recall`` of
+its negatives. The test parts are never read here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from benchmarks.sentiment_data import (
     NEUTRAL_SOURCE,
     SOURCE,
     WEIBO_SOURCES,
+    CorpusMissing,
     neutral_headlines,
     split,
     weibo_split,
@@ -130,7 +132,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--grid", action="store_true", help="只在验证集上比较超参数，不写模型")
     args = ap.parse_args(argv)
-    parts = weibo_split()
+    try:
+        parts = weibo_split()
+    except CorpusMissing as e:
+        print(e, file=sys.stderr)
+        return 1
     train = [r for src in WEIBO_SOURCES for r in parts[src.key]["train"]]
     val = [r for src in WEIBO_SOURCES for r in parts[src.key]["validation"]]
     yv = np.array([label for label, _ in val])
