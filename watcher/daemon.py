@@ -87,7 +87,7 @@ class Daemon:
                 job.func(self.cfg, **job.kwargs, **({"stop": stopping} if job.stoppable else {}))
             except Exception:
                 # A failing job is logged and retried at its next run; it never stops the daemon.
-                logger.exception("任务 {} 出错", job.id)
+                logger.exception("任务 {} 出错，下次按计划重试", job.id)
             finally:
                 with self._lock:
                     self._running_jobs -= 1
@@ -118,7 +118,7 @@ class Daemon:
             sdnotify.notify("READY=1", "STATUS=配置重载失败，沿用原配置")
             return False
         self.cfg = new
-        setup_logging(new.logging, component="daemon")
+        setup_logging(new.logging, component="daemon", crashes=new.data_path / "crashes")
         self.install_jobs()
         logger.info("配置已重新加载：{}", self.config_path)
         sdnotify.notify("READY=1", "STATUS=运行中（配置已重载）")
@@ -173,7 +173,7 @@ def run_daemon(config_path: Path | str) -> int:
         setup_logging(component="daemon")
         logger.error(e.render())
         return 2
-    setup_logging(cfg.logging, component="daemon")
+    setup_logging(cfg.logging, component="daemon", crashes=cfg.data_path / "crashes")
     for problem in secret_problems(cfg):
         logger.error("告警凭据缺失，相应渠道将无法发送：{}", problem)
     for warning in secret_warnings(cfg):
