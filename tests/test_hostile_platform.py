@@ -275,3 +275,65 @@ def test_match_answers_each_badly_typed_line_in_chinese(cfg, line, says):
         assert len(out.getvalue().splitlines()) == 1  # the good line is still judged
     else:
         assert len(out.getvalue().splitlines()) == 2
+
+
+# -- every other export and listing, with control characters stored (rows from before the cleaning
+# edge existed, or typed by a person into the registry) ---------------------------------------------
+
+def _registry_with_controls(store) -> None:
+    import watcher.registry as reg
+
+    reg.add_account(store, reg.RegistryRecord.model_validate(
+        {"platform": "weibo", "account_name": "北理工\x1b]0;pwned\x07官方", "account_id": "8801",
+         "unit": "党委宣传部\x01", "tier": 2, "purpose": "=1+1\x1b[2J"}))
+
+
+def test_registry_exports_answer_with_control_characters(cfg, config_path, tmp_path):
+    from openpyxl import load_workbook
+
+    seed(cfg)
+    with Store.open(cfg.db_path) as s:
+        _registry_with_controls(s)
+    client = TestClient(create_app(cfg))
+    login(client, "xcb")
+    r = client.get("/registry/export.xlsx")
+    assert r.status_code == 200
+    cells = {c for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True) for c in row}
+    assert "北理工\\u001b]0;pwned\\u0007官方" in cells
+    for name in ("x.xlsx", "x.csv"):
+        out = CliRunner().invoke(main_group, ["registry", "export", str(tmp_path / name), "--config", str(config_path)])
+        assert out.exit_code == 0, out.output
+    book = load_workbook(tmp_path / "x.xlsx").active
+    assert "北理工\\u001b]0;pwned\\u0007官方" in {c for row in book.iter_rows(values_only=True) for c in row}
+
+
+def test_report_sheets_write_control_characters_as_escapes(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    from watcher import xlsx
+    from watcher.reports.sheets import add_sheet
+
+    wb = Workbook()
+    add_sheet(wb.active, ["名称"], [["北理工\x1b[31m\x07"], ["=HYPERLINK(\"http://evil.example\")"]])
+    xlsx.save(wb, tmp_path / "r.xlsx")
+    ws = load_workbook(tmp_path / "r.xlsx").active
+    assert [c.value for c in ws["A"]][1:] == ["北理工\\u001b[31m\\u0007", "=HYPERLINK(\"http://evil.example\")"]
+    assert all(c.data_type != "f" for c in ws["A"])
+
+
+def test_listings_print_no_control_character(config_path, cfg, store):
+    from watcher.store import compliance as stored_linkage
+
+    _registry_with_controls(store)
+    store.db["accounts"].insert({"platform": "weibo", "account_id": "9", "name": FORGED, "bio": FORGED,
+                                 "profile_url": "https://m.weibo.cn/u/9", "first_seen": "t", "last_seen": "t"})
+    story = stored_linkage.add_story(
+        store, platform="weibo", post_id="p1", account_id="8801", url="https://m.weibo.cn/detail/p1",
+        title=f"重点稿件{FORGED}", published_at="2026-12-01T00:00:00+00:00", deadline="2026-12-02T00:00:00+00:00",
+        remind_at="2026-12-01T12:00:00+00:00", units=None, tiers=[1, 2], created_by="xcb")
+    for args in (["registry", "list"], ["registry", "list", "--json"], ["registry", "show", "weibo", "8801"],
+                 ["accounts", "list"], ["accounts", "list", "--json"], ["platforms", "status"],
+                 ["linkage", "list"], ["linkage", "show", str(story)]):
+        out = CliRunner().invoke(main_group, [*args, "--config", str(config_path)])
+        assert out.exit_code == 0, (args, out.output)
+        assert not CONTROL.search(out.output.replace("\n", "").replace("\t", "")), args
