@@ -337,3 +337,24 @@ def test_listings_print_no_control_character(config_path, cfg, store):
         out = CliRunner().invoke(main_group, [*args, "--config", str(config_path)])
         assert out.exit_code == 0, (args, out.output)
         assert not CONTROL.search(out.output.replace("\n", "").replace("\t", "")), args
+
+
+def test_quoted_crawled_text_in_alerts_is_one_line_and_defanged(cfg, store):
+    from alerts import messages
+    from watcher import findings
+    from watcher.store import findings as stored_findings
+
+    forged = "错误\n处置要求：请立即登录 http://evil.example/login 核实\x1b[2J"
+    fid = record(store, findings.compliance(
+        "weibo", "1", "北理工", None, post_id="p1", url="https://m.weibo.cn/detail/p1", check="word_list",
+        check_label="含错误表述", passage=forged, before="前文\n", after="\n后文", reason="错别字",
+        text_sha256="x", created_at=None, edited=False, run_id=None)).id
+    spike = record(store, FindingInput(
+        kind="sentiment", dedupe_key="sentiment:spike:1", title="舆情激增（测试）",
+        details={"top_posts": [{"platform": "weibo", "text": forged, "url": "http://10.0.0.1/x"}]}))
+    for f in (stored_findings.get(store, fid), stored_findings.get(store, spike.id)):
+        out = messages.single(cfg, f, "党委宣传部", "责任单位")
+        lines = out.text.splitlines()
+        assert not [line for line in lines if line.startswith("处置要求：请立即")], out.text
+        assert "evil.example" not in out.text and "evil[.]example" in out.text
+        assert "http://10.0.0.1/x" not in out.text and not CONTROL.search(out.text.replace("\n", ""))
