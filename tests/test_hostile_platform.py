@@ -263,7 +263,9 @@ def test_hostile_names_cost_a_bounded_time_per_line(cfg):
     ('{"platform": "weibo", "account_id": true, "name": "北理工"}', "字段 account_id 应为账号 ID（文本或数字），这里是真假值"),
     ('{"platform": 3, "account_id": "1", "name": "北理工"}', "字段 platform 应为平台名称"),
     ('{"platform": "weibo", "account_id": "1", "name": "北理工", "bio": {"a": 1}}', "字段 bio 应为简介（文本），这里是对象"),
+    ('{"platform": "weibo", "account_id": "1", "name": "\\ud800北理工"}', "字段 name 含无效的 Unicode 字符"),
     ('{"platform": "weibo", "account_id": "1", "name": "北理工", "avatar": "/nonexistent/a.png"}', None),
+    ('{"platform": "weibo", "account_id": "1", "name": "北理工", "avatar": "/etc/passwd"}', None),
 ])
 def test_match_answers_each_badly_typed_line_in_chinese(cfg, line, says):
     out, err = io.StringIO(), io.StringIO()
@@ -275,6 +277,41 @@ def test_match_answers_each_badly_typed_line_in_chinese(cfg, line, says):
         assert len(out.getvalue().splitlines()) == 1  # the good line is still judged
     else:
         assert len(out.getvalue().splitlines()) == 2
+        reasons = json.loads(out.getvalue().splitlines()[0])["reasons"]
+        assert any(r in ("头像无法读取：文件不存在", "头像无法读取：不是可识别的图片") for r in reasons), reasons
+
+
+def _png_of(width: int, height: int) -> bytes:
+    """A one-colour greyscale PNG of the given size, written by hand: it compresses ~1000:1."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    body = zlib.compress((b"\x00" + b"\xff" * width) * height, 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+def test_a_decompression_bomb_avatar_is_refused_from_its_header(cfg, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from watcher.matching import Candidate
+    from watcher.matching.logo import AVATAR_MAX_PIXELS
+    from watcher.watch.avatars import phash
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_of(4200, 4200))  # 17 KB on disk, 53 MB decoded
+    assert 4200 * 4200 > AVATAR_MAX_PIXELS and bomb.stat().st_size < 100_000
+    matcher = build_matcher(cfg)
+    result = matcher.match(Candidate("weibo", "1", "北理工官方", "", str(bomb)))
+    assert "头像无法读取：图片尺寸过大（4200×4200 像素），未解码" in result.reasons
+    assert phash(bomb) is None
+    # beyond Pillow's own limit it raised DecompressionBombError out of judging
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    result = matcher.match(Candidate("weibo", "1", "北理工官方", "", str(bomb)))
+    assert "头像无法读取：图片尺寸过大（疑似解压炸弹），未解码" in result.reasons
 
 
 # -- every other export and listing, with control characters stored (rows from before the cleaning

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import sys
 from typing import IO
@@ -20,6 +21,7 @@ from watcher.store import Store
 from watcher.store.rules import name_rules
 
 REQUIRED = ("platform", "account_id", "name")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def build_matcher(cfg: Config) -> Matcher:
@@ -41,6 +43,8 @@ def _text(obj: dict, key: str, what: str, *, ids: bool = False) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if _SURROGATE.search(value):  # JSON allows "\ud800"; no text can be written with it
+            raise ValueError(f"字段 {key} 含无效的 Unicode 字符（孤立的代理项，如 \\ud800），请检查该行的编码")
         return value
     if ids and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
