@@ -264,6 +264,7 @@ def test_hostile_names_cost_a_bounded_time_per_line(cfg):
     ('{"platform": 3, "account_id": "1", "name": "北理工"}', "字段 platform 应为平台名称"),
     ('{"platform": "weibo", "account_id": "1", "name": "北理工", "bio": {"a": 1}}', "字段 bio 应为简介（文本），这里是对象"),
     ('{"platform": "weibo", "account_id": "1", "name": "\\ud800北理工"}', "字段 name 含无效的 Unicode 字符"),
+    ("{not json", "不是合法的 JSON（第 2 列：此处应为双引号括起的字段名）"),
     ('{"platform": "weibo", "account_id": "1", "name": "北理工", "avatar": "/nonexistent/a.png"}', None),
     ('{"platform": "weibo", "account_id": "1", "name": "北理工", "avatar": "/etc/passwd"}', None),
 ])
@@ -303,7 +304,7 @@ def test_a_decompression_bomb_avatar_is_refused_from_its_header(cfg, tmp_path, m
 
     bomb = tmp_path / "bomb.png"
     bomb.write_bytes(_png_of(4200, 4200))  # 17 KB on disk, 53 MB decoded
-    assert 4200 * 4200 > AVATAR_MAX_PIXELS and bomb.stat().st_size < 100_000
+    assert AVATAR_MAX_PIXELS < 4200 * 4200 and bomb.stat().st_size < 100_000
     matcher = build_matcher(cfg)
     result = matcher.match(Candidate("weibo", "1", "北理工官方", "", str(bomb)))
     assert "头像无法读取：图片尺寸过大（4200×4200 像素），未解码" in result.reasons
