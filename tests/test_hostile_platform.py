@@ -396,3 +396,22 @@ def test_quoted_crawled_text_in_alerts_is_one_line_and_defanged(cfg, store):
         assert not [line for line in lines if line.startswith("处置要求：请立即")], out.text
         assert "evil.example" not in out.text and "evil[.]example" in out.text
         assert "http://10.0.0.1/x" not in out.text and not CONTROL.search(out.text.replace("\n", ""))
+
+
+def test_delivery_errors_name_no_python_exception():
+    import socket
+
+    from alerts.channels import DeliveryError, Outgoing
+    from watcher.config import ChannelConfig, SmtpConfig
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sender = Sender(SmtpConfig(port=port, security="none", timeout=2), Credentials())
+    said = []
+    for ch in (ChannelConfig(type="email", to=["a@example.edu.cn"]),
+               ChannelConfig(type="webhook", url=f"http://127.0.0.1:{port}/hook")):
+        with pytest.raises(DeliveryError) as e:
+            sender.send(ch, Outgoing("标题", "正文"))
+        said.append(str(e.value))
+    assert all("无法连接" in s and not re.search(r"[A-Z][a-z]+(Error|Exception)\b", s) for s in said), said

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -239,3 +240,27 @@ class GuardMiddleware:
             self.policy.check(request.url, spider.platform)
         except Refused as e:
             raise Forbidden(f"地址不予访问：{e}") from None
+
+
+# -- failures, as operators read them --------------------------------------------------------------
+
+def problem_detail(e: BaseException) -> str:
+    """The library's own short detail of a failure, in brackets (operators read a Chinese
+    summary first, then this; never a Python exception name)."""
+    text = printable(str(e)).strip()[:160]
+    return f"（{text}）" if text else ""
+
+
+def network_problem(e: BaseException) -> str:
+    """What went wrong with a network request, in Chinese, then the detail."""
+    if isinstance(e, httpx.TimeoutException | TimeoutError):
+        what = "超时"
+    elif isinstance(e, httpx.ConnectError | ConnectionError):
+        what = "无法连接（地址、端口或防火墙）"
+    elif isinstance(e, ssl.SSLError):
+        what = "TLS 握手或证书校验失败"
+    elif isinstance(e, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        what = "地址无效"
+    else:
+        what = "网络错误"
+    return what + problem_detail(e)
