@@ -415,3 +415,21 @@ def test_delivery_errors_name_no_python_exception():
             sender.send(ch, Outgoing("标题", "正文"))
         said.append(str(e.value))
     assert all("无法连接" in s and not re.search(r"[A-Z][a-z]+(Error|Exception)\b", s) for s in said), said
+
+
+def test_scan_progress_on_a_terminal_draws_its_bar_and_escapes_crawled_labels(monkeypatch):
+    from watcher.cli.common import TerminalSafe
+    from watcher.cli.scan_cmd import _progress_printer
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    raw = Tty()
+    monkeypatch.setattr("sys.stdout", TerminalSafe(raw))
+    show = _progress_printer()
+    show(0, 2, "微博 北理工\x1b]0;pwned\x07 [bold]x[/bold]")
+    show(2, 2, "完成")
+    out = raw.getvalue()
+    assert "\\u001b[2K" not in out and "\x1b[" in out  # the bar's own codes act, not shown as text
+    assert "\x1b]0;pwned" not in out and "\\u001b]0;pwned" in out and "[bold]x[/bold]" in out
