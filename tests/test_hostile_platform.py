@@ -433,3 +433,27 @@ def test_scan_progress_on_a_terminal_draws_its_bar_and_escapes_crawled_labels(mo
     out = raw.getvalue()
     assert "\\u001b[2K" not in out and "\x1b[" in out  # the bar's own codes act, not shown as text
     assert "\x1b]0;pwned" not in out and "\\u001b]0;pwned" in out and "[bold]x[/bold]" in out
+
+
+def test_a_failing_daemon_job_is_one_chinese_line_with_the_detail_in_a_file(cfg, tmp_path, restore_logging):
+    from watcher.config import LoggingConfig
+    from watcher.daemon import Daemon
+    from watcher.schedule import ScheduledJob
+
+    log = tmp_path / "daemon.log"
+    setup_logging(LoggingConfig(level="INFO", file=log), component="daemon", crashes=tmp_path / "crashes")
+
+    def alerts_job(cfg) -> None:
+        raise KeyError(f"名称 {FORGED}")
+
+    run = Daemon(tmp_path / "watcher.yaml", cfg)._wrap(ScheduledJob(id="alerts", func=alerts_job, seconds=60))
+    run()
+    run()  # a job failing every run keeps one detail file
+    logger.complete()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and all("任务 alerts 出错，下次按计划重试（程序内部错误" in line for line in lines), lines
+    assert not re.search(r"KeyError|Traceback|File \"", "\n".join(lines)) and not CONTROL.search("".join(lines))
+    (detail,) = (tmp_path / "crashes").glob("*.txt")
+    text = detail.read_text(encoding="utf-8")
+    assert str(detail) in lines[0] and "KeyError" in text and not CONTROL.search(text.replace("\n", ""))
+    assert oct(detail.stat().st_mode & 0o777) == "0o600"

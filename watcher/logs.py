@@ -98,7 +98,7 @@ def _keep_crash(message: str, detail: str) -> str:
         directory = crash_dir()
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = directory / f"{hashlib.sha1(detail.encode('utf-8', 'replace')).hexdigest()[:12]}.txt"
-        text = redact(f"{local_time(datetime.now(UTC), seconds=True)} {message}\n{detail}\n")
+        text = printable(redact(f"{local_time(datetime.now(UTC), seconds=True)} {message}\n{detail}\n"))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
             fh.write(text)
