@@ -70,9 +70,20 @@ def public_address(ip: str) -> bool:
     """Whether ``ip`` is a global unicast address (not loopback, private, link-local, shared,
     multicast, reserved or unspecified)."""
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address a gateway would reach: mapped, 6to4
+        # (2002:7f00:1:: is 127.0.0.1), NAT64 (64:ff9b::/96), Teredo's client.
+        embedded = addr.ipv4_mapped or addr.sixtofour or (addr.teredo[1] if addr.teredo else None)
+        if embedded is None and addr in _NAT64:
+            embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        if embedded is not None and not public_address(str(embedded)):
+            return False
+        if addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
     return addr.is_global and not addr.is_multicast and not addr.is_reserved
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def resolve(host: str, port: int) -> list[str]:
