@@ -27,6 +27,7 @@ import httpx
 
 from alerts.secrets import Credentials, redact, remember, remember_url
 from watcher.config import ChannelConfig, SmtpConfig
+from watcher.fetchguard import network_problem, problem_detail
 
 # Platform text must stay text in every receiver. ASCII brackets are what links, images,
 # autolinks, HTML tags and Feishu's <at> mentions are made of; their full-width forms read the
@@ -78,12 +79,32 @@ class Outgoing:
     attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
+# Operators read a delivery's last error (web page, `watcher alerts status`): what went wrong in
+# Chinese, then the library's own short detail; never a Python exception name.
+def smtp_problem(e: BaseException) -> str:
+    if isinstance(e, smtplib.SMTPAuthenticationError):
+        what = "登录被拒（用户名或密码错误）"
+    elif isinstance(e, smtplib.SMTPSenderRefused):
+        what = "发件人地址被拒"
+    elif isinstance(e, smtplib.SMTPDataError):
+        what = "服务器拒收邮件内容"
+    elif isinstance(e, smtplib.SMTPNotSupportedError):
+        what = "服务器不支持所需功能（如 STARTTLS 或登录）"
+    elif isinstance(e, smtplib.SMTPServerDisconnected):
+        what = "服务器断开了连接"
+    elif isinstance(e, smtplib.SMTPException):
+        what = "邮件服务器应答错误"
+    else:
+        return network_problem(e)
+    return what + problem_detail(e)
+
+
 def _post(url: str, payload: dict[str, Any], timeout: float) -> tuple[httpx.Response, dict[str, Any] | None]:
     """POST JSON; the response and its JSON object (None when the body is not JSON)."""
     try:
         resp = httpx.post(url, json=payload, timeout=timeout)
     except httpx.HTTPError as e:
-        raise DeliveryError(f"连接失败：{type(e).__name__}: {e}") from e
+        raise DeliveryError(f"连接失败：{network_problem(e)}") from e
     if resp.status_code >= 300:
         raise DeliveryError(f"HTTP {resp.status_code}：{resp.text[:200]}")
     try:
@@ -177,7 +198,7 @@ class Sender:
         except smtplib.SMTPRecipientsRefused as e:
             raise DeliveryError(f"邮件服务器拒收全部收件人：{', '.join(e.recipients)}") from e
         except (smtplib.SMTPException, OSError) as e:
-            raise DeliveryError(f"SMTP 发送失败：{type(e).__name__}: {e}") from e
+            raise DeliveryError(f"SMTP 发送失败：{smtp_problem(e)}") from e
         if refused:
             accepted = [r for r in ch.to if r not in refused]
             return f"SMTP 已接收 {len(accepted)} 个收件人，拒收：{', '.join(refused)}"

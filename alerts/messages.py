@@ -122,7 +122,9 @@ def finding_text(cfg: Config, f: Finding, role: str = "责任单位") -> str:
         lines.append(f"账号：{_account(cfg, f)}")
     reasons = d.get("reasons") or []
     if reasons:
-        lines.append("理由：" + "；".join(str(r) for r in reasons))
+        # Reasons quote crawled text (a compliance passage, a name): one line each, so a post's
+        # own line breaks cannot write lines that read as ours (a forged 处置要求 or link line).
+        lines.append("理由：" + "；".join(one_line(r, 1000) for r in reasons))
     if d.get("diff"):
         lines.append("改动：\n" + str(d["diff"])[:1500])
     lines += _sentiment_lines(cfg, d)
@@ -163,7 +165,7 @@ def _sentiment_lines(cfg: Config, d: dict) -> list[str]:
         for p in posts:
             link = safe_link(cfg, p.get("url"))
             lines.append(f"- {PLATFORM_LABELS.get(p.get('platform') or '', p.get('platform') or '')}："
-                         f"{str(p.get('text') or '')[:80]}" + (f" {link}" if link else ""))
+                         f"{one_line(p.get('text') or '', 80)}" + (f" {link}" if link else ""))
     if d.get("cluster_path"):
         lines.append(f"舆情簇（全部帖子）：{cfg.alerts.base_url.rstrip('/')}{d['cluster_path']}")
     return lines

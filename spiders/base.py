@@ -276,8 +276,9 @@ class PlatformSpider(scrapy.Spider):
 
     def _crash(self, key: str | None, error: Exception) -> None:
         logger.opt(exception=error).warning("{} 解析 {} 时出错", self.info.label, key)
-        self._note(key, Problem("failed", f"解析出错（{type(error).__name__}: {str(error)[:120]}），"
-                                          f"{self.info.label}的页面或接口可能已改版"))
+        # The operator reads this reason (round details, platforms status): no Python exception
+        # name; the log line above points maintainers to the traceback.
+        self._note(key, Problem("failed", f"解析出错（程序内部错误，详情见日志），{self.info.label}的页面或接口可能已改版"))
 
     @property
     def details(self) -> dict[str, Any]:

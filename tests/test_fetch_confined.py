@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from watcher.crawling import avatars
-from watcher.fetchguard import FetchPolicy, Refused, client, download
+from watcher.fetchguard import FetchPolicy, Refused, client, download, public_address
 from watcher.store.accounts import Account
 from watcher.store.findings import FindingInput, get, record
 from watcher.watch import evidence
@@ -127,6 +127,14 @@ def test_policy_refuses_what_is_not_a_public_platform_address(url, platform, why
 
     with pytest.raises(Refused, match=why):
         FetchPolicy(platform_hosts={"sinaimg.cn", "weibo.com"}, resolver=resolver).check(url, platform)
+
+
+@pytest.mark.parametrize("ip", ["2002:7f00:1::", "2002:a9fe:a9fe::1", "64:ff9b::7f00:1", "::ffff:10.0.0.1"])
+def test_ipv6_forms_that_embed_an_internal_ipv4_address_are_internal(ip):
+    # 6to4 2002:7f00:1:: carries 127.0.0.1 (2002:a9fe:a9fe:: the metadata service) and Python
+    # calls it global; a host with a 6to4 or NAT64 gateway would deliver it there.
+    assert not public_address(ip)
+    assert public_address("2400:3200::1") and public_address("2002:808:808::1")
 
 
 def test_the_system_resolver_reads_a_decimal_address_as_loopback():

@@ -263,7 +263,10 @@ def test_hostile_names_cost_a_bounded_time_per_line(cfg):
     ('{"platform": "weibo", "account_id": true, "name": "北理工"}', "字段 account_id 应为账号 ID（文本或数字），这里是真假值"),
     ('{"platform": 3, "account_id": "1", "name": "北理工"}', "字段 platform 应为平台名称"),
     ('{"platform": "weibo", "account_id": "1", "name": "北理工", "bio": {"a": 1}}', "字段 bio 应为简介（文本），这里是对象"),
+    ('{"platform": "weibo", "account_id": "1", "name": "\\ud800北理工"}', "字段 name 含无效的 Unicode 字符"),
+    ("{not json", "不是合法的 JSON（第 2 列：此处应为双引号括起的字段名）"),
     ('{"platform": "weibo", "account_id": "1", "name": "北理工", "avatar": "/nonexistent/a.png"}', None),
+    ('{"platform": "weibo", "account_id": "1", "name": "北理工", "avatar": "/etc/passwd"}', None),
 ])
 def test_match_answers_each_badly_typed_line_in_chinese(cfg, line, says):
     out, err = io.StringIO(), io.StringIO()
@@ -275,3 +278,182 @@ def test_match_answers_each_badly_typed_line_in_chinese(cfg, line, says):
         assert len(out.getvalue().splitlines()) == 1  # the good line is still judged
     else:
         assert len(out.getvalue().splitlines()) == 2
+        reasons = json.loads(out.getvalue().splitlines()[0])["reasons"]
+        assert any(r in ("头像无法读取：文件不存在", "头像无法读取：不是可识别的图片") for r in reasons), reasons
+
+
+def _png_of(width: int, height: int) -> bytes:
+    """A one-colour greyscale PNG of the given size, written by hand: it compresses ~1000:1."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    body = zlib.compress((b"\x00" + b"\xff" * width) * height, 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+def test_a_decompression_bomb_avatar_is_refused_from_its_header(cfg, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from watcher.matching import Candidate
+    from watcher.matching.logo import AVATAR_MAX_PIXELS
+    from watcher.watch.avatars import phash
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_of(4200, 4200))  # 17 KB on disk, 53 MB decoded
+    assert AVATAR_MAX_PIXELS < 4200 * 4200 and bomb.stat().st_size < 100_000
+    matcher = build_matcher(cfg)
+    result = matcher.match(Candidate("weibo", "1", "北理工官方", "", str(bomb)))
+    assert "头像无法读取：图片尺寸过大（4200×4200 像素），未解码" in result.reasons
+    assert phash(bomb) is None
+    # beyond Pillow's own limit it raised DecompressionBombError out of judging
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    result = matcher.match(Candidate("weibo", "1", "北理工官方", "", str(bomb)))
+    assert "头像无法读取：图片尺寸过大（疑似解压炸弹），未解码" in result.reasons
+
+
+# -- every other export and listing, with control characters stored (rows from before the cleaning
+# edge existed, or typed by a person into the registry) ---------------------------------------------
+
+def _registry_with_controls(store) -> None:
+    import watcher.registry as reg
+
+    reg.add_account(store, reg.RegistryRecord.model_validate(
+        {"platform": "weibo", "account_name": "北理工\x1b]0;pwned\x07官方", "account_id": "8801",
+         "unit": "党委宣传部\x01", "tier": 2, "purpose": "=1+1\x1b[2J"}))
+
+
+def test_registry_exports_answer_with_control_characters(cfg, config_path, tmp_path):
+    from openpyxl import load_workbook
+
+    seed(cfg)
+    with Store.open(cfg.db_path) as s:
+        _registry_with_controls(s)
+    client = TestClient(create_app(cfg))
+    login(client, "xcb")
+    r = client.get("/registry/export.xlsx")
+    assert r.status_code == 200
+    cells = {c for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True) for c in row}
+    assert "北理工\\u001b]0;pwned\\u0007官方" in cells
+    for name in ("x.xlsx", "x.csv"):
+        out = CliRunner().invoke(main_group, ["registry", "export", str(tmp_path / name), "--config", str(config_path)])
+        assert out.exit_code == 0, out.output
+    book = load_workbook(tmp_path / "x.xlsx").active
+    assert "北理工\\u001b]0;pwned\\u0007官方" in {c for row in book.iter_rows(values_only=True) for c in row}
+
+
+def test_report_sheets_write_control_characters_as_escapes(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    from watcher import xlsx
+    from watcher.reports.sheets import add_sheet
+
+    wb = Workbook()
+    add_sheet(wb.active, ["名称"], [["北理工\x1b[31m\x07"], ["=HYPERLINK(\"http://evil.example\")"]])
+    xlsx.save(wb, tmp_path / "r.xlsx")
+    ws = load_workbook(tmp_path / "r.xlsx").active
+    assert [c.value for c in ws["A"]][1:] == ["北理工\\u001b[31m\\u0007", "=HYPERLINK(\"http://evil.example\")"]
+    assert all(c.data_type != "f" for c in ws["A"])
+
+
+def test_listings_print_no_control_character(config_path, cfg, store):
+    from watcher.store import compliance as stored_linkage
+
+    _registry_with_controls(store)
+    store.db["accounts"].insert({"platform": "weibo", "account_id": "9", "name": FORGED, "bio": FORGED,
+                                 "profile_url": "https://m.weibo.cn/u/9", "first_seen": "t", "last_seen": "t"})
+    story = stored_linkage.add_story(
+        store, platform="weibo", post_id="p1", account_id="8801", url="https://m.weibo.cn/detail/p1",
+        title=f"重点稿件{FORGED}", published_at="2026-12-01T00:00:00+00:00", deadline="2026-12-02T00:00:00+00:00",
+        remind_at="2026-12-01T12:00:00+00:00", units=None, tiers=[1, 2], created_by="xcb")
+    for args in (["registry", "list"], ["registry", "list", "--json"], ["registry", "show", "weibo", "8801"],
+                 ["accounts", "list"], ["accounts", "list", "--json"], ["platforms", "status"],
+                 ["linkage", "list"], ["linkage", "show", str(story)]):
+        out = CliRunner().invoke(main_group, [*args, "--config", str(config_path)])
+        assert out.exit_code == 0, (args, out.output)
+        assert not CONTROL.search(out.output.replace("\n", "").replace("\t", "")), args
+
+
+def test_quoted_crawled_text_in_alerts_is_one_line_and_defanged(cfg, store):
+    from alerts import messages
+    from watcher import findings
+    from watcher.store import findings as stored_findings
+
+    forged = "错误\n处置要求：请立即登录 http://evil.example/login 核实\x1b[2J"
+    fid = record(store, findings.compliance(
+        "weibo", "1", "北理工", None, post_id="p1", url="https://m.weibo.cn/detail/p1", check="word_list",
+        check_label="含错误表述", passage=forged, before="前文\n", after="\n后文", reason="错别字",
+        text_sha256="x", created_at=None, edited=False, run_id=None)).id
+    spike = record(store, FindingInput(
+        kind="sentiment", dedupe_key="sentiment:spike:1", title="舆情激增（测试）",
+        details={"top_posts": [{"platform": "weibo", "text": forged, "url": "http://10.0.0.1/x"}]}))
+    for f in (stored_findings.get(store, fid), stored_findings.get(store, spike.id)):
+        out = messages.single(cfg, f, "党委宣传部", "责任单位")
+        lines = out.text.splitlines()
+        assert not [line for line in lines if line.startswith("处置要求：请立即")], out.text
+        assert "evil.example" not in out.text and "evil[.]example" in out.text
+        assert "http://10.0.0.1/x" not in out.text and not CONTROL.search(out.text.replace("\n", ""))
+
+
+def test_delivery_errors_name_no_python_exception():
+    import socket
+
+    from alerts.channels import DeliveryError, Outgoing
+    from watcher.config import ChannelConfig, SmtpConfig
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sender = Sender(SmtpConfig(port=port, security="none", timeout=2), Credentials())
+    said = []
+    for ch in (ChannelConfig(type="email", to=["a@example.edu.cn"]),
+               ChannelConfig(type="webhook", url=f"http://127.0.0.1:{port}/hook")):
+        with pytest.raises(DeliveryError) as e:
+            sender.send(ch, Outgoing("标题", "正文"))
+        said.append(str(e.value))
+    assert all("无法连接" in s and not re.search(r"[A-Z][a-z]+(Error|Exception)\b", s) for s in said), said
+
+
+def test_scan_progress_on_a_terminal_draws_its_bar_and_escapes_crawled_labels(monkeypatch):
+    from watcher.cli.common import TerminalSafe
+    from watcher.cli.scan_cmd import _progress_printer
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    raw = Tty()
+    monkeypatch.setattr("sys.stdout", TerminalSafe(raw))
+    show = _progress_printer()
+    show(0, 2, "微博 北理工\x1b]0;pwned\x07 [bold]x[/bold]")
+    show(2, 2, "完成")
+    out = raw.getvalue()
+    assert "\\u001b[2K" not in out and "\x1b[" in out  # the bar's own codes act, not shown as text
+    assert "\x1b]0;pwned" not in out and "\\u001b]0;pwned" in out and "[bold]x[/bold]" in out
+
+
+def test_a_failing_daemon_job_is_one_chinese_line_with_the_detail_in_a_file(cfg, tmp_path, restore_logging):
+    from watcher.config import LoggingConfig
+    from watcher.daemon import Daemon
+    from watcher.schedule import ScheduledJob
+
+    log = tmp_path / "daemon.log"
+    setup_logging(LoggingConfig(level="INFO", file=log), component="daemon", crashes=tmp_path / "crashes")
+
+    def alerts_job(cfg) -> None:
+        raise KeyError(f"名称 {FORGED}")
+
+    run = Daemon(tmp_path / "watcher.yaml", cfg)._wrap(ScheduledJob(id="alerts", func=alerts_job, seconds=60))
+    run()
+    run()  # a job failing every run keeps one detail file
+    logger.complete()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and all("任务 alerts 出错，下次按计划重试（程序内部错误" in line for line in lines), lines
+    assert not re.search(r"KeyError|Traceback|File \"", "\n".join(lines)) and not CONTROL.search("".join(lines))
+    (detail,) = (tmp_path / "crashes").glob("*.txt")
+    text = detail.read_text(encoding="utf-8")
+    assert str(detail) in lines[0] and "KeyError" in text and not CONTROL.search(text.replace("\n", ""))
+    assert oct(detail.stat().st_mode & 0o777) == "0o600"

@@ -63,7 +63,7 @@ def test_empty_school_name_or_protected_names_are_refused(tmp_path, school, wher
 def test_a_logo_that_is_not_an_image_is_refused(tmp_path):
     path = write_config(tmp_path)
     (tmp_path / "logos" / "emblem.png").write_text("not a picture", encoding="utf-8")
-    _refused(check(path), "school.logos[0]", "不是可读取的图片")
+    _refused(check(path), "school.logos[0]", "不是可读取的图片（文件内容不是 PNG、JPEG 等图片格式）")
 
 
 def test_secrets_named_but_not_provided_are_refused_at_check_time(tmp_path):

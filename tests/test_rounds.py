@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -134,6 +135,7 @@ def test_a_parser_that_raises_fails_the_target_with_a_reason(tmp_path, fake):
     cfg = platform_config(tmp_path, "weibo", fake.base_url)
     run = run_round(cfg, "weibo", "discover", [Target.for_mode("discover", "北理工")]).runs[0]
     assert run.status == "failed" and "解析出错" in run.reason and "改版" in run.reason
+    assert not re.search(r"[A-Z][a-z]+(Error|Exception)\b", run.reason), run.reason
 
 
 def test_dns_failure_is_unreachable_with_network_advice(tmp_path):

@@ -272,6 +272,7 @@ def test_without_the_proxy_the_check_cannot_tell(tmp_path, monkeypatch):
     status = sessions.check(_behind_proxy(tmp_path), "weibo")
     # not reachable is not "lapsed": no 登录失效 finding for a network problem
     assert status.state == "unknown" and "无法检查登录状态" in status.detail, status
+    assert "Error" not in status.detail and ("网络错误" in status.detail or "无法连接" in status.detail), status
 
 
 def test_a_proxy_that_refuses_says_it_was_the_proxy_and_hides_its_password(tmp_path):

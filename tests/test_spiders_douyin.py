@@ -139,3 +139,36 @@ def test_a_round_of_several_targets_starts_one_browser(tmp_path, fake):
     assert answers == {live: 1, gone: 0}
     import json
     assert json.loads(details)["browsers"] == 1
+
+
+def test_the_platform_page_cannot_make_the_browser_reach_an_internal_address(tmp_path, fake):
+    """A search result's avatar (strangers' data) rendered by the platform's page: the crawl's
+    browser must not request it from an internal address, nor file:, while the page's own API
+    call on the configured host still works."""
+    from tests.test_fetch_confined import Server, body
+
+    internal = Server({"/secret.png": body(b"\x89PNG secret")})
+    with internal:
+        page = (FIXTURES / "douyin" / "video_page.html").read_text(encoding="utf-8").replace(
+            "</body>", f'<img src="{internal.base}/secret.png"><img src="http://[::ffff:127.0.0.1]:'
+                       f'{internal.httpd.server_port}/secret.png"><iframe src="file:///etc/passwd"></iframe></body>')
+        aweme = "7440000000000000001"
+        fake.route(f"/video/{aweme}", {}, body=page, content_type=HTML)
+        fake.route("/aweme/v1/web/aweme/detail/", {"aweme_id": aweme}, "detail_live.json")
+        run = run_crawl(_cfg(tmp_path, fake), "douyin", "check", account="MS4wLjABAAAAbitofficial", post=aweme)
+    assert run["status"] == "ok", run
+    assert internal.requests == []
+
+
+def test_browser_abort_predicate():
+    from types import SimpleNamespace
+
+    from watcher.fetchguard import FetchPolicy, browser_abort
+
+    abort = browser_abort(FetchPolicy(trusted={("127.0.0.1", 8000)}))
+    asked = {u: abort(SimpleNamespace(url=u)) for u in (
+        "http://127.0.0.1:8000/api", "https://p3.douyinpic.com/a.jpeg", "data:image/png;base64,AA",
+        "http://127.0.0.1:6379/", "http://169.254.169.254/latest/meta-data", "http://[::1]:8000/", "http://10.0.0.2/",
+        "http://localhost:8000/", "file:///etc/passwd", "http://[::ffff:127.0.0.1]:9/", "chrome://settings")}
+    assert [u for u, a in asked.items() if not a] == [
+        "http://127.0.0.1:8000/api", "https://p3.douyinpic.com/a.jpeg", "data:image/png;base64,AA"], asked

@@ -930,11 +930,14 @@ def _not_an_image(path: Path) -> str | None:
     """Why the file cannot serve as a logo, or None when it is an image Pillow can read."""
     from PIL import Image, UnidentifiedImageError
 
+    from watcher.cleaning import printable
+
     try:
         with Image.open(path) as image:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        return type(e).__name__ if isinstance(e, UnidentifiedImageError) else str(e) or type(e).__name__
+        # Operators read this (check-config): Chinese, never Pillow's class name.
+        return "文件内容不是 PNG、JPEG 等图片格式" if isinstance(e, UnidentifiedImageError) else printable(str(e))[:120] or "图片已损坏"
     return None
 
 

@@ -124,7 +124,7 @@ class Daemon:
                 job.func(self.cfg, **job.kwargs, **({"stop": stopping} if job.stoppable else {}))
             except Exception:
                 # A failing job is logged and retried at its next run; it never stops the daemon.
-                logger.exception("定时任务「{}」出错，下次按时重试", job.description or job.id)
+                logger.exception("定时任务「{}」出错，下次按计划重试", job.description or job.id)
             finally:
                 with self._lock:
                     self._running_jobs -= 1
@@ -157,7 +157,7 @@ class Daemon:
             sdnotify.notify("READY=1", "STATUS=配置重载失败，沿用原配置")
             return False
         self.cfg = new
-        setup_logging(new.logging, component="daemon")
+        setup_logging(new.logging, component="daemon", crashes=new.data_path / "crashes")
         self.install_jobs()
         with Store.open(new.db_path) as store:
             self.log_capacity(store)
@@ -215,7 +215,7 @@ def run_daemon(config_path: Path | str) -> int:
         setup_logging(component="daemon")
         logger.error(e.render())
         return 2
-    setup_logging(cfg.logging, component="daemon")
+    setup_logging(cfg.logging, component="daemon", crashes=cfg.data_path / "crashes")
     for problem in secret_problems(cfg):
         logger.error("告警凭据缺失，相应渠道将无法发送：{}", problem)
     for warning in secret_warnings(cfg):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -69,9 +70,20 @@ def public_address(ip: str) -> bool:
     """Whether ``ip`` is a global unicast address (not loopback, private, link-local, shared,
     multicast, reserved or unspecified)."""
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address a gateway would reach: mapped, 6to4
+        # (2002:7f00:1:: is 127.0.0.1), NAT64 (64:ff9b::/96), Teredo's client.
+        embedded = addr.ipv4_mapped or addr.sixtofour or (addr.teredo[1] if addr.teredo else None)
+        if embedded is None and addr in _NAT64:
+            embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        if embedded is not None and not public_address(str(embedded)):
+            return False
+        if addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
     return addr.is_global and not addr.is_multicast and not addr.is_reserved
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -239,3 +251,61 @@ class GuardMiddleware:
             self.policy.check(request.url, spider.platform)
         except Refused as e:
             raise Forbidden(f"地址不予访问：{e}") from None
+
+
+# -- the crawl's browser ---------------------------------------------------------------------------
+
+def browser_abort(policy: FetchPolicy) -> Any:
+    """scrapy-playwright's ``PLAYWRIGHT_ABORT_REQUEST`` for the browser-driven spiders: a page
+    the platform serves renders strangers' data (avatar and cover URLs in search results), so
+    every request the page makes is refused when it goes to an address written as a loopback,
+    private, link-local or otherwise internal IP (or ``localhost``), or by a scheme other than
+    http(s)/data/blob — except the configured ``host:port`` of the platform itself (a local test
+    server). Host names are not resolved here: that would put a resolver wait on every image of
+    the page; a name that resolves inside stays the residual risk the module's docstring names."""
+
+    def abort(request: Any) -> bool:
+        url = str(getattr(request, "url", ""))
+        scheme = url.split(":", 1)[0].lower()
+        if scheme in ("data", "blob", "about"):
+            return False
+        if scheme not in ("http", "https"):
+            return True
+        try:
+            host, port = _host_port(url)
+        except (ValueError, httpx.InvalidURL):
+            return True
+        if (host, port) in policy.trusted:
+            return False
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return not public_address(host.strip("[]"))
+        except ValueError:  # a name, not an address
+            return False
+
+    return abort
+
+
+# -- failures, as operators read them --------------------------------------------------------------
+
+def problem_detail(e: BaseException) -> str:
+    """The library's own short detail of a failure, in brackets (operators read a Chinese
+    summary first, then this; never a Python exception name)."""
+    text = printable(str(e)).strip()[:160]
+    return f"（{text}）" if text else ""
+
+
+def network_problem(e: BaseException) -> str:
+    """What went wrong with a network request, in Chinese, then the detail."""
+    if isinstance(e, httpx.TimeoutException | TimeoutError):
+        what = "超时"
+    elif isinstance(e, httpx.ConnectError | ConnectionError):
+        what = "无法连接（地址、端口或防火墙）"
+    elif isinstance(e, ssl.SSLError):
+        what = "TLS 握手或证书校验失败"
+    elif isinstance(e, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        what = "地址无效"
+    else:
+        what = "网络错误"
+    return what + problem_detail(e)

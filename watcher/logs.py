@@ -11,12 +11,16 @@ nets catch them: patterns for where secrets sit (``access_token=``, ``/hook/<tok
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -65,13 +69,45 @@ def _redact_record(record: dict[str, Any]) -> None:
     message = record["message"]
     exc = record["exception"]
     if exc is not None and exc.type is not None:
-        # An exception's text (httpx puts the request URL in it) is folded into the message,
-        # redacted, instead of being printed by the sink from the live exception object.
-        message += "\n" + "".join(traceback.format_exception(exc.type, exc.value, exc.traceback)).rstrip()
+        # Operators read these logs: the traceback (and the exception's name) goes to a file of
+        # its own, redacted, and the log line says in Chinese that it happened and where to look.
+        detail = "".join(traceback.format_exception(exc.type, exc.value, exc.traceback)).rstrip()
+        message += f"（程序内部错误，已跳过；详细信息供维护人员查看：{_keep_crash(message, detail)}）"
         record["exception"] = None
     record["message"] = _one_entry(redact(message))
     # Log lines show the configured zone's time, whatever the machine's own zone is.
     record["extra"]["local"] = local_time(record["time"], seconds=True)
+
+
+# Where failure details go (set by :func:`setup_logging` to the data directory's ``crashes``).
+_crash_dir: Path | None = None
+CRASH_FILES_KEPT = 200
+
+
+def crash_dir() -> Path:
+    if _crash_dir is not None:
+        return _crash_dir
+    return Path(tempfile.gettempdir()) / f"campus-watcher-crashes-{os.getuid()}"
+
+
+def _keep_crash(message: str, detail: str) -> str:
+    """Write a failure's traceback to its own file (one file per distinct traceback, so a job
+    failing every run rewrites one file instead of filling the disk); the file's path, or a
+    note when it could not be written."""
+    try:
+        directory = crash_dir()
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = directory / f"{hashlib.sha1(detail.encode('utf-8', 'replace')).hexdigest()[:12]}.txt"
+        text = printable(redact(f"{local_time(datetime.now(UTC), seconds=True)} {message}\n{detail}\n"))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
+            fh.write(text)
+        files = sorted(directory.glob("*.txt"), key=lambda f: f.stat().st_mtime)
+        for old in files[:-CRASH_FILES_KEPT]:
+            old.unlink(missing_ok=True)
+        return str(path)
+    except OSError:
+        return "未能写入详情文件"
 
 
 def _one_entry(message: str) -> str:
@@ -117,8 +153,14 @@ class _InterceptHandler(logging.Handler):
                                                            record.getMessage())
 
 
-def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher") -> None:
+def setup_logging(cfg: LoggingConfig | None = None, *, component: str = "watcher",
+                  crashes: Path | None = None) -> None:
+    """``crashes``: the directory for failure details (tracebacks), the data directory's
+    ``crashes`` for the long-running commands; a temporary directory when not given."""
+    global _crash_dir
     cfg = cfg or LoggingConfig()
+    if crashes is not None:
+        _crash_dir = crashes
     logger.remove()
     under_journald = bool(os.environ.get("JOURNAL_STREAM"))
     fmt = (

@@ -650,7 +650,7 @@ def export_file(store: Store, path: Path | str) -> int:
         ws.title = "备案台账"
         ws.append(header)
         for r in rows:
-            ws.append(r)
+            ws.append(xlsx.cells(r))  # a control character in any cell made openpyxl raise
         xlsx.save(wb, path)
     else:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:

@@ -34,6 +34,7 @@ from spiders import catalog, identity
 from spiders.base import load_cookies
 from watcher import findings
 from watcher.config import Config
+from watcher.fetchguard import network_problem
 from watcher.logs import remember
 from watcher.store import Store
 from watcher.store import findings as stored_findings
@@ -215,7 +216,7 @@ def check(cfg: Config, platform: str) -> SessionStatus:
             return _with(base, "lapsed", f"{path} 返回 HTTP {e.code}（未登录）")
         return _with(base, "unknown", f"{path} 返回 HTTP {e.code}{proxied}")
     except (OSError, ValueError) as e:
-        return _with(base, "unknown", f"无法检查登录状态{proxied}：{type(e).__name__} {str(e)[:80]}")
+        return _with(base, "unknown", f"无法检查登录状态{proxied}：{network_problem(getattr(e, 'reason', e))}"[:200])
     value: Any = data
     for key in field.split("."):
         value = value.get(key) if isinstance(value, dict) else None

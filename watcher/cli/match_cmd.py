@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import sys
 from typing import IO
@@ -20,6 +21,7 @@ from watcher.store import Store
 from watcher.store.rules import name_rules
 
 REQUIRED = ("platform", "account_id", "name")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def build_matcher(cfg: Config) -> Matcher:
@@ -41,6 +43,8 @@ def _text(obj: dict, key: str, what: str, *, ids: bool = False) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if _SURROGATE.search(value):  # JSON allows "\ud800"; no text can be written with it
+            raise ValueError(f"字段 {key} 含无效的 Unicode 字符（孤立的代理项，如 \\ud800），请检查该行的编码")
         return value
     if ids and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -64,6 +68,18 @@ def _candidate(obj: object) -> Candidate:
     except catalog.UnknownPlatform as e:
         raise ValueError(str(e)) from e
     return Candidate(platform, str(fields["account_id"]), str(fields["name"]), bio or "", avatar or None)
+
+
+# The json module's messages (English), as the operator reads them; the column says where.
+_JSON_PROBLEMS = (("Expecting value", "此处应为一个值"), ("Expecting property name", "此处应为双引号括起的字段名"),
+                  ("Expecting ',' delimiter", "缺少逗号"), ("Expecting ':' delimiter", "缺少冒号"),
+                  ("Unterminated string", "字符串缺少结束引号"), ("Extra data", "一个 JSON 对象之后还有多余内容"),
+                  ("Invalid control character", "字符串中含未转义的控制字符"), ("Invalid \\uXXXX", "无效的 \\u 转义"),
+                  ("Invalid \\escape", "无效的反斜杠转义"))
+
+
+def _json_problem(msg: str) -> str:
+    return next((zh for en, zh in _JSON_PROBLEMS if msg.startswith(en)), "格式错误")
 
 
 CHUNK = 1000  # lines judged together from a file: batch speed, output still streams
@@ -91,7 +107,7 @@ def _parse(line: str | bytes, lineno: int) -> object:
     try:
         return json.loads(line)
     except json.JSONDecodeError as e:
-        raise ValueError(f"不是合法的 JSON（第 {e.colno} 列：{e.msg}）") from e
+        raise ValueError(f"不是合法的 JSON（第 {e.colno} 列：{_json_problem(e.msg)}）") from e
     except RecursionError as e:
         raise ValueError("JSON 嵌套层数过多，无法解析（每行应为一个账号对象）") from e
 

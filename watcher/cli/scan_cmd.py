@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import click
 
+from watcher.cleaning import printable
 from watcher.cli.common import PLATFORM, config_option, echo_json, open_store, table
 from watcher.config import Config, parse_duration
 from watcher.periods import active_periods
@@ -68,13 +69,19 @@ def _nothing_to_watch(cfg: Config, store: object) -> str | None:
 def _progress_printer():
     if not sys.stdout.isatty():
         return lambda done, total, label: click.echo(f"[{done}/{total}] {label}")
+    from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    # The bar's own escape codes go to the terminal itself (the TerminalSafe wrapper would show
+    # them as text); the label, which names crawled accounts, is made printable and markup-inert.
+    console = Console(file=getattr(sys.stdout, "raw_stream", sys.stdout))
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console)
     task = None
 
     def update(done: int, total: int, label: str) -> None:
         nonlocal task
+        label = escape(printable(label))
         if task is None:
             bar.start()
             task = bar.add_task(label, total=total)

@@ -21,7 +21,7 @@ def web_cmd(cfg: Config, host: str | None, port: int | None) -> None:
     from watcher.logs import setup_logging
     from watcher.web.server import server
 
-    setup_logging(cfg.logging, component="web")
+    setup_logging(cfg.logging, component="web", crashes=cfg.data_path / "crashes")
     server(cfg, host, port).run()
 
 

@@ -174,7 +174,7 @@ def run_demo(directory: Path | None, web_port: int) -> int:
     assert root is not None
     root.mkdir(parents=True, exist_ok=True)
     box = prepare(root, web_port)
-    setup_logging(box.cfg.logging, component="demo")
+    setup_logging(box.cfg.logging, component="demo", crashes=box.cfg.data_path / "crashes")
     web = None
     stop = threading.Event()
     try:

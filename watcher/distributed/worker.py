@@ -503,7 +503,7 @@ def reload_worker(source: Any, crawlers: dict[str, Any], heartbeat: Heartbeat) -
 
 def run_worker(cfg: Config, platforms: list[str], name: str) -> int:
     """Run until SIGTERM/SIGINT; every unfinished lease then goes back to the queue."""
-    setup_logging(cfg.logging, component=f"worker:{name}")
+    setup_logging(cfg.logging, component=f"worker:{name}", crashes=cfg.data_path / "crashes")
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     logging.getLogger("scrapy_redis").setLevel(logging.WARNING)
     _return_predecessors_leases(cfg, platforms, name)

@@ -11,6 +11,7 @@ gradients). dHash proved the steadier of the two on the generated test set
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,13 +22,30 @@ ROTATIONS = (-10, -5, 0, 5, 10)
 CROPS = (1.0, 0.9, 0.8)
 
 
-def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
-    if isinstance(source, Image.Image):
-        img = source
-    elif isinstance(source, bytes):
-        img = Image.open(io.BytesIO(source))
-    else:
-        img = Image.open(source)
+# The most pixels an avatar may have: platforms serve avatars at ≤ 1080×1080 and covers at
+# ≤ 2560×1440. A PNG of one colour compresses ~1000:1, so a 170 KB "avatar" (under the download
+# cap) declared 12000×12000 and took 2.1 GB to decode; above 179M pixels Pillow raised its own
+# DecompressionBombError out of judging. The size is read from the header, before decoding.
+AVATAR_MAX_PIXELS = 4096 * 4096
+
+
+def open_image(source: str | Path | bytes, max_pixels: int | None = AVATAR_MAX_PIXELS) -> Image.Image:
+    """The image at ``source``, opened but not decoded; :class:`ValueError` (Chinese) for one
+    larger than ``max_pixels``, :class:`OSError` for a file that is not an image."""
+    try:
+        with warnings.catch_warnings():  # Pillow's own warning names a Python class on stderr; ours follows
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except Image.DecompressionBombError:
+        raise ValueError("图片尺寸过大（疑似解压炸弹），未解码") from None
+    if max_pixels is not None and img.width * img.height > max_pixels:
+        img.close()
+        raise ValueError(f"图片尺寸过大（{img.width}×{img.height} 像素），未解码")
+    return img
+
+
+def load_image(source: str | Path | bytes | Image.Image, max_pixels: int | None = AVATAR_MAX_PIXELS) -> Image.Image:
+    img = source if isinstance(source, Image.Image) else open_image(source, max_pixels)
     img.load()
     if img.mode in ("RGBA", "LA", "P"):
         rgba = img.convert("RGBA")
@@ -93,7 +111,7 @@ class LogoMatcher:
         self.max_distance = max_distance
         self.variants: list[tuple[str, HashPair]] = []
         for path in logos:
-            base = _square(trim_border(load_image(path)))
+            base = _square(trim_border(load_image(path, None)))  # the school's own files: any size
             for angle in ROTATIONS:
                 rotated = base.rotate(angle, resample=Image.BICUBIC, fillcolor=(255, 255, 255)) if angle else base
                 for frac in CROPS:

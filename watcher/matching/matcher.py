@@ -375,7 +375,7 @@ class Matcher:
                 logo = self.logos.match(c.avatar)
             except (OSError, ValueError) as e:
                 logo = None
-                reasons.append(f"头像无法读取：{e}")
+                reasons.append(f"头像无法读取：{_image_problem(e)}")
             if logo is not None:
                 score = max(score, 70) + (10 if hits else 0)
                 reasons.append(f"头像与校徽相似（差异哈希距离 {logo.dhash_distance}/64，感知哈希距离 {logo.distance}/64）")
@@ -975,3 +975,16 @@ def _find_all(text: str, sub: str) -> list[int]:
         out.append(i)
         i = text.find(sub, i + 1)
     return out
+
+
+def _image_problem(e: BaseException) -> str:
+    """Why an avatar could not be read, in Chinese (Pillow's and the OS's messages are English)."""
+    if isinstance(e, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(e, PermissionError):
+        return "无权读取该文件"
+    if isinstance(e, IsADirectoryError):
+        return "这是一个目录，不是图片文件"
+    if isinstance(e, ValueError) and str(e).startswith("图片"):
+        return str(e)
+    return "不是可识别的图片"

@@ -181,13 +181,15 @@ def workbook(brief: Brief) -> bytes:
     cs = wb.create_sheet("负面簇")
     cs.append(["规则组", "条数", "平台", "首次出现", "最后出现", "代表内容", "链接", "判定依据", "研判"])
     for c in brief.clusters:
-        cs.append([c.group_name, c.size, "、".join(catalog.label(p) for p in c.platforms), local_time(c.first_seen),
-                   local_time(c.last_seen), c.representative, c.url or "", c.reason or "", c.decision_label])
+        # Crawled text (stored before the cleaning edge existed, too): cells() keeps openpyxl from raising.
+        cs.append(xlsx.cells([c.group_name, c.size, "、".join(catalog.label(p) for p in c.platforms),
+                              local_time(c.first_seen), local_time(c.last_seen), c.representative, c.url or "",
+                              c.reason or "", c.decision_label]))
     ls = wb.create_sheet("仿冒线索")
     ls.append(["发现时间", "平台", "账号ID", "账号名称", "说明", "链接"])
     for lead in brief.leads:
-        ls.append([local_time(lead.created_at), catalog.label(lead.platform), lead.account_id, lead.account_name,
-                   lead.title, lead.url])
+        ls.append(xlsx.cells([local_time(lead.created_at), catalog.label(lead.platform), lead.account_id,
+                              lead.account_name, lead.title, lead.url]))
     for sheet in wb.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)

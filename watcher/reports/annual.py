@@ -262,7 +262,7 @@ def write_xlsx(r: AnnualReport, path: Path) -> None:
     ws.append([f"{r.school} {r.year} 年度新媒体账号年审报告"])
     ws.append([f"统计期间：{r.period.label()}（{zone_label()}）；生成于 {r.generated:%Y-%m-%d %H:%M}"])
     for line in r.notes:
-        ws.append([line])
+        ws.append(xlsx.cells([line]))
     ws.append([])
     add_sheet(ws, SUMMARY_COLUMNS, [*[summary_row(u) for u in r.units], summary_row(r.total)],
               start_row=4 + len(r.notes))

@@ -8,6 +8,8 @@ from typing import Any
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from watcher import xlsx
+
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F5")
 
 
@@ -30,7 +32,8 @@ def add_sheet(ws: Worksheet, header: list[str], rows: list[list[Any]], *, start_
         cell.fill = HEADER_FILL
     for i, row in enumerate(rows, start=start_row + 1):
         for col, value in enumerate(row, start=1):
-            ws.cell(row=i, column=col, value=value)
+            # Names and titles come from the platforms: a control character made openpyxl raise.
+            ws.cell(row=i, column=col, value=xlsx.cells([value])[0])
     ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
     for col, text in enumerate(header, start=1):
         width = max([len(str(text)) * 2] + [len(str(r[col - 1] or "")) * 1.6 for r in rows] + [8])

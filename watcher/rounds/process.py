@@ -43,7 +43,7 @@ def main() -> int:
     cfg.source = Path(data["source"]) if data.get("source") else None
     timefmt.set_zone(cfg.timezone)
     platform, mode = data["platform"], data["mode"]
-    setup_logging(cfg.logging, component=f"crawl:{platform}")
+    setup_logging(cfg.logging, component=f"crawl:{platform}", crashes=cfg.data_path / "crashes")
     # Scrapy's start-up chatter stays out of the journal; the run records say what happened.
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     info = catalog.get(platform)

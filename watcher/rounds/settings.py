@@ -45,5 +45,9 @@ def build_settings(cfg: Config, platform: str, *, browser: bool = False) -> dict
                                    "spiders.middlewares.RefusalMiddleware": 650},
     }
     if browser:
+        from watcher.fetchguard import FetchPolicy, browser_abort
+
         settings.update(browser_settings(p.timeout))
+        # What the platform's page itself loads (strangers' avatar URLs) stays off internal addresses.
+        settings["PLAYWRIGHT_ABORT_REQUEST"] = browser_abort(FetchPolicy.from_config(cfg))
     return settings

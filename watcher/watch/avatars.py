@@ -19,7 +19,9 @@ from pathlib import Path
 
 import imagehash
 from loguru import logger
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
+
+from watcher.matching.logo import open_image
 
 # Two pictures whose 64-bit pHashes differ by at most this many bits are the same avatar.
 SAME_IMAGE_MAX_DISTANCE = 8
@@ -58,7 +60,7 @@ def avatar_key(url: str | None) -> str | None:
 def phash(path: Path) -> str | None:
     """The image's 64-bit perceptual hash (hex), or None when the file is not a readable image."""
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:  # bounded: a decompression bomb is refused from its header
             return str(imagehash.phash(img.convert("RGB")))
     except (OSError, UnidentifiedImageError, ValueError) as e:
         logger.debug("头像图片无法读取 {}：{}", path, e)

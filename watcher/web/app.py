@@ -11,8 +11,8 @@ put words in the app's mouth with a crafted link.
 
 A request body is bounded before anything reads it (:class:`BodyLimit`): a declared length over
 the route's limit is refused at once, and a body that grows past it while streaming stops there.
-An unexpected error still answers a Chinese page with the security headers; the traceback goes
-to the log only.
+An unexpected error still answers a Chinese page with the security headers; the log gets one
+Chinese line and the traceback a file of its own (:mod:`watcher.logs`, ``crashes/``).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class SecurityHeaders:
             if started:  # half an answer is out: nothing better than closing the connection
                 raise
             # Outside Starlette's own 500 handler, which answers from above this middleware and
-            # so without the headers; the reader gets Chinese, the log gets the traceback.
+            # so without the headers; the reader gets Chinese, the log a line naming the detail file.
             logger.exception("网页请求 {} {} 出错", scope.get("method"), quote(scope.get("path", "")))
             await error_page(scope, 500, SERVER_ERROR)(scope, receive, send_with_headers)
 

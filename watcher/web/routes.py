@@ -429,7 +429,7 @@ def registry_export(request: Request) -> Response:
     ws.title = "备案台账"
     ws.append(header)
     for r in rows:
-        ws.append(r)
+        ws.append(xlsx.cells(r))  # a control character in any cell made openpyxl raise (500)
     name = f"备案台账-{datetime.now(UTC).astimezone(zone()):%Y%m%d}.xlsx"
     return Response(xlsx.to_bytes(wb), media_type=XLSX,
                     headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
