@@ -113,7 +113,8 @@ class Fleet:
             self.server.rpush(self.keys.queue(platform), *raws)
 
     def keep_open(self, round_id: int) -> None:
-        self.server.set(self.keys.open(round_id), 1, ex=self.open_ttl)
+        # a new value on every refresh: a worker back from a Redis outage waits to see one (keys.Resume)
+        self.server.set(self.keys.open(round_id), time.time_ns(), ex=self.open_ttl)
 
     def located(self, platform: str, round_id: int) -> set[str]:
         """The ids of the messages Redis holds for the round: queued, leased or delivered."""

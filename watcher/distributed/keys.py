@@ -140,35 +140,60 @@ def round_open(server: Any, school: Keys, round_id: int) -> bool:
     return bool(is_open) and not closed
 
 
-RESUME_GRACE = 2.0  # seconds a worker waits to take targets once Redis is back after an outage
+RESUME_GRACE = 2.0  # seconds a worker waits at least to take targets once Redis is back after an outage
+# However slow the daemons are to come back, an open key nobody refreshes is gone after its TTL
+# (max(10 s, 3 heartbeats)); past this a worker stops waiting for it.
+RESUME_LIMIT = 300.0
+OPEN_PATTERN = "campus-watcher:*:open:*"
 
 
 class Resume:
     """A worker's pause after Redis was away. A daemon that ended a round during the outage
-    closes it in Redis as soon as Redis answers again (it retries every half second at first);
-    until then the round's targets still look open, so a worker gives the daemons that moment
-    before it takes any."""
+    closes it in Redis as soon as Redis answers again; until then the round's targets still look
+    open. A fixed wait is a race on a busy machine (the close may come later than any grace), so
+    the worker waits for a sign from each round that looked open when Redis came back: its daemon
+    refreshed the open key (each refresh writes a new value: the daemon is alive and still runs
+    the round), closed the round, or let the key expire (the daemon is gone)."""
 
-    def __init__(self, clock: Any = None) -> None:
+    def __init__(self, clock: Any = None, pattern: str = OPEN_PATTERN) -> None:
         import time
 
         self.clock = clock or time.monotonic
+        self.pattern = pattern
         self.down = False
         self.back: float | None = None  # when Redis answered again
+        self.waiting: dict[str, Any] = {}  # open key → the value it had when Redis came back
+        self.run_id: str | None = None  # Redis's own id, new on every restart
 
     def failed(self) -> None:
         self.down, self.back = True, None
 
     def ready(self, server: Any) -> bool:
         """Whether targets may be taken now; raises Redis's error while it is still away."""
+        # redis-py retries a dropped connection by itself, so a short restart may never reach us
+        # as an error: Redis's run id, new on every start, says it happened all the same.
+        run_id = server.info("server").get("run_id")
+        if self.run_id is not None and run_id != self.run_id:
+            self.failed()
+        self.run_id = run_id
         if not self.down:
             return True
-        server.ping()
+        now = self.clock()
         if self.back is None:
-            self.back = self.clock()
-        if self.clock() - self.back < RESUME_GRACE:
+            self.back = now
+            keys = [k.decode() if isinstance(k, bytes) else k for k in server.scan_iter(match=self.pattern, count=500)]
+            self.waiting = dict(zip(keys, server.mget(keys), strict=True)) if keys else {}
+        if now - self.back < RESUME_GRACE:
             return False
-        self.down, self.back = False, None
+        if self.waiting and now - self.back < RESUME_LIMIT:
+            keys = list(self.waiting)
+            values = server.mget(keys)
+            closed = server.mget([k.replace(":open:", ":closed:") for k in keys])
+            self.waiting = {k: old for k, old, new, shut in zip(keys, self.waiting.values(), values, closed, strict=True)
+                            if new is not None and new == old and not shut}
+            if self.waiting:
+                return False
+        self.down, self.back, self.waiting = False, None, {}
         return True
 
 
