@@ -451,7 +451,7 @@ def test_a_failing_daemon_job_is_one_chinese_line_with_the_detail_in_a_file(cfg,
     run()  # a job failing every run keeps one detail file
     logger.complete()
     lines = log.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 2 and all("任务 alerts 出错，下次按计划重试（程序内部错误" in line for line in lines), lines
+    assert len(lines) == 2 and all("任务「alerts」出错，下次按计划重试（程序内部错误" in line for line in lines), lines
     assert not re.search(r"KeyError|Traceback|File \"", "\n".join(lines)) and not CONTROL.search("".join(lines))
     (detail,) = (tmp_path / "crashes").glob("*.txt")
     text = detail.read_text(encoding="utf-8")
