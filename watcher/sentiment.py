@@ -32,6 +32,7 @@ from watcher.store import Store
 from watcher.store import mentions as mentions_store
 from watcher.store.findings import FindingInput, list_findings, record
 from watcher.store.mentions import Cluster, PostText
+from watcher.timefmt import parse_stored
 
 TOP_POSTS = 3  # posts a cluster's finding (and so its alert) shows
 
@@ -99,14 +100,6 @@ class SentimentRules:
         return Assessment(matches, polarity.assess(text, self.extra_risk))
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -140,7 +133,7 @@ def analyze(cfg: Config, store: Store, *, now: datetime | None = None, lookback_
         a = rules.assess(p.text)
         if not a.mentioned or a.group is None or a.polarity is None:
             continue
-        t = _parse_time(p.created_at) or _parse_time(p.first_seen) or now
+        t = parse_stored(p.created_at) or parse_stored(p.first_seen) or now
         for m in a.matches:
             times[m.group.name].append(t)
         cid = known.get((p.platform, p.post_id)) or _place(store, clusterer, p, a, now_iso, merged)
@@ -257,7 +250,7 @@ def _group_spike(cfg: Config, store: Store, rules: SentimentRules, group: str, c
     current = None
     for f in list_findings(store, kind="sentiment_spike", limit=50):
         d = f.details
-        last = _parse_time(d.get("last_spiking"))
+        last = parse_stored(d.get("last_spiking"))
         if d.get("group") == group and d.get("episode") and last is not None and now - last <= 2 * window:
             current = f
             break

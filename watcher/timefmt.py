@@ -70,6 +70,22 @@ def local_date(value: str | datetime) -> date:
     return dt.astimezone(_zone).date()
 
 
+def parse_stored(value: str | None, *, naive: tzinfo = UTC) -> datetime | None:
+    """A stored time (ISO-8601, any offset) as an aware datetime, or None when it is missing or
+    not a time. ``naive``: the zone of a time written without an offset — UTC for what we write,
+    China time (``CHINA``) where it came from a platform's page."""
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=naive)
+
+
+CHINA = _CHINA_TZ
+
+
 def local_today(now: datetime | None = None) -> date:
     """Today in the configured zone, whatever the server's own clock zone (a server on UTC is
     still on yesterday until 08:00 in Beijing). Every date people read defaults to this; never

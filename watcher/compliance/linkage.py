@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from loguru import logger
 from markupsafe import Markup
@@ -43,9 +42,8 @@ from watcher.store import registry as stored_registry
 from watcher.store.compliance import Story, WatchedPost
 from watcher.store.findings import record
 from watcher.store.registry import RegistryAccount
-from watcher.timefmt import local_time, zone_label
+from watcher.timefmt import CHINA, local_time, parse_stored, zone_label
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MIN_TITLE = 8  # characters of a title, punctuation aside, for quoting it to count as a relay
 STATUS_LABELS = {"on_time": "按时转发", "late": "逾期转发", "pending": "待转发", "missing": "未转发",
                  "unobservable": "无法观测"}
@@ -67,13 +65,7 @@ def _iso(t: datetime) -> str:
 
 def parse_time(value: str | None) -> datetime | None:
     """A stored time (any offset; none: China time, as platforms print it) as an aware datetime."""
-    if not value:
-        return None
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=CHINA)
+    return parse_stored(value, naive=CHINA)
 
 
 def shown(value: str | datetime | None) -> str:

@@ -47,6 +47,7 @@ from watcher.store import Store, accounts, posts, rounds
 from watcher.store.accounts import Snapshot
 from watcher.store.findings import record
 from watcher.store.posts import TimelinePost
+from watcher.timefmt import parse_stored
 from watcher.watch import avatars
 
 # What a post that still exists but readers cannot see may be: never a deletion.
@@ -280,20 +281,12 @@ def _report_edits(store: Store, acc: _Account, run_id: int | None = None) -> int
 # -- missing posts: pending until the platform says ----------------------------------------------
 
 
-def _parse(ts: str | None) -> datetime | None:
-    if not ts:
-        return None
-    try:
-        t = datetime.fromisoformat(ts)
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _window_start(store: Store, platform: str, account_id: str, run_id: int) -> datetime | None:
     """The oldest moment this run's pages covered: the date of the last post in feed order (not
     the oldest date seen — a pinned post is old and on top)."""
-    return _parse(posts.last_created_in_run(store, run_id, platform, account_id))
+    return parse_stored(posts.last_created_in_run(store, run_id, platform, account_id))
 
 
 def mark_missing(store: Store, platform: str, account_id: str, run_id: int, now: datetime | None = None) -> int:
@@ -310,7 +303,7 @@ def mark_missing(store: Store, platform: str, account_id: str, run_id: int, now:
     start = _window_start(store, platform, account_id, run_id)
     missing = []
     for c in candidates:
-        created = _parse(c.created_at)
+        created = parse_stored(c.created_at)
         in_window = start is not None and created is not None and created >= start
         left_unasked = can_check and (c.present_checked_at is None or c.present_checked_at < c.last_seen)
         if in_window or left_unasked:

@@ -27,6 +27,7 @@ from watcher import registry
 from watcher.config import Config
 from watcher.store import Store, posts
 from watcher.store.posts import TimelinePost
+from watcher.timefmt import parse_stored
 
 DAY = 86400
 # Stored dates carry their own offset (+08:00 from the platforms, UTC from us): the database
@@ -34,14 +35,6 @@ DAY = 86400
 _OFFSET_MARGIN = timedelta(hours=15)
 
 
-def _parse(ts: str | None) -> datetime | None:
-    if not ts:
-        return None
-    try:
-        t = datetime.fromisoformat(ts)
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def applies(platform: str) -> bool:
@@ -61,7 +54,7 @@ def young_posts(cfg: Config, store: Store, platform: str, now: datetime | None =
     loose = (since - _OFFSET_MARGIN).astimezone(UTC).isoformat()
     out = []
     for p in posts.young_posts(store, platform, accounts, loose):
-        born = _parse(p.created_at) or _parse(p.first_seen)
+        born = parse_stored(p.created_at) or parse_stored(p.first_seen)
         if born is not None and born >= since:
             out.append(p)
     return out
@@ -86,7 +79,7 @@ def early_checks_today(cfg: Config, store: Store, platform: str, now: datetime) 
     start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     young = timedelta(hours=cfg.watch.early_hours)
     return sum(1 for c in posts.checks_since(store, platform, start.isoformat())
-               if (born := _parse(c["born"])) and (at := _parse(c["checked_at"])) and at - born <= young)
+               if (born := parse_stored(c["born"])) and (at := parse_stored(c["checked_at"])) and at - born <= young)
 
 
 def plan(cfg: Config, store: Store, platform: str, now: datetime | None = None) -> Plan:
@@ -119,7 +112,7 @@ def cadence(cfg: Config, store: Store, platform: str, now: datetime | None = Non
     gaps: list[float] = []
     checks = 0
     for c in posts.checks_since(store, platform, (now - timedelta(days=1)).astimezone(UTC).isoformat()):
-        born, at = _parse(c["born"]), _parse(c["checked_at"])
+        born, at = parse_stored(c["born"]), parse_stored(c["checked_at"])
         if born is None or at is None or at - born > young:
             continue
         checks += 1
