@@ -29,7 +29,7 @@ def _within(value: str | None) -> int | None:
 
 
 @linkage_group.command("add")
-@click.argument("url")
+@click.argument("url", metavar="帖子地址")
 @click.option("--within", help="转发时限，从设定时起算，如 24h（默认见配置 compliance.linkage.within）")
 @click.option("--units", help="要求转发的单位，逗号分隔（名称、id 或别名；默认全部单位）")
 @click.option("--tiers", help="要求转发的账号级别，逗号分隔，如 2,3（默认见配置 compliance.linkage.tiers）")
@@ -80,10 +80,10 @@ def list_cmd(cfg: Config) -> None:
 
 
 @linkage_group.command("show")
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=int, metavar="稿件编号")
 @config_option
 def show_cmd(cfg: Config, story_id: int) -> None:
-    """重点稿件 STORY_ID 的转发情况：各单位、各账号是否转发、何时、以何种方式，以及按单位的条形图。"""
+    """该重点稿件的转发情况：各单位、各账号是否转发、何时、以何种方式，以及按单位的条形图。"""
     with open_store(cfg) as store:
         story = stored.get_story(store, story_id)
         if story is None:

@@ -18,7 +18,7 @@ from watcher.timefmt import local_time
 
 
 @click.command("complaint")
-@click.argument("finding_id", type=int, metavar="FINDING")
+@click.argument("finding_id", type=int, metavar="发现编号")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="complaints", show_default=True,
               help="输出目录")
 @click.option("--pdf/--no-pdf", default=False, show_default=True, help="再用 chromium 打印一份 PDF")
@@ -76,7 +76,7 @@ def cases_list(cfg: Config, status: str | None, platform: str | None, unit: str 
 
 
 @cases_group.command("show")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=int, metavar="案件编号")
 @config_option
 def cases_show(cfg: Config, case_id: int) -> None:
     """一个案件的经过：举报、每轮复查、下架或提醒。"""
@@ -94,7 +94,7 @@ def cases_show(cfg: Config, case_id: int) -> None:
 
 
 @cases_group.command("report")
-@click.argument("finding_id", type=int, metavar="FINDING")
+@click.argument("finding_id", type=int, metavar="发现编号")
 @click.option("--reference", required=True, help="平台的举报编号或回执")
 @click.option("--actor", default="cli", show_default=True, help="记录为谁的操作")
 @config_option
