@@ -88,7 +88,7 @@ def show_cmd(cfg: Config, story_id: int) -> None:
         story = stored.get_story(store, story_id)
         if story is None:
             click.echo(f"没有编号为 {story_id} 的重点稿件；用 watcher linkage list 查看", err=True)
-            sys.exit(2)
+            sys.exit(1)
         r = linkage.build_report(cfg, store, story)
     zl = zone_label()
     click.echo(f"重点稿件 #{story.id}「{story.title}」")
