@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -68,3 +69,24 @@ def _default_time_zone():
     timefmt.set_zone(timefmt.DEFAULT_ZONE)
     yield
     timefmt.set_zone(timefmt.DEFAULT_ZONE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end runs of ten seconds or more first: on xdist's workers a long test that
+    starts last is the whole suite's tail. Stable, so every worker collects the same order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _table_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The matcher's derived tables (watcher.matching.tablecache) in this run's temp directory,
+    shared by the xdist workers and the crawl processes they start, not the user's own cache."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    before = os.environ.get("CAMPUS_WATCHER_CACHE")
+    os.environ["CAMPUS_WATCHER_CACHE"] = str(root / "tables")
+    yield
+    if before is None:
+        os.environ.pop("CAMPUS_WATCHER_CACHE", None)
+    else:
+        os.environ["CAMPUS_WATCHER_CACHE"] = before

@@ -46,6 +46,7 @@ def _read_banner(proc: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError(f"watcher demo 没有打印启动说明：\n{out}")
 
 
+@pytest.mark.slow
 def test_demo_from_start_to_a_decision(tmp_path):
     from playwright.sync_api import sync_playwright
 

@@ -44,6 +44,7 @@ def _url(path: str, query: dict[str, str]) -> str:
     return path + "?" + "&".join(f"{k}={v}" for k, v in sorted(query.items()))
 
 
+@pytest.mark.slow
 def test_two_workers_crawl_a_round_of_200_accounts_and_one_dies_mid_round(tmp_path, fake, redis_url, monkeypatch):
     accounts = [uid(i) for i in range(200)]
     serve_accounts(fake, accounts)
@@ -164,6 +165,7 @@ def _next_heartbeats(cfg, n: int = 2) -> None:
     raise AssertionError("workers stopped beating")
 
 
+@pytest.mark.slow
 def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_url):
     """Two exit addresses: the platform rate-limits one worker and serves the other."""
     accounts = [uid(i) for i in range(40)]
@@ -200,6 +202,7 @@ def test_a_worker_the_platform_refuses_cools_down_alone(tmp_path, fake, redis_ur
     assert abs((datetime.now(CHINA).replace(tzinfo=None) - beat).total_seconds()) < 600
 
 
+@pytest.mark.slow
 def test_when_the_platform_refuses_every_worker_the_round_is_blocked_and_the_school_cools(tmp_path, redis_url):
     accounts = [uid(i) for i in range(5)]
     with FakePlatform(FIXTURES / "weibo") as wall:

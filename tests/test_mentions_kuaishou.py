@@ -69,6 +69,7 @@ def test_refusals_say_their_cause(tmp_path, result, rate_limited, says):
         assert "限流" not in p.reason
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium (/usr/bin/chromium) not installed")
 def test_video_mentions_scroll_empty_captcha_and_rate_limit_in_one_round(tmp_path):

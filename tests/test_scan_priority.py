@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from spiders.base import Target
 from watcher import findings
 from watcher.rounds import records
@@ -113,6 +115,7 @@ def test_a_scan_counts_only_the_findings_its_own_runs_made(store, monkeypatch):
     assert stored_findings.made_by_scan(store, 8, since, except_kind="crawl_blocked") == {}
 
 
+@pytest.mark.slow
 def test_a_scan_during_a_long_scheduled_round_loses_none_of_its_work(tmp_path):
     """The scheduled watch round yields to a one-account scan, then continues with only the
     accounts it had not finished: every account ends ok once, none finished is crawled again."""

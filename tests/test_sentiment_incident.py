@@ -93,6 +93,7 @@ def platforms():
         yield weibo, bilibili
 
 
+@pytest.mark.slow
 def test_one_incident_one_alert(tmp_path, platforms):
     weibo, bilibili = platforms
     now = datetime.now(UTC)

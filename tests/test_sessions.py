@@ -149,6 +149,7 @@ def test_qr_login_saves_the_session_the_next_round_uses(tmp_path, site):
     assert not _session_findings(cfg)
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_qr_login_on_a_browser_platform_and_its_next_round(tmp_path):
     """Douyin: the login panel's QR, the scan, the session (sessionid) in the next round's browser."""

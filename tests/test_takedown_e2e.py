@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from PIL import Image
 
 from alerts import dispatch
@@ -74,6 +75,7 @@ def _open_in_chromium(html) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_a_suspect_reported_removed_two_rounds_later_and_an_overdue_case_reminded_once(tmp_path):
     fake = _fake()
     with fake:

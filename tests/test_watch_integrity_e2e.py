@@ -12,6 +12,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from alerts import dispatch
 from tests.conftest import write_config
 from tests.fakeplatform import FakePlatform
@@ -125,6 +127,7 @@ def _reported_once(s: Store) -> None:
         assert {d.revision for d in deliveries.for_finding(s, f.id)} <= {1}
 
 
+@pytest.mark.slow
 def test_resigned_answers_three_rounds_and_a_restart_then_a_503(tmp_path):
     fake = _fake(tmp_path)
     with fake:
@@ -180,6 +183,7 @@ def test_resigned_answers_three_rounds_and_a_restart_then_a_503(tmp_path):
         assert {"deletion", "edit"} <= kinds <= {"deletion", "edit", "crawl_blocked"}
 
 
+@pytest.mark.slow
 def test_a_rate_limit_mid_round_and_a_wall_on_the_check_lose_nothing(tmp_path):
     """A round refused on page 2 ("请求过于频繁") after page 1 held the edit; the next round's check
     of the missing post meets a login wall; the round after that, the wall has lifted. Meanwhile
@@ -218,6 +222,7 @@ def test_a_rate_limit_mid_round_and_a_wall_on_the_check_lose_nothing(tmp_path):
         assert asked.count("11") == 2 and {"6", "7"} <= set(asked)  # pushed away: asked once, still live
 
 
+@pytest.mark.slow
 def test_a_round_killed_9_after_page_one_loses_neither_the_deletion_nor_the_edit(tmp_path):
     fake = _fake(tmp_path)
     with fake:

@@ -53,6 +53,7 @@ def test_standalone_scan_reports_a_summary(tmp_path, fake):
     assert "完成" in r.output and "本次扫描的新发现：疑似仿冒账号 2" in r.output
 
 
+@pytest.mark.slow
 def test_daemon_picks_up_a_queued_scan_within_seconds(tmp_path, fake):
     path = _cfg_path(tmp_path, fake)
     cfg = load_config(path)
@@ -79,6 +80,7 @@ def test_daemon_picks_up_a_queued_scan_within_seconds(tmp_path, fake):
         daemon.wait(timeout=15)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_scan_then_rerun_leaves_no_duplicate_or_half_written_finding(tmp_path, fake):
     for r in fake.routes:
         r.delay = 1.5  # slow enough to be killed in the middle
@@ -131,6 +133,7 @@ def test_period_start_raises_cadence_and_stop_restores_it(config_path):
     assert CliRunner().invoke(main_group, ["period", "stop", "两会", "--config", str(config_path)]).exit_code == 1
 
 
+@pytest.mark.slow
 def test_a_scan_does_not_queue_behind_a_scheduled_round(tmp_path, fake):
     """A slow scheduled discovery is running when the operator asks for a scan of the same
     platform: the scheduled round yields at once (its unfinished targets are retaken next time),

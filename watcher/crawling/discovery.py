@@ -27,8 +27,10 @@ def judge(cfg: Config, store: Store, accounts: list[Account], run_id: int | None
     """Verdicts for ``accounts``, stored, and a finding for each suspect. An account that cannot
     be judged (its data breaks the matcher or the finding) costs only itself: it is counted in
     ``failed``, logged in Chinese, keeps its previous verdict and is judged again next run."""
-    matcher = matcher or matcher_for(cfg, store)
     counts = {"registered": 0, "suspect": 0, "clear": 0, "failed": 0}
+    if not accounts:
+        return counts  # a search with no result: building the matcher (seconds of tables) is wasted
+    matcher = matcher or matcher_for(cfg, store)
     candidates = [_candidate(cfg, a) for a in accounts]
     for a, r in zip(accounts, _judge_all(matcher, candidates), strict=True):
         if r is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from watcher.matching import tablecache
+
 # Below this, jieba's entries are mostly rare names and fragments that would veto real hits.
 MIN_FREQ = 50
 # Place names (tag ns) are kept down to a lower floor: county and district names are rare words.
@@ -23,6 +25,12 @@ ADMIN_SUFFIXES = frozenset("省市县区镇乡州村旗盟")
 
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
+    words, places = tablecache.cached("lexicon", f"{tablecache.version('jieba')} {MIN_FREQ} {MIN_PLACE_FREQ} {MAX_LEN}",
+                                      _read_lexicon)
+    return frozenset(words), frozenset(places)
+
+
+def _read_lexicon() -> list[list[str]]:
     import jieba
 
     path = Path(jieba.__file__).with_name("dict.txt")
@@ -37,7 +45,7 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
                 words.add(parts[0])
             if len(parts) > 2 and parts[2] == "ns" and freq >= MIN_PLACE_FREQ:
                 places.add(parts[0])
-    return frozenset(words), frozenset(places)
+    return [sorted(words), sorted(places)]
 
 
 def words() -> frozenset[str]:

@@ -11,12 +11,15 @@ gradients). dHash proved the steadier of the two on the generated test set
 from __future__ import annotations
 
 import io
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import imagehash
 from PIL import Image, ImageChops, ImageOps
+
+from watcher.matching import tablecache
 
 ROTATIONS = (-10, -5, 0, 5, 10)
 CROPS = (1.0, 0.9, 0.8)
@@ -99,6 +102,18 @@ class HashPair:
         return cls(imagehash.phash(grey), imagehash.dhash(grey))
 
 
+def _variant_hashes(path: str | Path) -> list[list[str]]:
+    """Each rotation and centre crop of one logo file, as (pHash, dHash) in hex."""
+    out = []
+    base = _square(trim_border(load_image(path, None)))  # the school's own files: any size
+    for angle in ROTATIONS:
+        rotated = base.rotate(angle, resample=Image.BICUBIC, fillcolor=(255, 255, 255)) if angle else base
+        for frac in CROPS:
+            pair = HashPair.of(_centre_crop(rotated, frac))
+            out.append([str(pair.phash), str(pair.dhash)])
+    return out
+
+
 @dataclass(frozen=True)
 class LogoHit:
     logo: str
@@ -111,11 +126,10 @@ class LogoMatcher:
         self.max_distance = max_distance
         self.variants: list[tuple[str, HashPair]] = []
         for path in logos:
-            base = _square(trim_border(load_image(path, None)))  # the school's own files: any size
-            for angle in ROTATIONS:
-                rotated = base.rotate(angle, resample=Image.BICUBIC, fillcolor=(255, 255, 255)) if angle else base
-                for frac in CROPS:
-                    self.variants.append((Path(path).name, HashPair.of(_centre_crop(rotated, frac))))
+            key = f"{tablecache.version('imagehash')} {tablecache.version('pillow')} {tablecache.code_key(sys.modules[__name__])} " \
+                  f"{tablecache.file_key(path)}"
+            for ph, dh in tablecache.cached("logo", key, lambda p=path: _variant_hashes(p)):
+                self.variants.append((Path(path).name, HashPair(imagehash.hex_to_hash(ph), imagehash.hex_to_hash(dh))))
 
     def __bool__(self) -> bool:
         return bool(self.variants)

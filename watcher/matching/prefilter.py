@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from watcher.matching import tablecache
 from watcher.matching.confusables import SKELETON_TABLE
 from watcher.matching.normalize import NormalizedBatch, is_cjk
 from watcher.matching.terms import GENERIC_FIRST_WORDS, CompiledTerms, Term, syllable, variant_classes
@@ -59,6 +60,14 @@ def syllable_classes(needed: frozenset[str]) -> dict[str, frozenset[str]]:
     pypinyin's table gives each character its readings; a cheap tone-stripped comparison picks
     candidates and :func:`syllable` (what the matcher itself uses) decides. Cached: a matcher
     is built for every discovery run, and the school's syllables do not change between them."""
+    from watcher.matching import normalize, terms
+
+    key = f"{tablecache.version('pypinyin')} {tablecache.code_key(terms, normalize)} {' '.join(sorted(needed))}"
+    table = tablecache.cached("syllables", key, lambda: _syllable_classes(needed))
+    return {s: frozenset(chars) for s, chars in table.items()}
+
+
+def _syllable_classes(needed: frozenset[str]) -> dict[str, list[str]]:
     from pypinyin.pinyin_dict import pinyin_dict
 
     out: dict[str, set[str]] = {s: set() for s in needed}
@@ -73,7 +82,7 @@ def syllable_classes(needed: frozenset[str]) -> dict[str, frozenset[str]]:
         s = syllable(ch)
         if s in out:
             out[s].add(ch)
-    return {s: frozenset(chars) for s, chars in out.items()}
+    return {s: sorted(chars) for s, chars in out.items()}
 
 
 class Prefilter:
