@@ -4,7 +4,8 @@
 
 One run prints, on the **held-out test parts** of two public human-labelled Weibo corpora
 (:mod:`benchmarks.sentiment_data`: CLUEmotion2020's own test file and 20 % of the COVID-19 Weibo
-corpus; the model never saw them, its threshold was chosen on the validation parts):
+corpus; the model never saw them, its threshold came from out-of-fold scores of the training and
+validation parts):
 
 * the polarity model as the watcher uses it (:func:`watcher.opinion.polarity.assess`: model and
   risk words), and the model alone;
