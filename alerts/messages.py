@@ -57,19 +57,42 @@ def _host_of(url: str) -> str | None:
         return None
 
 
+# The review site's own pages an alert links to (复核与证据 /findings/ID, a 舆情簇 /sentiment/clusters/ID):
+# a crawled URL on the review site stays a live link only when it is one of these, never its
+# login, settings or action pages.
+_REVIEW_PAGE = re.compile(r"/(?:findings|cases|sentiment/clusters|linkage|scans)/\d{1,12}/?")
+
+
+def _endpoint(url: str) -> str | None:
+    """``host:port`` of an http(s) URL (the scheme's default port when none is written)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return None
+    return f"{parts.hostname.lower()}:{port}" if parts.hostname else None
+
+
 def allowed_hosts(cfg: Config) -> set[str]:
-    """Our review site, the platforms' own hosts, and any host the config points a platform or
-    a watched website at."""
+    """What an alert may link to: the platforms' own hosts by name (and their subdomains); a host
+    the config points a platform or a watched website at, as ``host:port`` (a test platform on
+    127.0.0.1 allows that one port, not every service on the machine); and the review site as
+    ``review@host:port``, for its own record pages only."""
     hosts = set(PLATFORM_HOSTS)
-    urls = [cfg.alerts.base_url, *(u for p in catalog.all_platforms() for u in p.base_urls.values())]
+    hosts.update(h for h in (_host_of(u) for p in catalog.all_platforms() for u in p.base_urls.values()) if h)
+    configured: list[str] = []
     for name, pc in cfg.platforms.items():
-        urls += list(pc.urls(name).values()) + [site.get("url", "") for site in pc.sites]
-    hosts.update(h for h in map(_host_of, urls) if h)
+        if pc.base_url:
+            configured += list(pc.urls(name).values())
+        configured += [site.get("url", "") for site in pc.sites]
+    hosts.update(e for e in map(_endpoint, configured) if e)
+    if review := _endpoint(cfg.alerts.base_url):
+        hosts.add("review@" + review)
     return hosts
 
 
 def safe_link(cfg: Config, url: Any, hosts: set[str] | None = None) -> str | None:
-    """``url`` when it is http(s) to an allowed host (or a subdomain of one), else None."""
+    """``url`` when it is http(s) to an allowed place (see :func:`allowed_hosts`), else None."""
     if not isinstance(url, str):
         return None
     url = url.strip()
@@ -78,7 +101,10 @@ def safe_link(cfg: Config, url: Any, hosts: set[str] | None = None) -> str | Non
         return None
     host = (parts.hostname or "").lower()
     hosts = allowed_hosts(cfg) if hosts is None else hosts
-    if not any(host == h or host.endswith("." + h) for h in hosts):
+    endpoint = _endpoint(url)
+    if not (any(host == h or host.endswith("." + h) for h in hosts if ":" not in h) or endpoint in hosts
+            or (f"review@{endpoint}" in hosts and not parts.query and not parts.fragment
+                and _REVIEW_PAGE.fullmatch(parts.path))):
         return None
     # Characters that would end a link early or start markup are percent-encoded.
     return re.sub(r"[\s<>\[\]()\"'`]", lambda m: urllib.parse.quote(m.group(0)), url)

@@ -462,6 +462,25 @@ def _hostile_leads(store):
                                details={"profile_url": "https://m.weibo.cn/u/667"}))
 
 
+def test_the_review_site_and_local_platforms_are_links_only_where_we_link_to_them(cfg):
+    """A crawled URL on the review site's host is live only as one of its record pages, and a
+    platform served from this machine allows its own port, not every service on the host."""
+    from alerts.messages import allowed_hosts, defang, safe_link
+
+    cfg.alerts.base_url = "http://127.0.0.1:8080"
+    cfg.platforms["weibo"].base_url = "http://127.0.0.1:8001"
+    hosts = allowed_hosts(cfg)
+    for ours in ("http://127.0.0.1:8080/findings/12", "http://127.0.0.1:8080/sentiment/clusters/3",
+                 "http://127.0.0.1:8001/u/123", "https://m.weibo.cn/u/1"):
+        assert safe_link(cfg, ours, hosts) == ours, ours
+    for theirs in ("http://127.0.0.1:8080/logout", "http://127.0.0.1:8080/admin/users",
+                   "http://127.0.0.1:8080/findings/12?next=/logout", "http://127.0.0.1:8080/registry/weibo/1/close",
+                   "http://127.0.0.1:6379/", "http://127.0.0.1/", "http://127.0.0.1:8001.evil.example/"):
+        assert safe_link(cfg, theirs, hosts) is None, theirs
+    assert defang(cfg, "复核：http://127.0.0.1:8080/findings/7 见 http://127.0.0.1:8080/logout", hosts) == \
+        "复核：http://127.0.0.1:8080/findings/7 见 hxxp://127[.]0[.]0[.]1:8080/logout"
+
+
 def test_hostile_name_and_phishing_profile_stay_text_in_the_web(site):
     client, _, cfg = site
     with Store.open(cfg.db_path) as s:
