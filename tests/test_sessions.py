@@ -78,6 +78,22 @@ def test_the_terminal_shows_the_same_code_module_for_module():
         qrterm.matrix(qr_png([[False] * 21 for _ in range(21)]))
 
 
+def test_a_page_that_draws_its_qr_huge_is_scaled_down_or_refused():
+    import struct
+    import zlib
+
+    modules = qr_modules(4)
+    big = qr_png(modules, 45)  # 29 modules at 45 px: 1,485 px a side, scanned at 800
+    assert read_back(qrterm.render(qrterm.matrix(big))) == modules
+    # A header that claims 20,000 × 20,000 pixels is refused before a pixel is decoded.
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
+    ihdr = struct.pack(">I", 13) + b"IHDR" + header + struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    started = time.monotonic()
+    with pytest.raises(qrterm.NotAQrCode, match="过大"):
+        qrterm.matrix(b"\x89PNG\r\n\x1a\n" + ihdr + big[33:])
+    assert time.monotonic() - started < 2
+
+
 @pytest.fixture
 def site(tmp_path):
     """A fake m.weibo.cn + passport.weibo.com: the SSO login page with its QR, the config call

@@ -14,6 +14,8 @@ import io
 from PIL import Image
 
 QUIET = 2  # modules of light margin around the code: scanners need it
+MAX_PIXELS = 40_000_000  # a screenshot larger than this is no login QR (and would cost seconds to decode)
+SCAN_SIDE = 800
 
 
 class NotAQrCode(ValueError):
@@ -22,7 +24,19 @@ class NotAQrCode(ValueError):
 
 def matrix(png: bytes) -> list[list[bool]]:
     """The modules of the QR code in ``png`` (True = dark)."""
-    img = Image.open(io.BytesIO(png)).convert("L")
+    try:
+        img = Image.open(io.BytesIO(png))  # lazy: the size is read before any pixel is decoded
+    except Image.DecompressionBombError:
+        raise NotAQrCode("二维码图片过大，不是登录页的二维码") from None
+    except OSError:
+        raise NotAQrCode("截图不是可读的图片") from None
+    if img.width * img.height > MAX_PIXELS:
+        raise NotAQrCode(f"二维码图片过大（{img.width}×{img.height} 像素），不是登录页的二维码")
+    img = img.convert("L")
+    # The page decides how large its QR element is drawn; the pixel scan below is Python, so the
+    # picture is brought down to a size a code's modules survive (177 modules at 4 px each).
+    if max(img.size) > SCAN_SIDE:
+        img.thumbnail((SCAN_SIDE, SCAN_SIDE), Image.Resampling.NEAREST)
     w, h = img.size
     px = img.load()
     dark = [[px[x, y] < 128 for x in range(w)] for y in range(h)]
