@@ -90,3 +90,19 @@ def _table_cache(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("CAMPUS_WATCHER_CACHE", None)
     else:
         os.environ["CAMPUS_WATCHER_CACHE"] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
+def production_hasher():
+    """Passwords hashed in-process with argon2's cheapest parameters: the site's tests create and
+    log in hundreds of users, each 0.14 s of CPU at the real cost (64 MiB, three passes) and
+    nothing they check depends on it. The real hasher is handed to the test that checks its
+    strength; crawl, CLI and daemon processes the tests start use it unchanged."""
+    from argon2 import PasswordHasher
+
+    from watcher.web import auth
+
+    real = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield real
+    auth._hasher = real

@@ -103,7 +103,7 @@ class FakePlatform:
         raise FileNotFoundError(route.file)
 
     def __enter__(self) -> FakePlatform:
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 

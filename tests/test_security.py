@@ -73,6 +73,14 @@ def _audit(cfg, action):
 # -- login throttling ---------------------------------------------------------------------------
 
 
+def test_passwords_are_hashed_with_argon2id_at_a_real_cost(production_hasher):
+    from argon2 import Type
+
+    assert production_hasher.type is Type.ID
+    assert production_hasher.time_cost >= 3 and production_hasher.memory_cost >= 64 * 1024
+    assert production_hasher.hash("口令").startswith("$argon2id$v=19$m=65536,t=3,")
+
+
 def test_five_failures_lock_the_account_even_for_the_right_password(site, monkeypatch):
     client, _, cfg = site
     for _ in range(5):

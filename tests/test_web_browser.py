@@ -108,7 +108,7 @@ def attacker_site():
             self.wfile.write(body)
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/", target
     httpd.shutdown()
 
@@ -222,7 +222,7 @@ def test_public_page_search_works_under_a_strict_csp(cfg, tmp_path, page):
             super().end_headers()
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Strict, directory=str(out)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         violations = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
