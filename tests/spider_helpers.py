@@ -46,3 +46,19 @@ def crawl_process() -> int | None:
         if ppid == os.getpid() and b"watcher.rounds.process" in cmdline:
             return int(stat.parent.name)
     return None
+
+
+def run_targets(cfg: Config, platform: str, mode: str, values: list[str], *, posts: list[str] | None = None,
+                **kwargs: Any) -> dict[str, dict[str, Any]]:
+    """One round over several independent targets, as a real round takes them (one crawl process,
+    one browser): each target's run as a plain mapping, by its value (its post for a check, else
+    its keyword or account). ``posts`` pairs each value with its post, for checks."""
+    from spiders.base import Target
+    from watcher.rounds.engine import run_round
+
+    pairs = list(zip(values, posts, strict=True)) if posts is not None else [(v, None) for v in values]
+    targets = [Target.for_mode(mode, v, p) for v, p in pairs]
+    result = run_round(cfg, platform, mode, targets, **kwargs)
+    by_key = {r.target: dataclasses.asdict(r) for r in result.runs}
+    return {p if p is not None else v: by_key.get(t.key, {"status": "no run", "round": result})
+            for (v, p), t in zip(pairs, targets, strict=True)}

@@ -8,7 +8,7 @@ import pytest
 
 from spiders.signing import wbi
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config, run_crawl
+from tests.spider_helpers import platform_config, run_crawl, run_targets
 from watcher import registry
 from watcher.store import Store
 from watcher.store.findings import list_findings
@@ -177,13 +177,19 @@ def test_the_device_ids_are_kept_for_the_next_rounds(tmp_path):
     assert list(again._with_keys(lambda: []))[0].url.endswith("/x/web-interface/nav")  # no second finger/spi
 
 
-@pytest.mark.parametrize("file, expected", [("view_live.json", 1), ("view_gone.json", 0)])
-def test_check(tmp_path, fake, file, expected):
-    fake.route("/x/web-interface/view", {"bvid": "BV1Ab411c7Xa"}, file)
+def test_check(tmp_path, fake):
+    """A live video and a deleted one, checked in one round as a watch round checks them."""
+    videos = {"BV1Ab411c7Xa": ("view_live.json", 1), "BV1Gone11c7Xc": ("view_gone.json", 0)}
+    for bvid, (file, _) in videos.items():
+        fake.route("/x/web-interface/view", {"bvid": bvid}, file)
     cfg = _cfg(tmp_path, fake)
-    assert run_crawl(cfg, "bilibili", "check", account=MID, post="BV1Ab411c7Xa")["status"] == "ok"
+    runs = run_targets(cfg, "bilibili", "check", [MID] * len(videos), posts=list(videos))
     with Store.open(cfg.db_path) as s:
-        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+        checks = {b: s.query("SELECT crawl_run_id, exists_flag FROM post_checks WHERE post_id = ?", [b]) for b in videos}
+    for bvid, (file, expected) in videos.items():
+        assert runs[bvid]["status"] == "ok", (file, runs[bvid])
+        assert [r["exists_flag"] for r in checks[bvid]] == [expected], (file, checks[bvid])
+        assert checks[bvid][0]["crawl_run_id"] == runs[bvid]["id"], (file, checks[bvid], runs[bvid])
 
 
 @pytest.mark.parametrize("kw, status, words", [

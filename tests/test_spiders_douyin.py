@@ -7,7 +7,7 @@ import pytest
 
 from spiders.browser import CHROMIUM, PAGE_WAIT_ENV
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config, run_crawl
+from tests.spider_helpers import platform_config, run_crawl, run_targets
 from watcher import registry
 from watcher.store import Store
 from watcher.store.findings import list_findings
@@ -110,33 +110,22 @@ def test_truncated_api_body_fails_the_run(tmp_path, fake):
     assert run["status"] == "failed" and "JSON" in run["reason"], run
 
 
-@pytest.mark.parametrize("aweme, file, expected", [("7440000000000000001", "detail_live.json", 1),
-                                                    ("7440000000000000002", "detail_gone.json", 0)])
-def test_video_check(tmp_path, fake, aweme, file, expected):
-    fake.route(f"/video/{aweme}", {}, "video_page.html", content_type=HTML)
-    fake.route("/aweme/v1/web/aweme/detail/", {"aweme_id": aweme}, file)
-    cfg = _cfg(tmp_path, fake)
-    run = run_crawl(cfg, "douyin", "check", account="MS4wLjABAAAAbitofficial", post=aweme)
-    assert run["status"] == "ok", run
-    with Store.open(cfg.db_path) as s:
-        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
-
-
-def test_a_round_of_several_targets_starts_one_browser(tmp_path, fake):
-    from spiders.base import Target
-    from watcher.rounds.engine import run_round
-
-    live, gone = "7440000000000000001", "7440000000000000002"
-    for aweme, file in ((live, "detail_live.json"), (gone, "detail_gone.json")):
+def test_video_check_in_a_round_of_several_targets_starts_one_browser(tmp_path, fake):
+    """A live video and a deleted one, checked in one round (as a watch round checks them):
+    each its own answer, and the round's one browser served both."""
+    videos = {"7440000000000000001": ("detail_live.json", 1), "7440000000000000002": ("detail_gone.json", 0)}
+    for aweme, (file, _) in videos.items():
         fake.route(f"/video/{aweme}", {}, "video_page.html", content_type=HTML)
         fake.route("/aweme/v1/web/aweme/detail/", {"aweme_id": aweme}, file)
     cfg = _cfg(tmp_path, fake)
-    result = run_round(cfg, "douyin", "check", [Target.for_mode("check", "MS4wLjABAAAAbitofficial", a) for a in (live, gone)])
-    assert [r.status for r in result.runs] == ["ok", "ok"], result.runs
+    runs = run_targets(cfg, "douyin", "check", ["MS4wLjABAAAAbitofficial"] * len(videos), posts=list(videos))
     with Store.open(cfg.db_path) as s:
-        answers = {r["post_id"]: r["exists_flag"] for r in s.query("SELECT post_id, exists_flag FROM post_checks")}
+        checks = {a: s.query("SELECT crawl_run_id, exists_flag FROM post_checks WHERE post_id = ?", [a]) for a in videos}
         details = s.one("SELECT details FROM crawl_rounds")["details"]
-    assert answers == {live: 1, gone: 0}
+    for aweme, (file, expected) in videos.items():
+        assert runs[aweme]["status"] == "ok", (file, runs[aweme])
+        assert [r["exists_flag"] for r in checks[aweme]] == [expected], (file, checks[aweme])
+        assert checks[aweme][0]["crawl_run_id"] == runs[aweme]["id"], (file, checks[aweme], runs[aweme])
     import json
     assert json.loads(details)["browsers"] == 1
 

@@ -4,7 +4,7 @@ import pytest
 
 from spiders.browser import CHROMIUM
 from tests.fakeplatform import FIXTURES, FakePlatform
-from tests.spider_helpers import platform_config, run_crawl
+from tests.spider_helpers import platform_config, run_crawl, run_targets
 from watcher.store import Store
 from watcher.store.findings import list_findings
 
@@ -140,43 +140,58 @@ def test_broken_card_does_not_hide_the_others(tmp_path, search):
     assert run["details"]["broken_cards"] == 1, run
 
 
+ARTICLES = {"7440000000000000101": ("article_page.html", 1),
+            "7440000000000000102": ("article_gone.html", 0),
+            "7440000000000000103": ("user_page.html", None),
+            "7440000000000000104": ("article_render_data.html", 1)}
+
+
 @pytest.mark.browser
 @browser
-@pytest.mark.parametrize("gid, page, expected", [("7440000000000000101", "article_page.html", 1),
-                                                 ("7440000000000000102", "article_gone.html", 0),
-                                                 ("7440000000000000103", "user_page.html", None),
-                                                 ("7440000000000000104", "article_render_data.html", 1)])
-def test_article_check_reads_the_page(tmp_path, search, gid, page, expected):
+def test_article_check_reads_the_page(tmp_path, search):
     """There: the embedded data has the article. Gone: the page says so. Anything else (here an
-    unrelated page) proves nothing."""
-    search.route(f"/article/{gid}/", {}, page, content_type=HTML)
+    unrelated page) proves nothing. All four in one round, as a watch round checks them."""
+    for gid, (page, _) in ARTICLES.items():
+        search.route(f"/article/{gid}/", {}, page, content_type=HTML)
     search.route("/api/pc/list/user/feed", {}, "feed_p2.json")
     cfg = platform_config(tmp_path, "toutiao", search.base_url, timeout=30)
-    run = run_crawl(cfg, "toutiao", "check", account=TOKEN, post=gid)
-    assert run["status"] == "ok", run
+    runs = run_targets(cfg, "toutiao", "check", [TOKEN] * len(ARTICLES), posts=list(ARTICLES))
     with Store.open(cfg.db_path) as s:
-        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+        checks = {gid: s.query("SELECT crawl_run_id, exists_flag FROM post_checks WHERE post_id = ?", [gid])
+                  for gid in ARTICLES}
+    for gid, (page, expected) in ARTICLES.items():
+        assert runs[gid]["status"] == "ok", (gid, page, runs[gid])
+        assert [r["exists_flag"] for r in checks[gid]] == [expected], (gid, page, checks[gid])
+        assert checks[gid][0]["crawl_run_id"] == runs[gid]["id"], (gid, page, checks[gid], runs[gid])
 
 
 VIDEO = "7576100000000000203"
+GONE_VIDEO = "7576100000000000204"
 
 
 @pytest.mark.browser
 @browser
-@pytest.mark.parametrize("page, expected", [("video_render_data.html", 1), ("video_gone.html", 0)])
-def test_a_video_is_checked_at_its_own_page(tmp_path, search, page, expected):
+def test_a_video_is_checked_at_its_own_page(tmp_path, search):
     """A video lives under /video/ID/, not /article/ID/: the check opens the stored post URL and
     reads the video page's data.initialVideo (yt-dlp toutiao.py), or its "视频已删除"."""
-    search.route(f"/video/{VIDEO}/", {}, page, content_type=HTML)
+    videos = {VIDEO: ("video_render_data.html", 1), GONE_VIDEO: ("video_gone.html", 0)}
+    for vid, (page, _) in videos.items():
+        search.route(f"/video/{vid}/", {}, page, content_type=HTML)
     cfg = platform_config(tmp_path, "toutiao", search.base_url, timeout=30)
-    run = run_crawl(cfg, "toutiao", "check", account=TOKEN, post=f"{search.base_url}/video/{VIDEO}/")
-    assert run["status"] == "ok", run
+    urls = {vid: f"{search.base_url}/video/{vid}/" for vid in videos}
+    runs = run_targets(cfg, "toutiao", "check", [TOKEN] * len(videos), posts=list(urls.values()))
     assert not [p for p, _, _ in search.requests if p.startswith("/article/")]
     with Store.open(cfg.db_path) as s:
-        row = s.one("SELECT post_id, exists_flag, reason FROM post_checks")
-    assert row["post_id"] == VIDEO and row["exists_flag"] == expected, row
-    if not expected:
-        assert "视频" in row["reason"], row
+        rows = s.query("SELECT post_id, crawl_run_id, exists_flag, reason FROM post_checks")
+    for vid, (page, expected) in videos.items():
+        run = runs[urls[vid]]
+        assert run["status"] == "ok", (page, run)
+        mine = [r for r in rows if r["crawl_run_id"] == run["id"]]
+        assert len(mine) == 1, (page, rows)
+        row = mine[0]
+        assert row["post_id"] == vid and row["exists_flag"] == expected, (page, row)
+        if not expected:
+            assert "视频" in row["reason"], (page, row)
 
 
 def test_a_round_checks_each_post_at_its_stored_url(tmp_path):
