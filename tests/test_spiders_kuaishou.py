@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from spiders.base import Target
 from spiders.browser import CHROMIUM, PAGE_WAIT_ENV, page_wait
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
 from watcher import registry
 from watcher.rounds import records
+from watcher.rounds.engine import run_round
 from watcher.store import Store
 from watcher.store.findings import list_findings
 
@@ -129,18 +131,27 @@ def test_truncated_answer_fails_the_run(tmp_path, fake):
     assert run["status"] == "failed" and "JSON" in run["reason"], run
 
 
-@pytest.mark.parametrize("photo, page, expected", [("3xq9abc", "video_page.html", 1), ("3xq9gone", "video_gone.html", 0),
-                                                   ("3xq9what", "video_unknown.html", None)])
-def test_video_check_reads_the_page(tmp_path, fake, photo, page, expected):
+VIDEO_CASES = {"3xq9abc": ("video_page.html", 1), "3xq9gone": ("video_gone.html", 0),
+               "3xq9what": ("video_unknown.html", None)}
+
+
+def test_video_check_reads_the_page(tmp_path, fake):
     """Live: the page's embedded data has the work. Gone: the page says so. Anything else
-    proves nothing — a deletion is never concluded from a missing answer."""
-    fake.route(f"/short-video/{photo}", {}, page, content_type=HTML)
+    proves nothing — a deletion is never concluded from a missing answer. One round checks
+    all three works, as a real round checks an account's posts (none of them is a refusal)."""
+    for photo, (page, _) in VIDEO_CASES.items():
+        fake.route(f"/short-video/{photo}", {}, page, content_type=HTML)
     cfg = _cfg(tmp_path, fake)
-    run = run_crawl(cfg, "kuaishou", "check", account="3xbitofficial", post=photo)
-    assert run["status"] == "ok", run
+    result = run_round(cfg, "kuaishou", "check", [Target.for_mode("check", "3xbitofficial", p) for p in VIDEO_CASES])
+    runs = {r.target: r for r in result.runs}
+    assert set(runs) == {f"3xbitofficial/{p}" for p in VIDEO_CASES}, result
     with Store.open(cfg.db_path) as s:
-        row = s.one("SELECT exists_flag, reason FROM post_checks")
-    assert row["exists_flag"] == expected, row
+        for photo, (page, expected) in VIDEO_CASES.items():
+            run = runs[f"3xbitofficial/{photo}"]
+            assert run.status == "ok", (photo, page, run)
+            rows = s.query("SELECT exists_flag, reason FROM post_checks WHERE post_id = ? AND crawl_run_id = ?",
+                           (photo, run.id))
+            assert len(rows) == 1 and rows[0]["exists_flag"] == expected, (photo, page, rows)
 
 
 @pytest.mark.parametrize("value, expected", [("", 12.0), ("3", 3.0), ("2.5", 2.5), ("0", 12.0), ("500", 12.0),

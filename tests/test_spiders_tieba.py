@@ -12,6 +12,7 @@ from spiders.items import Mention, Post
 from spiders.signing import tieba as tieba_sign
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
+from watcher.rounds.engine import run_round
 from watcher.sentiment import analyze
 from watcher.store import Store
 from watcher.store.findings import list_findings
@@ -58,17 +59,28 @@ def test_captcha_and_changed_page(tmp_path, fake, kw, status):
     assert run["status"] == status, run
 
 
-@pytest.mark.parametrize("body, status, expected", [
-    ("<html><title>很抱歉，该贴已被删除</title><body>很抱歉，该贴已被删除。</body></html>", 200, 0),
-    ("<html><body><h3 class='core_title_txt'>宿舍楼停电</h3><div class='j_l_post'></div></body></html>", 200, 1),
-    ("", 404, 0),
-])
-def test_check_thread(tmp_path, fake, body, status, expected):
-    fake.route("/p/9012345601", {}, body=body, status=status, content_type=HTML)
+# One round checks three threads, each on its own page; none of the answers is a captcha.
+THREAD_CASES = {
+    "9012345601": ("<html><title>很抱歉，该贴已被删除</title><body>很抱歉，该贴已被删除。</body></html>", 200, 0),
+    "9012345602": ("<html><body><h3 class='core_title_txt'>宿舍楼停电</h3><div class='j_l_post'></div></body></html>",
+                   200, 1),
+    "9012345603": ("", 404, 0),
+}
+
+
+def test_check_thread(tmp_path, fake):
+    for tid, (body, status, _) in THREAD_CASES.items():
+        fake.route(f"/p/{tid}", {}, body=body, status=status, content_type=HTML)
     cfg = _cfg(tmp_path, fake)
-    assert run_crawl(cfg, "tieba", "check", account=KW, post="9012345601")["status"] == "ok"
+    result = run_round(cfg, "tieba", "check", [Target.for_mode("check", KW, tid) for tid in THREAD_CASES])
+    runs = {r.target: r for r in result.runs}
+    assert set(runs) == {f"{KW}/{tid}" for tid in THREAD_CASES}, result
     with Store.open(cfg.db_path) as s:
-        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+        for tid, (body, status, expected) in THREAD_CASES.items():
+            run = runs[f"{KW}/{tid}"]
+            assert run.status == "ok", (tid, status, body, run)
+            rows = s.query("SELECT exists_flag FROM post_checks WHERE post_id = ? AND crawl_run_id = ?", (tid, run.id))
+            assert len(rows) == 1 and rows[0]["exists_flag"] == expected, (tid, status, body, rows)
 
 
 def test_forum_search_paginated_into_findings(tmp_path, fake):

@@ -4,8 +4,10 @@ import json
 
 import pytest
 
+from spiders.base import Target
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
+from watcher.rounds.engine import run_round
 from watcher.store import Store
 from watcher.store.findings import list_findings
 
@@ -65,18 +67,27 @@ def test_timeline_profile_posts_and_pagination(tmp_path, fake):
     assert posts["4990000000000005"]["created_at"] == "2026-11-22T09:00:00+08:00"
 
 
-@pytest.mark.parametrize("answer, expected", [
-    ({"file": "show_live.json"}, 1),
-    ({"file": "show_deleted.json"}, 0),
-    ({"body": '{"ok":0,"msg":"服务繁忙"}'}, None),
-])
-def test_check_confirms_existence_or_deletion(tmp_path, fake, answer, expected):
-    fake.route("/statuses/show", {"id": "4990000000000005"}, **answer)
+# One round checks three posts, each answered on its own id; none of the answers is a refusal.
+CHECK_CASES = {
+    "4990000000000005": ({"file": "show_live.json"}, 1),
+    "4990000000000006": ({"file": "show_deleted.json"}, 0),
+    "4990000000000007": ({"body": '{"ok":0,"msg":"服务繁忙"}'}, None),
+}
+
+
+def test_check_confirms_existence_or_deletion(tmp_path, fake):
+    for mid, (answer, _) in CHECK_CASES.items():
+        fake.route("/statuses/show", {"id": mid}, **answer)
     cfg = _cfg(tmp_path, fake)
-    run = run_crawl(cfg, "weibo", "check", account=UID, post="4990000000000005")
-    assert run["status"] == "ok"
+    result = run_round(cfg, "weibo", "check", [Target.for_mode("check", UID, mid) for mid in CHECK_CASES])
+    runs = {r.target: r for r in result.runs}
+    assert set(runs) == {f"{UID}/{mid}" for mid in CHECK_CASES}, result
     with Store.open(cfg.db_path) as s:
-        assert s.one("SELECT exists_flag FROM post_checks")["exists_flag"] == expected
+        for mid, (answer, expected) in CHECK_CASES.items():
+            run = runs[f"{UID}/{mid}"]
+            assert run.status == "ok", (mid, answer, run)
+            rows = s.query("SELECT exists_flag FROM post_checks WHERE post_id = ? AND crawl_run_id = ?", (mid, run.id))
+            assert len(rows) == 1 and rows[0]["exists_flag"] == expected, (mid, answer, rows)
 
 
 @pytest.mark.parametrize("route_kw, status, words", [

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from spiders.base import Target
 from spiders.browser import CHROMIUM
 from tests.fakeplatform import FIXTURES, FakePlatform
 from tests.spider_helpers import platform_config, run_crawl
+from watcher.rounds.engine import run_round
 from watcher.store import Store
 from watcher.store.findings import list_findings
 
@@ -118,25 +120,38 @@ def test_profile_refusal_is_blocked(tmp_path, fake):
 NOTE = "6741bb000000000007001111"
 
 
-@pytest.mark.parametrize("redirect, expected", [
-    (None, 1),
-    ("/404?source=note&error_code=-510001&error_msg=" + "%E7%AC%94%E8%AE%B0%E4%B8%8D%E5%AD%98%E5%9C%A8", 0),  # 笔记不存在
-    ("/404?source=note&error_code=300031&error_msg=" + "%E5%BD%93%E5%89%8D%E7%AC%94%E8%AE%B0%E6%9A%82%E6%97%B6"
-     "%E6%97%A0%E6%B3%95%E6%B5%8F%E8%A7%88", None),  # 当前笔记暂时无法浏览: hidden from us, not proven deleted
-])
-def test_note_check_from_the_page(tmp_path, fake, redirect, expected):
-    if redirect:
-        fake.route(f"/explore/{NOTE}", {}, redirect=redirect)
-        fake.route("/404", {}, "error_page.html", content_type=HTML)
-    else:
-        fake.route(f"/explore/{NOTE}", {"xsec_token": "ABx1"}, "note_page.html", content_type=HTML)
+# One round checks three notes, each on its own page; none of the answers is a refusal.
+NOTE_CASES = {
+    NOTE: (None, 1),
+    "6741bb000000000007002222": ("/404?source=note&error_code=-510001&error_msg="
+                                 "%E7%AC%94%E8%AE%B0%E4%B8%8D%E5%AD%98%E5%9C%A8", 0),  # 笔记不存在
+    "6741bb000000000007003333": ("/404?source=note&error_code=300031&error_msg="
+                                 "%E5%BD%93%E5%89%8D%E7%AC%94%E8%AE%B0%E6%9A%82%E6%97%B6%E6%97%A0%E6%B3%95%E6%B5%8F%E8%A7%88",
+                                 None),  # 当前笔记暂时无法浏览: hidden from us, not proven deleted
+}
+
+
+def test_note_check_from_the_page(tmp_path, fake):
+    fake.route("/404", {}, "error_page.html", content_type=HTML)
+    for note, (redirect, _) in NOTE_CASES.items():
+        if redirect:
+            fake.route(f"/explore/{note}", {}, redirect=redirect)
+        else:
+            fake.route(f"/explore/{note}", {"xsec_token": "ABx1"}, "note_page.html", content_type=HTML)
     cfg = _cfg(tmp_path, fake)
-    url = f"{fake.base_url}/explore/{NOTE}?xsec_token=ABx1&xsec_source=pc_user"  # as the timeline stored it
-    run = run_crawl(cfg, "xiaohongshu", "check", account="5f1a2b3c000000000100abcd", post=url)
-    assert run["status"] == "ok", run
+    uid = "5f1a2b3c000000000100abcd"
+    urls = {note: f"{fake.base_url}/explore/{note}?xsec_token=ABx1&xsec_source=pc_user"  # as the timeline stored it
+            for note in NOTE_CASES}
+    result = run_round(cfg, "xiaohongshu", "check", [Target.for_mode("check", uid, u) for u in urls.values()])
+    runs = {r.target: r for r in result.runs}
+    assert set(runs) == {f"{uid}/{u}" for u in urls.values()}, result
     with Store.open(cfg.db_path) as s:
-        row = s.one("SELECT post_id, exists_flag, reason FROM post_checks")
-    assert row["post_id"] == NOTE and row["exists_flag"] == expected, row
+        for note, (redirect, expected) in NOTE_CASES.items():
+            run = runs[f"{uid}/{urls[note]}"]
+            assert run.status == "ok", (note, redirect, run)
+            rows = s.query("SELECT post_id, exists_flag, reason FROM post_checks WHERE crawl_run_id = ?", (run.id,))
+            assert len(rows) == 1 and rows[0]["post_id"] == note and rows[0]["exists_flag"] == expected, \
+                (note, redirect, rows)
 
 
 def test_note_check_sent_to_captcha_is_blocked(tmp_path, fake):
