@@ -143,6 +143,9 @@ class BrowserSpider(PlatformSpider):
         self.browser_cookies = identity.browser_cookies(data, self.platform, self.configured_cookies,
                                                         list(self.urls.values()))
         self._context_ready = False
+        # The session the context was given: a fleet worker re-reads a renewed session file while
+        # it runs (watcher.distributed.worker.reload_cookies), and its browser must follow.
+        self._context_session = dict(self.cookies)
         self._stealth = identity.stealth_script(self.info.user_agent)
         # One persistent context: the platform's profile, with its identity (a persistent
         # context is its own browser, so it carries the launch options too).
@@ -154,9 +157,20 @@ class BrowserSpider(PlatformSpider):
     async def init_page(self, page: Any, request: Any) -> None:
         """Before the page's first navigation: the session into the context (once), and the
         script that hides automation into every page of it."""
+        renewed = self.cookies != self._context_session
+        if renewed:
+            self._context_session = dict(self.cookies)
+            self.browser_cookies = identity.browser_cookies(self.cfg.data_path, self.platform, self.configured_cookies,
+                                                            list(self.urls.values()))
         if not self._context_ready:
             self._context_ready = True
             await page.context.add_init_script(self._stealth)
+            if self.browser_cookies:
+                await page.context.add_cookies(self.browser_cookies)
+        elif renewed:
+            # A new login replaces the old one whole: cookies only the old session had (a user
+            # id, a token of the account logged out) must not ride along with the new session's.
+            await page.context.clear_cookies()
             if self.browser_cookies:
                 await page.context.add_cookies(self.browser_cookies)
         await page.add_init_script(self._stealth)

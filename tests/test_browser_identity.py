@@ -53,3 +53,56 @@ def test_the_page_s_own_api_call_carries_the_session_and_a_browser_identity(tmp_
     assert page["User-Agent"] == ua
     # the profile is kept under the data dir for the next round
     assert (identity.profile_dir(cfg.data_path, "douyin") / "Default").is_dir()
+
+
+class _Context:
+    """What init_page asks of Playwright's BrowserContext, recorded."""
+
+    def __init__(self) -> None:
+        self.jar: dict[str, str] = {}
+        self.cleared = 0
+        self.scripts = 0
+
+    async def add_init_script(self, script: str) -> None:
+        self.scripts += 1
+
+    async def add_cookies(self, cookies: list[dict]) -> None:
+        self.jar.update({c["name"]: c["value"] for c in cookies})
+
+    async def clear_cookies(self) -> None:
+        self.cleared += 1
+        self.jar.clear()
+
+
+class _Page:
+    def __init__(self, context: _Context) -> None:
+        self.context = context
+
+    async def add_init_script(self, script: str) -> None:
+        pass
+
+
+def test_a_session_renewed_while_a_worker_runs_replaces_the_old_one_in_its_browser(tmp_path):
+    """A fleet worker re-reads a renewed session file without a restart; its open browser must
+    then carry the new session, and nothing of the old login (another account's user id)."""
+    import asyncio
+
+    cfg = platform_config(tmp_path, "douyin", "https://www.douyin.com")
+    state = identity.state_path(cfg.data_path, "douyin")
+
+    def login(**cookies: str) -> None:
+        identity.write_json(state, {"cookies": [{"name": k, "value": v, "domain": ".douyin.com", "path": "/"}
+                                                for k, v in cookies.items()]})
+
+    login(sessionid="old-session", uid_tt="old-account")
+    spider = catalog.spider_class("douyin")(cfg, "mentions", [])
+    context = _Context()
+    asyncio.run(spider.init_page(_Page(context), None))
+    asyncio.run(spider.init_page(_Page(context), None))  # the next page of the same session: nothing redone
+    assert context.jar == {"sessionid": "old-session", "uid_tt": "old-account"} and context.cleared == 0
+    login(sessionid="new-session")
+    # what the worker's session check does when the file changed (watcher.distributed.worker.reload_cookies)
+    spider.cookies = identity.session_values(cfg.data_path, "douyin", spider.configured_cookies)
+    asyncio.run(spider.init_page(_Page(context), None))
+    assert context.jar == {"sessionid": "new-session"} and context.cleared == 1
+    assert context.scripts == 1  # the context's stealth script is added once, not per session

@@ -145,7 +145,8 @@ class WorkerSpiderMixin(RedisMixin):
             self.on_cooling()  # the fleet hears of the session at once
 
     def reload_cookies(self, announce: bool = True) -> None:
-        cookies = identity.session_values(self.cfg.data_path, self.info.name, self._configured())
+        self.configured_cookies = self._configured()
+        cookies = identity.session_values(self.cfg.data_path, self.info.name, self.configured_cookies)
         if cookies != self.cookies and announce:
             logger.info("{}：登录会话文件已更新，已重新读取（{} 个 Cookie）", self.info.label, len(cookies))
         self.cookies = cookies
