@@ -193,6 +193,20 @@ def test_same_picture_uploaded_again_is_no_change(tmp_path, cfg, reg_store, weib
     assert _kinds(store, "profile_change") == []
 
 
+def test_a_name_stored_before_the_cleaning_edge_is_no_change_when_it_comes_back_cleaned(cfg, reg_store, weibo):
+    """Snapshots written before platform text was cleaned at the edge may hold a decomposed (NFD)
+    name or a control character; the same name cleaned is not a rename, a real rename still is."""
+    store, platform = reg_store, Platform(weibo)
+    weibo.name = "北京理工大学\u0007 Cafe\u0301"  # as an old crawl stored it: a bell, é decomposed
+    _round(cfg, store, weibo, platform)
+    weibo.name = "北京理工大学 Café"  # what the cleaning edge writes now
+    _round(cfg, store, weibo, platform)
+    assert _kinds(store, "profile_change") == []
+    weibo.name = "北京理工大学 Café 官方"
+    _round(cfg, store, weibo, platform)
+    assert [c.details.get("new") for c in _kinds(store, "profile_change")] == ["北京理工大学 Café 官方"]
+
+
 def test_without_images_the_url_decides_without_its_signature(tmp_path, cfg, reg_store, weibo):
     store, platform = reg_store, Platform(weibo)
     weibo.images.clear()  # the CDN refuses us

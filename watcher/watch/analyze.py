@@ -36,7 +36,7 @@ from loguru import logger
 
 from spiders import catalog
 from spiders.items import DELETION_CAUSES, GONE_CAUSES, PostCheck
-from watcher import findings, registry, timefmt
+from watcher import cleaning, findings, registry, timefmt
 from watcher.compliance.posts import check_account as check_compliance
 from watcher.config import PLATFORM_LABELS, Config
 from watcher.crawling.avatars import client as avatar_client
@@ -230,8 +230,17 @@ def _profile_changes(cfg: Config, store: Store, run_id: int, current: Snapshot, 
     return made
 
 
+def _as_cleaned(col: str, value: Any) -> Any:
+    """A stored text as the cleaning edge writes it today: a snapshot stored before that edge
+    existed (a name not in NFC, with a control character, longer than the cap) must not read as a
+    change the first time the same name comes back cleaned."""
+    if isinstance(value, str) and col in cleaning.LIMITS:
+        return cleaning.clean_text(value, cleaning.LIMITS[col], keep_lines=col in cleaning.MULTI_LINE)[0]
+    return value
+
+
 def _field_change(old: Snapshot, new: Snapshot, col: str) -> tuple[str, list[str], dict[str, Any]] | None:
-    a, b = getattr(old, col), getattr(new, col)
+    a, b = _as_cleaned(col, getattr(old, col)), _as_cleaned(col, getattr(new, col))
     if b is None:
         return None  # the platform did not say this time: no conclusion
     if (a if a != "" else None) == (b if b != "" else None):
