@@ -392,6 +392,24 @@ def test_catch_up_judges_accounts_stored_but_never_judged_and_finishes_a_timelin
         assert len(_kinds(store, "profile_change")) == 1
 
 
+def test_catch_up_leaves_a_reported_impersonators_recheck_to_its_case(cfg, reg_store, weibo):
+    """A daemon that died between storing a reported impersonator's re-check and concluding its
+    case: at start, that run is not analysed as the watch of one of our accounts."""
+    from watcher.store import cases as stored_cases
+    from watcher.store.findings import FindingInput, record
+
+    store = reg_store
+    finding = record(store, FindingInput(kind="impersonation", dedupe_key=f"impersonation:weibo:{UID}", title="疑似仿冒",
+                                         platform="weibo", account_id=UID, account_name=weibo.name))
+    stored_cases.open_case(store, finding_id=finding.id, platform="weibo", account_id=UID,
+                           account_name=weibo.name, unit=None, reference="WB-1", actor="xcb", deadline="2026-12-31")
+    crawl(store, weibo)
+    weibo.name = "北理工官方二手群"  # the impersonator renamed itself; the daemon dies before the case sees it
+    crawl(store, weibo)
+    assert catch_up(cfg, store)["analysed"] == 0
+    assert _kinds(store, "profile_change") == []
+
+
 def test_upgrade_recomputes_fingerprints_so_it_resends_nothing(tmp_path):
     """A finding recorded before metrics left the fingerprint must not come back as "第 2 版"
     when the upgraded daemon records it again with a new follower count."""

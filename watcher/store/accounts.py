@@ -216,12 +216,16 @@ def set_avatar_image(store: Database, snapshot_id: int, phash: str, path: str | 
 
 def unanalysed_timeline_runs(store: Database) -> list[int]:
     """Each account's newest timeline run, when it finished ok and its snapshot was never
-    analysed (a crash between storing and analysing)."""
+    analysed (a crash between storing and analysing). A reported impersonator's re-check is not
+    one: its case concludes it at the next watch round, and the watch of registered accounts must
+    not take the impersonator's rename for a profile change of ours."""
     return [r["id"] for r in store.query(
         """SELECT r.id FROM crawl_runs r JOIN profile_snapshots s ON s.crawl_run_id = r.id
            WHERE r.mode = 'timeline' AND r.status = 'ok' AND s.analysed_at IS NULL
            AND r.id = (SELECT MAX(id) FROM crawl_runs x WHERE x.platform = r.platform AND x.target = r.target
                        AND x.mode = 'timeline')
+           AND NOT EXISTS (SELECT 1 FROM takedown_cases c WHERE c.platform = r.platform
+                           AND c.account_id = r.target AND c.status = 'open')
            GROUP BY r.id ORDER BY r.id""")]
 
 
