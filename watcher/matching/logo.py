@@ -125,9 +125,10 @@ class LogoMatcher:
     def __init__(self, logos: list[str | Path], max_distance: int = 10) -> None:
         self.max_distance = max_distance
         self.variants: list[tuple[str, HashPair]] = []
+        # What the hashes depend on besides the file: the libraries and this module's code.
+        made_by = f"{tablecache.version('imagehash')} {tablecache.version('pillow')} {tablecache.code_key(sys.modules[__name__])}"
         for path in logos:
-            key = f"{tablecache.version('imagehash')} {tablecache.version('pillow')} {tablecache.code_key(sys.modules[__name__])} " \
-                  f"{tablecache.file_key(path)}"
+            key = f"{made_by} {tablecache.file_key(path)}"
             for ph, dh in tablecache.cached("logo", key, lambda p=path: _variant_hashes(p)):
                 self.variants.append((Path(path).name, HashPair(imagehash.hex_to_hash(ph), imagehash.hex_to_hash(dh))))
 
