@@ -162,17 +162,16 @@ class BrowserSpider(PlatformSpider):
             self._context_session = dict(self.cookies)
             self.browser_cookies = identity.browser_cookies(self.cfg.data_path, self.platform, self.configured_cookies,
                                                             list(self.urls.values()))
-        if not self._context_ready:
+        first = not self._context_ready
+        if first:
             self._context_ready = True
             await page.context.add_init_script(self._stealth)
-            if self.browser_cookies:
-                await page.context.add_cookies(self.browser_cookies)
         elif renewed:
             # A new login replaces the old one whole: cookies only the old session had (a user
             # id, a token of the account logged out) must not ride along with the new session's.
             await page.context.clear_cookies()
-            if self.browser_cookies:
-                await page.context.add_cookies(self.browser_cookies)
+        if (first or renewed) and self.browser_cookies:
+            await page.context.add_cookies(self.browser_cookies)
         await page.add_init_script(self._stealth)
 
     def _meta(self, **more: Any) -> dict[str, Any]:
